@@ -1,0 +1,2 @@
+export * from './switchyard-config';
+export * from './config.module';

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/** Log levels pino understands, in order of verbosity. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const intFromEnv = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`);
+
+/**
+ * The environment Switchyard reads, validated once at boot.
+ * Every variable has a default, so an empty environment runs against a local Redis.
+ */
+export const environmentSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'REDIS_URL must be a redis:// or rediss:// URL'),
+  PORT: intFromEnv('PORT', 0, 65535).default(3000),
+  SWITCHYARD_PREFIX: z
+    .string()
+    .default('sy')
+    .refine(
+      (v) => /^[A-Za-z0-9_-]{1,40}$/.test(v),
+      'SWITCHYARD_PREFIX must be 1 to 40 letters, digits, "_" or "-"',
+    ),
+  SWITCHYARD_SHARDS: intFromEnv('SWITCHYARD_SHARDS', 1, 1024).default(1),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SWITCHYARD_OFFLINE_LATENCY_MS: intFromEnv('SWITCHYARD_OFFLINE_LATENCY_MS', 0, 600_000).default(0),
+  SWITCHYARD_MAX_PLAN_TASKS: intFromEnv('SWITCHYARD_MAX_PLAN_TASKS', 1, 100_000).default(10_000),
+  SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
+  SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** Typed configuration handed to every service; built from the validated environment. */
+export interface SwitchyardConfig {
+  readonly redisUrl: string;
+  readonly port: number;
+  /** Prefix of every Redis key and queue of this deployment. */
+  readonly prefix: string;
+  /** Number of shards; each shard is one `{prefix-N}` hash tag. */
+  readonly shards: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** How long each call of the offline model provider takes. */
+  readonly offlineLatencyMs: number;
+  readonly maxPlanTasks: number;
+  readonly maxPlanDepth: number;
+  /** How long a worker waits for running tasks on SIGTERM before giving them back. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Thrown at boot when the environment does not validate; names every bad variable. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`,
+    );
+  }
+}
+
+/** Validates a raw environment (unset and empty variables take their defaults). */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const relevant: Record<string, unknown> = {};
+  for (const key of Object.keys(environmentSchema.shape)) {
+    const value = raw[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const parsed = environmentSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? 'environment'),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
+  return {
+    redisUrl: env.REDIS_URL,
+    port: env.PORT,
+    prefix: env.SWITCHYARD_PREFIX,
+    shards: env.SWITCHYARD_SHARDS,
+    logLevel: env.LOG_LEVEL,
+    offlineLatencyMs: env.SWITCHYARD_OFFLINE_LATENCY_MS,
+    maxPlanTasks: env.SWITCHYARD_MAX_PLAN_TASKS,
+    maxPlanDepth: env.SWITCHYARD_MAX_PLAN_DEPTH,
+    shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
+  };
+}

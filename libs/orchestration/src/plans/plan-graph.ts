@@ -1,0 +1,99 @@
+import { Plan, TaskSpec } from './plan.schema';
+
+/** A task of a plan with its place in the tree made explicit. */
+export interface PlannedTask {
+  readonly id: string;
+  readonly spec: TaskSpec;
+  readonly parentId: string | null;
+  /** Where the task stands in the request, e.g. `plan.tasks[1].children[0]`. */
+  readonly path: string;
+  readonly depth: number;
+  readonly childIds: readonly string[];
+  readonly dependsOn: readonly string[];
+}
+
+/** A flattened, validated plan: tasks in depth-first order, with the reverse dependency edges. */
+export interface PlanGraph {
+  readonly tasks: ReadonlyMap<string, PlannedTask>;
+  /** Task id → the ids of the tasks whose `dependsOn` names it. */
+  readonly dependants: ReadonlyMap<string, readonly string[]>;
+  readonly roots: readonly string[];
+}
+
+/** Flattens the tree depth first. Assumes ids are unique (checked by the validator first). */
+export function flattenPlan(plan: Plan, basePath = 'plan'): PlannedTask[] {
+  const out: PlannedTask[] = [];
+  const visit = (spec: TaskSpec, parentId: string | null, path: string, depth: number) => {
+    out.push({
+      id: spec.id,
+      spec,
+      parentId,
+      path,
+      depth,
+      childIds: (spec.children ?? []).map((c) => c.id),
+      dependsOn: [...new Set(spec.dependsOn ?? [])],
+    });
+    (spec.children ?? []).forEach((child, i) => visit(child, spec.id, `${path}.children[${i}]`, depth + 1));
+  };
+  plan.tasks.forEach((task, i) => visit(task, null, `${basePath}.tasks[${i}]`, 1));
+  return out;
+}
+
+export function buildPlanGraph(tasks: readonly PlannedTask[]): PlanGraph {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const dependants = new Map<string, string[]>();
+  for (const task of tasks) {
+    for (const dep of task.dependsOn) {
+      const list = dependants.get(dep) ?? [];
+      list.push(task.id);
+      dependants.set(dep, list);
+    }
+  }
+  return { tasks: byId, dependants, roots: tasks.filter((t) => t.parentId === null).map((t) => t.id) };
+}
+
+/**
+ * The edges "X must finish before Y starts": each dependency before its dependant, and each child
+ * before its parent (a BullMQ parent waits for its children). A cycle here can never run.
+ */
+export function prerequisites(task: PlannedTask): readonly string[] {
+  return [...task.dependsOn, ...task.childIds];
+}
+
+/**
+ * Finds one cycle among the "must finish before" edges, or `null`. Iterative DFS, so deep plans
+ * do not overflow the stack. The cycle is returned in execution-wait order, first id repeated last.
+ */
+export function findCycle(tasks: ReadonlyMap<string, PlannedTask>): string[] | null {
+  const WHITE = 0;
+  const GREY = 1;
+  const BLACK = 2;
+  const colour = new Map<string, number>();
+  for (const start of tasks.keys()) {
+    if ((colour.get(start) ?? WHITE) !== WHITE) continue;
+    const stack: { id: string; next: number }[] = [{ id: start, next: 0 }];
+    colour.set(start, GREY);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const edges = prerequisites(tasks.get(frame.id)!).filter((id) => tasks.has(id));
+      if (frame.next >= edges.length) {
+        colour.set(frame.id, BLACK);
+        stack.pop();
+        continue;
+      }
+      const nextId = edges[frame.next++];
+      const c = colour.get(nextId) ?? WHITE;
+      if (c === GREY) {
+        const from = stack.findIndex((f) => f.id === nextId);
+        // The stack runs waiter → prerequisite; reverse it so the cycle reads in run order.
+        const cycle = stack.slice(from).map((f) => f.id).reverse();
+        return [...cycle, cycle[0]];
+      }
+      if (c === WHITE) {
+        colour.set(nextId, GREY);
+        stack.push({ id: nextId, next: 0 });
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,92 @@
+import { BUILTIN_CAPABILITY_NAMES } from '../agents/capability-catalog';
+import { DEFAULT_PLAN_LIMITS, validatePlan } from './plan-validator';
+
+const caps = BUILTIN_CAPABILITY_NAMES;
+const t = (id: string, extra: Record<string, unknown> = {}) => ({ id, capabilities: ['web_research'], ...extra });
+
+function issuesOf(plan: unknown, limits = DEFAULT_PLAN_LIMITS) {
+  const result = validatePlan(plan, caps, limits);
+  if (result.ok) throw new Error('expected the plan to be rejected');
+  return result.issues;
+}
+
+describe('validatePlan', () => {
+  it('accepts the wire contract example', () => {
+    const result = validatePlan(
+      {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+          { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
+            children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+          { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], onFailure: 'continue',
+            attempts: 3, backoffMs: 500, timeoutMs: 60000, priority: 5 },
+        ],
+      },
+      caps,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect([...result.graph.tasks.keys()]).toEqual(['research', 'draft', 'outline', 'review']);
+    expect(result.graph.tasks.get('outline')?.parentId).toBe('draft');
+    expect(result.graph.dependants.get('research')).toEqual(['draft']);
+    expect(result.graph.roots).toEqual(['research', 'draft', 'review']);
+  });
+
+  it('rejects an empty plan', () => {
+    expect(issuesOf({ tasks: [] })).toEqual([{ path: 'plan.tasks', message: 'a plan needs at least one task' }]);
+  });
+
+  it('names a malformed field by its path', () => {
+    const issues = issuesOf({ tasks: [t('a'), { id: 'b c', capabilities: [] }] });
+    expect(issues.map((i) => i.path)).toEqual(['plan.tasks[1].id', 'plan.tasks[1].capabilities']);
+  });
+
+  it('rejects unknown fields', () => {
+    expect(issuesOf({ tasks: [t('a', { colour: 'red' })] })[0].path).toBe('plan.tasks[0]');
+  });
+
+  it('rejects duplicate ids anywhere in the tree, naming both places', () => {
+    const issues = issuesOf({ tasks: [t('a', { children: [t('x')] }), t('b', { children: [t('x')] })] });
+    expect(issues).toEqual([
+      { path: 'plan.tasks[1].children[0].id', message: 'duplicate task id "x" (already used at plan.tasks[0].children[0])' },
+    ]);
+  });
+
+  it('rejects unknown capabilities and unknown or self references', () => {
+    const issues = issuesOf({
+      tasks: [t('a', { capabilities: ['telepathy'] }), t('b', { dependsOn: ['ghost', 'b'] })],
+    });
+    expect(issues).toEqual([
+      { path: 'plan.tasks[0].capabilities[0]', message: 'unknown capability "telepathy"' },
+      { path: 'plan.tasks[1].dependsOn[0]', message: 'task "b" depends on unknown task "ghost"' },
+      { path: 'plan.tasks[1].dependsOn[1]', message: 'task "b" depends on itself' },
+    ]);
+  });
+
+  it('names every task of a dependency cycle', () => {
+    const [issue] = issuesOf({ tasks: [t('a', { dependsOn: ['c'] }), t('b', { dependsOn: ['a'] }), t('c', { dependsOn: ['b'] })] });
+    expect(issue.message).toMatch(/can never run: (a → b → c → a|b → c → a → b|c → a → b → c)/);
+  });
+
+  it('rejects a task that depends on its own ancestor', () => {
+    const [issue] = issuesOf({ tasks: [t('parent', { children: [t('child', { dependsOn: ['parent'] })] })] });
+    expect(issue.message).toContain('parent');
+    expect(issue.message).toContain('child');
+  });
+
+  it('accepts a parent that depends on its own descendant (it waits for it anyway)', () => {
+    expect(validatePlan({ tasks: [t('p', { dependsOn: ['c'], children: [t('c')] })] }, caps).ok).toBe(true);
+  });
+
+  it('enforces the size, depth and input limits', () => {
+    const limits = { maxTasks: 3, maxDepth: 2, maxInputBytes: 10 };
+    expect(issuesOf({ tasks: [t('a'), t('b'), t('c'), t('d')] }, limits)[0].message).toBe(
+      'the plan has 4 tasks; the limit is 3',
+    );
+    expect(issuesOf({ tasks: [t('a', { children: [t('b', { children: [t('c')] })] })] }, limits)[0]).toEqual({
+      path: 'plan.tasks[0].children[0].children[0]',
+      message: 'task "c" is nested 3 deep; the limit is 2',
+    });
+    expect(issuesOf({ tasks: [t('a', { input: { text: 'far too long' } })] }, limits)[0].path).toBe('plan.tasks[0].input');
+  });
+});

@@ -1,0 +1,102 @@
+import { Plan, planSchema } from './plan.schema';
+import { buildPlanGraph, findCycle, flattenPlan, PlanGraph, PlannedTask } from './plan-graph';
+
+/** One thing wrong with a plan: where (a path into the request) and what. */
+export interface PlanIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface PlanLimits {
+  readonly maxTasks: number;
+  readonly maxDepth: number;
+  /** Largest serialised `input` of one task, in bytes. */
+  readonly maxInputBytes: number;
+}
+
+export const DEFAULT_PLAN_LIMITS: PlanLimits = { maxTasks: 10_000, maxDepth: 16, maxInputBytes: 256 * 1024 };
+
+export type PlanValidation =
+  | { readonly ok: true; readonly plan: Plan; readonly graph: PlanGraph }
+  | { readonly ok: false; readonly issues: readonly PlanIssue[] };
+
+/**
+ * Validates a plan completely before anything is enqueued: its shape, unique ids, known
+ * references and capabilities, size and depth limits, and that it can run at all (no cycle
+ * through dependencies or through the parent/child tree). Every issue names its culprit.
+ */
+export function validatePlan(
+  raw: unknown,
+  knownCapabilities: ReadonlySet<string>,
+  limits: PlanLimits = DEFAULT_PLAN_LIMITS,
+  basePath = 'plan',
+): PlanValidation {
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((issue) => ({
+        path: [basePath, ...issue.path].reduce<string>(
+          (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+          '',
+        ),
+        message: issue.message,
+      })),
+    };
+  }
+  const plan = parsed.data;
+  const issues: PlanIssue[] = [];
+  const flat = flattenPlan(plan, basePath);
+
+  if (flat.length > limits.maxTasks) {
+    issues.push({ path: `${basePath}.tasks`, message: `the plan has ${flat.length} tasks; the limit is ${limits.maxTasks}` });
+    return { ok: false, issues };
+  }
+
+  const firstSeen = new Map<string, PlannedTask>();
+  for (const task of flat) {
+    const earlier = firstSeen.get(task.id);
+    if (earlier) {
+      issues.push({ path: `${task.path}.id`, message: `duplicate task id "${task.id}" (already used at ${earlier.path})` });
+    } else {
+      firstSeen.set(task.id, task);
+    }
+    if (task.depth > limits.maxDepth) {
+      issues.push({ path: task.path, message: `task "${task.id}" is nested ${task.depth} deep; the limit is ${limits.maxDepth}` });
+    }
+    task.spec.capabilities.forEach((capability, i) => {
+      if (!knownCapabilities.has(capability)) {
+        issues.push({ path: `${task.path}.capabilities[${i}]`, message: `unknown capability "${capability}"` });
+      }
+    });
+    if (task.spec.input !== undefined) {
+      const bytes = Buffer.byteLength(JSON.stringify(task.spec.input));
+      if (bytes > limits.maxInputBytes) {
+        issues.push({ path: `${task.path}.input`, message: `input of task "${task.id}" is ${bytes} bytes; the limit is ${limits.maxInputBytes}` });
+      }
+    }
+  }
+  for (const task of flat) {
+    (task.spec.dependsOn ?? []).forEach((dep, i) => {
+      if (dep === task.id) {
+        issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on itself` });
+      } else if (!firstSeen.has(dep)) {
+        issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on unknown task "${dep}"` });
+      }
+    });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  const graph = buildPlanGraph(flat);
+  const cycle = findCycle(graph.tasks);
+  if (cycle) {
+    const culprit = graph.tasks.get(cycle[0])!;
+    issues.push({
+      path: culprit.path,
+      message: `these tasks wait for each other and can never run: ${cycle.join(' → ')}` +
+        ' (a parent waits for its children, so a task cannot depend on its own ancestor)',
+    });
+    return { ok: false, issues };
+  }
+  return { ok: true, plan, graph };
+}

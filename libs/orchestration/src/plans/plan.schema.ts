@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { CAPABILITY_NAME } from '../agents/capability-catalog';
+
+export const TASK_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export const FAILURE_POLICIES = ['fail', 'continue', 'ask'] as const;
+export const TASK_KINDS = ['task', 'approval'] as const;
+/** Task priorities run from 0 (the default) to this; higher runs first. */
+export const MAX_TASK_PRIORITY = 1000;
+
+const taskId = z
+  .string()
+  .regex(TASK_ID, 'must be 1 to 64 letters, digits, "_", "." or "-"');
+
+/** One task of a plan, as the wire contract defines it. Children nest to any depth. */
+export const taskSpecSchema = z
+  .object({
+    id: taskId,
+    title: z.string().max(200).optional(),
+    capabilities: z
+      .array(z.string().regex(CAPABILITY_NAME, 'must be a capability name in lower snake case'))
+      .min(1, 'needs at least one capability'),
+    agentType: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type').optional(),
+    input: z.json().optional(),
+    get dependsOn() {
+      return z.array(taskId).optional();
+    },
+    get children() {
+      return z.array(taskSpecSchema).optional();
+    },
+    priority: z.number().int().min(0).max(MAX_TASK_PRIORITY).optional(),
+    attempts: z.number().int().min(1).max(100).optional(),
+    backoffMs: z.number().int().min(0).max(3_600_000).optional(),
+    timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+    onFailure: z.enum(FAILURE_POLICIES).optional(),
+    kind: z.enum(TASK_KINDS).optional(),
+  })
+  .strict();
+
+export type TaskSpec = z.infer<typeof taskSpecSchema>;
+
+export const planSchema = z
+  .object({
+    tasks: z.array(taskSpecSchema).min(1, 'a plan needs at least one task'),
+  })
+  .strict();
+
+export type Plan = z.infer<typeof planSchema>;

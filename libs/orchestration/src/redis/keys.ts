@@ -1,0 +1,48 @@
+/**
+ * Every Redis key and queue name of Switchyard is built here.
+ *
+ * A deployment has N shards; shard i is the hash tag `{<prefix>-i}`. A session lives wholly in one
+ * shard: its BullMQ queues and jobs (the shard tag is the BullMQ prefix) and its own keys below,
+ * so one Lua script may touch a session's jobs, dependency bookkeeping and state at once, and
+ * everything a session owns hashes to one Redis Cluster slot.
+ */
+
+/** The hash tag of one shard, used verbatim as BullMQ's key prefix. */
+export type ShardTag = string & { readonly __brand: 'ShardTag' };
+
+export function shardTag(prefix: string, index: number): ShardTag {
+  return `{${prefix}-${index}}` as ShardTag;
+}
+
+/** The queue that holds each session's root job (it completes when every top-level task has). */
+export const SESSION_QUEUE = 'sy.session';
+
+/**
+ * Our own keys live under `<tag>:_sy:`; queue names are capability names (`[a-z][a-z0-9_]*`) or
+ * `sy.session`, so no BullMQ key can ever collide with them.
+ */
+const ns = (tag: ShardTag) => `${tag}:_sy`;
+
+export const keys = {
+  /** Hash: the session record (status, goal, plan, result, timings). */
+  session: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}`,
+  /** Hash: one task's state (status, agent, worker, attempts, timings, error). */
+  task: (tag: ShardTag, sessionId: string, taskId: string) =>
+    `${ns(tag)}:session:${sessionId}:task:${taskId}`,
+  /** Hash: task id → JSON output of every finished task of the session. */
+  outputs: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:outputs`,
+  /** Set: the ids of the dependencies a task still waits for. */
+  pendingDeps: (tag: ShardTag, sessionId: string, taskId: string) =>
+    `${ns(tag)}:session:${sessionId}:pending:${taskId}`,
+  /** Hash: task id → JSON list of the tasks that depend on it. */
+  dependants: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:dependants`,
+  /** Hash: the shared scope of the session's state (key → JSON value). */
+  sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
+} as const;
+
+/** BullMQ job ids are derived, so any process can find a task's job from the ids alone. */
+export const jobIds = {
+  root: (sessionId: string) => `${sessionId}`,
+  plan: (sessionId: string) => `${sessionId}.plan`,
+  task: (sessionId: string, taskId: string) => `${sessionId}.t.${taskId}`,
+} as const;

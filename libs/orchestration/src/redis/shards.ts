@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { ShardTag, shardTag } from './keys';
+
+const SESSION_ID = /^(\d{1,4})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Chooses a shard for a new session and finds the shard of an existing one.
+ * The shard index is written into the session id (`<shard>-<uuid>`), so adding shards later
+ * never moves a running session.
+ */
+export class ShardRouter {
+  private next = 0;
+
+  constructor(
+    private readonly prefix: string,
+    readonly count: number,
+  ) {}
+
+  /** All shard tags of the deployment; workers consume their queues in every one. */
+  get tags(): ShardTag[] {
+    return Array.from({ length: this.count }, (_, i) => shardTag(this.prefix, i));
+  }
+
+  /** A fresh session id on the next shard (round robin). */
+  newSessionId(): string {
+    const index = this.next;
+    this.next = (this.next + 1) % this.count;
+    return `${index}-${randomUUID()}`;
+  }
+
+  /** The shard tag of a session id, or `undefined` when the id is malformed or names no shard. */
+  tagOf(sessionId: string): ShardTag | undefined {
+    const match = SESSION_ID.exec(sessionId);
+    if (!match) return undefined;
+    const index = Number(match[1]);
+    return index < this.count ? shardTag(this.prefix, index) : undefined;
+  }
+}
