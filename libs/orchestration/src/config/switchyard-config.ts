@@ -96,3 +96,15 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
   };
 }
+
+/**
+ * What an app's `main` does when it cannot start: one clear line on stderr (naming the bad
+ * variable or the unreachable Redis) and exit code 1, instead of a stack trace or a hang.
+ */
+export function reportStartupFailure(app: string): (error: unknown) => never {
+  return (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`switchyard ${app}: cannot start: ${message}\n`);
+    process.exit(1);
+  };
+}

@@ -1,7 +1,21 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
+
+/** Redis did not answer at boot. */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  constructor(
+    readonly redisUrl: string,
+    reason: string,
+  ) {
+    super(
+      `Redis at ${redisUrl} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
+        '`docker compose up -d redis`) or point REDIS_URL at a running one.',
+    );
+  }
+}
 
 /**
  * The one place Redis connections are made. `client` serves plain commands and every BullMQ
@@ -9,13 +23,30 @@ import { SwitchyardConfig } from '../config/switchyard-config';
  * Connections close after everything else has shut down.
  */
 @Injectable()
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   readonly client: Redis;
   private readonly extra: Redis[] = [];
 
   constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
     this.client = this.create('main');
+  }
+
+  /** Fails the boot with one clear message when Redis does not answer within a few seconds. */
+  async onModuleInit(): Promise<void> {
+    const timeoutMs = 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.ping(), expired]);
+    } catch (error) {
+      this.client.disconnect();
+      throw new RedisUnavailableError(this.config.redisUrl, (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A new connection for a consumer that blocks (a BullMQ Worker) or subscribes. */

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(ApiModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Switchyard')
+      .setDescription('Orchestration of multi-agent work on BullMQ and Redis: start sessions from a goal or a plan, watch their tasks, read their results.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document), { jsonDocumentUrl: 'docs-json' });
+
+  await app.listen(config.port, '0.0.0.0');
+  new NestLogger('Api').log({ port: config.port, prefix: config.prefix, shards: config.shards }, 'api listening');
+}
+
+bootstrap().catch(reportStartupFailure('api'));

@@ -1,0 +1,116 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import {
+  FAILURE_POLICIES,
+  orchestrateRequestSchema,
+  SESSION_STATUSES,
+  TASK_STATUSES,
+} from '@switchyard/orchestration';
+
+/** Request and response schemas of the orchestrator routes, for validation and the OpenAPI document. */
+
+export class OrchestrateRequestDto extends createZodDto(
+  orchestrateRequestSchema.meta({
+    description: 'Start a session from exactly one of `goal` or `plan`.',
+    examples: [
+      { goal: 'Write a report on Redis persistence', context: { audience: 'operators' } },
+      {
+        plan: {
+          tasks: [
+            { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+            { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
+              children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+            { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], onFailure: 'continue',
+              attempts: 3, backoffMs: 500, timeoutMs: 60000, priority: 5 },
+          ],
+        },
+      },
+    ],
+  }),
+) {}
+
+export class OrchestrateAcceptedDto extends createZodDto(
+  z
+    .object({ sessionId: z.string(), status: z.literal('pending') })
+    .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', status: 'pending' }] }),
+) {}
+
+export const SESSION_ID_PATTERN = /^\d{1,4}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export class SessionIdParamDto extends createZodDto(
+  z.object({
+    id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
+  }),
+) {}
+
+const workerSchema = z.object({ host: z.string(), pid: z.number().int() }).meta({ id: 'Worker' });
+const failureSchema = z.object({ message: z.string(), name: z.string().optional(), taskId: z.string().optional() }).meta({ id: 'Failure' });
+
+const taskViewSchema = z
+  .object({
+    id: z.string(),
+    parentId: z.string().nullable(),
+    title: z.string().optional(),
+    capabilities: z.array(z.string()),
+    dependsOn: z.array(z.string()),
+    status: z.enum(TASK_STATUSES),
+    agentId: z.string().optional(),
+    worker: workerSchema.optional(),
+    attempts: z.number().int(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    inputFrom: z.array(z.string()).optional().describe('Tasks whose results the run received as `dependencies`'),
+    output: z.json().optional(),
+    error: failureSchema.optional(),
+    waitingFor: z.string().optional(),
+  })
+  .meta({ id: 'TaskState' });
+
+export class SessionDto extends createZodDto(
+  z
+    .object({
+      id: z.string(),
+      sessionId: z.string(),
+      status: z.enum(SESSION_STATUSES),
+      goal: z.string().optional(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      startedAt: z.string().optional(),
+      finishedAt: z.string().optional(),
+      planning: z
+        .object({
+          status: z.enum(['ready', 'running', 'completed', 'failed']),
+          agentId: z.string().optional(),
+          worker: workerSchema.optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          error: failureSchema.optional(),
+        })
+        .optional()
+        .describe('The planner agent turning the goal into the plan (goal sessions only)'),
+      plan: z.json().optional(),
+      tasks: z.array(taskViewSchema),
+      context: z.record(z.string(), z.json()),
+      result: z.json().optional().describe('Once completed: `outputs` of every task, `final` outputs of the tasks nothing waits for'),
+      error: failureSchema.optional(),
+    })
+    .meta({
+
+      examples: [
+        {
+          id: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+          status: 'completed', goal: 'Write a report on Redis persistence',
+          createdAt: '2026-11-25T12:00:00.000Z', updatedAt: '2026-11-25T12:00:01.200Z',
+          tasks: [
+            { id: 'research', parentId: null, capabilities: ['web_research'], dependsOn: [], status: 'completed',
+              agentId: 'researcher@worker-1:4242', worker: { host: 'worker-1', pid: 4242 }, attempts: 1,
+              startedAt: '2026-11-25T12:00:00.300Z', finishedAt: '2026-11-25T12:00:00.500Z', output: { text: '...' } },
+          ],
+          context: { audience: 'operators' },
+          result: { outputs: { research: { text: '...' } }, final: {}, completedTasks: 1 },
+        },
+      ],
+    }),
+) {}
+
+export const failurePolicies = FAILURE_POLICIES;

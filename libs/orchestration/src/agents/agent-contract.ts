@@ -1,0 +1,68 @@
+import type { WorkerIdentity } from '../sessions/session.types';
+
+export const AGENT_KINDS = ['compiler', 'guest', 'specialised'] as const;
+export const PERMISSION_LEVELS = ['full', 'limited', 'readonly'] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+
+/** What an agent is and what it can take. */
+export interface AgentDescriptor {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly capabilities: readonly string[];
+  /** How many tasks it runs at once (its max load). */
+  readonly concurrency: number;
+  /** Higher is chosen first when several agents can take a task. */
+  readonly priority: number;
+  readonly kind: AgentKind;
+  readonly permission: PermissionLevel;
+}
+
+/** The task as an agent sees it. */
+export interface TaskRun {
+  readonly sessionId: string;
+  readonly taskId: string;
+  readonly title?: string;
+  readonly capabilities: readonly string[];
+  readonly input: unknown;
+  /** Results of the tasks it depends on and of its children, keyed by task id. */
+  readonly dependencies: Readonly<Record<string, unknown>>;
+  /** The goal of the session, when it was started from one. */
+  readonly goal?: string;
+  /** 1 on the first run, 2 on the first retry, … */
+  readonly attempt: number;
+}
+
+/** The shared scope of the session's state, as an agent may use it. */
+export interface SharedStateHandle {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export interface TaskLogger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}
+
+/** What an agent's run has at hand besides the task. */
+export interface TaskContext {
+  /** The session's shared context when the task started. */
+  readonly shared: Readonly<Record<string, unknown>>;
+  readonly state: SharedStateHandle;
+  readonly log: TaskLogger;
+  /** Aborted when the task times out, the session is cancelled or the worker shuts down. */
+  readonly signal: AbortSignal;
+  readonly worker: WorkerIdentity;
+}
+
+/** An agent the worker can run: its descriptor and one method. */
+export interface RunnableAgent {
+  readonly descriptor: AgentDescriptor;
+  run(task: TaskRun, context: TaskContext): Promise<unknown>;
+}
+
+/** Injection token: the agents a worker process hosts. */
+export const HOSTED_AGENTS = Symbol('HOSTED_AGENTS');

@@ -1,0 +1,77 @@
+/** Base of every typed Switchyard failure; `code` is stable, the message says what to do. */
+export abstract class SwitchyardError extends Error {
+  abstract readonly code: string;
+  /** Whether running the same thing again may succeed. Decided by type, never by message. */
+  readonly retryable: boolean = false;
+}
+
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A request, plan or value failed validation; `issues` names every culprit. */
+export class ValidationFailedError extends SwitchyardError {
+  override readonly name = 'ValidationFailedError';
+  readonly code = 'validation_failed';
+  constructor(
+    readonly issues: readonly FieldIssue[],
+    summary = 'The request is invalid',
+  ) {
+    super(`${summary}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+export class SessionNotFoundError extends SwitchyardError {
+  override readonly name = 'SessionNotFoundError';
+  readonly code = 'session_not_found';
+  constructor(readonly sessionId: string) {
+    super(`No session "${sessionId}" exists (it may have expired or never been created)`);
+  }
+}
+
+/** No agent hosted by this worker can take the task. */
+export class NoCapableAgentError extends SwitchyardError {
+  override readonly name = 'NoCapableAgentError';
+  readonly code = 'no_capable_agent';
+  constructor(
+    readonly taskId: string,
+    readonly capabilities: readonly string[],
+    readonly agentType?: string,
+  ) {
+    super(
+      `No agent here can take task "${taskId}": it needs ${capabilities.join(' + ')}` +
+        (agentType ? ` from an agent of type "${agentType}"` : ''),
+    );
+  }
+}
+
+export class TaskTimeoutError extends SwitchyardError {
+  override readonly name = 'TaskTimeoutError';
+  readonly code = 'task_timeout';
+  override readonly retryable = true;
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Task "${taskId}" did not finish within its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** An agent returned something that is not what its task promises (e.g. a planner's invalid plan). */
+export class InvalidAgentOutputError extends SwitchyardError {
+  override readonly name = 'InvalidAgentOutputError';
+  readonly code = 'invalid_agent_output';
+  constructor(
+    readonly agentId: string,
+    detail: string,
+  ) {
+    super(`Agent "${agentId}" returned an invalid result: ${detail}`);
+  }
+}
+
+/** A worker's agents are declared wrongly; the worker refuses to start. */
+export class AgentDefinitionError extends SwitchyardError {
+  override readonly name = 'AgentDefinitionError';
+  readonly code = 'agent_definition';
+}

@@ -1,0 +1,75 @@
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import { SWITCHYARD_CONFIG, SwitchyardConfigModule } from './config/config.module';
+import { SwitchyardConfig } from './config/switchyard-config';
+import { HOSTED_AGENTS, RunnableAgent } from './agents/agent-contract';
+import { CapabilityCatalog } from './agents/capability-catalog.service';
+import { LocalAgentPool } from './agents/local-agent-pool';
+import { PlanEnqueuer } from './plans/plan-enqueuer.service';
+import { TaskQueues } from './queues/task-queues.service';
+import { WorkerHost } from './queues/worker-host.service';
+import { RedisConnections } from './redis/redis-connections.service';
+import { ShardRouter } from './redis/shards';
+import { SessionFinalizer } from './sessions/session-finalizer.service';
+import { SessionLauncher } from './sessions/session-launcher.service';
+import { SessionQueries } from './sessions/session-queries.service';
+import { SessionStore } from './sessions/session.store';
+import { SessionTerminator } from './sessions/session-terminator.service';
+import { PlanningRunner } from './sessions/planning-runner.service';
+import { TaskExecutor } from './sessions/task-executor.service';
+import { SessionStateStore } from './state/session-state.store';
+
+/** What both the API and the worker processes are made of. */
+const core = {
+  imports: [SwitchyardConfigModule],
+  providers: [
+    RedisConnections,
+    {
+      provide: ShardRouter,
+      inject: [SWITCHYARD_CONFIG],
+      useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
+    },
+    SessionStore,
+    SessionStateStore,
+    TaskQueues,
+    CapabilityCatalog,
+    PlanEnqueuer,
+    SessionTerminator,
+  ],
+} satisfies ModuleMetadata;
+
+/** The orchestration services of the API process: start and read sessions. */
+@Module({
+  imports: core.imports,
+  providers: [...core.providers, SessionLauncher, SessionQueries],
+  exports: [SessionLauncher, SessionQueries, CapabilityCatalog, RedisConnections],
+})
+export class OrchestrationApiModule {}
+
+export interface WorkerModuleOptions {
+  /** A module that exports {@link HOSTED_AGENTS}: the agents this worker process runs. */
+  readonly agents: DynamicModule;
+}
+
+/** The orchestration services of a worker process: consume queues and run hosted agents. */
+@Module({})
+export class OrchestrationWorkerModule {
+  static register(options: WorkerModuleOptions): DynamicModule {
+    return {
+      module: OrchestrationWorkerModule,
+      imports: [...core.imports, options.agents],
+      providers: [
+        ...core.providers,
+        {
+          provide: LocalAgentPool,
+          inject: [HOSTED_AGENTS, CapabilityCatalog],
+          useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog) => new LocalAgentPool(agents, catalog.names()),
+        },
+        TaskExecutor,
+        PlanningRunner,
+        SessionFinalizer,
+        WorkerHost,
+      ],
+      exports: [WorkerHost, LocalAgentPool],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import type { FlowJob, FlowJobNode } from 'bullmq';
+import { BUILTIN_CAPABILITY_NAMES } from '../agents/capability-catalog';
+import { shardTag } from '../redis/keys';
+import { buildSessionFlow, HOLD_DELAY_MS, toBullPriority } from './flow-builder';
+import { validatePlan } from './plan-validator';
+import { TaskJobData } from './task-job';
+
+function graphOf(plan: unknown) {
+  const result = validatePlan(plan, BUILTIN_CAPABILITY_NAMES);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.graph;
+}
+
+const tag = shardTag('sy', 0);
+
+describe('buildSessionFlow', () => {
+  const graph = graphOf({
+    tasks: [
+      { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+      { id: 'draft', capabilities: ['document_creation', 'data_synthesis'], dependsOn: ['research'],
+        children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+      { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], attempts: 5, backoffMs: 200, priority: 5 },
+    ],
+  });
+  const flow = buildSessionFlow('0-s', tag, graph);
+  const byName = (nodes: FlowJobNode[] | undefined, name: string) => nodes!.find((n) => n.name === name)!;
+
+  it('makes the session root the parent of the top-level tasks, in the shard prefix', () => {
+    expect(flow).toMatchObject({ name: 'session', queueName: 'sy.session', prefix: '{sy-0}', data: { sessionId: '0-s' } });
+    expect(flow.opts?.jobId).toBe('0-s');
+    expect(flow.children!.map((c) => c.name)).toEqual(['research', 'draft', 'review']);
+    for (const child of flow.children!) expect(child.prefix).toBe('{sy-0}');
+  });
+
+  it('nests children under their parent and routes each task to its first capability', () => {
+    const draft = byName(flow.children, 'draft');
+    expect(draft.queueName).toBe('document_creation');
+    expect(draft.children!.map((c) => [c.name, c.queueName])).toEqual([['outline', 'workflow_design']]);
+  });
+
+  it('holds leaves that wait for dependencies, and not parents or free tasks', () => {
+    expect(byName(flow.children, 'research').opts?.delay).toBeUndefined();
+    expect(byName(flow.children, 'review').opts?.delay).toBe(HOLD_DELAY_MS);
+    expect(byName(flow.children, 'draft').opts?.delay).toBeUndefined();
+  });
+
+  it('carries the task and who to tell when it completes', () => {
+    const research = byName(flow.children, 'research').data as TaskJobData;
+    expect(research).toMatchObject({
+      sessionId: '0-s', taskId: 'research', input: { topic: 'AOF' }, parentId: null, onFailure: 'fail',
+      dependants: [{ id: 'draft', queue: 'document_creation' }],
+    });
+    const outline = byName(byName(flow.children, 'draft').children, 'outline').data as TaskJobData;
+    expect(outline.parentId).toBe('draft');
+  });
+
+  it('maps attempts, backoff and priority to BullMQ options', () => {
+    const review = byName(flow.children, 'review').opts!;
+    expect(review).toMatchObject({ jobId: '0-s.t.review', attempts: 5, backoff: { type: 'exponential', delay: 200 }, failParentOnFailure: true });
+    expect(review.priority).toBe(toBullPriority(5));
+    expect(toBullPriority(1000)).toBe(1);
+    expect(toBullPriority(0)).toBeGreaterThan(toBullPriority(5)!);
+  });
+
+  it('gives every job an id that BullMQ accepts (no ":")', () => {
+    const ids: string[] = [];
+    const walk = (node: FlowJob | FlowJobNode) => {
+      ids.push(node.opts!.jobId!);
+      (node.children ?? []).forEach(walk);
+    };
+    walk(flow);
+    expect(ids.every((id) => !id.includes(':'))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

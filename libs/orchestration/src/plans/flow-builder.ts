@@ -1,0 +1,96 @@
+import type { FlowJobNode, FlowJob, JobsOptions } from 'bullmq';
+import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { MAX_TASK_PRIORITY } from './plan.schema';
+import { PlanGraph, PlannedTask } from './plan-graph';
+import { SessionJobData, TaskJobData } from './task-job';
+
+/**
+ * A task that waits for dependencies sits in BullMQ's delayed set for this long; the dependency
+ * resolver promotes it the moment its last dependency completes. Large enough never to fire,
+ * small enough that BullMQ's delayed score (timestamp × 4096) stays an exact double.
+ */
+export const HOLD_DELAY_MS = 365 * 24 * 3600 * 1000;
+
+export interface TaskDefaults {
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export const DEFAULT_TASK_OPTIONS: TaskDefaults = { attempts: 3, backoffMs: 1000 };
+
+/** BullMQ runs priority 1 first; the wire contract's priority runs higher first. */
+export function toBullPriority(priority: number | undefined): number | undefined {
+  return priority === undefined ? undefined : MAX_TASK_PRIORITY + 1 - priority;
+}
+
+export function taskQueue(task: PlannedTask): string {
+  return task.spec.capabilities[0];
+}
+
+export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGraph): TaskJobData {
+  const { spec } = task;
+  return {
+    type: 'task',
+    sessionId,
+    taskId: task.id,
+    title: spec.title,
+    capabilities: spec.capabilities,
+    agentType: spec.agentType,
+    input: spec.input,
+    timeoutMs: spec.timeoutMs,
+    onFailure: spec.onFailure ?? 'fail',
+    kind: spec.kind ?? 'task',
+    parentId: task.parentId,
+    dependsOn: task.dependsOn,
+    childIds: task.childIds,
+    dependants: (graph.dependants.get(task.id) ?? []).map((id) => ({ id, queue: taskQueue(graph.tasks.get(id)!) })),
+  };
+}
+
+function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefaults): JobsOptions {
+  const { spec } = task;
+  const options: JobsOptions = {
+    jobId: jobIds.task(sessionId, task.id),
+    attempts: spec.attempts ?? defaults.attempts,
+    backoff: { type: 'exponential', delay: spec.backoffMs ?? defaults.backoffMs },
+    failParentOnFailure: true,
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+  const priority = toBullPriority(spec.priority);
+  if (priority !== undefined) options.priority = priority;
+  // A leaf that waits for dependencies is held in the delayed set until they complete. A parent
+  // is not: BullMQ holds it until its children complete, then the worker checks its dependencies.
+  if (task.dependsOn.length > 0 && task.childIds.length === 0) options.delay = HOLD_DELAY_MS;
+  return options;
+}
+
+/**
+ * Turns a validated plan into one BullMQ flow: the session's root job (queue `sy.session`) is
+ * the parent of the top-level tasks, each task the parent of its children, each job in the
+ * queue of its first capability, all under the session's shard prefix.
+ */
+export function buildSessionFlow(
+  sessionId: string,
+  tag: ShardTag,
+  graph: PlanGraph,
+  defaults: TaskDefaults = DEFAULT_TASK_OPTIONS,
+): FlowJob {
+  const node = (task: PlannedTask): FlowJobNode => ({
+    name: task.id,
+    queueName: taskQueue(task),
+    prefix: tag,
+    data: taskJobData(sessionId, task, graph),
+    opts: taskJobOptions(sessionId, task, defaults),
+    children: task.childIds.length > 0 ? task.childIds.map((id) => node(graph.tasks.get(id)!)) : undefined,
+  });
+  const data: SessionJobData = { sessionId };
+  return {
+    name: 'session',
+    queueName: SESSION_QUEUE,
+    prefix: tag,
+    data,
+    opts: { jobId: jobIds.root(sessionId), removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+    children: graph.roots.map((id) => node(graph.tasks.get(id)!)),
+  };
+}

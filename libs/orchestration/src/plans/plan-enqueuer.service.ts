@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { CapabilityCatalog } from '../agents/capability-catalog.service';
+import { ShardTag } from '../redis/keys';
+import { TaskQueues } from '../queues/task-queues.service';
+import { SessionStore } from '../sessions/session.store';
+import { buildSessionFlow } from './flow-builder';
+import { Plan } from './plan.schema';
+import { PlanGraph } from './plan-graph';
+import { DEFAULT_PLAN_LIMITS, PlanValidation, validatePlan } from './plan-validator';
+
+/** Validates plans against this deployment's catalog and limits, and enqueues them as flows. */
+@Injectable()
+export class PlanEnqueuer {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly queues: TaskQueues,
+    private readonly catalog: CapabilityCatalog,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  validate(raw: unknown, basePath = 'plan'): PlanValidation {
+    return validatePlan(
+      raw,
+      this.catalog.names(),
+      { ...DEFAULT_PLAN_LIMITS, maxTasks: this.config.maxPlanTasks, maxDepth: this.config.maxPlanDepth },
+      basePath,
+    );
+  }
+
+  /**
+   * Writes the plan's bookkeeping, then adds its flow in one step. If the flow cannot be added,
+   * the bookkeeping is removed again, so no half-made plan stays behind.
+   */
+  async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
+    await this.store.attachPlan(tag, sessionId, plan, graph);
+    try {
+      await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph));
+    } catch (error) {
+      await this.store.discardPlan(tag, sessionId, graph.tasks.keys());
+      throw error;
+    }
+  }
+}

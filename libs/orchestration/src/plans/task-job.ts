@@ -1,0 +1,40 @@
+import { FAILURE_POLICIES, TASK_KINDS } from './plan.schema';
+
+/** Where a task's job lives: BullMQ queue name (its first capability) and job id. */
+export interface TaskRef {
+  readonly id: string;
+  readonly queue: string;
+}
+
+/** Everything a worker needs to run a task, carried in its BullMQ job so no extra read is needed. */
+export interface TaskJobData {
+  readonly type: 'task';
+  readonly sessionId: string;
+  readonly taskId: string;
+  readonly title?: string;
+  readonly capabilities: readonly string[];
+  readonly agentType?: string;
+  readonly input?: unknown;
+  readonly timeoutMs?: number;
+  readonly onFailure: (typeof FAILURE_POLICIES)[number];
+  readonly kind: (typeof TASK_KINDS)[number];
+  readonly parentId: string | null;
+  readonly dependsOn: readonly string[];
+  readonly childIds: readonly string[];
+  /** Tasks whose `dependsOn` names this one: told when it completes. */
+  readonly dependants: readonly TaskRef[];
+}
+
+/** Data of a session's root job (queue `sy.session`) and of its planning job. */
+export interface SessionJobData {
+  readonly sessionId: string;
+}
+
+export interface PlanningJobData {
+  readonly type: 'plan';
+  readonly sessionId: string;
+  readonly goal: string;
+}
+
+/** Jobs in a capability queue: a task of a plan, or (in `task_decomposition`) a goal to plan. */
+export type CapabilityJobData = TaskJobData | PlanningJobData;

@@ -1,0 +1,60 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { FlowJob, FlowProducer, Job, Queue } from 'bullmq';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { ShardTag } from '../redis/keys';
+
+/**
+ * The BullMQ producers of this process: one Queue per (shard, queue name), made on first use,
+ * and one FlowProducer. All share the process's command connection.
+ */
+@Injectable()
+export class TaskQueues implements OnApplicationShutdown {
+  private readonly queues = new Map<string, Queue>();
+  private flowProducer?: FlowProducer;
+
+  constructor(private readonly redis: RedisConnections) {}
+
+  queue(tag: ShardTag, name: string): Queue {
+    const key = `${tag}/${name}`;
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.redis.client, prefix: tag });
+      this.queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  /** Adds a whole flow atomically (BullMQ writes every job of it in one MULTI). */
+  async addFlow(flow: FlowJob): Promise<void> {
+    this.flowProducer ??= new FlowProducer({ connection: this.redis.client });
+    await this.flowProducer.add(flow);
+  }
+
+  /**
+   * Moves a held (delayed) job to its queue's wait list. A job that is no longer delayed was
+   * already moved by someone else, which is fine; anything else is an error.
+   */
+  async promote(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
+    const job = await Job.fromId(this.queue(tag, queueName), jobId);
+    if (!job) return;
+    try {
+      await job.promote();
+    } catch (error) {
+      if ((await job.getState()) === 'delayed') throw error;
+    }
+  }
+
+  /** Removes a job that has not started; answers false when it is running (locked) or gone. */
+  async removeIfIdle(tag: ShardTag, queueName: string, jobId: string): Promise<boolean> {
+    try {
+      return (await this.queue(tag, queueName).remove(jobId)) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.flowProducer?.close();
+  }
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Job, Worker } from 'bullmq';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { LocalAgentPool } from '../agents/local-agent-pool';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { ShardRouter } from '../redis/shards';
+import { CapabilityJobData, SessionJobData } from '../plans/task-job';
+import { TaskExecutor } from '../sessions/task-executor.service';
+import { PlanningRunner } from '../sessions/planning-runner.service';
+import { SessionFinalizer } from '../sessions/session-finalizer.service';
+
+/** How many session root jobs one worker process finalises at once. */
+const FINALIZER_CONCURRENCY = 8;
+
+/**
+ * The queue plumbing of a worker process: one BullMQ Worker per capability its agents have, in
+ * every shard, plus the session queue. Processors only unpack the job and call one service.
+ * On shutdown the workers stop taking jobs and wait for running ones (bounded by
+ * SWITCHYARD_SHUTDOWN_TIMEOUT_MS); jobs still running after that are left to BullMQ's stalled
+ * check, which gives them to another worker.
+ */
+@Injectable()
+export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WorkerHost.name);
+  private readonly workers: Worker[] = [];
+  /** Jobs running in this process, so a forced shutdown can hand them back at once. */
+  private readonly running = new Map<string, { job: Job; token?: string }>();
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly shards: ShardRouter,
+    private readonly executor: TaskExecutor,
+    private readonly planner: PlanningRunner,
+    private readonly finalizer: SessionFinalizer,
+    @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  /** The queues this process consumes in each shard. */
+  get queueNames(): string[] {
+    return [...this.pool.capabilities(), SESSION_QUEUE];
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const tag of this.shards.tags) {
+      for (const capability of this.pool.capabilities()) {
+        this.start(tag, capability, this.pool.concurrencyFor(capability), (job, token, signal) =>
+          this.processCapabilityJob(tag, job as Job<CapabilityJobData>, token, signal),
+        );
+      }
+      this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job) =>
+        this.finalizer.finalize(tag, job as Job<SessionJobData>),
+      );
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.logger.log(
+      { queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) },
+      'worker ready',
+    );
+  }
+
+  private processCapabilityJob(tag: ShardTag, job: Job<CapabilityJobData>, token?: string, signal?: AbortSignal) {
+    const data = job.data;
+    return data.type === 'plan'
+      ? this.planner.plan(tag, job as Job<typeof data>, signal)
+      : this.executor.execute(tag, job as Job<typeof data>, token, signal);
+  }
+
+  private start(
+    tag: ShardTag,
+    queue: string,
+    concurrency: number,
+    processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>,
+  ): void {
+    const tracked = async (job: Job, token?: string, signal?: AbortSignal) => {
+      const key = `${tag}/${queue}/${job.id}`;
+      this.running.set(key, { job, token });
+      try {
+        return await processor(job, token, signal);
+      } finally {
+        this.running.delete(key);
+      }
+    };
+    const worker = new Worker(queue, tracked, {
+      connection: this.redis.client,
+      prefix: tag,
+      concurrency,
+    });
+    worker.on('error', (error) => this.logger.error({ queue, error: error.message }, 'queue worker error'));
+    this.workers.push(worker);
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.log({ signal, running: this.running.size }, 'worker stopping: finishing running tasks');
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(this.workers.map((w) => w.close())).then(() => true);
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs);
+    });
+    const finished = await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.logger.warn(
+        { timeoutMs: this.config.shutdownTimeoutMs, jobs: [...this.running.keys()] },
+        'running tasks did not finish in time; giving them back to their queues',
+      );
+      await Promise.all(
+        [...this.running.values()].map(({ job, token }) => job.moveToWait(token).catch(() => undefined)),
+      );
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
+    this.logger.log('worker stopped');
+  }
+}

@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { LocalAgentPool } from '../agents/local-agent-pool';
+import { InvalidAgentOutputError, SwitchyardError } from '../errors/errors';
+import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
+import { PlanningJobData } from '../plans/task-job';
+import { ShardTag } from '../redis/keys';
+import { currentWorker } from '../runtime/worker-identity';
+import { SessionStateStore } from '../state/session-state.store';
+import { invokeAgent } from './agent-invoker';
+import { SessionStore } from './session.store';
+import { SessionTerminator } from './session-terminator.service';
+import { failureInfo } from './task-executor.service';
+import { taskLogger } from './task-logger';
+
+export const PLANNING_CAPABILITY = 'task_decomposition';
+/** The pseudo task id under which the planner's run is logged. */
+export const PLANNING_STEP_ID = 'plan';
+
+/**
+ * Turns a session's goal into its plan: a hosted planner agent (capability `task_decomposition`)
+ * proposes one, it is validated like any plan from a client, and enqueued as the session's flow.
+ */
+@Injectable()
+export class PlanningRunner {
+  private readonly logger = new Logger(PlanningRunner.name);
+  private readonly worker = currentWorker();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly state: SessionStateStore,
+    private readonly enqueuer: PlanEnqueuer,
+    private readonly terminator: SessionTerminator,
+    @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
+  ) {}
+
+  async plan(tag: ShardTag, job: Job<PlanningJobData>, signal?: AbortSignal): Promise<unknown> {
+    const { sessionId, goal } = job.data;
+    const moved = await this.store.transition(tag, sessionId, ['pending', 'planning'], 'planning', {
+      startedAt: new Date().toISOString(),
+    });
+    if (!moved) return null; // cancelled, failed or already planned: nothing to do
+    let agentId: string | undefined;
+    const startedAt = new Date().toISOString();
+    try {
+      const lease = this.pool.acquire(PLANNING_STEP_ID, { capabilities: [PLANNING_CAPABILITY] });
+      agentId = lease.agent.descriptor.id;
+      await this.store.setPlanning(tag, sessionId, { status: 'running', agentId, worker: this.worker, startedAt });
+      this.logger.log({ sessionId, agentId }, 'planning started');
+      let proposal: unknown;
+      try {
+        proposal = await invokeAgent(
+          lease.agent,
+          {
+            sessionId, taskId: PLANNING_STEP_ID, capabilities: [PLANNING_CAPABILITY], input: { goal },
+            dependencies: {}, goal, attempt: job.attemptsMade + 1,
+          },
+          {
+            shared: await this.store.sharedContext(tag, sessionId),
+            state: this.state.shared(tag, sessionId),
+            log: taskLogger(this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
+            worker: this.worker,
+          },
+          { signal },
+        );
+      } finally {
+        lease.release();
+      }
+      const validation = this.enqueuer.validate(proposal, 'plan');
+      if (!validation.ok) {
+        throw new InvalidAgentOutputError(
+          agentId,
+          `its plan is invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        );
+      }
+      await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
+      await this.store.setPlanning(tag, sessionId, {
+        status: 'completed', agentId, worker: this.worker, startedAt, finishedAt: new Date().toISOString(),
+      });
+      await this.store.transition(tag, sessionId, ['planning'], 'running');
+      this.logger.log({ sessionId, agentId, tasks: validation.graph.tasks.size }, 'plan enqueued');
+      return { tasks: validation.graph.tasks.size };
+    } catch (error) {
+      const retryable = !(error instanceof SwitchyardError) || error.retryable;
+      const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const info = failureInfo(error);
+      await this.store.setPlanning(tag, sessionId, {
+        status: final ? 'failed' : 'ready', agentId, worker: this.worker, startedAt,
+        finishedAt: final ? new Date().toISOString() : undefined, error: info,
+      });
+      if (!final) throw error;
+      await this.terminator.fail(tag, sessionId, { ...info, message: `Planning failed: ${info.message}` });
+      throw new UnrecoverableError(info.message);
+    }
+  }
+}

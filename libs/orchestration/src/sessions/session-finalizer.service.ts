@@ -1,0 +1,43 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { SessionJobData } from '../plans/task-job';
+import { ShardTag } from '../redis/keys';
+import { SessionStore } from './session.store';
+
+/** The aggregated result of a completed session. */
+export interface SessionResult {
+  /** Every task's output, keyed by task id. */
+  readonly outputs: Record<string, unknown>;
+  /** The outputs of the tasks nothing else waits for: the session's final products. */
+  readonly final: Record<string, unknown>;
+  readonly completedTasks: number;
+}
+
+/**
+ * Processes a session's root job, which BullMQ releases once every top-level task (and so every
+ * task) has completed: aggregates the outputs into the result and completes the session.
+ */
+@Injectable()
+export class SessionFinalizer {
+  private readonly logger = new Logger(SessionFinalizer.name);
+
+  constructor(private readonly store: SessionStore) {}
+
+  async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
+    const { sessionId } = job.data;
+    const view = await this.store.view(tag, sessionId);
+    if (!view) return null;
+    const dependedOn = new Set(view.tasks.flatMap((t) => t.dependsOn));
+    const outputs = Object.fromEntries(view.tasks.map((t) => [t.id, t.output ?? null]));
+    const final = Object.fromEntries(
+      view.tasks.filter((t) => t.parentId === null && !dependedOn.has(t.id)).map((t) => [t.id, t.output ?? null]),
+    );
+    const result: SessionResult = { outputs, final, completedTasks: view.tasks.filter((t) => t.status === 'completed').length };
+    const moved = await this.store.transition(tag, sessionId, ['pending', 'running'], 'completed', {
+      result: JSON.stringify(result),
+      finishedAt: new Date().toISOString(),
+    });
+    if (moved) this.logger.log({ sessionId, tasks: view.tasks.length }, 'session completed');
+    return moved ? result : null;
+  }
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { SessionNotFoundError } from '../errors/errors';
+import { ShardRouter } from '../redis/shards';
+import { SessionStore } from './session.store';
+import { SessionView } from './session.types';
+
+/** Reads sessions for the API. */
+@Injectable()
+export class SessionQueries {
+  constructor(
+    private readonly shards: ShardRouter,
+    private readonly store: SessionStore,
+  ) {}
+
+  async get(sessionId: string): Promise<SessionView> {
+    const tag = this.shards.tagOf(sessionId);
+    const view = tag ? await this.store.view(tag, sessionId) : undefined;
+    if (!view) throw new SessionNotFoundError(sessionId);
+    return view;
+  }
+}

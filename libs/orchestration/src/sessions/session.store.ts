@@ -1,0 +1,295 @@
+import { Injectable } from '@nestjs/common';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { keys, ShardTag } from '../redis/keys';
+import { RedisScript } from '../redis/redis-script';
+import { Plan } from '../plans/plan.schema';
+import { PlanGraph } from '../plans/plan-graph';
+import { TaskRef } from '../plans/task-job';
+import {
+  FailureInfo,
+  SessionStatus,
+  SessionView,
+  StepView,
+  TaskStatus,
+  TaskView,
+  WorkerIdentity,
+} from './session.types';
+
+/**
+ * Moves a session from one of the given statuses to another, atomically; answers 1 when it did.
+ * KEYS[1] session hash; ARGV[1] comma list of allowed current statuses, ARGV[2] new status,
+ * ARGV[3..] field/value pairs to set with it.
+ */
+const TRANSITION = new RedisScript(`
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == current then allowed = true end end
+if not allowed then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`);
+
+/**
+ * Writes a task's output and marks it completed, then tells the tasks waiting on it (its
+ * dependants and its parent): each drops it from its pending set, and those left with nothing
+ * pending become ready. One script, so two dependencies finishing at the same instant on two
+ * workers cannot both miss — or both cause — a wake-up. Idempotent when a task runs again.
+ * KEYS[1] outputs, KEYS[2] the task's hash, then per waiter: its pending set, its task hash.
+ * ARGV[1] task id, ARGV[2] output JSON, ARGV[3] finish time. Answers the 1-based waiter indexes now ready.
+ */
+const COMPLETE_TASK = new RedisScript(`
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'status', 'completed', 'finishedAt', ARGV[3])
+local ready = {}
+local n = (#KEYS - 2) / 2
+for i = 1, n do
+  local pending = KEYS[1 + 2 * i]
+  local waiter = KEYS[2 + 2 * i]
+  redis.call('SREM', pending, ARGV[1])
+  if redis.call('SCARD', pending) == 0 then
+    if redis.call('HGET', waiter, 'status') == 'waiting' then redis.call('HSET', waiter, 'status', 'ready') end
+    ready[#ready + 1] = i
+  end
+end
+return ready
+`);
+
+const json = (value: unknown) => JSON.stringify(value ?? null);
+const parse = <T>(value: string | null | undefined): T | undefined =>
+  value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
+
+export interface NewSession {
+  readonly id: string;
+  readonly goal?: string;
+  readonly context: Record<string, unknown>;
+}
+
+/** The session record, its tasks' states and its outputs, in the session's shard. */
+@Injectable()
+export class SessionStore {
+  constructor(private readonly redis: RedisConnections) {}
+
+  private get client() {
+    return this.redis.client;
+  }
+
+  /** Creates the session record and its initial shared context in one transaction. */
+  async create(tag: ShardTag, session: NewSession): Promise<void> {
+    const now = new Date().toISOString();
+    const multi = this.client.multi();
+    multi.hset(keys.session(tag, session.id), {
+      id: session.id,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      ...(session.goal !== undefined ? { goal: session.goal } : {}),
+    });
+    const context = Object.entries(session.context);
+    if (context.length > 0) {
+      multi.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, json(v)])));
+    }
+    await multi.exec();
+  }
+
+  /**
+   * Records the plan and every task's initial state and pending set, so the dependency resolver
+   * has its bookkeeping before the first job can run. Tasks with nothing to wait for are ready.
+   */
+  async attachPlan(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
+    const multi = this.client.multi();
+    const now = new Date().toISOString();
+    multi.hset(keys.session(tag, sessionId), {
+      plan: json(plan),
+      taskIds: json([...graph.tasks.keys()]),
+      updatedAt: now,
+    });
+    for (const task of graph.tasks.values()) {
+      const pending = [...task.dependsOn, ...task.childIds];
+      multi.hset(keys.task(tag, sessionId, task.id), {
+        status: pending.length > 0 ? 'waiting' : 'ready',
+        parentId: task.parentId ?? '',
+        capabilities: json(task.spec.capabilities),
+        dependsOn: json(task.dependsOn),
+        attempts: 0,
+        ...(task.spec.title ? { title: task.spec.title } : {}),
+      });
+      if (pending.length > 0) multi.sadd(keys.pendingDeps(tag, sessionId, task.id), ...pending);
+    }
+    await multi.exec();
+  }
+
+  /** Removes what {@link attachPlan} wrote (a plan whose flow could not be added). */
+  async discardPlan(tag: ShardTag, sessionId: string, taskIds: Iterable<string>): Promise<void> {
+    const doomed: string[] = [];
+    for (const id of taskIds) doomed.push(keys.task(tag, sessionId, id), keys.pendingDeps(tag, sessionId, id));
+    const multi = this.client.multi().hdel(keys.session(tag, sessionId), 'plan', 'taskIds');
+    if (doomed.length > 0) multi.del(...doomed);
+    await multi.exec();
+  }
+
+  /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
+  async discard(tag: ShardTag, sessionId: string, taskIds: Iterable<string> = []): Promise<void> {
+    await this.discardPlan(tag, sessionId, taskIds);
+    await this.client.del(keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId));
+  }
+
+  /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */
+  async transition(
+    tag: ShardTag,
+    sessionId: string,
+    from: readonly SessionStatus[],
+    to: SessionStatus,
+    fields: Record<string, string> = {},
+  ): Promise<boolean> {
+    const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
+    for (const [k, v] of Object.entries(fields)) args.push(k, v);
+    return (await TRANSITION.run(this.client, [keys.session(tag, sessionId)], args)) === 1;
+  }
+
+  async status(tag: ShardTag, sessionId: string): Promise<SessionStatus | undefined> {
+    return ((await this.client.hget(keys.session(tag, sessionId), 'status')) ?? undefined) as SessionStatus | undefined;
+  }
+
+  async goal(tag: ShardTag, sessionId: string): Promise<string | undefined> {
+    return (await this.client.hget(keys.session(tag, sessionId), 'goal')) ?? undefined;
+  }
+
+  async setPlanning(tag: ShardTag, sessionId: string, step: StepView): Promise<void> {
+    await this.client.hset(keys.session(tag, sessionId), 'planning', json(step), 'updatedAt', new Date().toISOString());
+  }
+
+  async taskStarted(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    run: { agentId: string; worker: WorkerIdentity; attempt: number; inputFrom: string[] },
+  ): Promise<void> {
+    await this.client.hset(keys.task(tag, sessionId, taskId), {
+      status: 'running',
+      agentId: run.agentId,
+      worker: json(run.worker),
+      attempts: run.attempt,
+      startedAt: new Date().toISOString(),
+      inputFrom: json(run.inputFrom),
+      error: '',
+      waitingFor: '',
+    });
+  }
+
+  /** Sets a task's status (and optionally why it waits or failed) without touching the rest. */
+  async setTaskStatus(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    status: TaskStatus,
+    extra: { error?: FailureInfo; waitingFor?: string; finished?: boolean } = {},
+  ): Promise<void> {
+    const fields: Record<string, string> = { status };
+    if (extra.error) fields.error = json(extra.error);
+    if (extra.waitingFor !== undefined) fields.waitingFor = extra.waitingFor;
+    if (extra.finished) fields.finishedAt = new Date().toISOString();
+    await this.client.hset(keys.task(tag, sessionId, taskId), fields);
+  }
+
+  /**
+   * Records a task's output and completion and resolves its waiters (see COMPLETE_TASK).
+   * Answers the waiters that became ready.
+   */
+  async completeTask(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    output: unknown,
+    waiters: readonly TaskRef[],
+  ): Promise<TaskRef[]> {
+    const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId)];
+    for (const waiter of waiters) {
+      scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
+    }
+    const ready = (await COMPLETE_TASK.run(this.client, scriptKeys, [taskId, json(output), new Date().toISOString()])) as number[];
+    return ready.map((i) => waiters[i - 1]);
+  }
+
+  /** How many dependencies and children a task still waits for. */
+  async pendingCount(tag: ShardTag, sessionId: string, taskId: string): Promise<number> {
+    return this.client.scard(keys.pendingDeps(tag, sessionId, taskId));
+  }
+
+  /** The outputs of the given tasks (those that have one), keyed by task id. */
+  async outputsOf(tag: ShardTag, sessionId: string, taskIds: readonly string[]): Promise<Record<string, unknown>> {
+    if (taskIds.length === 0) return {};
+    const values = await this.client.hmget(keys.outputs(tag, sessionId), ...taskIds);
+    const out: Record<string, unknown> = {};
+    taskIds.forEach((id, i) => {
+      if (values[i] !== null) out[id] = parse(values[i]);
+    });
+    return out;
+  }
+
+  async allOutputs(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
+    const raw = await this.client.hgetall(keys.outputs(tag, sessionId));
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
+  }
+
+  async sharedContext(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
+    const raw = await this.client.hgetall(keys.sharedState(tag, sessionId));
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
+  }
+
+  /** The ids of the session's tasks, in plan order (empty before planning finished). */
+  async taskIds(tag: ShardTag, sessionId: string): Promise<string[]> {
+    return parse<string[]>(await this.client.hget(keys.session(tag, sessionId), 'taskIds')) ?? [];
+  }
+
+  /** The whole session as the API shows it, or `undefined` when there is no such session. */
+  async view(tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
+    const [session, context, outputs] = await Promise.all([
+      this.client.hgetall(keys.session(tag, sessionId)),
+      this.sharedContext(tag, sessionId),
+      this.allOutputs(tag, sessionId),
+    ]);
+    if (!session.id) return undefined;
+    const taskIds = parse<string[]>(session.taskIds) ?? [];
+    const pipeline = this.client.pipeline();
+    for (const id of taskIds) pipeline.hgetall(keys.task(tag, sessionId, id));
+    const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const tasks = taskIds.map((id, i): TaskView => {
+      const t = (rows[i]?.[1] ?? {}) as Record<string, string>;
+      return {
+        id,
+        parentId: t.parentId ? t.parentId : null,
+        ...(t.title ? { title: t.title } : {}),
+        capabilities: parse<string[]>(t.capabilities) ?? [],
+        dependsOn: parse<string[]>(t.dependsOn) ?? [],
+        status: (t.status ?? 'waiting') as TaskStatus,
+        agentId: t.agentId || undefined,
+        worker: parse<WorkerIdentity>(t.worker),
+        attempts: Number(t.attempts ?? 0),
+        startedAt: t.startedAt || undefined,
+        finishedAt: t.finishedAt || undefined,
+        inputFrom: parse<string[]>(t.inputFrom),
+        output: id in outputs ? outputs[id] : undefined,
+        error: parse<FailureInfo>(t.error),
+        waitingFor: t.waitingFor || undefined,
+      };
+    });
+    return {
+      id: session.id,
+      sessionId: session.id,
+      status: session.status as SessionStatus,
+      goal: session.goal,
+      createdAt: session.createdAt,
+      updatedAt: session.updatedAt,
+      startedAt: session.startedAt || undefined,
+      finishedAt: session.finishedAt || undefined,
+      planning: parse<StepView>(session.planning),
+      plan: parse<Plan>(session.plan),
+      tasks,
+      context,
+      result: parse(session.result),
+      error: parse<FailureInfo>(session.error),
+    };
+  }
+}

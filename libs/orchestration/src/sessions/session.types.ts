@@ -1,0 +1,66 @@
+import { Plan } from '../plans/plan.schema';
+
+export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const FINISHED_SESSION_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
+
+export const TASK_STATUSES = ['waiting', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'paused'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** The process that ran something: `{ host, pid }` everywhere in the contract. */
+export interface WorkerIdentity {
+  readonly host: string;
+  readonly pid: number;
+}
+
+export interface FailureInfo {
+  readonly message: string;
+  readonly name?: string;
+  readonly taskId?: string;
+}
+
+export interface TaskView {
+  id: string;
+  parentId: string | null;
+  title?: string;
+  capabilities: string[];
+  dependsOn: string[];
+  status: TaskStatus;
+  agentId?: string;
+  worker?: WorkerIdentity;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Task ids whose results were handed to the task's run as `dependencies`. */
+  inputFrom?: string[];
+  output?: unknown;
+  error?: FailureInfo;
+  waitingFor?: string;
+}
+
+/** A step of the session that is not a task of its plan (the planner working on the goal). */
+export interface StepView {
+  status: 'ready' | 'running' | 'completed' | 'failed';
+  agentId?: string;
+  worker?: WorkerIdentity;
+  startedAt?: string;
+  finishedAt?: string;
+  error?: FailureInfo;
+}
+
+export interface SessionView {
+  id: string;
+  sessionId: string;
+  status: SessionStatus;
+  goal?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  planning?: StepView;
+  plan?: Plan;
+  tasks: TaskView[];
+  context: Record<string, unknown>;
+  result?: unknown;
+  error?: FailureInfo;
+}
