@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
-import { reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
+import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { ApiModule } from './api.module';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(ApiModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
 
   const document = SwaggerModule.createDocument(

@@ -14,10 +14,11 @@ export interface ModelAgentOutput {
 
 function summarise(value: unknown): string {
   if (value && typeof value === 'object' && 'text' in value && typeof (value as { text: unknown }).text === 'string') {
-    return (value as { text: string }).text;
+    const text = (value as { text: string }).text;
+    return text.length > 200 ? `${text.slice(0, 197)}...` : text;
   }
   const json = JSON.stringify(value);
-  return json.length > 400 ? `${json.slice(0, 397)}...` : json;
+  return json.length > 200 ? `${json.slice(0, 197)}...` : json;
 }
 
 /** Builds the prompt for a task from its instruction, input and what it depends on. */

@@ -108,3 +108,25 @@ export function reportStartupFailure(app: string): (error: unknown) => never {
     process.exit(1);
   };
 }
+
+/**
+ * Closes the app on SIGTERM or SIGINT (running every shutdown hook: a worker finishes or hands
+ * back its running jobs) and exits 0. Nest's own shutdown hooks would re-raise the signal,
+ * so the process would end "killed by SIGTERM" instead of exiting cleanly.
+ */
+export function closeOnSignals(app: { close(): Promise<void> }, onError: (error: unknown) => void): void {
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          onError(error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { Stack } from './support/stack';
+
+/** Checks that every task started only after everything it waits for had finished. */
+function expectRunOrder(session: any): void {
+  const byId = new Map<string, any>(session.tasks.map((t: any) => [t.id, t]));
+  for (const task of session.tasks) {
+    const children = session.tasks.filter((t: any) => t.parentId === task.id).map((t: any) => t.id);
+    for (const before of [...task.dependsOn, ...children]) {
+      const prerequisite = byId.get(before);
+      expect(Date.parse(task.startedAt)).toBeGreaterThanOrEqual(Date.parse(prerequisite.finishedAt));
+    }
+    expect([...task.inputFrom].sort()).toEqual([...task.dependsOn, ...children].sort());
+  }
+}
+
+describe('orchestrate: goal → plan → flow → workers → result', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 1 });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('runs a goal to its aggregated result, every step on the worker, in dependency order', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      goal: 'Implement a rate limiter API and write a report on it',
+      context: { audience: 'operators' },
+    });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({ sessionId: expect.stringMatching(/^0-/), status: 'pending' });
+
+    const session = await stack.waitForSession(accepted.body.sessionId);
+    expect(session.status).toBe('completed');
+    expect(session.context).toEqual({ audience: 'operators' });
+
+    const worker = stack.workers[0];
+    expect(session.planning).toMatchObject({ status: 'completed', worker: { pid: worker.pid } });
+    expect(session.planning.agentId).toMatch(/^planner@/);
+
+    // The planner's plan: at least three steps, with dependencies between them.
+    expect(session.tasks.length).toBeGreaterThanOrEqual(3);
+    expect(session.tasks.filter((t: any) => t.dependsOn.length > 0).length).toBeGreaterThanOrEqual(2);
+    for (const task of session.tasks) {
+      expect(task.status).toBe('completed');
+      expect(task.worker).toEqual({ host: expect.any(String), pid: worker.pid });
+      expect(task.worker.pid).not.toBe(stack.api.pid);
+      expect(task.agentId).toMatch(/^(planner|researcher|coder|reviewer)@/);
+      expect(task.attempts).toBe(1);
+      // The agent received exactly its dependencies' results.
+      expect([...task.output.basedOn].sort()).toEqual([...task.dependsOn].sort());
+      for (const dep of task.dependsOn) {
+        expect(task.output.text).toContain(`From ${dep}: ${session.tasks.find((t: any) => t.id === dep).output.text.slice(0, 40)}`);
+      }
+    }
+    expectRunOrder(session);
+
+    // The aggregated result holds every step's output.
+    expect(Object.keys(session.result.outputs).sort()).toEqual(session.tasks.map((t: any) => t.id).sort());
+    for (const task of session.tasks) expect(session.result.outputs[task.id]).toEqual(task.output);
+    expect(Object.keys(session.result.final)).toEqual(['review']);
+  });
+
+  it('runs an explicit plan: a tree with cross-branch dependencies', async () => {
+    const plan = {
+      tasks: [
+        { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+        {
+          id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
+          children: [
+            { id: 'outline', capabilities: ['workflow_design'] },
+            { id: 'figures', capabilities: ['data_analysis'], dependsOn: ['outline', 'research'] },
+          ],
+        },
+        { id: 'review', capabilities: ['code_review'], dependsOn: ['draft', 'figures'], priority: 5, attempts: 2 },
+      ],
+    };
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan });
+    expect(accepted.status).toBe(202);
+    const session = await stack.waitForSession(accepted.body.sessionId);
+    expect(session.status).toBe('completed');
+    expect(session.planning).toBeUndefined();
+    expect(session.tasks.map((t: any) => [t.id, t.parentId])).toEqual([
+      ['research', null], ['draft', null], ['outline', 'draft'], ['figures', 'draft'], ['review', null],
+    ]);
+    expectRunOrder(session);
+    // A parent receives its children's results as well as its dependencies'.
+    expect(session.tasks.find((t: any) => t.id === 'draft').output.basedOn.sort()).toEqual(['figures', 'outline', 'research']);
+  });
+
+  it('answers 400 naming the field for a malformed body, and leaves nothing in Redis', async () => {
+    const before = await stack.keys();
+    const cases: [unknown, string][] = [
+      [{}, '(body)'],
+      [{ goal: '' }, 'goal'],
+      [{ goal: 'x', plan: { tasks: [{ id: 'a', capabilities: ['web_research'] }] } }, '(body)'],
+      [{ goal: 'x', colour: 'red' }, '(body)'],
+      [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['ghost'] }] } }, 'plan.tasks[0].dependsOn[0]'],
+      [{ plan: { tasks: [{ id: 'a', capabilities: ['telepathy'] }] } }, 'plan.tasks[0].capabilities[0]'],
+      [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['b'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] } }, 'plan.tasks'],
+    ];
+    for (const [body, path] of cases) {
+      const answer = await stack.request('POST', '/api/orchestrator/orchestrate', body);
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({ type: expect.any(String), title: 'Validation failed', status: 400 });
+      expect(answer.body.errors.map((e: any) => e.path).join(' ')).toContain(path);
+    }
+    const malformed = await stack.request('POST', '/api/orchestrator/orchestrate', undefined, '{"goal":');
+    expect(malformed.status).toBe(400);
+    expect((await stack.keys()).sort()).toEqual(before.sort());
+  });
+
+  it('answers 404 for an unknown session and 400 for a malformed id', async () => {
+    const unknown = await stack.request('GET', '/api/orchestrator/sessions/0-00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.detail).toContain('0-00000000-0000-4000-8000-000000000000');
+    const malformed = await stack.request('GET', '/api/orchestrator/sessions/nope*');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0].path).toBe('id');
+  });
+
+  it('documents both routes in the OpenAPI document', async () => {
+    const doc = await stack.request('GET', '/docs-json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/orchestrator/orchestrate', '/api/orchestrator/sessions/{id}']),
+    );
+    const orchestrate = doc.body.paths['/api/orchestrator/orchestrate'].post;
+    expect(Object.keys(orchestrate.responses)).toEqual(expect.arrayContaining(['202', '400']));
+    expect(orchestrate.requestBody).toBeDefined();
+  });
+
+  it('stops a worker cleanly on SIGTERM (exit code 0)', async () => {
+    const code = await stack.workers[0].stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(stack.workers[0].lines.some((l) => l.includes('"msg":"worker stopped"'))).toBe(true);
+  });
+});

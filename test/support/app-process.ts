@@ -1,0 +1,80 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** One app (api or worker) running as a real Node process from the build in dist/. */
+export class AppProcess {
+  readonly lines: string[] = [];
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+
+  constructor(
+    readonly app: 'api' | 'worker',
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        this.lines.push(line);
+        this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
+      });
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the first line (already printed or to come) that passes `test`. */
+  waitForLine(test: (line: string) => boolean, timeoutMs = 30_000): Promise<string> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`${this.app} (pid ${this.pid}) printed no matching line in ${timeoutMs} ms; last lines:\n${this.lines.slice(-10).join('\n')}`));
+      }, timeoutMs);
+      const done = (line: string) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+      this.waiters.push({ test, resolve: done });
+      void this.exited.then((code) => {
+        if (this.waiters.some((w) => w.resolve === done)) {
+          clearTimeout(timer);
+          reject(new Error(`${this.app} exited with ${code} before printing the line; last lines:\n${this.lines.slice(-10).join('\n')}`));
+        }
+      });
+    });
+  }
+
+  /** Waits for a JSON log line whose `msg` is `message`. */
+  waitForLog(message: string, timeoutMs?: number): Promise<string> {
+    return this.waitForLine((line) => line.includes(`"msg":"${message}"`), timeoutMs);
+  }
+
+  /** Sends a signal and waits (bounded) for the exit code; SIGKILL if it does not go. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`${this.app} did not exit within ${timeoutMs} ms of ${signal}`);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { AppProcess } from './app-process';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  contentType: string | null;
+  body: T;
+}
+
+/**
+ * An API and N workers as separate processes on the real Redis, under a key prefix of their
+ * own, so tests never see each other's queues or sessions.
+ */
+export class Stack {
+  readonly prefix = `t${randomBytes(5).toString('hex')}`;
+  readonly redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  api!: AppProcess;
+  workers: AppProcess[] = [];
+  private port = 0;
+
+  static async start(options: { workers?: number; env?: Record<string, string> } = {}): Promise<Stack> {
+    const stack = new Stack();
+    stack.port = await freePort();
+    const env = { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
+    stack.api = new AppProcess('api', env);
+    stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', env));
+    await Promise.all([stack.api.waitForLog('api listening'), ...stack.workers.map((w) => w.waitForLog('worker ready'))]);
+    return stack;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, raw?: string): Promise<HttpAnswer<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+      body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Polls a session until `done` holds for it (default: it finished), bounded by `timeoutMs`. */
+  async waitForSession(sessionId: string, done = (s: any) => ['completed', 'failed', 'cancelled'].includes(s.status), timeoutMs = 30_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    let last: any;
+    while (Date.now() < deadline) {
+      last = (await this.request('GET', `/api/orchestrator/sessions/${sessionId}`)).body;
+      if (done(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`session ${sessionId} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
+  }
+
+  /** Every Redis key of this stack's deployment. */
+  async keys(): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `{${this.prefix}-*`, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.api?.stop(), ...this.workers.map((w) => w.stop())]);
+    const leftovers = await this.keys();
+    if (leftovers.length > 0) await this.redis.del(...leftovers);
+    await this.redis.quit();
+  }
+}
