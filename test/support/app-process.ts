@@ -60,6 +60,19 @@ export class AppProcess {
     return this.waitForLine((line) => line.includes(`"msg":"${message}"`), timeoutMs);
   }
 
+  /** Waits (bounded) for the process to exit by itself; answers its exit code. */
+  async waitForExit(timeoutMs = 15_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.app} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends a signal and waits (bounded) for the exit code; SIGKILL if it does not go. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;

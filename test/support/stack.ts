@@ -32,15 +32,24 @@ export class Stack {
   api!: AppProcess;
   workers: AppProcess[] = [];
   private port = 0;
+  private env: Record<string, string> = {};
 
   static async start(options: { workers?: number; env?: Record<string, string> } = {}): Promise<Stack> {
     const stack = new Stack();
     stack.port = await freePort();
-    const env = { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
-    stack.api = new AppProcess('api', env);
-    stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', env));
+    stack.env = { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
+    stack.api = new AppProcess('api', stack.env);
+    stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', stack.env));
     await Promise.all([stack.api.waitForLog('api listening'), ...stack.workers.map((w) => w.waitForLog('worker ready'))]);
     return stack;
+  }
+
+  /** Starts one more worker process (with extra environment) and waits until it consumes. */
+  async addWorker(env: Record<string, string> = {}): Promise<AppProcess> {
+    const worker = new AppProcess('worker', { ...this.env, ...env });
+    this.workers.push(worker);
+    await worker.waitForLog('worker ready');
+    return worker;
   }
 
   get baseUrl(): string {

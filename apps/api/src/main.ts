@@ -8,7 +8,13 @@ import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConf
 import { ApiModule } from './api.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(ApiModule, { bufferLogs: true });
+  const app = await NestFactory.create(ApiModule, {
+    // Nest's own console logger stays off (startup failures are reported as one line below);
+    // what is logged while the app starts is kept and handed to pino once it is in place.
+    logger: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
-  Environment,
   environmentSchema,
   SwitchyardConfig,
   toSwitchyardConfig,
@@ -18,21 +17,17 @@ export const SWITCHYARD_CONFIG = Symbol('SWITCHYARD_CONFIG');
 @Global()
 @Module({
   imports: [
-    ConfigModule.forRoot({
-      ignoreEnvFile: true,
-      cache: true,
-      validate: validateEnvironment,
-    }),
+    // Validation happens in the factory below, during bootstrap, so a bad value reaches the
+    // app's startup error handler (forRoot's own `validate` would throw while modules load).
+    ConfigModule.forRoot({ ignoreEnvFile: true, cache: true }),
   ],
   providers: [
     {
       provide: SWITCHYARD_CONFIG,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>): SwitchyardConfig => {
-        const env = Object.fromEntries(
-          Object.keys(environmentSchema.shape).map((key) => [key, config.get(key as keyof Environment)]),
-        ) as Environment;
-        return toSwitchyardConfig(env);
+      useFactory: (config: ConfigService): SwitchyardConfig => {
+        const raw = Object.fromEntries(Object.keys(environmentSchema.shape).map((key) => [key, config.get<string>(key)]));
+        return toSwitchyardConfig(validateEnvironment(raw));
       },
     },
   ],

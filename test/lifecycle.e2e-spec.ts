@@ -1,0 +1,61 @@
+import { AppProcess } from './support/app-process';
+import { REDIS_URL, Stack } from './support/stack';
+
+describe('process lifecycle', () => {
+  describe('configuration', () => {
+    it.each([
+      ['api', { PORT: 'abc' }, 'PORT must be a whole number'],
+      ['worker', { REDIS_URL: 'http://localhost' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
+      ['worker', { SWITCHYARD_PREFIX: 'bad prefix!' }, 'SWITCHYARD_PREFIX must be 1 to 40 letters'],
+      ['api', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    ] as const)('%s refuses to start with %j, naming the variable', async (app, env, message) => {
+      const process = new AppProcess(app, { REDIS_URL, ...env });
+      const line = await process.waitForLine((l) => l.startsWith(`switchyard ${app}: cannot start`), 20_000);
+      expect(line).toContain(message);
+      expect(await process.waitForExit()).toBe(1);
+      expect(process.lines.filter((l) => l.trim() !== '')).toEqual([line]);
+    });
+
+    it('says in one line that Redis does not answer, and exits 1', async () => {
+      const process = new AppProcess('api', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
+      const line = await process.waitForLine((l) => l.startsWith('switchyard api: cannot start'), 20_000);
+      expect(line).toContain('Redis at redis://127.0.0.1:1 does not answer');
+      expect(await process.waitForExit()).toBe(1);
+      expect(process.lines.filter((l) => l.trim() !== '')).toEqual([line]);
+    });
+  });
+
+  describe('SIGTERM while a task runs', () => {
+    let stack: Stack;
+
+    beforeAll(async () => {
+      stack = await Stack.start({ workers: 0 });
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    it('finishes the running task, exits 0, and the session goes on with the next worker', async () => {
+      const slowWorker = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '1500' });
+      const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+        plan: { tasks: [
+          { id: 'slow', capabilities: ['web_research'] },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['slow'] },
+        ] },
+      });
+      const sessionId = accepted.body.sessionId;
+      await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');
+
+      expect(await slowWorker.stop('SIGTERM')).toBe(0);
+      const midway = await stack.waitForSession(sessionId, () => true);
+      expect(midway.tasks[0]).toMatchObject({ status: 'completed', worker: { pid: slowWorker.pid }, attempts: 1 });
+      expect(midway.status).toBe('running');
+
+      const nextWorker = await stack.addWorker();
+      const done = await stack.waitForSession(sessionId);
+      expect(done.status).toBe('completed');
+      expect(done.tasks[1]).toMatchObject({ status: 'completed', worker: { pid: nextWorker.pid } });
+    });
+  });
+});
