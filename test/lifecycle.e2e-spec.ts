@@ -58,4 +58,35 @@ describe('process lifecycle', () => {
       expect(done.tasks[1]).toMatchObject({ status: 'completed', worker: { pid: nextWorker.pid } });
     });
   });
+
+  describe('a task that keeps failing', () => {
+    let stack: Stack;
+
+    beforeAll(async () => {
+      stack = await Stack.start({ workers: 1, env: { SWITCHYARD_OFFLINE_LATENCY_MS: '300' } });
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    it('is retried with backoff, then fails the session and cancels what had not started', async () => {
+      const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+        plan: { tasks: [
+          { id: 'fine', capabilities: ['web_research'] },
+          { id: 'hasty', capabilities: ['web_research'], timeoutMs: 50, attempts: 2, backoffMs: 100 },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['hasty', 'fine'] },
+        ] },
+      });
+      const session = await stack.waitForSession(accepted.body.sessionId);
+      expect(session.status).toBe('failed');
+      expect(session.error).toMatchObject({ taskId: 'hasty', name: 'TaskTimeoutError' });
+      expect(session.error.message).toContain('Task "hasty" failed: Task "hasty" did not finish within its timeout of 50 ms');
+      const byId = Object.fromEntries(session.tasks.map((t: any) => [t.id, t]));
+      expect(byId.hasty).toMatchObject({ status: 'failed', attempts: 2, error: { name: 'TaskTimeoutError' } });
+      expect(byId.after.status).toBe('cancelled');
+      expect(byId.after.startedAt).toBeUndefined();
+      expect(session.result).toBeUndefined();
+    });
+  });
 });

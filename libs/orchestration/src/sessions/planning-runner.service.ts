@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { LocalAgentPool } from '../agents/local-agent-pool';
-import { InvalidAgentOutputError, SwitchyardError } from '../errors/errors';
+import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
@@ -10,7 +10,7 @@ import { SessionStateStore } from '../state/session-state.store';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
-import { failureInfo } from './task-executor.service';
+import { failureInfo, isFinalAttempt } from './task-executor.service';
 import { taskLogger } from './task-logger';
 
 export const PLANNING_CAPABILITY = 'task_decomposition';
@@ -81,8 +81,7 @@ export class PlanningRunner {
       this.logger.log({ sessionId, agentId, tasks: validation.graph.tasks.size }, 'plan enqueued');
       return { tasks: validation.graph.tasks.size };
     } catch (error) {
-      const retryable = !(error instanceof SwitchyardError) || error.retryable;
-      const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const final = isFinalAttempt(job, error);
       const info = failureInfo(error);
       await this.store.setPlanning(tag, sessionId, {
         status: final ? 'failed' : 'ready', agentId, worker: this.worker, startedAt,

@@ -20,6 +20,15 @@ export function failureInfo(error: unknown, taskId?: string): FailureInfo {
 }
 
 /**
+ * Whether a failed attempt is the last one: the error cannot be retried (by its type), or the
+ * job has used its attempts. The same rule BullMQ applies, decided before BullMQ sees the error.
+ */
+export function isFinalAttempt(job: Job, error: unknown): boolean {
+  const retryable = !(error instanceof UnrecoverableError) && !(error instanceof SwitchyardError && !error.retryable);
+  return !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
  * Runs one task job through the execution model: fetch (the job, held back while anything it
  * waits for is unfinished), decode (pick a hosted agent), execute (with its dependencies'
  * results, the shared context, a timeout and an AbortSignal), write back (output, state, wake
@@ -119,9 +128,7 @@ export class TaskExecutor {
   /** Records a failed attempt; on the last one applies the failure policy. Answers whether it was the last. */
   private async onFailure(tag: ShardTag, job: Job<TaskJobData>, error: unknown, unrecoverable: boolean): Promise<boolean> {
     const { sessionId, taskId } = job.data;
-    const retryable = !unrecoverable && !(error instanceof UnrecoverableError) &&
-      !(error instanceof SwitchyardError && !error.retryable);
-    const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = unrecoverable || isFinalAttempt(job, error);
     const info = failureInfo(error, taskId);
     this.logger.warn({ sessionId, taskId, attempt: job.attemptsMade + 1, final, error: info.message }, 'task attempt failed');
     if (!final) {
