@@ -101,7 +101,6 @@ try {
   let session;
   for (;;) {
     session = await (await fetch(`${base}/sessions/${accepted.sessionId}`)).json();
-    show('session', `  session   ${session.status}`);
     if (session.planning) {
       const p = session.planning;
       show('planning', `  planning  ${p.status.padEnd(9)} ${p.agentId ?? ''}${p.worker ? ` (pid ${p.worker.pid})` : ''}`);
@@ -111,6 +110,7 @@ try {
       const after = task.dependsOn.length ? `  after ${task.dependsOn.join(', ')}` : '';
       show(`task:${task.id}`, `  task      ${task.id.padEnd(12)} ${task.status.padEnd(9)}${who}${task.status === 'waiting' ? after : ''}`);
     }
+    show('session', `  session   ${session.status}`);
     if (['completed', 'failed', 'cancelled'].includes(session.status)) break;
     if (Date.now() > deadline) throw new Error('the session did not finish within 120 s');
     await new Promise((r) => setTimeout(r, 100));

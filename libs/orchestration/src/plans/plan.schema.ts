@@ -34,7 +34,8 @@ export const taskSpecSchema = z
     onFailure: z.enum(FAILURE_POLICIES).optional(),
     kind: z.enum(TASK_KINDS).optional(),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'Task', description: 'One task of a plan; `children` nest to any depth' });
 
 export type TaskSpec = z.infer<typeof taskSpecSchema>;
 
@@ -42,6 +43,7 @@ export const planSchema = z
   .object({
     tasks: z.array(taskSpecSchema).min(1, 'a plan needs at least one task'),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'Plan' });
 
 export type Plan = z.infer<typeof planSchema>;
