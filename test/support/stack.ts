@@ -40,7 +40,14 @@ export class Stack {
     stack.env = { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
     stack.api = new AppProcess('api', stack.env);
     stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', stack.env));
-    await Promise.all([stack.api.waitForLog('api listening'), ...stack.workers.map((w) => w.waitForLog('worker ready'))]);
+    try {
+      await Promise.all([stack.api.waitForLog('api listening'), ...stack.workers.map((w) => w.waitForLog('worker ready'))]);
+    } catch (error) {
+      // The caller never gets the stack to stop: stop it here, or its processes and Redis
+      // connection keep jest waiting for ever.
+      await stack.stop();
+      throw error;
+    }
     return stack;
   }
 
