@@ -90,6 +90,23 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expect(session.tasks.find((t: any) => t.id === 'draft').output.basedOn.sort()).toEqual(['figures', 'outline', 'research']);
   });
 
+  it('lists the workflow templates and runs one to its result', async () => {
+    const list = await stack.request('GET', '/api/orchestrator/templates');
+    expect(list.status).toBe(200);
+    expect(list.body.map((t: any) => t.name)).toEqual(expect.arrayContaining(['research-report', 'implement-and-review', 'data-analysis']));
+
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      template: { name: 'research-report', params: { topic: 'AOF', sections: ['Costs', 'Risks'] } },
+    });
+    expect(accepted.status).toBe(202);
+    const session = await stack.waitForSession(accepted.body.sessionId);
+    expect(session).toMatchObject({ status: 'completed', template: 'research-report' });
+    expect(session.tasks.map((t: any) => [t.id, t.parentId])).toEqual([
+      ['research', null], ['draft', null], ['section-costs', 'draft'], ['section-risks', 'draft'], ['review', null],
+    ]);
+    expectRunOrder(session);
+  });
+
   it('answers 400 naming the field for a malformed body, and leaves nothing in Redis', async () => {
     const before = await stack.keys();
     const cases: [unknown, string][] = [
@@ -100,6 +117,9 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
       [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['ghost'] }] } }, 'plan.tasks[0].dependsOn[0]'],
       [{ plan: { tasks: [{ id: 'a', capabilities: ['telepathy'] }] } }, 'plan.tasks[0].capabilities[0]'],
       [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['b'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] } }, 'plan.tasks'],
+      [{ template: { name: 'no-such-template' } }, 'template.name'],
+      [{ template: { name: 'data-analysis', params: { question: 'why?', datasets: [] } } }, 'template.params.datasets'],
+      [{ goal: 'x', template: { name: 'research-report', params: { topic: 'AOF' } } }, '(body)'],
     ];
     for (const [body, path] of cases) {
       const answer = await stack.request('POST', '/api/orchestrator/orchestrate', body);
@@ -122,11 +142,11 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expect(malformed.body.errors[0].path).toBe('id');
   });
 
-  it('documents both routes in the OpenAPI document', async () => {
+  it('documents the routes in the OpenAPI document', async () => {
     const doc = await stack.request('GET', '/docs-json');
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/api/orchestrator/orchestrate', '/api/orchestrator/sessions/{id}']),
+      expect.arrayContaining(['/api/orchestrator/orchestrate', '/api/orchestrator/sessions/{id}', '/api/orchestrator/templates']),
     );
     const orchestrate = doc.body.paths['/api/orchestrator/orchestrate'].post;
     expect(Object.keys(orchestrate.responses)).toEqual(expect.arrayContaining(['202', '400']));

@@ -20,3 +20,4 @@ export { currentWorker } from './runtime/worker-identity';
 export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';
 export { RedisUnavailableError } from './redis/redis-connections.service';
+export { TemplateCatalog, TemplateSummary } from './plans/templates/template-catalog.service';

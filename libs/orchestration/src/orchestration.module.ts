@@ -5,6 +5,7 @@ import { HOSTED_AGENTS, RunnableAgent } from './agents/agent-contract';
 import { CapabilityCatalog } from './agents/capability-catalog.service';
 import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './plans/plan-enqueuer.service';
+import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './queues/worker-host.service';
 import { RedisConnections } from './redis/redis-connections.service';
@@ -40,8 +41,8 @@ const core = {
 /** The orchestration services of the API process: start and read sessions. */
 @Module({
   imports: core.imports,
-  providers: [...core.providers, SessionLauncher, SessionQueries],
-  exports: [SessionLauncher, SessionQueries, CapabilityCatalog, RedisConnections],
+  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries],
+  exports: [SessionLauncher, SessionQueries, CapabilityCatalog, TemplateCatalog, RedisConnections],
 })
 export class OrchestrationApiModule {}
 

@@ -1,8 +1,15 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { OrchestrateAccepted, SessionLauncher, SessionQueries, SessionView } from '@switchyard/orchestration';
+import {
+  OrchestrateAccepted,
+  SessionLauncher,
+  SessionQueries,
+  SessionView,
+  TemplateCatalog,
+  TemplateSummary,
+} from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
-import { OrchestrateAcceptedDto, OrchestrateRequestDto, SessionDto, SessionIdParamDto } from './orchestrator.dto';
+import { OrchestrateAcceptedDto, OrchestrateRequestDto, SessionDto, SessionIdParamDto, TemplateDto } from './orchestrator.dto';
 
 @ApiTags('orchestrator')
 @Controller('api/orchestrator')
@@ -10,11 +17,15 @@ export class OrchestratorController {
   constructor(
     private readonly launcher: SessionLauncher,
     private readonly sessions: SessionQueries,
+    private readonly templates: TemplateCatalog,
   ) {}
 
   @Post('orchestrate')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Start a session from a goal or an explicit plan', description: 'Answers at once; the work runs on the workers. Poll the session for its progress and result.' })
+  @ApiOperation({
+    summary: 'Start a session from a goal, an explicit plan or a workflow template',
+    description: 'Answers at once; the work runs on the workers. Poll the session for its progress and result.',
+  })
   @ApiAcceptedResponse({ type: OrchestrateAcceptedDto, description: 'The session was created and its first work enqueued' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The body is malformed or the plan is invalid; `errors` names every culprit' })
   orchestrate(@Body() body: OrchestrateRequestDto): Promise<OrchestrateAccepted> {
@@ -28,5 +39,12 @@ export class OrchestratorController {
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   session(@Param() params: SessionIdParamDto): Promise<SessionView> {
     return this.sessions.get(params.id);
+  }
+
+  @Get('templates')
+  @ApiOperation({ summary: 'The workflow templates a session can start from, with the JSON Schema of their params' })
+  @ApiOkResponse({ type: TemplateDto, isArray: true })
+  listTemplates(): TemplateSummary[] {
+    return this.templates.list();
   }
 }

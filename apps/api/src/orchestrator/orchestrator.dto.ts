@@ -1,7 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import {
-  FAILURE_POLICIES,
   orchestrateRequestSchema,
   SESSION_STATUSES,
   TASK_STATUSES,
@@ -11,7 +10,7 @@ import {
 
 export class OrchestrateRequestDto extends createZodDto(
   orchestrateRequestSchema.meta({
-    description: 'Start a session from exactly one of `goal` or `plan`.',
+    description: 'Start a session from exactly one of `goal`, `plan` or `template`.',
     examples: [
       { goal: 'Write a report on Redis persistence', context: { audience: 'operators' } },
       {
@@ -25,6 +24,7 @@ export class OrchestrateRequestDto extends createZodDto(
           ],
         },
       },
+      { template: { name: 'research-report', params: { topic: 'AOF', audience: 'operators' } } },
     ],
   }),
 ) {}
@@ -73,6 +73,7 @@ export class SessionDto extends createZodDto(
       sessionId: z.string(),
       status: z.enum(SESSION_STATUSES),
       goal: z.string().optional(),
+      template: z.string().optional().describe('The workflow template the session was started from'),
       createdAt: z.string(),
       updatedAt: z.string(),
       startedAt: z.string().optional(),
@@ -113,4 +114,23 @@ export class SessionDto extends createZodDto(
     }),
 ) {}
 
-export const failurePolicies = FAILURE_POLICIES;
+
+export class TemplateDto extends createZodDto(
+  z
+    .object({
+      name: z.string(),
+      description: z.string(),
+      params: z.record(z.string(), z.json()).describe('JSON Schema of the template\'s params'),
+      example: z.json().describe('Params that make a good first run'),
+    })
+    .meta({
+      examples: [
+        {
+          name: 'research-report',
+          description: 'Research a topic, write the report section by section, and review it.',
+          params: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] },
+          example: { topic: 'Redis persistence: AOF and RDB', audience: 'operators' },
+        },
+      ],
+    }),
+) {}

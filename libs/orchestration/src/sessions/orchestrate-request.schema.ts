@@ -1,21 +1,30 @@
 import { z } from 'zod';
 import { planSchema } from '../plans/plan.schema';
 
-/** `POST /api/orchestrator/orchestrate`: exactly one of `goal` or `plan`, and an optional context. */
+/** `POST /api/orchestrator/orchestrate`: exactly one of `goal`, `plan` or `template`, and an optional context. */
 export const orchestrateRequestSchema = z
   .object({
     goal: z.string().trim().min(1, 'must not be empty').max(10_000, 'must be at most 10,000 characters').optional(),
     plan: planSchema.optional(),
+    template: z
+      .object({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a template name such as "research-report"'),
+        params: z.record(z.string(), z.json()).optional(),
+      })
+      .strict()
+      .optional(),
     context: z.record(z.string().min(1).max(256), z.json()).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
-    const given = (['goal', 'plan'] as const).filter((k) => value[k] !== undefined);
+    const given = (['goal', 'plan', 'template'] as const).filter((k) => value[k] !== undefined);
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: given.length === 0 ? 'give a "goal" or a "plan"' : 'give only one of "goal" and "plan"',
+        message: given.length === 0
+          ? 'give one of "goal", "plan" or "template"'
+          : `give only one of "goal", "plan" and "template" (got ${given.join(' and ')})`,
       });
     }
   });

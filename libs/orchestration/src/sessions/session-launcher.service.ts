@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ValidationFailedError } from '../errors/errors';
 import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
+import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { jobIds } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -10,8 +11,9 @@ import { PLANNING_CAPABILITY } from './planning-runner.service';
 import { SessionStore } from './session.store';
 
 /**
- * Starts sessions: from a goal (a planning job for a planner agent) or from an explicit plan
- * (validated whole, then enqueued as a flow). A start that fails leaves nothing in Redis.
+ * Starts sessions: from a goal (a planning job for a planner agent), or from an explicit plan
+ * or a template's plan (validated whole, then enqueued as a flow). A start that fails leaves
+ * nothing in Redis.
  */
 @Injectable()
 export class SessionLauncher {
@@ -22,15 +24,26 @@ export class SessionLauncher {
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
     private readonly enqueuer: PlanEnqueuer,
+    private readonly templates: TemplateCatalog,
   ) {}
 
   async start(request: OrchestrateRequest): Promise<OrchestrateAccepted> {
-    const validation = request.plan !== undefined ? this.enqueuer.validate(request.plan) : undefined;
+    const validation =
+      request.plan !== undefined
+        ? this.enqueuer.validate(request.plan)
+        : request.template !== undefined
+          ? this.enqueuer.validate(this.templates.build(request.template.name, request.template.params), 'template.plan')
+          : undefined;
     if (validation && !validation.ok) throw new ValidationFailedError(validation.issues, 'The plan is invalid');
 
     const sessionId = this.shards.newSessionId();
     const tag = this.shards.tagOf(sessionId)!;
-    await this.store.create(tag, { id: sessionId, goal: request.goal, context: request.context ?? {} });
+    await this.store.create(tag, {
+      id: sessionId,
+      goal: request.goal,
+      template: request.template?.name,
+      context: request.context ?? {},
+    });
     try {
       if (validation?.ok) {
         await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
@@ -48,7 +61,7 @@ export class SessionLauncher {
       await this.store.discard(tag, sessionId);
       throw error;
     }
-    this.logger.log({ sessionId, from: validation ? 'plan' : 'goal' }, 'session accepted');
+    this.logger.log({ sessionId, from: request.template ? 'template' : validation ? 'plan' : 'goal' }, 'session accepted');
     return { sessionId, status: 'pending' };
   }
 }

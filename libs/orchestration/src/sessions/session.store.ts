@@ -63,6 +63,7 @@ const parse = <T>(value: string | null | undefined): T | undefined =>
 export interface NewSession {
   readonly id: string;
   readonly goal?: string;
+  readonly template?: string;
   readonly context: Record<string, unknown>;
 }
 
@@ -85,6 +86,7 @@ export class SessionStore {
       createdAt: now,
       updatedAt: now,
       ...(session.goal !== undefined ? { goal: session.goal } : {}),
+      ...(session.template !== undefined ? { template: session.template } : {}),
     });
     const context = Object.entries(session.context);
     if (context.length > 0) {
@@ -280,6 +282,7 @@ export class SessionStore {
       sessionId: session.id,
       status: session.status as SessionStatus,
       goal: session.goal,
+      template: session.template,
       createdAt: session.createdAt,
       updatedAt: session.updatedAt,
       startedAt: session.startedAt || undefined,

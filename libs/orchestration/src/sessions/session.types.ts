@@ -53,6 +53,8 @@ export interface SessionView {
   sessionId: string;
   status: SessionStatus;
   goal?: string;
+  /** The workflow template the session was started from. */
+  template?: string;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
