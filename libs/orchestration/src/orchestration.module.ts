@@ -13,6 +13,7 @@ import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
 import { SessionQueries } from './sessions/session-queries.service';
+import { SessionCommands } from './sessions/session-commands.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
@@ -41,8 +42,8 @@ const core = {
 /** The orchestration services of the API process: start and read sessions. */
 @Module({
   imports: core.imports,
-  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries],
-  exports: [SessionLauncher, SessionQueries, CapabilityCatalog, TemplateCatalog, RedisConnections],
+  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands],
+  exports: [SessionLauncher, SessionQueries, SessionCommands, CapabilityCatalog, TemplateCatalog, RedisConnections],
 })
 export class OrchestrationApiModule {}
 

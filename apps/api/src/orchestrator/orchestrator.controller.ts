@@ -1,7 +1,16 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   OrchestrateAccepted,
+  SessionCommands,
   SessionLauncher,
   SessionQueries,
   SessionView,
@@ -9,7 +18,14 @@ import {
   TemplateSummary,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
-import { OrchestrateAcceptedDto, OrchestrateRequestDto, SessionDto, SessionIdParamDto, TemplateDto } from './orchestrator.dto';
+import {
+  OrchestrateAcceptedDto,
+  OrchestrateRequestDto,
+  SessionCancelledDto,
+  SessionDto,
+  SessionIdParamDto,
+  TemplateDto,
+} from './orchestrator.dto';
 
 @ApiTags('orchestrator')
 @Controller('api/orchestrator')
@@ -18,6 +34,7 @@ export class OrchestratorController {
     private readonly launcher: SessionLauncher,
     private readonly sessions: SessionQueries,
     private readonly templates: TemplateCatalog,
+    private readonly commands: SessionCommands,
   ) {}
 
   @Post('orchestrate')
@@ -39,6 +56,19 @@ export class OrchestratorController {
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   session(@Param() params: SessionIdParamDto): Promise<SessionView> {
     return this.sessions.get(params.id);
+  }
+
+  @Delete('sessions/:id')
+  @ApiOperation({
+    summary: 'Cancel a session',
+    description: 'Nothing more starts, its waiting and delayed jobs leave their queues, and its running agents see their AbortSignal fire. Its keys are kept for SWITCHYARD_RETENTION_S, then expire. Cancelling a cancelled session again answers the same.',
+  })
+  @ApiOkResponse({ type: SessionCancelledDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The session already completed or failed' })
+  cancel(@Param() params: SessionIdParamDto): Promise<{ sessionId: string; status: string }> {
+    return this.commands.cancel(params.id);
   }
 
   @Get('templates')

@@ -134,3 +134,9 @@ export class TemplateDto extends createZodDto(
       ],
     }),
 ) {}
+
+export class SessionCancelledDto extends createZodDto(
+  z
+    .object({ sessionId: z.string(), status: z.literal('cancelled') })
+    .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', status: 'cancelled' }] }),
+) {}

@@ -75,3 +75,24 @@ export class AgentDefinitionError extends SwitchyardError {
   override readonly name = 'AgentDefinitionError';
   readonly code = 'agent_definition';
 }
+
+/** The session was cancelled; a running agent's AbortSignal carries this as its reason. */
+export class SessionCancelledError extends SwitchyardError {
+  override readonly name = 'SessionCancelledError';
+  readonly code = 'session_cancelled';
+  constructor(readonly sessionId: string) {
+    super(`Session "${sessionId}" was cancelled`);
+  }
+}
+
+/** The session already finished, so it cannot be cancelled (or changed) any more. */
+export class SessionFinishedError extends SwitchyardError {
+  override readonly name = 'SessionFinishedError';
+  readonly code = 'session_finished';
+  constructor(
+    readonly sessionId: string,
+    readonly status: string,
+  ) {
+    super(`Session "${sessionId}" already ${status}; there is nothing to cancel`);
+  }
+}

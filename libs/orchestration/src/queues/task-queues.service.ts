@@ -47,7 +47,8 @@ export class TaskQueues implements OnApplicationShutdown {
   /** Removes a job that has not started; answers false when it is running (locked) or gone. */
   async removeIfIdle(tag: ShardTag, queueName: string, jobId: string): Promise<boolean> {
     try {
-      return (await this.queue(tag, queueName).remove(jobId)) === 1;
+      // Each task of a session is removed on its own, so children are not taken with a parent.
+      return (await this.queue(tag, queueName).remove(jobId, { removeChildren: false })) === 1;
     } catch {
       return false;
     }

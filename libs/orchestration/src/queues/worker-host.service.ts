@@ -4,7 +4,9 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { LocalAgentPool } from '../agents/local-agent-pool';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { Redis } from 'ioredis';
+import { SessionCancelledError } from '../errors/errors';
+import { keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { CapabilityJobData, SessionJobData } from '../plans/task-job';
 import { TaskExecutor } from '../sessions/task-executor.service';
@@ -25,8 +27,12 @@ const FINALIZER_CONCURRENCY = 8;
 export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkerHost.name);
   private readonly workers: Worker[] = [];
-  /** Jobs running in this process, so a forced shutdown can hand them back at once. */
-  private readonly running = new Map<string, { job: Job; token?: string }>();
+  /**
+   * Jobs running in this process: a forced shutdown hands them back at once, and a cancelled
+   * session's running tasks are aborted through their controller.
+   */
+  private readonly running = new Map<string, { job: Job; token?: string; abort: AbortController }>();
+  private subscriber?: Redis;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -54,11 +60,23 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         this.finalizer.finalize(tag, job as Job<SessionJobData>),
       );
     }
+    await this.listenForCancellations();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     this.logger.log(
       { queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) },
       'worker ready',
     );
+  }
+
+  /** Aborts the running tasks of sessions cancelled anywhere (the API publishes their ids). */
+  private async listenForCancellations(): Promise<void> {
+    this.subscriber = this.redis.duplicate('cancellations');
+    this.subscriber.on('message', (_channel: string, sessionId: string) => {
+      for (const { job, abort } of this.running.values()) {
+        if ((job.data as { sessionId?: string }).sessionId === sessionId) abort.abort(new SessionCancelledError(sessionId));
+      }
+    });
+    await this.subscriber.subscribe(...this.shards.tags.map((tag) => keys.cancellations(tag)));
   }
 
   private processCapabilityJob(tag: ShardTag, job: Job<CapabilityJobData>, token?: string, signal?: AbortSignal) {
@@ -76,9 +94,10 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   ): void {
     const tracked = async (job: Job, token?: string, signal?: AbortSignal) => {
       const key = `${tag}/${queue}/${job.id}`;
-      this.running.set(key, { job, token });
+      const abort = new AbortController();
+      this.running.set(key, { job, token, abort });
       try {
-        return await processor(job, token, signal);
+        return await processor(job, token, signal ? AbortSignal.any([signal, abort.signal]) : abort.signal);
       } finally {
         this.running.delete(key);
       }
@@ -111,6 +130,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       );
       await Promise.all(this.workers.map((w) => w.close(true)));
     }
+    await this.subscriber?.unsubscribe();
     this.logger.log('worker stopped');
   }
 }

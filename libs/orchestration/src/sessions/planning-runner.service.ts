@@ -12,10 +12,8 @@ import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
 import { failureInfo, isFinalAttempt } from './task-executor.service';
 import { taskLogger } from './task-logger';
+import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
 
-export const PLANNING_CAPABILITY = 'task_decomposition';
-/** The pseudo task id under which the planner's run is logged. */
-export const PLANNING_STEP_ID = 'plan';
 
 /**
  * Turns a session's goal into its plan: a hosted planner agent (capability `task_decomposition`)
@@ -73,6 +71,8 @@ export class PlanningRunner {
           `its plan is invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
         );
       }
+      // A session cancelled while its planner worked gets no flow.
+      if ((await this.store.status(tag, sessionId)) !== 'planning') return null;
       await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
       await this.store.setPlanning(tag, sessionId, {
         status: 'completed', agentId, worker: this.worker, startedAt, finishedAt: new Date().toISOString(),

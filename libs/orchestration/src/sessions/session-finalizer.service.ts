@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { Job } from 'bullmq';
 import { SessionJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
@@ -21,7 +23,10 @@ export interface SessionResult {
 export class SessionFinalizer {
   private readonly logger = new Logger(SessionFinalizer.name);
 
-  constructor(private readonly store: SessionStore) {}
+  constructor(
+    private readonly store: SessionStore,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
 
   async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
     const { sessionId } = job.data;
@@ -37,7 +42,9 @@ export class SessionFinalizer {
       result: JSON.stringify(result),
       finishedAt: new Date().toISOString(),
     });
-    if (moved) this.logger.log({ sessionId, tasks: view.tasks.length }, 'session completed');
-    return moved ? result : null;
+    if (!moved) return null;
+    this.logger.log({ sessionId, tasks: view.tasks.length }, 'session completed');
+    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
+    return result;
   }
 }

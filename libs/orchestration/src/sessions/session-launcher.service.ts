@@ -7,7 +7,7 @@ import { jobIds } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
-import { PLANNING_CAPABILITY } from './planning-runner.service';
+import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
 
 /**

@@ -1,13 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { jobIds, ShardTag } from '../redis/keys';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { SessionFinishedError, SessionNotFoundError } from '../errors/errors';
+import { jobIds, keys, ShardTag } from '../redis/keys';
+import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
+import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
 import { FailureInfo, SessionStatus } from './session.types';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
 const IDLE_TASK = new Set(['waiting', 'ready', 'paused']);
 
-/** Ends a session that cannot go on: records why, and removes its work that has not started. */
+/**
+ * Ends sessions that cannot or must not go on: records why, removes their work that has not
+ * started from the queues, and gives their keys the retention period as time to live.
+ */
 @Injectable()
 export class SessionTerminator {
   private readonly logger = new Logger(SessionTerminator.name);
@@ -15,12 +23,14 @@ export class SessionTerminator {
   constructor(
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
+    private readonly redis: RedisConnections,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
   /**
    * Fails the session (once: later calls change nothing). Tasks that had not started are marked
-   * cancelled and their jobs removed from their queues; running ones finish on their own and
-   * their results are kept but start nothing new.
+   * cancelled and their jobs removed; running ones finish, and their results are kept, but they
+   * start nothing new.
    */
   async fail(tag: ShardTag, sessionId: string, error: FailureInfo): Promise<boolean> {
     const moved = await this.store.transition(tag, sessionId, UNFINISHED, 'failed', {
@@ -29,20 +39,41 @@ export class SessionTerminator {
     });
     if (!moved) return false;
     this.logger.warn({ sessionId, taskId: error.taskId, error: error.message }, 'session failed');
-    await this.cancelIdleTasks(tag, sessionId);
+    await this.removeIdleWork(tag, sessionId);
+    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
     return true;
   }
 
-  private async cancelIdleTasks(tag: ShardTag, sessionId: string): Promise<void> {
+  /**
+   * Cancels a session: nothing more starts, work that has not started leaves its queues, and the
+   * workers abort the AbortSignal of its running tasks. Cancelling a cancelled session again is
+   * fine; cancelling a completed or failed one is a {@link SessionFinishedError}.
+   */
+  async cancel(tag: ShardTag, sessionId: string): Promise<SessionStatus> {
+    const moved = await this.store.transition(tag, sessionId, UNFINISHED, 'cancelled', {
+      finishedAt: new Date().toISOString(),
+    });
+    if (!moved) {
+      const status = await this.store.status(tag, sessionId);
+      if (status === undefined) throw new SessionNotFoundError(sessionId);
+      if (status !== 'cancelled') throw new SessionFinishedError(sessionId, status);
+      return status;
+    }
+    await this.redis.client.publish(keys.cancellations(tag), sessionId);
+    this.logger.log({ sessionId }, 'session cancelled');
+    await this.queues.removeIfIdle(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId));
+    await this.removeIdleWork(tag, sessionId);
+    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
+    return 'cancelled';
+  }
+
+  /** In plan order, so a parent leaves its queue before its children do. */
+  private async removeIdleWork(tag: ShardTag, sessionId: string): Promise<void> {
     const view = await this.store.view(tag, sessionId);
     if (!view) return;
-    await Promise.all(
-      view.tasks
-        .filter((task) => IDLE_TASK.has(task.status))
-        .map(async (task) => {
-          await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
-          await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
-        }),
-    );
+    for (const task of view.tasks.filter((t) => IDLE_TASK.has(t.status))) {
+      await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
+      await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
+    }
   }
 }

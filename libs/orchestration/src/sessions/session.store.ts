@@ -137,6 +137,23 @@ export class SessionStore {
     await this.client.del(keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId));
   }
 
+  /**
+   * Gives every key of a finished session a time to live, so it is cleaned up after the
+   * retention period (its BullMQ jobs have their own removeOnComplete / removeOnFail ages).
+   */
+  async expire(tag: ShardTag, sessionId: string, seconds: number): Promise<void> {
+    const taskIds = await this.taskIds(tag, sessionId);
+    const pipeline = this.client.pipeline();
+    for (const key of [keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId)]) {
+      pipeline.expire(key, seconds);
+    }
+    for (const id of taskIds) {
+      pipeline.expire(keys.task(tag, sessionId, id), seconds);
+      pipeline.expire(keys.pendingDeps(tag, sessionId, id), seconds);
+    }
+    await pipeline.exec();
+  }
+
   /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */
   async transition(
     tag: ShardTag,

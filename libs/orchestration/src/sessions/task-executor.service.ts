@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { LocalAgentPool } from '../agents/local-agent-pool';
-import { SwitchyardError } from '../errors/errors';
+import { SessionCancelledError, SwitchyardError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData } from '../plans/task-job';
 import { jobIds, ShardTag } from '../redis/keys';
@@ -100,6 +100,11 @@ export class TaskExecutor {
       this.logger.log({ sessionId, taskId, agentId }, 'task completed');
       return output ?? null;
     } catch (error) {
+      if (signal?.aborted && signal.reason instanceof SessionCancelledError) {
+        await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(signal.reason, taskId) });
+        this.logger.log({ sessionId, taskId, agentId }, 'task aborted: session cancelled');
+        throw new UnrecoverableError(signal.reason.message);
+      }
       const final = await this.onFailure(tag, job, error, false);
       if (final && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(failureInfo(error).message);
       throw error;
