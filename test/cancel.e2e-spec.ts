@@ -16,7 +16,7 @@ describe('cancelling a session', () => {
     const found: string[] = [];
     for (const key of await stack.keys()) {
       if (key.endsWith(':wait')) found.push(...(await stack.redis.lrange(key, 0, -1)));
-      if (key.endsWith(':delayed') || key.endsWith(':prioritized')) found.push(...(await stack.redis.zrange(key, 0, -1)));
+      if (key.endsWith(':delayed') || key.endsWith(':prioritized')) found.push(...(await stack.redis.zrange(key, '0', '-1')));
     }
     return found.filter((id) => id.startsWith(sessionId));
   }

@@ -16,7 +16,7 @@ export { SessionLauncher } from './sessions/session-launcher.service';
 export { SessionQueries } from './sessions/session-queries.service';
 export { WorkerHost } from './queues/worker-host.service';
 export { PLANNING_CAPABILITY } from './sessions/planning-capability';
-export { SessionCommands } from './sessions/session-commands.service';
+export { SessionCommands, ResolveAnswer } from './sessions/session-commands.service';
 export { currentWorker } from './runtime/worker-identity';
 export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';

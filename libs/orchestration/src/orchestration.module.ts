@@ -18,6 +18,7 @@ import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
 import { TaskExecutor } from './sessions/task-executor.service';
+import { TaskOutcomes } from './sessions/task-outcomes.service';
 import { SessionStateStore } from './state/session-state.store';
 
 /** What both the API and the worker processes are made of. */
@@ -66,6 +67,7 @@ export class OrchestrationWorkerModule {
           inject: [HOSTED_AGENTS, CapabilityCatalog],
           useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog) => new LocalAgentPool(agents, catalog.names()),
         },
+        TaskOutcomes,
         TaskExecutor,
         PlanningRunner,
         SessionFinalizer,

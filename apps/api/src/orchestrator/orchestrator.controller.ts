@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import {
   OrchestrateAccepted,
+  ResolveAnswer,
   SessionCommands,
   SessionLauncher,
   SessionQueries,
@@ -21,9 +22,12 @@ import { ProblemDto } from '../http/problem.dto';
 import {
   OrchestrateAcceptedDto,
   OrchestrateRequestDto,
+  ResolveAnswerDto,
+  ResolveRequestDto,
   SessionCancelledDto,
   SessionDto,
   SessionIdParamDto,
+  TaskParamsDto,
   TemplateDto,
 } from './orchestrator.dto';
 
@@ -69,6 +73,20 @@ export class OrchestratorController {
   @ApiConflictResponse({ type: ProblemDto, description: 'The session already completed or failed' })
   cancel(@Param() params: SessionIdParamDto): Promise<{ sessionId: string; status: string }> {
     return this.commands.cancel(params.id);
+  }
+
+  @Post('sessions/:id/tasks/:taskId/resolve')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Answer a task paused for operator input',
+    description: 'A task pauses when it fails its last attempt under `onFailure: "ask"`, or when it is of kind `approval`. Its branch waits; other branches go on.',
+  })
+  @ApiOkResponse({ type: ResolveAnswerDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed ids or body (e.g. `provide` without `output`)' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session or task' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The task is not paused, or the session already finished' })
+  resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto): Promise<ResolveAnswer> {
+    return this.commands.resolve(params.id, params.taskId, body);
   }
 
   @Get('templates')

@@ -2,7 +2,10 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import {
   orchestrateRequestSchema,
+  resolveRequestSchema,
+  RESOLVE_ACTIONS,
   SESSION_STATUSES,
+  TASK_ID,
   TASK_STATUSES,
 } from '@switchyard/orchestration';
 
@@ -139,4 +142,32 @@ export class SessionCancelledDto extends createZodDto(
   z
     .object({ sessionId: z.string(), status: z.literal('cancelled') })
     .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', status: 'cancelled' }] }),
+) {}
+
+export class TaskParamsDto extends createZodDto(
+  z.object({
+    id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
+    taskId: z.string().regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"'),
+  }),
+) {}
+
+export class ResolveRequestDto extends createZodDto(
+  resolveRequestSchema.meta({
+    description: 'retry: run the task again; skip: finish it without a result; provide: finish it with `output`; abort: fail the session',
+    examples: [{ action: 'provide', output: { verdict: 'approved by hand' } }, { action: 'retry' }],
+  }),
+) {}
+
+export class ResolveAnswerDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      taskId: z.string(),
+      action: z.enum(RESOLVE_ACTIONS),
+      taskStatus: z.enum(TASK_STATUSES),
+      sessionStatus: z.enum(SESSION_STATUSES),
+    })
+    .meta({
+      examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'ready', sessionStatus: 'running' }],
+    }),
 ) {}

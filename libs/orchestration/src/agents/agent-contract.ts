@@ -28,9 +28,14 @@ export interface TaskRun {
   readonly input: unknown;
   /** Results of the tasks it depends on and of its children, keyed by task id. */
   readonly dependencies: Readonly<Record<string, unknown>>;
+  /**
+   * Dependencies and children that produced no result (they failed under the `continue` policy,
+   * or an operator skipped them); absent when there are none.
+   */
+  readonly missing?: readonly string[];
   /** The goal of the session, when it was started from one. */
   readonly goal?: string;
-  /** 1 on the first run, 2 on the first retry, … */
+  /** 1 on the first run, 2 on the next (a retry, an operator's retry, or a re-run after a worker died), … */
   readonly attempt: number;
 }
 

@@ -85,14 +85,38 @@ export class SessionCancelledError extends SwitchyardError {
   }
 }
 
-/** The session already finished, so it cannot be cancelled (or changed) any more. */
+/** The session already finished, so it cannot be cancelled or changed any more. */
 export class SessionFinishedError extends SwitchyardError {
   override readonly name = 'SessionFinishedError';
   readonly code = 'session_finished';
   constructor(
     readonly sessionId: string,
     readonly status: string,
+    what = 'there is nothing to cancel',
   ) {
-    super(`Session "${sessionId}" already ${status}; there is nothing to cancel`);
+    super(`Session "${sessionId}" already ${status}; ${what}`);
+  }
+}
+
+export class TaskNotFoundError extends SwitchyardError {
+  override readonly name = 'TaskNotFoundError';
+  readonly code = 'task_not_found';
+  constructor(
+    readonly sessionId: string,
+    readonly taskId: string,
+  ) {
+    super(`Session "${sessionId}" has no task "${taskId}"`);
+  }
+}
+
+/** Operator input was given for a task that is not waiting for it. */
+export class TaskNotPausedError extends SwitchyardError {
+  override readonly name = 'TaskNotPausedError';
+  readonly code = 'task_not_paused';
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(`Task "${taskId}" is ${status}, not paused: only a paused task takes operator input`);
   }
 }

@@ -53,7 +53,8 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
     jobId: jobIds.task(sessionId, task.id),
     attempts: spec.attempts ?? defaults.attempts,
     backoff: { type: 'exponential', delay: spec.backoffMs ?? defaults.backoffMs },
-    failParentOnFailure: true,
+    // `continue`: the parent goes on without this task's result; otherwise its failure fails the parent.
+    ...(spec.onFailure === 'continue' ? { ignoreDependencyOnFailure: true } : { failParentOnFailure: true }),
     removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { planSchema } from '../plans/plan.schema';
+import { RESOLVE_ACTIONS } from './session.types';
 
 /** `POST /api/orchestrator/orchestrate`: exactly one of `goal`, `plan` or `template`, and an optional context. */
 export const orchestrateRequestSchema = z
@@ -35,3 +36,19 @@ export interface OrchestrateAccepted {
   readonly sessionId: string;
   readonly status: 'pending';
 }
+
+/** `POST /sessions/:id/tasks/:taskId/resolve`: an operator's answer to a paused task. */
+export const resolveRequestSchema = z
+  .object({
+    action: z.enum(RESOLVE_ACTIONS),
+    output: z.json().optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.action === 'provide' && value.output === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['output'], message: 'is required with action "provide"' });
+    }
+    if (value.action !== 'provide' && value.output !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['output'], message: 'goes only with action "provide"' });
+    }
+  });

@@ -10,7 +10,7 @@ import { SessionStateStore } from '../state/session-state.store';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
-import { failureInfo, isFinalAttempt } from './task-executor.service';
+import { failureInfo, isFinalAttempt } from './task-outcomes.service';
 import { taskLogger } from './task-logger';
 import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
 

@@ -1,20 +1,66 @@
 import { Injectable } from '@nestjs/common';
-import { SessionNotFoundError } from '../errors/errors';
+import { SessionFinishedError, SessionNotFoundError, TaskNotFoundError, TaskNotPausedError } from '../errors/errors';
+import { jobIds, ShardTag } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
+import { TaskQueues } from '../queues/task-queues.service';
+import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
-import { SessionStatus } from './session.types';
+import { FINISHED_SESSION_STATUSES, OperatorResolution, SessionStatus, TaskStatus } from './session.types';
+
+export interface ResolveAnswer {
+  readonly sessionId: string;
+  readonly taskId: string;
+  readonly action: OperatorResolution['action'];
+  /** The task's status now: `ready` (it runs again, or finishes as skipped / provided) or `failed` (aborted). */
+  readonly taskStatus: TaskStatus;
+  readonly sessionStatus: SessionStatus;
+}
 
 /** What the API may do to a running session. */
 @Injectable()
 export class SessionCommands {
   constructor(
     private readonly shards: ShardRouter,
+    private readonly store: SessionStore,
+    private readonly queues: TaskQueues,
     private readonly terminator: SessionTerminator,
   ) {}
 
   async cancel(sessionId: string): Promise<{ sessionId: string; status: SessionStatus }> {
+    return { sessionId, status: await this.terminator.cancel(this.tagOf(sessionId), sessionId) };
+  }
+
+  /**
+   * An operator's answer to a paused task: `retry` runs it again, `skip` finishes it without a
+   * result, `provide` finishes it with the given output, `abort` fails the session.
+   */
+  async resolve(sessionId: string, taskId: string, resolution: OperatorResolution): Promise<ResolveAnswer> {
+    const tag = this.tagOf(sessionId);
+    const status = await this.store.status(tag, sessionId);
+    if (status === undefined) throw new SessionNotFoundError(sessionId);
+    if (FINISHED_SESSION_STATUSES.includes(status)) throw new SessionFinishedError(sessionId, status, 'its tasks take no more input');
+    const task = await this.store.taskStatus(tag, sessionId, taskId);
+    if (!task) throw new TaskNotFoundError(sessionId, taskId);
+    if (task.status !== 'paused') throw new TaskNotPausedError(taskId, task.status);
+
+    if (resolution.action === 'abort') {
+      const message = `Task "${taskId}" was aborted by the operator`;
+      await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: { name: 'OperatorAbort', message, taskId }, finished: true });
+      await this.terminator.fail(tag, sessionId, { name: 'OperatorAbort', message, taskId });
+      return { sessionId, taskId, action: 'abort', taskStatus: 'failed', sessionStatus: 'failed' };
+    }
+    await this.store.setResolution(tag, sessionId, taskId, resolution);
+    await this.queues.promote(tag, task.queue, jobIds.task(sessionId, taskId));
+    const sessionStatus =
+      (await this.store.pausedCount(tag, sessionId)) === 0 && (await this.store.transition(tag, sessionId, ['paused'], 'running'))
+        ? 'running'
+        : ((await this.store.status(tag, sessionId)) ?? status);
+    return { sessionId, taskId, action: resolution.action, taskStatus: 'ready', sessionStatus };
+  }
+
+  private tagOf(sessionId: string): ShardTag {
     const tag = this.shards.tagOf(sessionId);
     if (!tag) throw new SessionNotFoundError(sessionId);
-    return { sessionId, status: await this.terminator.cancel(tag, sessionId) };
+    return tag;
   }
 }

@@ -7,6 +7,7 @@ import { PlanGraph } from '../plans/plan-graph';
 import { TaskRef } from '../plans/task-job';
 import {
   FailureInfo,
+  OperatorResolution,
   SessionStatus,
   SessionView,
   StepView,
@@ -32,16 +33,18 @@ return 1
 `);
 
 /**
- * Writes a task's output and marks it completed, then tells the tasks waiting on it (its
- * dependants and its parent): each drops it from its pending set, and those left with nothing
- * pending become ready. One script, so two dependencies finishing at the same instant on two
- * workers cannot both miss — or both cause — a wake-up. Idempotent when a task runs again.
+ * Finishes a task (completed with its output, or failed / skipped without one), then tells the
+ * tasks waiting on it (its dependants and its parent): each drops it from its pending set, and
+ * those left with nothing pending become ready. One script, so two dependencies finishing at the
+ * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
+ * task runs again.
  * KEYS[1] outputs, KEYS[2] the task's hash, then per waiter: its pending set, its task hash.
- * ARGV[1] task id, ARGV[2] output JSON, ARGV[3] finish time. Answers the 1-based waiter indexes now ready.
+ * ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4] final status.
+ * Answers the 1-based waiter indexes now ready.
  */
-const COMPLETE_TASK = new RedisScript(`
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], 'status', 'completed', 'finishedAt', ARGV[3])
+const FINISH_TASK = new RedisScript(`
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
 local ready = {}
 local n = (#KEYS - 2) / 2
 for i = 1, n do
@@ -179,22 +182,31 @@ export class SessionStore {
     await this.client.hset(keys.session(tag, sessionId), 'planning', json(step), 'updatedAt', new Date().toISOString());
   }
 
+  /**
+   * Marks a task running and counts the run; answers which run this is (1 for the first). Every
+   * run counts: retries, operator retries and re-runs after a worker died.
+   */
   async taskStarted(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
-    run: { agentId: string; worker: WorkerIdentity; attempt: number; inputFrom: string[] },
-  ): Promise<void> {
-    await this.client.hset(keys.task(tag, sessionId, taskId), {
-      status: 'running',
-      agentId: run.agentId,
-      worker: json(run.worker),
-      attempts: run.attempt,
-      startedAt: new Date().toISOString(),
-      inputFrom: json(run.inputFrom),
-      error: '',
-      waitingFor: '',
-    });
+    run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] },
+  ): Promise<number> {
+    const key = keys.task(tag, sessionId, taskId);
+    const results = await this.client
+      .multi()
+      .hset(key, {
+        status: 'running',
+        agentId: run.agentId,
+        worker: json(run.worker),
+        startedAt: new Date().toISOString(),
+        inputFrom: json(run.inputFrom),
+        error: '',
+        waitingFor: '',
+      })
+      .hincrby(key, 'attempts', 1)
+      .exec();
+    return Number(results?.[1]?.[1] ?? 1);
   }
 
   /** Sets a task's status (and optionally why it waits or failed) without touching the rest. */
@@ -213,22 +225,52 @@ export class SessionStore {
   }
 
   /**
-   * Records a task's output and completion and resolves its waiters (see COMPLETE_TASK).
-   * Answers the waiters that became ready.
+   * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
+   * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
+   * became ready.
    */
-  async completeTask(
+  async finishTask(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
-    output: unknown,
+    outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
   ): Promise<TaskRef[]> {
     const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId)];
     for (const waiter of waiters) {
       scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
     }
-    const ready = (await COMPLETE_TASK.run(this.client, scriptKeys, [taskId, json(output), new Date().toISOString()])) as number[];
+    const output = outcome.status === 'completed' ? json(outcome.output) : '';
+    const ready = (await FINISH_TASK.run(this.client, scriptKeys, [taskId, output, new Date().toISOString(), outcome.status])) as number[];
     return ready.map((i) => waiters[i - 1]);
+  }
+
+  /** An operator's decision on a paused task, left for the task's next run to act on. */
+  async setResolution(tag: ShardTag, sessionId: string, taskId: string, resolution: OperatorResolution): Promise<void> {
+    await this.client.hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '' });
+  }
+
+  /** Reads and clears the operator's decision on a task, if there is one. */
+  async takeResolution(tag: ShardTag, sessionId: string, taskId: string): Promise<OperatorResolution | undefined> {
+    const key = keys.task(tag, sessionId, taskId);
+    const [[, raw]] = (await this.client.multi().hget(key, 'resolution').hdel(key, 'resolution').exec()) as [[unknown, string | null]];
+    return parse<OperatorResolution>(raw);
+  }
+
+  async taskStatus(tag: ShardTag, sessionId: string, taskId: string): Promise<{ status: TaskStatus; queue: string } | undefined> {
+    const [status, capabilities] = await this.client.hmget(keys.task(tag, sessionId, taskId), 'status', 'capabilities');
+    if (!status) return undefined;
+    return { status: status as TaskStatus, queue: (parse<string[]>(capabilities) ?? [])[0] };
+  }
+
+  /** How many of the session's tasks are paused for operator input. */
+  async pausedCount(tag: ShardTag, sessionId: string): Promise<number> {
+    const ids = await this.taskIds(tag, sessionId);
+    if (ids.length === 0) return 0;
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.hget(keys.task(tag, sessionId, id), 'status');
+    const rows = (await pipeline.exec()) ?? [];
+    return rows.filter(([, status]) => status === 'paused').length;
   }
 
   /** How many dependencies and children a task still waits for. */

@@ -66,3 +66,13 @@ export interface SessionView {
   result?: unknown;
   error?: FailureInfo;
 }
+
+export const RESOLVE_ACTIONS = ['retry', 'skip', 'provide', 'abort'] as const;
+export type ResolveAction = (typeof RESOLVE_ACTIONS)[number];
+
+/** An operator's answer to a paused task. */
+export interface OperatorResolution {
+  readonly action: ResolveAction;
+  /** The task's output, with `provide`. */
+  readonly output?: unknown;
+}

@@ -1,6 +1,6 @@
 import { Job, UnrecoverableError } from 'bullmq';
 import { NoCapableAgentError, TaskTimeoutError } from '../errors/errors';
-import { failureInfo, isFinalAttempt } from './task-executor.service';
+import { failureInfo, isFinalAttempt } from './task-outcomes.service';
 
 const job = (attemptsMade: number, attempts?: number) => ({ attemptsMade, opts: { attempts } }) as unknown as Job;
 

@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { SwitchyardError } from '../errors/errors';
+import { HOLD_DELAY_MS } from '../plans/flow-builder';
+import { TaskJobData } from '../plans/task-job';
+import { jobIds, ShardTag } from '../redis/keys';
+import { TaskQueues } from '../queues/task-queues.service';
+import { SessionStore } from './session.store';
+import { SessionTerminator } from './session-terminator.service';
+import { FailureInfo } from './session.types';
+
+export function failureInfo(error: unknown, taskId?: string): FailureInfo {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message, ...(taskId ? { taskId } : {}) };
+}
+
+/**
+ * Whether a failed attempt is the last one: the error cannot be retried (by its type), or the
+ * job has used its attempts. The same rule BullMQ applies, decided before BullMQ sees the error.
+ */
+export function isFinalAttempt(job: Job, error: unknown): boolean {
+  const retryable = !(error instanceof UnrecoverableError) && !(error instanceof SwitchyardError && !error.retryable);
+  return !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * How a task's run ends: finished (its waiters are resolved and the ready ones promoted),
+ * failed (by its failure policy) or paused for an operator.
+ */
+@Injectable()
+export class TaskOutcomes {
+  private readonly logger = new Logger(TaskOutcomes.name);
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly queues: TaskQueues,
+    private readonly terminator: SessionTerminator,
+  ) {}
+
+  /** Records the outcome and wakes every waiter left with nothing pending. */
+  async finish(
+    tag: ShardTag,
+    task: TaskJobData,
+    outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
+  ): Promise<void> {
+    const { sessionId } = task;
+    const waiters = [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
+    const ready = await this.store.finishTask(tag, sessionId, task.taskId, outcome, waiters);
+    // The parent is moved on by BullMQ itself once this job has finished.
+    await Promise.all(
+      ready.filter((w) => w.id !== task.parentId).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id))),
+    );
+  }
+
+  /**
+   * Applies a failed attempt: a retry while attempts remain; on the last one the task's policy —
+   * `fail` fails the session, `continue` lets its waiters run without it, `ask` pauses it for an
+   * operator. Always throws what BullMQ must see.
+   */
+  async failed(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, error: unknown, unrecoverable = false): Promise<never> {
+    const task = job.data;
+    const { sessionId, taskId } = task;
+    const final = unrecoverable || isFinalAttempt(job, error);
+    const info = failureInfo(error, taskId);
+    this.logger.warn({ sessionId, taskId, attempt: job.attemptsMade + 1, final, policy: task.onFailure, error: info.message }, 'task attempt failed');
+    if (!final) {
+      await this.store.setTaskStatus(tag, sessionId, taskId, 'ready', { error: info });
+      throw error;
+    }
+    switch (task.onFailure) {
+      case 'ask':
+        return this.pause(tag, job, token, `operator input: the task failed (${info.message})`, info);
+      case 'continue':
+        await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info });
+        await this.finish(tag, task, { status: 'failed' });
+        break;
+      default:
+        await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
+        await this.terminator.fail(tag, sessionId, { ...info, message: `Task "${taskId}" failed: ${info.message}` });
+    }
+    throw error instanceof UnrecoverableError ? error : new UnrecoverableError(info.message);
+  }
+
+  /**
+   * Pauses the task until an operator resolves it: its job waits in the delayed set (its branch
+   * waits with it, other branches go on) and the session shows as paused.
+   */
+  async pause(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, reason: string, error?: FailureInfo): Promise<never> {
+    const { sessionId, taskId } = job.data;
+    await job.moveToDelayed(Date.now() + HOLD_DELAY_MS, token);
+    await this.store.setTaskStatus(tag, sessionId, taskId, 'paused', { waitingFor: reason, ...(error ? { error } : {}) });
+    await this.store.transition(tag, sessionId, ['running'], 'paused');
+    this.logger.warn({ sessionId, taskId, reason }, 'task paused for operator input');
+    throw new DelayedError();
+  }
+}
