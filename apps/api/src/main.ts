@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
@@ -8,7 +9,8 @@ import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConf
 import { ApiModule } from './api.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(ApiModule, {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
+    bodyParser: false,
     // Nest's own console logger stays off (startup failures are reported as one line below);
     // what is logged while the app starts is kept and handed to pino once it is in place.
     logger: false,
@@ -18,6 +20,7 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
+  app.useBodyParser('json', { limit: config.bodyLimitBytes });
 
   const document = SwaggerModule.createDocument(
     app,
