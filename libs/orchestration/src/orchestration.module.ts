@@ -19,6 +19,7 @@ import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
 import { TaskExecutor } from './sessions/task-executor.service';
 import { TaskOutcomes } from './sessions/task-outcomes.service';
+import { SubtaskSpawner } from './sessions/subtask-spawner.service';
 import { SessionStateStore } from './state/session-state.store';
 
 /** What both the API and the worker processes are made of. */
@@ -68,6 +69,7 @@ export class OrchestrationWorkerModule {
           useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog) => new LocalAgentPool(agents, catalog.names()),
         },
         TaskOutcomes,
+        SubtaskSpawner,
         TaskExecutor,
         PlanningRunner,
         SessionFinalizer,

@@ -1,11 +1,16 @@
 import { Inject } from '@nestjs/common';
-import { PLANNING_CAPABILITY, TaskContext, TaskRun } from '@switchyard/orchestration';
+import { PLANNING_CAPABILITY, PLANNING_STEP_ID, spawnSubtasks, TaskContext, TaskRun } from '@switchyard/orchestration';
 import { Agent } from '../sdk/agent.decorator';
 import { MODEL_PROVIDER, ModelProvider } from '../models/model-provider';
 import { ModelAgent, ModelAgentOutput, promptFor } from './model-agent';
 import { draftPlan } from './offline-planner';
 
-/** Turns a goal into a plan. Asks the model for its reading of the goal; the plan is drafted deterministically. */
+/**
+ * Turns a goal into a plan. Asks the model for its reading of the goal; the plan is drafted
+ * deterministically. Planning a session, it answers the plan; as a task inside a plan (a
+ * sub-goal to break down at run time), it spawns the plan's tasks as its subtasks, their ids
+ * prefixed with its own.
+ */
 @Agent({
   type: 'planner',
   capabilities: [PLANNING_CAPABILITY, 'dependency_analysis', 'workflow_design'],
@@ -15,18 +20,23 @@ export class PlannerAgent {
   constructor(@Inject(MODEL_PROVIDER) private readonly model: ModelProvider) {}
 
   async run(task: TaskRun, context: TaskContext): Promise<unknown> {
-    const goal = task.goal ?? String((task.input as { goal?: unknown })?.goal ?? '');
+    const input = (task.input ?? {}) as { goal?: unknown };
+    const goal = typeof input.goal === 'string' ? input.goal : (task.goal ?? '');
     const reading = await this.model.complete({
       system: 'You plan work for a team of agents.',
-      prompt: task.taskId === 'plan' ? `Plan the goal: ${goal}` : promptFor(task),
+      prompt: task.taskId === PLANNING_STEP_ID ? `Plan the goal: ${goal}` : promptFor(task),
       signal: context.signal,
     });
+    if (task.capabilities[0] !== PLANNING_CAPABILITY) {
+      return { capability: task.capabilities[0], text: reading.text, model: reading.model, basedOn: Object.keys(task.dependencies) };
+    }
     const plan = draftPlan(goal);
     context.log.info('plan drafted', { tasks: plan.tasks.length, model: reading.model });
-    if (task.capabilities[0] !== PLANNING_CAPABILITY) {
-      return { capability: task.capabilities[0], text: reading.text, model: reading.model, basedOn: Object.keys(task.dependencies), plan };
-    }
-    return plan;
+    if (task.taskId === PLANNING_STEP_ID) return plan;
+    const prefixed = (id: string) => `${task.taskId}.${id}`;
+    return spawnSubtasks(
+      plan.tasks.map((t) => ({ ...t, id: prefixed(t.id), ...(t.dependsOn ? { dependsOn: t.dependsOn.map(prefixed) } : {}) })),
+    );
   }
 }
 

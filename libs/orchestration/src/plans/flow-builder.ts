@@ -27,7 +27,7 @@ export function taskQueue(task: PlannedTask): string {
   return task.spec.capabilities[0];
 }
 
-export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGraph): TaskJobData {
+export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGraph, rootParentId: string | null = null): TaskJobData {
   const { spec } = task;
   return {
     type: 'task',
@@ -40,7 +40,7 @@ export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGra
     timeoutMs: spec.timeoutMs,
     onFailure: spec.onFailure ?? 'fail',
     kind: spec.kind ?? 'task',
-    parentId: task.parentId,
+    parentId: task.parentId ?? rootParentId,
     dependsOn: task.dependsOn,
     childIds: task.childIds,
     dependants: (graph.dependants.get(task.id) ?? []).map((id) => ({ id, queue: taskQueue(graph.tasks.get(id)!) })),
@@ -62,7 +62,7 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
   if (priority !== undefined) options.priority = priority;
   // A leaf that waits for dependencies is held in the delayed set until they complete. A parent
   // is not: BullMQ holds it until its children complete, then the worker checks its dependencies.
-  if (task.dependsOn.length > 0 && task.childIds.length === 0) options.delay = HOLD_DELAY_MS;
+  if (task.waitsOn.length > 0 && task.childIds.length === 0) options.delay = HOLD_DELAY_MS;
   return options;
 }
 
@@ -77,14 +77,7 @@ export function buildSessionFlow(
   graph: PlanGraph,
   defaults: TaskDefaults = DEFAULT_TASK_OPTIONS,
 ): FlowJob {
-  const node = (task: PlannedTask): FlowJobNode => ({
-    name: task.id,
-    queueName: taskQueue(task),
-    prefix: tag,
-    data: taskJobData(sessionId, task, graph),
-    opts: taskJobOptions(sessionId, task, defaults),
-    children: task.childIds.length > 0 ? task.childIds.map((id) => node(graph.tasks.get(id)!)) : undefined,
-  });
+  const node = taskNode(sessionId, tag, graph, defaults);
   const data: SessionJobData = { sessionId };
   return {
     name: 'session',
@@ -94,4 +87,35 @@ export function buildSessionFlow(
     opts: { jobId: jobIds.root(sessionId), removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
     children: graph.roots.map((id) => node(graph.tasks.get(id)!)),
   };
+}
+
+/**
+ * Subtasks an agent spawned at run time: one flow per top-level subtask, each a child of the
+ * spawning task's job (`parent` is its id and qualified queue name), so that job waits for them.
+ */
+export function buildSubtaskFlows(
+  sessionId: string,
+  tag: ShardTag,
+  graph: PlanGraph,
+  parent: { id: string; queue: string },
+  spawnedBy: string,
+  defaults: TaskDefaults = DEFAULT_TASK_OPTIONS,
+): FlowJob[] {
+  const node = taskNode(sessionId, tag, graph, defaults, spawnedBy);
+  return graph.roots.map((id) => {
+    const flow = node(graph.tasks.get(id)!);
+    return { ...flow, opts: { ...flow.opts, parent } } as FlowJob;
+  });
+}
+
+function taskNode(sessionId: string, tag: ShardTag, graph: PlanGraph, defaults: TaskDefaults, rootParentId: string | null = null) {
+  const node = (task: PlannedTask): FlowJobNode => ({
+    name: task.id,
+    queueName: taskQueue(task),
+    prefix: tag,
+    data: taskJobData(sessionId, task, graph, rootParentId),
+    opts: taskJobOptions(sessionId, task, defaults),
+    children: task.childIds.length > 0 ? task.childIds.map((id) => node(graph.tasks.get(id)!)) : undefined,
+  });
+  return node;
 }

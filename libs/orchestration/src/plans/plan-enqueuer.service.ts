@@ -34,7 +34,7 @@ export class PlanEnqueuer {
    * the bookkeeping is removed again, so no half-made plan stays behind.
    */
   async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
-    await this.store.attachPlan(tag, sessionId, plan, graph);
+    await this.store.attachPlan(tag, sessionId, graph, { plan });
     try {
       await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph));
     } catch (error) {

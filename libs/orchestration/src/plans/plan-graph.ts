@@ -1,7 +1,7 @@
 import { Plan, TaskSpec } from './plan.schema';
 
 /** A task of a plan with its place in the tree made explicit. */
-export interface PlannedTask {
+export interface FlatTask {
   readonly id: string;
   readonly spec: TaskSpec;
   readonly parentId: string | null;
@@ -10,6 +10,15 @@ export interface PlannedTask {
   readonly depth: number;
   readonly childIds: readonly string[];
   readonly dependsOn: readonly string[];
+}
+
+/** A task of a validated plan. */
+export interface PlannedTask extends FlatTask {
+  /**
+   * The dependencies it must wait for: those inside the plan. A subtask spawned at run time may
+   * also depend on tasks of its session that already finished; it does not wait for those.
+   */
+  readonly waitsOn: readonly string[];
 }
 
 /** A flattened, validated plan: tasks in depth-first order, with the reverse dependency edges. */
@@ -21,8 +30,8 @@ export interface PlanGraph {
 }
 
 /** Flattens the tree depth first. Assumes ids are unique (checked by the validator first). */
-export function flattenPlan(plan: Plan, basePath = 'plan'): PlannedTask[] {
-  const out: PlannedTask[] = [];
+export function flattenPlan(plan: Plan, basePath = 'plan'): FlatTask[] {
+  const out: FlatTask[] = [];
   const visit = (spec: TaskSpec, parentId: string | null, path: string, depth: number) => {
     out.push({
       id: spec.id,
@@ -39,11 +48,13 @@ export function flattenPlan(plan: Plan, basePath = 'plan'): PlannedTask[] {
   return out;
 }
 
-export function buildPlanGraph(tasks: readonly PlannedTask[]): PlanGraph {
+export function buildPlanGraph(flat: readonly FlatTask[]): PlanGraph {
+  const ids = new Set(flat.map((t) => t.id));
+  const tasks: PlannedTask[] = flat.map((t) => ({ ...t, waitsOn: t.dependsOn.filter((id) => ids.has(id)) }));
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const dependants = new Map<string, string[]>();
   for (const task of tasks) {
-    for (const dep of task.dependsOn) {
+    for (const dep of task.waitsOn) {
       const list = dependants.get(dep) ?? [];
       list.push(task.id);
       dependants.set(dep, list);
@@ -57,7 +68,7 @@ export function buildPlanGraph(tasks: readonly PlannedTask[]): PlanGraph {
  * before its parent (a BullMQ parent waits for its children). A cycle here can never run.
  */
 export function prerequisites(task: PlannedTask): readonly string[] {
-  return [...task.dependsOn, ...task.childIds];
+  return [...task.waitsOn, ...task.childIds];
 }
 
 /**

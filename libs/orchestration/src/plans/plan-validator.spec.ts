@@ -90,3 +90,25 @@ describe('validatePlan', () => {
     expect(issuesOf({ tasks: [t('a', { input: { text: 'far too long' } })] }, limits)[0].path).toBe('plan.tasks[0].input');
   });
 });
+
+describe('validatePlan for subtasks spawned at run time', () => {
+  const session = { existingIds: new Set(['a', 'b', 'spawner']), finishedIds: new Set(['a']) };
+
+  it('lets new tasks depend on finished tasks of the session, and not wait for them', () => {
+    const result = validatePlan({ tasks: [t('x', { dependsOn: ['a'] }), t('y', { dependsOn: ['x', 'a'] })] }, caps, DEFAULT_PLAN_LIMITS, 'subtasks', session);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.graph.tasks.get('x')?.waitsOn).toEqual([]);
+    expect(result.graph.tasks.get('y')?.waitsOn).toEqual(['x']);
+  });
+
+  it('refuses ids the session has and dependencies on its unfinished tasks', () => {
+    const result = validatePlan({ tasks: [t('a'), t('x', { dependsOn: ['b'] })] }, caps, DEFAULT_PLAN_LIMITS, 'subtasks', session);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([
+      { path: 'subtasks.tasks[0].id', message: 'task id "a" is already a task of the session' },
+      { path: 'subtasks.tasks[1].dependsOn[0]', message: 'task "x" depends on "b", which has not finished; new tasks may depend only on each other and on finished tasks' },
+    ]);
+  });
+});

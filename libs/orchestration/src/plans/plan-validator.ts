@@ -1,5 +1,5 @@
 import { Plan, planSchema } from './plan.schema';
-import { buildPlanGraph, findCycle, flattenPlan, PlanGraph, PlannedTask } from './plan-graph';
+import { buildPlanGraph, FlatTask, findCycle, flattenPlan, PlanGraph } from './plan-graph';
 
 /** One thing wrong with a plan: where (a path into the request) and what. */
 export interface PlanIssue {
@@ -16,6 +16,14 @@ export interface PlanLimits {
 
 export const DEFAULT_PLAN_LIMITS: PlanLimits = { maxTasks: 10_000, maxDepth: 16, maxInputBytes: 256 * 1024 };
 
+/** What a plan fragment spawned at run time may refer to in its session. */
+export interface SessionContext {
+  /** Every task id of the session: new ids must differ. */
+  readonly existingIds: ReadonlySet<string>;
+  /** Tasks of the session that finished: new tasks may depend on them. */
+  readonly finishedIds: ReadonlySet<string>;
+}
+
 export type PlanValidation =
   | { readonly ok: true; readonly plan: Plan; readonly graph: PlanGraph }
   | { readonly ok: false; readonly issues: readonly PlanIssue[] };
@@ -30,6 +38,7 @@ export function validatePlan(
   knownCapabilities: ReadonlySet<string>,
   limits: PlanLimits = DEFAULT_PLAN_LIMITS,
   basePath = 'plan',
+  session?: SessionContext,
 ): PlanValidation {
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
@@ -53,10 +62,12 @@ export function validatePlan(
     return { ok: false, issues };
   }
 
-  const firstSeen = new Map<string, PlannedTask>();
+  const firstSeen = new Map<string, FlatTask>();
   for (const task of flat) {
     const earlier = firstSeen.get(task.id);
-    if (earlier) {
+    if (session?.existingIds.has(task.id)) {
+      issues.push({ path: `${task.path}.id`, message: `task id "${task.id}" is already a task of the session` });
+    } else if (earlier) {
       issues.push({ path: `${task.path}.id`, message: `duplicate task id "${task.id}" (already used at ${earlier.path})` });
     } else {
       firstSeen.set(task.id, task);
@@ -80,7 +91,14 @@ export function validatePlan(
     (task.spec.dependsOn ?? []).forEach((dep, i) => {
       if (dep === task.id) {
         issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on itself` });
-      } else if (!firstSeen.has(dep)) {
+      } else if (firstSeen.has(dep) || session?.finishedIds.has(dep)) {
+        // a task of this plan, or a finished task of the session
+      } else if (session?.existingIds.has(dep)) {
+        issues.push({
+          path: `${task.path}.dependsOn[${i}]`,
+          message: `task "${task.id}" depends on "${dep}", which has not finished; new tasks may depend only on each other and on finished tasks`,
+        });
+      } else {
         issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on unknown task "${dep}"` });
       }
     });

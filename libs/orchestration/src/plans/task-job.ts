@@ -23,6 +23,11 @@ export interface TaskJobData {
   readonly childIds: readonly string[];
   /** Tasks whose `dependsOn` names this one: told when it completes. */
   readonly dependants: readonly TaskRef[];
+  /**
+   * Set once the task's agent spawned subtasks (they are then among `childIds`): when the job
+   * runs again, after they completed, it finishes without running the agent again.
+   */
+  readonly decomposition?: { readonly output?: unknown };
 }
 
 /** Data of a session's root job (queue `sy.session`) and of its planning job. */

@@ -26,8 +26,17 @@ export class TaskQueues implements OnApplicationShutdown {
 
   /** Adds a whole flow atomically (BullMQ writes every job of it in one MULTI). */
   async addFlow(flow: FlowJob): Promise<void> {
+    await this.producer().add(flow);
+  }
+
+  /** Adds several flows in one MULTI. */
+  async addFlows(flows: FlowJob[]): Promise<void> {
+    await this.producer().addBulk(flows);
+  }
+
+  private producer(): FlowProducer {
     this.flowProducer ??= new FlowProducer({ connection: this.redis.client });
-    await this.flowProducer.add(flow);
+    return this.flowProducer;
   }
 
   /**

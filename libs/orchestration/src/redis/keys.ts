@@ -26,6 +26,8 @@ const ns = (tag: ShardTag) => `${tag}:_sy`;
 export const keys = {
   /** Hash: the session record (status, goal, plan, result, timings). */
   session: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}`,
+  /** List: the session's task ids, in plan order, then subtasks as they are spawned. */
+  taskIds: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:tasks`,
   /** Hash: one task's state (status, agent, worker, attempts, timings, error). */
   task: (tag: ShardTag, sessionId: string, taskId: string) =>
     `${ns(tag)}:session:${sessionId}:task:${taskId}`,

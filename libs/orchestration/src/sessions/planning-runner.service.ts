@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
+import { Decomposition } from '../agents/decomposition';
 import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
@@ -64,7 +65,8 @@ export class PlanningRunner {
       } finally {
         lease.release();
       }
-      const validation = this.enqueuer.validate(proposal, 'plan');
+      // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
+      const validation = this.enqueuer.validate(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');
       if (!validation.ok) {
         throw new InvalidAgentOutputError(
           agentId,

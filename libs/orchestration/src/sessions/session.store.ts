@@ -99,22 +99,22 @@ export class SessionStore {
   }
 
   /**
-   * Records the plan and every task's initial state and pending set, so the dependency resolver
-   * has its bookkeeping before the first job can run. Tasks with nothing to wait for are ready.
+   * Records every task's initial state and pending set (the dependencies it waits on and its
+   * children), so the dependency resolver has its bookkeeping before the first job can run.
+   * Tasks with nothing to wait for are ready. For a session's plan, `plan` is stored with it; for
+   * subtasks spawned at run time, `parentId` is the spawning task, which then waits for them.
    */
-  async attachPlan(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
+  async attachPlan(tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }): Promise<void> {
     const multi = this.client.multi();
     const now = new Date().toISOString();
-    multi.hset(keys.session(tag, sessionId), {
-      plan: json(plan),
-      taskIds: json([...graph.tasks.keys()]),
-      updatedAt: now,
-    });
+    if ('plan' in at) multi.hset(keys.session(tag, sessionId), { plan: json(at.plan), updatedAt: now });
+    multi.rpush(keys.taskIds(tag, sessionId), ...graph.tasks.keys());
     for (const task of graph.tasks.values()) {
-      const pending = [...task.dependsOn, ...task.childIds];
+      const pending = [...task.waitsOn, ...task.childIds];
+      const parentId = task.parentId ?? ('parentId' in at ? at.parentId : null);
       multi.hset(keys.task(tag, sessionId, task.id), {
         status: pending.length > 0 ? 'waiting' : 'ready',
-        parentId: task.parentId ?? '',
+        parentId: parentId ?? '',
         capabilities: json(task.spec.capabilities),
         dependsOn: json(task.dependsOn),
         attempts: 0,
@@ -122,16 +122,18 @@ export class SessionStore {
       });
       if (pending.length > 0) multi.sadd(keys.pendingDeps(tag, sessionId, task.id), ...pending);
     }
+    if ('parentId' in at) {
+      multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
+      multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
+    }
     await multi.exec();
   }
 
-  /** Removes what {@link attachPlan} wrote (a plan whose flow could not be added). */
+  /** Removes what {@link attachPlan} wrote for a session's plan (its flow could not be added). */
   async discardPlan(tag: ShardTag, sessionId: string, taskIds: Iterable<string>): Promise<void> {
-    const doomed: string[] = [];
+    const doomed: string[] = [keys.taskIds(tag, sessionId)];
     for (const id of taskIds) doomed.push(keys.task(tag, sessionId, id), keys.pendingDeps(tag, sessionId, id));
-    const multi = this.client.multi().hdel(keys.session(tag, sessionId), 'plan', 'taskIds');
-    if (doomed.length > 0) multi.del(...doomed);
-    await multi.exec();
+    await this.client.multi().hdel(keys.session(tag, sessionId), 'plan').del(...doomed).exec();
   }
 
   /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
@@ -147,7 +149,7 @@ export class SessionStore {
   async expire(tag: ShardTag, sessionId: string, seconds: number): Promise<void> {
     const taskIds = await this.taskIds(tag, sessionId);
     const pipeline = this.client.pipeline();
-    for (const key of [keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId)]) {
+    for (const key of [keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.taskIds(tag, sessionId)]) {
       pipeline.expire(key, seconds);
     }
     for (const id of taskIds) {
@@ -299,20 +301,28 @@ export class SessionStore {
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
   }
 
-  /** The ids of the session's tasks, in plan order (empty before planning finished). */
+  /** The ids of the session's tasks, in plan order, then spawned subtasks (empty before planning finished). */
   async taskIds(tag: ShardTag, sessionId: string): Promise<string[]> {
-    return parse<string[]>(await this.client.hget(keys.session(tag, sessionId), 'taskIds')) ?? [];
+    return this.client.lrange(keys.taskIds(tag, sessionId), 0, -1);
+  }
+
+  /** The statuses of some tasks of a session (`undefined` for ids it does not have). */
+  async statusesOf(tag: ShardTag, sessionId: string, taskIds: readonly string[]): Promise<Map<string, TaskStatus | undefined>> {
+    const pipeline = this.client.pipeline();
+    for (const id of taskIds) pipeline.hget(keys.task(tag, sessionId, id), 'status');
+    const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    return new Map(taskIds.map((id, i) => [id, (rows[i]?.[1] ?? undefined) as TaskStatus | undefined]));
   }
 
   /** The whole session as the API shows it, or `undefined` when there is no such session. */
   async view(tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
-    const [session, context, outputs] = await Promise.all([
+    const [session, context, outputs, taskIds] = await Promise.all([
       this.client.hgetall(keys.session(tag, sessionId)),
       this.sharedContext(tag, sessionId),
       this.allOutputs(tag, sessionId),
+      this.taskIds(tag, sessionId),
     ]);
     if (!session.id) return undefined;
-    const taskIds = parse<string[]>(session.taskIds) ?? [];
     const pipeline = this.client.pipeline();
     for (const id of taskIds) pipeline.hgetall(keys.task(tag, sessionId, id));
     const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { Decomposition } from '../agents/decomposition';
 import { LocalAgentPool } from '../agents/local-agent-pool';
 import { SessionCancelledError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
@@ -13,6 +14,7 @@ import { SessionStore } from './session.store';
 import { failureInfo, TaskOutcomes } from './task-outcomes.service';
 import { FINISHED_SESSION_STATUSES } from './session.types';
 import { taskLogger } from './task-logger';
+import { SubtaskSpawner } from './subtask-spawner.service';
 
 /**
  * Runs one task job through the execution model: fetch (the job, held back while anything it
@@ -30,6 +32,7 @@ export class TaskExecutor {
     private readonly state: SessionStateStore,
     private readonly queues: TaskQueues,
     private readonly outcomes: TaskOutcomes,
+    private readonly spawner: SubtaskSpawner,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
   ) {}
 
@@ -60,6 +63,8 @@ export class TaskExecutor {
     if (!resolution && task.kind === 'approval') {
       return this.outcomes.pause(tag, job, token, 'operator approval');
     }
+    // Back after the subtasks its agent spawned: finish with their results, without running again.
+    if (task.decomposition) return this.finishDecomposed(tag, task);
 
     let lease: ReturnType<LocalAgentPool['acquire']>;
     try {
@@ -93,11 +98,15 @@ export class TaskExecutor {
         },
         { signal, timeoutMs: task.timeoutMs },
       );
+      if (output instanceof Decomposition) {
+        if (await this.spawner.spawn(tag, job, token, agentId, output)) throw new WaitingChildrenError();
+        return this.finishDecomposed(tag, job.data);
+      }
       await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
       this.logger.log({ sessionId, taskId, agentId }, 'task completed');
       return output ?? null;
     } catch (error) {
-      if (error instanceof DelayedError) throw error;
+      if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       if (signal?.aborted && signal.reason instanceof SessionCancelledError) {
         await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(signal.reason, taskId) });
         this.logger.log({ sessionId, taskId, agentId }, 'task aborted: session cancelled');
@@ -107,6 +116,15 @@ export class TaskExecutor {
     } finally {
       lease.release();
     }
+  }
+
+  /** Completes a task whose subtasks all completed: with its agent's `output`, or their results. */
+  private async finishDecomposed(tag: ShardTag, task: TaskJobData): Promise<unknown> {
+    const subtasks = await this.store.outputsOf(tag, task.sessionId, task.childIds);
+    const output = task.decomposition?.output !== undefined ? task.decomposition.output : subtasks;
+    await this.outcomes.finish(tag, task, { status: 'completed', output });
+    this.logger.log({ sessionId: task.sessionId, taskId: task.taskId }, 'task completed after its subtasks');
+    return output;
   }
 
   /**

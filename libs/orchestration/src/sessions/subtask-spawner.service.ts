@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { CapabilityCatalog } from '../agents/capability-catalog.service';
+import { Decomposition } from '../agents/decomposition';
+import { InvalidAgentOutputError } from '../errors/errors';
+import { buildSubtaskFlows } from '../plans/flow-builder';
+import { DEFAULT_PLAN_LIMITS, validatePlan } from '../plans/plan-validator';
+import { TaskJobData } from '../plans/task-job';
+import { ShardTag } from '../redis/keys';
+import { TaskQueues } from '../queues/task-queues.service';
+import { SessionStore } from './session.store';
+
+const FINISHED = new Set(['completed', 'failed', 'skipped']);
+
+/**
+ * Dynamic decomposition: the subtasks an agent returned are validated like any plan (against
+ * the session's other tasks too), recorded, and enqueued as children of the agent's own job,
+ * which then waits for them in BullMQ's waiting-children state.
+ */
+@Injectable()
+export class SubtaskSpawner {
+  private readonly logger = new Logger(SubtaskSpawner.name);
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly queues: TaskQueues,
+    private readonly catalog: CapabilityCatalog,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  /**
+   * Answers `true` when the job now waits for its subtasks (the caller throws
+   * WaitingChildrenError), `false` when they all finished already.
+   */
+  async spawn(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, agentId: string, decomposition: Decomposition): Promise<boolean> {
+    const { sessionId, taskId } = job.data;
+    const existing = await this.store.taskIds(tag, sessionId);
+    const referenced = [...new Set(decomposition.tasks.flatMap(function refs(t): string[] {
+      return [...(t.dependsOn ?? []), ...(t.children ?? []).flatMap(refs)];
+    }))].filter((id) => existing.includes(id));
+    const statuses = await this.store.statusesOf(tag, sessionId, referenced);
+    const validation = validatePlan(
+      { tasks: decomposition.tasks },
+      this.catalog.names(),
+      { ...DEFAULT_PLAN_LIMITS, maxTasks: this.config.maxPlanTasks, maxDepth: this.config.maxPlanDepth },
+      'subtasks',
+      {
+        existingIds: new Set(existing),
+        finishedIds: new Set(referenced.filter((id) => FINISHED.has(statuses.get(id) ?? ''))),
+      },
+    );
+    if (!validation.ok) {
+      throw new InvalidAgentOutputError(agentId, `its subtasks are invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    }
+    const { graph } = validation;
+    await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
+    await job.updateData({ ...job.data, childIds: [...job.data.childIds, ...graph.roots], decomposition: { output: decomposition.output } });
+    await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId));
+    this.logger.log({ sessionId, taskId, agentId, subtasks: graph.tasks.size }, 'subtasks spawned');
+    return job.moveToWaitingChildren(token!);
+  }
+}
