@@ -44,8 +44,8 @@ export class TaskQueues implements OnApplicationShutdown {
    * already moved by someone else, which is fine; anything else is an error.
    */
   async promote(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
-    const job = await Job.fromId(this.queue(tag, queueName), jobId);
-    if (!job) return;
+    // A Job made from its id alone: promote() needs nothing else, and the job's hash is not read.
+    const job = new Job(this.queue(tag, queueName), 'promote', {}, {}, jobId);
     try {
       await job.promote();
     } catch (error) {

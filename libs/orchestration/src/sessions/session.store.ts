@@ -176,6 +176,41 @@ export class SessionStore {
     return ((await this.client.hget(keys.session(tag, sessionId), 'status')) ?? undefined) as SessionStatus | undefined;
   }
 
+  /**
+   * Everything a task's run needs before it starts, in one round trip: the session's status and
+   * goal, how many prerequisites the task still waits for, the shared context, and the outputs
+   * of the tasks whose results it receives.
+   */
+  async taskInputs(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    inputFrom: readonly string[],
+  ): Promise<{ status?: SessionStatus; goal?: string; pending: number; shared: Record<string, unknown>; dependencies: Record<string, unknown> }> {
+    const pipeline = this.client
+      .pipeline()
+      .hmget(keys.session(tag, sessionId), 'status', 'goal')
+      .scard(keys.pendingDeps(tag, sessionId, taskId))
+      .hgetall(keys.sharedState(tag, sessionId));
+    if (inputFrom.length > 0) pipeline.hmget(keys.outputs(tag, sessionId), ...inputFrom);
+    const rows = (await pipeline.exec()) ?? [];
+    for (const [error] of rows) if (error) throw error;
+    const [status, goal] = rows[0][1] as (string | null)[];
+    const sharedRaw = rows[2][1] as Record<string, string>;
+    const outputs = (inputFrom.length > 0 ? rows[3][1] : []) as (string | null)[];
+    const dependencies: Record<string, unknown> = {};
+    inputFrom.forEach((id, i) => {
+      if (outputs[i] !== null && outputs[i] !== undefined) dependencies[id] = parse(outputs[i]);
+    });
+    return {
+      status: (status ?? undefined) as SessionStatus | undefined,
+      goal: goal ?? undefined,
+      pending: rows[1][1] as number,
+      shared: Object.fromEntries(Object.entries(sharedRaw).map(([k, v]) => [k, parse(v)])),
+      dependencies,
+    };
+  }
+
   async goal(tag: ShardTag, sessionId: string): Promise<string | undefined> {
     return (await this.client.hget(keys.session(tag, sessionId), 'goal')) ?? undefined;
   }

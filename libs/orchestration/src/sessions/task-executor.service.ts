@@ -40,13 +40,18 @@ export class TaskExecutor {
     const task = job.data;
     const { sessionId, taskId } = task;
 
-    const status = await this.store.status(tag, sessionId);
+    const inputFrom = [...task.dependsOn, ...task.childIds];
+    const inputs = await this.store.taskInputs(tag, sessionId, taskId, inputFrom);
+    const { status } = inputs;
     if (status === undefined || FINISHED_SESSION_STATUSES.includes(status)) {
       // The session ended (or expired) while this job waited: start nothing new.
       if (status !== undefined) await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
       return null;
     }
-    if (await this.holdIfWaiting(tag, job, token)) throw new DelayedError();
+    if (inputs.pending > 0) {
+      await this.hold(tag, job, token);
+      throw new DelayedError();
+    }
     if (status === 'pending') await this.store.transition(tag, sessionId, ['pending'], 'running', { startedAt: new Date().toISOString() });
 
     // Only tasks that can pause can have an operator's decision waiting for them.
@@ -74,12 +79,7 @@ export class TaskExecutor {
     }
     const agentId = lease.agent.descriptor.id;
     try {
-      const inputFrom = [...task.dependsOn, ...task.childIds];
-      const [dependencies, shared, goal] = await Promise.all([
-        this.store.outputsOf(tag, sessionId, inputFrom),
-        this.store.sharedContext(tag, sessionId),
-        this.store.goal(tag, sessionId),
-      ]);
+      const { dependencies, shared, goal } = inputs;
       const missing = inputFrom.filter((id) => !(id in dependencies));
       const attempt = await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom });
       this.logger.log({ sessionId, taskId, agentId, attempt }, 'task started');
@@ -131,16 +131,14 @@ export class TaskExecutor {
    * A task still waiting for a dependency goes (back) to the delayed set until the resolver
    * promotes it. The count is read again after the move: a dependency that completed in between
    * tried to promote a job that was still active, so the promotion is done here instead.
+   * (Children need no such care: BullMQ runs a parent only after all of them completed.)
    */
-  private async holdIfWaiting(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
-    const { sessionId, taskId, dependsOn } = job.data;
-    if (dependsOn.length === 0) return false;
-    if ((await this.store.pendingCount(tag, sessionId, taskId)) === 0) return false;
+  private async hold(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined): Promise<void> {
+    const { sessionId, taskId } = job.data;
     await job.moveToDelayed(Date.now() + HOLD_DELAY_MS, token);
     await this.store.setTaskStatus(tag, sessionId, taskId, 'waiting');
     if ((await this.store.pendingCount(tag, sessionId, taskId)) === 0) {
       await this.queues.promote(tag, job.queueName, job.id!);
     }
-    return true;
   }
 }

@@ -1,0 +1,69 @@
+import { Job, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when the jobs with the given ids complete (or rejects when one fails), via QueueEvents. */
+export class Completions {
+  private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(readonly events: QueueEvents) {
+    events.on('completed', ({ jobId }) => this.waiting.get(jobId)?.resolve());
+    events.on('failed', ({ jobId, failedReason }) => this.waiting.get(jobId)?.reject(new Error(`${jobId} failed: ${failedReason}`)));
+  }
+
+  /** Call before the job can complete. */
+  expect(jobId: string, timeoutMs = 120_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${jobId} did not complete within ${timeoutMs} ms`)), timeoutMs);
+      this.waiting.set(jobId, {
+        resolve: () => {
+          clearTimeout(timer);
+          this.waiting.delete(jobId);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.waiting.delete(jobId);
+          reject(e);
+        },
+      });
+    });
+  }
+}
+
+/** Counts completions of many jobs of one worker, resolving at `n`. */
+export function countTo(n: number): { hit: () => void; done: Promise<void> } {
+  let count = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  return {
+    hit: () => {
+      count += 1;
+      if (count === n) resolve();
+    },
+    done,
+  };
+}
+
+export async function commandsProcessed(redis: Redis): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Deletes every key under a prefix's hash tags. */
+export async function deletePrefix(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+    if (batch.length > 0) await redis.unlink(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+export type AnyJob = Job;

@@ -1,0 +1,229 @@
+/**
+ * `npm run bench`: plain BullMQ and Switchyard on the same work, in one process, on the same
+ * Redis (REDIS_URL, default redis://127.0.0.1:6379), each under a fresh prefix removed at the end.
+ * Both sides' workers live in this process; only one side has work at a time.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FlowJob, FlowProducer, Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AgentsModule, defineAgent } from '@switchyard/agents';
+import { OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, shardTag, TaskRun } from '@switchyard/orchestration';
+import { commandsProcessed, Completions, countTo, deletePrefix, percentile, sleep } from './harness';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const CAPABILITY = 'data_analysis';
+const run = randomBytes(4).toString('hex');
+const BULL_PREFIX = `benchbull${run}`;
+const SY_PREFIX = `benchsy${run}`;
+const N_THROUGHPUT = Number(process.env.BENCH_TASKS ?? 20_000);
+const CONCURRENCY = 50;
+const PACE_PER_S = 500;
+const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
+
+process.env.SWITCHYARD_PREFIX = SY_PREFIX;
+process.env.REDIS_URL = REDIS_URL;
+process.env.SWITCHYARD_MAX_PLAN_TASKS = '20000';
+process.env.LOG_LEVEL = 'warn';
+
+/** Latencies seen by the no-op agent / processor for tasks carrying `submittedAt`. */
+let latencies: number[] = [];
+const observe = (input: unknown) => {
+  const submittedAt = (input as { submittedAt?: number } | null)?.submittedAt;
+  if (submittedAt) latencies.push(Date.now() - submittedAt);
+};
+
+const noop = defineAgent({ id: 'noop', type: 'noop', capabilities: [CAPABILITY], concurrency: CONCURRENCY }, async (task: TaskRun) => {
+  observe(task.input);
+  return null;
+});
+
+@Module({ imports: [OrchestrationWorkerModule.register({ agents: AgentsModule.register({ agents: [], functions: [noop] }) })] })
+class BenchWorkerModule {}
+
+interface Row {
+  scenario: string;
+  unit: string;
+  bull: number;
+  sy: number;
+  better: 'higher' | 'lower';
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+async function main(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = { url: REDIS_URL, maxRetriesPerRequest: null } as const;
+
+  // Plain BullMQ: one queue, one worker at concurrency 50, flows through a FlowProducer.
+  const bullConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection: bullConnection, prefix: BULL_PREFIX });
+  const flows = new FlowProducer({ connection: bullConnection, prefix: BULL_PREFIX });
+  let onBullDone: () => void = () => undefined;
+  const worker = new Worker(
+    'noop',
+    async (job) => {
+      observe(job.data);
+      return null;
+    },
+    { connection: bullConnection, prefix: BULL_PREFIX, concurrency: CONCURRENCY },
+  );
+  worker.on('completed', () => onBullDone());
+  const bullEvents = new Completions(new QueueEvents('noop', { connection, prefix: BULL_PREFIX }));
+
+  // Switchyard: the API's and a worker's modules, in this process.
+  const api = await NestFactory.createApplicationContext(OrchestrationApiModule, { logger: ['error', 'warn'] });
+  const syWorker = await NestFactory.createApplicationContext(BenchWorkerModule, { logger: ['error', 'warn'] });
+  const launcher = api.get(SessionLauncher);
+  const syEvents = new Completions(new QueueEvents(SESSION_QUEUE, { connection, prefix: shardTag(SY_PREFIX, 0) }));
+  await Promise.all([worker.waitUntilReady(), bullEvents.events.waitUntilReady(), syEvents.events.waitUntilReady()]);
+  await sleep(500);
+
+  const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, capabilities: [CAPABILITY], ...extra });
+  const startSession = async (tasks: unknown[]) => {
+    const { sessionId } = await launcher.start({ plan: { tasks } } as never);
+    return sessionId;
+  };
+  /** Starts a session and waits for its root job (released once every task completed). */
+  const runSession = async (tasks: unknown[]) => {
+    const sessionId = await startSession(tasks);
+    await syEvents.expect(sessionId);
+  };
+  const time = async (fn: () => Promise<void>) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+
+  // 1. Throughput of independent no-op tasks.
+  {
+    let before = await commandsProcessed(redis);
+    const counter = countTo(N_THROUGHPUT);
+    onBullDone = counter.hit;
+    const bullMs = await time(async () => {
+      for (let i = 0; i < N_THROUGHPUT; i += 5000) {
+        await queue.addBulk(Array.from({ length: Math.min(5000, N_THROUGHPUT - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+      }
+      await counter.done;
+    });
+    onBullDone = () => undefined;
+    const bullCommands = (await commandsProcessed(redis)) - before;
+    before = await commandsProcessed(redis);
+    const perSession = Math.min(10_000, N_THROUGHPUT);
+    const syMs = await time(async () => {
+      const sessions: Promise<void>[] = [];
+      for (let i = 0; i < N_THROUGHPUT; i += perSession) {
+        sessions.push(runSession(Array.from({ length: Math.min(perSession, N_THROUGHPUT - i) }, (_, j) => task(`t${i + j}`))));
+      }
+      await Promise.all(sessions);
+    });
+    const syCommands = (await commandsProcessed(redis)) - before;
+    rows.push({ scenario: `${N_THROUGHPUT} independent no-op tasks, 1 worker at concurrency ${CONCURRENCY}`, unit: 'tasks/s', bull: (N_THROUGHPUT / bullMs) * 1000, sy: (N_THROUGHPUT / syMs) * 1000, better: 'higher' });
+    rows.push({ scenario: 'Redis commands per task (whole run, all clients)', unit: 'commands', bull: bullCommands / N_THROUGHPUT, sy: syCommands / N_THROUGHPUT, better: 'lower' });
+    notes.push(`Switchyard ran the ${N_THROUGHPUT} tasks as ${Math.ceil(N_THROUGHPUT / perSession)} sessions of ${perSession} (the plan limit is 10,000 by default).`);
+  }
+
+  // 2. Flows: one parent with 1,000 children; a 3-level tree 10 x 10 x 10.
+  {
+    const bullFlow = (name: string, children: FlowJob[] = []): FlowJob => ({ name, queueName: 'noop', data: {}, ...(children.length ? { children } : {}) });
+    const wide = async (label: string, bullTree: FlowJob, syTasks: unknown[]) => {
+      const bullMs = await time(async () => {
+        const { job } = await flows.add(bullTree);
+        await bullEvents.expect(job.id!);
+      });
+      const syMs = await time(() => runSession(syTasks));
+      rows.push({ scenario: label, unit: 'ms', bull: bullMs, sy: syMs, better: 'lower' });
+    };
+    await wide(
+      'flow: 1 parent with 1,000 children, to the root\'s completion',
+      bullFlow('root', Array.from({ length: 1000 }, (_, i) => bullFlow(`c${i}`))),
+      [task('root', { children: Array.from({ length: 1000 }, (_, i) => task(`c${i}`)) })],
+    );
+    await wide(
+      'tree: 10 x 10 x 10 (1,111 jobs), to the root\'s completion',
+      bullFlow('root', Array.from({ length: 10 }, (_, a) => bullFlow(`a${a}`, Array.from({ length: 10 }, (_, b) => bullFlow(`a${a}b${b}`, Array.from({ length: 10 }, (_, c) => bullFlow(`a${a}b${b}c${c}`))))))),
+      [task('root', { children: Array.from({ length: 10 }, (_, a) => task(`a${a}`, { children: Array.from({ length: 10 }, (_, b) => task(`a${a}b${b}`, { children: Array.from({ length: 10 }, (_, c) => task(`a${a}b${b}c${c}`)) })) })) })],
+    );
+  }
+
+  // 3. A chain of 100 dependent steps: BullMQ nests each step as the parent of the one before;
+  //    Switchyard gets 100 tasks with dependsOn edges.
+  {
+    let chain: FlowJob = { name: 's0', queueName: 'noop', data: {} };
+    for (let i = 1; i < 100; i++) chain = { name: `s${i}`, queueName: 'noop', data: {}, children: [chain] };
+    const bullMs = await time(async () => {
+      const { job } = await flows.add(chain);
+      await bullEvents.expect(job.id!);
+    });
+    const syMs = await time(() => runSession(Array.from({ length: 100 }, (_, i) => task(`s${i}`, i > 0 ? { dependsOn: [`s${i - 1}`] } : {}))));
+    rows.push({ scenario: 'chain of 100 dependent steps, to completion', unit: 'ms', bull: bullMs, sy: syMs, better: 'lower' });
+    rows.push({ scenario: 'chain: handoff per step', unit: 'ms', bull: bullMs / 100, sy: syMs / 100, better: 'lower' });
+  }
+
+  // 4. Dispatch latency at a paced 500 tasks/s: from submission to the processor / agent starting.
+  {
+    const pace = async (submit: (submittedAt: number) => Promise<unknown>) => {
+      latencies = [];
+      const total = PACE_PER_S * PACE_SECONDS;
+      const started = performance.now();
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < total; i++) {
+        const due = started + (i * 1000) / PACE_PER_S;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        pending.push(submit(Date.now()));
+      }
+      await Promise.all(pending);
+      const deadline = Date.now() + 30_000;
+      while (latencies.length < total && Date.now() < deadline) await sleep(20);
+      return [...latencies];
+    };
+    const bull = await pace((submittedAt) => queue.add('noop', { submittedAt }));
+    const sy = await pace((submittedAt) => startSession([task('t', { input: { submittedAt } })]));
+    rows.push({ scenario: `dispatch latency at ${PACE_PER_S} tasks/s for ${PACE_SECONDS} s, submit → start: p50`, unit: 'ms', bull: percentile(bull, 50), sy: percentile(sy, 50), better: 'lower' });
+    rows.push({ scenario: `dispatch latency at ${PACE_PER_S} tasks/s for ${PACE_SECONDS} s, submit → start: p99`, unit: 'ms', bull: percentile(bull, 99), sy: percentile(sy, 99), better: 'lower' });
+    notes.push(`Dispatch: BullMQ saw ${bull.length} and Switchyard ${sy.length} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, flow with root job, task job).`);
+  }
+
+  // 5. Heap taken to submit a 10,000-task plan (API side: validation, bookkeeping, one flow).
+  {
+    const tasks = Array.from({ length: 10_000 }, (_, i) => task(`m${i}`, i % 10 ? { dependsOn: [`m${i - (i % 10)}`] } : {}));
+    global.gc?.();
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 2);
+    await startSession(tasks);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    notes.push(`Submitting a 10,000-task plan (9,000 of them with a dependency) raised this process's heap by at most ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB above its ${(baseline / 1024 / 1024).toFixed(1)} MB baseline${global.gc ? '' : ' (run with --expose-gc for a clean baseline)'}.`);
+  }
+
+  // Report.
+  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  console.log(`\nSwitchyard vs plain BullMQ — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}\n`);
+  console.log('| scenario | unit | BullMQ | Switchyard | Switchyard / BullMQ |');
+  console.log('| --- | --- | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.scenario} | ${r.unit} (${r.better} is better) | ${fmt(r.bull)} | ${fmt(r.sy)} | ${(r.sy / r.bull).toFixed(2)} |`);
+  }
+  console.log('');
+  for (const note of notes) console.log(`- ${note}`);
+
+  await Promise.all([worker.close(), queue.close(), flows.close(), bullEvents.events.close(), syEvents.events.close()]);
+  await syWorker.close();
+  await api.close();
+  await bullConnection.quit();
+  await deletePrefix(redis, `${BULL_PREFIX}:*`);
+  await deletePrefix(redis, `{${SY_PREFIX}-*`);
+  await redis.quit();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exit(1);
+  },
+);
