@@ -84,4 +84,16 @@ describe('failure policies and operator input', () => {
     expect(task(done, 'ship').output.basedOn).toEqual([]);
     expect((await resolve(sessionId, 'gate', { action: 'skip' })).status).toBe(409);
   });
+
+  it('takes higher-priority tasks first when the workers are saturated', async () => {
+    // The researcher runs 4 web_research tasks at once; 8 wait, listed low priority first.
+    const sessionId = await start([
+      ...Array.from({ length: 4 }, (_, i) => fine(`low-${i}`)),
+      ...Array.from({ length: 4 }, (_, i) => fine(`high-${i}`, { priority: 10 })),
+    ]);
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('completed');
+    const started = (prefix: string) => session.tasks.filter((t: any) => t.id.startsWith(prefix)).map((t: any) => Date.parse(t.startedAt));
+    expect(Math.max(...started('high-'))).toBeLessThanOrEqual(Math.min(...started('low-')));
+  });
 });

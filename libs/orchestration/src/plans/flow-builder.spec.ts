@@ -59,7 +59,8 @@ describe('buildSessionFlow', () => {
     expect(review).toMatchObject({ jobId: '0-s.t.review', attempts: 5, backoff: { type: 'exponential', delay: 200 }, failParentOnFailure: true });
     expect(review.priority).toBe(toBullPriority(5));
     expect(toBullPriority(1000)).toBe(1);
-    expect(toBullPriority(0)).toBeGreaterThan(toBullPriority(5)!);
+    expect(toBullPriority(0)).toBeGreaterThan(toBullPriority(5));
+    expect(byName(flow.children, 'research').opts?.priority).toBe(toBullPriority(0));
   });
 
   it('gives every job an id that BullMQ accepts (no ":")', () => {

@@ -19,8 +19,8 @@ export interface TaskDefaults {
 export const DEFAULT_TASK_OPTIONS: TaskDefaults = { attempts: 3, backoffMs: 1000 };
 
 /** BullMQ runs priority 1 first; the wire contract's priority runs higher first. */
-export function toBullPriority(priority: number | undefined): number | undefined {
-  return priority === undefined ? undefined : MAX_TASK_PRIORITY + 1 - priority;
+export function toBullPriority(priority: number): number {
+  return MAX_TASK_PRIORITY + 1 - priority;
 }
 
 export function taskQueue(task: PlannedTask): string {
@@ -58,8 +58,9 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
     removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
-  const priority = toBullPriority(spec.priority);
-  if (priority !== undefined) options.priority = priority;
+  // Every task gets a BullMQ priority, the default (0) the lowest: BullMQ takes jobs without a
+  // priority before all prioritized ones, which would let unprioritized tasks jump the queue.
+  options.priority = toBullPriority(spec.priority ?? 0);
   // A leaf that waits for dependencies is held in the delayed set until they complete. A parent
   // is not: BullMQ holds it until its children complete, then the worker checks its dependencies.
   if (task.waitsOn.length > 0 && task.childIds.length === 0) options.delay = HOLD_DELAY_MS;
