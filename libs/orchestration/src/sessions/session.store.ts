@@ -59,6 +59,45 @@ end
 return ready
 `);
 
+/**
+ * The start of a task's run. KEYS: session, the task's pending set, shared state, outputs, the
+ * task's hash. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON, [4] now,
+ * [5] inputFrom JSON, [6..] the ids whose outputs to read. Answers {status} when the session
+ * ended or does not exist, {status, 'hold'} when the task must wait, else
+ * {status, 'go', goal, attempt, shared (flat), outputs}.
+ */
+const BEGIN_TASK = new RedisScript(`
+local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
+local status = session[1]
+if not status then return {false} end
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
+if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
+local outputs = {}
+for i = 6, #ARGV do outputs[i - 5] = redis.call('HGET', KEYS[4], ARGV[i]) end
+local attempt = 0
+if ARGV[1] == '1' then
+  redis.call('HSET', KEYS[5], 'status', 'running', 'agentId', ARGV[2], 'worker', ARGV[3], 'startedAt', ARGV[4],
+    'inputFrom', ARGV[5], 'error', '', 'waitingFor', '')
+  attempt = redis.call('HINCRBY', KEYS[5], 'attempts', 1)
+  if status == 'pending' then
+    redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4], 'updatedAt', ARGV[4])
+    status = 'running'
+  end
+end
+return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs}
+`);
+
+export interface TaskBeginning {
+  readonly status?: SessionStatus;
+  /** The task still waits for a dependency. */
+  readonly hold: boolean;
+  readonly goal?: string;
+  /** Which run this is, when the task was marked running. */
+  readonly attempt?: number;
+  readonly shared?: Record<string, unknown>;
+  readonly dependencies?: Record<string, unknown>;
+}
+
 const json = (value: unknown) => JSON.stringify(value ?? null);
 const parse = <T>(value: string | null | undefined): T | undefined =>
   value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
@@ -177,38 +216,34 @@ export class SessionStore {
   }
 
   /**
-   * Everything a task's run needs before it starts, in one round trip: the session's status and
-   * goal, how many prerequisites the task still waits for, the shared context, and the outputs
-   * of the tasks whose results it receives.
+   * Everything a task's run needs before it starts, in one script: the session's status and goal,
+   * whether the task must still wait, the shared context and the outputs of the tasks whose
+   * results it receives. With `run`, it also marks the task running (counting the run) and a
+   * pending session running, all or nothing. See BEGIN_TASK.
    */
-  async taskInputs(
+  async beginTask(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
     inputFrom: readonly string[],
-  ): Promise<{ status?: SessionStatus; goal?: string; pending: number; shared: Record<string, unknown>; dependencies: Record<string, unknown> }> {
-    const pipeline = this.client
-      .pipeline()
-      .hmget(keys.session(tag, sessionId), 'status', 'goal')
-      .scard(keys.pendingDeps(tag, sessionId, taskId))
-      .hgetall(keys.sharedState(tag, sessionId));
-    if (inputFrom.length > 0) pipeline.hmget(keys.outputs(tag, sessionId), ...inputFrom);
-    const rows = (await pipeline.exec()) ?? [];
-    for (const [error] of rows) if (error) throw error;
-    const [status, goal] = rows[0][1] as (string | null)[];
-    const sharedRaw = rows[2][1] as Record<string, string>;
-    const outputs = (inputFrom.length > 0 ? rows[3][1] : []) as (string | null)[];
+    run?: { agentId: string; worker: WorkerIdentity },
+  ): Promise<TaskBeginning> {
+    const now = new Date().toISOString();
+    const reply = (await BEGIN_TASK.run(
+      this.client,
+      [keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId)],
+      [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), ...inputFrom],
+    )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?];
+    const [status, step, goal, attempt, sharedFlat, outputs] = reply;
+    if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
+    const shared: Record<string, unknown> = {};
+    for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = parse(sharedFlat![i + 1]);
     const dependencies: Record<string, unknown> = {};
     inputFrom.forEach((id, i) => {
-      if (outputs[i] !== null && outputs[i] !== undefined) dependencies[id] = parse(outputs[i]);
+      const value = outputs?.[i];
+      if (value !== null && value !== undefined) dependencies[id] = parse(value);
     });
-    return {
-      status: (status ?? undefined) as SessionStatus | undefined,
-      goal: goal ?? undefined,
-      pending: rows[1][1] as number,
-      shared: Object.fromEntries(Object.entries(sharedRaw).map(([k, v]) => [k, parse(v)])),
-      dependencies,
-    };
+    return { status: status as SessionStatus, hold: false, goal: goal || undefined, attempt: attempt || undefined, shared, dependencies };
   }
 
   async goal(tag: ShardTag, sessionId: string): Promise<string | undefined> {

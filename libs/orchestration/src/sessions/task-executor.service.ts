@@ -41,47 +41,64 @@ export class TaskExecutor {
     const { sessionId, taskId } = task;
 
     const inputFrom = [...task.dependsOn, ...task.childIds];
-    const inputs = await this.store.taskInputs(tag, sessionId, taskId, inputFrom);
-    const { status } = inputs;
-    if (status === undefined || FINISHED_SESSION_STATUSES.includes(status)) {
+    // A plain task is marked running in the same script that reads its inputs; a task that can
+    // pause, or that comes back after its subtasks, has to look at its state first.
+    const plain = task.kind === 'task' && task.onFailure !== 'ask' && !task.decomposition;
+    let lease: ReturnType<LocalAgentPool['acquire']> | undefined;
+    if (plain) {
+      try {
+        lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
+      } catch (error) {
+        return this.outcomes.failed(tag, job, token, error, true);
+      }
+    }
+    const begin = await this.store
+      .beginTask(tag, sessionId, taskId, inputFrom, lease ? { agentId: lease.agent.descriptor.id, worker: this.worker } : undefined)
+      .catch((error: unknown) => {
+        lease?.release();
+        throw error;
+      });
+    if (begin.status === undefined || FINISHED_SESSION_STATUSES.includes(begin.status)) {
+      lease?.release();
       // The session ended (or expired) while this job waited: start nothing new.
-      if (status !== undefined) await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
+      if (begin.status !== undefined) await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
       return null;
     }
-    if (inputs.pending > 0) {
+    if (begin.hold) {
+      lease?.release();
       await this.hold(tag, job, token);
       throw new DelayedError();
     }
-    if (status === 'pending') await this.store.transition(tag, sessionId, ['pending'], 'running', { startedAt: new Date().toISOString() });
 
-    // Only tasks that can pause can have an operator's decision waiting for them.
-    const resolution =
-      task.kind === 'approval' || task.onFailure === 'ask' ? await this.store.takeResolution(tag, sessionId, taskId) : undefined;
-    if (resolution?.action === 'skip') {
-      await this.outcomes.finish(tag, task, { status: 'skipped' });
-      return null;
-    }
-    if (resolution?.action === 'provide') {
-      await this.outcomes.finish(tag, task, { status: 'completed', output: resolution.output ?? null });
-      return resolution.output ?? null;
-    }
-    if (!resolution && task.kind === 'approval') {
-      return this.outcomes.pause(tag, job, token, 'operator approval');
-    }
-    // Back after the subtasks its agent spawned: finish with their results, without running again.
-    if (task.decomposition) return this.finishDecomposed(tag, task);
-
-    let lease: ReturnType<LocalAgentPool['acquire']>;
-    try {
-      lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
-    } catch (error) {
-      return this.outcomes.failed(tag, job, token, error, true);
+    if (!lease) {
+      if (begin.status === 'pending') await this.store.transition(tag, sessionId, ['pending'], 'running', { startedAt: new Date().toISOString() });
+      // Only tasks that can pause can have an operator's decision waiting for them.
+      const resolution =
+        task.kind === 'approval' || task.onFailure === 'ask' ? await this.store.takeResolution(tag, sessionId, taskId) : undefined;
+      if (resolution?.action === 'skip') {
+        await this.outcomes.finish(tag, task, { status: 'skipped' });
+        return null;
+      }
+      if (resolution?.action === 'provide') {
+        await this.outcomes.finish(tag, task, { status: 'completed', output: resolution.output ?? null });
+        return resolution.output ?? null;
+      }
+      if (!resolution && task.kind === 'approval') return this.outcomes.pause(tag, job, token, 'operator approval');
+      // Back after the subtasks its agent spawned: finish with their results, without running again.
+      if (task.decomposition) return this.finishDecomposed(tag, task);
+      try {
+        lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
+      } catch (error) {
+        return this.outcomes.failed(tag, job, token, error, true);
+      }
     }
     const agentId = lease.agent.descriptor.id;
     try {
-      const { dependencies, shared, goal } = inputs;
+      const dependencies = begin.dependencies ?? {};
+      const shared = begin.shared ?? {};
+      const goal = begin.goal;
       const missing = inputFrom.filter((id) => !(id in dependencies));
-      const attempt = await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom });
+      const attempt = begin.attempt ?? (await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom }));
       this.logger.log({ sessionId, taskId, agentId, attempt }, 'task started');
 
       const output = await invokeAgent(
