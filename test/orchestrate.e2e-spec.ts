@@ -107,6 +107,40 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expectRunOrder(session);
   });
 
+  it('runs a diamond: one task fans out to two, which fan in to one', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      plan: { tasks: [
+        { id: 'top', capabilities: ['web_research'] },
+        { id: 'left', capabilities: ['code_generation'], dependsOn: ['top'] },
+        { id: 'right', capabilities: ['data_analysis'], dependsOn: ['top'] },
+        { id: 'bottom', capabilities: ['code_review'], dependsOn: ['left', 'right'] },
+      ] },
+    });
+    const session = await stack.waitForSession(accepted.body.sessionId);
+    expect(session.status).toBe('completed');
+    expectRunOrder(session);
+    const bottom = session.tasks.find((t: any) => t.id === 'bottom');
+    expect([...bottom.output.basedOn].sort()).toEqual(['left', 'right']);
+    expect(session.tasks.every((t: any) => t.attempts === 1)).toBe(true);
+  });
+
+  it('retries a failing task with backoff until it succeeds', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      plan: { tasks: [
+        { id: 'flaky', capabilities: ['web_research'], input: { simulateFailures: 2 }, attempts: 3, backoffMs: 100 },
+        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
+      ] },
+    });
+    const session = await stack.waitForSession(accepted.body.sessionId);
+    expect(session.status).toBe('completed');
+    const flaky = session.tasks.find((t: any) => t.id === 'flaky');
+    expect(flaky).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(flaky.error).toBeUndefined();
+    // Backoff: 100 ms, then 200 ms, between the three runs.
+    expect(Date.parse(flaky.finishedAt) - Date.parse(session.createdAt)).toBeGreaterThanOrEqual(300);
+    expect(session.tasks.find((t: any) => t.id === 'after').status).toBe('completed');
+  });
+
   it('answers 400 naming the field for a malformed body, and leaves nothing in Redis', async () => {
     const before = await stack.keys();
     const cases: [unknown, string][] = [

@@ -21,6 +21,22 @@ function summarise(value: unknown): string {
   return json.length > 200 ? `${json.slice(0, 197)}...` : json;
 }
 
+/** A failure a task asked for (`input.simulateFailures`), to try retries and failure policies. */
+export class SimulatedFailureError extends Error {
+  override readonly name = 'SimulatedFailureError';
+}
+
+/**
+ * The built-in agents fail the first N runs of a task whose input has `simulateFailures: N`:
+ * a way to watch retries, backoff and failure policies work without a flaky dependency.
+ */
+export function failIfAsked(task: TaskRun): void {
+  const failures = (task.input as { simulateFailures?: unknown } | null)?.simulateFailures;
+  if (typeof failures === 'number' && task.attempt <= failures) {
+    throw new SimulatedFailureError(`simulated failure ${task.attempt} of ${failures} (input.simulateFailures)`);
+  }
+}
+
 /** Builds the prompt for a task from its instruction, input and what it depends on. */
 export function promptFor(task: TaskRun): string {
   const input = (task.input ?? {}) as Record<string, unknown>;
@@ -43,6 +59,7 @@ export abstract class ModelAgent implements AgentHandler {
   constructor(protected readonly model: ModelProvider) {}
 
   async run(task: TaskRun, context: TaskContext): Promise<unknown> {
+    failIfAsked(task);
     const completion = await this.model.complete({ system: this.role, prompt: promptFor(task), signal: context.signal });
     const base: ModelAgentOutput = {
       capability: task.capabilities[0],
