@@ -92,4 +92,35 @@ describe('process lifecycle', () => {
       expect(session.result).toBeUndefined();
     });
   });
+
+  describe('SIGKILL while a task runs', () => {
+    let stack: Stack;
+
+    beforeAll(async () => {
+      stack = await Stack.start({ workers: 0, env: { SWITCHYARD_LOCK_DURATION_MS: '2000' } });
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    it('loses nothing: the task runs again on another worker and the session finishes', async () => {
+      const doomed = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '60000' });
+      const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+        plan: { tasks: [
+          { id: 'interrupted', capabilities: ['web_research'] },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['interrupted'] },
+        ] },
+      });
+      const sessionId = accepted.body.sessionId;
+      await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');
+      await doomed.stop('SIGKILL');
+
+      const survivor = await stack.addWorker();
+      const done = await stack.waitForSession(sessionId, undefined, 60_000);
+      expect(done.status).toBe('completed');
+      expect(done.tasks[0]).toMatchObject({ status: 'completed', attempts: 2, worker: { pid: survivor.pid } });
+      expect(done.tasks[1]).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: survivor.pid } });
+    });
+  });
 });

@@ -33,6 +33,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_MAX_PLAN_TASKS: intFromEnv('SWITCHYARD_MAX_PLAN_TASKS', 1, 100_000).default(10_000),
   SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
+  SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
 });
@@ -54,6 +55,11 @@ export interface SwitchyardConfig {
   readonly maxPlanDepth: number;
   /** How long a worker waits for running tasks on SIGTERM before giving them back. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long a worker's hold on a running job lasts without renewal: a worker that dies (SIGKILL,
+   * lost pod) gives its jobs back to the queue within about twice this.
+   */
+  readonly lockDurationMs: number;
   /** Largest request body the API reads. */
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
@@ -102,6 +108,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
+    lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
   };
 }
 

@@ -106,6 +106,9 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       connection: this.redis.client,
       prefix: tag,
       concurrency,
+      // A dead worker's jobs go back to the queue once their lock lapses and the stalled check runs.
+      lockDuration: this.config.lockDurationMs,
+      stalledInterval: this.config.lockDurationMs,
     });
     worker.on('error', (error) => this.logger.error({ queue, error: error.message }, 'queue worker error'));
     this.workers.push(worker);
