@@ -30,21 +30,19 @@ export class SessionFinalizer {
 
   async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
     const { sessionId } = job.data;
-    const view = await this.store.view(tag, sessionId);
-    if (!view) return null;
-    const dependedOn = new Set(view.tasks.flatMap((t) => t.dependsOn));
-    const outputs = Object.fromEntries(view.tasks.map((t) => [t.id, t.output ?? null]));
-    const final = Object.fromEntries(
-      view.tasks.filter((t) => t.parentId === null && !dependedOn.has(t.id)).map((t) => [t.id, t.output ?? null]),
-    );
-    const result: SessionResult = { outputs, final, completedTasks: view.tasks.filter((t) => t.status === 'completed').length };
+    const { exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId);
+    if (!exists) return null;
+    // Only completed tasks have an output; failed (under `continue`) and skipped ones show null.
+    const outputs = Object.fromEntries(taskIds.map((id) => [id, id in stored ? stored[id] : null]));
+    const final = Object.fromEntries(finalIds.map((id) => [id, outputs[id] ?? null]));
+    const result: SessionResult = { outputs, final, completedTasks: Object.keys(stored).length };
     const moved = await this.store.transition(tag, sessionId, ['pending', 'running'], 'completed', {
       result: JSON.stringify(result),
       finishedAt: new Date().toISOString(),
     });
     if (!moved) return null;
-    this.logger.log({ sessionId, tasks: view.tasks.length }, 'session completed');
-    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
+    this.logger.log({ sessionId, tasks: taskIds.length }, 'session completed');
+    await this.store.expire(tag, sessionId, this.config.retentionSeconds, taskIds);
     return result;
   }
 }

@@ -146,7 +146,12 @@ export class SessionStore {
   async attachPlan(tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }): Promise<void> {
     const multi = this.client.multi();
     const now = new Date().toISOString();
-    if ('plan' in at) multi.hset(keys.session(tag, sessionId), { plan: json(at.plan), updatedAt: now });
+    if ('plan' in at) {
+      // The tasks nothing else waits for: their outputs are the session's final products.
+      const dependedOn = new Set([...graph.tasks.values()].flatMap((t) => t.dependsOn));
+      const finalIds = graph.roots.filter((id) => !dependedOn.has(id));
+      multi.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now });
+    }
     multi.rpush(keys.taskIds(tag, sessionId), ...graph.tasks.keys());
     for (const task of graph.tasks.values()) {
       const pending = [...task.waitsOn, ...task.childIds];
@@ -185,8 +190,8 @@ export class SessionStore {
    * Gives every key of a finished session a time to live, so it is cleaned up after the
    * retention period (its BullMQ jobs have their own removeOnComplete / removeOnFail ages).
    */
-  async expire(tag: ShardTag, sessionId: string, seconds: number): Promise<void> {
-    const taskIds = await this.taskIds(tag, sessionId);
+  async expire(tag: ShardTag, sessionId: string, seconds: number, knownTaskIds?: readonly string[]): Promise<void> {
+    const taskIds = knownTaskIds ?? (await this.taskIds(tag, sessionId));
     const pipeline = this.client.pipeline();
     for (const key of [keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.taskIds(tag, sessionId)]) {
       pipeline.expire(key, seconds);
@@ -359,6 +364,29 @@ export class SessionStore {
       if (values[i] !== null) out[id] = parse(values[i]);
     });
     return out;
+  }
+
+  /** What a completed session's result is made of, in one round trip. */
+  async resultInputs(
+    tag: ShardTag,
+    sessionId: string,
+  ): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, unknown> }> {
+    const rows =
+      (await this.client
+        .pipeline()
+        .hmget(keys.session(tag, sessionId), 'id', 'finalIds')
+        .lrange(keys.taskIds(tag, sessionId), 0, -1)
+        .hgetall(keys.outputs(tag, sessionId))
+        .exec()) ?? [];
+    for (const [error] of rows) if (error) throw error;
+    const [id, finalIds] = rows[0][1] as (string | null)[];
+    const raw = rows[2][1] as Record<string, string>;
+    return {
+      exists: id !== null,
+      taskIds: rows[1][1] as string[],
+      finalIds: parse<string[]>(finalIds) ?? [],
+      outputs: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)])),
+    };
   }
 
   async allOutputs(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
