@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
-import { RedisScript } from '../redis/redis-script';
+import { BEGIN_TASK, FINISH_TASK, TRANSITION } from './session-scripts';
+import { readSessionView } from './session-view.reader';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
 import { TaskRef } from '../plans/task-job';
@@ -12,80 +13,8 @@ import {
   SessionView,
   StepView,
   TaskStatus,
-  TaskView,
   WorkerIdentity,
 } from './session.types';
-
-/**
- * Moves a session from one of the given statuses to another, atomically; answers 1 when it did.
- * KEYS[1] session hash; ARGV[1] comma list of allowed current statuses, ARGV[2] new status,
- * ARGV[3..] field/value pairs to set with it.
- */
-const TRANSITION = new RedisScript(`
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return -1 end
-local allowed = false
-for s in string.gmatch(ARGV[1], '[^,]+') do if s == current then allowed = true end end
-if not allowed then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-`);
-
-/**
- * Finishes a task (completed with its output, or failed / skipped without one), then tells the
- * tasks waiting on it (its dependants and its parent): each drops it from its pending set, and
- * those left with nothing pending become ready. One script, so two dependencies finishing at the
- * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
- * task runs again.
- * KEYS[1] outputs, KEYS[2] the task's hash, then per waiter: its pending set, its task hash.
- * ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4] final status.
- * Answers the 1-based waiter indexes now ready.
- */
-const FINISH_TASK = new RedisScript(`
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
-local ready = {}
-local n = (#KEYS - 2) / 2
-for i = 1, n do
-  local pending = KEYS[1 + 2 * i]
-  local waiter = KEYS[2 + 2 * i]
-  redis.call('SREM', pending, ARGV[1])
-  if redis.call('SCARD', pending) == 0 then
-    if redis.call('HGET', waiter, 'status') == 'waiting' then redis.call('HSET', waiter, 'status', 'ready') end
-    ready[#ready + 1] = i
-  end
-end
-return ready
-`);
-
-/**
- * The start of a task's run. KEYS: session, the task's pending set, shared state, outputs, the
- * task's hash. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON, [4] now,
- * [5] inputFrom JSON, [6..] the ids whose outputs to read. Answers {status} when the session
- * ended or does not exist, {status, 'hold'} when the task must wait, else
- * {status, 'go', goal, attempt, shared (flat), outputs}.
- */
-const BEGIN_TASK = new RedisScript(`
-local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
-local status = session[1]
-if not status then return {false} end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
-if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
-local outputs = {}
-for i = 6, #ARGV do outputs[i - 5] = redis.call('HGET', KEYS[4], ARGV[i]) end
-local attempt = 0
-if ARGV[1] == '1' then
-  redis.call('HSET', KEYS[5], 'status', 'running', 'agentId', ARGV[2], 'worker', ARGV[3], 'startedAt', ARGV[4],
-    'inputFrom', ARGV[5], 'error', '', 'waitingFor', '')
-  attempt = redis.call('HINCRBY', KEYS[5], 'attempts', 1)
-  if status == 'pending' then
-    redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4], 'updatedAt', ARGV[4])
-    status = 'running'
-  end
-end
-return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs}
-`);
 
 export interface TaskBeginning {
   readonly status?: SessionStatus;
@@ -413,53 +342,7 @@ export class SessionStore {
   }
 
   /** The whole session as the API shows it, or `undefined` when there is no such session. */
-  async view(tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
-    const [session, context, outputs, taskIds] = await Promise.all([
-      this.client.hgetall(keys.session(tag, sessionId)),
-      this.sharedContext(tag, sessionId),
-      this.allOutputs(tag, sessionId),
-      this.taskIds(tag, sessionId),
-    ]);
-    if (!session.id) return undefined;
-    const pipeline = this.client.pipeline();
-    for (const id of taskIds) pipeline.hgetall(keys.task(tag, sessionId, id));
-    const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    const tasks = taskIds.map((id, i): TaskView => {
-      const t = (rows[i]?.[1] ?? {}) as Record<string, string>;
-      return {
-        id,
-        parentId: t.parentId ? t.parentId : null,
-        ...(t.title ? { title: t.title } : {}),
-        capabilities: parse<string[]>(t.capabilities) ?? [],
-        dependsOn: parse<string[]>(t.dependsOn) ?? [],
-        status: (t.status ?? 'waiting') as TaskStatus,
-        agentId: t.agentId || undefined,
-        worker: parse<WorkerIdentity>(t.worker),
-        attempts: Number(t.attempts ?? 0),
-        startedAt: t.startedAt || undefined,
-        finishedAt: t.finishedAt || undefined,
-        inputFrom: parse<string[]>(t.inputFrom),
-        output: id in outputs ? outputs[id] : undefined,
-        error: parse<FailureInfo>(t.error),
-        waitingFor: t.waitingFor || undefined,
-      };
-    });
-    return {
-      id: session.id,
-      sessionId: session.id,
-      status: session.status as SessionStatus,
-      goal: session.goal,
-      template: session.template,
-      createdAt: session.createdAt,
-      updatedAt: session.updatedAt,
-      startedAt: session.startedAt || undefined,
-      finishedAt: session.finishedAt || undefined,
-      planning: parse<StepView>(session.planning),
-      plan: parse<Plan>(session.plan),
-      tasks,
-      context,
-      result: parse(session.result),
-      error: parse<FailureInfo>(session.error),
-    };
+  view(tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
+    return readSessionView(this.client, tag, sessionId);
   }
 }

@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import { keys, ShardTag } from '../redis/keys';
+import { Plan } from '../plans/plan.schema';
+import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
+
+const parse = <T>(value: string | null | undefined): T | undefined =>
+  value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
+
+const parsedHash = (raw: Record<string, string>) => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
+
+/** Reads a whole session as the API shows it: two round trips, whatever its size. */
+export async function readSessionView(client: Redis, tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
+  const [session, context, outputs, taskIds] = await Promise.all([
+    client.hgetall(keys.session(tag, sessionId)),
+    client.hgetall(keys.sharedState(tag, sessionId)).then(parsedHash),
+    client.hgetall(keys.outputs(tag, sessionId)).then(parsedHash),
+    client.lrange(keys.taskIds(tag, sessionId), 0, -1),
+  ]);
+  if (!session.id) return undefined;
+  const pipeline = client.pipeline();
+  for (const id of taskIds) pipeline.hgetall(keys.task(tag, sessionId, id));
+  const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+  const tasks = taskIds.map((id, i): TaskView => {
+    const t = (rows[i]?.[1] ?? {}) as Record<string, string>;
+    return {
+      id,
+      parentId: t.parentId ? t.parentId : null,
+      ...(t.title ? { title: t.title } : {}),
+      capabilities: parse<string[]>(t.capabilities) ?? [],
+      dependsOn: parse<string[]>(t.dependsOn) ?? [],
+      status: (t.status ?? 'waiting') as TaskStatus,
+      agentId: t.agentId || undefined,
+      worker: parse<WorkerIdentity>(t.worker),
+      attempts: Number(t.attempts ?? 0),
+      startedAt: t.startedAt || undefined,
+      finishedAt: t.finishedAt || undefined,
+      inputFrom: parse<string[]>(t.inputFrom),
+      output: id in outputs ? outputs[id] : undefined,
+      error: parse<FailureInfo>(t.error),
+      waitingFor: t.waitingFor || undefined,
+    };
+  });
+  return {
+    id: session.id,
+    sessionId: session.id,
+    status: session.status as SessionStatus,
+    goal: session.goal,
+    template: session.template,
+    createdAt: session.createdAt,
+    updatedAt: session.updatedAt,
+    startedAt: session.startedAt || undefined,
+    finishedAt: session.finishedAt || undefined,
+    planning: parse<StepView>(session.planning),
+    plan: parse<Plan>(session.plan),
+    tasks,
+    context,
+    result: parse(session.result),
+    error: parse<FailureInfo>(session.error),
+  };
+}
