@@ -91,30 +91,29 @@ try {
   say(`Goal: ${goal}`);
   say(`Session ${accepted.sessionId} accepted (${accepted.status}); Swagger UI: http://127.0.0.1:${port}/docs`);
 
-  const seen = new Map();
-  const show = (key, line) => {
-    if (seen.get(key) === line) return;
-    seen.set(key, line);
-    say(line);
-  };
-  const deadline = Date.now() + 120000;
-  let session;
-  for (;;) {
-    session = await (await fetch(`${base}/sessions/${accepted.sessionId}`)).json();
-    if (session.planning) {
-      const p = session.planning;
-      show('planning', `  planning  ${p.status.padEnd(9)} ${p.agentId ?? ''}${p.worker ? ` (pid ${p.worker.pid})` : ''}`);
+  // Every transition as it happens, from the session's live event stream (Server-Sent Events).
+  const stream = await fetch(`${base}/sessions/${accepted.sessionId}/events`, { signal: AbortSignal.timeout(120000) });
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of stream.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let boundary;
+    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const kind = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!kind || !data) continue;
+      const event = JSON.parse(data);
+      if (kind === 'session') say(`  session   ${event.status}`);
+      if (kind === 'task') {
+        const who = event.agentId ? ` ${event.agentId} (pid ${event.worker.pid}, attempt ${event.attempt})` : '';
+        say(`  task      ${event.taskId.padEnd(12)} ${event.status.padEnd(9)}${who}`);
+      }
     }
-    for (const task of session.tasks) {
-      const who = task.agentId ? ` ${task.agentId} (pid ${task.worker.pid})` : '';
-      const after = task.dependsOn.length ? `  after ${task.dependsOn.join(', ')}` : '';
-      show(`task:${task.id}`, `  task      ${task.id.padEnd(12)} ${task.status.padEnd(9)}${who}${task.status === 'waiting' ? after : ''}`);
-    }
-    show('session', `  session   ${session.status}`);
-    if (['completed', 'failed', 'cancelled'].includes(session.status)) break;
-    if (Date.now() > deadline) throw new Error('the session did not finish within 120 s');
-    await new Promise((r) => setTimeout(r, 100));
   }
+  const session = await (await fetch(`${base}/sessions/${accepted.sessionId}`)).json();
+  if (session.planning?.agentId) say(`Planned by ${session.planning.agentId} (pid ${session.planning.worker.pid}).`);
   if (session.status === 'completed') {
     say('Result (the final outputs; every task\'s output is in result.outputs):');
     say(JSON.stringify(session.result.final, null, 2));

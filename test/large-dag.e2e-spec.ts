@@ -73,10 +73,16 @@ describe('a 1,000-task DAG over two worker processes', () => {
     expect([...pids].sort()).toEqual(stack.workers.map((w) => w.pid).sort());
 
     // Exactly once, by the workers' own logs: one "task started" line per task across both.
-    const started = stack.workers
-      .flatMap((w) => w.lines)
-      .filter((line) => line.includes('"msg":"task started"') && line.includes(accepted.body.sessionId))
-      .map((line) => JSON.parse(line).taskId as string);
+    // Log lines travel through pipes and may arrive after the session completed: wait for them.
+    const startedLines = () =>
+      stack.workers
+        .flatMap((w) => w.lines)
+        .filter((line) => line.includes('"msg":"task started"') && line.includes(accepted.body.sessionId))
+        .map((line) => JSON.parse(line).taskId as string);
+    for (const deadline = Date.now() + 10_000; startedLines().length < 1000 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const started = startedLines();
     expect(started).toHaveLength(1000);
     expect(new Set(started).size).toBe(1000);
   });

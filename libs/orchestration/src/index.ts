@@ -23,3 +23,4 @@ export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';
 export { RedisUnavailableError } from './redis/redis-connections.service';
 export { TemplateCatalog, TemplateSummary } from './plans/templates/template-catalog.service';
+export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';

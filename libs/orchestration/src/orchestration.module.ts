@@ -14,6 +14,7 @@ import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
 import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
+import { SessionEvents } from './sessions/session-events.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
@@ -44,8 +45,8 @@ const core = {
 /** The orchestration services of the API process: start and read sessions. */
 @Module({
   imports: core.imports,
-  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands],
-  exports: [SessionLauncher, SessionQueries, SessionCommands, CapabilityCatalog, TemplateCatalog, RedisConnections],
+  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents],
+  exports: [SessionLauncher, SessionQueries, SessionCommands, SessionEvents, CapabilityCatalog, TemplateCatalog, RedisConnections],
 })
 export class OrchestrationApiModule {}
 

@@ -1,17 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiHeader,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import {
   OrchestrateAccepted,
   ResolveAnswer,
   SessionCommands,
+  SessionEvents,
   SessionLauncher,
   SessionQueries,
   SessionView,
@@ -39,6 +43,7 @@ export class OrchestratorController {
     private readonly sessions: SessionQueries,
     private readonly templates: TemplateCatalog,
     private readonly commands: SessionCommands,
+    private readonly events: SessionEvents,
   ) {}
 
   @Post('orchestrate')
@@ -60,6 +65,37 @@ export class OrchestratorController {
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   session(@Param() params: SessionIdParamDto): Promise<SessionView> {
     return this.sessions.get(params.id);
+  }
+
+  @Get('sessions/:id/events')
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    summary: 'Live events of a session (Server-Sent Events)',
+    description:
+      'Every event has an `id:` that orders the session\'s events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; ' +
+      '`event: session` carries `{ status, at, result?, error? }` when the session\'s status changes, and the stream ends after the final one. ' +
+      'Without `Last-Event-ID` the stream first replays the session\'s events from its start; with it, it resumes after that event.',
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiOkResponse({ description: 'text/event-stream of `task` and `session` events' })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id or Last-Event-ID' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
+  async streamEvents(
+    @Param() params: SessionIdParamDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const tag = await this.events.open(params.id, lastEventId);
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const sink = {
+      closed: false,
+      send: (event: { id: string; type: string; data: unknown }) => response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`),
+      keepAlive: () => response.write(': keep-alive\n\n'),
+    };
+    request.on('close', () => (sink.closed = true));
+    await this.events.stream(tag, params.id, lastEventId, sink);
+    response.end();
   }
 
   @Delete('sessions/:id')

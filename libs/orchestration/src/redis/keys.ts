@@ -38,6 +38,8 @@ export const keys = {
     `${ns(tag)}:session:${sessionId}:pending:${taskId}`,
   /** Hash: task id → JSON list of the tasks that depend on it. */
   dependants: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:dependants`,
+  /** Stream: the session's events (task and session state changes), in order, for live views. */
+  events: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:events`,
   /** Pub/sub channel: ids of sessions just cancelled, so workers abort their running tasks. */
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
   /** Hash: the shared scope of the session's state (key → JSON value). */

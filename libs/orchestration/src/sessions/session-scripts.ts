@@ -1,20 +1,41 @@
 import { RedisScript } from '../redis/redis-script';
 
-/** The Lua scripts of the session store: each is one atomic step of a session's bookkeeping. */
+/**
+ * The Lua scripts of the session store: each is one atomic step of a session's bookkeeping, and
+ * appends the state changes it makes to the session's event stream in the same step, so the
+ * stream's order is the order of the changes.
+ */
+
+/** Most events a session's stream keeps (approximately; the oldest go first). */
+export const EVENTS_MAX = 100_000;
+
+const EMIT = `
+local function emit(stream, kind, data)
+  redis.call('XADD', stream, 'MAXLEN', '~', ${EVENTS_MAX}, '*', 'type', kind, 'data', data)
+end
+`;
 
 /**
  * Moves a session from one of the given statuses to another, atomically; answers 1 when it did.
- * KEYS[1] session hash; ARGV[1] comma list of allowed current statuses, ARGV[2] new status,
- * ARGV[3..] field/value pairs to set with it.
+ * KEYS[1] session hash, KEYS[2] events; ARGV[1] comma list of allowed current statuses, ARGV[2]
+ * new status, ARGV[3..] field/value pairs to set with it (a `result` or `error` field, which is
+ * JSON, goes into the event too; `updatedAt` is its time).
  */
-export const TRANSITION = new RedisScript(`
+export const TRANSITION = new RedisScript(`${EMIT}
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return -1 end
 local allowed = false
 for s in string.gmatch(ARGV[1], '[^,]+') do if s == current then allowed = true end end
 if not allowed then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local extra = ''
+local at = ''
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'result' or ARGV[i] == 'error' then extra = extra .. ',"' .. ARGV[i] .. '":' .. ARGV[i + 1] end
+  if ARGV[i] == 'updatedAt' then at = ARGV[i + 1] end
+end
+emit(KEYS[2], 'session', '{"status":' .. cjson.encode(ARGV[2]) .. ',"at":' .. cjson.encode(at) .. extra .. '}')
 return 1
 `);
 
@@ -24,21 +45,25 @@ return 1
  * those left with nothing pending become ready. One script, so two dependencies finishing at the
  * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
  * task runs again.
- * KEYS[1] outputs, KEYS[2] the task's hash, then per waiter: its pending set, its task hash.
- * ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4] final status.
- * Answers the 1-based waiter indexes now ready.
+ * KEYS[1] outputs, KEYS[2] the task's hash, KEYS[3] events, then per waiter: its pending set, its
+ * task hash. ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4]
+ * final status, ARGV[5..] the waiters' ids. Answers the 1-based waiter indexes now ready.
  */
-export const FINISH_TASK = new RedisScript(`
+export const FINISH_TASK = new RedisScript(`${EMIT}
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
+emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[1], status = ARGV[4], at = ARGV[3] }))
 local ready = {}
-local n = (#KEYS - 2) / 2
+local n = (#KEYS - 3) / 2
 for i = 1, n do
-  local pending = KEYS[1 + 2 * i]
-  local waiter = KEYS[2 + 2 * i]
+  local pending = KEYS[2 + 2 * i]
+  local waiter = KEYS[3 + 2 * i]
   redis.call('SREM', pending, ARGV[1])
   if redis.call('SCARD', pending) == 0 then
-    if redis.call('HGET', waiter, 'status') == 'waiting' then redis.call('HSET', waiter, 'status', 'ready') end
+    if redis.call('HGET', waiter, 'status') == 'waiting' then
+      redis.call('HSET', waiter, 'status', 'ready')
+      emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[4 + i], status = 'ready', at = ARGV[3] }))
+    end
     ready[#ready + 1] = i
   end
 end
@@ -46,20 +71,34 @@ return ready
 `);
 
 /**
+ * Marks a task running and counts the run (for tasks not started by BEGIN_TASK).
+ * KEYS[1] the task's hash, KEYS[2] events; ARGV[1] agent id, [2] worker JSON, [3] now,
+ * [4] inputFrom JSON, [5] task id. Answers which run this is.
+ */
+export const START_TASK = new RedisScript(`${EMIT}
+redis.call('HSET', KEYS[1], 'status', 'running', 'agentId', ARGV[1], 'worker', ARGV[2], 'startedAt', ARGV[3],
+  'inputFrom', ARGV[4], 'error', '', 'waitingFor', '')
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+emit(KEYS[2], 'task', cjson.encode({ taskId = ARGV[5], status = 'running', attempt = attempt, agentId = ARGV[1],
+  worker = cjson.decode(ARGV[2]), at = ARGV[3] }))
+return attempt
+`);
+
+/**
  * The start of a task's run. KEYS: session, the task's pending set, shared state, outputs, the
- * task's hash. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON, [4] now,
- * [5] inputFrom JSON, [6..] the ids whose outputs to read. Answers {status} when the session
- * ended or does not exist, {status, 'hold'} when the task must wait, else
+ * task's hash, events. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON,
+ * [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids whose outputs to read. Answers {status}
+ * when the session ended or does not exist, {status, 'hold'} when the task must wait, else
  * {status, 'go', goal, attempt, shared (flat), outputs}.
  */
-export const BEGIN_TASK = new RedisScript(`
+export const BEGIN_TASK = new RedisScript(`${EMIT}
 local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
 local status = session[1]
 if not status then return {false} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
 if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
 local outputs = {}
-for i = 6, #ARGV do outputs[i - 5] = redis.call('HGET', KEYS[4], ARGV[i]) end
+for i = 7, #ARGV do outputs[i - 6] = redis.call('HGET', KEYS[4], ARGV[i]) end
 local attempt = 0
 if ARGV[1] == '1' then
   redis.call('HSET', KEYS[5], 'status', 'running', 'agentId', ARGV[2], 'worker', ARGV[3], 'startedAt', ARGV[4],
@@ -68,7 +107,10 @@ if ARGV[1] == '1' then
   if status == 'pending' then
     redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4], 'updatedAt', ARGV[4])
     status = 'running'
+    emit(KEYS[6], 'session', cjson.encode({ status = 'running', at = ARGV[4] }))
   end
+  emit(KEYS[6], 'task', cjson.encode({ taskId = ARGV[6], status = 'running', attempt = attempt, agentId = ARGV[2],
+    worker = cjson.decode(ARGV[3]), at = ARGV[4] }))
 end
 return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs}
 `);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
-import { BEGIN_TASK, FINISH_TASK, TRANSITION } from './session-scripts';
+import { BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
@@ -28,6 +29,10 @@ export interface TaskBeginning {
 }
 
 const json = (value: unknown) => JSON.stringify(value ?? null);
+
+/** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
+const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
+  pipe.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
 const parse = <T>(value: string | null | undefined): T | undefined =>
   value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
 
@@ -59,6 +64,7 @@ export class SessionStore {
       ...(session.goal !== undefined ? { goal: session.goal } : {}),
       ...(session.template !== undefined ? { template: session.template } : {}),
     });
+    emit(multi, tag, session.id, 'session', { status: 'pending', at: now });
     const context = Object.entries(session.context);
     if (context.length > 0) {
       multi.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, json(v)])));
@@ -94,10 +100,12 @@ export class SessionStore {
         ...(task.spec.title ? { title: task.spec.title } : {}),
       });
       if (pending.length > 0) multi.sadd(keys.pendingDeps(tag, sessionId, task.id), ...pending);
+      emit(multi, tag, sessionId, 'task', { taskId: task.id, status: pending.length > 0 ? 'waiting' : 'ready', at: now });
     }
     if ('parentId' in at) {
       multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
       multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
+      emit(multi, tag, sessionId, 'task', { taskId: at.parentId, status: 'waiting', at: now });
     }
     await multi.exec();
   }
@@ -112,7 +120,7 @@ export class SessionStore {
   /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
   async discard(tag: ShardTag, sessionId: string, taskIds: Iterable<string> = []): Promise<void> {
     await this.discardPlan(tag, sessionId, taskIds);
-    await this.client.del(keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId));
+    await this.client.del(keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.events(tag, sessionId));
   }
 
   /**
@@ -122,7 +130,11 @@ export class SessionStore {
   async expire(tag: ShardTag, sessionId: string, seconds: number, knownTaskIds?: readonly string[]): Promise<void> {
     const taskIds = knownTaskIds ?? (await this.taskIds(tag, sessionId));
     const pipeline = this.client.pipeline();
-    for (const key of [keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.taskIds(tag, sessionId)]) {
+    const sessionKeys = [
+      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
+      keys.taskIds(tag, sessionId), keys.events(tag, sessionId),
+    ];
+    for (const key of sessionKeys) {
       pipeline.expire(key, seconds);
     }
     for (const id of taskIds) {
@@ -142,7 +154,7 @@ export class SessionStore {
   ): Promise<boolean> {
     const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
     for (const [k, v] of Object.entries(fields)) args.push(k, v);
-    return (await TRANSITION.run(this.client, [keys.session(tag, sessionId)], args)) === 1;
+    return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
   }
 
   async status(tag: ShardTag, sessionId: string): Promise<SessionStatus | undefined> {
@@ -165,8 +177,11 @@ export class SessionStore {
     const now = new Date().toISOString();
     const reply = (await BEGIN_TASK.run(
       this.client,
-      [keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId)],
-      [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), ...inputFrom],
+      [
+        keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId),
+        keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId),
+      ],
+      [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
     )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?];
     const [status, step, goal, attempt, sharedFlat, outputs] = reply;
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
@@ -198,21 +213,12 @@ export class SessionStore {
     taskId: string,
     run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] },
   ): Promise<number> {
-    const key = keys.task(tag, sessionId, taskId);
-    const results = await this.client
-      .multi()
-      .hset(key, {
-        status: 'running',
-        agentId: run.agentId,
-        worker: json(run.worker),
-        startedAt: new Date().toISOString(),
-        inputFrom: json(run.inputFrom),
-        error: '',
-        waitingFor: '',
-      })
-      .hincrby(key, 'attempts', 1)
-      .exec();
-    return Number(results?.[1]?.[1] ?? 1);
+    const attempt = await START_TASK.run(
+      this.client,
+      [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)],
+      [run.agentId, json(run.worker), new Date().toISOString(), json(run.inputFrom), taskId],
+    );
+    return Number(attempt);
   }
 
   /** Sets a task's status (and optionally why it waits or failed) without touching the rest. */
@@ -223,11 +229,14 @@ export class SessionStore {
     status: TaskStatus,
     extra: { error?: FailureInfo; waitingFor?: string; finished?: boolean } = {},
   ): Promise<void> {
+    const now = new Date().toISOString();
     const fields: Record<string, string> = { status };
     if (extra.error) fields.error = json(extra.error);
     if (extra.waitingFor !== undefined) fields.waitingFor = extra.waitingFor;
-    if (extra.finished) fields.finishedAt = new Date().toISOString();
-    await this.client.hset(keys.task(tag, sessionId, taskId), fields);
+    if (extra.finished) fields.finishedAt = now;
+    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), fields);
+    emit(multi, tag, sessionId, 'task', { taskId, status, at: now });
+    await multi.exec();
   }
 
   /**
@@ -242,18 +251,22 @@ export class SessionStore {
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
   ): Promise<TaskRef[]> {
-    const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId)];
+    const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
     for (const waiter of waiters) {
       scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
     }
     const output = outcome.status === 'completed' ? json(outcome.output) : '';
-    const ready = (await FINISH_TASK.run(this.client, scriptKeys, [taskId, output, new Date().toISOString(), outcome.status])) as number[];
+    const ready = (await FINISH_TASK.run(this.client, scriptKeys, [
+      taskId, output, new Date().toISOString(), outcome.status, ...waiters.map((w) => w.id),
+    ])) as number[];
     return ready.map((i) => waiters[i - 1]);
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */
   async setResolution(tag: ShardTag, sessionId: string, taskId: string, resolution: OperatorResolution): Promise<void> {
-    await this.client.hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '' });
+    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '' });
+    emit(multi, tag, sessionId, 'task', { taskId, status: 'ready', at: new Date().toISOString() });
+    await multi.exec();
   }
 
   /** Reads and clears the operator's decision on a task, if there is one. */

@@ -152,8 +152,8 @@ export class TaskExecutor {
    */
   private async hold(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined): Promise<void> {
     const { sessionId, taskId } = job.data;
+    // Its status is still `waiting`: only the resolver's last wake-up marks it ready.
     await job.moveToDelayed(Date.now() + HOLD_DELAY_MS, token);
-    await this.store.setTaskStatus(tag, sessionId, taskId, 'waiting');
     if ((await this.store.pendingCount(tag, sessionId, taskId)) === 0) {
       await this.queues.promote(tag, job.queueName, job.id!);
     }
