@@ -28,16 +28,22 @@ export interface HttpAnswer<T = any> {
  */
 export class Stack {
   readonly prefix = `t${randomBytes(5).toString('hex')}`;
-  readonly redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  readonly redis: Redis;
   api!: AppProcess;
   workers: AppProcess[] = [];
   private port = 0;
   private env: Record<string, string> = {};
 
-  static async start(options: { workers?: number; env?: Record<string, string> } = {}): Promise<Stack> {
-    const stack = new Stack();
+  private constructor(private readonly redisUrl: string) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+    this.redis.on('error', () => undefined);
+  }
+
+  /** API and workers on the shared Redis, or on `redisUrl` (a test's own server). */
+  static async start(options: { workers?: number; env?: Record<string, string>; redisUrl?: string } = {}): Promise<Stack> {
+    const stack = new Stack(options.redisUrl ?? REDIS_URL);
     stack.port = await freePort();
-    stack.env = { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
+    stack.env = { REDIS_URL: stack.redisUrl, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
     stack.api = new AppProcess('api', stack.env);
     stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', stack.env));
     try {

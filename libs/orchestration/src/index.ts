@@ -24,3 +24,4 @@ export { ProcessLoggerModule } from './logging/process-logger.module';
 export { RedisUnavailableError } from './redis/redis-connections.service';
 export { TemplateCatalog, TemplateSummary } from './plans/templates/template-catalog.service';
 export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';
+export { ClusterHealth, QueueHealth } from './health/cluster-health.service';

@@ -15,6 +15,7 @@ import { SessionLauncher } from './sessions/session-launcher.service';
 import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
 import { SessionEvents } from './sessions/session-events.service';
+import { ClusterHealth } from './health/cluster-health.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
@@ -45,8 +46,10 @@ const core = {
 /** The orchestration services of the API process: start and read sessions. */
 @Module({
   imports: core.imports,
-  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents],
-  exports: [SessionLauncher, SessionQueries, SessionCommands, SessionEvents, CapabilityCatalog, TemplateCatalog, RedisConnections],
+  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth],
+  exports: [
+    SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, CapabilityCatalog, TemplateCatalog, RedisConnections,
+  ],
 })
 export class OrchestrationApiModule {}
 

@@ -10,6 +10,8 @@ export interface ProblemDetails {
   status: number;
   detail: string;
   errors?: { path: string; message: string }[];
+  /** With a failed health check: every check's result. */
+  checks?: unknown;
 }
 
 const PROBLEM_BASE = 'https://switchyard.dev/problems/';
@@ -51,6 +53,15 @@ export function toProblem(exception: unknown): ProblemDetails {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const body = exception.getResponse();
+    const health = body as { status?: unknown; error?: Record<string, { message?: string }>; details?: unknown };
+    if (status === 503 && health.status === 'error' && health.error) {
+      // A failed health check (@nestjs/terminus): name each failing part, keep the whole report.
+      const failing = Object.entries(health.error).map(([name, info]) => `${name}: ${info.message ?? 'down'}`);
+      return {
+        type: `${PROBLEM_BASE}unhealthy`, title: 'Service unavailable', status, detail: failing.join('; '),
+        checks: health.details,
+      } as ProblemDetails;
+    }
     const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
     const title = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
     return { type: `${PROBLEM_BASE}http-${status}`, title: title.charAt(0).toUpperCase() + title.slice(1), status, detail };

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { CapabilityCatalog } from '../agents/capability-catalog.service';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { SESSION_QUEUE } from '../redis/keys';
+import { ShardRouter } from '../redis/shards';
+import { TaskQueues } from '../queues/task-queues.service';
+
+/** A queue's state across every shard: how many worker connections consume it and its backlog. */
+export interface QueueHealth {
+  readonly queue: string;
+  readonly workers: number;
+  readonly waiting: number;
+  readonly delayed: number;
+  readonly active: number;
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+};
+
+/**
+ * What the health probes look at: Redis answers, workers consume the queues, and how much waits.
+ * Workers are counted from Redis' client list (BullMQ names each worker's connection after its
+ * queue), so this needs no registry and sees every worker process of the deployment.
+ */
+@Injectable()
+export class ClusterHealth {
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly shards: ShardRouter,
+    private readonly queues: TaskQueues,
+    private readonly catalog: CapabilityCatalog,
+  ) {}
+
+  /** Round-trip time of a PING in ms; rejects when Redis does not answer within `timeoutMs`. */
+  async pingRedis(timeoutMs = 1000): Promise<number> {
+    const started = performance.now();
+    await withTimeout(this.redis.client.ping(), timeoutMs, 'Redis');
+    return Math.round((performance.now() - started) * 100) / 100;
+  }
+
+  /** Every queue with at least one worker or one job, across all shards. */
+  async queueHealth(timeoutMs = 2000): Promise<QueueHealth[]> {
+    const names = [...this.catalog.names(), SESSION_QUEUE];
+    const perQueue = await withTimeout(
+      Promise.all(
+        names.map(async (queue) => {
+          const rows = await Promise.all(
+            this.shards.tags.map(async (tag) => {
+              const q = this.queues.queue(tag, queue);
+              const [workers, counts] = await Promise.all([q.getWorkersCount(), q.getJobCounts('wait', 'prioritized', 'delayed', 'active')]);
+              return { workers, waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0), delayed: counts.delayed ?? 0, active: counts.active ?? 0 };
+            }),
+          );
+          return rows.reduce(
+            (sum, r) => ({ queue, workers: sum.workers + r.workers, waiting: sum.waiting + r.waiting, delayed: sum.delayed + r.delayed, active: sum.active + r.active }),
+            { queue, workers: 0, waiting: 0, delayed: 0, active: 0 },
+          );
+        }),
+      ),
+      timeoutMs,
+      'Redis',
+    );
+    return perQueue.filter((q) => q.workers > 0 || q.waiting + q.delayed + q.active > 0);
+  }
+}
