@@ -187,6 +187,19 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expect(orchestrate.requestBody).toBeDefined();
   });
 
+  it('serves Bull Board at /admin/queues over every queue, with the jobs run so far', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'one', capabilities: ['web_research'] }] } });
+    await stack.waitForSession(accepted.body.sessionId);
+    const page = await fetch(`${stack.baseUrl}/admin/queues`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const api = (await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`)).json()) as { queues: any[] };
+    const names = api.queues.map((q) => q.name);
+    expect(names).toHaveLength(20);
+    expect(names).toEqual(expect.arrayContaining(['web_research', 'task_decomposition', 'code_review', 'sy.session']));
+    expect(api.queues.find((q) => q.name === 'web_research').counts.completed).toBeGreaterThan(0);
+  });
+
   it('stops a worker cleanly on SIGTERM (exit code 0)', async () => {
     const code = await stack.workers[0].stop('SIGTERM');
     expect(code).toBe(0);

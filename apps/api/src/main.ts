@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { ApiModule } from './api.module';
+import { mountBullBoard } from './admin/bull-board';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
@@ -31,6 +32,10 @@ async function bootstrap(): Promise<void> {
       .build(),
   );
   SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document), { jsonDocumentUrl: 'docs-json' });
+
+  // Before listen() (which runs the modules' start-up, Redis check included): Nest's own
+  // not-found handler would otherwise come first.
+  mountBullBoard(app);
 
   await app.listen(config.port, '0.0.0.0');
   new NestLogger('Api').log({ port: config.port, prefix: config.prefix, shards: config.shards }, 'api listening');

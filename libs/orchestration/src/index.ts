@@ -25,3 +25,4 @@ export { RedisUnavailableError } from './redis/redis-connections.service';
 export { TemplateCatalog, TemplateSummary } from './plans/templates/template-catalog.service';
 export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
+export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';

@@ -16,6 +16,7 @@ import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
 import { SessionEvents } from './sessions/session-events.service';
 import { ClusterHealth } from './health/cluster-health.service';
+import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
@@ -46,9 +47,12 @@ const core = {
 /** The orchestration services of the API process: start and read sessions. */
 @Module({
   imports: core.imports,
-  providers: [...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth],
+  providers: [
+    ...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
+  ],
   exports: [
-    SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, CapabilityCatalog, TemplateCatalog, RedisConnections,
+    SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
+    RedisConnections,
   ],
 })
 export class OrchestrationApiModule {}

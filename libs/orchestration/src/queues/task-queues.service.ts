@@ -19,6 +19,9 @@ export class TaskQueues implements OnApplicationShutdown {
     let queue = this.queues.get(key);
     if (!queue) {
       queue = new Queue(name, { connection: this.redis.client, prefix: tag });
+      // Without a listener BullMQ prints every connection error; the connection's own handler
+      // already reports them once, as a warning.
+      queue.on('error', () => undefined);
       this.queues.set(key, queue);
     }
     return queue;
