@@ -49,10 +49,16 @@ export class TaskQueues implements OnApplicationShutdown {
   async promote(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
     // A Job made from its id alone: promote() needs nothing else, and the job's hash is not read.
     const job = new Job(this.queue(tag, queueName), 'promote', {}, {}, jobId);
-    try {
-      await job.promote();
-    } catch (error) {
-      if ((await job.getState()) === 'delayed') throw error;
+    for (let tries = 1; ; tries++) {
+      try {
+        await job.promote();
+        return;
+      } catch (error) {
+        // Not delayed (yet): a worker may be moving it to the delayed set right now, to hold it
+        // for this very dependency; then it is delayed when we look, and promoting it is right.
+        if ((await job.getState()) !== 'delayed') return;
+        if (tries >= 5) throw error;
+      }
     }
   }
 

@@ -88,14 +88,19 @@ return attempt
  * The start of a task's run. KEYS: session, the task's pending set, shared state, outputs, the
  * task's hash, events. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON,
  * [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids whose outputs to read. Answers {status}
- * when the session ended or does not exist, {status, 'hold'} when the task must wait, else
- * {status, 'go', goal, attempt, shared (flat), outputs}.
+ * when the session ended or does not exist, {status, 'done', output} when the task already
+ * completed, {status, 'hold'} when it must wait, else {status, 'go', goal, attempt, shared
+ * (flat), outputs}.
  */
 export const BEGIN_TASK = new RedisScript(`${EMIT}
 local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
 local status = session[1]
 if not status then return {false} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
+if redis.call('HGET', KEYS[5], 'status') == 'completed' then
+  -- Its run already finished (the job runs again after a failure past that point).
+  return {status, 'done', redis.call('HGET', KEYS[4], ARGV[6])}
+end
 if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
 local outputs = {}
 for i = 7, #ARGV do outputs[i - 6] = redis.call('HGET', KEYS[4], ARGV[i]) end

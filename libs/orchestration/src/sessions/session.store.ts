@@ -21,6 +21,8 @@ export interface TaskBeginning {
   readonly status?: SessionStatus;
   /** The task still waits for a dependency. */
   readonly hold: boolean;
+  /** The task's run already completed, with this output: only its wake-ups may be missing. */
+  readonly done?: { readonly output: unknown };
   readonly goal?: string;
   /** Which run this is, when the task was marked running. */
   readonly attempt?: number;
@@ -184,6 +186,7 @@ export class SessionStore {
       [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
     )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?];
     const [status, step, goal, attempt, sharedFlat, outputs] = reply;
+    if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goal) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
     for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = parse(sharedFlat![i + 1]);

@@ -64,6 +64,13 @@ export class TaskExecutor {
       if (begin.status !== undefined) await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
       return null;
     }
+    if (begin.done) {
+      // Completed before, but its job did not finish (a failure after the write-back, or a worker
+      // that died): do not run the agent again, only make sure its waiters were woken.
+      lease?.release();
+      await this.outcomes.finish(tag, task, { status: 'completed', output: begin.done.output });
+      return begin.done.output;
+    }
     if (begin.hold) {
       lease?.release();
       await this.hold(tag, job, token);
