@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionFinishedError, SessionNotFoundError } from '../errors/errors';
-import { jobIds, keys, ShardTag } from '../redis/keys';
+import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
@@ -63,6 +63,9 @@ export class SessionTerminator {
     this.logger.log({ sessionId }, 'session cancelled');
     await this.queues.removeIfIdle(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId));
     await this.removeIdleWork(tag, sessionId);
+    // Last, the root job: with its idle children gone it would otherwise wait in sy.session
+    // for a finalizer run that has nothing left to do.
+    await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
     await this.store.expire(tag, sessionId, this.config.retentionSeconds);
     return 'cancelled';
   }
