@@ -1,19 +1,16 @@
 import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
 import { Plan } from '../plans/plan.schema';
+import { parse, parseHash } from './json-fields';
 import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
 
-const parse = <T>(value: string | null | undefined): T | undefined =>
-  value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
-
-const parsedHash = (raw: Record<string, string>) => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
 
 /** Reads a whole session as the API shows it: two round trips, whatever its size. */
 export async function readSessionView(client: Redis, tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
   const [session, context, outputs, taskIds] = await Promise.all([
     client.hgetall(keys.session(tag, sessionId)),
-    client.hgetall(keys.sharedState(tag, sessionId)).then(parsedHash),
-    client.hgetall(keys.outputs(tag, sessionId)).then(parsedHash),
+    client.hgetall(keys.sharedState(tag, sessionId)).then(parseHash),
+    client.hgetall(keys.outputs(tag, sessionId)).then(parseHash),
     client.lrange(keys.taskIds(tag, sessionId), 0, -1),
   ]);
   if (!session.id) return undefined;

@@ -4,6 +4,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
 import { BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
+import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
 import { TaskRef } from '../plans/task-job';
@@ -30,13 +31,9 @@ export interface TaskBeginning {
   readonly dependencies?: Record<string, unknown>;
 }
 
-const json = (value: unknown) => JSON.stringify(value ?? null);
-
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
 const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
   pipe.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
-const parse = <T>(value: string | null | undefined): T | undefined =>
-  value === null || value === undefined || value === '' ? undefined : (JSON.parse(value) as T);
 
 export interface NewSession {
   readonly id: string;
@@ -185,8 +182,9 @@ export class SessionStore {
       ],
       [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
     )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?];
-    const [status, step, goal, attempt, sharedFlat, outputs] = reply;
-    if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goal) ?? null } };
+    // The third slot is the goal when the task may go, its stored output when it was done.
+    const [status, step, goalOrOutput, attempt, sharedFlat, outputs] = reply;
+    if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
     for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = parse(sharedFlat![i + 1]);
@@ -195,11 +193,7 @@ export class SessionStore {
       const value = outputs?.[i];
       if (value !== null && value !== undefined) dependencies[id] = parse(value);
     });
-    return { status: status as SessionStatus, hold: false, goal: goal || undefined, attempt: attempt || undefined, shared, dependencies };
-  }
-
-  async goal(tag: ShardTag, sessionId: string): Promise<string | undefined> {
-    return (await this.client.hget(keys.session(tag, sessionId), 'goal')) ?? undefined;
+    return { status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies };
   }
 
   async setPlanning(tag: ShardTag, sessionId: string, step: StepView): Promise<void> {
@@ -330,18 +324,12 @@ export class SessionStore {
       exists: id !== null,
       taskIds: rows[1][1] as string[],
       finalIds: parse<string[]>(finalIds) ?? [],
-      outputs: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)])),
+      outputs: parseHash(raw),
     };
   }
 
-  async allOutputs(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
-    const raw = await this.client.hgetall(keys.outputs(tag, sessionId));
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
-  }
-
   async sharedContext(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
-    const raw = await this.client.hgetall(keys.sharedState(tag, sessionId));
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, parse(v)]));
+    return parseHash(await this.client.hgetall(keys.sharedState(tag, sessionId)));
   }
 
   /** The ids of the session's tasks, in plan order, then spawned subtasks (empty before planning finished). */
