@@ -22,6 +22,9 @@ const N_THROUGHPUT = Number(process.env.BENCH_TASKS ?? 20_000);
 const CONCURRENCY = 50;
 const PACE_PER_S = 500;
 const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
+/** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const enabled = (scenario: 'throughput' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap') => !ONLY || ONLY.includes(scenario);
 
 process.env.SWITCHYARD_PREFIX = SY_PREFIX;
 process.env.REDIS_URL = REDIS_URL;
@@ -35,10 +38,26 @@ const observe = (input: unknown) => {
   if (seq !== undefined) startedAt.set(seq, Date.now());
 };
 
-const noop = defineAgent({ id: 'noop', type: 'noop', capabilities: [CAPABILITY], concurrency: CONCURRENCY }, async (task: TaskRun) => {
-  observe(task.input);
+/** Steps of the paced chains (scenario 5): when each began and ended its work, by `chain/step`. */
+let steps = new Map<string, { began: number; ended?: number }>();
+interface ChainStep {
+  chain: number;
+  step: number;
+  workMs: number;
+}
+/** The work of one job of either side: a no-op, or a paced chain step that works for `workMs`. */
+const work = async (input: unknown): Promise<null> => {
+  observe(input);
+  const paced = input as Partial<ChainStep> | null;
+  if (paced?.workMs === undefined) return null;
+  const record: { began: number; ended?: number } = { began: performance.now() };
+  steps.set(`${paced.chain}/${paced.step}`, record);
+  await sleep(paced.workMs);
+  record.ended = performance.now();
   return null;
-});
+};
+
+const noop = defineAgent({ id: 'noop', type: 'noop', capabilities: [CAPABILITY], concurrency: CONCURRENCY }, (task: TaskRun) => work(task.input));
 
 @Module({ imports: [OrchestrationWorkerModule.register({ agents: AgentsModule.register({ agents: [], functions: [noop] }) })] })
 class BenchWorkerModule {}
@@ -64,10 +83,7 @@ async function main(): Promise<void> {
   let onBullDone: () => void = () => undefined;
   const worker = new Worker(
     'noop',
-    async (job) => {
-      observe(job.data);
-      return null;
-    },
+    (job) => work(job.data),
     { connection: bullConnection, prefix: BULL_PREFIX, concurrency: CONCURRENCY },
   );
   worker.on('completed', () => onBullDone());
@@ -98,7 +114,7 @@ async function main(): Promise<void> {
   };
 
   // 1. Throughput of independent no-op tasks.
-  {
+  if (enabled('throughput')) {
     let before = await commandsProcessed(redis);
     const counter = countTo(N_THROUGHPUT);
     onBullDone = counter.hit;
@@ -126,7 +142,7 @@ async function main(): Promise<void> {
   }
 
   // 2. Flows: one parent with 1,000 children; a 3-level tree 10 x 10 x 10.
-  {
+  if (enabled('flows')) {
     const bullFlow = (name: string, children: FlowJob[] = []): FlowJob => ({ name, queueName: 'noop', data: {}, ...(children.length ? { children } : {}) });
     const wide = async (label: string, bullTree: FlowJob, syTasks: unknown[]) => {
       const bullMs = await time(async () => {
@@ -150,7 +166,7 @@ async function main(): Promise<void> {
 
   // 3. A chain of 100 dependent steps: BullMQ nests each step as the parent of the one before;
   //    Switchyard gets 100 tasks with dependsOn edges.
-  {
+  if (enabled('chain')) {
     let chain: FlowJob = { name: 's0', queueName: 'noop', data: {} };
     for (let i = 1; i < 100; i++) chain = { name: `s${i}`, queueName: 'noop', data: {}, children: [chain] };
     const bullMs = await time(async () => {
@@ -165,7 +181,7 @@ async function main(): Promise<void> {
   // 4. Dispatch latency at a paced 500 tasks/s: from submission, and from the moment the task
   //    was enqueued (its submit call returned: for Switchyard, session and flow written), to
   //    the processor / agent starting it.
-  {
+  if (enabled('dispatch')) {
     const pace = async (submit: (seq: number) => Promise<unknown>) => {
       startedAt = new Map();
       const submitted = new Map<number, number>();
@@ -197,8 +213,56 @@ async function main(): Promise<void> {
     notes.push(`Dispatch: BullMQ saw ${bull.seen} and Switchyard ${sy.seen} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, bookkeeping, flow with root job, task job, finalizer). "Enqueued" is when the submit call returned; a start can come before it (counted as 0).`);
   }
 
-  // 5. Heap taken to submit a 10,000-task plan (API side: validation, bookkeeping, one flow).
-  {
+  // 5. Ready → started inside a running session, at a paced 500 tasks/s: CHAINS chains whose
+  //    steps each work for CHAINS * 1000 / 500 ms, so that steps become ready at about 500 per
+  //    second in all. A step is ready when the step before it ends its work; the figure is the
+  //    time from then to the next step's start (write-back, wake-up, fetch and start on
+  //    Switchyard; BullMQ's move of the parent and fetch on BullMQ, where each step is the
+  //    parent of the one before in one nested flow per chain).
+  if (enabled('handoff')) {
+    const CHAINS = 10;
+    const length = Math.max(2, Math.round((PACE_PER_S * PACE_SECONDS) / CHAINS));
+    const workMs = (CHAINS * 1000) / PACE_PER_S;
+    const input = (chain: number, step: number): ChainStep => ({ chain, step, workMs });
+    const measure = async (runAll: () => Promise<void>) => {
+      steps = new Map();
+      const ms = await time(runAll);
+      const gaps: number[] = [];
+      for (let chain = 0; chain < CHAINS; chain++) {
+        for (let step = 1; step < length; step++) {
+          const before = steps.get(`${chain}/${step - 1}`)?.ended;
+          const began = steps.get(`${chain}/${step}`)?.began;
+          if (before === undefined || began === undefined) throw new Error(`handoff: step ${chain}/${step} did not run`);
+          gaps.push(began - before);
+        }
+      }
+      return { gaps, rate: (CHAINS * length * 1000) / ms };
+    };
+    const bull = await measure(async () => {
+      const roots = Array.from({ length: CHAINS }, (_, chain) => {
+        let flow: FlowJob = { name: `c${chain}s0`, queueName: 'noop', data: input(chain, 0) };
+        for (let step = 1; step < length; step++) flow = { name: `c${chain}s${step}`, queueName: 'noop', data: input(chain, step), children: [flow] };
+        return flow;
+      });
+      const added = await flows.addBulk(roots);
+      await Promise.all(added.map(({ job }) => bullEvents.expect(job.id!)));
+    });
+    const sy = await measure(() =>
+      runSession(
+        Array.from({ length: CHAINS }, (_, chain) =>
+          Array.from({ length }, (_, step) => task(`c${chain}s${step}`, { input: input(chain, step), ...(step > 0 ? { dependsOn: [`c${chain}s${step - 1}`] } : {}) })),
+        ).flat(),
+      ),
+    );
+    const label = `ready → started inside a session, ${CHAINS} chains at ~${PACE_PER_S} steps/s`;
+    rows.push({ scenario: `${label}: p50`, unit: 'ms', bull: percentile(bull.gaps, 50), sy: percentile(sy.gaps, 50), better: 'lower' });
+    rows.push({ scenario: `${label}: p99`, unit: 'ms', bull: percentile(bull.gaps, 99), sy: percentile(sy.gaps, 99), better: 'lower' });
+    rows.push({ scenario: `${label}: max`, unit: 'ms', bull: Math.max(...bull.gaps), sy: Math.max(...sy.gaps), better: 'lower' });
+    notes.push(`Ready → started: ${CHAINS} chains of ${length} steps, each step working ${workMs} ms; BullMQ ran ${bull.rate.toFixed(0)} and Switchyard ${sy.rate.toFixed(0)} steps/s (the work itself caps it at ${((CHAINS * 1000) / workMs).toFixed(0)}).`);
+  }
+
+  // 6. Heap taken to submit a 10,000-task plan (API side: validation, bookkeeping, one flow).
+  if (enabled('heap')) {
     const tasks = Array.from({ length: 10_000 }, (_, i) => task(`m${i}`, i % 10 ? { dependsOn: [`m${i - (i % 10)}`] } : {}));
     global.gc?.();
     const baseline = process.memoryUsage().heapUsed;
