@@ -10,6 +10,7 @@ export interface HttpAnswer<T = any> {
   status: number;
   contentType: string | null;
   body: T;
+  headers: Headers;
 }
 
 /**
@@ -59,15 +60,15 @@ export class Stack {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, raw?: string): Promise<HttpAnswer<T>> {
+  async request<T = any>(method: string, path: string, body?: unknown, raw?: string, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+      headers: { ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
       signal: AbortSignal.timeout(10_000),
     });
     const text = await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
+    return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined, headers: response.headers };
   }
 
   /** Polls a session until `done` holds for it (default: it finished), bounded by `timeoutMs`. */

@@ -12,6 +12,7 @@ import { RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
+import { IdempotencyStore } from './sessions/idempotency.store';
 import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
 import { SessionEvents } from './sessions/session-events.service';
@@ -48,7 +49,7 @@ const core = {
 @Module({
   imports: core.imports,
   providers: [
-    ...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
+    ...core.providers, TemplateCatalog, IdempotencyStore, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,

@@ -10,6 +10,7 @@ import {
   ApiOperation,
   ApiProduces,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import {
   OrchestrateAccepted,
@@ -21,6 +22,7 @@ import {
   SessionView,
   TemplateCatalog,
   TemplateSummary,
+  ValidationFailedError,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import {
@@ -34,6 +36,15 @@ import {
   TaskParamsDto,
   TemplateDto,
 } from './orchestrator.dto';
+
+/** The `Idempotency-Key` header: absent, or 1 to 255 visible ASCII characters. */
+function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw new ValidationFailedError([{ path: 'header Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters (e.g. a UUID)' }]);
+  }
+  return value;
+}
 
 @ApiTags('orchestrator')
 @Controller('api/orchestrator')
@@ -52,10 +63,25 @@ export class OrchestratorController {
     summary: 'Start a session from a goal, an explicit plan or a workflow template',
     description: 'Answers at once; the work runs on the workers. Poll the session for its progress and result.',
   })
-  @ApiAcceptedResponse({ type: OrchestrateAcceptedDto, description: 'The session was created and its first work enqueued' })
-  @ApiBadRequestResponse({ type: ProblemDto, description: 'The body is malformed or the plan is invalid; `errors` names every culprit' })
-  orchestrate(@Body() body: OrchestrateRequestDto): Promise<OrchestrateAccepted> {
-    return this.launcher.start(body);
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Any unique string (1–255 visible ASCII characters, e.g. a UUID). A retry with the same key and the same body answers with the session the first request started ' +
+      '(its current status, `replayed: true` and the header `Idempotent-Replayed: true`) instead of starting another. Keys are kept for SWITCHYARD_IDEMPOTENCY_TTL_S (default 24 h).',
+  })
+  @ApiAcceptedResponse({ type: OrchestrateAcceptedDto, description: 'The session was created and its first work enqueued, or, for a repeated Idempotency-Key, the session it started' })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'The body is malformed, the plan is invalid or the Idempotency-Key is malformed; `errors` names every culprit' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The first request with this Idempotency-Key is still being processed: retry in a moment' })
+  @ApiUnprocessableEntityResponse({ type: ProblemDto, description: 'This Idempotency-Key was already used with a different body' })
+  async orchestrate(
+    @Body() body: OrchestrateRequestDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<OrchestrateAccepted> {
+    const accepted = await this.launcher.start(body, { idempotencyKey: parseIdempotencyKey(idempotencyKey) });
+    if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    return accepted;
   }
 
   @Get('sessions/:id')

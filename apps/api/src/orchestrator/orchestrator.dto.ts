@@ -34,7 +34,7 @@ export class OrchestrateRequestDto extends createZodDto(
 
 export class OrchestrateAcceptedDto extends createZodDto(
   z
-    .object({ sessionId: z.string(), status: z.literal('pending') })
+    .object({ sessionId: z.string(), status: z.enum(SESSION_STATUSES), replayed: z.literal(true).optional() })
     .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', status: 'pending' }] }),
 ) {}
 

@@ -36,6 +36,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -64,6 +65,8 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
+  /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -109,6 +112,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
   };
 }
 

@@ -120,3 +120,22 @@ export class TaskNotPausedError extends SwitchyardError {
     super(`Task "${taskId}" is ${status}, not paused: only a paused task takes operator input`);
   }
 }
+
+/** An `Idempotency-Key` came back with a different request than the one it first came with. */
+export class IdempotencyKeyReusedError extends SwitchyardError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly code = 'idempotency_key_reused';
+  constructor(readonly sessionId: string) {
+    super(`This Idempotency-Key already started session "${sessionId}" with a different request; use a new key for a new request`);
+  }
+}
+
+/** The first request with this `Idempotency-Key` is still being processed. */
+export class IdempotencyKeyInUseError extends SwitchyardError {
+  override readonly name = 'IdempotencyKeyInUseError';
+  readonly code = 'idempotency_key_in_use';
+  override readonly retryable = true;
+  constructor() {
+    super('A request with this Idempotency-Key is still being processed; retry in a moment');
+  }
+}

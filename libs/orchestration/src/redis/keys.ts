@@ -42,6 +42,8 @@ export const keys = {
   events: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:events`,
   /** Pub/sub channel: ids of sessions just cancelled, so workers abort their running tasks. */
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
+  /** String: what an `Idempotency-Key` (by its digest) of `POST /orchestrate` started. */
+  idempotency: (tag: ShardTag, digest: string) => `${ns(tag)}:idempotency:${digest}`,
   /** Hash: the shared scope of the session's state (key → JSON value). */
   sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
 } as const;

@@ -1,3 +1,4 @@
+import type { SessionStatus } from './session.types';
 import { z } from 'zod';
 import { planSchema } from '../plans/plan.schema';
 import { RESOLVE_ACTIONS } from './session.types';
@@ -34,7 +35,10 @@ export type OrchestrateRequest = z.infer<typeof orchestrateRequestSchema>;
 
 export interface OrchestrateAccepted {
   readonly sessionId: string;
-  readonly status: 'pending';
+  /** `pending` for a new session; its current status when an `Idempotency-Key` replayed it. */
+  readonly status: SessionStatus;
+  /** True when an `Idempotency-Key` matched an earlier request: no new session was started. */
+  readonly replayed?: true;
 }
 
 /** `POST /sessions/:id/tasks/:taskId/resolve`: an operator's answer to a paused task. */

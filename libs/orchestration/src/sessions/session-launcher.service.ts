@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ValidationFailedError } from '../errors/errors';
+import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { TemplateCatalog } from '../plans/templates/template-catalog.service';
@@ -9,6 +9,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
+import { IdempotencyStore } from './idempotency.store';
 
 /**
  * Starts sessions: from a goal (a planning job for a planner agent), or from an explicit plan
@@ -25,9 +26,14 @@ export class SessionLauncher {
     private readonly queues: TaskQueues,
     private readonly enqueuer: PlanEnqueuer,
     private readonly templates: TemplateCatalog,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
-  async start(request: OrchestrateRequest): Promise<OrchestrateAccepted> {
+  /**
+   * With an `idempotencyKey`, a repeat of a request that already started a session answers with
+   * that session (and its current status) instead of starting another.
+   */
+  async start(request: OrchestrateRequest, options: { idempotencyKey?: string } = {}): Promise<OrchestrateAccepted> {
     const validation =
       request.plan !== undefined
         ? this.enqueuer.validate(request.plan)
@@ -38,12 +44,28 @@ export class SessionLauncher {
 
     const sessionId = this.shards.newSessionId();
     const tag = this.shards.tagOf(sessionId)!;
-    await this.store.create(tag, {
-      id: sessionId,
-      goal: request.goal,
-      template: request.template?.name,
-      context: request.context ?? {},
-    });
+    const { idempotencyKey } = options;
+    if (idempotencyKey !== undefined) {
+      const claim = await this.idempotency.claim(idempotencyKey, request, sessionId);
+      if (!claim.claimed) {
+        const status = await this.store.status(this.shards.tagOf(claim.sessionId)!, claim.sessionId);
+        // An expired session keeps its id for the key's lifetime; say it is gone rather than pending.
+        if (status === undefined) throw new SessionNotFoundError(claim.sessionId);
+        this.logger.log({ sessionId: claim.sessionId }, 'session replayed for its Idempotency-Key');
+        return { sessionId: claim.sessionId, status, replayed: true };
+      }
+    }
+    try {
+      await this.store.create(tag, {
+        id: sessionId,
+        goal: request.goal,
+        template: request.template?.name,
+        context: request.context ?? {},
+      });
+    } catch (error) {
+      if (idempotencyKey !== undefined) await this.idempotency.release(idempotencyKey, sessionId);
+      throw error;
+    }
     try {
       if (validation?.ok) {
         await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
@@ -59,8 +81,10 @@ export class SessionLauncher {
       }
     } catch (error) {
       await this.store.discard(tag, sessionId);
+      if (idempotencyKey !== undefined) await this.idempotency.release(idempotencyKey, sessionId);
       throw error;
     }
+    if (idempotencyKey !== undefined) await this.idempotency.confirm(idempotencyKey, request, sessionId);
     this.logger.log({ sessionId, from: request.template ? 'template' : validation ? 'plan' : 'goal' }, 'session accepted');
     return { sessionId, status: 'pending' };
   }

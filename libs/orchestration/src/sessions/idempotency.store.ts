@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../errors/errors';
+import { keys, ShardTag } from '../redis/keys';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { ShardRouter } from '../redis/shards';
+
+/** What `POST /orchestrate` remembers of an `Idempotency-Key`. */
+interface Claim {
+  readonly sessionId: string;
+  /** Digest of the request it came with: the same key with another request is refused. */
+  readonly request: string;
+  /** `creating` until the session exists; a retry meanwhile is told to wait. */
+  readonly state: 'creating' | 'created';
+}
+
+export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly sessionId: string };
+
+/** JSON with object keys sorted, so two equal requests give one digest whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Idempotency keys of `POST /orchestrate`: the first request with a key claims it for the
+ * session it is about to create; a retry with the same key and the same request answers with that
+ * session instead of starting another. Keys are stored by digest, never verbatim.
+ */
+@Injectable()
+export class IdempotencyStore {
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly shards: ShardRouter,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  /** Claims `key` for `sessionId`, or answers with the session an earlier request claimed it for. */
+  async claim(key: string, request: unknown, sessionId: string): Promise<ClaimOutcome> {
+    const at = this.keyOf(key);
+    const mine: Claim = { sessionId, request: digest(canonical(request)), state: 'creating' };
+    // Two tries: the earlier claim may expire between the SET and the GET.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const set = await this.redis.client.set(at, JSON.stringify(mine), 'EX', this.config.idempotencyTtlSeconds, 'NX');
+      if (set === 'OK') return { claimed: true };
+      const raw = await this.redis.client.get(at);
+      if (raw === null) continue;
+      const earlier = JSON.parse(raw) as Claim;
+      if (earlier.request !== mine.request) throw new IdempotencyKeyReusedError(earlier.sessionId);
+      if (earlier.state === 'creating') throw new IdempotencyKeyInUseError();
+      return { claimed: false, sessionId: earlier.sessionId };
+    }
+    throw new IdempotencyKeyInUseError();
+  }
+
+  /** The session exists: retries now answer with it. */
+  async confirm(key: string, request: unknown, sessionId: string): Promise<void> {
+    const claim: Claim = { sessionId, request: digest(canonical(request)), state: 'created' };
+    await this.redis.client.set(this.keyOf(key), JSON.stringify(claim), 'KEEPTTL', 'XX');
+  }
+
+  /** The session could not be created: the key is free again (only if still ours). */
+  async release(key: string, sessionId: string): Promise<void> {
+    const at = this.keyOf(key);
+    const raw = await this.redis.client.get(at);
+    if (raw !== null && (JSON.parse(raw) as Claim).sessionId === sessionId) await this.redis.client.del(at);
+  }
+
+  private keyOf(key: string): string {
+    const hashed = digest(key);
+    // Spread over the shards by digest, so one shard does not take every key of a busy deployment.
+    const tags: ShardTag[] = this.shards.tags;
+    return keys.idempotency(tags[parseInt(hashed.slice(0, 8), 16) % tags.length], hashed);
+  }
+}
