@@ -3,6 +3,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
@@ -22,6 +23,14 @@ async function bootstrap(): Promise<void> {
   closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  // Security headers everywhere; the two HTML pages (Swagger UI, Bull Board) run inline scripts,
+  // so they go without a Content-Security-Policy.
+  const strict = helmet();
+  const pages = helmet({ contentSecurityPolicy: false });
+  app.use((req: { path: string }, res: unknown, next: () => void) =>
+    (req.path.startsWith('/docs') || req.path.startsWith('/admin/') ? pages : strict)(req as never, res as never, next),
+  );
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] });
 
   const document = SwaggerModule.createDocument(
     app,

@@ -13,6 +13,7 @@ import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
 import { IdempotencyStore } from './sessions/idempotency.store';
+import { RedisThrottlerStorage } from './http/redis-throttler.storage';
 import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
 import { SessionEvents } from './sessions/session-events.service';
@@ -49,11 +50,11 @@ const core = {
 @Module({
   imports: core.imports,
   providers: [
-    ...core.providers, TemplateCatalog, IdempotencyStore, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
+    ...core.providers, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections,
+    RedisConnections, RedisThrottlerStorage,
   ],
 })
 export class OrchestrationApiModule {}

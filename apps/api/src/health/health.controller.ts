@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ClusterHealth } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 
 /** Probes for people and for Kubernetes: the whole picture, liveness and readiness. */
 @ApiTags('health')
+@SkipThrottle() // probes come often and from the orchestrator's own nodes
 @Controller('api/orchestrator/health')
 export class HealthController {
   constructor(

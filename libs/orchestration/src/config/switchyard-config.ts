@@ -37,6 +37,16 @@ export const environmentSchema = z.object({
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
+  SWITCHYARD_RATE_WINDOW_MS: intFromEnv('SWITCHYARD_RATE_WINDOW_MS', 100, 3_600_000).default(60_000),
+  SWITCHYARD_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .refine(
+      (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)),
+      'SWITCHYARD_CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
+    ),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -67,6 +77,11 @@ export interface SwitchyardConfig {
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
   readonly idempotencyTtlSeconds: number;
+  /** Requests one client may make per window (0: no limit), counted in Redis across replicas. */
+  readonly rateLimit: number;
+  readonly rateWindowMs: number;
+  /** Origins allowed to call the API from a browser; empty: CORS stays off. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -113,6 +128,9 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
+    rateLimit: env.SWITCHYARD_RATE_LIMIT,
+    rateWindowMs: env.SWITCHYARD_RATE_WINDOW_MS,
+    corsOrigins: env.SWITCHYARD_CORS_ORIGINS,
   };
 }
 

@@ -44,6 +44,8 @@ export const keys = {
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
   /** String: what an `Idempotency-Key` (by its digest) of `POST /orchestrate` started. */
   idempotency: (tag: ShardTag, digest: string) => `${ns(tag)}:idempotency:${digest}`,
+  /** String: one API client's request count in the current rate-limit window (and `:blocked`). */
+  rateLimit: (tag: ShardTag, client: string) => `${ns(tag)}:ratelimit:${client}`,
   /** Hash: the shared scope of the session's state (key → JSON value). */
   sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
 } as const;
