@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { ApiModule } from './api.module';
 import { mountBullBoard } from './admin/bull-board';
+import { buildOpenApiDocument } from './http/openapi';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
@@ -32,15 +32,7 @@ async function bootstrap(): Promise<void> {
   );
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Switchyard')
-      .setDescription('Orchestration of multi-agent work on BullMQ and Redis: start sessions from a goal or a plan, watch their tasks, read their results.')
-      .setVersion('0.1.0')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app, config.bodyLimitBytes), { jsonDocumentUrl: 'docs-json' });
 
   // Before listen() (which runs the modules' start-up, Redis check included): Nest's own
   // not-found handler would otherwise come first.

@@ -25,6 +25,7 @@ import {
   ValidationFailedError,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
+import { RateLimited } from '../http/openapi';
 import {
   OrchestrateAcceptedDto,
   OrchestrateRequestDto,
@@ -47,6 +48,7 @@ function parseIdempotencyKey(value: string | undefined): string | undefined {
 }
 
 @ApiTags('orchestrator')
+@RateLimited()
 @Controller('api/orchestrator')
 export class OrchestratorController {
   constructor(

@@ -1,0 +1,56 @@
+import { applyDecorators, INestApplication } from '@nestjs/common';
+import { ApiTooManyRequestsResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { ProblemDto } from './problem.dto';
+
+/** On a controller whose routes the rate limiter guards: documents their 429. */
+export const RateLimited = () =>
+  applyDecorators(
+    ApiTooManyRequestsResponse({
+      type: ProblemDto,
+      description: 'Too many requests from this client in the current window; the `Retry-After` header says how many seconds to wait',
+    }),
+  );
+
+interface Operation {
+  requestBody?: unknown;
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+}
+
+const PROBLEM_REF = { $ref: '#/components/schemas/ProblemDto' };
+
+/**
+ * The OpenAPI document, generated from the controllers' decorators and zod schemas. Two things
+ * hold for every route and are added here: errors are `application/problem+json`, and a route
+ * that takes a body can answer 413 (the body parser's limit).
+ */
+export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: number): OpenAPIObject {
+  const document = cleanupOpenApiDoc(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Switchyard')
+        .setDescription('Orchestration of multi-agent work on BullMQ and Redis: start sessions from a goal or a plan, watch their tasks, read their results.')
+        .setVersion('0.1.0')
+        .build(),
+    ),
+  );
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations) as Operation[]) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        // Errors are problem+json whatever the route produces when it succeeds (e.g. SSE).
+        const [documented] = Object.values(response.content ?? {});
+        if (Number(status) >= 400 && documented) response.content = { 'application/problem+json': documented };
+      }
+      if (!operation.requestBody) continue;
+      operation.responses = {
+        ...operation.responses,
+        '413': {
+          description: `The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here ${bodyLimitBytes} bytes)`,
+          content: { 'application/problem+json': { schema: PROBLEM_REF } },
+        },
+      };
+    }
+  }
+  return document;
+}
