@@ -44,6 +44,12 @@ describe('HTTP safety: rate limits across replicas, security headers, CORS', () 
     expect((await stack.request('GET', '/api/orchestrator/health/live')).status).toBe(200);
   });
 
+  it('refuses a query parameter the route does not take, naming it', async () => {
+    const answer = await stack.request('GET', '/api/orchestrator/health/live?verbose=1');
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'query.verbose', message: 'is not a query parameter of this route; it takes none' }]);
+  });
+
   it('sends security headers, and CORS only for the configured origins', async () => {
     const answer = await fetch(`${stack.baseUrl}/api/orchestrator/health/live`, { headers: { origin: 'https://app.example.com' } });
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');

@@ -6,6 +6,7 @@ import { ZodValidationPipe } from 'nestjs-zod';
 import { OrchestrationApiModule, ProcessLoggerModule, RedisThrottlerStorage, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { KnownQueryGuard } from './http/known-query.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
 
@@ -32,6 +33,7 @@ import { HealthController } from './health/health.controller';
     { provide: APP_PIPE, useClass: ZodValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: KnownQueryGuard },
   ],
 })
 export class ApiModule {}
