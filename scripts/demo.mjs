@@ -3,6 +3,7 @@
 // a goal, print each task's progress as it happens, print the result, stop both.
 // Usage: npm run demo [-- "your goal"]      Environment: REDIS_URL, PORT, SWITCHYARD_PREFIX.
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { mkdirSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -51,7 +52,13 @@ if (!(await portFree(port))) {
 
 mkdirSync('.tmp', { recursive: true });
 // Offline model calls take a little while by default, as real ones would, so the progress is visible.
-const env = { SWITCHYARD_OFFLINE_LATENCY_MS: '300', ...process.env, REDIS_URL, PORT: String(port) };
+// The API demands a key: the demo makes a throwaway admin key for its own API.
+const demoKey = `sy_${randomBytes(32).toString('base64url')}`;
+const env = {
+  SWITCHYARD_OFFLINE_LATENCY_MS: '300', ...process.env, REDIS_URL, PORT: String(port),
+  SWITCHYARD_API_KEYS: `demo:admin:demo:${createHash('sha256').update(demoKey).digest('hex')}`,
+};
+const auth = { authorization: `Bearer ${demoKey}` };
 const children = [];
 function start(app) {
   const child = spawn(process.execPath, [`dist/apps/${app}/main.js`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,13 +93,13 @@ try {
   ]);
   const base = `http://127.0.0.1:${port}/api/orchestrator`;
   const accepted = await (await fetch(`${base}/orchestrate`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal }),
+    method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ goal }),
   })).json();
   say(`Goal: ${goal}`);
   say(`Session ${accepted.sessionId} accepted (${accepted.status}); Swagger UI: http://127.0.0.1:${port}/docs`);
 
   // Every transition as it happens, from the session's live event stream (Server-Sent Events).
-  const stream = await fetch(`${base}/sessions/${accepted.sessionId}/events`, { signal: AbortSignal.timeout(120000) });
+  const stream = await fetch(`${base}/sessions/${accepted.sessionId}/events`, { headers: auth, signal: AbortSignal.timeout(120000) });
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of stream.body) {
@@ -112,7 +119,7 @@ try {
       }
     }
   }
-  const session = await (await fetch(`${base}/sessions/${accepted.sessionId}`)).json();
+  const session = await (await fetch(`${base}/sessions/${accepted.sessionId}`, { headers: auth })).json();
   if (session.planning?.agentId) say(`Planned by ${session.planning.agentId} (pid ${session.planning.worker.pid}).`);
   if (session.status === 'completed') {
     say('Result (the final outputs; every task\'s output is in result.outputs):');

@@ -1,3 +1,4 @@
+import { authHeader, TEST_API_KEYS_ENV } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { freePort } from './support/ports';
 import { Stack } from './support/stack';
@@ -17,16 +18,16 @@ describe('HTTP safety: rate limits across replicas, security headers, CORS', () 
     await stack?.stop();
   });
 
-  it('counts one client\'s requests over every API replica, then answers 429 with Retry-After', async () => {
+  it('counts one key\'s requests over every API replica, then answers 429 with Retry-After', async () => {
     const port = await freePort();
     replica = new AppProcess('api', {
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', SWITCHYARD_PREFIX: stack.prefix, PORT: String(port),
-      SWITCHYARD_RATE_LIMIT: '6', SWITCHYARD_RATE_WINDOW_MS: '60000',
+      SWITCHYARD_RATE_LIMIT: '6', SWITCHYARD_RATE_WINDOW_MS: '60000', SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
     });
     await replica.waitForLog('api listening');
-    const other = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+    const other = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: authHeader(), signal: AbortSignal.timeout(10_000) });
 
-    // Three through each replica: all within the limit of six.
+    // One key, three requests through each replica: all within the limit of six.
     for (let i = 0; i < 3; i++) {
       expect((await stack.request('GET', TEMPLATES)).status).toBe(200);
       expect((await other(TEMPLATES)).status).toBe(200);
@@ -39,6 +40,8 @@ describe('HTTP safety: rate limits across replicas, security headers, CORS', () 
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await limited.json()).toMatchObject({ status: 429, detail: expect.stringContaining('at most 6 per 60000 ms') });
     expect((await stack.request('GET', TEMPLATES)).status).toBe(429);
+    // The limit is per key: another key of the same client still gets through.
+    expect((await stack.request('GET', TEMPLATES, undefined, undefined, authHeader('viewer'))).status).toBe(200);
 
     // Probes are never limited.
     expect((await stack.request('GET', '/api/orchestrator/health/live')).status).toBe(200);

@@ -1,3 +1,4 @@
+import { TEST_API_KEYS_ENV } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { REDIS_URL, Stack } from './support/stack';
 
@@ -8,6 +9,8 @@ describe('process lifecycle', () => {
       ['worker', { REDIS_URL: 'http://localhost' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
       ['worker', { SWITCHYARD_PREFIX: 'bad prefix!' }, 'SWITCHYARD_PREFIX must be 1 to 40 letters'],
       ['api', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+      ['api', { SWITCHYARD_API_KEYS: 'ops:operator:acme' }, 'SWITCHYARD_API_KEYS: entry 1 must be id:role:tenant:sha256'],
+      ['api', { PORT: '0' }, 'SWITCHYARD_AUTH is on but SWITCHYARD_API_KEYS holds no key'],
     ] as const)('%s refuses to start with %j, naming the variable', async (app, env, message) => {
       const process = new AppProcess(app, { REDIS_URL, ...env });
       const line = await process.waitForLine((l) => l.startsWith(`switchyard ${app}: cannot start`), 20_000);
@@ -17,7 +20,7 @@ describe('process lifecycle', () => {
     });
 
     it('says in one line that Redis does not answer, and exits 1', async () => {
-      const process = new AppProcess('api', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
+      const process = new AppProcess('api', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV });
       const line = await process.waitForLine((l) => l.startsWith('switchyard api: cannot start'), 20_000);
       expect(line).toContain('Redis at redis://127.0.0.1:1 does not answer');
       expect(await process.waitForExit()).toBe(1);

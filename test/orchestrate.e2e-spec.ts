@@ -1,3 +1,4 @@
+import { authHeader } from './support/api-keys';
 import { Stack } from './support/stack';
 
 /** Checks that every task started only after everything it waits for had finished. */
@@ -190,10 +191,10 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
   it('serves Bull Board at /admin/queues over every queue, with the jobs run so far', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'one', capabilities: ['web_research'] }] } });
     await stack.waitForSession(accepted.body.sessionId);
-    const page = await fetch(`${stack.baseUrl}/admin/queues`);
+    const page = await fetch(`${stack.baseUrl}/admin/queues`, { headers: authHeader('admin') });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    const api = (await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`)).json()) as { queues: any[] };
+    const api = (await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin') })).json()) as { queues: any[] };
     const names = api.queues.map((q) => q.name);
     expect(names).toHaveLength(20);
     expect(names).toEqual(expect.arrayContaining(['web_research', 'task_decomposition', 'code_review', 'sy.session']));

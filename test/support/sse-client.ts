@@ -1,3 +1,4 @@
+import { authHeader } from './api-keys';
 export interface SseEvent {
   id: string;
   event: string;
@@ -10,14 +11,14 @@ export interface SseEvent {
  */
 export async function readEvents(
   url: string,
-  options: { lastEventId?: string; stopAfter?: number; timeoutMs?: number } = {},
+  options: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; events: SseEvent[] }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`the event stream did not end within ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
   const events: SseEvent[] = [];
   try {
     const response = await fetch(url, {
-      headers: { accept: 'text/event-stream', ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
+      headers: { accept: 'text/event-stream', ...authHeader(), ...options.headers, ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
       signal: controller.signal,
     });
     if (!response.ok || !response.body) return { status: response.status, events };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { authHeader, TEST_API_KEYS_ENV } from './api-keys';
 import { freePort } from './ports';
 import { AppProcess } from './app-process';
 
@@ -34,7 +35,7 @@ export class Stack {
   static async start(options: { workers?: number; env?: Record<string, string>; redisUrl?: string } = {}): Promise<Stack> {
     const stack = new Stack(options.redisUrl ?? REDIS_URL);
     stack.port = await freePort();
-    stack.env = { REDIS_URL: stack.redisUrl, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), ...options.env };
+    stack.env = { REDIS_URL: stack.redisUrl, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV, ...options.env };
     stack.api = new AppProcess('api', stack.env);
     stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', stack.env));
     try {
@@ -60,10 +61,19 @@ export class Stack {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * One HTTP request, as the admin of tenant acme unless `headers` present another key
+   * (`authHeader('viewer')`, or an `authorization` / `x-api-key` header of the test's own).
+   */
   async request<T = any>(method: string, path: string, body?: unknown, raw?: string, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+    const presentsKey = Object.keys(headers).some((h) => ['authorization', 'x-api-key'].includes(h.toLowerCase()));
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(presentsKey ? {} : authHeader()),
+        ...headers,
+      },
       body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
       signal: AbortSignal.timeout(10_000),
     });

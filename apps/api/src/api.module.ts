@@ -7,6 +7,8 @@ import { OrchestrationApiModule, ProcessLoggerModule, RedisThrottlerStorage, SWI
 
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { KnownQueryGuard } from './http/known-query.guard';
+import { AuthGuard } from './auth/auth.guard';
+import { SessionOwnerGuard } from './auth/session-owner.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
 
@@ -15,25 +17,31 @@ import { HealthController } from './health/health.controller';
     ProcessLoggerModule.forApp('api'),
     OrchestrationApiModule,
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
-    // Per client (its IP), counted in Redis so the limit holds across replicas; 429 with Retry-After.
+    // Per API key, counted in Redis so the limit holds across replicas; 429 with Retry-After.
     ThrottlerModule.forRootAsync({
       imports: [OrchestrationApiModule],
       inject: [SWITCHYARD_CONFIG, RedisThrottlerStorage],
       useFactory: (config: SwitchyardConfig, storage: RedisThrottlerStorage) => ({
         throttlers: [{ name: 'default', limit: config.rateLimit, ttl: config.rateWindowMs }],
         skipIf: () => config.rateLimit === 0,
+        // Per API key once authenticated (the auth guard runs first), else per client address.
+        getTracker: (request: { principal?: { keyId: string }; ip?: string }) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
         generateKey: (_context, tracker) => tracker,
-        errorMessage: `Too many requests: at most ${config.rateLimit} per ${config.rateWindowMs} ms per client; retry after the number of seconds in Retry-After`,
+        errorMessage: `Too many requests: at most ${config.rateLimit} per ${config.rateWindowMs} ms per API key; retry after the number of seconds in Retry-After`,
         storage,
       }),
     }),
   ],
   controllers: [OrchestratorController, HealthController],
   providers: [
+    AuthGuard,
     { provide: APP_PIPE, useClass: ZodValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    // In this order: who is asking (401/403), how often (429), with what (400), about whose session (404).
+    { provide: APP_GUARD, useExisting: AuthGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_GUARD, useClass: KnownQueryGuard },
+    { provide: APP_GUARD, useClass: SessionOwnerGuard },
   ],
 })
 export class ApiModule {}

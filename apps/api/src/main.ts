@@ -22,6 +22,15 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
+  if (config.auth === 'on' && config.apiKeys.length === 0) {
+    throw new Error(
+      'SWITCHYARD_AUTH is on but SWITCHYARD_API_KEYS holds no key: make one with "npm run apikey -- --role admin --tenant <name>" and set SWITCHYARD_API_KEYS, ' +
+        'or set SWITCHYARD_AUTH=off to run without authentication (never where others can reach the port)',
+    );
+  }
+  if (config.auth === 'off') {
+    new NestLogger('Api').warn('SWITCHYARD_AUTH=off: every request acts as an admin of tenant "default"; never expose this API beyond your machine');
+  }
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   // Security headers everywhere; the two HTML pages (Swagger UI, Bull Board) run inline scripts,
   // so they go without a Content-Security-Policy.

@@ -27,3 +27,4 @@ export { SessionEvents, SessionEvent, EventSink } from './sessions/session-event
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
+export * from './auth/api-keys';

@@ -1,4 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
+import { HttpException, INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { roleAllows } from '@switchyard/orchestration';
+import { AuthGuard } from '../auth/auth.guard';
+import { toProblem } from '../http/problem-details.filter';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -6,7 +10,25 @@ import { QueueDirectory } from '@switchyard/orchestration';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
-/** Mounts Bull Board at /admin/queues over every queue of the deployment, in every shard. */
+/**
+ * Only admins see the board. Browsers get a Basic-auth prompt (any user name, the API key as
+ * the password); scripts can send the key as for the API.
+ */
+function adminOnly(guard: AuthGuard) {
+  return (request: Request, response: Response, next: NextFunction) => {
+    try {
+      const principal = guard.authenticate(request.headers);
+      if (!roleAllows(principal.role, 'admin')) throw new HttpException(`Bull Board needs the admin role; the key "${principal.keyId}" is ${principal.role}`, 403);
+      next();
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Switchyard admin", charset="UTF-8"');
+      response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    }
+  };
+}
+
+/** Mounts Bull Board at /admin/queues over every queue of the deployment, in every shard, for admins. */
 export function mountBullBoard(app: INestApplication): void {
   const directory = app.get(QueueDirectory);
   const queues = directory.all();
@@ -24,5 +46,5 @@ export function mountBullBoard(app: INestApplication): void {
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Switchyard' } },
   });
-  app.use(BULL_BOARD_PATH, serverAdapter.getRouter());
+  app.use(BULL_BOARD_PATH, adminOnly(app.get(AuthGuard)), serverAdapter.getRouter());
 }

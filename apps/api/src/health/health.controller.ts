@@ -4,10 +4,12 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResu
 import { SkipThrottle } from '@nestjs/throttler';
 import { ClusterHealth } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
+import { Public } from '../auth/access';
 
 /** Probes for people and for Kubernetes: the whole picture, liveness and readiness. */
 @ApiTags('health')
 @SkipThrottle() // probes come often and from the orchestrator's own nodes
+@Public() // Kubernetes probes carry no API key
 @Controller('api/orchestrator/health')
 export class HealthController {
   constructor(

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/swagger';
 import {
   OrchestrateAccepted,
+  Principal,
   ResolveAnswer,
   SessionCommands,
   SessionEvents,
@@ -26,6 +27,7 @@ import {
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
+import { Access, CurrentPrincipal } from '../auth/access';
 import {
   OrchestrateAcceptedDto,
   OrchestrateRequestDto,
@@ -59,6 +61,7 @@ export class OrchestratorController {
     private readonly events: SessionEvents,
   ) {}
 
+  @Access('operator')
   @Post('orchestrate')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
@@ -78,14 +81,16 @@ export class OrchestratorController {
   @ApiUnprocessableEntityResponse({ type: ProblemDto, description: 'This Idempotency-Key was already used with a different body' })
   async orchestrate(
     @Body() body: OrchestrateRequestDto,
+    @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OrchestrateAccepted> {
-    const accepted = await this.launcher.start(body, { idempotencyKey: parseIdempotencyKey(idempotencyKey) });
+    const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
     if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
     return accepted;
   }
 
+  @Access('viewer')
   @Get('sessions/:id')
   @ApiOperation({ summary: 'A session: status, plan with per-task state, and the result once finished' })
   @ApiOkResponse({ type: SessionDto })
@@ -95,6 +100,7 @@ export class OrchestratorController {
     return this.sessions.get(params.id);
   }
 
+  @Access('viewer')
   @Get('sessions/:id/events')
   @ApiProduces('text/event-stream')
   @ApiOperation({
@@ -126,6 +132,7 @@ export class OrchestratorController {
     response.end();
   }
 
+  @Access('operator')
   @Delete('sessions/:id')
   @ApiOperation({
     summary: 'Cancel a session',
@@ -139,6 +146,7 @@ export class OrchestratorController {
     return this.commands.cancel(params.id);
   }
 
+  @Access('operator')
   @Post('sessions/:id/tasks/:taskId/resolve')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -153,6 +161,7 @@ export class OrchestratorController {
     return this.commands.resolve(params.id, params.taskId, body);
   }
 
+  @Access('viewer')
   @Get('templates')
   @ApiOperation({ summary: 'The workflow templates a session can start from, with the JSON Schema of their params' })
   @ApiOkResponse({ type: TemplateDto, isArray: true })

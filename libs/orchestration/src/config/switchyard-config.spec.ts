@@ -6,6 +6,7 @@ describe('validateEnvironment', () => {
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
       offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, lockDurationMs: 30_000,
       idempotencyTtlSeconds: 86_400, rateLimit: 6000, rateWindowMs: 60_000, corsOrigins: [],
+      auth: 'on', apiKeys: [],
     });
   });
 

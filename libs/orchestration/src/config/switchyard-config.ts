@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
 
 /** Log levels pino understands, in order of verbosity. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -47,6 +48,15 @@ export const environmentSchema = z.object({
       (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)),
       'SWITCHYARD_CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
     ),
+  SWITCHYARD_AUTH: z.enum(['on', 'off'], { error: 'SWITCHYARD_AUTH must be "on" or "off"' }).default('on'),
+  SWITCHYARD_API_KEYS: z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      const { entries, problems } = parseApiKeys(raw);
+      for (const problem of problems) ctx.addIssue({ code: 'custom', message: `SWITCHYARD_API_KEYS: ${problem}` });
+      return entries;
+    }),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -82,6 +92,10 @@ export interface SwitchyardConfig {
   readonly rateWindowMs: number;
   /** Origins allowed to call the API from a browser; empty: CORS stays off. */
   readonly corsOrigins: readonly string[];
+  /** `off` only by explicit setting: then every request acts as an admin of tenant `default`. */
+  readonly auth: 'on' | 'off';
+  /** The API keys (their SHA-256, role and tenant); the API refuses to start with auth on and none. */
+  readonly apiKeys: readonly ApiKeyEntry[];
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -131,6 +145,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     rateLimit: env.SWITCHYARD_RATE_LIMIT,
     rateWindowMs: env.SWITCHYARD_RATE_WINDOW_MS,
     corsOrigins: env.SWITCHYARD_CORS_ORIGINS,
+    auth: env.SWITCHYARD_AUTH,
+    apiKeys: env.SWITCHYARD_API_KEYS,
   };
 }
 

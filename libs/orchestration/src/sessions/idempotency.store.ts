@@ -32,7 +32,7 @@ function canonical(value: unknown): string {
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * Idempotency keys of `POST /orchestrate`: the first request with a key claims it for the
+ * Idempotency keys of `POST /orchestrate`, per tenant: the first request with a key claims it for the
  * session it is about to create; a retry with the same key and the same request answers with that
  * session instead of starting another. Keys are stored by digest, never verbatim.
  */
@@ -45,8 +45,8 @@ export class IdempotencyStore {
   ) {}
 
   /** Claims `key` for `sessionId`, or answers with the session an earlier request claimed it for. */
-  async claim(key: string, request: unknown, sessionId: string): Promise<ClaimOutcome> {
-    const at = this.keyOf(key);
+  async claim(tenant: string, key: string, request: unknown, sessionId: string): Promise<ClaimOutcome> {
+    const at = this.keyOf(tenant, key);
     const mine: Claim = { sessionId, request: digest(canonical(request)), state: 'creating' };
     // Two tries: the earlier claim may expire between the SET and the GET.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -63,20 +63,21 @@ export class IdempotencyStore {
   }
 
   /** The session exists: retries now answer with it. */
-  async confirm(key: string, request: unknown, sessionId: string): Promise<void> {
+  async confirm(tenant: string, key: string, request: unknown, sessionId: string): Promise<void> {
     const claim: Claim = { sessionId, request: digest(canonical(request)), state: 'created' };
-    await this.redis.client.set(this.keyOf(key), JSON.stringify(claim), 'KEEPTTL', 'XX');
+    await this.redis.client.set(this.keyOf(tenant, key), JSON.stringify(claim), 'KEEPTTL', 'XX');
   }
 
   /** The session could not be created: the key is free again (only if still ours). */
-  async release(key: string, sessionId: string): Promise<void> {
-    const at = this.keyOf(key);
+  async release(tenant: string, key: string, sessionId: string): Promise<void> {
+    const at = this.keyOf(tenant, key);
     const raw = await this.redis.client.get(at);
     if (raw !== null && (JSON.parse(raw) as Claim).sessionId === sessionId) await this.redis.client.del(at);
   }
 
-  private keyOf(key: string): string {
-    const hashed = digest(key);
+  /** Keys are per tenant: two tenants may pick the same key without meeting. */
+  private keyOf(tenant: string, key: string): string {
+    const hashed = digest(`${tenant}\n${key}`);
     // Spread over the shards by digest, so one shard does not take every key of a busy deployment.
     const tags: ShardTag[] = this.shards.tags;
     return keys.idempotency(tags[parseInt(hashed.slice(0, 8), 16) % tags.length], hashed);

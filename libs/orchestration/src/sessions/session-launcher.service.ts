@@ -33,7 +33,8 @@ export class SessionLauncher {
    * With an `idempotencyKey`, a repeat of a request that already started a session answers with
    * that session (and its current status) instead of starting another.
    */
-  async start(request: OrchestrateRequest, options: { idempotencyKey?: string } = {}): Promise<OrchestrateAccepted> {
+  async start(request: OrchestrateRequest, options: { tenant?: string; idempotencyKey?: string } = {}): Promise<OrchestrateAccepted> {
+    const tenant = options.tenant ?? 'default';
     const validation =
       request.plan !== undefined
         ? this.enqueuer.validate(request.plan)
@@ -46,7 +47,7 @@ export class SessionLauncher {
     const tag = this.shards.tagOf(sessionId)!;
     const { idempotencyKey } = options;
     if (idempotencyKey !== undefined) {
-      const claim = await this.idempotency.claim(idempotencyKey, request, sessionId);
+      const claim = await this.idempotency.claim(tenant, idempotencyKey, request, sessionId);
       if (!claim.claimed) {
         const status = await this.store.status(this.shards.tagOf(claim.sessionId)!, claim.sessionId);
         // An expired session keeps its id for the key's lifetime; say it is gone rather than pending.
@@ -58,12 +59,13 @@ export class SessionLauncher {
     try {
       await this.store.create(tag, {
         id: sessionId,
+        tenant,
         goal: request.goal,
         template: request.template?.name,
         context: request.context ?? {},
       });
     } catch (error) {
-      if (idempotencyKey !== undefined) await this.idempotency.release(idempotencyKey, sessionId);
+      if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
       throw error;
     }
     try {
@@ -81,10 +83,10 @@ export class SessionLauncher {
       }
     } catch (error) {
       await this.store.discard(tag, sessionId);
-      if (idempotencyKey !== undefined) await this.idempotency.release(idempotencyKey, sessionId);
+      if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
       throw error;
     }
-    if (idempotencyKey !== undefined) await this.idempotency.confirm(idempotencyKey, request, sessionId);
+    if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, request, sessionId);
     this.logger.log({ sessionId, from: request.template ? 'template' : validation ? 'plan' : 'goal' }, 'session accepted');
     return { sessionId, status: 'pending' };
   }

@@ -12,6 +12,12 @@ export class SessionQueries {
     private readonly store: SessionStore,
   ) {}
 
+  /** The tenant a session belongs to; `undefined` for a malformed id or a session that does not exist. */
+  async tenantOf(sessionId: string): Promise<string | undefined> {
+    const tag = this.shards.tagOf(sessionId);
+    return tag ? this.store.tenant(tag, sessionId) : undefined;
+  }
+
   async get(sessionId: string): Promise<SessionView> {
     const tag = this.shards.tagOf(sessionId);
     const view = tag ? await this.store.view(tag, sessionId) : undefined;

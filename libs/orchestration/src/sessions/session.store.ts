@@ -37,6 +37,8 @@ const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 
 
 export interface NewSession {
   readonly id: string;
+  /** The tenant whose API keys may see and touch the session. */
+  readonly tenant: string;
   readonly goal?: string;
   readonly template?: string;
   readonly context: Record<string, unknown>;
@@ -57,6 +59,7 @@ export class SessionStore {
     const multi = this.client.multi();
     multi.hset(keys.session(tag, session.id), {
       id: session.id,
+      tenant: session.tenant,
       status: 'pending',
       createdAt: now,
       updatedAt: now,
@@ -154,6 +157,13 @@ export class SessionStore {
     const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
     for (const [k, v] of Object.entries(fields)) args.push(k, v);
     return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
+  }
+
+  /** The session's tenant; `undefined` when it does not exist, `''` when it was created without one. */
+  async tenant(tag: ShardTag, sessionId: string): Promise<string | undefined> {
+    const tenant = await this.client.hget(keys.session(tag, sessionId), 'tenant');
+    if (tenant !== null) return tenant;
+    return (await this.client.exists(keys.session(tag, sessionId))) ? '' : undefined;
   }
 
   async status(tag: ShardTag, sessionId: string): Promise<SessionStatus | undefined> {
