@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelConfig, toToolsConfig, ToolsConfig } from './agents-environment';
 
 /** Log levels pino understands, in order of verbosity. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -36,7 +37,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
-});
+  ...agentsEnvironmentShape,
+}).superRefine(checkAgentsEnvironment);
 
 export type Environment = z.infer<typeof environmentSchema>;
 
@@ -64,6 +66,10 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
+  /** The model provider of the model-backed agents (see agents-environment.ts). */
+  readonly models: ModelConfig;
+  /** Limits of the tool agents (see agents-environment.ts). */
+  readonly tools: ToolsConfig;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -109,6 +115,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    models: toModelConfig(env),
+    tools: toToolsConfig(env),
   };
 }
 
