@@ -70,3 +70,16 @@ export function parseToolInput<S extends z.ZodType>(schema: S, input: unknown, t
     `The ${tool} input is invalid`,
   );
 }
+
+/** An HTTP call that got no answer within its timeout. Retryable: the next try may be faster. */
+export class HttpTimeoutError extends SwitchyardError {
+  override readonly name = 'HttpTimeoutError';
+  readonly code = 'http_timeout';
+  override readonly retryable = true;
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${url} did not answer within ${timeoutMs} ms`);
+  }
+}
