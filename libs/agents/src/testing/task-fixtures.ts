@@ -1,4 +1,4 @@
-import type { TaskContext, TaskRun } from '@switchyard/orchestration';
+import { SwitchyardConfig, TaskContext, TaskRun, toSwitchyardConfig, ToolsConfig, validateEnvironment } from '@switchyard/orchestration';
 
 /** A task as an agent would see it, for tests of agents: only `input` and what is given. */
 export function taskRun(input: unknown, extra: Partial<TaskRun> = {}): TaskRun {
@@ -14,4 +14,10 @@ export function taskContext(signal: AbortSignal = new AbortController().signal):
     signal,
     worker: { host: 'test', pid: process.pid },
   };
+}
+
+/** The default configuration with some tool limits changed. */
+export function configWithTools(tools: Partial<ToolsConfig>): SwitchyardConfig {
+  const config = toSwitchyardConfig(validateEnvironment({}));
+  return { ...config, tools: { ...config.tools, ...tools } };
 }

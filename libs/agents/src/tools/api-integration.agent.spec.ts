@@ -1,6 +1,6 @@
-import { SwitchyardConfig, ValidationFailedError } from '@switchyard/orchestration';
+import { ValidationFailedError } from '@switchyard/orchestration';
 import { LoopbackServer } from '../testing/loopback-server';
-import { taskContext, taskRun } from '../testing/task-fixtures';
+import { configWithTools, taskContext, taskRun } from '../testing/task-fixtures';
 import { ApiIntegrationAgent } from './api-integration.agent';
 import { HostAllowList } from './host-allow-list';
 import { HostNotAllowedError, HttpTimeoutError, ResponseTooLargeError } from './tool-errors';
@@ -65,7 +65,7 @@ describe('ApiIntegrationAgent', () => {
   });
 
   const agentFor = (hosts: string[], limits: { httpTimeoutMs?: number; httpMaxResponseBytes?: number } = {}) =>
-    new ApiIntegrationAgent({ tools: { httpAllowedHosts: hosts, httpTimeoutMs: 10_000, httpMaxResponseBytes: 1000, ...limits } } as SwitchyardConfig);
+    new ApiIntegrationAgent(configWithTools({ httpAllowedHosts: hosts, httpTimeoutMs: 10_000, httpMaxResponseBytes: 1000, ...limits }));
   const run = (agent: ApiIntegrationAgent, input: unknown, signal?: AbortSignal) =>
     agent.run(taskRun(input, { capabilities: ['api_integration'] }), taskContext(signal));
 

@@ -1,8 +1,8 @@
 import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SwitchyardConfig, ValidationFailedError } from '@switchyard/orchestration';
-import { taskContext, taskRun } from '../testing/task-fixtures';
+import { ValidationFailedError } from '@switchyard/orchestration';
+import { configWithTools, taskContext, taskRun } from '../testing/task-fixtures';
 import { FileOperationsAgent } from './file-operations.agent';
 import { WorkspaceEntryError, WorkspacePathError } from './tool-errors';
 
@@ -19,7 +19,7 @@ describe('FileOperationsAgent', () => {
     outside = join(base, 'outside');
     await mkdir(outside);
     await writeFile(join(outside, 'secret.txt'), 'secret');
-    agent = new FileOperationsAgent({ tools: { workspaceDir: workspace } } as SwitchyardConfig);
+    agent = new FileOperationsAgent(configWithTools({ workspaceDir: workspace }));
   });
 
   afterEach(async () => {
