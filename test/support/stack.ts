@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort } from './ports';
-import { AppProcess } from './app-process';
+import { AppName, AppProcess } from './app-process';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -48,8 +48,8 @@ export class Stack {
   }
 
   /** Starts one more worker process (with extra environment) and waits until it consumes. */
-  async addWorker(env: Record<string, string> = {}): Promise<AppProcess> {
-    const worker = new AppProcess('worker', { ...this.env, ...env });
+  async addWorker(env: Record<string, string> = {}, app: Exclude<AppName, 'api'> = 'worker'): Promise<AppProcess> {
+    const worker = new AppProcess(app, { ...this.env, ...env });
     this.workers.push(worker);
     await worker.waitForLog('worker ready');
     return worker;
