@@ -1,19 +1,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { intFromEnv } from './env-fields';
 
 export const MODEL_PROVIDERS = ['offline', 'openai'] as const;
 export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
 
 /** `host`, `host:port` or `*.domain` (any subdomain of domain), lower case. */
 const ALLOWED_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/;
-
-const intFromEnv = (name: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number` })
-    .int(`${name} must be a whole number`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`);
 
 /**
  * The variables of the agents a worker hosts: which model provider the model-backed agents call,

@@ -1,15 +1,9 @@
 import { z } from 'zod';
+import { intFromEnv } from './env-fields';
 import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelConfig, toToolsConfig, ToolsConfig } from './agents-environment';
 
 /** Log levels pino understands, in order of verbosity. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const intFromEnv = (name: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number` })
-    .int(`${name} must be a whole number`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`);
 
 /**
  * The environment Switchyard reads, validated once at boot.
