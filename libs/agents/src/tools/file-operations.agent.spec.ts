@@ -101,6 +101,11 @@ describe('FileOperationsAgent', () => {
     await run({ operation: 'write', path: 'real/a.txt', content: 'inside' });
     await symlink(join(workspace, 'real'), join(workspace, 'alias'));
     expect(await run({ operation: 'read', path: 'alias/a.txt' })).toMatchObject({ path: 'real/a.txt', content: 'inside' });
+    // The link itself is what stat describes and delete removes; its target stays.
+    expect(await run({ operation: 'stat', path: 'alias' })).toMatchObject({ path: 'alias', type: 'symlink' });
+    expect(await run({ operation: 'delete', path: 'alias' })).toEqual({ operation: 'delete', path: 'alias', deleted: 'symlink' });
+    expect((await run({ operation: 'list' })).entries).toEqual([{ name: 'real', type: 'directory', size: 0 }]);
+    expect((await run({ operation: 'read', path: 'real/a.txt' })).content).toBe('inside');
   });
 
   it('refuses to delete or overwrite the workspace itself', async () => {

@@ -56,8 +56,8 @@ export class FileOperationsAgent {
     const ws = this.workspace;
     switch (input.operation) {
       case 'read': {
-        const data = await ws.read(input.path);
-        return { operation: 'read', path: await ws.display(await ws.resolve(input.path)), size: data.length, encoding: input.encoding, content: data.toString(input.encoding) };
+        const { real, data } = await ws.read(input.path);
+        return { operation: 'read', path: await ws.display(real), size: data.length, encoding: input.encoding, content: data.toString(input.encoding) };
       }
       case 'write': {
         const data = Buffer.from(input.content, input.encoding);
@@ -65,13 +65,13 @@ export class FileOperationsAgent {
         return { operation: 'write', path: await ws.display(real), bytesWritten: data.length, created };
       }
       case 'list': {
-        const entries = await ws.list(input.path);
-        return { operation: 'list', path: await ws.display(await ws.resolve(input.path)), entries };
+        const { real, entries } = await ws.list(input.path);
+        return { operation: 'list', path: await ws.display(real), entries };
       }
       case 'stat': {
-        const found = await ws.stat(input.path);
-        const shown = await ws.display(found?.real ?? (await ws.resolve(input.path)));
-        return found ? { operation: 'stat', path: shown, exists: true, type: found.type, size: found.size, modifiedAt: found.modifiedAt } : { operation: 'stat', path: shown, exists: false };
+        const { real, found } = await ws.stat(input.path);
+        const path = await ws.display(real);
+        return found ? { operation: 'stat', path, exists: true, ...found } : { operation: 'stat', path, exists: false };
       }
       case 'delete': {
         const { real, type } = await ws.delete(input.path, input.recursive);

@@ -79,20 +79,30 @@ export class Workspace {
     }
   }
 
+  /**
+   * Like {@link resolve} (and refusing the same paths), but a symbolic link at the end of the
+   * path is the entry itself, not where it points: stat describes the link, delete removes it.
+   */
+  async resolveEntry(path: string): Promise<string> {
+    const target = await this.resolve(path);
+    if (target === (await this.realRoot())) return target;
+    return join(await this.resolve(dirname(path)), basename(path));
+  }
+
   /** The path as the workspace names it: relative, with `/`. */
   async display(real: string): Promise<string> {
     const rel = relative(await this.realRoot(), real);
     return rel === '' ? '.' : rel.split(sep).join('/');
   }
 
-  async read(path: string): Promise<Buffer> {
+  async read(path: string): Promise<{ real: string; data: Buffer }> {
     const real = await this.resolve(path);
     const stats = await this.statOf(path, real);
     if (!stats.isFile()) throw new WorkspaceEntryError(path, `is a ${typeOf(stats)}, not a file`);
     if (stats.size > WORKSPACE_READ_LIMIT_BYTES) {
       throw new WorkspaceEntryError(path, `is ${stats.size} bytes, more than the ${WORKSPACE_READ_LIMIT_BYTES} a read returns`);
     }
-    return readFile(real);
+    return { real, data: await readFile(real) };
   }
 
   /** Writes (or appends to) a file, creating its directories; the file itself may not be a link. */
@@ -113,7 +123,7 @@ export class Workspace {
     return { real, created: before === undefined };
   }
 
-  async list(path: string): Promise<WorkspaceEntry[]> {
+  async list(path: string): Promise<{ real: string; entries: WorkspaceEntry[] }> {
     const real = await this.resolve(path);
     const stats = await this.statOf(path, real);
     if (!stats.isDirectory()) throw new WorkspaceEntryError(path, `is a ${typeOf(stats)}, not a directory`);
@@ -125,21 +135,21 @@ export class Workspace {
         size: entry.isFile() ? (await lstat(join(real, entry.name)).catch(() => ({ size: 0 }))).size : 0,
       })),
     );
-    return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { real, entries: listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
   }
 
-  /** What is at `path`, or undefined when nothing is. */
-  async stat(path: string): Promise<{ real: string; type: EntryType; size: number; modifiedAt: string } | undefined> {
-    const real = await this.resolve(path);
+  /** What is at `path`; `found` is undefined when nothing is. */
+  async stat(path: string): Promise<{ real: string; found?: { type: EntryType; size: number; modifiedAt: string } }> {
+    const real = await this.resolveEntry(path);
     const stats = await lstat(real).catch((error: unknown) => {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     });
-    return stats && { real, type: typeOf(stats), size: stats.size, modifiedAt: stats.mtime.toISOString() };
+    return { real, found: stats && { type: typeOf(stats), size: stats.size, modifiedAt: stats.mtime.toISOString() } };
   }
 
   async delete(path: string, recursive: boolean): Promise<{ real: string; type: EntryType }> {
-    const real = await this.resolve(path);
+    const real = await this.resolveEntry(path);
     if (real === (await this.realRoot())) throw new WorkspacePathError(path, 'it is the workspace itself');
     const stats = await this.statOf(path, real);
     if (stats.isDirectory() && !recursive) {
