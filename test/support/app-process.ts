@@ -4,6 +4,14 @@ import { createInterface } from 'node:readline';
 
 const ROOT = join(__dirname, '..', '..');
 
+/** Where each app's build is. `example-worker` is examples/custom-agent: a worker app of its own. */
+const ENTRIES = {
+  api: join('dist', 'apps', 'api', 'main.js'),
+  worker: join('dist', 'apps', 'worker', 'main.js'),
+  'example-worker': join('dist', 'examples', 'custom-agent', 'main.js'),
+};
+export type AppName = keyof typeof ENTRIES;
+
 /** One app (api or worker) running as a real Node process from the build in dist/. */
 export class AppProcess {
   readonly lines: string[] = [];
@@ -12,10 +20,10 @@ export class AppProcess {
   private waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
 
   constructor(
-    readonly app: 'api' | 'worker',
+    readonly app: AppName,
     env: Record<string, string>,
   ) {
-    this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
+    this.child = spawn(process.execPath, [join(ROOT, ENTRIES[app])], {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

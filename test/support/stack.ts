@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { authHeader, TEST_API_KEYS_ENV } from './api-keys';
 import { freePort } from './ports';
-import { AppProcess } from './app-process';
+import { AppName, AppProcess } from './app-process';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -50,8 +50,8 @@ export class Stack {
   }
 
   /** Starts one more worker process (with extra environment) and waits until it consumes. */
-  async addWorker(env: Record<string, string> = {}): Promise<AppProcess> {
-    const worker = new AppProcess('worker', { ...this.env, ...env });
+  async addWorker(env: Record<string, string> = {}, app: Exclude<AppName, 'api'> = 'worker'): Promise<AppProcess> {
+    const worker = new AppProcess(app, { ...this.env, ...env });
     this.workers.push(worker);
     await worker.waitForLog('worker ready');
     return worker;

@@ -1,15 +1,13 @@
 import { Test } from '@nestjs/testing';
-import { HOSTED_AGENTS, RunnableAgent, SwitchyardConfigModule, TaskContext } from '@switchyard/orchestration';
+import { BUILTIN_CAPABILITIES, HOSTED_AGENTS, RunnableAgent, SwitchyardConfigModule } from '@switchyard/orchestration';
 import { AgentsModule } from './agents.module';
 import { Agent } from './sdk/agent.decorator';
+import { taskContext } from './testing/task-fixtures';
+import { MODEL_PROVIDER } from './models/model-provider';
+import { OfflineModelProvider } from './models/offline-model.provider';
+import { OpenAiCompatibleModelProvider } from './models/openai-compatible.provider';
 
-const context = (): TaskContext => ({
-  shared: {},
-  state: { get: async () => undefined, set: async () => undefined },
-  log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  signal: new AbortController().signal,
-  worker: { host: 'test', pid: 1 },
-});
+const context = () => taskContext();
 
 async function hosted(options?: Parameters<typeof AgentsModule.register>[0]): Promise<RunnableAgent[]> {
   const moduleRef = await Test.createTestingModule({ imports: [SwitchyardConfigModule, AgentsModule.register(options)] }).compile();
@@ -17,10 +15,34 @@ async function hosted(options?: Parameters<typeof AgentsModule.register>[0]): Pr
 }
 
 describe('AgentsModule', () => {
-  it('hosts the four built-in agents covering all six categories', async () => {
+  it('hosts the four model-backed agents and the three tool agents, each catalog capability taken by exactly one', async () => {
     const agents = await hosted();
-    expect(agents.map((a) => a.descriptor.type)).toEqual(['planner', 'researcher', 'coder', 'reviewer']);
-    expect(new Set(agents.flatMap((a) => a.descriptor.capabilities)).size).toBe(19);
+    expect(agents.map((a) => a.descriptor.type)).toEqual(['planner', 'researcher', 'coder', 'reviewer', 'files', 'http', 'data']);
+    const declared = agents.flatMap((a) => a.descriptor.capabilities);
+    expect([...declared].sort()).toEqual(BUILTIN_CAPABILITIES.map((c) => c.name).sort());
+    const owner = (capability: string) => agents.find((a) => a.descriptor.capabilities.includes(capability))!.descriptor.type;
+    // Each model-backed type covers its own category.
+    for (const [category, type] of [['planning', 'planner'], ['research', 'researcher'], ['communication', 'researcher']]) {
+      for (const c of BUILTIN_CAPABILITIES.filter((c) => c.category === category)) expect(owner(c.name)).toBe(type);
+    }
+    expect(['code_generation', 'code_refactoring', 'testing'].map(owner)).toEqual(['coder', 'coder', 'coder']);
+    expect(['code_review', 'pattern_recognition', 'error_diagnosis'].map(owner)).toEqual(['reviewer', 'reviewer', 'reviewer']);
+    expect(['file_operations', 'api_integration', 'data_analysis', 'database_operations'].map(owner)).toEqual(['files', 'http', 'data', 'coder']);
+  });
+
+  it('gives the agents the model provider SWITCHYARD_MODEL_PROVIDER names', async () => {
+    const provider = async (env: Record<string, string>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        const moduleRef = await Test.createTestingModule({ imports: [SwitchyardConfigModule, AgentsModule.register()] }).compile();
+        return moduleRef.get(MODEL_PROVIDER);
+      } finally {
+        process.env = saved;
+      }
+    };
+    expect(await provider({})).toBeInstanceOf(OfflineModelProvider);
+    expect(await provider({ SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_MODEL: 'llama3.1', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' })).toBeInstanceOf(OpenAiCompatibleModelProvider);
   });
 
   it('runs the planner on a goal and the others on a task, through the model provider', async () => {

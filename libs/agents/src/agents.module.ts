@@ -9,7 +9,7 @@ import {
 import { AGENT_OPTIONS, AgentHandler, AgentOptions } from './sdk/agent.decorator';
 import { describeAgent } from './sdk/define-agent';
 import { MODEL_PROVIDER } from './models/model-provider';
-import { OfflineModelProvider } from './models/offline-model.provider';
+import { createModelProvider } from './models/model-provider.factory';
 import { BUILTIN_AGENTS } from './builtin/builtin-agents';
 
 export interface AgentsModuleOptions {
@@ -48,7 +48,7 @@ export class AgentsModule {
         {
           provide: MODEL_PROVIDER,
           inject: [SWITCHYARD_CONFIG],
-          useFactory: (config: SwitchyardConfig) => new OfflineModelProvider(config.offlineLatencyMs),
+          useFactory: (config: SwitchyardConfig) => createModelProvider(config),
         },
         ...classes,
         hosted,

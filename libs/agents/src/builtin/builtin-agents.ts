@@ -4,6 +4,9 @@ import { Agent } from '../sdk/agent.decorator';
 import { MODEL_PROVIDER, ModelProvider } from '../models/model-provider';
 import { ModelAgent, ModelAgentOutput, promptFor } from './model-agent';
 import { draftPlan } from './offline-planner';
+import { FileOperationsAgent } from '../tools/file-operations.agent';
+import { ApiIntegrationAgent } from '../tools/api-integration.agent';
+import { DataAnalysisAgent } from '../tools/data-analysis.agent';
 
 /**
  * Turns a goal into a plan. Asks the model for its reading of the goal; the plan is drafted
@@ -40,9 +43,10 @@ export class PlannerAgent {
   }
 }
 
+/** Research and communication: finds, reads and combines sources, and writes them up. */
 @Agent({
   type: 'researcher',
-  capabilities: ['web_research', 'document_analysis', 'data_synthesis', 'data_analysis', 'document_creation', 'presentation', 'email_management'],
+  capabilities: ['web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'email_management'],
   concurrency: 4,
 })
 export class ResearcherAgent extends ModelAgent {
@@ -53,9 +57,13 @@ export class ResearcherAgent extends ModelAgent {
   }
 }
 
+/**
+ * Coding (code_review aside, which the reviewer takes) and database_operations; the other
+ * integration capabilities belong to the tool agents, which do the work without a model.
+ */
 @Agent({
   type: 'coder',
-  capabilities: ['code_generation', 'code_refactoring', 'testing', 'api_integration', 'database_operations', 'file_operations'],
+  capabilities: ['code_generation', 'code_refactoring', 'testing', 'database_operations'],
   concurrency: 4,
 })
 export class CoderAgent extends ModelAgent {
@@ -74,6 +82,7 @@ export class CoderAgent extends ModelAgent {
   }
 }
 
+/** Review and diagnosis: code_review and the analysis that needs judgement (patterns, errors). */
 @Agent({
   type: 'reviewer',
   capabilities: ['code_review', 'error_diagnosis', 'pattern_recognition'],
@@ -91,4 +100,14 @@ export class ReviewerAgent extends ModelAgent {
   }
 }
 
-export const BUILTIN_AGENTS = [PlannerAgent, ResearcherAgent, CoderAgent, ReviewerAgent];
+/** The model-backed agents: one per default type. */
+export const MODEL_AGENTS = [PlannerAgent, ResearcherAgent, CoderAgent, ReviewerAgent];
+
+/** The agents that do real work without a model: files, HTTP calls, statistics. */
+export const TOOL_AGENTS = [FileOperationsAgent, ApiIntegrationAgent, DataAnalysisAgent];
+
+/**
+ * What a worker hosts by default: between them, every capability of the built-in catalog, each
+ * taken by exactly one agent (so where a task runs never depends on which agent is less busy).
+ */
+export const BUILTIN_AGENTS = [...MODEL_AGENTS, ...TOOL_AGENTS];

@@ -1,2 +1,3 @@
 export * from './switchyard-config';
 export * from './config.module';
+export * from './agents-environment';

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigurationError, toSwitchyardConfig, validateEnvironment } from './switchyard-config';
 
 describe('validateEnvironment', () => {
@@ -7,6 +9,8 @@ describe('validateEnvironment', () => {
       offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, lockDurationMs: 30_000,
       idempotencyTtlSeconds: 86_400, rateLimit: 6000, rateWindowMs: 60_000, corsOrigins: [],
       auth: 'on', apiKeys: [],
+      models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
+      tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
     });
   });
 
@@ -24,5 +28,31 @@ describe('validateEnvironment', () => {
       expect((error as ConfigurationError).problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_URL', 'SWITCHYARD_SHARDS']);
       expect((error as Error).message).toContain('PORT: PORT must be at most 65535');
     }
+  });
+
+  it('reads the model provider and the tool agents\' limits', () => {
+    const config = toSwitchyardConfig(validateEnvironment({
+      SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', SWITCHYARD_MODEL: 'llama3.1',
+      SWITCHYARD_HTTP_ALLOWED_HOSTS: ' API.example.com, 127.0.0.1:8080,*.internal.example ', SWITCHYARD_WORKSPACE_DIR: '/srv/work',
+    }));
+    expect(config.models).toMatchObject({ provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: undefined });
+    expect(config.tools).toMatchObject({ workspaceDir: '/srv/work', httpAllowedHosts: ['api.example.com', '127.0.0.1:8080', '*.internal.example'] });
+  });
+
+  it('names the model and the allowed hosts when they are wrong', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        validateEnvironment(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigurationError).problems;
+      }
+    };
+    expect(problems({ SWITCHYARD_MODEL_PROVIDER: 'openai' })).toEqual([
+      { variable: 'SWITCHYARD_MODEL', message: 'SWITCHYARD_MODEL is required when SWITCHYARD_MODEL_PROVIDER is openai' },
+    ]);
+    expect(problems({ SWITCHYARD_MODEL_PROVIDER: 'anthropic' }).map((p) => p.variable)).toEqual(['SWITCHYARD_MODEL_PROVIDER']);
+    expect(problems({ SWITCHYARD_HTTP_ALLOWED_HOSTS: 'http://api.example.com/' }).map((p) => p.variable)).toEqual(['SWITCHYARD_HTTP_ALLOWED_HOSTS']);
+    expect(problems({ SWITCHYARD_OPENAI_BASE_URL: 'localhost:11434' }).map((p) => p.variable)).toEqual(['SWITCHYARD_OPENAI_BASE_URL']);
   });
 });

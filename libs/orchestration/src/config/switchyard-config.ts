@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
+import { intFromEnv } from './env-fields';
+import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelConfig, toToolsConfig, ToolsConfig } from './agents-environment';
 
 /** Log levels pino understands, in order of verbosity. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const intFromEnv = (name: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number` })
-    .int(`${name} must be a whole number`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`);
 
 /**
  * The environment Switchyard reads, validated once at boot.
@@ -57,7 +52,8 @@ export const environmentSchema = z.object({
       for (const problem of problems) ctx.addIssue({ code: 'custom', message: `SWITCHYARD_API_KEYS: ${problem}` });
       return entries;
     }),
-});
+  ...agentsEnvironmentShape,
+}).superRefine(checkAgentsEnvironment);
 
 export type Environment = z.infer<typeof environmentSchema>;
 
@@ -96,6 +92,10 @@ export interface SwitchyardConfig {
   readonly auth: 'on' | 'off';
   /** The API keys (their SHA-256, role and tenant); the API refuses to start with auth on and none. */
   readonly apiKeys: readonly ApiKeyEntry[];
+  /** The model provider of the model-backed agents (see agents-environment.ts). */
+  readonly models: ModelConfig;
+  /** Limits of the tool agents (see agents-environment.ts). */
+  readonly tools: ToolsConfig;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -147,6 +147,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     corsOrigins: env.SWITCHYARD_CORS_ORIGINS,
     auth: env.SWITCHYARD_AUTH,
     apiKeys: env.SWITCHYARD_API_KEYS,
+    models: toModelConfig(env),
+    tools: toToolsConfig(env),
   };
 }
 
