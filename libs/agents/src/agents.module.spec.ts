@@ -5,7 +5,8 @@ import { Agent } from './sdk/agent.decorator';
 
 const context = (): TaskContext => ({
   shared: {},
-  state: { get: async () => undefined, set: async () => undefined },
+  // The built-in agents use only the shared scope's get / set.
+  state: { get: async () => undefined, set: async () => undefined } as Partial<TaskContext['state']> as TaskContext['state'],
   log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   signal: new AbortController().signal,
   worker: { host: 'test', pid: 1 },

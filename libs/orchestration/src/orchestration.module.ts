@@ -23,7 +23,8 @@ import { PlanningRunner } from './sessions/planning-runner.service';
 import { TaskExecutor } from './sessions/task-executor.service';
 import { TaskOutcomes } from './sessions/task-outcomes.service';
 import { SubtaskSpawner } from './sessions/subtask-spawner.service';
-import { SessionStateStore } from './state/session-state.store';
+import { SessionState } from './state/session-state.service';
+import { StateLocks } from './state/state-locks.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -36,7 +37,8 @@ const core = {
       useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
     },
     SessionStore,
-    SessionStateStore,
+    SessionState,
+    StateLocks,
     TaskQueues,
     CapabilityCatalog,
     PlanEnqueuer,
@@ -52,7 +54,7 @@ const core = {
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections,
+    RedisConnections, SessionState,
   ],
 })
 export class OrchestrationApiModule {}

@@ -36,6 +36,18 @@ export const environmentSchema = z.object({
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_LOCK_REDIS_URLS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())),
+      'SWITCHYARD_LOCK_REDIS_URLS must be a comma-separated list of redis:// or rediss:// URLs',
+    ),
+  SWITCHYARD_STATE_LOCK_TTL_MS: intFromEnv('SWITCHYARD_STATE_LOCK_TTL_MS', 10, 600_000).default(10_000),
+  SWITCHYARD_STATE_LOCK_WAIT_MS: intFromEnv('SWITCHYARD_STATE_LOCK_WAIT_MS', 0, 600_000).default(10_000),
+  SWITCHYARD_STATE_MAX_KEY_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_KEY_BYTES', 1, 4096).default(256),
+  SWITCHYARD_STATE_MAX_VALUE_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_VALUE_BYTES', 16, 64 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -64,6 +76,26 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
+  /** Session state: its limits and how its transactions lock (see state/). */
+  readonly state: StateSettings;
+}
+
+/** How session state behaves; see the `SWITCHYARD_STATE_*` and `SWITCHYARD_LOCK_REDIS_URLS` variables. */
+export interface StateSettings {
+  /**
+   * The independent Redis servers Redlock takes transaction locks on (a quorum of them must
+   * agree). Empty: the deployment's own Redis, where a commit also checks its lock atomically.
+   */
+  readonly lockRedisUrls: readonly string[];
+  /** How long a transaction's lock lasts: a transaction slower than this fails at commit. */
+  readonly lockTtlMs: number;
+  /** How long acquiring a lock keeps retrying while another transaction holds it. */
+  readonly lockWaitMs: number;
+  readonly maxKeyBytes: number;
+  /** Largest JSON value of one entry, in bytes (also after increment / append / merge). */
+  readonly maxValueBytes: number;
+  /** Time to live of a temporary entry written without `ttlMs`. */
+  readonly temporaryTtlMs: number;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -109,6 +141,14 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    state: {
+      lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+      lockTtlMs: env.SWITCHYARD_STATE_LOCK_TTL_MS,
+      lockWaitMs: env.SWITCHYARD_STATE_LOCK_WAIT_MS,
+      maxKeyBytes: env.SWITCHYARD_STATE_MAX_KEY_BYTES,
+      maxValueBytes: env.SWITCHYARD_STATE_MAX_VALUE_BYTES,
+      temporaryTtlMs: env.SWITCHYARD_STATE_TEMP_TTL_MS,
+    },
   };
 }
 
