@@ -82,9 +82,11 @@ export class StateLocks implements OnApplicationShutdown {
   /** Says why an acquisition failed, from the votes of its last attempt. */
   private async why(error: ExecutionError): Promise<string> {
     const last = error.attempts[error.attempts.length - 1];
+    let timer: NodeJS.Timeout | undefined;
     const stats: ExecutionStats | undefined = last
-      ? await Promise.race([last, new Promise<undefined>((r) => setTimeout(() => r(undefined), LOCK_COMMAND_TIMEOUT_MS * 2).unref())])
+      ? await Promise.race([last, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), LOCK_COMMAND_TIMEOUT_MS * 2)))])
       : undefined;
+    clearTimeout(timer);
     if (!stats) return `no quorum of the ${this.clients.length} lock server(s) within ${this.config.state.lockWaitMs} ms`;
     const against = [...stats.votesAgainst.values()];
     const unreachable = against.filter((e) => !(e instanceof ResourceLockedError)).length;
@@ -95,6 +97,7 @@ export class StateLocks implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
+    // A client whose server is gone would wait for it to come back before quitting.
+    await Promise.all(this.clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 }
