@@ -13,7 +13,7 @@ import { RedisScript } from '../redis/redis-script';
  *
  * KEYS[1] the session hash, [2] the version counter, [3] the state index, [4..] entry and lock keys.
  * ARGV[1] largest value in bytes, [2] L = number of lock keys, then L pairs (index into KEYS of a
- * lock key, the token it must still hold); then C = number of version checks and
+ * lock key, the token it must still hold; they are deleted when the writes succeeded); then C = number of version checks and
  * C triples (versions key index, version field, expected version); then ops of 8 fields each:
  * op (set | del | incr | append), data key index, data field, versions key index, version field,
  * payload (JSON value; for incr the number to add; for append the JSON items joined by commas),
@@ -32,8 +32,10 @@ if sessionTtl == -2 then return {'session_gone'} end
 local maxBytes = tonumber(ARGV[1])
 local p = 2
 local nLocks = tonumber(ARGV[p]); p = p + 1
+local locks = {}
 for i = 1, nLocks do
   if redis.call('GET', KEYS[tonumber(ARGV[p])]) ~= ARGV[p + 1] then return {'lock_expired', i} end
+  locks[i] = KEYS[tonumber(ARGV[p])]
   p = p + 2
 end
 local nChecks = tonumber(ARGV[p]); p = p + 1
@@ -117,6 +119,8 @@ for _, e in ipairs(entries) do
 end
 follow(KEYS[2])
 if redis.call('EXISTS', KEYS[3]) == 1 then follow(KEYS[3]) end
+-- Done: the locks checked above are released here, saving the transaction a round trip.
+for _, lock in ipairs(locks) do redis.call('DEL', lock) end
 return {'ok', version, unpack(results)}
 `);
 

@@ -89,6 +89,8 @@ export class Transaction implements StateTransaction {
         }
       }
       const { version } = await this.scope.engine.apply(this.ops, [...this.reads.values()], fences);
+      // The commit script released the locks it checked; only the others are left to release.
+      this.held.splice(0, this.held.length, ...this.held.filter((h) => !h.fenced));
       return version;
     } finally {
       await this.releaseAll();
