@@ -92,6 +92,9 @@ export class Transaction implements StateTransaction {
       // The commit script released the locks it checked; only the others are left to release.
       this.held.splice(0, this.held.length, ...this.held.filter((h) => !h.fenced));
       return version;
+    } catch (error) {
+      this.closed = 'rolled back';
+      throw error;
     } finally {
       await this.releaseAll();
     }
