@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StateLockUnavailableError } from '@switchyard/orchestration';
+import { StateLockExpiredError, StateLockUnavailableError } from '@switchyard/orchestration';
 import { OwnRedis } from './support/redis-server';
 import { StateHarness } from './support/state-harness';
 
@@ -39,6 +39,14 @@ describe('session state locks with a quorum of three Redis servers', () => {
     expect(lockKeys.filter((k) => k.length === 1).length).toBeGreaterThanOrEqual(2);
     expect((await harness.keys()).filter((k) => k.includes(':lock:'))).toEqual([]);
     await tx.rollback();
+
+    // A transaction that outlives its lock fails at commit; here the clock decides, as the
+    // lock keys are on other servers than the data.
+    const slow = await state.begin({ lock: ['n'], lockTtlMs: 200 });
+    slow.set('n', 100);
+    await new Promise((r) => setTimeout(r, 400));
+    await expect(slow.commit()).rejects.toThrow(StateLockExpiredError);
+    expect(await state.get('n')).toBe(1);
 
     await servers[0].down();
     await bump();
