@@ -10,7 +10,8 @@ import { NestFactory } from '@nestjs/core';
 import { FlowJob, FlowProducer, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
-import { OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, shardTag, TaskRun } from '@switchyard/orchestration';
+import { OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, SessionState, ShardRouter, shardTag, TaskRun } from '@switchyard/orchestration';
+import { benchState, printState } from './state-bench';
 import { commandsProcessed, Completions, countTo, deletePrefix, percentile, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -24,7 +25,9 @@ const PACE_PER_S = 500;
 const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
 /** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const enabled = (scenario: 'throughput' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap') => !ONLY || ONLY.includes(scenario);
+const enabled = (scenario: 'throughput' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state') => !ONLY || ONLY.includes(scenario);
+/** Transactions per writer in the session state section. */
+const STATE_EACH = Number(process.env.BENCH_STATE_TX ?? 100);
 
 process.env.SWITCHYARD_PREFIX = SY_PREFIX;
 process.env.REDIS_URL = REDIS_URL;
@@ -274,6 +277,9 @@ async function main(): Promise<void> {
     notes.push(`Submitting a 10,000-task plan (9,000 of them with a dependency) raised this process's heap by at most ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB above its ${(baseline / 1024 / 1024).toFixed(1)} MB baseline${global.gc ? '' : ' (run with --expose-gc for a clean baseline)'}.`);
   }
 
+  // 6. Session state: transactions beside an unguarded Lua increment.
+  const state = enabled('state') ? await runStateSection(redis, api.get(SessionState), launcher) : undefined;
+
   // Report.
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   console.log(`\nSwitchyard vs plain BullMQ — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}\n`);
@@ -285,6 +291,7 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
+  if (state) printState(state);
 
   await Promise.all([worker.close(), queue.close(), flows.close(), bullEvents.events.close(), syEvents.events.close()]);
   await syWorker.close();
@@ -295,7 +302,29 @@ async function main(): Promise<void> {
   await redis.quit();
 }
 
-main().then(
+/** The session state section: a session to write in (its one task waits for approval, so nothing else runs), then the rates. */
+async function runStateSection(redis: Redis, state: SessionState, launcher: SessionLauncher) {
+  const open = async () => {
+    const { sessionId } = await launcher.start({ plan: { tasks: [{ id: 'hold', capabilities: [CAPABILITY], kind: 'approval' }] } } as never);
+    const tag = new ShardRouter(SY_PREFIX, 1).tagOf(sessionId)!;
+    return state.forAgent(tag, sessionId, { id: 'bench', permission: 'full' });
+  };
+  return benchState(redis, open, STATE_EACH);
+}
+
+/** `BENCH_ONLY=state npm run bench`: only the session state section, without the BullMQ side's setup. */
+async function stateOnly(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const api = await NestFactory.createApplicationContext(OrchestrationApiModule, { logger: ['error', 'warn'] });
+  const result = await runStateSection(redis, api.get(SessionState), api.get(SessionLauncher));
+  console.log(`\nSwitchyard session state — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}`);
+  printState(result);
+  await api.close();
+  await deletePrefix(redis, `{${SY_PREFIX}-*`);
+  await redis.quit();
+}
+
+(process.env.BENCH_ONLY === 'state' ? stateOnly() : main()).then(
   () => process.exit(0),
   (error) => {
     console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);

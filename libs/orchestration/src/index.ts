@@ -28,3 +28,4 @@ export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
 export * from './auth/api-keys';
+export * from './state';

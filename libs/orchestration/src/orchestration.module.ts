@@ -25,7 +25,8 @@ import { PlanningRunner } from './sessions/planning-runner.service';
 import { TaskExecutor } from './sessions/task-executor.service';
 import { TaskOutcomes } from './sessions/task-outcomes.service';
 import { SubtaskSpawner } from './sessions/subtask-spawner.service';
-import { SessionStateStore } from './state/session-state.store';
+import { SessionState } from './state/session-state.service';
+import { StateLocks } from './state/state-locks.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -38,7 +39,8 @@ const core = {
       useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
     },
     SessionStore,
-    SessionStateStore,
+    SessionState,
+    StateLocks,
     TaskQueues,
     CapabilityCatalog,
     PlanEnqueuer,
@@ -54,7 +56,7 @@ const core = {
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections, RedisThrottlerStorage,
+    RedisConnections, RedisThrottlerStorage, SessionState,
   ],
 })
 export class OrchestrationApiModule {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
   ApiAcceptedResponse,
@@ -20,6 +20,8 @@ import {
   SessionEvents,
   SessionLauncher,
   SessionQueries,
+  SessionState,
+  SessionStateView,
   SessionView,
   TemplateCatalog,
   TemplateSummary,
@@ -29,6 +31,9 @@ import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
 import { Access, CurrentPrincipal } from '../auth/access';
 import {
+  ContextDto,
+  ContextPatchDto,
+  SessionStateDto,
   OrchestrateAcceptedDto,
   OrchestrateRequestDto,
   ResolveAnswerDto,
@@ -59,6 +64,7 @@ export class OrchestratorController {
     private readonly templates: TemplateCatalog,
     private readonly commands: SessionCommands,
     private readonly events: SessionEvents,
+    private readonly state: SessionState,
   ) {}
 
   @Access('operator')
@@ -159,6 +165,35 @@ export class OrchestratorController {
   @ApiConflictResponse({ type: ProblemDto, description: 'The task is not paused, or the session already finished' })
   resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto): Promise<ResolveAnswer> {
     return this.commands.resolve(params.id, params.taskId, body);
+  }
+
+  @Access('operator')
+  @Patch('sessions/:id/context')
+  @ApiOperation({
+    summary: 'Update the shared context of a running session',
+    description:
+      'A JSON Merge Patch of the shared scope of the session\'s state, applied in a transaction that locks the keys it touches; ' +
+      'a concurrent write by an agent makes it read and merge again, so neither update is lost. Answers the whole shared context.',
+  })
+  @ApiOkResponse({ type: ContextDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id, or the body is not a JSON object within the state limits' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The session already finished, or its keys stayed locked for longer than SWITCHYARD_STATE_LOCK_WAIT_MS' })
+  patchContext(@Param() params: SessionIdParamDto, @Body() body: ContextPatchDto): Promise<Record<string, unknown>> {
+    return this.state.patchContext(params.id, body);
+  }
+
+  @Access('viewer')
+  @Get('sessions/:id/state')
+  @ApiOperation({
+    summary: 'The session\'s state, for operators',
+    description: 'Shared and temporary entries with their versions; private scopes are always redacted to their agent and entry count (there is no authentication yet, so no caller is an admin).',
+  })
+  @ApiOkResponse({ type: SessionStateDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
+  sessionState(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<SessionStateView> {
+    return this.state.view(params.id, { revealPrivate: principal.role === 'admin' });
   }
 
   @Access('viewer')

@@ -171,3 +171,50 @@ export class ResolveAnswerDto extends createZodDto(
       examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'ready', sessionStatus: 'running' }],
     }),
 ) {}
+
+/** Session state (issue 5): the context patch, the shared context and the operator's view. */
+
+export class ContextPatchDto extends createZodDto(
+  z
+    .record(z.string(), z.json())
+    .superRefine((patch, ctx) => {
+      for (const key of Object.keys(patch)) {
+        if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'a context key must not be empty' });
+      }
+    })
+    .meta({
+      description: 'A JSON Merge Patch of the shared context: each key replaces (objects merge into objects); a key set to null is removed.',
+      examples: [{ audience: 'operators', limits: { words: 2000 }, draft: null }],
+    }),
+) {}
+
+export class ContextDto extends createZodDto(
+  z.record(z.string(), z.json()).meta({ description: 'The whole shared context after the update', examples: [{ audience: 'operators', limits: { words: 2000 } }] }),
+) {}
+
+export class SessionStateDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      shared: z.record(z.string(), z.object({ value: z.json(), version: z.number().int() })).describe('Every shared entry with its version (0: written before versions, at the session\'s start)'),
+      temporary: z.record(z.string(), z.object({ value: z.json(), version: z.number().int(), expiresInMs: z.number().int() })),
+      private: z
+        .array(
+          z.union([
+            z.object({ agentId: z.string(), entries: z.number().int(), redacted: z.literal(true) }),
+            z.object({ agentId: z.string(), entries: z.number().int(), redacted: z.literal(false), values: z.record(z.string(), z.json()) }),
+          ]),
+        )
+        .describe('Agents with a private scope; their values only for admin keys, redacted for everyone else'),
+    })
+    .meta({
+      examples: [
+        {
+          sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+          shared: { audience: { value: 'operators', version: 0 }, findings: { value: ['AOF fsyncs every second'], version: 7 } },
+          temporary: { draftLock: { value: 'writer@worker-1:4242', version: 9, expiresInMs: 41250 } },
+          private: [{ agentId: 'researcher@worker-1:4242', entries: 2, redacted: true }],
+        },
+      ],
+    }),
+) {}

@@ -9,7 +9,8 @@ export function taskRun(input: unknown, extra: Partial<TaskRun> = {}): TaskRun {
 export function taskContext(signal: AbortSignal = new AbortController().signal): TaskContext {
   return {
     shared: {},
-    state: { get: async () => undefined, set: async () => undefined },
+    // Agents under test here use only the shared scope's get / set.
+    state: { get: async () => undefined, set: async () => undefined } as Partial<TaskContext['state']> as TaskContext['state'],
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     signal,
     worker: { host: 'test', pid: process.pid },

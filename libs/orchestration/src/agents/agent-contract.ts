@@ -1,4 +1,7 @@
 import type { WorkerIdentity } from '../sessions/session.types';
+import type { StateHandle } from '../state/state-handle';
+
+export type { SharedStateHandle, StateHandle } from '../state/state-handle';
 
 export const AGENT_KINDS = ['compiler', 'guest', 'specialised'] as const;
 export const PERMISSION_LEVELS = ['full', 'limited', 'readonly'] as const;
@@ -39,11 +42,6 @@ export interface TaskRun {
   readonly attempt: number;
 }
 
-/** The shared scope of the session's state, as an agent may use it. */
-export interface SharedStateHandle {
-  get<T = unknown>(key: string): Promise<T | undefined>;
-  set(key: string, value: unknown): Promise<void>;
-}
 
 export interface TaskLogger {
   debug(message: string, context?: Record<string, unknown>): void;
@@ -56,7 +54,11 @@ export interface TaskLogger {
 export interface TaskContext {
   /** The session's shared context when the task started. */
   readonly shared: Readonly<Record<string, unknown>>;
-  readonly state: SharedStateHandle;
+  /**
+   * The session's state: `get` / `set` of the shared scope, the `shared`, `private` (this agent's
+   * own) and `temporary` scopes, and transactions. Writes are refused as the agent's permission says.
+   */
+  readonly state: StateHandle;
   readonly log: TaskLogger;
   /** Aborted when the task times out, the session is cancelled or the worker shuts down. */
   readonly signal: AbortSignal;

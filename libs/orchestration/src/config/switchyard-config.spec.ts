@@ -11,12 +11,19 @@ describe('validateEnvironment', () => {
       auth: 'on', apiKeys: [],
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
+      state: { lockRedisUrls: [], lockTtlMs: 10_000, lockWaitMs: 10_000, maxKeyBytes: 256, maxValueBytes: 1_048_576, temporaryTtlMs: 3_600_000 },
     });
   });
 
   it('reads and converts given values', () => {
     const config = toSwitchyardConfig(validateEnvironment({ PORT: '8080', SWITCHYARD_PREFIX: 'prod-eu', SWITCHYARD_SHARDS: '4', UNRELATED: 'x' }));
     expect(config).toMatchObject({ port: 8080, prefix: 'prod-eu', shards: 4 });
+  });
+
+  it('reads the lock servers of the quorum setup as a comma-separated list', () => {
+    const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_LOCK_REDIS_URLS: 'redis://a:1, redis://b:2,redis://c:3' }));
+    expect(config.state.lockRedisUrls).toEqual(['redis://a:1', 'redis://b:2', 'redis://c:3']);
+    expect(() => validateEnvironment({ SWITCHYARD_LOCK_REDIS_URLS: 'redis://a:1,b:2' })).toThrow(/SWITCHYARD_LOCK_REDIS_URLS/);
   });
 
   it('names every bad variable at once', () => {

@@ -52,6 +52,18 @@ export const environmentSchema = z.object({
       for (const problem of problems) ctx.addIssue({ code: 'custom', message: `SWITCHYARD_API_KEYS: ${problem}` });
       return entries;
     }),
+  SWITCHYARD_LOCK_REDIS_URLS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())),
+      'SWITCHYARD_LOCK_REDIS_URLS must be a comma-separated list of redis:// or rediss:// URLs',
+    ),
+  SWITCHYARD_STATE_LOCK_TTL_MS: intFromEnv('SWITCHYARD_STATE_LOCK_TTL_MS', 10, 600_000).default(10_000),
+  SWITCHYARD_STATE_LOCK_WAIT_MS: intFromEnv('SWITCHYARD_STATE_LOCK_WAIT_MS', 0, 600_000).default(10_000),
+  SWITCHYARD_STATE_MAX_KEY_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_KEY_BYTES', 1, 4096).default(256),
+  SWITCHYARD_STATE_MAX_VALUE_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_VALUE_BYTES', 16, 64 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
   ...agentsEnvironmentShape,
 }).superRefine(checkAgentsEnvironment);
 
@@ -96,6 +108,26 @@ export interface SwitchyardConfig {
   readonly models: ModelConfig;
   /** Limits of the tool agents (see agents-environment.ts). */
   readonly tools: ToolsConfig;
+  /** Session state: its limits and how its transactions lock (see state/). */
+  readonly state: StateSettings;
+}
+
+/** How session state behaves; see the `SWITCHYARD_STATE_*` and `SWITCHYARD_LOCK_REDIS_URLS` variables. */
+export interface StateSettings {
+  /**
+   * The independent Redis servers Redlock takes transaction locks on (a quorum of them must
+   * agree). Empty: the deployment's own Redis, where a commit also checks its lock atomically.
+   */
+  readonly lockRedisUrls: readonly string[];
+  /** How long a transaction's lock lasts: a transaction slower than this fails at commit. */
+  readonly lockTtlMs: number;
+  /** How long acquiring a lock keeps retrying while another transaction holds it. */
+  readonly lockWaitMs: number;
+  readonly maxKeyBytes: number;
+  /** Largest JSON value of one entry, in bytes (also after increment / append / merge). */
+  readonly maxValueBytes: number;
+  /** Time to live of a temporary entry written without `ttlMs`. */
+  readonly temporaryTtlMs: number;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -149,6 +181,14 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     apiKeys: env.SWITCHYARD_API_KEYS,
     models: toModelConfig(env),
     tools: toToolsConfig(env),
+    state: {
+      lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+      lockTtlMs: env.SWITCHYARD_STATE_LOCK_TTL_MS,
+      lockWaitMs: env.SWITCHYARD_STATE_LOCK_WAIT_MS,
+      maxKeyBytes: env.SWITCHYARD_STATE_MAX_KEY_BYTES,
+      maxValueBytes: env.SWITCHYARD_STATE_MAX_VALUE_BYTES,
+      temporaryTtlMs: env.SWITCHYARD_STATE_TEMP_TTL_MS,
+    },
   };
 }
 

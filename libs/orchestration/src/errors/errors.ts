@@ -12,7 +12,7 @@ export interface FieldIssue {
 
 /** A request, plan or value failed validation; `issues` names every culprit. */
 export class ValidationFailedError extends SwitchyardError {
-  override readonly name = 'ValidationFailedError';
+  override readonly name: string = 'ValidationFailedError';
   readonly code = 'validation_failed';
   constructor(
     readonly issues: readonly FieldIssue[],
@@ -137,5 +137,71 @@ export class IdempotencyKeyInUseError extends SwitchyardError {
   override readonly retryable = true;
   constructor() {
     super('A request with this Idempotency-Key is still being processed; retry in a moment');
+  }
+}
+
+/** A state key or value breaks a limit or is not JSON; `issues` names the entry. */
+export class StateValueError extends ValidationFailedError {
+  override readonly name: string = 'StateValueError';
+  constructor(path: string, message: string) {
+    super([{ path, message }], 'Invalid session state entry');
+  }
+}
+
+/** The agent's permission level does not allow this write (readonly agents write nothing; limited ones not the shared scope). */
+export class StatePermissionError extends SwitchyardError {
+  override readonly name = 'StatePermissionError';
+  readonly code = 'state_permission_denied';
+  constructor(
+    readonly agentId: string,
+    readonly permission: string,
+    readonly scope: string,
+  ) {
+    super(`Agent "${agentId}" (permission ${permission}) may not write the ${scope} scope of the session state`);
+  }
+}
+
+/** An entry changed since it was read (a compare-and-set or a transaction lost the race); read again and retry. */
+export class StateConflictError extends SwitchyardError {
+  override readonly name = 'StateConflictError';
+  readonly code = 'state_conflict';
+  override readonly retryable = true;
+  constructor(
+    readonly entry: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`State entry ${entry} is at version ${actualVersion}, not ${expectedVersion} as read: it changed meanwhile; nothing was written`);
+  }
+}
+
+/** A transaction's lock could not be taken: held by another transaction for too long, or too few lock servers answered. */
+export class StateLockUnavailableError extends SwitchyardError {
+  override readonly name = 'StateLockUnavailableError';
+  readonly code = 'state_lock_unavailable';
+  override readonly retryable = true;
+  constructor(
+    readonly resources: readonly string[],
+    readonly reason: string,
+  ) {
+    super(`Could not lock ${resources.length} state entr${resources.length === 1 ? 'y' : 'ies'}: ${reason}; nothing was written`);
+  }
+}
+
+/** A transaction outlived its lock: another writer may have taken the entries, so the commit wrote nothing. */
+export class StateLockExpiredError extends SwitchyardError {
+  override readonly name = 'StateLockExpiredError';
+  readonly code = 'state_lock_expired';
+  constructor(readonly lockTtlMs: number) {
+    super(`The transaction's lock (${lockTtlMs} ms) expired before it committed; nothing was written. Make the transaction faster or give it a longer lockTtlMs`);
+  }
+}
+
+/** A transaction was used after its commit or rollback. */
+export class StateTransactionClosedError extends SwitchyardError {
+  override readonly name = 'StateTransactionClosedError';
+  readonly code = 'state_transaction_closed';
+  constructor(readonly how: 'committed' | 'rolled back') {
+    super(`The transaction was already ${how}; begin a new one`);
   }
 }

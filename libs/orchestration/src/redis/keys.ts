@@ -48,6 +48,11 @@ export const keys = {
   rateLimit: (tag: ShardTag, client: string) => `${ns(tag)}:ratelimit:${client}`,
   /** Hash: the shared scope of the session's state (key → JSON value). */
   sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
+  /**
+   * The rest of a session's state (see state/state-keys.ts): every key starts with this, so it
+   * carries the shard's hash tag and a transaction over any of them touches one slot.
+   */
+  stateBase: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state`,
 } as const;
 
 /** BullMQ job ids are derived, so any process can find a task's job from the ids alone. */

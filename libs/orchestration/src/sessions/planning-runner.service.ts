@@ -7,7 +7,7 @@ import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';
-import { SessionStateStore } from '../state/session-state.store';
+import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
@@ -27,7 +27,7 @@ export class PlanningRunner {
 
   constructor(
     private readonly store: SessionStore,
-    private readonly state: SessionStateStore,
+    private readonly state: SessionState,
     private readonly enqueuer: PlanEnqueuer,
     private readonly terminator: SessionTerminator,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
@@ -56,7 +56,7 @@ export class PlanningRunner {
           },
           {
             shared: await this.store.sharedContext(tag, sessionId),
-            state: this.state.shared(tag, sessionId),
+            state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
             log: taskLogger(this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
             worker: this.worker,
           },

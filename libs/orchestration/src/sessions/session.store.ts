@@ -4,6 +4,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
 import { BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
+import { expireSessionState } from '../state/session-state.service';
 import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
@@ -144,6 +145,8 @@ export class SessionStore {
       pipeline.expire(keys.pendingDeps(tag, sessionId, id), seconds);
     }
     await pipeline.exec();
+    // After the session hash has its time to live: state written from now on follows it.
+    await expireSessionState(this.client, tag, sessionId, seconds);
   }
 
   /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */

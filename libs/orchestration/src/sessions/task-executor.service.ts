@@ -8,7 +8,7 @@ import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { currentWorker } from '../runtime/worker-identity';
-import { SessionStateStore } from '../state/session-state.store';
+import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
 import { failureInfo, TaskOutcomes } from './task-outcomes.service';
@@ -29,7 +29,7 @@ export class TaskExecutor {
 
   constructor(
     private readonly store: SessionStore,
-    private readonly state: SessionStateStore,
+    private readonly state: SessionState,
     private readonly queues: TaskQueues,
     private readonly outcomes: TaskOutcomes,
     private readonly spawner: SubtaskSpawner,
@@ -116,7 +116,7 @@ export class TaskExecutor {
         },
         {
           shared,
-          state: this.state.shared(tag, sessionId),
+          state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
           log: taskLogger(this.logger, { sessionId, taskId, agentId }),
           worker: this.worker,
         },

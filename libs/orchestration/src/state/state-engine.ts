@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import { StateSettings } from '../config/switchyard-config';
+import { SessionNotFoundError, StateConflictError, StateLockExpiredError, StateValueError } from '../errors/errors';
+import { Versioned } from './state-handle';
+import { EntryAddress, StateKeys } from './state-keys';
+import { STATE_APPLY, STATE_READ } from './state-scripts';
+
+/** One buffered write. `payload` is JSON text (for incr the number, for append the items joined by commas). */
+export interface StateOp {
+  readonly kind: 'set' | 'del' | 'incr' | 'append';
+  readonly entry: EntryAddress;
+  readonly payload: string;
+  /** > 0: set this time to live; < 0: set -ttl only when the key has none; 0: leave it. */
+  readonly ttlMs: number;
+}
+
+export interface StateCheck {
+  readonly entry: EntryAddress;
+  readonly version: number;
+}
+
+export interface FenceCheck {
+  readonly lockKey: string;
+  readonly token: string;
+  readonly ttlMs: number;
+}
+
+/** Where a value came from, for messages: `shared.counter`, `private.notes`. */
+export const entryPath = (entry: Pick<EntryAddress, 'scope' | 'key'>) => `${entry.scope}.${entry.key}`;
+
+/**
+ * Reads and writes one session's state entries through the state scripts, and turns their
+ * answers into values and typed errors. Knows nothing of agents or permissions.
+ */
+export class StateEngine {
+  constructor(
+    readonly client: Redis,
+    private readonly settings: StateSettings,
+    readonly keys: StateKeys,
+  ) {}
+
+  async read(entries: readonly EntryAddress[]): Promise<Versioned<unknown>[]> {
+    if (entries.length === 0) return [];
+    const reply = (await STATE_READ.run(
+      this.client,
+      entries.flatMap((e) => [e.dataKey, e.versionKey]),
+      entries.flatMap((e) => [e.dataField, e.versionField]),
+    )) as (string | null)[];
+    return entries.map((_, i) => {
+      const raw = reply[2 * i];
+      return { value: raw === null ? undefined : JSON.parse(raw), version: Number(reply[2 * i + 1]) };
+    });
+  }
+
+  /** Applies `ops` all or nothing, after every fence and version check passed; answers the new version and the increments' results. */
+  async apply(ops: readonly StateOp[], checks: readonly StateCheck[] = [], fences: readonly FenceCheck[] = []): Promise<{ version: number; results: number[] }> {
+    const scriptKeys = [this.keys.session, this.keys.sequence, this.keys.index];
+    const slot = new Map<string, number>();
+    const at = (key: string) => {
+      let index = slot.get(key);
+      if (index === undefined) {
+        scriptKeys.push(key);
+        index = scriptKeys.length;
+        slot.set(key, index);
+      }
+      return index;
+    };
+    const args: (string | number)[] = [this.settings.maxValueBytes, fences.length];
+    for (const fence of fences) args.push(at(fence.lockKey), fence.token);
+    args.push(checks.length);
+    for (const check of checks) args.push(at(check.entry.versionKey), check.entry.versionField, String(check.version));
+    for (const op of ops) {
+      args.push(op.kind, at(op.entry.dataKey), op.entry.dataField, at(op.entry.versionKey), op.entry.versionField, op.payload, op.ttlMs, op.entry.indexed ? '1' : '0');
+    }
+    const reply = (await STATE_APPLY.run(this.client, scriptKeys, args)) as (string | number)[];
+    const [outcome, a, b] = reply;
+    switch (outcome) {
+      case 'ok':
+        return { version: Number(a), results: reply.slice(2).map(Number) };
+      case 'session_gone':
+        throw new SessionNotFoundError(this.keys.sessionId);
+      case 'lock_expired':
+        throw new StateLockExpiredError(fences[Number(a) - 1].ttlMs);
+      case 'conflict': {
+        const check = checks[Number(a) - 1];
+        throw new StateConflictError(entryPath(check.entry), check.version, Number(b));
+      }
+      case 'too_large':
+        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), `would be ${b} bytes of JSON; the limit is ${this.settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`);
+      case 'not_number':
+        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), 'is not a number, so it cannot be incremented');
+      case 'not_array':
+        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), 'is not an array, so nothing can be appended to it');
+      default:
+        throw new Error(`unexpected answer from the state script: ${JSON.stringify(reply)}`);
+    }
+  }
+}
+
+/** Checks a key against the limits; answers it. */
+export function checkKey(scope: string, key: unknown, settings: StateSettings): string {
+  if (typeof key !== 'string' || key.length === 0) throw new StateValueError(`${scope}`, 'a key must be a non-empty string');
+  const bytes = Buffer.byteLength(key);
+  if (bytes > settings.maxKeyBytes) {
+    throw new StateValueError(`${scope}.${key.slice(0, 40)}…`, `the key is ${bytes} bytes; the limit is ${settings.maxKeyBytes} (SWITCHYARD_STATE_MAX_KEY_BYTES)`);
+  }
+  return key;
+}
+
+/** A value as the JSON text stored, within the limits. */
+export function encodeValue(path: string, value: unknown, settings: StateSettings): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new StateValueError(path, `is not JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new StateValueError(path, `is not a JSON value (${typeof value})`);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > settings.maxValueBytes) {
+    throw new StateValueError(path, `is ${bytes} bytes of JSON; the limit is ${settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`);
+  }
+  return text;
+}

@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import Redlock, { ExecutionError, ExecutionStats, Lock, ResourceLockedError } from 'redlock';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { StateLockUnavailableError } from '../errors/errors';
+
+/** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */
+export interface HeldLock {
+  readonly resources: readonly string[];
+  readonly token: string;
+  readonly ttlMs: number;
+  /** Whether the lock keys live in the deployment's own Redis, so a commit script can check them itself. */
+  readonly fenced: boolean;
+  /** When the lock runs out (ms since the epoch, with Redlock's clock-drift margin taken off). */
+  readonly expiresAt: number;
+}
+
+const RETRY_DELAY_MS = 15;
+const RETRY_JITTER_MS = 15;
+/** A lock server that does not answer within this counts as a vote against. */
+const LOCK_COMMAND_TIMEOUT_MS = 1000;
+
+/**
+ * Redlock over the deployment's Redis (the default) or over several independent Redis servers
+ * (SWITCHYARD_LOCK_REDIS_URLS: a majority must grant each lock). Its own connections fail fast
+ * when a server is gone, so a lost quorum is an error, never a hang.
+ */
+@Injectable()
+export class StateLocks implements OnApplicationShutdown {
+  private readonly logger = new Logger(StateLocks.name);
+  private readonly clients: Redis[];
+  private readonly redlock: Redlock;
+  private readonly fenced: boolean;
+
+  constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
+    const urls = config.state.lockRedisUrls.length > 0 ? config.state.lockRedisUrls : [config.redisUrl];
+    this.fenced = config.state.lockRedisUrls.length === 0;
+    this.clients = urls.map((url, i) => {
+      const client = new Redis(url, {
+        connectionName: `switchyard:locks-${i}`,
+        maxRetriesPerRequest: 0,
+        commandTimeout: LOCK_COMMAND_TIMEOUT_MS,
+        connectTimeout: LOCK_COMMAND_TIMEOUT_MS,
+        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      });
+      client.on('error', (error: Error) => this.logger.debug(`lock server ${url}: ${error.message}`));
+      return client;
+    });
+    this.redlock = new Redlock(this.clients, {
+      retryCount: Math.ceil(config.state.lockWaitMs / RETRY_DELAY_MS),
+      retryDelay: RETRY_DELAY_MS,
+      retryJitter: RETRY_JITTER_MS,
+      // No automatic extension: a transaction's lock lasts its TTL, and a commit after that fails.
+      automaticExtensionThreshold: 0,
+    });
+  }
+
+  /** How many lock servers there are (1 unless the quorum setup is configured). */
+  get servers(): number {
+    return this.clients.length;
+  }
+
+  async acquire(resources: readonly string[], ttlMs: number): Promise<HeldLock & { lock: Lock }> {
+    const sorted = [...new Set(resources)].sort();
+    try {
+      const lock = await this.redlock.acquire(sorted, Math.round(ttlMs));
+      return { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+    } catch (error) {
+      if (error instanceof ExecutionError) throw new StateLockUnavailableError(sorted, await this.why(error));
+      throw error;
+    }
+  }
+
+  /** Releases a lock; a failure is ignored, as the lock expires by itself. */
+  async release(held: { lock: Lock }): Promise<void> {
+    await this.redlock.release(held.lock, { retryCount: 0 }).catch((error: unknown) => {
+      this.logger.debug(`releasing a state lock failed (it expires by itself): ${String(error)}`);
+    });
+  }
+
+  /** Says why an acquisition failed, from the votes of its last attempt. */
+  private async why(error: ExecutionError): Promise<string> {
+    const last = error.attempts[error.attempts.length - 1];
+    let timer: NodeJS.Timeout | undefined;
+    const stats: ExecutionStats | undefined = last
+      ? await Promise.race([last, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), LOCK_COMMAND_TIMEOUT_MS * 2)))])
+      : undefined;
+    clearTimeout(timer);
+    if (!stats) return `no quorum of the ${this.clients.length} lock server(s) within ${this.config.state.lockWaitMs} ms`;
+    const against = [...stats.votesAgainst.values()];
+    const unreachable = against.filter((e) => !(e instanceof ResourceLockedError)).length;
+    if (unreachable > 0 && stats.membershipSize - unreachable < stats.quorumSize) {
+      return `only ${stats.membershipSize - unreachable} of ${stats.membershipSize} lock servers answered, ${stats.quorumSize} are needed (${against.find((e) => !(e instanceof ResourceLockedError))?.message})`;
+    }
+    return `another transaction held them for longer than SWITCHYARD_STATE_LOCK_WAIT_MS (${this.config.state.lockWaitMs} ms)`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // A client whose server is gone would wait for it to come back before quitting.
+    await Promise.all(this.clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+  }
+}

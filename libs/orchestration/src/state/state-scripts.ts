@@ -1,0 +1,138 @@
+import { RedisScript } from '../redis/redis-script';
+
+/**
+ * The session state's Lua scripts. Every write of the state, a single `set` as much as a whole
+ * transaction, goes through STATE_APPLY, so checks, size limits, versions and clean-up rules hold
+ * the same everywhere.
+ */
+
+/**
+ * Applies writes all or nothing: first every check, then every new value is computed and
+ * validated, and only then is anything written (Lua cannot undo, so nothing is written before
+ * all of it is known to succeed).
+ *
+ * KEYS[1] the session hash, [2] the version counter, [3] the state index, [4..] entry and lock keys.
+ * ARGV[1] largest value in bytes, [2] L = number of lock keys, then L pairs (index into KEYS of a
+ * lock key, the token it must still hold; they are deleted when the writes succeeded); then C = number of version checks and
+ * C triples (versions key index, version field, expected version); then ops of 8 fields each:
+ * op (set | del | incr | append), data key index, data field, versions key index, version field,
+ * payload (JSON value; for incr the number to add; for append the JSON items joined by commas),
+ * ttl ms (> 0 set it, < 0 set -ttl only if the key has none, 0 leave it), indexed ('1' or '0').
+ *
+ * Answers {'ok', version, results…} (an incr's result is its new number), or {'session_gone'},
+ * {'lock_expired', i}, {'conflict', i, actual version}, {'too_large', op, bytes},
+ * {'not_number', op}, {'not_array', op}.
+ *
+ * Once the session has ended (its hash has a time to live), every key written gets at most the
+ * session's remaining time to live, so no state key outlives the session's retention.
+ */
+export const STATE_APPLY = new RedisScript(`
+local sessionTtl = redis.call('PTTL', KEYS[1])
+if sessionTtl == -2 then return {'session_gone'} end
+local maxBytes = tonumber(ARGV[1])
+local p = 2
+local nLocks = tonumber(ARGV[p]); p = p + 1
+local locks = {}
+for i = 1, nLocks do
+  if redis.call('GET', KEYS[tonumber(ARGV[p])]) ~= ARGV[p + 1] then return {'lock_expired', i} end
+  locks[i] = KEYS[tonumber(ARGV[p])]
+  p = p + 2
+end
+local nChecks = tonumber(ARGV[p]); p = p + 1
+for i = 1, nChecks do
+  local actual = redis.call('HGET', KEYS[tonumber(ARGV[p])], ARGV[p + 1]) or '0'
+  if actual ~= ARGV[p + 2] then return {'conflict', i, actual} end
+  p = p + 3
+end
+local pending = {}
+local entries = {}
+local byId = {}
+local results = {}
+local op = 0
+while p <= #ARGV do
+  op = op + 1
+  local kind, dk, df = ARGV[p], KEYS[tonumber(ARGV[p + 1])], ARGV[p + 2]
+  local vk, vf, payload = KEYS[tonumber(ARGV[p + 3])], ARGV[p + 4], ARGV[p + 5]
+  local ttl, indexed = tonumber(ARGV[p + 6]), ARGV[p + 7]
+  p = p + 8
+  local id = dk .. '\\n' .. df
+  local current = pending[id]
+  if current == nil then current = redis.call('HGET', dk, df) end
+  local new
+  if kind == 'set' then
+    new = payload
+  elseif kind == 'del' then
+    new = false
+  elseif kind == 'incr' then
+    local n = 0
+    if current then
+      n = tonumber(current)
+      if n == nil then return {'not_number', op} end
+    end
+    n = n + tonumber(payload)
+    if n == math.floor(n) and math.abs(n) < 9007199254740992 then new = string.format('%d', n) else new = string.format('%.17g', n) end
+    results[#results + 1] = new
+  elseif kind == 'append' then
+    if not current or current == '[]' then
+      new = '[' .. payload .. ']'
+    elseif string.sub(current, 1, 1) ~= '[' then
+      return {'not_array', op}
+    else
+      new = string.sub(current, 1, -2) .. ',' .. payload .. ']'
+    end
+  end
+  if new and #new > maxBytes then return {'too_large', op, #new} end
+  if pending[id] == nil then
+    byId[id] = {id, dk, df, vk, vf}
+    entries[#entries + 1] = byId[id]
+  end
+  pending[id] = new
+  local e = byId[id]
+  if ttl ~= 0 then e[6] = ttl end
+  if indexed == '1' then e[7] = true end
+end
+local version = redis.call('INCR', KEYS[2])
+local function follow(key)
+  if sessionTtl > 0 then
+    local t = redis.call('PTTL', key)
+    if t == -1 or t > sessionTtl then redis.call('PEXPIRE', key, sessionTtl) end
+  end
+end
+for _, e in ipairs(entries) do
+  local id, dk, df, vk, vf, ttl, indexed = e[1], e[2], e[3], e[4], e[5], e[6], e[7]
+  local new = pending[id]
+  if new then
+    redis.call('HSET', dk, df, new)
+    redis.call('HSET', vk, vf, version)
+    if ttl and ttl > 0 then redis.call('PEXPIRE', dk, ttl) end
+    if ttl and ttl < 0 and redis.call('PTTL', dk) == -1 then redis.call('PEXPIRE', dk, -ttl) end
+    if indexed then
+      redis.call('SADD', KEYS[3], dk)
+      if vk ~= dk then redis.call('SADD', KEYS[3], vk) end
+    end
+    follow(dk)
+    follow(vk)
+  else
+    redis.call('HDEL', dk, df)
+    redis.call('HDEL', vk, vf)
+  end
+end
+follow(KEYS[2])
+if redis.call('EXISTS', KEYS[3]) == 1 then follow(KEYS[3]) end
+-- Done: the locks checked above are released here, saving the transaction a round trip.
+for _, lock in ipairs(locks) do redis.call('DEL', lock) end
+return {'ok', version, unpack(results)}
+`);
+
+/**
+ * Reads entries with their versions, atomically. KEYS: per entry its data key and its versions
+ * key; ARGV: per entry its data field and version field. Answers value, version, value, version…
+ */
+export const STATE_READ = new RedisScript(`
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i]) or false
+  out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i + 1]) or '0'
+end
+return out
+`);

@@ -1,0 +1,123 @@
+import { StateLockExpiredError, StateTransactionClosedError, StateValueError } from '../errors/errors';
+import { StateRef, StateTransaction, StateWriteOptions } from './state-handle';
+import { EntryAddress } from './state-keys';
+import { FenceCheck, StateCheck, StateEngine, StateOp, entryPath } from './state-engine';
+import { HeldLock, StateLocks } from './state-locks.service';
+import type { Lock } from 'redlock';
+
+/** What a transaction needs from its handle: where refs live (checking the right to write) and the settings. */
+export interface TransactionScope {
+  readonly engine: StateEngine;
+  readonly locks: StateLocks;
+  resolve(ref: StateRef, write: boolean): EntryAddress;
+  encode(entry: EntryAddress, value: unknown): string;
+  ttlFor(entry: EntryAddress, options: Pick<StateWriteOptions, 'ttlMs'> | undefined, onlyIfNone: boolean): number;
+}
+
+type Held = HeldLock & { lock: Lock };
+
+/** See {@link StateTransaction}. Locks taken by `begin` are passed in; `commit` takes the rest. */
+export class Transaction implements StateTransaction {
+  private readonly reads = new Map<string, StateCheck>();
+  private readonly ops: StateOp[] = [];
+  private closed?: 'committed' | 'rolled back';
+
+  constructor(
+    private readonly scope: TransactionScope,
+    private readonly held: Held[],
+    private readonly lockTtlMs: number,
+  ) {}
+
+  get open(): boolean {
+    return this.closed === undefined;
+  }
+
+  /** Reads the committed value (not this transaction's own pending writes) and remembers its version for the commit's check. */
+  async get<T = unknown>(ref: StateRef): Promise<T | undefined> {
+    this.ensureOpen();
+    const entry = this.scope.resolve(ref, false);
+    const [read] = await this.scope.engine.read([entry]);
+    const id = `${entry.versionKey}\n${entry.versionField}`;
+    if (!this.reads.has(id)) this.reads.set(id, { entry, version: read.version });
+    return read.value as T | undefined;
+  }
+
+  set(ref: StateRef, value: unknown, options?: Pick<StateWriteOptions, 'ttlMs'>): this {
+    const entry = this.writable(ref);
+    this.ops.push({ kind: 'set', entry, payload: this.scope.encode(entry, value), ttlMs: this.scope.ttlFor(entry, options, false) });
+    return this;
+  }
+
+  delete(ref: StateRef): this {
+    const entry = this.writable(ref);
+    this.ops.push({ kind: 'del', entry, payload: '', ttlMs: 0 });
+    return this;
+  }
+
+  increment(ref: StateRef, by = 1): this {
+    const entry = this.writable(ref);
+    if (!Number.isFinite(by)) throw new StateValueError(entryPath(entry), 'can only be incremented by a finite number');
+    this.ops.push({ kind: 'incr', entry, payload: String(by), ttlMs: this.scope.ttlFor(entry, undefined, true) });
+    return this;
+  }
+
+  append(ref: StateRef, values: readonly unknown[]): this {
+    const entry = this.writable(ref);
+    if (values.length === 0) throw new StateValueError(entryPath(entry), 'append needs at least one value');
+    const payload = values.map((v) => this.scope.encode(entry, v)).join(',');
+    this.ops.push({ kind: 'append', entry, payload, ttlMs: this.scope.ttlFor(entry, undefined, true) });
+    return this;
+  }
+
+  async commit(): Promise<number> {
+    this.ensureOpen();
+    this.closed = 'committed';
+    try {
+      if (this.ops.length === 0) return 0;
+      const locked = new Set(this.held.flatMap((h) => h.resources));
+      const missing = [...new Set(this.ops.map((op) => op.entry.lockKey))].filter((k) => !locked.has(k));
+      if (missing.length > 0) this.held.push(await this.scope.locks.acquire(missing, this.lockTtlMs));
+      const fences: FenceCheck[] = [];
+      for (const held of this.held) {
+        if (held.fenced) {
+          // The commit script checks these keys itself, atomically with its writes.
+          for (const lockKey of held.resources) fences.push({ lockKey, token: held.token, ttlMs: held.ttlMs });
+        } else if (Date.now() >= held.expiresAt) {
+          // Locks on other servers cannot be checked inside the script: the clock decides, and the
+          // version checks below still refuse anything another writer changed since it was read.
+          throw new StateLockExpiredError(held.ttlMs);
+        }
+      }
+      const { version } = await this.scope.engine.apply(this.ops, [...this.reads.values()], fences);
+      // The commit script released the locks it checked; only the others are left to release.
+      this.held.splice(0, this.held.length, ...this.held.filter((h) => !h.fenced));
+      return version;
+    } catch (error) {
+      this.closed = 'rolled back';
+      throw error;
+    } finally {
+      await this.releaseAll();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (this.closed) return;
+    this.closed = 'rolled back';
+    this.ops.length = 0;
+    await this.releaseAll();
+  }
+
+  private writable(ref: StateRef): EntryAddress {
+    this.ensureOpen();
+    return this.scope.resolve(ref, true);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StateTransactionClosedError(this.closed);
+  }
+
+  private async releaseAll(): Promise<void> {
+    const held = this.held.splice(0);
+    await Promise.all(held.map((h) => this.scope.locks.release(h)));
+  }
+}
