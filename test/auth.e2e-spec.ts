@@ -31,6 +31,8 @@ describe('authorisation: API keys, roles and tenants', () => {
   const routes: { name: string; needs: 'viewer' | 'operator' | 'admin'; call: (key: TestKey, id: string) => Promise<{ status: number }> }[] = [
     { name: 'GET templates', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/templates`) },
     { name: 'GET a session', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}`) },
+    { name: 'GET a session\'s state', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/state`) },
+    { name: 'PATCH a session\'s context', needs: 'operator', call: (k, id) => as(k, 'PATCH', `${API}/sessions/${id}/context`, { note: 'x' }) },
     { name: 'POST orchestrate', needs: 'operator', call: (k) => as(k, 'POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'a', capabilities: ['data_analysis'] }] } }) },
     { name: 'POST resolve', needs: 'operator', call: (k, id) => as(k, 'POST', `${API}/sessions/${id}/tasks/gate/resolve`, { action: 'skip' }) },
     { name: 'DELETE a session', needs: 'operator', call: (k, id) => as(k, 'DELETE', `${API}/sessions/${id}`) },
@@ -66,6 +68,8 @@ describe('authorisation: API keys, roles and tenants', () => {
       expect((await as(key, 'GET', `${API}/sessions/${sessionId}/events`)).status).toBe(404);
     }
     expect((await as('otherOperator', 'POST', `${API}/sessions/${sessionId}/tasks/gate/resolve`, { action: 'skip' })).status).toBe(404);
+    expect((await as('otherViewer', 'GET', `${API}/sessions/${sessionId}/state`)).status).toBe(404);
+    expect((await as('otherOperator', 'PATCH', `${API}/sessions/${sessionId}/context`, { note: 'theirs' })).status).toBe(404);
     const cancel = await as('otherOperator', 'DELETE', `${API}/sessions/${sessionId}`);
     expect(cancel).toMatchObject({ status: 404, body: { detail: expect.stringContaining('No session') } });
     // Same answer as for an id that exists nowhere: nothing tells the two apart.

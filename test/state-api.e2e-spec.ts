@@ -1,3 +1,4 @@
+import { authHeader } from './support/api-keys';
 import { Stack } from './support/stack';
 import { StateHarness } from './support/state-harness';
 
@@ -63,18 +64,22 @@ describe('session state over the API', () => {
     expect(Object.keys(notes)).toHaveLength(40);
   });
 
-  it('shows the state to the operator with private scopes redacted', async () => {
+  it('shows the state with private scopes redacted, except to admins', async () => {
     const { sessionId, tag } = await openSession({ audience: 'operators' });
     const agent = agents.state.forAgent(tag, sessionId, { id: 'researcher@test:1', permission: 'full' });
     await agent.private.set('apiToken', 'very secret');
     await agent.temporary.set('claim', 'researcher@test:1', { ttlMs: 60_000 });
     const version = await agent.shared.set('findings', ['AOF fsyncs every second']);
-    const { status, body } = await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/state`);
-    expect(status).toBe(200);
-    expect(JSON.stringify(body)).not.toContain('very secret');
-    expect(body.shared).toEqual({ audience: { value: 'operators', version: 0 }, findings: { value: ['AOF fsyncs every second'], version } });
-    expect(body.temporary.claim).toMatchObject({ value: 'researcher@test:1' });
-    expect(body.private).toEqual([{ agentId: 'researcher@test:1', entries: 1, redacted: true }]);
+    for (const role of ['viewer', 'operator'] as const) {
+      const { status, body } = await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/state`, undefined, undefined, authHeader(role));
+      expect(status).toBe(200);
+      expect(JSON.stringify(body)).not.toContain('very secret');
+      expect(body.shared).toEqual({ audience: { value: 'operators', version: 0 }, findings: { value: ['AOF fsyncs every second'], version } });
+      expect(body.temporary.claim).toMatchObject({ value: 'researcher@test:1' });
+      expect(body.private).toEqual([{ agentId: 'researcher@test:1', entries: 1, redacted: true }]);
+    }
+    const asAdmin = await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/state`, undefined, undefined, authHeader('admin'));
+    expect(asAdmin.body.private).toEqual([{ agentId: 'researcher@test:1', entries: 1, redacted: false, values: { apiToken: 'very secret' } }]);
   });
 
   it('gives every key of a finished session a time to live, including state written after it ended', async () => {
