@@ -26,3 +26,6 @@ export { TemplateCatalog, TemplateSummary } from './plans/templates/template-cat
 export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
+export * from './log';
+export * from './metrics';
+export { RedisWriteBatcher } from './redis/write-batcher.service';

@@ -24,6 +24,11 @@ import { TaskExecutor } from './sessions/task-executor.service';
 import { TaskOutcomes } from './sessions/task-outcomes.service';
 import { SubtaskSpawner } from './sessions/subtask-spawner.service';
 import { SessionStateStore } from './state/session-state.store';
+import { RedisWriteBatcher } from './redis/write-batcher.service';
+import { SessionLogWriter } from './log/session-log.writer';
+import { SessionLogReader } from './log/session-log.reader';
+import { MetricsRecorder } from './metrics/metrics.recorder';
+import { ClusterMetrics } from './metrics/cluster-metrics.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -41,6 +46,9 @@ const core = {
     CapabilityCatalog,
     PlanEnqueuer,
     SessionTerminator,
+    RedisWriteBatcher,
+    SessionLogWriter,
+    MetricsRecorder,
   ],
 } satisfies ModuleMetadata;
 
@@ -49,10 +57,11 @@ const core = {
   imports: core.imports,
   providers: [
     ...core.providers, TemplateCatalog, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
+    SessionLogReader, ClusterMetrics,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections,
+    RedisConnections, SessionLogReader, ClusterMetrics, MetricsRecorder,
   ],
 })
 export class OrchestrationApiModule {}
@@ -83,7 +92,7 @@ export class OrchestrationWorkerModule {
         SessionFinalizer,
         WorkerHost,
       ],
-      exports: [WorkerHost, LocalAgentPool],
+      exports: [WorkerHost, LocalAgentPool, MetricsRecorder, SessionLogWriter],
     };
   }
 }

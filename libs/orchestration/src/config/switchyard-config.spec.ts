@@ -5,6 +5,7 @@ describe('validateEnvironment', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
       offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, lockDurationMs: 30_000,
+      logMaxEntries: 10_000, logFlushMs: 10,
     });
   });
 

@@ -36,6 +36,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_LOG_MAX_ENTRIES: intFromEnv('SWITCHYARD_LOG_MAX_ENTRIES', 10, 1_000_000).default(10_000),
+  SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -64,6 +66,10 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
+  /** Most entries a session's orchestration log keeps; the oldest go first. */
+  readonly logMaxEntries: number;
+  /** How long log entries and metric increments wait in a process before they are sent, batched. */
+  readonly logFlushMs: number;
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -109,6 +115,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    logMaxEntries: env.SWITCHYARD_LOG_MAX_ENTRIES,
+    logFlushMs: env.SWITCHYARD_LOG_FLUSH_MS,
   };
 }
 

@@ -9,6 +9,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 /**
  * Starts sessions: from a goal (a planning job for a planner agent), or from an explicit plan
@@ -25,6 +26,7 @@ export class SessionLauncher {
     private readonly queues: TaskQueues,
     private readonly enqueuer: PlanEnqueuer,
     private readonly templates: TemplateCatalog,
+    private readonly log: SessionLogWriter,
   ) {}
 
   async start(request: OrchestrateRequest): Promise<OrchestrateAccepted> {
@@ -44,6 +46,20 @@ export class SessionLauncher {
       template: request.template?.name,
       context: request.context ?? {},
     });
+    const from = request.template ? 'template' : validation ? 'plan' : 'goal';
+    this.log.write(
+      tag,
+      { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
+      this.logger,
+    );
+    if (validation?.ok) {
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } });
+    } else {
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
+    }
+    // Out before the first job exists, so every later entry (from any worker) follows them. If the
+    // start fails, discard() removes the log with the session.
+    void this.log.flush();
     try {
       if (validation?.ok) {
         await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
@@ -61,7 +77,6 @@ export class SessionLauncher {
       await this.store.discard(tag, sessionId);
       throw error;
     }
-    this.logger.log({ sessionId, from: request.template ? 'template' : validation ? 'plan' : 'goal' }, 'session accepted');
     return { sessionId, status: 'pending' };
   }
 }
