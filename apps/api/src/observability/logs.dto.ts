@@ -32,7 +32,7 @@ export const logEntrySchema = z
     worker: workerSchema.optional(),
     context: z.record(z.string(), z.json()).optional(),
   })
-  .meta({ id: 'LogEntry' });
+  .describe('One orchestration log entry');
 
 const example = {
   id: '1795610093336-0', time: '2026-11-25T12:00:00.300Z', level: 'info', source: 'task', message: 'task started',
