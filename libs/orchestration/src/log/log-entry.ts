@@ -25,17 +25,8 @@ export interface LogEntry {
   readonly context?: Record<string, unknown>;
 }
 
-/** An entry to write; `time` defaults to now and `worker` to the writing process. */
-export interface NewLogEntry {
-  readonly level: SessionLogLevel;
-  readonly source: LogSource;
-  readonly message: string;
-  readonly sessionId: string;
-  readonly taskId?: string;
-  readonly agentId?: string;
-  readonly context?: Record<string, unknown>;
-  readonly time?: string;
-}
+/** An entry to write; `time` defaults to now, and the writing process is its `worker`. */
+export type NewLogEntry = Omit<LogEntry, 'id' | 'time' | 'worker'> & { readonly time?: string };
 
 /** Longest message and context (as JSON) kept per entry; longer ones are cut, and say so. */
 export const MAX_MESSAGE_CHARS = 4096;

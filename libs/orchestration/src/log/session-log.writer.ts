@@ -136,12 +136,13 @@ export class SessionLogWriter implements BatchContributor {
 
 /** Mirrors an entry into the process log at the matching pino level. */
 function toProcessLog(logger: Logger, entry: NewLogEntry): void {
+  // The ids last, so a context field of the same name cannot hide them.
   const line = {
+    ...entry.context,
     sessionId: entry.sessionId,
     ...(entry.taskId ? { taskId: entry.taskId } : {}),
     ...(entry.agentId ? { agentId: entry.agentId } : {}),
     source: entry.source,
-    ...entry.context,
   };
   switch (entry.level) {
     case 'debug':
