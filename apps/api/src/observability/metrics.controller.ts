@@ -5,12 +5,12 @@ import { ClusterMetrics, ClusterStats } from '@switchyard/orchestration';
 import { ClusterStatsDto } from './logs.dto';
 
 /** The cluster's metrics: Prometheus text for scrapers, JSON for people. */
-@ApiTags('metrics')
 @Controller()
 export class MetricsController {
   constructor(private readonly metrics: ClusterMetrics) {}
 
   @Get('metrics')
+  @ApiTags('metrics')
   @ApiProduces('text/plain')
   @ApiOperation({
     summary: 'Prometheus metrics of the whole cluster',
