@@ -1,4 +1,4 @@
-import { TEST_API_KEYS_ENV } from './support/api-keys';
+import { authHeader, TEST_API_KEYS_ENV } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { REDIS_URL, Stack } from './support/stack';
 
@@ -124,6 +124,16 @@ describe('process lifecycle', () => {
       expect(done.status).toBe('completed');
       expect(done.tasks[0]).toMatchObject({ status: 'completed', attempts: 2, worker: { pid: survivor.pid } });
       expect(done.tasks[1]).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: survivor.pid } });
+
+      // The survivor's stalled-job check found it: a system entry in the session's log and a count
+      // in /metrics (both sent by the survivor's batched writes, so polled for a bounded while).
+      let stalled: any[] = [];
+      for (const deadline = Date.now() + 10_000; stalled.length === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        stalled = (await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/logs?source=system`)).body.entries;
+      }
+      expect(stalled).toEqual([expect.objectContaining({ level: 'warn', taskId: 'interrupted', worker: { host: expect.any(String), pid: survivor.pid } })]);
+      const metrics = await (await fetch(`${stack.baseUrl}/metrics`, { headers: authHeader() })).text();
+      expect(metrics).toContain('switchyard_jobs_stalled_total{queue="web_research"} 1');
     });
   });
 });

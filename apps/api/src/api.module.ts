@@ -11,6 +11,8 @@ import { AuthGuard } from './auth/auth.guard';
 import { SessionOwnerGuard } from './auth/session-owner.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
+import { SessionLogsController } from './observability/session-logs.controller';
+import { MetricsController } from './observability/metrics.controller';
 
 @Module({
   imports: [
@@ -32,7 +34,7 @@ import { HealthController } from './health/health.controller';
       }),
     }),
   ],
-  controllers: [OrchestratorController, HealthController],
+  controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController],
   providers: [
     AuthGuard,
     { provide: APP_PIPE, useClass: ZodValidationPipe },

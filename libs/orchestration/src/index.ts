@@ -29,3 +29,6 @@ export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.servic
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
 export * from './auth/api-keys';
 export * from './state';
+export * from './log';
+export * from './metrics';
+export { RedisWriteBatcher } from './redis/write-batcher.service';

@@ -27,6 +27,11 @@ import { TaskOutcomes } from './sessions/task-outcomes.service';
 import { SubtaskSpawner } from './sessions/subtask-spawner.service';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
+import { RedisWriteBatcher } from './redis/write-batcher.service';
+import { SessionLogWriter } from './log/session-log.writer';
+import { SessionLogReader } from './log/session-log.reader';
+import { MetricsRecorder } from './metrics/metrics.recorder';
+import { ClusterMetrics } from './metrics/cluster-metrics.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -45,6 +50,9 @@ const core = {
     CapabilityCatalog,
     PlanEnqueuer,
     SessionTerminator,
+    RedisWriteBatcher,
+    SessionLogWriter,
+    MetricsRecorder,
   ],
 } satisfies ModuleMetadata;
 
@@ -53,10 +61,11 @@ const core = {
   imports: core.imports,
   providers: [
     ...core.providers, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
+    SessionLogReader, ClusterMetrics,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections, RedisThrottlerStorage, SessionState,
+    RedisConnections, RedisThrottlerStorage, SessionState, SessionLogReader, ClusterMetrics, MetricsRecorder,
   ],
 })
 export class OrchestrationApiModule {}
@@ -87,7 +96,7 @@ export class OrchestrationWorkerModule {
         SessionFinalizer,
         WorkerHost,
       ],
-      exports: [WorkerHost, LocalAgentPool],
+      exports: [WorkerHost, LocalAgentPool, MetricsRecorder, SessionLogWriter],
     };
   }
 }

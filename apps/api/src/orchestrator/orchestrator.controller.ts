@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
   ApiAcceptedResponse,
@@ -44,6 +44,7 @@ import {
   TaskParamsDto,
   TemplateDto,
 } from './orchestrator.dto';
+import { EventsQueryDto } from '../observability/logs.dto';
 
 /** The `Idempotency-Key` header: absent, or 1 to 255 visible ASCII characters. */
 function parseIdempotencyKey(value: string | undefined): string | undefined {
@@ -114,14 +115,17 @@ export class OrchestratorController {
     description:
       'Every event has an `id:` that orders the session\'s events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; ' +
       '`event: session` carries `{ status, at, result?, error? }` when the session\'s status changes, and the stream ends after the final one. ' +
-      'Without `Last-Event-ID` the stream first replays the session\'s events from its start; with it, it resumes after that event.',
+      'Without `Last-Event-ID` the stream first replays the session\'s events from its start; with it, it resumes after that event. ' +
+      'With `?logLevel=info` (or debug, warn, error, critical) the session\'s log entries at that level or above come too, as `event: log` ' +
+      '(data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both.',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
-  @ApiOkResponse({ description: 'text/event-stream of `task` and `session` events' })
-  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id or Last-Event-ID' })
+  @ApiOkResponse({ description: 'text/event-stream of `task`, `session` and (with logLevel) `log` events' })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id, logLevel or Last-Event-ID' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   async streamEvents(
     @Param() params: SessionIdParamDto,
+    @Query() query: EventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
@@ -134,7 +138,7 @@ export class OrchestratorController {
       keepAlive: () => response.write(': keep-alive\n\n'),
     };
     request.on('close', () => (sink.closed = true));
-    await this.events.stream(tag, params.id, lastEventId, sink);
+    await this.events.stream(tag, params.id, lastEventId, sink, { logLevel: query.logLevel });
     response.end();
   }
 

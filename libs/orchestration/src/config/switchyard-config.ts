@@ -64,6 +64,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_STATE_MAX_KEY_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_KEY_BYTES', 1, 4096).default(256),
   SWITCHYARD_STATE_MAX_VALUE_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_VALUE_BYTES', 16, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
+  SWITCHYARD_LOG_MAX_ENTRIES: intFromEnv('SWITCHYARD_LOG_MAX_ENTRIES', 10, 1_000_000).default(10_000),
+  SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
   ...agentsEnvironmentShape,
 }).superRefine(checkAgentsEnvironment);
 
@@ -110,6 +112,10 @@ export interface SwitchyardConfig {
   readonly tools: ToolsConfig;
   /** Session state: its limits and how its transactions lock (see state/). */
   readonly state: StateSettings;
+  /** Most entries a session's orchestration log keeps; the oldest go first. */
+  readonly logMaxEntries: number;
+  /** How long log entries and metric increments wait in a process before they are sent, batched. */
+  readonly logFlushMs: number;
 }
 
 /** How session state behaves; see the `SWITCHYARD_STATE_*` and `SWITCHYARD_LOCK_REDIS_URLS` variables. */
@@ -189,6 +195,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
       maxValueBytes: env.SWITCHYARD_STATE_MAX_VALUE_BYTES,
       temporaryTtlMs: env.SWITCHYARD_STATE_TEMP_TTL_MS,
     },
+    logMaxEntries: env.SWITCHYARD_LOG_MAX_ENTRIES,
+    logFlushMs: env.SWITCHYARD_LOG_FLUSH_MS,
   };
 }
 

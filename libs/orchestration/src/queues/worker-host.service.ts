@@ -6,7 +6,9 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { Redis } from 'ioredis';
 import { SessionCancelledError } from '../errors/errors';
-import { keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { SessionLogWriter } from '../log/session-log.writer';
+import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { ShardRouter } from '../redis/shards';
 import { CapabilityJobData, SessionJobData } from '../plans/task-job';
 import { TaskExecutor } from '../sessions/task-executor.service';
@@ -42,6 +44,8 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly finalizer: SessionFinalizer,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly log: SessionLogWriter,
+    private readonly metrics: MetricsRecorder,
   ) {}
 
   /** The queues this process consumes in each shard. */
@@ -111,6 +115,13 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       stalledInterval: this.config.lockDurationMs,
     });
     worker.on('error', (error) => this.logger.error({ queue, error: error.message }, 'queue worker error'));
+    worker.on('stalled', (jobId) => {
+      this.metrics.jobStalled(tag, queue);
+      const ids = jobIds.parse(jobId);
+      const message = 'job stalled: its worker stopped renewing its lock (it died or hung); it runs again';
+      if (ids) this.log.write(tag, { level: 'warn', source: 'system', ...ids, message, context: { queue, jobId } }, this.logger);
+      else this.logger.warn({ queue, jobId }, message);
+    });
     this.workers.push(worker);
   }
 
@@ -128,6 +139,18 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         { timeoutMs: this.config.shutdownTimeoutMs, jobs: [...this.running.keys()] },
         'running tasks did not finish in time; giving them back to their queues',
       );
+      for (const [key, { job }] of this.running) {
+        const ids = jobIds.parse(job.id ?? '');
+        const tag = key.slice(0, key.indexOf('/')) as ShardTag;
+        if (ids) {
+          this.log.write(tag, {
+            level: 'warn', source: 'system', ...ids,
+            message: 'worker shutting down: the running task did not finish in time and goes back to its queue',
+            context: { queue: job.queueName, timeoutMs: this.config.shutdownTimeoutMs },
+          });
+        }
+      }
+      void this.log.flush(); // before the jobs go back and another worker picks them up
       await Promise.all(
         [...this.running.values()].map(({ job, token }) => job.moveToWait(token).catch(() => undefined)),
       );

@@ -40,6 +40,13 @@ export const keys = {
   dependants: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:dependants`,
   /** Stream: the session's events (task and session state changes), in order, for live views. */
   events: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:events`,
+  /**
+   * Stream: the session's orchestration log (level, source, message, task, agent, worker,
+   * context), bounded to SWITCHYARD_LOG_MAX_ENTRIES; it expires with the session's other keys.
+   */
+  log: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:log`,
+  /** Hash: this shard's cluster-wide metrics (counters and histogram buckets), summed over shards when scraped. */
+  metrics: (tag: ShardTag) => `${ns(tag)}:metrics`,
   /** Pub/sub channel: ids of sessions just cancelled, so workers abort their running tasks. */
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
   /** String: what an `Idempotency-Key` (by its digest) of `POST /orchestrate` started. */
@@ -60,4 +67,9 @@ export const jobIds = {
   root: (sessionId: string) => `${sessionId}`,
   plan: (sessionId: string) => `${sessionId}.plan`,
   task: (sessionId: string, taskId: string) => `${sessionId}.t.${taskId}`,
+  /** The session (and task, for a task's job) a job id was derived from; `undefined` for other ids. */
+  parse: (jobId: string): { sessionId: string; taskId?: string } | undefined => {
+    const match = /^(\d{1,4}-[0-9a-f-]{36})(?:\.t\.(.+)|\.plan)?$/.exec(jobId);
+    return match ? { sessionId: match[1], ...(match[2] ? { taskId: match[2] } : {}) } : undefined;
+  },
 } as const;

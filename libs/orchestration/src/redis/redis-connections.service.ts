@@ -27,6 +27,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   readonly client: Redis;
   private readonly extra: Redis[] = [];
+  private readonly drains: (() => Promise<void>)[] = [];
 
   constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
     this.client = this.create('main');
@@ -56,6 +57,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return connection;
   }
 
+  /**
+   * Runs `drain` at shutdown before the connections close (a buffer that still has writes to
+   * send). Errors are the drain's own business.
+   */
+  beforeClose(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
   private create(name: string): Redis {
     const connection = new Redis(this.config.redisUrl, {
       // Required by BullMQ: its blocking commands must never give up on their own.
@@ -68,6 +77,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.drains.map((drain) => drain().catch(() => undefined)));
     await Promise.all(
       [...this.extra, this.client].map((c) => c.quit().catch(() => c.disconnect())),
     );

@@ -14,6 +14,7 @@ import { SessionTerminator } from './session-terminator.service';
 import { failureInfo, isFinalAttempt } from './task-outcomes.service';
 import { taskLogger } from './task-logger';
 import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 
 /**
@@ -31,6 +32,7 @@ export class PlanningRunner {
     private readonly enqueuer: PlanEnqueuer,
     private readonly terminator: SessionTerminator,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
+    private readonly log: SessionLogWriter,
   ) {}
 
   async plan(tag: ShardTag, job: Job<PlanningJobData>, signal?: AbortSignal): Promise<unknown> {
@@ -45,7 +47,7 @@ export class PlanningRunner {
       const lease = this.pool.acquire(PLANNING_STEP_ID, { capabilities: [PLANNING_CAPABILITY] });
       agentId = lease.agent.descriptor.id;
       await this.store.setPlanning(tag, sessionId, { status: 'running', agentId, worker: this.worker, startedAt });
-      this.logger.log({ sessionId, agentId }, 'planning started');
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } }, this.logger);
       let proposal: unknown;
       try {
         proposal = await invokeAgent(
@@ -57,7 +59,7 @@ export class PlanningRunner {
           {
             shared: await this.store.sharedContext(tag, sessionId),
             state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-            log: taskLogger(this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
+            log: taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
             worker: this.worker,
           },
           { signal },
@@ -75,12 +77,17 @@ export class PlanningRunner {
       }
       // A session cancelled while its planner worked gets no flow.
       if ((await this.store.status(tag, sessionId)) !== 'planning') return null;
+      this.log.write(
+        tag,
+        { level: 'info', source: 'orchestrator', sessionId, agentId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } },
+        this.logger,
+      );
+      void this.log.flush(); // before the flow's tasks can start and log
       await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
       await this.store.setPlanning(tag, sessionId, {
         status: 'completed', agentId, worker: this.worker, startedAt, finishedAt: new Date().toISOString(),
       });
       await this.store.transition(tag, sessionId, ['planning'], 'running');
-      this.logger.log({ sessionId, agentId, tasks: validation.graph.tasks.size }, 'plan enqueued');
       return { tasks: validation.graph.tasks.size };
     } catch (error) {
       const final = isFinalAttempt(job, error);
@@ -89,6 +96,12 @@ export class PlanningRunner {
         status: final ? 'failed' : 'ready', agentId, worker: this.worker, startedAt,
         finishedAt: final ? new Date().toISOString() : undefined, error: info,
       });
+      this.log.write(
+        tag,
+        { level: final ? 'error' : 'warn', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId,
+          message: final ? 'planning failed' : 'planning attempt failed; it will be retried', context: { attempt: job.attemptsMade + 1, error: info.message } },
+        this.logger,
+      );
       if (!final) throw error;
       await this.terminator.fail(tag, sessionId, { ...info, message: `Planning failed: ${info.message}` });
       throw new UnrecoverableError(info.message);

@@ -6,6 +6,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
 import { FINISHED_SESSION_STATUSES, OperatorResolution, SessionStatus, TaskStatus } from './session.types';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 export interface ResolveAnswer {
   readonly sessionId: string;
@@ -24,6 +25,7 @@ export class SessionCommands {
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
     private readonly terminator: SessionTerminator,
+    private readonly log: SessionLogWriter,
   ) {}
 
   async cancel(sessionId: string): Promise<{ sessionId: string; status: SessionStatus }> {
@@ -42,6 +44,8 @@ export class SessionCommands {
     const task = await this.store.taskStatus(tag, sessionId, taskId);
     if (!task) throw new TaskNotFoundError(sessionId, taskId);
     if (task.status !== 'paused') throw new TaskNotPausedError(taskId, task.status);
+    this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId, message: `operator resolved the paused task: ${resolution.action}`, context: { action: resolution.action } });
+    void this.log.flush(); // before the task can run again and log
 
     if (resolution.action === 'abort') {
       const message = `Task "${taskId}" was aborted by the operator`;

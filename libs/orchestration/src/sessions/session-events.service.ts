@@ -4,12 +4,16 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { FINISHED_SESSION_STATUSES, SessionStatus } from './session.types';
+import { compareStreamIds, decodeLogEntry, LogEntry, levelRank, SessionLogLevel } from '../log/log-entry';
 
 /** One entry of a session's event stream; `id` orders them and resumes a stream after it. */
 export interface SessionEvent {
   readonly id: string;
-  /** `task` on every task state change, `session` when the session's status changes. */
-  readonly type: 'task' | 'session';
+  /**
+   * `task` on every task state change, `session` when the session's status changes, `log` for an
+   * orchestration log entry (only on streams that asked for them).
+   */
+  readonly type: 'task' | 'session' | 'log';
   readonly data: Record<string, unknown>;
 }
 
@@ -26,10 +30,43 @@ export interface StreamOptions {
   readonly pollMs?: number;
   /** How often to send a keep-alive while there are none. @defaultValue 15000 */
   readonly keepAliveMs?: number;
+  /**
+   * Also send the session's log entries at this level or above, merged with the events in the
+   * order Redis appended them. Event ids are then composite, `<event id>_<log id>` (the position
+   * in both streams), so that a reconnect resumes both exactly. @defaultValue no log entries
+   */
+  readonly logLevel?: SessionLogLevel;
 }
 
 const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
+const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
+/** Entries read from each stream per round. */
+const BATCH = 500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Where a stream resumes: after these ids of the event stream and the log stream. */
+interface Position {
+  events?: string;
+  log?: string;
+}
+
+/**
+ * A Last-Event-ID as positions: `<event id>` (the log, if asked for, resumes from the same point
+ * of the shard's clock) or `<event id>_<log id>`.
+ */
+function positionOf(lastEventId: string | undefined): Position {
+  if (lastEventId === undefined) return {};
+  const composite = COMPOSITE_ID.exec(lastEventId);
+  return composite ? { events: composite[1], log: composite[2] } : { events: lastEventId, log: lastEventId };
+}
+
+const isFinal = (event: SessionEvent) => event.type === 'session' && FINISHED_SESSION_STATUSES.includes(event.data.status as SessionStatus);
+
+function toEvent(id: string, fields: readonly string[]): SessionEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
+  return { id, type: map.get('type') as SessionEvent['type'], data: JSON.parse(map.get('data') ?? '{}') };
+}
 
 /** Reads a session's event stream, from its start or after a given event. */
 @Injectable()
@@ -41,8 +78,10 @@ export class SessionEvents {
 
   /** Checks the session exists and the resume id is well formed; answers the session's shard. */
   async open(sessionId: string, lastEventId?: string): Promise<ShardTag> {
-    if (lastEventId !== undefined && !EVENT_ID.test(lastEventId)) {
-      throw new ValidationFailedError([{ path: 'Last-Event-ID', message: 'must be the id of an event of this stream, like 1795610093336-0' }]);
+    if (lastEventId !== undefined && !EVENT_ID.test(lastEventId) && !COMPOSITE_ID.test(lastEventId)) {
+      throw new ValidationFailedError([
+        { path: 'Last-Event-ID', message: 'must be the id of an event of this stream, like 1795610093336-0 (or 1795610093336-0_1795610093338-1 with log entries)' },
+      ]);
     }
     const tag = this.shards.tagOf(sessionId);
     if (!tag || !(await this.redis.client.exists(keys.session(tag, sessionId)))) throw new SessionNotFoundError(sessionId);
@@ -50,34 +89,46 @@ export class SessionEvents {
   }
 
   /** Up to `count` events after `afterId` (exclusive), or from the start. */
-  async read(tag: ShardTag, sessionId: string, afterId?: string, count = 500): Promise<SessionEvent[]> {
+  async read(tag: ShardTag, sessionId: string, afterId?: string, count = BATCH): Promise<SessionEvent[]> {
     const entries = await this.redis.client.xrange(keys.events(tag, sessionId), afterId ? `(${afterId}` : '-', '+', 'COUNT', count);
-    return entries.map(([id, fields]) => {
-      const map = new Map<string, string>();
-      for (let i = 0; i < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
-      return { id, type: map.get('type') as SessionEvent['type'], data: JSON.parse(map.get('data') ?? '{}') };
-    });
+    return entries.map(([id, fields]) => toEvent(id, fields));
   }
 
   /**
    * Sends the session's events to the sink: the ones after `lastEventId` (all of them without
    * it), then new ones as they happen, until the event of the session's final status (or the
-   * sink closes, or the session expires).
+   * sink closes, or the session expires). With `logLevel`, log entries at that level or above
+   * are merged in (those appended before the final event).
    */
   async stream(tag: ShardTag, sessionId: string, lastEventId: string | undefined, sink: EventSink, options: StreamOptions = {}): Promise<void> {
     const pollMs = options.pollMs ?? 100;
     const keepAliveMs = options.keepAliveMs ?? 15_000;
-    let cursor = lastEventId;
+    const position = positionOf(lastEventId);
+    const minRank = options.logLevel ? levelRank(options.logLevel) : undefined;
     let quietSince = Date.now();
     while (!sink.closed) {
-      const events = await this.read(tag, sessionId, cursor);
-      for (const event of events) {
-        if (sink.closed) return;
-        sink.send(event);
-        cursor = event.id;
-        if (event.type === 'session' && FINISHED_SESSION_STATUSES.includes(event.data.status as SessionStatus)) return;
+      const { events, log } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
+      let consumed = 0;
+      for (let i = 0, j = 0; !sink.closed; consumed++) {
+        const event = events[i];
+        const entry = log[j];
+        // A stream that filled its batch may hold more before the other's next entry: stop there.
+        if (!event && (!entry || events.length === BATCH)) break;
+        if (!entry && event && log.length === BATCH) break;
+        if (event && (!entry || compareStreamIds(event.id, entry.id) <= 0)) {
+          i++;
+          position.events = event.id;
+          sink.send(minRank === undefined ? event : { ...event, id: `${event.id}_${position.log ?? '0-0'}` });
+          if (isFinal(event)) return;
+        } else {
+          j++;
+          position.log = entry.id;
+          if (levelRank(entry.level) >= minRank!) {
+            sink.send({ id: `${position.events ?? '0-0'}_${entry.id}`, type: 'log', data: { ...entry } });
+          }
+        }
       }
-      if (events.length > 0) {
+      if (consumed > 0) {
         quietSince = Date.now();
         continue;
       }
@@ -90,5 +141,23 @@ export class SessionEvents {
       }
       await sleep(pollMs);
     }
+  }
+
+  /** The next events and (when asked) log entries after the position, read in one atomic step. */
+  private async readBoth(tag: ShardTag, sessionId: string, position: Position, withLog: boolean): Promise<{ events: SessionEvent[]; log: LogEntry[] }> {
+    if (!withLog) return { events: await this.read(tag, sessionId, position.events), log: [] };
+    const rows = await this.redis.client
+      .multi()
+      .xrange(keys.events(tag, sessionId), position.events ? `(${position.events}` : '-', '+', 'COUNT', BATCH)
+      .xrange(keys.log(tag, sessionId), position.log ? `(${position.log}` : '-', '+', 'COUNT', BATCH)
+      .exec();
+    const [events, log] = (rows ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as [string, string[]][];
+    });
+    return {
+      events: events.map(([id, fields]) => toEvent(id, fields)),
+      log: log.map(([id, fields]) => decodeLogEntry(sessionId, id, fields)),
+    };
   }
 }

@@ -5,6 +5,7 @@ import { Job } from 'bullmq';
 import { SessionJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { SessionStore } from './session.store';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 /** The aggregated result of a completed session. */
 export interface SessionResult {
@@ -26,6 +27,7 @@ export class SessionFinalizer {
   constructor(
     private readonly store: SessionStore,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly log: SessionLogWriter,
   ) {}
 
   async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
@@ -41,7 +43,11 @@ export class SessionFinalizer {
       finishedAt: new Date().toISOString(),
     });
     if (!moved) return null;
-    this.logger.log({ sessionId, tasks: taskIds.length }, 'session completed');
+    this.log.write(
+      tag,
+      { level: 'info', source: 'orchestrator', sessionId, message: 'session completed', context: { tasks: taskIds.length, completedTasks: result.completedTasks } },
+      this.logger,
+    );
     await this.store.expire(tag, sessionId, this.config.retentionSeconds, taskIds);
     return result;
   }

@@ -10,6 +10,7 @@ import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.s
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
 import { IdempotencyStore } from './idempotency.store';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 /**
  * Starts sessions: from a goal (a planning job for a planner agent), or from an explicit plan
@@ -27,6 +28,7 @@ export class SessionLauncher {
     private readonly enqueuer: PlanEnqueuer,
     private readonly templates: TemplateCatalog,
     private readonly idempotency: IdempotencyStore,
+    private readonly log: SessionLogWriter,
   ) {}
 
   /**
@@ -68,6 +70,20 @@ export class SessionLauncher {
       if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
       throw error;
     }
+    const from = request.template ? 'template' : validation ? 'plan' : 'goal';
+    this.log.write(
+      tag,
+      { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
+      this.logger,
+    );
+    if (validation?.ok) {
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } });
+    } else {
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
+    }
+    // Out before the first job exists, so every later entry (from any worker) follows them. If the
+    // start fails, discard() removes the log with the session.
+    void this.log.flush();
     try {
       if (validation?.ok) {
         await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
@@ -87,7 +103,6 @@ export class SessionLauncher {
       throw error;
     }
     if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, request, sessionId);
-    this.logger.log({ sessionId, from: request.template ? 'template' : validation ? 'plan' : 'goal' }, 'session accepted');
     return { sessionId, status: 'pending' };
   }
 }

@@ -61,7 +61,7 @@ for i = 1, n do
   redis.call('SREM', pending, ARGV[1])
   if redis.call('SCARD', pending) == 0 then
     if redis.call('HGET', waiter, 'status') == 'waiting' then
-      redis.call('HSET', waiter, 'status', 'ready')
+      redis.call('HSET', waiter, 'status', 'ready', 'readyAt', ARGV[3])
       emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[4 + i], status = 'ready', at = ARGV[3] }))
     end
     ready[#ready + 1] = i
@@ -90,7 +90,7 @@ return attempt
  * [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids whose outputs to read. Answers {status}
  * when the session ended or does not exist, {status, 'done', output} when the task already
  * completed, {status, 'hold'} when it must wait, else {status, 'go', goal, attempt, shared
- * (flat), outputs}.
+ * (flat), outputs, readyAt} (readyAt: when the task last became ready, for dispatch latency).
  */
 export const BEGIN_TASK = new RedisScript(`${EMIT}
 local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
@@ -105,6 +105,7 @@ if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
 local outputs = {}
 for i = 7, #ARGV do outputs[i - 6] = redis.call('HGET', KEYS[4], ARGV[i]) end
 local attempt = 0
+local readyAt = redis.call('HGET', KEYS[5], 'readyAt') or ''
 if ARGV[1] == '1' then
   redis.call('HSET', KEYS[5], 'status', 'running', 'agentId', ARGV[2], 'worker', ARGV[3], 'startedAt', ARGV[4],
     'inputFrom', ARGV[5], 'error', '', 'waitingFor', '')
@@ -117,5 +118,5 @@ if ARGV[1] == '1' then
   emit(KEYS[6], 'task', cjson.encode({ taskId = ARGV[6], status = 'running', attempt = attempt, agentId = ARGV[2],
     worker = cjson.decode(ARGV[3]), at = ARGV[4] }))
 end
-return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs}
+return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs, readyAt}
 `);

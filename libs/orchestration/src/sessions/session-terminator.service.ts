@@ -8,6 +8,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
 import { FailureInfo, SessionStatus } from './session.types';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
 const IDLE_TASK = new Set(['waiting', 'ready', 'paused']);
@@ -25,6 +26,7 @@ export class SessionTerminator {
     private readonly queues: TaskQueues,
     private readonly redis: RedisConnections,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly log: SessionLogWriter,
   ) {}
 
   /**
@@ -38,7 +40,11 @@ export class SessionTerminator {
       finishedAt: new Date().toISOString(),
     });
     if (!moved) return false;
-    this.logger.warn({ sessionId, taskId: error.taskId, error: error.message }, 'session failed');
+    this.log.write(
+      tag,
+      { level: 'critical', source: 'orchestrator', sessionId, taskId: error.taskId, message: 'session failed', context: { error: error.message, errorName: error.name } },
+      this.logger,
+    );
     await this.removeIdleWork(tag, sessionId);
     await this.store.expire(tag, sessionId, this.config.retentionSeconds);
     return true;
@@ -60,7 +66,7 @@ export class SessionTerminator {
       return status;
     }
     await this.redis.client.publish(keys.cancellations(tag), sessionId);
-    this.logger.log({ sessionId }, 'session cancelled');
+    this.log.write(tag, { level: 'warn', source: 'orchestrator', sessionId, message: 'session cancelled' }, this.logger);
     await this.queues.removeIfIdle(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId));
     await this.removeIdleWork(tag, sessionId);
     // Last, the root job: with its idle children gone it would otherwise wait in sy.session
@@ -75,6 +81,7 @@ export class SessionTerminator {
     const view = await this.store.view(tag, sessionId);
     if (!view) return;
     for (const task of view.tasks.filter((t) => IDLE_TASK.has(t.status))) {
+      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId: task.id, message: 'task cancelled before it started', context: { was: task.status } });
       await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
       await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
     }

@@ -30,6 +30,8 @@ export interface TaskBeginning {
   readonly attempt?: number;
   readonly shared?: Record<string, unknown>;
   readonly dependencies?: Record<string, unknown>;
+  /** When the task last became ready (ISO), if recorded. */
+  readonly readyAt?: string;
 }
 
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
@@ -100,6 +102,7 @@ export class SessionStore {
         capabilities: json(task.spec.capabilities),
         dependsOn: json(task.dependsOn),
         attempts: 0,
+        ...(pending.length === 0 ? { readyAt: now } : {}),
         ...(task.spec.title ? { title: task.spec.title } : {}),
       });
       if (pending.length > 0) multi.sadd(keys.pendingDeps(tag, sessionId, task.id), ...pending);
@@ -123,7 +126,9 @@ export class SessionStore {
   /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
   async discard(tag: ShardTag, sessionId: string, taskIds: Iterable<string> = []): Promise<void> {
     await this.discardPlan(tag, sessionId, taskIds);
-    await this.client.del(keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.events(tag, sessionId));
+    await this.client.del(
+      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
+    );
   }
 
   /**
@@ -135,7 +140,7 @@ export class SessionStore {
     const pipeline = this.client.pipeline();
     const sessionKeys = [
       keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
-      keys.taskIds(tag, sessionId), keys.events(tag, sessionId),
+      keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
     ];
     for (const key of sessionKeys) {
       pipeline.expire(key, seconds);
@@ -194,9 +199,9 @@ export class SessionStore {
         keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId),
       ],
       [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
-    )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?];
+    )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?];
     // The third slot is the goal when the task may go, its stored output when it was done.
-    const [status, step, goalOrOutput, attempt, sharedFlat, outputs] = reply;
+    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt] = reply;
     if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
@@ -206,7 +211,10 @@ export class SessionStore {
       const value = outputs?.[i];
       if (value !== null && value !== undefined) dependencies[id] = parse(value);
     });
-    return { status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies };
+    return {
+      status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
+      readyAt: readyAt || undefined,
+    };
   }
 
   async setPlanning(tag: ShardTag, sessionId: string, step: StepView): Promise<void> {
@@ -274,8 +282,9 @@ export class SessionStore {
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */
   async setResolution(tag: ShardTag, sessionId: string, taskId: string, resolution: OperatorResolution): Promise<void> {
-    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '' });
-    emit(multi, tag, sessionId, 'task', { taskId, status: 'ready', at: new Date().toISOString() });
+    const now = new Date().toISOString();
+    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '', readyAt: now });
+    emit(multi, tag, sessionId, 'task', { taskId, status: 'ready', at: now });
     await multi.exec();
   }
 

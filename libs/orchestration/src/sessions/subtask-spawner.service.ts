@@ -11,6 +11,7 @@ import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
+import { SessionLogWriter } from '../log/session-log.writer';
 
 const FINISHED = new Set(['completed', 'failed', 'skipped']);
 
@@ -28,6 +29,7 @@ export class SubtaskSpawner {
     private readonly queues: TaskQueues,
     private readonly catalog: CapabilityCatalog,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly log: SessionLogWriter,
   ) {}
 
   /**
@@ -55,10 +57,15 @@ export class SubtaskSpawner {
       throw new InvalidAgentOutputError(agentId, `its subtasks are invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     }
     const { graph } = validation;
+    this.log.write(
+      tag,
+      { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task spawned subtasks; it completes after them', context: { subtasks: [...graph.tasks.keys()] } },
+      this.logger,
+    );
+    void this.log.flush(); // before the subtasks can start and log
     await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
     await job.updateData({ ...job.data, childIds: [...job.data.childIds, ...graph.roots], decomposition: { output: decomposition.output } });
     await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId));
-    this.logger.log({ sessionId, taskId, agentId, subtasks: graph.tasks.size }, 'subtasks spawned');
     return job.moveToWaitingChildren(token!);
   }
 }

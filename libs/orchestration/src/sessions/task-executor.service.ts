@@ -15,6 +15,9 @@ import { failureInfo, TaskOutcomes } from './task-outcomes.service';
 import { FINISHED_SESSION_STATUSES } from './session.types';
 import { taskLogger } from './task-logger';
 import { SubtaskSpawner } from './subtask-spawner.service';
+import { SessionLogWriter } from '../log/session-log.writer';
+import { MetricsRecorder } from '../metrics/metrics.recorder';
+import { isFinalAttempt } from './task-outcomes.service';
 
 /**
  * Runs one task job through the execution model: fetch (the job, held back while anything it
@@ -34,6 +37,8 @@ export class TaskExecutor {
     private readonly outcomes: TaskOutcomes,
     private readonly spawner: SubtaskSpawner,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
+    private readonly log: SessionLogWriter,
+    private readonly metrics: MetricsRecorder,
   ) {}
 
   async execute(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
@@ -61,7 +66,10 @@ export class TaskExecutor {
     if (begin.status === undefined || FINISHED_SESSION_STATUSES.includes(begin.status)) {
       lease?.release();
       // The session ended (or expired) while this job waited: start nothing new.
-      if (begin.status !== undefined) await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
+      if (begin.status !== undefined) {
+        this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: `task not started: the session is ${begin.status}` });
+        await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true });
+      }
       return null;
     }
     if (begin.done) {
@@ -73,6 +81,7 @@ export class TaskExecutor {
     }
     if (begin.hold) {
       lease?.release();
+      this.log.write(tag, { level: 'debug', source: 'task', sessionId, taskId, message: 'task held: a dependency has not finished' });
       await this.hold(tag, job, token);
       throw new DelayedError();
     }
@@ -83,10 +92,12 @@ export class TaskExecutor {
       const resolution =
         task.kind === 'approval' || task.onFailure === 'ask' ? await this.store.takeResolution(tag, sessionId, taskId) : undefined;
       if (resolution?.action === 'skip') {
+        this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: 'task skipped by the operator' });
         await this.outcomes.finish(tag, task, { status: 'skipped' });
         return null;
       }
       if (resolution?.action === 'provide') {
+        this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: 'task completed with the output the operator provided' });
         await this.outcomes.finish(tag, task, { status: 'completed', output: resolution.output ?? null });
         return resolution.output ?? null;
       }
@@ -100,13 +111,22 @@ export class TaskExecutor {
       }
     }
     const agentId = lease.agent.descriptor.id;
+    const capability = task.capabilities[0];
+    let runStarted: number | undefined;
     try {
       const dependencies = begin.dependencies ?? {};
       const shared = begin.shared ?? {};
       const goal = begin.goal;
       const missing = inputFrom.filter((id) => !(id in dependencies));
       const attempt = begin.attempt ?? (await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom }));
-      this.logger.log({ sessionId, taskId, agentId, attempt }, 'task started');
+      runStarted = performance.now();
+      const readyAt = begin.readyAt ? Date.parse(begin.readyAt) : NaN;
+      this.metrics.taskStarted(tag, capability, attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined);
+      this.log.write(
+        tag,
+        { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task started', context: { attempt, capabilities: task.capabilities } },
+        this.logger,
+      );
 
       const output = await invokeAgent(
         lease.agent,
@@ -117,25 +137,39 @@ export class TaskExecutor {
         {
           shared,
           state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-          log: taskLogger(this.logger, { sessionId, taskId, agentId }),
+          log: taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
           worker: this.worker,
         },
         { signal, timeoutMs: task.timeoutMs },
       );
+      const durationMs = performance.now() - runStarted;
       if (output instanceof Decomposition) {
-        if (await this.spawner.spawn(tag, job, token, agentId, output)) throw new WaitingChildrenError();
+        const waits = await this.spawner.spawn(tag, job, token, agentId, output);
+        // Counted once its subtasks are accepted: invalid subtasks fail the run instead.
+        runStarted = undefined;
+        this.metrics.taskRunEnded(tag, capability, 'completed', durationMs);
+        if (waits) throw new WaitingChildrenError();
         return this.finishDecomposed(tag, job.data);
       }
+      runStarted = undefined;
+      this.metrics.taskRunEnded(tag, capability, 'completed', durationMs);
+      this.log.write(
+        tag,
+        { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) } },
+        this.logger,
+      );
       await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
-      this.logger.log({ sessionId, taskId, agentId }, 'task completed');
       return output ?? null;
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
+      const durationMs = runStarted === undefined ? undefined : performance.now() - runStarted;
       if (signal?.aborted && signal.reason instanceof SessionCancelledError) {
+        if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'cancelled', durationMs);
+        this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, agentId, message: 'task aborted: session cancelled' }, this.logger);
         await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(signal.reason, taskId) });
-        this.logger.log({ sessionId, taskId, agentId }, 'task aborted: session cancelled');
         throw new UnrecoverableError(signal.reason.message);
       }
+      if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'failed', durationMs, isFinalAttempt(job, error));
       return this.outcomes.failed(tag, job, token, error);
     } finally {
       lease.release();
@@ -146,8 +180,10 @@ export class TaskExecutor {
   private async finishDecomposed(tag: ShardTag, task: TaskJobData): Promise<unknown> {
     const subtasks = await this.store.outputsOf(tag, task.sessionId, task.childIds);
     const output = task.decomposition?.output !== undefined ? task.decomposition.output : subtasks;
+    this.log.write(
+      tag, { level: 'info', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: 'task completed after its subtasks' }, this.logger,
+    );
     await this.outcomes.finish(tag, task, { status: 'completed', output });
-    this.logger.log({ sessionId: task.sessionId, taskId: task.taskId }, 'task completed after its subtasks');
     return output;
   }
 

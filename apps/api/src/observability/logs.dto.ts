@@ -1,0 +1,96 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { LOG_SOURCES, logExportSchema, logQuerySchema, SESSION_LOG_LEVELS } from '@switchyard/orchestration';
+
+/** Query, answer and statistics schemas of the orchestration log routes. */
+
+export class LogQueryDto extends createZodDto(logQuerySchema) {}
+
+export class LogExportQueryDto extends createZodDto(logExportSchema) {}
+
+export class EventsQueryDto extends createZodDto(
+  z.object({
+    logLevel: z
+      .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
+      .optional()
+      .describe('Also stream log entries at this level or above (off without it); ids then become `<event id>_<log id>`'),
+  }),
+) {}
+
+const workerSchema = z.object({ host: z.string(), pid: z.number().int() });
+
+export const logEntrySchema = z
+  .object({
+    id: z.string().describe('Stream id: orders the entries; a cursor'),
+    time: z.string(),
+    level: z.enum(SESSION_LOG_LEVELS),
+    source: z.enum(LOG_SOURCES),
+    message: z.string(),
+    sessionId: z.string(),
+    taskId: z.string().optional(),
+    agentId: z.string().optional(),
+    worker: workerSchema.optional(),
+    context: z.record(z.string(), z.json()).optional(),
+  })
+  .describe('One orchestration log entry');
+
+const example = {
+  id: '1795610093336-0', time: '2026-11-25T12:00:00.300Z', level: 'info', source: 'task', message: 'task started',
+  sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'research', agentId: 'researcher@worker-1:4242',
+  worker: { host: 'worker-1', pid: 4242 }, context: { attempt: 1, capabilities: ['web_research'] },
+};
+
+export class LogPageDto extends createZodDto(
+  z
+    .object({ entries: z.array(logEntrySchema), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end') })
+    .meta({ examples: [{ entries: [example], nextCursor: '1795610093336-0' }] }),
+) {}
+
+const counts = <T extends readonly string[]>(names: T) => z.object(Object.fromEntries(names.map((n) => [n, z.number().int()])) as Record<T[number], z.ZodNumber>);
+
+export class LogStatsDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      total: z.number().int().describe('Entries the log holds now'),
+      written: z.number().int().describe('Entries ever written (more than total once the bound dropped the oldest)'),
+      dropped: z.number().int(),
+      byLevel: counts(SESSION_LOG_LEVELS),
+      bySource: counts(LOG_SOURCES),
+      errorRate: z.number().describe('Share of entries at level error or critical'),
+      firstError: logEntrySchema.nullable(),
+      lastError: logEntrySchema.nullable(),
+      firstAt: z.string().nullable(),
+      lastAt: z.string().nullable(),
+    })
+    .meta({
+      examples: [{
+        sessionId: example.sessionId, total: 42, written: 42, dropped: 0,
+        byLevel: { debug: 0, info: 38, warn: 3, error: 1, critical: 0 }, bySource: { orchestrator: 4, agent: 10, task: 27, system: 1 },
+        errorRate: 0.0238, firstError: { ...example, level: 'error', message: 'task failed' }, lastError: { ...example, level: 'error', message: 'task failed' },
+        firstAt: '2026-11-25T12:00:00.100Z', lastAt: '2026-11-25T12:00:04.900Z',
+      }],
+    }),
+) {}
+
+const histogram = z.object({
+  count: z.number(), sumSeconds: z.number(), meanSeconds: z.number().nullable(), p50Seconds: z.number().nullable(), p95Seconds: z.number().nullable(),
+});
+const taskCounts = {
+  started: z.number(), completed: z.number(), failed: z.number(), failedFinal: z.number(), cancelled: z.number(),
+  durationSeconds: histogram.optional(), dispatchLatencySeconds: histogram.optional(),
+};
+
+export class ClusterStatsDto extends createZodDto(
+  z.object({
+    at: z.string(),
+    tasks: z.object({ ...taskCounts, byCapability: z.record(z.string(), z.object(taskCounts)) }),
+    queues: z.array(z.object({ queue: z.string(), workers: z.number(), waiting: z.number(), delayed: z.number(), active: z.number() })),
+    liveAgents: z.object({ source: z.string(), byCapability: z.record(z.string(), z.number()) }),
+    jobsStalled: z.record(z.string(), z.number()),
+    locks: z.object({
+      waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
+      failures: z.record(z.string(), z.record(z.string(), z.number())),
+    }),
+  }),
+) {}

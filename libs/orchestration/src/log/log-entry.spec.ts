@@ -1,0 +1,33 @@
+import { compareStreamIds, decodeLogEntry, encodeLogEntry, MAX_MESSAGE_CHARS } from './log-entry';
+
+describe('log entries in a stream', () => {
+  const worker = { host: 'host:with:colons', pid: 42 };
+
+  it('decode what they encode', () => {
+    const fields = encodeLogEntry(
+      { level: 'warn', source: 'agent', message: 'm', sessionId: 's', taskId: 't', agentId: 'a', context: { n: 1 }, time: '2026-11-25T12:00:00.000Z' },
+      worker,
+    );
+    expect(decodeLogEntry('s', '5-1', fields)).toEqual({
+      id: '5-1', time: '2026-11-25T12:00:00.000Z', level: 'warn', source: 'agent', message: 'm', sessionId: 's', taskId: 't', agentId: 'a', worker, context: { n: 1 },
+    });
+  });
+
+  it('never throw on what an agent hands them: circular contexts, errors, huge messages', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const decoded = (context: Record<string, unknown>, message = 'm') =>
+      decodeLogEntry('s', '1-0', encodeLogEntry({ level: 'info', source: 'agent', message, sessionId: 's', context }, worker));
+    expect(decoded(circular).context).toEqual({ unserializable: expect.any(String) });
+    expect(decoded({ error: new TypeError('bad') }).context).toEqual({ error: { name: 'TypeError', message: 'bad' } });
+    expect(decoded({ big: 'x'.repeat(100_000) }).context).toMatchObject({ truncated: true });
+    expect(decoded({}, 'y'.repeat(MAX_MESSAGE_CHARS + 10)).message).toHaveLength(MAX_MESSAGE_CHARS + 1);
+  });
+
+  it('order stream ids numerically', () => {
+    expect(compareStreamIds('9-0', '10-0')).toBeLessThan(0);
+    expect(compareStreamIds('10-2', '10-10')).toBeLessThan(0);
+    expect(compareStreamIds('10-2', '10-2')).toBe(0);
+    expect(compareStreamIds('1795610093336-0', '1795610093335-9')).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,96 @@
+import type { WorkerIdentity } from '../sessions/session.types';
+
+/** Levels of the orchestration log, least severe first. */
+export const SESSION_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical'] as const;
+export type SessionLogLevel = (typeof SESSION_LOG_LEVELS)[number];
+
+/** Who wrote an entry: the orchestration steps, an agent's own logger, a task's lifecycle, or the worker process. */
+export const LOG_SOURCES = ['orchestrator', 'agent', 'task', 'system'] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+
+/** One entry of a session's orchestration log, as the API answers it. */
+export interface LogEntry {
+  /** The Redis stream id (`<ms>-<seq>`): orders the session's entries and serves as a cursor. */
+  readonly id: string;
+  /** When the entry was made (ISO time, the writing process' clock). */
+  readonly time: string;
+  readonly level: SessionLogLevel;
+  readonly source: LogSource;
+  readonly message: string;
+  readonly sessionId: string;
+  readonly taskId?: string;
+  readonly agentId?: string;
+  /** The process that wrote it. */
+  readonly worker?: WorkerIdentity;
+  readonly context?: Record<string, unknown>;
+}
+
+/** An entry to write; `time` defaults to now, and the writing process is its `worker`. */
+export type NewLogEntry = Omit<LogEntry, 'id' | 'time' | 'worker'> & { readonly time?: string };
+
+/** Longest message and context (as JSON) kept per entry; longer ones are cut, and say so. */
+export const MAX_MESSAGE_CHARS = 4096;
+export const MAX_CONTEXT_CHARS = 16_384;
+
+export function levelRank(level: SessionLogLevel): number {
+  return SESSION_LOG_LEVELS.indexOf(level);
+}
+
+/** Stream ids are `<ms>-<seq>`; this orders them without losing precision. */
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  if (am.length !== bm.length) return am.length - bm.length;
+  if (am !== bm) return am < bm ? -1 : 1;
+  if (as.length !== bs.length) return as.length - bs.length;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+function contextJson(context: Record<string, unknown> | undefined): string | undefined {
+  if (!context || Object.keys(context).length === 0) return undefined;
+  let text: string;
+  try {
+    text = JSON.stringify(context, (_key, value: unknown) =>
+      value instanceof Error ? { name: value.name, message: value.message } : typeof value === 'bigint' ? value.toString() : value,
+    );
+  } catch (error) {
+    // A circular or otherwise unserialisable context must not cost the entry (or the task).
+    return JSON.stringify({ unserializable: (error as Error).message });
+  }
+  return text.length <= MAX_CONTEXT_CHARS ? text : JSON.stringify({ truncated: true, preview: text.slice(0, MAX_CONTEXT_CHARS - 64) });
+}
+
+/** The stream fields of an entry: field/value pairs, the optional ones only when set. */
+export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): string[] {
+  const message = entry.message.length <= MAX_MESSAGE_CHARS ? entry.message : `${entry.message.slice(0, MAX_MESSAGE_CHARS)}…`;
+  const fields = ['time', entry.time ?? new Date().toISOString(), 'level', entry.level, 'source', entry.source, 'message', message];
+  if (entry.taskId) fields.push('taskId', entry.taskId);
+  if (entry.agentId) fields.push('agentId', entry.agentId);
+  fields.push('worker', `${worker.host}:${worker.pid}`);
+  const context = contextJson(entry.context);
+  if (context !== undefined) fields.push('context', context);
+  return fields;
+}
+
+/** An entry read back from the stream (the reverse of {@link encodeLogEntry}). */
+export function decodeLogEntry(sessionId: string, id: string, fields: readonly string[]): LogEntry {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
+  const worker = map.get('worker');
+  const separator = worker?.lastIndexOf(':') ?? -1;
+  const context = map.get('context');
+  return {
+    id,
+    time: map.get('time') ?? '',
+    level: (map.get('level') ?? 'info') as SessionLogLevel,
+    source: (map.get('source') ?? 'system') as LogSource,
+    message: map.get('message') ?? '',
+    sessionId,
+    ...(map.has('taskId') ? { taskId: map.get('taskId') } : {}),
+    ...(map.has('agentId') ? { agentId: map.get('agentId') } : {}),
+    ...(worker && separator > 0 ? { worker: { host: worker.slice(0, separator), pid: Number(worker.slice(separator + 1)) } } : {}),
+    ...(context !== undefined ? { context: JSON.parse(context) as Record<string, unknown> } : {}),
+  };
+}

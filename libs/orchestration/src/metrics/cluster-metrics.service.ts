@@ -1,0 +1,248 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
+import { ClusterHealth, QueueHealth } from '../health/cluster-health.service';
+import { keys, SESSION_QUEUE } from '../redis/keys';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { ShardRouter } from '../redis/shards';
+import { CounterDefinition, HistogramDefinition, METRICS } from './metric-definitions';
+import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
+
+/**
+ * Where the count of live agents per capability comes from. Until the shared agent registry
+ * exists, the default counts the worker processes consuming each capability's queue; the
+ * registry provides its own under {@link LIVE_AGENTS} to replace it.
+ */
+export interface LiveAgentsSource {
+  /** Named in /stats so readers know what is counted. */
+  readonly description: string;
+  perCapability(queues: readonly QueueHealth[]): Promise<Record<string, number>>;
+}
+
+/** Injection token of a {@link LiveAgentsSource} that replaces the default. */
+export const LIVE_AGENTS = Symbol('LIVE_AGENTS');
+
+const queueConsumers: LiveAgentsSource = {
+  description: 'worker processes consuming the capability queue',
+  perCapability: async (queues) => Object.fromEntries(queues.filter((q) => q.queue !== SESSION_QUEUE).map((q) => [q.queue, q.workers])),
+};
+
+/** Everything one scrape shows, read once and shared by every metric of the scrape. */
+export interface MetricsSnapshot {
+  readonly at: string;
+  /** Cluster-wide counters and histogram parts, summed over the shards. */
+  readonly values: ReadonlyMap<string, number>;
+  readonly queues: readonly QueueHealth[];
+  readonly liveAgents: Readonly<Record<string, number>>;
+}
+
+export interface HistogramSummary {
+  readonly count: number;
+  readonly sumSeconds: number;
+  readonly meanSeconds: number | null;
+  /** Estimated from the buckets, like Prometheus' histogram_quantile. */
+  readonly p50Seconds: number | null;
+  readonly p95Seconds: number | null;
+}
+
+export interface CapabilityStats {
+  started: number;
+  completed: number;
+  failed: number;
+  failedFinal: number;
+  cancelled: number;
+  durationSeconds?: HistogramSummary;
+  dispatchLatencySeconds?: HistogramSummary;
+}
+
+/** The figures of /metrics, shaped for people (GET /api/orchestrator/stats). */
+export interface ClusterStats {
+  readonly at: string;
+  readonly tasks: {
+    readonly started: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly failedFinal: number;
+    readonly cancelled: number;
+    readonly durationSeconds?: HistogramSummary;
+    readonly dispatchLatencySeconds?: HistogramSummary;
+    readonly byCapability: Record<string, CapabilityStats>;
+  };
+  readonly queues: readonly QueueHealth[];
+  readonly liveAgents: { readonly source: string; readonly byCapability: Readonly<Record<string, number>> };
+  readonly jobsStalled: Record<string, number>;
+  readonly locks: {
+    readonly waits: Record<string, { count: number; waitSeconds?: HistogramSummary }>;
+    readonly failures: Record<string, Record<string, number>>;
+  };
+}
+
+function summary(series: HistogramSeries | undefined): HistogramSummary | undefined {
+  if (!series) return undefined;
+  return {
+    count: series.count,
+    sumSeconds: series.sum,
+    meanSeconds: series.count > 0 ? series.sum / series.count : null,
+    p50Seconds: estimateQuantile(series, 0.5),
+    p95Seconds: estimateQuantile(series, 0.95),
+  };
+}
+
+/**
+ * The cluster's metrics as the API serves them: counters and histograms kept in Redis by every
+ * process (see MetricsRecorder), queue depths and live workers read at scrape time. Rendered
+ * through prom-client (collect callbacks fill the metrics from one snapshot per scrape) for
+ * GET /metrics, and as JSON for GET /api/orchestrator/stats.
+ */
+@Injectable()
+export class ClusterMetrics {
+  readonly registry = new Registry();
+  private inflight?: Promise<MetricsSnapshot>;
+  private readonly agentsSource: LiveAgentsSource;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly shards: ShardRouter,
+    private readonly cluster: ClusterHealth,
+    @Optional() @Inject(LIVE_AGENTS) agents?: LiveAgentsSource,
+  ) {
+    this.agentsSource = agents ?? queueConsumers;
+    this.defineMetrics();
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_api_' });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  prometheus(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Reads the cluster's figures; concurrent callers (the metrics of one scrape) share one read. */
+  snapshot(): Promise<MetricsSnapshot> {
+    this.inflight ??= this.load().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  async stats(): Promise<ClusterStats> {
+    const snap = await this.snapshot();
+    const counter = (metric: CounterDefinition) => counterSeries(snap.values, metric.name);
+    const histogram = (metric: HistogramDefinition) => histogramSeries(snap.values, metric);
+    const byCapability: Record<string, CapabilityStats> = {};
+    const of = (capability: string) =>
+      (byCapability[capability] ??= { started: 0, completed: 0, failed: 0, failedFinal: 0, cancelled: 0 });
+    for (const s of counter(METRICS.tasksStarted)) of(s.labels.capability).started += s.value;
+    for (const s of counter(METRICS.tasksCompleted)) of(s.labels.capability).completed += s.value;
+    for (const s of counter(METRICS.tasksCancelled)) of(s.labels.capability).cancelled += s.value;
+    for (const s of counter(METRICS.tasksFailed)) {
+      of(s.labels.capability).failed += s.value;
+      if (s.labels.final === 'true') of(s.labels.capability).failedFinal += s.value;
+    }
+    const durations = histogram(METRICS.taskDuration);
+    const latencies = histogram(METRICS.dispatchLatency);
+    for (const capability of Object.keys(byCapability)) {
+      byCapability[capability].durationSeconds = summary(mergeHistograms(durations.filter((s) => s.labels.capability === capability)));
+      byCapability[capability].dispatchLatencySeconds = summary(mergeHistograms(latencies.filter((s) => s.labels.capability === capability)));
+    }
+    const all = Object.values(byCapability);
+    const total = (field: 'started' | 'completed' | 'failed' | 'failedFinal' | 'cancelled') => all.reduce((n, c) => n + c[field], 0);
+
+    const jobsStalled: Record<string, number> = {};
+    for (const s of counter(METRICS.jobsStalled)) jobsStalled[s.labels.queue] = (jobsStalled[s.labels.queue] ?? 0) + s.value;
+    const waits: ClusterStats['locks']['waits'] = {};
+    for (const s of counter(METRICS.lockWaits)) waits[s.labels.resource] = { count: s.value };
+    for (const s of histogram(METRICS.lockWaitSeconds)) (waits[s.labels.resource] ??= { count: 0 }).waitSeconds = summary(s);
+    const failures: ClusterStats['locks']['failures'] = {};
+    for (const s of counter(METRICS.lockFailures)) (failures[s.labels.resource] ??= {})[s.labels.reason] = s.value;
+
+    return {
+      at: snap.at,
+      tasks: {
+        started: total('started'), completed: total('completed'), failed: total('failed'), failedFinal: total('failedFinal'), cancelled: total('cancelled'),
+        durationSeconds: summary(mergeHistograms(durations)),
+        dispatchLatencySeconds: summary(mergeHistograms(latencies)),
+        byCapability,
+      },
+      queues: snap.queues,
+      liveAgents: { source: this.agentsSource.description, byCapability: snap.liveAgents },
+      jobsStalled,
+      locks: { waits, failures },
+    };
+  }
+
+  private async load(): Promise<MetricsSnapshot> {
+    const pipeline = this.redis.client.pipeline();
+    for (const tag of this.shards.tags) pipeline.hgetall(keys.metrics(tag));
+    const [rows, queues] = await Promise.all([pipeline.exec(), this.cluster.queueHealth()]);
+    const hashes = (rows ?? []).map(([error, hash]) => {
+      if (error) throw error;
+      return hash as Record<string, string>;
+    });
+    return { at: new Date().toISOString(), values: sumHashes(hashes), queues, liveAgents: await this.agentsSource.perCapability(queues) };
+  }
+
+  private defineMetrics(): void {
+    const self = this;
+    const counters = [METRICS.tasksStarted, METRICS.tasksCompleted, METRICS.tasksFailed, METRICS.tasksCancelled, METRICS.jobsStalled, METRICS.lockWaits, METRICS.lockFailures];
+    for (const metric of counters) {
+      new Counter({
+        name: metric.name, help: metric.help, labelNames: [...metric.labelNames], registers: [this.registry],
+        async collect() {
+          const snap = await self.snapshot();
+          this.reset();
+          for (const s of counterSeries(snap.values, metric.name)) this.inc({ ...s.labels }, s.value);
+        },
+      });
+    }
+    for (const metric of [METRICS.taskDuration, METRICS.dispatchLatency, METRICS.lockWaitSeconds]) {
+      this.registry.registerMetric(this.storedHistogram(metric));
+    }
+    new Gauge({
+      name: 'switchyard_queue_jobs', help: 'Jobs in each queue by state (waiting, delayed, active), over every shard',
+      labelNames: ['queue', 'state'], registers: [this.registry],
+      async collect() {
+        const snap = await self.snapshot();
+        this.reset();
+        for (const q of snap.queues) {
+          for (const state of ['waiting', 'delayed', 'active'] as const) this.set({ queue: q.queue, state }, q[state]);
+        }
+      },
+    });
+    new Gauge({
+      name: 'switchyard_queue_workers', help: 'Worker connections consuming each queue, over every shard',
+      labelNames: ['queue'], registers: [this.registry],
+      async collect() {
+        const snap = await self.snapshot();
+        this.reset();
+        for (const q of snap.queues) this.set({ queue: q.queue }, q.workers);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_live_agents', help: `Live agents per capability (today: ${this.agentsSource.description})`,
+      labelNames: ['capability'], registers: [this.registry],
+      async collect() {
+        const snap = await self.snapshot();
+        this.reset();
+        for (const [capability, count] of Object.entries(snap.liveAgents)) this.set({ capability }, count);
+      },
+    });
+  }
+
+  /**
+   * A histogram whose buckets live in Redis. prom-client's Histogram can only observe values one
+   * by one, so this is a metric object of prom-client's own shape, filled from the snapshot.
+   */
+  private storedHistogram(metric: HistogramDefinition): Metric {
+    const get = async () => {
+      const snap = await this.snapshot();
+      const values = histogramSeries(snap.values, metric).flatMap((s) => [
+        ...s.buckets.map((b) => ({ metricName: `${metric.name}_bucket`, labels: { ...s.labels, le: b.le }, value: b.count })),
+        { metricName: `${metric.name}_sum`, labels: { ...s.labels }, value: s.sum },
+        { metricName: `${metric.name}_count`, labels: { ...s.labels }, value: s.count },
+      ]);
+      return { name: metric.name, help: metric.help, type: 'histogram', values, aggregator: 'sum' };
+    };
+    return { name: metric.name, help: metric.help, type: 'histogram', get } as unknown as Metric;
+  }
+}
