@@ -1,4 +1,5 @@
 import {
+  keys,
   SessionNotFoundError,
   StateConflictError,
   StateLockExpiredError,
@@ -93,6 +94,11 @@ describe('session state', () => {
       await expect(failure).rejects.toThrow(StateLockExpiredError);
       await expect(failure).rejects.toThrow(/lock \(200 ms\) expired before it committed; nothing was written/);
       expect(await slow.get('balance')).toBe(101);
+      // Both counted in the cluster's lock metrics: the fast writer's wait, the slow one's lapse.
+      await harness.flushMetrics();
+      const metrics = await harness.redis.client.hgetall(keys.metrics(harness.shards.tags[0]));
+      expect(Number(metrics['switchyard_lock_failures_total|{"reason":"expired","resource":"session-state"}'])).toBeGreaterThanOrEqual(1);
+      expect(Number(metrics['switchyard_lock_waits_total|{"resource":"session-state"}'])).toBeGreaterThanOrEqual(1);
     });
 
     it('fail with a conflict when an entry they read changed before the commit, and retry their work when run by transaction()', async () => {

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import {
+  MetricsRecorder,
   RedisConnections,
+  RedisWriteBatcher,
   SessionState,
   ShardRouter,
   StateLocks,
@@ -22,14 +24,17 @@ export class StateHarness {
   readonly shards: ShardRouter;
   readonly state: SessionState;
   readonly sessions: SessionStore;
+  private readonly batcher: RedisWriteBatcher;
 
   constructor(env: Record<string, string | undefined> = {}) {
     this.config = toSwitchyardConfig(
       validateEnvironment({ SWITCHYARD_PREFIX: `t${randomBytes(5).toString('hex')}`, REDIS_URL: process.env.REDIS_URL, LOG_LEVEL: 'warn', ...env }),
     );
     this.redis = new RedisConnections(this.config);
-    this.locks = new StateLocks(this.config);
     this.shards = new ShardRouter(this.config.prefix, this.config.shards);
+    // Lock waits and failures are counted in the prefix's metrics, as in the apps.
+    this.batcher = new RedisWriteBatcher(this.redis, this.config);
+    this.locks = new StateLocks(this.config, new MetricsRecorder(this.redis, this.batcher, this.shards));
     this.state = new SessionState(this.redis, this.locks, this.shards, this.config);
     this.sessions = new SessionStore(this.redis);
   }
@@ -59,7 +64,13 @@ export class StateHarness {
   }
 
   /** Deletes the prefix's keys (when `clean`) and closes every connection. */
+  /** Sends the lock metrics counted so far (they are batched, as in the apps). */
+  flushMetrics(): Promise<void> {
+    return this.batcher.flush();
+  }
+
   async close(clean = true): Promise<void> {
+    await this.batcher.flush();
     if (clean) {
       const leftovers = await this.keys();
       if (leftovers.length > 0) await this.redis.client.del(...leftovers);

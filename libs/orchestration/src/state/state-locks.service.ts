@@ -4,6 +4,7 @@ import Redlock, { ExecutionError, ExecutionStats, Lock, ResourceLockedError } fr
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { StateLockUnavailableError } from '../errors/errors';
+import { MetricsRecorder } from '../metrics/metrics.recorder';
 
 /** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */
 export interface HeldLock {
@@ -21,6 +22,9 @@ const RETRY_JITTER_MS = 15;
 /** A lock server that does not answer within this counts as a vote against. */
 const LOCK_COMMAND_TIMEOUT_MS = 1000;
 
+/** The `resource` label of state locks in the lock metrics (a kind, not a key: one series). */
+const LOCK_METRIC = 'session-state';
+
 /**
  * Redlock over the deployment's Redis (the default) or over several independent Redis servers
  * (SWITCHYARD_LOCK_REDIS_URLS: a majority must grant each lock). Its own connections fail fast
@@ -33,7 +37,10 @@ export class StateLocks implements OnApplicationShutdown {
   private readonly redlock: Redlock;
   private readonly fenced: boolean;
 
-  constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
+  constructor(
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly metrics: MetricsRecorder,
+  ) {
     const urls = config.state.lockRedisUrls.length > 0 ? config.state.lockRedisUrls : [config.redisUrl];
     this.fenced = config.state.lockRedisUrls.length === 0;
     this.clients = urls.map((url, i) => {
@@ -63,13 +70,22 @@ export class StateLocks implements OnApplicationShutdown {
 
   async acquire(resources: readonly string[], ttlMs: number): Promise<HeldLock & { lock: Lock }> {
     const sorted = [...new Set(resources)].sort();
+    const started = performance.now();
     try {
       const lock = await this.redlock.acquire(sorted, Math.round(ttlMs));
+      // More than one attempt: another transaction held a key and this one waited for it.
+      if (lock.attempts.length > 1) this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
       return { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
     } catch (error) {
+      this.metrics.lockFailure(LOCK_METRIC, error instanceof ExecutionError ? 'timeout' : 'error');
       if (error instanceof ExecutionError) throw new StateLockUnavailableError(sorted, await this.why(error));
       throw error;
     }
+  }
+
+  /** Counts a transaction whose lock lapsed before its commit. */
+  expired(): void {
+    this.metrics.lockFailure(LOCK_METRIC, 'expired');
   }
 
   /** Releases a lock; a failure is ignored, as the lock expires by itself. */

@@ -94,6 +94,7 @@ export class Transaction implements StateTransaction {
       return version;
     } catch (error) {
       this.closed = 'rolled back';
+      if (error instanceof StateLockExpiredError) this.scope.locks.expired();
       throw error;
     } finally {
       await this.releaseAll();
