@@ -10,6 +10,21 @@ const intFromEnv = (name: string, min: number, max: number) =>
     .min(min, `${name} must be at least ${min}`)
     .max(max, `${name} must be at most ${max}`);
 
+/** Capabilities a guest agent may take unless SWITCHYARD_GUEST_CAPABILITIES says otherwise. */
+export const DEFAULT_GUEST_CAPABILITIES = [
+  'web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition',
+] as const;
+
+const capabilityList = (name: string) =>
+  z
+    .string()
+    .refine(
+      (v) => v.split(',').map((c) => c.trim()).filter(Boolean).every((c) => /^[a-z][a-z0-9_]{0,62}$/.test(c)),
+      `${name} must be a comma-separated list of capability names (lower snake case)`,
+    );
+
+const listOf = (value: string) => value.split(',').map((c) => c.trim()).filter(Boolean);
+
 /**
  * The environment Switchyard reads, validated once at boot.
  * Every variable has a default, so an empty environment runs against a local Redis.
@@ -36,6 +51,14 @@ export const environmentSchema = z.object({
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_HEARTBEAT_MS: intFromEnv('SWITCHYARD_HEARTBEAT_MS', 100, 600_000).default(5000),
+  SWITCHYARD_AGENT_TTL_MS: intFromEnv('SWITCHYARD_AGENT_TTL_MS', 300, 3_600_000).default(15_000),
+  SWITCHYARD_ADMISSION_TIMEOUT_MS: intFromEnv('SWITCHYARD_ADMISSION_TIMEOUT_MS', 0, 30 * 24 * 3600 * 1000).default(0),
+  SWITCHYARD_GUEST_CAPABILITIES: capabilityList('SWITCHYARD_GUEST_CAPABILITIES').default(DEFAULT_GUEST_CAPABILITIES.join(',')),
+  SWITCHYARD_AGENTS: z
+    .string()
+    .default('')
+    .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -64,6 +87,16 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
+  /** How often a worker renews its agents' records in the registry. */
+  readonly heartbeatMs: number;
+  /** An agent whose last heartbeat is older than this is offline: out of routing. */
+  readonly agentTtlMs: number;
+  /** How long a task may wait for a live agent able to take it before it fails; 0 waits for ever. */
+  readonly admissionTimeoutMs: number;
+  /** The capabilities a guest agent may take. */
+  readonly guestCapabilities: readonly string[];
+  /** The built-in agent types a worker hosts (empty: every agent its app lists). */
+  readonly hostedAgentTypes: readonly string[];
 }
 
 /** Thrown at boot when the environment does not validate; names every bad variable. */
@@ -92,6 +125,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       })),
     );
   }
+  if (parsed.data.SWITCHYARD_AGENT_TTL_MS <= parsed.data.SWITCHYARD_HEARTBEAT_MS) {
+    throw new ConfigurationError([
+      { variable: 'SWITCHYARD_AGENT_TTL_MS', message: 'SWITCHYARD_AGENT_TTL_MS must be longer than SWITCHYARD_HEARTBEAT_MS' },
+    ]);
+  }
   return parsed.data;
 }
 
@@ -109,6 +147,11 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    heartbeatMs: env.SWITCHYARD_HEARTBEAT_MS,
+    agentTtlMs: env.SWITCHYARD_AGENT_TTL_MS,
+    admissionTimeoutMs: env.SWITCHYARD_ADMISSION_TIMEOUT_MS,
+    guestCapabilities: listOf(env.SWITCHYARD_GUEST_CAPABILITIES),
+    hostedAgentTypes: listOf(env.SWITCHYARD_AGENTS),
   };
 }
 
