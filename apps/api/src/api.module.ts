@@ -7,10 +7,11 @@ import { OrchestrationApiModule, ProcessLoggerModule } from '@switchyard/orchest
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
+import { AgentsController } from './agents/agents.controller';
 
 @Module({
   imports: [ProcessLoggerModule.forApp('api'), OrchestrationApiModule, TerminusModule.forRoot({ errorLogStyle: 'json' })],
-  controllers: [OrchestratorController, HealthController],
+  controllers: [OrchestratorController, HealthController, AgentsController],
   providers: [
     { provide: APP_PIPE, useClass: ZodValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -26,3 +26,10 @@ export { TemplateCatalog, TemplateSummary } from './plans/templates/template-cat
 export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
+export * from './agents/permission-policy';
+export { CustomCapability } from './agents/capability-catalog.service';
+export { AgentRecord, StoredAgent, AgentSource } from './registry/agent-record';
+export { AgentRegistry } from './registry/agent-registry.service';
+export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/agent-directory.service';
+export * from './registry/agent-requests.schema';
+export { registryKeys } from './redis/keys';

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
-import { SessionNotFoundError, SwitchyardError, TaskNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
+import { AgentNotFoundError, SessionNotFoundError, SwitchyardError, TaskNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
 
 export interface ProblemDetails {
   type: string;
@@ -46,6 +46,9 @@ export function toProblem(exception: unknown): ProblemDetails {
   }
   if (exception instanceof TaskNotFoundError) {
     return { type: `${PROBLEM_BASE}task-not-found`, title: 'Task not found', status: 404, detail: exception.message };
+  }
+  if (exception instanceof AgentNotFoundError) {
+    return { type: `${PROBLEM_BASE}agent-not-found`, title: 'Agent not found', status: 404, detail: exception.message };
   }
   if (exception instanceof SwitchyardError) {
     return { type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: exception.name, status: 409, detail: exception.message };
