@@ -54,7 +54,7 @@ export class AgentRegistrationDto extends createZodDto(
     examples: [
       { name: 'sql-runner', type: 'dba', capabilities: ['database_operations'], kind: 'specialised', permission: 'full', priority: 5, maxLoad: 2 },
       {
-        id: 'translator-1', name: 'translator', type: 'translator', capabilities: ['translation'], kind: 'guest', permission: 'limited',
+        id: 'translator-1', name: 'translator', type: 'translator', capabilities: ['translation'], kind: 'specialised', permission: 'limited',
         customCapabilities: [{ name: 'translation', description: 'Translate text between languages', category: 'communication' }],
       },
     ],
