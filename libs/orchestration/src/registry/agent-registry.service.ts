@@ -10,6 +10,9 @@ import { HEARTBEAT, PURGE, REGISTER, TOUCH, UNREGISTER } from './registry-script
 /** How long the record of an agent that went silent stays visible (as offline) before it is forgotten. */
 export const OFFLINE_RETENTION_MS = 10 * 60 * 1000;
 
+/** How long load changes are gathered before they are sent to Redis together. */
+export const LOAD_FLUSH_MS = 50;
+
 /** One agent's renewal by its worker. */
 export interface AgentBeat {
   readonly agent: StoredAgent;
@@ -27,6 +30,8 @@ export interface AgentBeat {
 export class AgentRegistry {
   private readonly logger = new Logger(AgentRegistry.name);
   private readonly keys: string[];
+  private readonly pendingLoad = new Map<string, number>();
+  private loadTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -39,6 +44,8 @@ export class AgentRegistry {
   /** Registers or renews a worker's agents in one script; answers the ids unregistered over REST. */
   async heartbeat(beats: readonly AgentBeat[]): Promise<string[]> {
     if (beats.length === 0) return [];
+    // The loads written now already include every change not yet sent.
+    for (const b of beats) this.pendingLoad.delete(b.agent.id);
     const args = beats.flatMap((b) => [b.agent.id, JSON.stringify(b.agent), b.load, b.draining ? 'draining' : 'active']);
     return (await HEARTBEAT.run(this.redis.client, this.keys, args)) as string[];
   }
@@ -67,13 +74,27 @@ export class AgentRegistry {
   }
 
   /**
-   * Counts a task starting (+1) or ending (-1) against an agent's load. Not awaited by the task
-   * path: the worker's next heartbeat writes its own count again, so a lost update heals itself.
+   * Counts a task starting (+1) or ending (-1) against an agent's load. Off the task's path:
+   * changes are summed here and sent together (HINCRBY, in one pipeline) within
+   * {@link LOAD_FLUSH_MS}, so a task that starts and ends in between costs nothing. Each heartbeat
+   * writes the worker's own count again, so a lost update heals itself.
    */
   countLoad(id: string, delta: number): void {
-    this.redis.client.hincrby(registryKeys.loads(this.config.prefix), id, delta).catch((error: Error) => {
-      this.logger.warn({ agentId: id, error: error.message }, 'could not count an agent load change');
-    });
+    this.pendingLoad.set(id, (this.pendingLoad.get(id) ?? 0) + delta);
+    if (!this.loadTimer) {
+      this.loadTimer = setTimeout(() => this.flushLoad(), LOAD_FLUSH_MS);
+      this.loadTimer.unref();
+    }
+  }
+
+  private flushLoad(): void {
+    this.loadTimer = undefined;
+    const changes = [...this.pendingLoad].filter(([, delta]) => delta !== 0);
+    this.pendingLoad.clear();
+    if (changes.length === 0) return;
+    const pipeline = this.redis.client.pipeline();
+    for (const [id, delta] of changes) pipeline.hincrby(registryKeys.loads(this.config.prefix), id, delta);
+    pipeline.exec().catch((error: Error) => this.logger.warn({ error: error.message }, 'could not count agent load changes'));
   }
 
   /** Forgets agents silent for {@link OFFLINE_RETENTION_MS}. */
