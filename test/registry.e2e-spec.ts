@@ -77,6 +77,11 @@ describe('agent registry and routing', () => {
     expect(waiting.tasks[0]).toMatchObject({ status: 'ready', waitingFor: 'no live agent with capability code_review' });
     expect(waiting.status).not.toBe('failed');
 
+    // A goal waits for a planner the same way.
+    const goal = await stack.request('POST', '/api/orchestrator/orchestrate', { goal: 'Summarise Redis persistence' });
+    const unplanned = await stack.waitForSession(goal.body.sessionId, (s) => s.planning?.waitingFor !== undefined);
+    expect(unplanned.planning).toMatchObject({ status: 'ready', waitingFor: 'no live agent with capability task_decomposition' });
+
     const reviewers = await stack.addWorker({ SWITCHYARD_AGENTS: 'reviewer' });
     const done = await stack.waitForSession(accepted.body.sessionId);
     expect(done.status).toBe('completed');
@@ -249,6 +254,38 @@ describe('a worker killed with SIGKILL', () => {
     await until('the survivor\'s load to be counted back down', async () =>
       (await stack.request('GET', `/api/orchestrator/agents/${encodeURIComponent(survivorAgent.id)}`)).body.currentLoad === 0 ? true : undefined,
     );
+  });
+});
+
+describe('a worker stopped with SIGTERM', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 0, env: { ...FAST_REGISTRY, SWITCHYARD_AGENTS: 'researcher' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('shows its agents draining while it finishes its task, then removes them', async () => {
+    const worker = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '3000' });
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'r', capabilities: ['web_research'] }] } });
+    await stack.waitForSession(accepted.body.sessionId, (s) => s.tasks[0].status === 'running');
+    const stopping = worker.stop('SIGTERM');
+    const draining = await until('its agent to show as draining', async () => {
+      const [agent] = await agentsOf(stack, worker);
+      return agent?.status === 'draining' ? agent : undefined;
+    });
+    expect(draining).toMatchObject({ type: 'researcher', currentLoad: 1 });
+    const pick = await stack.request('POST', '/api/orchestrator/agents/select', { capabilities: ['web_research'] });
+    expect(pick.body.selected).toBeNull();
+    expect(pick.body.rejected).toEqual([{ agentId: draining.id, reasons: ['agent is draining'] }]);
+    expect(await stopping).toBe(0);
+    expect(await agentsOf(stack, worker)).toEqual([]);
+    // It finished its running task before it went (the session's last step needs a worker again).
+    const view = await stack.waitForSession(accepted.body.sessionId, () => true);
+    expect(view.tasks[0]).toMatchObject({ status: 'completed', worker: { pid: worker.pid } });
   });
 });
 

@@ -45,7 +45,9 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Adds `waitingFor` to the session's queued tasks (and planning step) no live agent can take. */
   async annotate(view: SessionView): Promise<SessionView> {
     const queued = view.tasks.filter((t) => t.status === 'ready' && !t.waitingFor);
-    const planning = view.planning?.status === 'ready' ? view.planning : undefined;
+    // A goal's planning job is queued from the start; its step shows once a planner takes it.
+    const planning =
+      view.planning?.status === 'ready' ? view.planning : view.status === 'pending' && view.goal && !view.planning ? { status: 'ready' as const } : undefined;
     if (queued.length === 0 && !planning) return view;
     const agents = await this.registry.list();
     const policy = this.catalog.policy();
@@ -58,7 +60,7 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     if (planning) {
       const reason = admissionBlock(agents, { capabilities: ['task_decomposition'] }, policy);
-      if (reason) planning.waitingFor = reason;
+      if (reason) view.planning = { ...planning, waitingFor: reason };
     }
     return view;
   }
