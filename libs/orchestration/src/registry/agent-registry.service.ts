@@ -97,9 +97,9 @@ export class AgentRegistry {
     pipeline.exec().catch((error: Error) => this.logger.warn({ error: error.message }, 'could not count agent load changes'));
   }
 
-  /** Forgets agents silent for {@link OFFLINE_RETENTION_MS}. */
-  async purge(): Promise<number> {
-    return (await PURGE.run(this.redis.client, this.keys, [OFFLINE_RETENTION_MS])) as number;
+  /** Forgets agents silent for `silentMs` (and revocations as old). */
+  async purge(silentMs = OFFLINE_RETENTION_MS): Promise<number> {
+    return (await PURGE.run(this.redis.client, this.keys, [silentMs])) as number;
   }
 
   /** Every agent the registry knows, in id order. */

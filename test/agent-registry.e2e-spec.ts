@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { AgentRegistry, RedisConnections, registryKeys, StoredAgent, SwitchyardConfig, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import { REDIS_URL } from './support/stack';
+
+/** The registry's Redis scripts against the real Redis, without the apps around them. */
+describe('AgentRegistry on Redis', () => {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const config: SwitchyardConfig = toSwitchyardConfig(
+    validateEnvironment({ REDIS_URL, SWITCHYARD_PREFIX: prefix, SWITCHYARD_HEARTBEAT_MS: '100', SWITCHYARD_AGENT_TTL_MS: '1500' }),
+  );
+  let redis: RedisConnections;
+  let registry: AgentRegistry;
+
+  const agent = (id: string): StoredAgent => ({
+    id, name: id, type: 'coder', kind: 'specialised', permission: 'full', capabilities: ['code_generation'], priority: 0, maxLoad: 2,
+    worker: { host: 'h', pid: 1 }, source: 'worker', registeredAt: '2026-11-25T12:00:00.000Z',
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  beforeAll(async () => {
+    redis = new RedisConnections(config);
+    await redis.onModuleInit();
+    registry = new AgentRegistry(redis, config);
+  });
+
+  afterAll(async () => {
+    const keys = await redis.client.keys(`{${prefix}}*`);
+    if (keys.length > 0) await redis.client.del(...keys);
+    await redis.onApplicationShutdown();
+  });
+
+  it('registers by heartbeat, goes offline when heartbeats stop, and is forgotten by a purge', async () => {
+    expect(await registry.heartbeat([{ agent: agent('a'), load: 1, draining: false }, { agent: agent('b'), load: 0, draining: true }])).toEqual([]);
+    expect((await registry.list()).map((r) => [r.id, r.status, r.currentLoad])).toEqual([['a', 'active', 1], ['b', 'draining', 0]]);
+    await sleep(1700);
+    expect((await registry.list()).map((r) => r.status)).toEqual(['offline', 'offline']);
+    expect(await registry.purge(60_000)).toBe(0);
+    expect(await registry.purge(100)).toBe(2);
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it('counts load changes together, and a heartbeat\'s own count wins over those not yet sent', async () => {
+    await registry.heartbeat([{ agent: agent('c'), load: 0, draining: false }]);
+    registry.countLoad('c', 1);
+    registry.countLoad('c', 1);
+    registry.countLoad('c', -1);
+    await sleep(150);
+    expect((await registry.get('c'))?.currentLoad).toBe(1);
+    registry.countLoad('c', 1);
+    // The heartbeat carries the worker's count (2), which already includes the unsent +1.
+    await registry.heartbeat([{ agent: agent('c'), load: 2, draining: false }]);
+    await sleep(150);
+    expect((await registry.get('c'))?.currentLoad).toBe(2);
+    await registry.remove(['c']);
+  });
+
+  it('keeps an unregistered agent out even while its worker heartbeats, until the worker removes it', async () => {
+    await registry.heartbeat([{ agent: agent('d'), load: 0, draining: false }]);
+    expect(await registry.unregister('d')).toBe(true);
+    expect(await registry.unregister('d')).toBe(false);
+    expect(await registry.heartbeat([{ agent: agent('d'), load: 0, draining: false }])).toEqual(['d']);
+    expect(await registry.get('d')).toBeUndefined();
+    await registry.remove(['d']);
+    expect(await redis.client.hexists(registryKeys.revoked(prefix), 'd')).toBe(0);
+  });
+
+  it('refuses a REST registration over a live agent of the same id, and takes it over a dead one', async () => {
+    const api: StoredAgent = { ...agent('e'), source: 'api', worker: null };
+    expect(await registry.register(api)).toBe(true);
+    expect(await registry.register(api)).toBe(false);
+    expect(await registry.touch('e', 3)).toBe(true);
+    expect((await registry.get('e'))?.currentLoad).toBe(3);
+    expect(await registry.touch('nobody')).toBe(false);
+    await sleep(1700);
+    expect(await registry.register(api)).toBe(true);
+    expect((await registry.get('e'))?.currentLoad).toBe(0);
+  });
+});
