@@ -232,8 +232,11 @@ describe('a worker killed with SIGKILL', () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'build', capabilities: ['code_generation'] }] } });
     const sessionId = accepted.body.sessionId;
     await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');
-    const [agent] = await agentsOf(stack, doomed);
-    expect(agent).toMatchObject({ status: 'active', currentLoad: 1 });
+    const agent = await until('the running task to count in its agent\'s load', async () => {
+      const [record] = await agentsOf(stack, doomed);
+      return record?.currentLoad === 1 ? record : undefined;
+    });
+    expect(agent.status).toBe('active');
 
     const survivor = await stack.addWorker();
     await doomed.stop('SIGKILL');
