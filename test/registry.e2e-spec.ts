@@ -54,6 +54,19 @@ describe('agent registry and routing', () => {
     expect(byName.code_review.agents).toBe(0);
   });
 
+  it('documents the registry routes, with examples, in the OpenAPI document', async () => {
+    const doc = (await stack.request('GET', '/docs-json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/orchestrator/agents', '/api/orchestrator/agents/{id}', '/api/orchestrator/agents/select',
+        '/api/orchestrator/agents/{id}/heartbeat', '/api/orchestrator/capabilities',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/api/orchestrator/agents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '409']));
+    expect(Object.keys(doc.paths['/api/orchestrator/agents/{id}'].delete.responses)).toEqual(expect.arrayContaining(['200', '404']));
+    expect(JSON.stringify(doc.components.schemas)).toContain('sql-runner');
+  });
+
   it('gives two workers with different capabilities only their own tasks', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
       plan: { tasks: [
