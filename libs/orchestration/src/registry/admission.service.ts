@@ -111,12 +111,15 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
   private async fail(tag: ShardTag, queue: string, jobId: string, data: CapabilityJobData, reason: string, waitedMs: number): Promise<void> {
     const { sessionId } = data;
     const taskId = data.type === 'plan' ? undefined : data.taskId;
-    // Out of its queue first, so an agent registering now cannot start it any more.
-    if (!(await this.queues.removeIfIdle(tag, queue, jobId))) return;
-    const error = new AdmissionTimeoutError(taskId ?? 'planning', reason, waitedMs);
+    const state = await this.queues.queue(tag, queue).getJobState(jobId);
+    if (state !== 'waiting' && state !== 'prioritized') return;
+    const info = failureInfo(new AdmissionTimeoutError(taskId ?? 'planning', reason, waitedMs), taskId);
     this.logger.warn({ sessionId, taskId, reason, waitedMs }, 'task waited too long for an agent');
-    if (taskId) await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: failureInfo(error, taskId), finished: true });
-    const info = failureInfo(error, taskId);
-    await this.terminator.fail(tag, sessionId, { ...info, message: taskId ? `Task "${taskId}" failed: ${info.message}` : info.message });
+    // The session first: once it is failed, nothing of it starts or completes any more (removing
+    // the job first would let its parent complete, and the session with it).
+    const failed = await this.terminator.fail(tag, sessionId, { ...info, message: taskId ? `Task "${taskId}" failed: ${info.message}` : info.message });
+    await this.queues.removeIfIdle(tag, queue, jobId);
+    // The terminator marked it cancelled with the other idle tasks; it is the one that failed.
+    if (failed && taskId) await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
   }
 }
