@@ -115,11 +115,11 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
     if (state !== 'waiting' && state !== 'prioritized') return;
     const info = failureInfo(new AdmissionTimeoutError(taskId ?? 'planning', reason, waitedMs), taskId);
     this.logger.warn({ sessionId, taskId, reason, waitedMs }, 'task waited too long for an agent');
-    // The session first: once it is failed, nothing of it starts or completes any more (removing
-    // the job first would let its parent complete, and the session with it).
-    const failed = await this.terminator.fail(tag, sessionId, { ...info, message: taskId ? `Task "${taskId}" failed: ${info.message}` : info.message });
+    // The task, then the session, then the job: whoever reads the session failed sees why, and
+    // once it is failed nothing of it starts or completes (taking the job out first could let its
+    // parent complete, and the session with it).
+    if (taskId) await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
+    await this.terminator.fail(tag, sessionId, { ...info, message: taskId ? `Task "${taskId}" failed: ${info.message}` : info.message });
     await this.queues.removeIfIdle(tag, queue, jobId);
-    // The terminator marked it cancelled with the other idle tasks; it is the one that failed.
-    if (failed && taskId) await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
   }
 }
