@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { AgentRegistry, RedisConnections, registryKeys, StoredAgent, SwitchyardConfig, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import { LocalAgentPool } from '@switchyard/orchestration/agents/local-agent-pool';
+import { AgentPresence } from '@switchyard/orchestration/registry/agent-presence.service';
+import {
+  AgentRegistry,
+  CapabilityCatalog,
+  RedisConnections,
+  registryKeys,
+  StoredAgent,
+  SwitchyardConfig,
+  toSwitchyardConfig,
+  validateEnvironment,
+} from '@switchyard/orchestration';
 import { REDIS_URL } from './support/stack';
 
-/** The registry's Redis scripts against the real Redis, without the apps around them. */
+/** The registry's Redis scripts and a worker's presence against the real Redis, without the apps around them. */
 describe('AgentRegistry on Redis', () => {
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const config: SwitchyardConfig = toSwitchyardConfig(
@@ -74,5 +85,60 @@ describe('AgentRegistry on Redis', () => {
     await sleep(1700);
     expect(await registry.register(api)).toBe(true);
     expect((await registry.get('e'))?.currentLoad).toBe(0);
+  });
+});
+
+describe('AgentPresence on Redis', () => {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const config: SwitchyardConfig = toSwitchyardConfig(
+    validateEnvironment({ REDIS_URL, SWITCHYARD_PREFIX: prefix, SWITCHYARD_HEARTBEAT_MS: '100', SWITCHYARD_AGENT_TTL_MS: '1500' }),
+  );
+  let redis: RedisConnections;
+
+  beforeAll(async () => {
+    redis = new RedisConnections(config);
+    await redis.onModuleInit();
+  });
+
+  afterAll(async () => {
+    const keys = await redis.client.keys(`{${prefix}}*`);
+    if (keys.length > 0) await redis.client.del(...keys);
+    await redis.onApplicationShutdown();
+  });
+
+  it('adds a hosted agent\'s custom capability to the catalog, drains, heeds an unregistration and removes its agents', async () => {
+    const registry = new AgentRegistry(redis, config);
+    const catalog = new CapabilityCatalog(redis, config);
+    const run = async () => null;
+    const pool = new LocalAgentPool(
+      [
+        { descriptor: { id: 'tr', name: 'tr', type: 'translator', capabilities: ['translation'], concurrency: 1, priority: 0, kind: 'specialised', permission: 'full' }, run },
+        { descriptor: { id: 'rs', name: 'rs', type: 'researcher', capabilities: ['web_research'], concurrency: 1, priority: 0, kind: 'specialised', permission: 'full' }, run },
+      ],
+      { policy: () => catalog.policy() },
+    );
+    const presence = new AgentPresence(registry, catalog, pool, config);
+    let changes = 0;
+    await presence.start(() => changes++);
+    try {
+      const other = new CapabilityCatalog(redis, config);
+      await other.refresh();
+      expect(other.get('translation')).toMatchObject({ category: 'custom', description: 'Offered by translator', custom: true, privileged: false });
+      expect((await registry.list()).map((a) => [a.id, a.status])).toEqual([['rs', 'active'], ['tr', 'active']]);
+
+      await registry.unregister('tr');
+      for (let i = 0; i < 50 && changes === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(changes).toBe(1);
+      expect(pool.takes('translation')).toBe(false);
+      expect(pool.takes('web_research')).toBe(true);
+      expect((await registry.list()).map((a) => a.id)).toEqual(['rs']);
+
+      await presence.drain();
+      expect((await registry.list()).map((a) => a.status)).toEqual(['draining']);
+    } finally {
+      await presence.stop();
+    }
+    expect(await registry.list()).toEqual([]);
+    expect(await redis.client.hlen(registryKeys.revoked(prefix))).toBe(0);
   });
 });
