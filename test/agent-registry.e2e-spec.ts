@@ -65,12 +65,16 @@ describe('AgentRegistry on Redis', () => {
     await registry.remove(['c']);
   });
 
-  it('keeps an unregistered agent out even while its worker heartbeats, until the worker removes it', async () => {
+  it('keeps an unregistered agent out while the process that hosted it heartbeats, until it removes it', async () => {
     await registry.heartbeat([{ agent: agent('d'), load: 0, draining: false }]);
     expect(await registry.unregister('d')).toBe(true);
     expect(await registry.unregister('d')).toBe(false);
     expect(await registry.heartbeat([{ agent: agent('d'), load: 0, draining: false }])).toEqual(['d']);
     expect(await registry.get('d')).toBeUndefined();
+    // A new process reusing the id (a restarted worker with a fixed agent id) registers again.
+    const restarted = { ...agent('d'), registeredAt: '2026-11-25T13:00:00.000Z' };
+    expect(await registry.heartbeat([{ agent: restarted, load: 0, draining: false }])).toEqual([]);
+    expect((await registry.get('d'))?.registeredAt).toBe(restarted.registeredAt);
     await registry.remove(['d']);
     expect(await redis.client.hexists(registryKeys.revoked(prefix), 'd')).toBe(0);
   });

@@ -46,7 +46,7 @@ export class AgentRegistry {
     if (beats.length === 0) return [];
     // The loads written now already include every change not yet sent.
     for (const b of beats) this.pendingLoad.delete(b.agent.id);
-    const args = beats.flatMap((b) => [b.agent.id, JSON.stringify(b.agent), b.load, b.draining ? 'draining' : 'active']);
+    const args = beats.flatMap((b) => [b.agent.id, JSON.stringify(b.agent), b.load, b.draining ? 'draining' : 'active', b.agent.registeredAt]);
     return (await HEARTBEAT.run(this.redis.client, this.keys, args)) as string[];
   }
 

@@ -2,17 +2,19 @@ import { RedisScript } from '../redis/redis-script';
 
 /**
  * Renews a worker's agents. KEYS: agents, heartbeats, loads, statuses, revoked.
- * ARGV: then per agent: id, record JSON, load, status ('active' | 'draining').
- * An agent unregistered over REST (in `revoked`) is not brought back; its id is answered.
+ * ARGV, per agent: id, record JSON, load, status ('active' | 'draining'), registeredAt.
+ * An agent unregistered over REST (in `revoked`, as `<ms>|<registeredAt>`) is not brought back
+ * by the process that registered it; its id is answered. (A new process reusing the id is.)
  * Time is Redis's own, so no two clocks are ever compared.
  */
 export const HEARTBEAT = new RedisScript(`
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local revoked = {}
-for i = 1, #ARGV, 4 do
+for i = 1, #ARGV, 5 do
   local id = ARGV[i]
-  if redis.call('HEXISTS', KEYS[5], id) == 1 then
+  local gone = redis.call('HGET', KEYS[5], id)
+  if gone and string.sub(gone, (string.find(gone, '|', 1, true) or 0) + 1) == ARGV[i + 4] then
     revoked[#revoked + 1] = id
   else
     redis.call('HSET', KEYS[1], id, ARGV[i + 1])
@@ -51,14 +53,15 @@ return 1
 `);
 
 /**
- * Unregisters an agent: its record goes, and its id is remembered so its worker does not bring
- * it back with the next heartbeat. ARGV: id. Answers 0 if unknown.
+ * Unregisters an agent: its record goes, and that registration is remembered so its worker does
+ * not bring it back with the next heartbeat. ARGV: id. Answers 0 if unknown.
  */
 export const UNREGISTER = new RedisScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local record = redis.call('HGET', KEYS[1], ARGV[1])
+if not record then return 0 end
 local t = redis.call('TIME')
 for i = 1, 4 do redis.call('HDEL', KEYS[i], ARGV[1]) end
-redis.call('HSET', KEYS[5], ARGV[1], t[1] * 1000 + math.floor(t[2] / 1000))
+redis.call('HSET', KEYS[5], ARGV[1], (t[1] * 1000 + math.floor(t[2] / 1000)) .. '|' .. cjson.decode(record).registeredAt)
 return 1
 `);
 
@@ -79,7 +82,7 @@ for i = 1, #beats, 2 do
 end
 local revoked = redis.call('HGETALL', KEYS[5])
 for i = 1, #revoked, 2 do
-  if tonumber(revoked[i + 1]) < before then redis.call('HDEL', KEYS[5], revoked[i]) end
+  if tonumber(string.match(revoked[i + 1], '^%d+')) < before then redis.call('HDEL', KEYS[5], revoked[i]) end
 end
 return gone
 `);
