@@ -36,6 +36,14 @@ describe('authorisation: API keys, roles and tenants', () => {
     { name: 'POST orchestrate', needs: 'operator', call: (k) => as(k, 'POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'a', capabilities: ['data_analysis'] }] } }) },
     { name: 'POST resolve', needs: 'operator', call: (k, id) => as(k, 'POST', `${API}/sessions/${id}/tasks/gate/resolve`, { action: 'skip' }) },
     { name: 'DELETE a session', needs: 'operator', call: (k, id) => as(k, 'DELETE', `${API}/sessions/${id}`) },
+    { name: 'GET a session\'s logs', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/logs`) },
+    { name: 'GET agents', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/agents`) },
+    { name: 'GET capabilities', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/capabilities`) },
+    { name: 'GET stats', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/stats`) },
+    {
+      name: 'POST an agent', needs: 'admin',
+      call: (k) => as(k, 'POST', `${API}/agents`, { name: 'external', type: 'external', capabilities: ['web_research'], kind: 'specialised', permission: 'limited' }),
+    },
   ];
   const ranks = { viewer: 0, operator: 1, admin: 2 } as const;
   const table = routes.flatMap((route) => (['viewer', 'operator', 'admin'] as const).map((role) => [route.name, role, ranks[role] >= ranks[route.needs] ? 'allowed' : 'refused'] as const));
@@ -69,6 +77,8 @@ describe('authorisation: API keys, roles and tenants', () => {
     }
     expect((await as('otherOperator', 'POST', `${API}/sessions/${sessionId}/tasks/gate/resolve`, { action: 'skip' })).status).toBe(404);
     expect((await as('otherViewer', 'GET', `${API}/sessions/${sessionId}/state`)).status).toBe(404);
+    expect((await as('otherViewer', 'GET', `${API}/sessions/${sessionId}/logs`)).status).toBe(404);
+    expect((await as('otherViewer', 'GET', `${API}/sessions/${sessionId}/logs/stats`)).status).toBe(404);
     expect((await as('otherOperator', 'PATCH', `${API}/sessions/${sessionId}/context`, { note: 'theirs' })).status).toBe(404);
     const cancel = await as('otherOperator', 'DELETE', `${API}/sessions/${sessionId}`);
     expect(cancel).toMatchObject({ status: 404, body: { detail: expect.stringContaining('No session') } });

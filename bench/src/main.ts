@@ -298,7 +298,7 @@ async function main(): Promise<void> {
   await api.close();
   await bullConnection.quit();
   await deletePrefix(redis, `${BULL_PREFIX}:*`);
-  await deletePrefix(redis, `{${SY_PREFIX}-*`);
+  await deletePrefix(redis, `{${SY_PREFIX}*`);
   await redis.quit();
 }
 

@@ -93,12 +93,12 @@ export class Stack {
     throw new Error(`session ${sessionId} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
   }
 
-  /** Every Redis key of this stack's deployment. */
+  /** Every Redis key of this stack's deployment: its shards' `{prefix-i}` and its registry's `{prefix}`. */
   async keys(): Promise<string[]> {
     const found: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `{${this.prefix}-*`, 'COUNT', 1000);
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `{${this.prefix}*`, 'COUNT', 1000);
       found.push(...batch);
       cursor = next;
     } while (cursor !== '0');

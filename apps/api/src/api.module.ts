@@ -11,6 +11,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { SessionOwnerGuard } from './auth/session-owner.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
+import { AgentsController } from './agents/agents.controller';
 import { SessionLogsController } from './observability/session-logs.controller';
 import { MetricsController } from './observability/metrics.controller';
 
@@ -34,7 +35,7 @@ import { MetricsController } from './observability/metrics.controller';
       }),
     }),
   ],
-  controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController],
+  controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController, AgentsController],
   providers: [
     AuthGuard,
     { provide: APP_PIPE, useClass: ZodValidationPipe },

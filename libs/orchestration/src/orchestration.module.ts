@@ -32,6 +32,11 @@ import { SessionLogWriter } from './log/session-log.writer';
 import { SessionLogReader } from './log/session-log.reader';
 import { MetricsRecorder } from './metrics/metrics.recorder';
 import { ClusterMetrics } from './metrics/cluster-metrics.service';
+import { AgentDefinitionError } from './errors/errors';
+import { AgentRegistry } from './registry/agent-registry.service';
+import { AgentPresence } from './registry/agent-presence.service';
+import { Admission } from './registry/admission.service';
+import { AgentDirectory } from './registry/agent-directory.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -48,6 +53,7 @@ const core = {
     StateLocks,
     TaskQueues,
     CapabilityCatalog,
+    AgentRegistry,
     PlanEnqueuer,
     SessionTerminator,
     RedisWriteBatcher,
@@ -60,15 +66,26 @@ const core = {
 @Module({
   imports: core.imports,
   providers: [
-    ...core.providers, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory,
-    SessionLogReader, ClusterMetrics,
+    ...core.providers, Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
+    ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
-    RedisConnections, RedisThrottlerStorage, SessionState, SessionLogReader, ClusterMetrics, MetricsRecorder,
+    RedisConnections, RedisThrottlerStorage, SessionState, SessionLogReader, ClusterMetrics, MetricsRecorder, AgentRegistry, AgentDirectory,
   ],
 })
 export class OrchestrationApiModule {}
+
+/** The hosted agents, less those SWITCHYARD_AGENTS leaves out (it names agent types). */
+function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[]): RunnableAgent[] {
+  if (types.length === 0) return [...agents];
+  const known = new Set(agents.map((a) => a.descriptor.type));
+  const unknown = types.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    throw new AgentDefinitionError(`SWITCHYARD_AGENTS names agent types this worker does not have: ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
+  }
+  return agents.filter((a) => types.includes(a.descriptor.type));
+}
 
 export interface WorkerModuleOptions {
   /** A module that exports {@link HOSTED_AGENTS}: the agents this worker process runs. */
@@ -86,9 +103,14 @@ export class OrchestrationWorkerModule {
         ...core.providers,
         {
           provide: LocalAgentPool,
-          inject: [HOSTED_AGENTS, CapabilityCatalog],
-          useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog) => new LocalAgentPool(agents, catalog.names()),
+          inject: [HOSTED_AGENTS, CapabilityCatalog, AgentRegistry, SWITCHYARD_CONFIG],
+          useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog, registry: AgentRegistry, config: SwitchyardConfig) =>
+            new LocalAgentPool(hostedSubset(agents, config.hostedAgentTypes), {
+              policy: () => catalog.policy(),
+              onLoad: (agentId, delta) => registry.countLoad(agentId, delta),
+            }),
         },
+        AgentPresence,
         TaskOutcomes,
         SubtaskSpawner,
         TaskExecutor,

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
-import { IdempotencyKeyReusedError, SessionNotFoundError, SwitchyardError, TaskNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
+import { AgentNotFoundError, IdempotencyKeyReusedError, SessionNotFoundError, SwitchyardError, TaskNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
 
 export interface ProblemDetails {
   type: string;
@@ -49,6 +49,9 @@ export function toProblem(exception: unknown): ProblemDetails {
   }
   if (exception instanceof IdempotencyKeyReusedError) {
     return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: exception.message };
+  }
+  if (exception instanceof AgentNotFoundError) {
+    return { type: `${PROBLEM_BASE}agent-not-found`, title: 'Agent not found', status: 404, detail: exception.message };
   }
   if (exception instanceof SwitchyardError) {
     return { type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: exception.name, status: 409, detail: exception.message };

@@ -89,6 +89,7 @@ export class SessionDto extends createZodDto(
           startedAt: z.string().optional(),
           finishedAt: z.string().optional(),
           error: failureSchema.optional(),
+          waitingFor: z.string().optional(),
         })
         .optional()
         .describe('The planner agent turning the goal into the plan (goal sessions only)'),

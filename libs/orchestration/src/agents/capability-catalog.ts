@@ -3,6 +3,10 @@ export interface Capability {
   readonly name: string;
   readonly category: string;
   readonly description: string;
+  /** Only agents with `full` permission may take it. */
+  readonly privileged?: boolean;
+  /** Added at run time (by a worker hosting an agent that offers it, or over REST). */
+  readonly custom?: boolean;
 }
 
 /** Capability names are queue names: lower snake case, so they never collide with internal keys. */
@@ -20,12 +24,12 @@ export const BUILTIN_CAPABILITIES: readonly Capability[] = [
   { name: 'code_review', category: 'coding', description: 'Review code or text for defects' },
   { name: 'code_refactoring', category: 'coding', description: 'Restructure code without changing behaviour' },
   { name: 'testing', category: 'coding', description: 'Write and run tests' },
-  { name: 'email_management', category: 'communication', description: 'Draft, sort and answer email' },
+  { name: 'email_management', category: 'communication', description: 'Draft, sort and answer email', privileged: true },
   { name: 'document_creation', category: 'communication', description: 'Write documents and reports' },
   { name: 'presentation', category: 'communication', description: 'Prepare slides and summaries' },
-  { name: 'api_integration', category: 'integration', description: 'Call external HTTP APIs' },
-  { name: 'database_operations', category: 'integration', description: 'Query and change databases' },
-  { name: 'file_operations', category: 'integration', description: 'Read and write files' },
+  { name: 'api_integration', category: 'integration', description: 'Call external HTTP APIs', privileged: true },
+  { name: 'database_operations', category: 'integration', description: 'Query and change databases', privileged: true },
+  { name: 'file_operations', category: 'integration', description: 'Read and write files', privileged: true },
   { name: 'data_analysis', category: 'analysis', description: 'Compute statistics over data' },
   { name: 'pattern_recognition', category: 'analysis', description: 'Find patterns and anomalies' },
   { name: 'error_diagnosis', category: 'analysis', description: 'Find the cause of a failure' },

@@ -1,23 +1,38 @@
-import { AgentDefinitionError, NoCapableAgentError } from '../errors/errors';
+import { AgentDefinitionError, AgentUnavailableError, NoCapableAgentError } from '../errors/errors';
 import { RunnableAgent } from './agent-contract';
-import { AgentRequirement, selectAgent } from './agent-selection';
+import { AgentRequirement, AgentStatus, selectAgent } from './agent-selection';
 import { CAPABILITY_NAME } from './capability-catalog';
+import { PermissionPolicy, permissionRefusals } from './permission-policy';
 
 interface Slot {
   readonly agent: RunnableAgent;
   readonly descriptor: RunnableAgent['descriptor'];
-  readonly status: 'active';
+  status: AgentStatus;
   currentLoad: number;
 }
 
+export interface LocalAgentPoolOptions {
+  /**
+   * Kind and permission rules (read again at each use: custom capabilities may be marked
+   * privileged at run time); an agent declaring a capability they refuse stops the worker's start.
+   */
+  readonly policy: () => PermissionPolicy;
+  /** Told of every task start (+1) and end (-1) of an agent, to count its load in the registry. */
+  readonly onLoad?: (agentId: string, delta: number) => void;
+}
+
 /**
- * The agents one worker process hosts, with their load in this process. Checked when built: a
- * worker with no agents, duplicate ids or malformed capabilities refuses to start.
+ * The agents one worker process hosts, with their load and status in this process. Checked when
+ * built: a worker with no agents, duplicate ids, malformed capabilities, or capabilities its
+ * agents' kind or permission level forbids, refuses to start.
  */
 export class LocalAgentPool {
   private readonly slots: Slot[];
 
-  constructor(agents: readonly RunnableAgent[], knownCapabilities: ReadonlySet<string>) {
+  constructor(
+    agents: readonly RunnableAgent[],
+    private readonly options: LocalAgentPoolOptions,
+  ) {
     if (agents.length === 0) throw new AgentDefinitionError('This worker hosts no agents; give it at least one');
     const seen = new Set<string>();
     for (const { descriptor } of agents) {
@@ -27,8 +42,10 @@ export class LocalAgentPool {
         throw new AgentDefinitionError(`Agent "${descriptor.id}" declares no capability`);
       }
       for (const capability of descriptor.capabilities) {
-        if (!CAPABILITY_NAME.test(capability) || !knownCapabilities.has(capability)) {
-          throw new AgentDefinitionError(`Agent "${descriptor.id}" declares unknown capability "${capability}"`);
+        if (!CAPABILITY_NAME.test(capability)) {
+          throw new AgentDefinitionError(
+            `Agent "${descriptor.id}" declares malformed capability "${capability}" (lower snake case, at most 63 characters)`,
+          );
         }
       }
       if (!Number.isInteger(descriptor.concurrency) || descriptor.concurrency < 1) {
@@ -36,6 +53,16 @@ export class LocalAgentPool {
       }
     }
     this.slots = agents.map((agent) => ({ agent, descriptor: agent.descriptor, status: 'active', currentLoad: 0 }));
+    this.checkPermissions();
+  }
+
+  /** Refuses agents that declare capabilities their kind or permission level may not take. */
+  checkPermissions(): void {
+    const policy = this.options.policy();
+    for (const { descriptor } of this.slots) {
+      const refusals = permissionRefusals(descriptor, descriptor.capabilities, policy);
+      if (refusals.length > 0) throw new AgentDefinitionError(`Agent "${descriptor.id}" cannot be hosted: ${refusals.join('; ')}`);
+    }
   }
 
   get agents(): RunnableAgent[] {
@@ -54,27 +81,51 @@ export class LocalAgentPool {
       .reduce((sum, s) => sum + s.descriptor.concurrency, 0);
   }
 
+  /** Whether some agent here that has the capability takes new tasks. */
+  takes(capability: string): boolean {
+    return this.slots.some((s) => s.status === 'active' && s.descriptor.capabilities.includes(capability));
+  }
+
+  /** Each hosted agent's status and load, as this process counts them. */
+  snapshot(): { agent: RunnableAgent['descriptor']; status: AgentStatus; load: number }[] {
+    return this.slots.map((s) => ({ agent: s.descriptor, status: s.status, load: s.currentLoad }));
+  }
+
+  /** Marks an agent draining (its worker shuts down) or offline (unregistered): it takes nothing new. */
+  setStatus(agentId: string, status: AgentStatus): boolean {
+    const slot = this.slots.find((s) => s.descriptor.id === agentId);
+    if (!slot || slot.status === status) return false;
+    slot.status = status;
+    return true;
+  }
+
   /**
    * Picks an agent by the selection rule and counts the task against its load; `release` undoes
-   * that. Throws {@link NoCapableAgentError} when no hosted agent has what the task needs.
+   * that. Throws {@link NoCapableAgentError} when no hosted agent has what the task needs, and
+   * {@link AgentUnavailableError} when the ones that do take no new tasks.
    */
   acquire(taskId: string, requirement: AgentRequirement): { agent: RunnableAgent; release: () => void } {
+    const policy = this.options.policy();
     const slot =
-      selectAgent(this.slots, requirement) ??
+      selectAgent(this.slots, requirement, { policy }) ??
       // Every capable agent is busy (a queue's concurrency is shared by its agents): ignore
       // capacity and take the best by priority, then load.
-      selectAgent(
-        this.slots.map((s) => ({ ...s, descriptor: { ...s.descriptor, concurrency: Infinity }, original: s })),
-        requirement,
-      )?.original;
-    if (!slot) throw new NoCapableAgentError(taskId, requirement.capabilities, requirement.agentType);
+      selectAgent(this.slots, requirement, { policy, ignoreLoad: true });
+    if (!slot) {
+      const idle = this.slots.filter((s) => s.status !== 'active' && selectAgent([{ ...s, status: 'active' }], requirement, { policy, ignoreLoad: true }));
+      if (idle.length > 0) throw new AgentUnavailableError(taskId, idle.map((s) => s.descriptor.id));
+      throw new NoCapableAgentError(taskId, requirement.capabilities, requirement.agentType);
+    }
     slot.currentLoad += 1;
+    this.options.onLoad?.(slot.descriptor.id, 1);
     let released = false;
     return {
       agent: slot.agent,
       release: () => {
-        if (!released) slot.currentLoad -= 1;
+        if (released) return;
         released = true;
+        slot.currentLoad -= 1;
+        this.options.onLoad?.(slot.descriptor.id, -1);
       },
     };
   }

@@ -13,6 +13,8 @@ describe('validateEnvironment', () => {
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
       state: { lockRedisUrls: [], lockTtlMs: 10_000, lockWaitMs: 10_000, maxKeyBytes: 256, maxValueBytes: 1_048_576, temporaryTtlMs: 3_600_000 },
       logMaxEntries: 10_000, logFlushMs: 10,
+      heartbeatMs: 5000, agentTtlMs: 15_000, admissionTimeoutMs: 0, hostedAgentTypes: [],
+      guestCapabilities: ['web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition'],
     });
   });
 
@@ -62,5 +64,14 @@ describe('validateEnvironment', () => {
     expect(problems({ SWITCHYARD_MODEL_PROVIDER: 'anthropic' }).map((p) => p.variable)).toEqual(['SWITCHYARD_MODEL_PROVIDER']);
     expect(problems({ SWITCHYARD_HTTP_ALLOWED_HOSTS: 'http://api.example.com/' }).map((p) => p.variable)).toEqual(['SWITCHYARD_HTTP_ALLOWED_HOSTS']);
     expect(problems({ SWITCHYARD_OPENAI_BASE_URL: 'localhost:11434' }).map((p) => p.variable)).toEqual(['SWITCHYARD_OPENAI_BASE_URL']);
+  });
+
+  it('wants an agent to outlive a missed heartbeat, and reads lists', () => {
+    expect(() => validateEnvironment({ SWITCHYARD_HEARTBEAT_MS: '5000', SWITCHYARD_AGENT_TTL_MS: '5000' })).toThrow(
+      'SWITCHYARD_AGENT_TTL_MS must be longer than SWITCHYARD_HEARTBEAT_MS',
+    );
+    expect(() => validateEnvironment({ SWITCHYARD_GUEST_CAPABILITIES: 'web_research,Bad Name' })).toThrow('SWITCHYARD_GUEST_CAPABILITIES');
+    const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_AGENTS: 'researcher, coder', SWITCHYARD_GUEST_CAPABILITIES: 'web_research' }));
+    expect(config).toMatchObject({ hostedAgentTypes: ['researcher', 'coder'], guestCapabilities: ['web_research'] });
   });
 });

@@ -6,6 +6,21 @@ import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelCon
 /** Log levels pino understands, in order of verbosity. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+/** Capabilities a guest agent may take unless SWITCHYARD_GUEST_CAPABILITIES says otherwise. */
+export const DEFAULT_GUEST_CAPABILITIES = [
+  'web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition',
+] as const;
+
+const capabilityList = (name: string) =>
+  z
+    .string()
+    .refine(
+      (v) => v.split(',').map((c) => c.trim()).filter(Boolean).every((c) => /^[a-z][a-z0-9_]{0,62}$/.test(c)),
+      `${name} must be a comma-separated list of capability names (lower snake case)`,
+    );
+
+const listOf = (value: string) => value.split(',').map((c) => c.trim()).filter(Boolean);
+
 /**
  * The environment Switchyard reads, validated once at boot.
  * Every variable has a default, so an empty environment runs against a local Redis.
@@ -66,6 +81,14 @@ export const environmentSchema = z.object({
   SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
   SWITCHYARD_LOG_MAX_ENTRIES: intFromEnv('SWITCHYARD_LOG_MAX_ENTRIES', 10, 1_000_000).default(10_000),
   SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
+  SWITCHYARD_HEARTBEAT_MS: intFromEnv('SWITCHYARD_HEARTBEAT_MS', 100, 600_000).default(5000),
+  SWITCHYARD_AGENT_TTL_MS: intFromEnv('SWITCHYARD_AGENT_TTL_MS', 300, 3_600_000).default(15_000),
+  SWITCHYARD_ADMISSION_TIMEOUT_MS: intFromEnv('SWITCHYARD_ADMISSION_TIMEOUT_MS', 0, 30 * 24 * 3600 * 1000).default(0),
+  SWITCHYARD_GUEST_CAPABILITIES: capabilityList('SWITCHYARD_GUEST_CAPABILITIES').default(DEFAULT_GUEST_CAPABILITIES.join(',')),
+  SWITCHYARD_AGENTS: z
+    .string()
+    .default('')
+    .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
   ...agentsEnvironmentShape,
 }).superRefine(checkAgentsEnvironment);
 
@@ -116,6 +139,16 @@ export interface SwitchyardConfig {
   readonly logMaxEntries: number;
   /** How long log entries and metric increments wait in a process before they are sent, batched. */
   readonly logFlushMs: number;
+  /** How often a worker renews its agents' records in the registry. */
+  readonly heartbeatMs: number;
+  /** An agent whose last heartbeat is older than this is offline: out of routing. */
+  readonly agentTtlMs: number;
+  /** How long a task may wait for a live agent able to take it before it fails; 0 waits for ever. */
+  readonly admissionTimeoutMs: number;
+  /** The capabilities a guest agent may take. */
+  readonly guestCapabilities: readonly string[];
+  /** The built-in agent types a worker hosts (empty: every agent its app lists). */
+  readonly hostedAgentTypes: readonly string[];
 }
 
 /** How session state behaves; see the `SWITCHYARD_STATE_*` and `SWITCHYARD_LOCK_REDIS_URLS` variables. */
@@ -162,6 +195,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       })),
     );
   }
+  if (parsed.data.SWITCHYARD_AGENT_TTL_MS <= parsed.data.SWITCHYARD_HEARTBEAT_MS) {
+    throw new ConfigurationError([
+      { variable: 'SWITCHYARD_AGENT_TTL_MS', message: 'SWITCHYARD_AGENT_TTL_MS must be longer than SWITCHYARD_HEARTBEAT_MS' },
+    ]);
+  }
   return parsed.data;
 }
 
@@ -197,6 +235,11 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     },
     logMaxEntries: env.SWITCHYARD_LOG_MAX_ENTRIES,
     logFlushMs: env.SWITCHYARD_LOG_FLUSH_MS,
+    heartbeatMs: env.SWITCHYARD_HEARTBEAT_MS,
+    agentTtlMs: env.SWITCHYARD_AGENT_TTL_MS,
+    admissionTimeoutMs: env.SWITCHYARD_ADMISSION_TIMEOUT_MS,
+    guestCapabilities: listOf(env.SWITCHYARD_GUEST_CAPABILITIES),
+    hostedAgentTypes: listOf(env.SWITCHYARD_AGENTS),
   };
 }
 

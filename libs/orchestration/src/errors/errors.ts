@@ -46,6 +46,52 @@ export class NoCapableAgentError extends SwitchyardError {
   }
 }
 
+/**
+ * This worker hosts agents able to take the task, but none may take tasks now (unregistered
+ * over REST, or draining): the task goes back to its queue for another worker.
+ */
+export class AgentUnavailableError extends SwitchyardError {
+  override readonly name = 'AgentUnavailableError';
+  readonly code = 'agent_unavailable';
+  override readonly retryable = true;
+  constructor(
+    readonly taskId: string,
+    readonly agentIds: readonly string[],
+  ) {
+    super(`Task "${taskId}" goes back to its queue: the agents here able to take it (${agentIds.join(', ')}) take no new tasks`);
+  }
+}
+
+export class AgentNotFoundError extends SwitchyardError {
+  override readonly name = 'AgentNotFoundError';
+  readonly code = 'agent_not_found';
+  constructor(readonly agentId: string) {
+    super(`No agent "${agentId}" is registered`);
+  }
+}
+
+/** An agent with this id is registered and alive. */
+export class AgentConflictError extends SwitchyardError {
+  override readonly name = 'AgentConflictError';
+  readonly code = 'agent_conflict';
+  constructor(readonly agentId: string) {
+    super(`Agent "${agentId}" is already registered and alive; unregister it first or choose another id`);
+  }
+}
+
+/** A task waited longer than SWITCHYARD_ADMISSION_TIMEOUT_MS for a live agent able to take it. */
+export class AdmissionTimeoutError extends SwitchyardError {
+  override readonly name = 'AdmissionTimeoutError';
+  readonly code = 'admission_timeout';
+  constructor(
+    readonly taskId: string,
+    readonly reason: string,
+    readonly waitedMs: number,
+  ) {
+    super(`Task "${taskId}" waited ${waitedMs} ms for ${reason}`);
+  }
+}
+
 export class TaskTimeoutError extends SwitchyardError {
   override readonly name = 'TaskTimeoutError';
   readonly code = 'task_timeout';

@@ -30,6 +30,17 @@ export class PlanEnqueuer {
   }
 
   /**
+   * {@link validate}, and if the plan fails, once more after reading the custom capabilities
+   * again: another process may have added the one it names.
+   */
+  async validateFresh(raw: unknown, basePath = 'plan'): Promise<PlanValidation> {
+    const first = this.validate(raw, basePath);
+    if (first.ok) return first;
+    await this.catalog.refresh();
+    return this.validate(raw, basePath);
+  }
+
+  /**
    * Writes the plan's bookkeeping, then adds its flow in one step. If the flow cannot be added,
    * the bookkeeping is removed again, so no half-made plan stays behind.
    */

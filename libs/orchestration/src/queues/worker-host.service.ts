@@ -14,6 +14,7 @@ import { CapabilityJobData, SessionJobData } from '../plans/task-job';
 import { TaskExecutor } from '../sessions/task-executor.service';
 import { PlanningRunner } from '../sessions/planning-runner.service';
 import { SessionFinalizer } from '../sessions/session-finalizer.service';
+import { AgentPresence } from '../registry/agent-presence.service';
 
 /** How many session root jobs one worker process finalises at once. */
 const FINALIZER_CONCURRENCY = 8;
@@ -29,6 +30,8 @@ const FINALIZER_CONCURRENCY = 8;
 export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkerHost.name);
   private readonly workers: Worker[] = [];
+  /** The BullMQ Worker of each capability queue, to pause the ones no agent here takes any more. */
+  private readonly byCapability = new Map<string, Worker[]>();
   /**
    * Jobs running in this process: a forced shutdown hands them back at once, and a cancelled
    * session's running tasks are aborted through their controller.
@@ -46,6 +49,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly log: SessionLogWriter,
     private readonly metrics: MetricsRecorder,
+    private readonly presence: AgentPresence,
   ) {}
 
   /** The queues this process consumes in each shard. */
@@ -54,11 +58,14 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // In the registry before the first job is taken, so routing and admission see the agents.
+    await this.presence.start(() => this.pauseUntaken());
     for (const tag of this.shards.tags) {
       for (const capability of this.pool.capabilities()) {
-        this.start(tag, capability, this.pool.concurrencyFor(capability), (job, token, signal) =>
+        const worker = this.start(tag, capability, this.pool.concurrencyFor(capability), (job, token, signal) =>
           this.processCapabilityJob(tag, job as Job<CapabilityJobData>, token, signal),
         );
+        this.byCapability.set(capability, [...(this.byCapability.get(capability) ?? []), worker]);
       }
       this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job) =>
         this.finalizer.finalize(tag, job as Job<SessionJobData>),
@@ -70,6 +77,18 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       { queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) },
       'worker ready',
     );
+  }
+
+  /**
+   * Stops pulling the queues of capabilities no agent here takes any more (unregistered over
+   * REST); their running tasks finish.
+   */
+  private pauseUntaken(): void {
+    for (const [capability, workers] of this.byCapability) {
+      if (this.pool.takes(capability)) continue;
+      this.logger.warn({ capability }, 'no agent here takes this capability any more: its queue is no longer pulled');
+      for (const worker of workers) void worker.pause(true).catch(() => undefined);
+    }
   }
 
   /** Aborts the running tasks of sessions cancelled anywhere (the API publishes their ids). */
@@ -95,7 +114,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     queue: string,
     concurrency: number,
     processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>,
-  ): void {
+  ): Worker {
     const tracked = async (job: Job, token?: string, signal?: AbortSignal) => {
       const key = `${tag}/${queue}/${job.id}`;
       const abort = new AbortController();
@@ -123,10 +142,12 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       else this.logger.warn({ queue, jobId }, message);
     });
     this.workers.push(worker);
+    return worker;
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.logger.log({ signal, running: this.running.size }, 'worker stopping: finishing running tasks');
+    await this.presence.drain();
     let timer: NodeJS.Timeout | undefined;
     const graceful = Promise.all(this.workers.map((w) => w.close())).then(() => true);
     const deadline = new Promise<boolean>((resolve) => {
@@ -157,6 +178,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       await Promise.all(this.workers.map((w) => w.close(true)));
     }
     await this.subscriber?.unsubscribe();
+    await this.presence.stop();
     this.logger.log('worker stopped');
   }
 }

@@ -62,6 +62,27 @@ export const keys = {
   stateBase: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state`,
 } as const;
 
+/**
+ * The agent registry and the capability catalog are global to the deployment, not to a shard:
+ * they live under the hash tag `{<prefix>}` (one slot, so one script may touch them all).
+ */
+const registryNs = (prefix: string) => `{${prefix}}:_sy:registry`;
+
+export const registryKeys = {
+  /** Hash: agent id → JSON of what does not change while it lives (descriptor, worker, source). */
+  agents: (prefix: string) => `${registryNs(prefix)}:agents`,
+  /** Hash: agent id → epoch ms of its last heartbeat. */
+  heartbeats: (prefix: string) => `${registryNs(prefix)}:heartbeats`,
+  /** Hash: agent id → how many tasks it runs now. */
+  loads: (prefix: string) => `${registryNs(prefix)}:loads`,
+  /** Hash: agent id → `draining` (absent: active). */
+  statuses: (prefix: string) => `${registryNs(prefix)}:statuses`,
+  /** Hash: agent id → epoch ms it was unregistered over REST; its worker must not bring it back. */
+  revoked: (prefix: string) => `${registryNs(prefix)}:revoked`,
+  /** Hash: custom capability name → JSON `{ category, description, privileged }`. */
+  capabilities: (prefix: string) => `${registryNs(prefix)}:capabilities`,
+} as const;
+
 /** BullMQ job ids are derived, so any process can find a task's job from the ids alone. */
 export const jobIds = {
   root: (sessionId: string) => `${sessionId}`,

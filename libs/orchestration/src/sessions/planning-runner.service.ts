@@ -68,7 +68,7 @@ export class PlanningRunner {
         lease.release();
       }
       // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
-      const validation = this.enqueuer.validate(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');
+      const validation = await this.enqueuer.validateFresh(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');
       if (!validation.ok) {
         throw new InvalidAgentOutputError(
           agentId,

@@ -39,9 +39,9 @@ export class SessionLauncher {
     const tenant = options.tenant ?? 'default';
     const validation =
       request.plan !== undefined
-        ? this.enqueuer.validate(request.plan)
+        ? await this.enqueuer.validateFresh(request.plan)
         : request.template !== undefined
-          ? this.enqueuer.validate(this.templates.build(request.template.name, request.template.params), 'template.plan')
+          ? await this.enqueuer.validateFresh(this.templates.build(request.template.name, request.template.params), 'template.plan')
           : undefined;
     if (validation && !validation.ok) throw new ValidationFailedError(validation.issues, 'The plan is invalid');
 

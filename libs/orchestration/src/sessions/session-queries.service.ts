@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SessionNotFoundError } from '../errors/errors';
 import { ShardRouter } from '../redis/shards';
+import { Admission } from '../registry/admission.service';
 import { SessionStore } from './session.store';
 import { SessionView } from './session.types';
 
@@ -10,6 +11,7 @@ export class SessionQueries {
   constructor(
     private readonly shards: ShardRouter,
     private readonly store: SessionStore,
+    private readonly admission: Admission,
   ) {}
 
   /** The tenant a session belongs to; `undefined` for a malformed id or a session that does not exist. */
@@ -22,6 +24,6 @@ export class SessionQueries {
     const tag = this.shards.tagOf(sessionId);
     const view = tag ? await this.store.view(tag, sessionId) : undefined;
     if (!view) throw new SessionNotFoundError(sessionId);
-    return view;
+    return this.admission.annotate(view);
   }
 }

@@ -46,6 +46,7 @@ export interface StepView {
   startedAt?: string;
   finishedAt?: string;
   error?: FailureInfo;
+  waitingFor?: string;
 }
 
 export interface SessionView {

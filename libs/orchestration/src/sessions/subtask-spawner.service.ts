@@ -43,16 +43,23 @@ export class SubtaskSpawner {
       return [...(t.dependsOn ?? []), ...(t.children ?? []).flatMap(refs)];
     }))].filter((id) => existing.includes(id));
     const statuses = await this.store.statusesOf(tag, sessionId, referenced);
-    const validation = validatePlan(
-      { tasks: decomposition.tasks },
-      this.catalog.names(),
-      { ...DEFAULT_PLAN_LIMITS, maxTasks: this.config.maxPlanTasks, maxDepth: this.config.maxPlanDepth },
-      'subtasks',
-      {
-        existingIds: new Set(existing),
-        finishedIds: new Set(referenced.filter((id) => FINISHED.has(statuses.get(id) ?? ''))),
-      },
-    );
+    const validate = () =>
+      validatePlan(
+        { tasks: decomposition.tasks },
+        this.catalog.names(),
+        { ...DEFAULT_PLAN_LIMITS, maxTasks: this.config.maxPlanTasks, maxDepth: this.config.maxPlanDepth },
+        'subtasks',
+        {
+          existingIds: new Set(existing),
+          finishedIds: new Set(referenced.filter((id) => FINISHED.has(statuses.get(id) ?? ''))),
+        },
+      );
+    let validation = validate();
+    if (!validation.ok) {
+      // Another process may have added a custom capability it names since this one last looked.
+      await this.catalog.refresh();
+      validation = validate();
+    }
     if (!validation.ok) {
       throw new InvalidAgentOutputError(agentId, `its subtasks are invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { Decomposition } from '../agents/decomposition';
 import { LocalAgentPool } from '../agents/local-agent-pool';
-import { SessionCancelledError } from '../errors/errors';
+import { AgentUnavailableError, SessionCancelledError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
@@ -54,7 +54,7 @@ export class TaskExecutor {
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
       } catch (error) {
-        return this.outcomes.failed(tag, job, token, error, true);
+        return this.refused(tag, job, token, error);
       }
     }
     const begin = await this.store
@@ -107,7 +107,7 @@ export class TaskExecutor {
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
       } catch (error) {
-        return this.outcomes.failed(tag, job, token, error, true);
+        return this.refused(tag, job, token, error);
       }
     }
     const agentId = lease.agent.descriptor.id;
@@ -174,6 +174,17 @@ export class TaskExecutor {
     } finally {
       lease.release();
     }
+  }
+
+  /**
+   * No agent here may take the task: back to its queue for another worker when ours take no new
+   * tasks (unregistered or draining), else it fails (no agent here has what it needs).
+   */
+  private async refused(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, error: unknown): Promise<never> {
+    if (!(error instanceof AgentUnavailableError)) return this.outcomes.failed(tag, job, token, error, true);
+    this.logger.log({ sessionId: job.data.sessionId, taskId: job.data.taskId, agents: error.agentIds }, 'task handed back: its agents here take no new tasks');
+    await job.moveToWait(token);
+    throw new WaitingError();
   }
 
   /** Completes a task whose subtasks all completed: with its agent's `output`, or their results. */

@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { explainSelection } from '../agents/agent-selection';
+import { Capability } from '../agents/capability-catalog';
+import { CapabilityCatalog } from '../agents/capability-catalog.service';
+import { permissionRefusals } from '../agents/permission-policy';
+import { AgentConflictError, AgentNotFoundError, FieldIssue, ValidationFailedError } from '../errors/errors';
+import { AgentRecord, asCandidate, StoredAgent } from './agent-record';
+import { AgentRegistry } from './agent-registry.service';
+import { AgentFilter, AgentRegistration, AgentSelectionRequest } from './agent-requests.schema';
+
+export interface CapabilityListing extends Capability {
+  /** How many active agents offer it now. */
+  readonly agents: number;
+}
+
+export interface SelectionAnswer {
+  readonly selected: AgentRecord | null;
+  readonly rejected: { readonly agentId: string; readonly reasons: string[] }[];
+}
+
+/** The registry as the REST API offers it: list, read, register, unregister, select, catalog. */
+@Injectable()
+export class AgentDirectory {
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly catalog: CapabilityCatalog,
+  ) {}
+
+  async list(filter: AgentFilter = {}): Promise<AgentRecord[]> {
+    return (await this.registry.list()).filter(
+      (a) =>
+        (!filter.type || a.type === filter.type) &&
+        (!filter.capability || a.capabilities.includes(filter.capability)) &&
+        (!filter.status || a.status === filter.status),
+    );
+  }
+
+  async get(id: string): Promise<AgentRecord> {
+    const record = await this.registry.get(id);
+    if (!record) throw new AgentNotFoundError(id);
+    return record;
+  }
+
+  /**
+   * Registers an agent run outside Switchyard's workers. Every capability must be in the catalog
+   * or declared in `customCapabilities`, and allowed to its kind and permission level; it stays
+   * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS).
+   */
+  async register(request: AgentRegistration): Promise<AgentRecord> {
+    await this.catalog.refresh();
+    const declared = new Map((request.customCapabilities ?? []).map((c) => [c.name, c]));
+    const issues: FieldIssue[] = [];
+    request.capabilities.forEach((name, i) => {
+      if (!this.catalog.get(name) && !declared.has(name)) {
+        issues.push({
+          path: `capabilities[${i}]`,
+          message: `unknown capability "${name}": use one of GET /api/orchestrator/capabilities, or declare it in customCapabilities`,
+        });
+      }
+    });
+    const policy = this.catalog.policy();
+    const privileged = new Set([...policy.privileged, ...[...declared.values()].filter((c) => c.privileged).map((c) => c.name)]);
+    for (const refusal of permissionRefusals(request, request.capabilities, { ...policy, privileged })) {
+      issues.push({ path: 'capabilities', message: refusal });
+    }
+    if (issues.length > 0) throw new ValidationFailedError(issues, 'The agent cannot be registered');
+
+    const stored: StoredAgent = {
+      id: request.id ?? `${request.name}@api:${randomUUID()}`,
+      name: request.name,
+      type: request.type,
+      kind: request.kind,
+      permission: request.permission,
+      capabilities: [...new Set(request.capabilities)],
+      priority: request.priority,
+      maxLoad: request.maxLoad,
+      worker: request.worker ?? null,
+      source: 'api',
+      registeredAt: new Date().toISOString(),
+    };
+    if (!(await this.registry.register(stored))) throw new AgentConflictError(stored.id);
+    const used = request.capabilities.filter((c) => declared.has(c) && !this.catalog.get(c));
+    if (used.length > 0) await this.catalog.add(used.map((c) => declared.get(c)!));
+    return this.get(stored.id);
+  }
+
+  async unregister(id: string): Promise<{ id: string; unregistered: true }> {
+    if (!(await this.registry.unregister(id))) throw new AgentNotFoundError(id);
+    return { id, unregistered: true };
+  }
+
+  async heartbeat(id: string, currentLoad?: number): Promise<AgentRecord> {
+    if (!(await this.registry.touch(id, currentLoad))) throw new AgentNotFoundError(id);
+    return this.get(id);
+  }
+
+  /** The selection rule as a dry run over every registered agent. */
+  async select(request: AgentSelectionRequest): Promise<SelectionAnswer> {
+    await this.catalog.refresh();
+    const { selected, rejected } = explainSelection((await this.registry.list()).map(asCandidate), request, { policy: this.catalog.policy() });
+    return {
+      selected: selected?.record ?? null,
+      rejected: rejected.map((r) => ({ agentId: r.candidate.record.id, reasons: r.reasons })),
+    };
+  }
+
+  async capabilities(): Promise<CapabilityListing[]> {
+    const [agents] = await Promise.all([this.registry.list(), this.catalog.refresh()]);
+    const active = agents.filter((a) => a.status === 'active');
+    return this.catalog.list().map((c) => ({
+      ...c,
+      privileged: c.privileged === true,
+      custom: c.custom === true,
+      agents: active.filter((a) => a.capabilities.includes(c.name)).length,
+    }));
+  }
+}

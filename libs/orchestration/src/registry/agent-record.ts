@@ -1,0 +1,48 @@
+import type { AgentKind, PermissionLevel } from '../agents/agent-contract';
+import type { AgentCandidate, AgentStatus } from '../agents/agent-selection';
+import type { WorkerIdentity } from '../sessions/session.types';
+
+/** Where a record came from: a worker process hosting the agent, or a client over REST. */
+export type AgentSource = 'worker' | 'api';
+
+/** What the registry keeps about an agent that does not change while it lives. */
+export interface StoredAgent {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly kind: AgentKind;
+  readonly permission: PermissionLevel;
+  readonly capabilities: readonly string[];
+  readonly priority: number;
+  readonly maxLoad: number;
+  /** The process hosting it; `null` for a record registered over REST without one. */
+  readonly worker: WorkerIdentity | null;
+  readonly source: AgentSource;
+  readonly registeredAt: string;
+}
+
+/** An agent as the registry answers it. */
+export interface AgentRecord extends StoredAgent {
+  readonly status: AgentStatus;
+  readonly currentLoad: number;
+  readonly lastHeartbeat: string | null;
+}
+
+/** A registry record in the shape the selection rule takes. */
+export function asCandidate(record: AgentRecord): AgentCandidate & { readonly record: AgentRecord } {
+  return {
+    record,
+    status: record.status,
+    currentLoad: record.currentLoad,
+    descriptor: {
+      id: record.id,
+      name: record.name,
+      type: record.type,
+      capabilities: record.capabilities,
+      concurrency: record.maxLoad,
+      priority: record.priority,
+      kind: record.kind,
+      permission: record.permission,
+    },
+  };
+}
