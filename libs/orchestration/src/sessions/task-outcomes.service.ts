@@ -47,16 +47,17 @@ export class TaskOutcomes {
   ): Promise<void> {
     const { sessionId } = task;
     const waiters = [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
-    // The log entries written so far go out first (same connection, so Redis runs them first):
-    // a dependant woken below, on any worker, logs after them. Only then: a flush per task halves
-    // the throughput of independent tasks (measured with npm run bench), and a parent or the
-    // finalizer starts only after this job finishes, by when the tick's flush is usually out.
-    if (task.dependants.length > 0) void this.log.flush();
+    // The log entries written so far go out right behind the wake-ups (same connection, so Redis
+    // runs them next), off the hand-off's path: a woken dependant's own first entries wait for
+    // its worker's next flush, so they still come after these. Only when a task wakes dependants:
+    // a flush per task halves the throughput of independent tasks (measured with npm run bench),
+    // and a parent or the finalizer starts only after this job finishes, by when the tick's flush
+    // is usually out.
     const ready = await this.store.finishTask(tag, sessionId, task.taskId, outcome, waiters);
     // The parent is moved on by BullMQ itself once this job has finished.
-    await Promise.all(
-      ready.filter((w) => w.id !== task.parentId).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id))),
-    );
+    const woken = ready.filter((w) => w.id !== task.parentId).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
+    if (task.dependants.length > 0) void this.log.flush();
+    await Promise.all(woken);
   }
 
   /**
