@@ -39,3 +39,4 @@ export { AgentRegistry } from './registry/agent-registry.service';
 export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/agent-directory.service';
 export * from './registry/agent-requests.schema';
 export { registryKeys } from './redis/keys';
+export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';

@@ -13,6 +13,7 @@ import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
 import { IdempotencyStore } from './sessions/idempotency.store';
+import { DeploymentSetup } from './deployment/deployment.service';
 import { RedisThrottlerStorage } from './http/redis-throttler.storage';
 import { SessionQueries } from './sessions/session-queries.service';
 import { SessionCommands } from './sessions/session-commands.service';
@@ -67,11 +68,12 @@ const core = {
   imports: core.imports,
   providers: [
     ...core.providers, Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
-    ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics,
+    ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics, DeploymentSetup,
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
     RedisConnections, RedisThrottlerStorage, SessionState, SessionLogReader, ClusterMetrics, MetricsRecorder, AgentRegistry, AgentDirectory,
+    DeploymentSetup,
   ],
 })
 export class OrchestrationApiModule {}

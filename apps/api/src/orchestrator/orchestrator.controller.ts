@@ -13,6 +13,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import {
+  DeploymentSetup,
+  InitializeAnswer,
   OrchestrateAccepted,
   Principal,
   ResolveAnswer,
@@ -32,6 +34,7 @@ import { RateLimited } from '../http/openapi';
 import { Access, CurrentPrincipal } from '../auth/access';
 import {
   ContextDto,
+  InitializeAnswerDto,
   ContextPatchDto,
   SessionStateDto,
   OrchestrateAcceptedDto,
@@ -66,6 +69,7 @@ export class OrchestratorController {
     private readonly commands: SessionCommands,
     private readonly events: SessionEvents,
     private readonly state: SessionState,
+    private readonly setup: DeploymentSetup,
   ) {}
 
   @Access('operator')
@@ -198,6 +202,21 @@ export class OrchestratorController {
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   sessionState(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<SessionStateView> {
     return this.state.view(params.id, { revealPrivate: principal.role === 'admin' });
+  }
+
+  @Access('admin')
+  @Post('initialize')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Set the deployment up (idempotent)',
+    description:
+      'Records the deployment (prefix, shard count, version), makes sure every capability queue and sy.session exists in every shard with its BullMQ metadata, ' +
+      'and reads the capability catalog back from Redis. A second call finds everything in place, changes nothing and says so (`changed: false`).',
+  })
+  @ApiOkResponse({ type: InitializeAnswerDto })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The deployment was initialized with another SWITCHYARD_SHARDS than this API runs with' })
+  initialize(): Promise<InitializeAnswer> {
+    return this.setup.initialize();
   }
 
   @Access('viewer')

@@ -219,3 +219,25 @@ export class SessionStateDto extends createZodDto(
       ],
     }),
 ) {}
+
+export class InitializeAnswerDto extends createZodDto(
+  z
+    .object({
+      changed: z.boolean().describe('False when everything was in place already and this call changed nothing'),
+      message: z.string(),
+      deployment: z.object({ prefix: z.string(), shards: z.number().int(), version: z.string(), initializedAt: z.string() }),
+      createdQueues: z.array(z.string()).describe('Queues (`<shard tag> <name>`) whose BullMQ metadata this call wrote'),
+      queues: z.number().int(),
+      capabilities: z.object({ builtin: z.number().int(), custom: z.number().int() }),
+      templates: z.array(z.string()),
+    })
+    .meta({
+      examples: [
+        {
+          changed: false, message: 'Already initialized at 2026-11-25T16:20:00.000Z; nothing changed',
+          deployment: { prefix: 'sy', shards: 1, version: '0.1.0', initializedAt: '2026-11-25T16:20:00.000Z' },
+          createdQueues: [], queues: 20, capabilities: { builtin: 19, custom: 0 }, templates: ['research-report', 'implement-and-review', 'data-analysis'],
+        },
+      ],
+    }),
+) {}

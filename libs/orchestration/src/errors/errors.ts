@@ -251,3 +251,18 @@ export class StateTransactionClosedError extends SwitchyardError {
     super(`The transaction was already ${how}; begin a new one`);
   }
 }
+
+/** The deployment was initialized with a different shape than this process is configured with. */
+export class DeploymentMismatchError extends SwitchyardError {
+  override readonly name = 'DeploymentMismatchError';
+  readonly code = 'deployment_mismatch';
+  constructor(
+    readonly recorded: { shards: number },
+    readonly configured: { shards: number },
+  ) {
+    super(
+      `This deployment was initialized with ${recorded.shards} shard(s) but this API runs with ${configured.shards}: ` +
+        `set SWITCHYARD_SHARDS=${recorded.shards}, or use another SWITCHYARD_PREFIX for a new deployment`,
+    );
+  }
+}

@@ -81,6 +81,8 @@ export const registryKeys = {
   revoked: (prefix: string) => `${registryNs(prefix)}:revoked`,
   /** Hash: custom capability name → JSON `{ category, description, privileged }`. */
   capabilities: (prefix: string) => `${registryNs(prefix)}:capabilities`,
+  /** Hash: the deployment as `POST /initialize` first recorded it (prefix, shards, version, when). */
+  deployment: (prefix: string) => `{${prefix}}:_sy:deployment`,
 } as const;
 
 /** BullMQ job ids are derived, so any process can find a task's job from the ids alone. */
