@@ -55,7 +55,7 @@ describe('POST /initialize', () => {
       await other.waitForLog('api listening');
       const answer = await fetch(`http://127.0.0.1:${port}${INITIALIZE}`, { method: 'POST', headers: authHeader('admin') });
       expect(answer.status).toBe(409);
-      expect((await answer.json()).detail).toContain('initialized with 1 shard(s) but this API runs with 2: set SWITCHYARD_SHARDS=1');
+      expect(((await answer.json()) as { detail: string }).detail).toContain('initialized with 1 shard(s) but this API runs with 2: set SWITCHYARD_SHARDS=1');
     } finally {
       await other.stop();
     }

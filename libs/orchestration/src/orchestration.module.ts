@@ -32,7 +32,7 @@ import { RedisWriteBatcher } from './redis/write-batcher.service';
 import { SessionLogWriter } from './log/session-log.writer';
 import { SessionLogReader } from './log/session-log.reader';
 import { MetricsRecorder } from './metrics/metrics.recorder';
-import { ClusterMetrics } from './metrics/cluster-metrics.service';
+import { ClusterMetrics, LIVE_AGENTS, LiveAgentsSource } from './metrics/cluster-metrics.service';
 import { AgentDefinitionError } from './errors/errors';
 import { AgentRegistry } from './registry/agent-registry.service';
 import { AgentPresence } from './registry/agent-presence.service';
@@ -69,6 +69,15 @@ const core = {
   providers: [
     ...core.providers, Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
     ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics, DeploymentSetup,
+    // Live agents on /metrics and /stats: active agents in the registry, per capability they offer.
+    {
+      provide: LIVE_AGENTS,
+      inject: [AgentDirectory],
+      useFactory: (directory: AgentDirectory): LiveAgentsSource => ({
+        description: 'active agents in the registry offering the capability',
+        perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
+      }),
+    },
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
