@@ -1,3 +1,4 @@
+import { authHeader } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { Stack } from './support/stack';
 
@@ -128,6 +129,11 @@ describe('agent registry and routing', () => {
       category: 'communication', description: 'Translate text', custom: true, privileged: false, agents: 1,
     });
     expect((await stack.request('POST', '/api/orchestrator/orchestrate', plan)).status).toBe(202);
+    // Its queue joins Bull Board, which was mounted before the capability existed.
+    const board = async () => ((await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin') })).json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
+    const deadline = Date.now() + 5000;
+    while (!(await board()).includes('translation') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await board()).toContain('translation');
 
     // A live agent keeps its id; heartbeats report its load.
     const again = await stack.request('POST', '/api/orchestrator/agents', {

@@ -1,12 +1,11 @@
 import { HttpException, INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { roleAllows } from '@switchyard/orchestration';
+import { CapabilityCatalog, QueueDirectory, roleAllows } from '@switchyard/orchestration';
 import { AuthGuard } from '../auth/auth.guard';
 import { toProblem } from '../http/problem-details.filter';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { QueueDirectory } from '@switchyard/orchestration';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -28,23 +27,51 @@ function adminOnly(guard: AuthGuard) {
   };
 }
 
-/** Mounts Bull Board at /admin/queues over every queue of the deployment, in every shard, for admins. */
+/** How often, at most, the board looks for queues of capabilities added at run time. */
+const REFRESH_MS = 1000;
+
+/**
+ * Mounts Bull Board at /admin/queues over every queue of the deployment, in every shard, for
+ * admins. Queues of custom capabilities registered while the API runs join the board on the next
+ * request after they appear (the catalog is read back from Redis at most once a second).
+ */
 export function mountBullBoard(app: INestApplication): void {
   const directory = app.get(QueueDirectory);
-  const queues = directory.all();
-  const shards = new Set(queues.map((q) => q.tag)).size;
-  const serverAdapter = new ExpressAdapter().setBasePath(BULL_BOARD_PATH);
-  createBullBoard({
-    queues: queues.map(
+  const catalog = app.get(CapabilityCatalog);
+  const adapters = () => {
+    const queues = directory.all();
+    const shards = new Set(queues.map((q) => q.tag)).size;
+    const key = queues.map((q) => `${q.tag} ${q.name}`).join(',');
+    const list = queues.map(
       ({ tag, name, queue }) =>
         new BullMQAdapter(queue, {
           // With one shard the queue's name says it all; with more, say which shard.
           displayName: shards > 1 ? `${name} ${tag}` : name,
           description: name === 'sy.session' ? 'Each session\'s root job: released when all its tasks are done' : `Tasks needing ${name}`,
         }),
-    ),
-    serverAdapter,
-    options: { uiConfig: { boardTitle: 'Switchyard' } },
-  });
-  app.use(BULL_BOARD_PATH, adminOnly(app.get(AuthGuard)), serverAdapter.getRouter());
+    );
+    return { key, list };
+  };
+  let mounted = adapters();
+  const serverAdapter = new ExpressAdapter().setBasePath(BULL_BOARD_PATH);
+  const board = createBullBoard({ queues: mounted.list, serverAdapter, options: { uiConfig: { boardTitle: 'Switchyard' } } });
+
+  let checkedAt = 0;
+  const followCatalog = async (_request: Request, _response: Response, next: NextFunction) => {
+    if (Date.now() - checkedAt >= REFRESH_MS) {
+      checkedAt = Date.now();
+      try {
+        await catalog.refresh();
+        const now = adapters();
+        if (now.key !== mounted.key) {
+          mounted = now;
+          board.replaceQueues(now.list);
+        }
+      } catch {
+        // Redis unreachable: show the queues known so far; the health probe reports the outage.
+      }
+    }
+    next();
+  };
+  app.use(BULL_BOARD_PATH, adminOnly(app.get(AuthGuard)), followCatalog, serverAdapter.getRouter());
 }
