@@ -1,5 +1,5 @@
 import { StateLockExpiredError, StateTransactionClosedError, StateValueError } from '../errors/errors';
-import { StateRef, StateTransaction, StateWriteOptions } from './state-handle';
+import { StateRef, StateTransaction, StateWriteOptions, Versioned } from './state-handle';
 import { EntryAddress } from './state-keys';
 import { FenceCheck, StateCheck, StateEngine, StateOp, entryPath } from './state-engine';
 import { HeldLock, StateLocks } from './state-locks.service';
@@ -16,9 +16,14 @@ export interface TransactionScope {
 
 type Held = HeldLock & { lock: Lock };
 
+/** One entry's identity among a transaction's reads. */
+const readId = (entry: EntryAddress) => `${entry.versionKey}\n${entry.versionField}`;
+
 /** See {@link StateTransaction}. Locks taken by `begin` are passed in; `commit` takes the rest. */
 export class Transaction implements StateTransaction {
   private readonly reads = new Map<string, StateCheck>();
+  /** Entries read as their locks were taken, each handed to the first `get` of it. */
+  private readonly prefetched = new Map<string, Versioned<unknown>>();
   private readonly ops: StateOp[] = [];
   private closed?: 'committed' | 'rolled back';
 
@@ -26,7 +31,10 @@ export class Transaction implements StateTransaction {
     private readonly scope: TransactionScope,
     private readonly held: Held[],
     private readonly lockTtlMs: number,
-  ) {}
+    prefetched: readonly (Versioned<unknown> & { entry: EntryAddress })[] = [],
+  ) {
+    for (const { entry, value, version } of prefetched) this.prefetched.set(readId(entry), { value, version });
+  }
 
   get open(): boolean {
     return this.closed === undefined;
@@ -36,8 +44,10 @@ export class Transaction implements StateTransaction {
   async get<T = unknown>(ref: StateRef): Promise<T | undefined> {
     this.ensureOpen();
     const entry = this.scope.resolve(ref, false);
-    const [read] = await this.scope.engine.read([entry]);
-    const id = `${entry.versionKey}\n${entry.versionField}`;
+    const id = readId(entry);
+    let read = this.prefetched.get(id);
+    if (read) this.prefetched.delete(id);
+    else [read] = await this.scope.engine.read([entry]);
     if (!this.reads.has(id)) this.reads.set(id, { entry, version: read.version });
     return read.value as T | undefined;
   }
