@@ -123,6 +123,27 @@ describe('session state', () => {
       expect(await a.get('n')).toBe(12);
     });
 
+    it('read what the holder of their lock committed when they had to wait for it, with no conflict and no second run', async () => {
+      const { sessionId, tag } = await harness.newSession();
+      const first = agent(tag, sessionId, 'first');
+      const second = agent(tag, sessionId, 'second');
+      const holder = await first.begin({ lock: ['k'] });
+      let runs = 0;
+      const waiting = second.transaction(
+        async (tx) => {
+          runs += 1;
+          tx.set('k', ((await tx.get<number>('k')) ?? 0) + 1);
+        },
+        { lock: ['k'] },
+      );
+      // Its first attempt (and the read sent behind it) finds the lock taken; that read is stale.
+      await new Promise((r) => setTimeout(r, 100));
+      await holder.set('k', 10).commit();
+      await waiting;
+      expect(await first.get('k')).toBe(11);
+      expect(runs).toBe(1);
+    });
+
     it('give all their writes one new version; compare-and-set refuses a stale one', async () => {
       const { sessionId, tag } = await harness.newSession();
       const state = agent(tag, sessionId, 'a');

@@ -71,8 +71,9 @@ export class ScopedState implements StateHandle, TransactionScope {
     // lock's acquisition on the same connection, where that connection is the engine's.
     const entries = [...byLock.values()];
     const readAfter = this.engine.client === this.locks.client ? () => this.engine.read(entries) : undefined;
-    const { read, ...held } = await this.locks.acquire([...byLock.keys()], ttlMs, readAfter);
-    return new Transaction(this, [held], ttlMs, read && entries.map((entry, i) => ({ entry, ...read[i] })));
+    const held = await this.locks.acquire([...byLock.keys()], ttlMs, readAfter);
+    const read = held.read;
+    return new Transaction(this, [held], ttlMs, read && entries.map((entry, i) => ({ entry, value: read[i].value, version: read[i].version })));
   }
 
   async transaction<T>(work: (tx: StateTransaction) => Promise<T>, options: StateTransactionOptions & { retries?: number } = {}): Promise<T> {

@@ -107,7 +107,7 @@ export class StateLocks implements OnApplicationShutdown {
    * anything read before its lock anyway; this only saves a round trip.
    */
   async acquire<R = never>(resources: readonly string[], ttlMs: number, readAfter?: () => Promise<R>): Promise<HeldLock & { lock: Lock; read?: R }> {
-    const sorted = [...new Set(resources)].sort();
+    const sorted = resources.length === 1 ? [resources[0]] : [...new Set(resources)].sort();
     const started = performance.now();
     let lock: Lock;
     let reading: Promise<R> | undefined;
@@ -125,7 +125,7 @@ export class StateLocks implements OnApplicationShutdown {
       if (error instanceof ExecutionError) throw new StateLockUnavailableError(sorted, await this.why(error));
       throw error;
     }
-    const held = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+    const held: HeldLock & { lock: Lock; read?: R } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
     // More than one attempt: another transaction held a key and this one waited for it.
     if (lock.attempts.length > 1) {
       this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
@@ -133,7 +133,8 @@ export class StateLocks implements OnApplicationShutdown {
     }
     if (!reading) return held;
     try {
-      return { ...held, read: await reading };
+      held.read = await reading;
+      return held;
     } catch (error) {
       await this.release(held);
       throw error;
