@@ -144,6 +144,18 @@ describe('session state', () => {
       expect(runs).toBe(1);
     });
 
+    it('hold locks whose values are each their own (16 random bytes in hex, as Redlock draws them), also past a refill of the pool', async () => {
+      const values = new Set<string>();
+      for (let i = 0; i < 300; i++) {
+        const held = await harness.locks.acquire([`{${harness.prefix}-0}:lock-value-test:${i}`], 5000);
+        values.add(held.token);
+        await harness.locks.release(held);
+      }
+      expect(values.size).toBe(300);
+      for (const value of values) expect(value).toMatch(/^[0-9a-f]{32}$/);
+      expect(await harness.keys(`{${harness.prefix}-0}:lock-value-test:*`)).toEqual([]);
+    });
+
     it('give all their writes one new version; compare-and-set refuses a stale one', async () => {
       const { sessionId, tag } = await harness.newSession();
       const state = agent(tag, sessionId, 'a');
