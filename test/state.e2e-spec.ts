@@ -123,6 +123,39 @@ describe('session state', () => {
       expect(await a.get('n')).toBe(12);
     });
 
+    it('read what the holder of their lock committed when they had to wait for it, with no conflict and no second run', async () => {
+      const { sessionId, tag } = await harness.newSession();
+      const first = agent(tag, sessionId, 'first');
+      const second = agent(tag, sessionId, 'second');
+      const holder = await first.begin({ lock: ['k'] });
+      let runs = 0;
+      const waiting = second.transaction(
+        async (tx) => {
+          runs += 1;
+          tx.set('k', ((await tx.get<number>('k')) ?? 0) + 1);
+        },
+        { lock: ['k'] },
+      );
+      // Its first attempt (and the read sent behind it) finds the lock taken; that read is stale.
+      await new Promise((r) => setTimeout(r, 100));
+      await holder.set('k', 10).commit();
+      await waiting;
+      expect(await first.get('k')).toBe(11);
+      expect(runs).toBe(1);
+    });
+
+    it('hold locks whose values are each their own (16 random bytes in hex, as Redlock draws them), also past a refill of the pool', async () => {
+      const values = new Set<string>();
+      for (let i = 0; i < 300; i++) {
+        const held = await harness.locks.acquire([`{${harness.prefix}-0}:lock-value-test:${i}`], 5000);
+        values.add(held.token);
+        await harness.locks.release(held);
+      }
+      expect(values.size).toBe(300);
+      for (const value of values) expect(value).toMatch(/^[0-9a-f]{32}$/);
+      expect(await harness.keys(`{${harness.prefix}-0}:lock-value-test:*`)).toEqual([]);
+    });
+
     it('give all their writes one new version; compare-and-set refuses a stale one', async () => {
       const { sessionId, tag } = await harness.newSession();
       const state = agent(tag, sessionId, 'a');

@@ -34,7 +34,7 @@ export class StateHarness {
     this.shards = new ShardRouter(this.config.prefix, this.config.shards);
     // Lock waits and failures are counted in the prefix's metrics, as in the apps.
     this.batcher = new RedisWriteBatcher(this.redis, this.config);
-    this.locks = new StateLocks(this.config, new MetricsRecorder(this.redis, this.batcher, this.shards));
+    this.locks = new StateLocks(this.config, new MetricsRecorder(this.redis, this.batcher, this.shards), this.redis);
     this.state = new SessionState(this.redis, this.locks, this.shards, this.config);
     this.sessions = new SessionStore(this.redis);
   }

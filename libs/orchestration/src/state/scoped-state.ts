@@ -61,9 +61,19 @@ export class ScopedState implements StateHandle, TransactionScope {
 
   async begin(options: StateTransactionOptions = {}): Promise<StateTransaction> {
     const ttlMs = options.lockTtlMs ?? this.settings.lockTtlMs;
-    const lockKeys = [...new Set((options.lock ?? []).map((ref) => this.resolve(ref, false).lockKey))];
-    const held = lockKeys.length > 0 ? [await this.locks.acquire(lockKeys, ttlMs)] : [];
-    return new Transaction(this, held, ttlMs);
+    const byLock = new Map<string, EntryAddress>();
+    for (const ref of options.lock ?? []) {
+      const entry = this.resolve(ref, false);
+      byLock.set(entry.lockKey, entry);
+    }
+    if (byLock.size === 0) return new Transaction(this, [], ttlMs);
+    // The locked entries are what a read-modify-write reads: they are read right behind the
+    // lock's acquisition on the same connection, where that connection is the engine's.
+    const entries = [...byLock.values()];
+    const readAfter = this.engine.client === this.locks.client ? () => this.engine.read(entries) : undefined;
+    const held = await this.locks.acquire([...byLock.keys()], ttlMs, readAfter);
+    const read = held.read;
+    return new Transaction(this, [held], ttlMs, read && entries.map((entry, i) => ({ entry, value: read[i].value, version: read[i].version })));
   }
 
   async transaction<T>(work: (tx: StateTransaction) => Promise<T>, options: StateTransactionOptions & { retries?: number } = {}): Promise<T> {

@@ -116,7 +116,7 @@ export class SessionState {
   }
 
   private handle(tag: ShardTag, sessionId: string, actor: StateActor): StateHandle {
-    const engine = new StateEngine(this.redis.client, this.config.state, new StateKeys(tag, sessionId));
+    const engine = new StateEngine(this.locks.client, this.config.state, new StateKeys(tag, sessionId), this.locks.client !== this.redis.client);
     return new ScopedState(engine, this.locks, this.config.state, actor);
   }
 

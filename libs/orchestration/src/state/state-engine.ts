@@ -4,6 +4,7 @@ import { SessionNotFoundError, StateConflictError, StateLockExpiredError, StateV
 import { Versioned } from './state-handle';
 import { EntryAddress, StateKeys } from './state-keys';
 import { STATE_APPLY, STATE_READ } from './state-scripts';
+import { oneWritePerTick } from '../redis/one-write-per-tick';
 
 /** One buffered write. `payload` is JSON text (for incr the number, for append the items joined by commas). */
 export interface StateOp {
@@ -37,10 +38,13 @@ export class StateEngine {
     readonly client: Redis,
     private readonly settings: StateSettings,
     readonly keys: StateKeys,
+    /** Whether `client` is the state's own connection, whose writes are gathered per tick. */
+    private readonly gather = false,
   ) {}
 
   async read(entries: readonly EntryAddress[]): Promise<Versioned<unknown>[]> {
     if (entries.length === 0) return [];
+    if (this.gather) oneWritePerTick(this.client);
     const reply = (await STATE_READ.run(
       this.client,
       entries.flatMap((e) => [e.dataKey, e.versionKey]),
@@ -72,6 +76,7 @@ export class StateEngine {
     for (const op of ops) {
       args.push(op.kind, at(op.entry.dataKey), op.entry.dataField, at(op.entry.versionKey), op.entry.versionField, op.payload, op.ttlMs, op.entry.indexed ? '1' : '0');
     }
+    if (this.gather) oneWritePerTick(this.client);
     const reply = (await STATE_APPLY.run(this.client, scriptKeys, args)) as (string | number)[];
     const [outcome, a, b] = reply;
     switch (outcome) {

@@ -49,7 +49,8 @@ export interface StateScopeHandle {
 export interface StateTransactionOptions {
   /**
    * Entries to lock when the transaction begins, so reads inside it are not raced (read-modify-
-   * write). A commit also locks every other entry it writes.
+   * write). A commit also locks every other entry it writes. With one Redis, they are read as the
+   * lock is taken, and the first `get` of each answers that read (the commit checks its version).
    */
   readonly lock?: readonly StateRef[];
   /** How long the locks last (default SWITCHYARD_STATE_LOCK_TTL_MS): a slower transaction fails at commit. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import Redlock, { ExecutionError, ExecutionStats, Lock, ResourceLockedError } from 'redlock';
@@ -5,6 +6,8 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { StateLockUnavailableError } from '../errors/errors';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { oneWritePerTick } from '../redis/one-write-per-tick';
 
 /** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */
 export interface HeldLock {
@@ -22,13 +25,35 @@ const RETRY_JITTER_MS = 15;
 /** A lock server that does not answer within this counts as a vote against. */
 const LOCK_COMMAND_TIMEOUT_MS = 1000;
 
+/** Lock values drawn at a time (16 random bytes each, as Redlock's own). */
+const LOCK_VALUE_POOL = 256;
+
+/** Random lock values, 16 bytes in hex each, from one randomBytes call per LOCK_VALUE_POOL of them. */
+function lockValues(): () => string {
+  let pool = Buffer.alloc(0);
+  let at = 0;
+  return () => {
+    if (at >= pool.length) {
+      pool = randomBytes(16 * LOCK_VALUE_POOL);
+      at = 0;
+    }
+    at += 16;
+    return pool.toString('hex', at - 16, at);
+  };
+}
+
 /** The `resource` label of state locks in the lock metrics (a kind, not a key: one series). */
 const LOCK_METRIC = 'session-state';
 
 /**
  * Redlock over the deployment's Redis (the default) or over several independent Redis servers
- * (SWITCHYARD_LOCK_REDIS_URLS: a majority must grant each lock). Its own connections fail fast
- * when a server is gone, so a lost quorum is an error, never a hang.
+ * (SWITCHYARD_LOCK_REDIS_URLS: a majority must grant each lock). The quorum's own connections
+ * fail fast when a server is gone, so a lost quorum is an error, never a hang.
+ *
+ * With one Redis, locks and the state's own commands share one connection of their own
+ * (`client`): what concurrent transactions send in one tick leaves in one socket write (see
+ * oneWritePerTick), and a read sent right behind an acquire runs after it in Redis (see `acquire`).
+ * Like every other command on the deployment's Redis, they wait for it while it is down.
  */
 @Injectable()
 export class StateLocks implements OnApplicationShutdown {
@@ -36,14 +61,17 @@ export class StateLocks implements OnApplicationShutdown {
   private readonly clients: Redis[];
   private readonly redlock: Redlock;
   private readonly fenced: boolean;
+  /** Where the state's commands go: the locks' connection with one Redis, else the main one. */
+  readonly client: Redis;
 
   constructor(
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly metrics: MetricsRecorder,
+    redis: RedisConnections,
   ) {
-    const urls = config.state.lockRedisUrls.length > 0 ? config.state.lockRedisUrls : [config.redisUrl];
     this.fenced = config.state.lockRedisUrls.length === 0;
-    this.clients = urls.map((url, i) => {
+    this.client = this.fenced ? redis.duplicate('state') : redis.client;
+    this.clients = this.fenced ? [this.client] : config.state.lockRedisUrls.map((url, i) => {
       const client = new Redis(url, {
         connectionName: `switchyard:locks-${i}`,
         maxRetriesPerRequest: 0,
@@ -61,6 +89,9 @@ export class StateLocks implements OnApplicationShutdown {
       // No automatic extension: a transaction's lock lasts its TTL, and a commit after that fails.
       automaticExtensionThreshold: 0,
     });
+    // Redlock draws each lock's value with its own randomBytes(16) call, which showed as the largest
+    // single cost of a transaction in a profile; the same 16 random bytes come from a pool instead.
+    (this.redlock as unknown as { _random: () => string })._random = lockValues();
   }
 
   /** How many lock servers there are (1 unless the quorum setup is configured). */
@@ -68,17 +99,44 @@ export class StateLocks implements OnApplicationShutdown {
     return this.clients.length;
   }
 
-  async acquire(resources: readonly string[], ttlMs: number): Promise<HeldLock & { lock: Lock }> {
-    const sorted = [...new Set(resources)].sort();
+  /**
+   * Takes a lock on `resources`. With `readAfter`, and locks on the state's own connection, the
+   * read it starts is sent right behind the first acquire attempt on that connection, so Redis runs
+   * it just after the lock was granted; its result comes back as `read` when that first attempt won
+   * (a later attempt makes it stale: then there is no `read`). The commit's version check refuses
+   * anything read before its lock anyway; this only saves a round trip.
+   */
+  async acquire<R = never>(resources: readonly string[], ttlMs: number, readAfter?: () => Promise<R>): Promise<HeldLock & { lock: Lock; read?: R }> {
+    const sorted = resources.length === 1 ? [resources[0]] : [...new Set(resources)].sort();
     const started = performance.now();
+    let lock: Lock;
+    let reading: Promise<R> | undefined;
     try {
-      const lock = await this.redlock.acquire(sorted, Math.round(ttlMs));
-      // More than one attempt: another transaction held a key and this one waited for it.
-      if (lock.attempts.length > 1) this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
-      return { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+      if (this.fenced) oneWritePerTick(this.client);
+      const acquiring = this.redlock.acquire(sorted, Math.round(ttlMs));
+      if (readAfter && this.fenced) {
+        reading = readAfter();
+        // Dropped (answer or error) unless the first attempt gets the lock.
+        reading.catch(() => undefined);
+      }
+      lock = await acquiring;
     } catch (error) {
       this.metrics.lockFailure(LOCK_METRIC, error instanceof ExecutionError ? 'timeout' : 'error');
       if (error instanceof ExecutionError) throw new StateLockUnavailableError(sorted, await this.why(error));
+      throw error;
+    }
+    const held: HeldLock & { lock: Lock; read?: R } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+    // More than one attempt: another transaction held a key and this one waited for it.
+    if (lock.attempts.length > 1) {
+      this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
+      return held;
+    }
+    if (!reading) return held;
+    try {
+      held.read = await reading;
+      return held;
+    } catch (error) {
+      await this.release(held);
       throw error;
     }
   }
@@ -114,6 +172,8 @@ export class StateLocks implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     // A client whose server is gone would wait for it to come back before quitting.
+    // With one Redis, the connection is RedisConnections' to close, after everything else.
+    if (this.fenced) return;
     await Promise.all(this.clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 }

@@ -1,5 +1,5 @@
 import { StateLockExpiredError, StateTransactionClosedError, StateValueError } from '../errors/errors';
-import { StateRef, StateTransaction, StateWriteOptions } from './state-handle';
+import { StateRef, StateTransaction, StateWriteOptions, Versioned } from './state-handle';
 import { EntryAddress } from './state-keys';
 import { FenceCheck, StateCheck, StateEngine, StateOp, entryPath } from './state-engine';
 import { HeldLock, StateLocks } from './state-locks.service';
@@ -16,9 +16,14 @@ export interface TransactionScope {
 
 type Held = HeldLock & { lock: Lock };
 
+/** One entry's identity among a transaction's reads. */
+const readId = (entry: EntryAddress) => `${entry.versionKey}\n${entry.versionField}`;
+
 /** See {@link StateTransaction}. Locks taken by `begin` are passed in; `commit` takes the rest. */
 export class Transaction implements StateTransaction {
   private readonly reads = new Map<string, StateCheck>();
+  /** Entries read as their locks were taken, each handed to the first `get` of it. */
+  private readonly prefetched = new Map<string, Versioned<unknown>>();
   private readonly ops: StateOp[] = [];
   private closed?: 'committed' | 'rolled back';
 
@@ -26,18 +31,27 @@ export class Transaction implements StateTransaction {
     private readonly scope: TransactionScope,
     private readonly held: Held[],
     private readonly lockTtlMs: number,
-  ) {}
+    prefetched: readonly (Versioned<unknown> & { entry: EntryAddress })[] = [],
+  ) {
+    for (const { entry, value, version } of prefetched) this.prefetched.set(readId(entry), { value, version });
+  }
 
   get open(): boolean {
     return this.closed === undefined;
   }
 
-  /** Reads the committed value (not this transaction's own pending writes) and remembers its version for the commit's check. */
+  /**
+   * Reads the committed value (not this transaction's own pending writes) and remembers its
+   * version for the commit's check. The first read of an entry locked by `begin` answers what was
+   * read as its lock was taken.
+   */
   async get<T = unknown>(ref: StateRef): Promise<T | undefined> {
     this.ensureOpen();
     const entry = this.scope.resolve(ref, false);
-    const [read] = await this.scope.engine.read([entry]);
-    const id = `${entry.versionKey}\n${entry.versionField}`;
+    const id = readId(entry);
+    let read = this.prefetched.get(id);
+    if (read) this.prefetched.delete(id);
+    else [read] = await this.scope.engine.read([entry]);
     if (!this.reads.has(id)) this.reads.set(id, { entry, version: read.version });
     return read.value as T | undefined;
   }
@@ -74,8 +88,7 @@ export class Transaction implements StateTransaction {
     this.closed = 'committed';
     try {
       if (this.ops.length === 0) return 0;
-      const locked = new Set(this.held.flatMap((h) => h.resources));
-      const missing = [...new Set(this.ops.map((op) => op.entry.lockKey))].filter((k) => !locked.has(k));
+      const missing = this.unlocked();
       if (missing.length > 0) this.held.push(await this.scope.locks.acquire(missing, this.lockTtlMs));
       const fences: FenceCheck[] = [];
       for (const held of this.held) {
@@ -90,14 +103,14 @@ export class Transaction implements StateTransaction {
       }
       const { version } = await this.scope.engine.apply(this.ops, [...this.reads.values()], fences);
       // The commit script released the locks it checked; only the others are left to release.
-      this.held.splice(0, this.held.length, ...this.held.filter((h) => !h.fenced));
+      for (let i = this.held.length - 1; i >= 0; i--) if (this.held[i].fenced) this.held.splice(i, 1);
       return version;
     } catch (error) {
       this.closed = 'rolled back';
       if (error instanceof StateLockExpiredError) this.scope.locks.expired();
       throw error;
     } finally {
-      await this.releaseAll();
+      if (this.held.length > 0) await this.releaseAll();
     }
   }
 
@@ -111,6 +124,20 @@ export class Transaction implements StateTransaction {
   private writable(ref: StateRef): EntryAddress {
     this.ensureOpen();
     return this.scope.resolve(ref, true);
+  }
+
+  /** The lock keys of the writes that no lock held yet covers. */
+  private unlocked(): string[] {
+    const missing: string[] = [];
+    const locked = new Set<string>();
+    for (const held of this.held) for (const key of held.resources) locked.add(key);
+    for (const op of this.ops) {
+      if (!locked.has(op.entry.lockKey)) {
+        locked.add(op.entry.lockKey);
+        missing.push(op.entry.lockKey);
+      }
+    }
+    return missing;
   }
 
   private ensureOpen(): void {
