@@ -32,6 +32,26 @@ describe('the OpenAPI document', () => {
     expect(operations().map((o) => o.route).sort()).toEqual([...new Set(served)].sort());
   });
 
+  it('gives an example of every JSON body a route takes or answers with (health reports come from terminus)', () => {
+    const schemas = (document as any).components.schemas as Record<string, any>;
+    const exemplified = (schema: any, depth = 0): boolean => {
+      if (!schema || depth > 3) return false;
+      if (schema.examples || schema.example) return true;
+      if (schema.$ref) return exemplified(schemas[schema.$ref.split('/').pop()], depth + 1);
+      return schema.type === 'array' && exemplified(schema.items, depth + 1);
+    };
+    const without: string[] = [];
+    for (const { route, operation } of operations()) {
+      if (route.includes('/health')) continue;
+      const bodies = [
+        ...Object.entries(operation.responses).filter(([status]) => status.startsWith('2')).map(([status, r]) => [status, (r.content ?? {})['application/json']] as const),
+        ['request body', ((operation.requestBody as any)?.content ?? {})['application/json']] as const,
+      ];
+      for (const [what, content] of bodies) if (content && !exemplified((content as any).schema)) without.push(`${route} ${what}`);
+    }
+    expect(without).toEqual([]);
+  });
+
   it('documents a success and every error each route can give, as problem+json', () => {
     for (const { route, operation } of operations()) {
       const statuses = Object.keys(operation.responses);

@@ -92,5 +92,21 @@ export class ClusterStatsDto extends createZodDto(
       waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
       failures: z.record(z.string(), z.record(z.string(), z.number())),
     }),
+  }).meta({
+    examples: [
+      {
+        at: '2026-11-25T16:12:35.194Z',
+        tasks: {
+          started: 42, completed: 40, failed: 1, failedFinal: 0, cancelled: 1,
+          durationSeconds: { count: 41, sumSeconds: 12.3, meanSeconds: 0.3, p50Seconds: 0.25, p95Seconds: 0.9 },
+          dispatchLatencySeconds: { count: 42, sumSeconds: 0.21, meanSeconds: 0.005, p50Seconds: 0.004, p95Seconds: 0.01 },
+          byCapability: { web_research: { started: 12, completed: 12, failed: 0, failedFinal: 0, cancelled: 0 } },
+        },
+        queues: [{ queue: 'web_research', workers: 2, waiting: 0, delayed: 1, active: 1 }],
+        liveAgents: { source: 'active agents in the registry offering the capability', byCapability: { web_research: 2 } },
+        jobsStalled: { web_research: 1 },
+        locks: { waits: { 'session-state': { count: 3 } }, failures: { 'session-state': { expired: 1 } } },
+      },
+    ],
   }),
 ) {}
