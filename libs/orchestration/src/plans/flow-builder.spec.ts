@@ -1,7 +1,7 @@
 import type { FlowJob, FlowJobNode } from 'bullmq';
 import { BUILTIN_CAPABILITY_NAMES } from '../agents/capability-catalog';
 import { shardTag } from '../redis/keys';
-import { buildSessionFlow, HOLD_DELAY_MS, toBullPriority } from './flow-builder';
+import { buildSessionFlow, HOLD_DELAY_MS, taskDefaultsFor, toBullPriority } from './flow-builder';
 import { validatePlan } from './plan-validator';
 import { TaskJobData } from './task-job';
 
@@ -24,6 +24,14 @@ describe('buildSessionFlow', () => {
   });
   const flow = buildSessionFlow('0-s', tag, graph);
   const byName = (nodes: FlowJobNode[] | undefined, name: string) => nodes!.find((n) => n.name === name)!;
+
+  it('keeps every job of the session, root included, for the session\'s retention once it finishes', () => {
+    const kept = buildSessionFlow('0-s', tag, graph, taskDefaultsFor(3600));
+    const all = (node: FlowJob): FlowJob[] => [node, ...(node.children ?? []).flatMap((c) => all(c as FlowJob))];
+    const jobs = all(kept);
+    expect(jobs).toHaveLength(5);
+    for (const job of jobs) expect(job.opts).toMatchObject({ removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
+  });
 
   it('makes the session root the parent of the top-level tasks, in the shard prefix', () => {
     expect(flow).toMatchObject({ name: 'session', queueName: 'sy.session', prefix: '{sy-0}', data: { sessionId: '0-s' } });

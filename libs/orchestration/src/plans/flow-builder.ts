@@ -14,9 +14,16 @@ export const HOLD_DELAY_MS = 365 * 24 * 3600 * 1000;
 export interface TaskDefaults {
   readonly attempts: number;
   readonly backoffMs: number;
+  /** How long BullMQ keeps a session's finished jobs (its queue traces): the session's retention. */
+  readonly keepJobsSeconds: number;
 }
 
-export const DEFAULT_TASK_OPTIONS: TaskDefaults = { attempts: 3, backoffMs: 1000 };
+export const DEFAULT_TASK_OPTIONS: TaskDefaults = { attempts: 3, backoffMs: 1000, keepJobsSeconds: 24 * 3600 };
+
+/** What `SWITCHYARD_RETENTION_S` makes of the defaults: jobs are kept as long as the session's keys. */
+export function taskDefaultsFor(retentionSeconds: number): TaskDefaults {
+  return { ...DEFAULT_TASK_OPTIONS, keepJobsSeconds: retentionSeconds };
+}
 
 /** BullMQ runs priority 1 first; the wire contract's priority runs higher first. */
 export function toBullPriority(priority: number): number {
@@ -55,8 +62,8 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
     backoff: { type: 'exponential', delay: spec.backoffMs ?? defaults.backoffMs },
     // `continue`: the parent goes on without this task's result; otherwise its failure fails the parent.
     ...(spec.onFailure === 'continue' ? { ignoreDependencyOnFailure: true } : { failParentOnFailure: true }),
-    removeOnComplete: { age: 24 * 3600 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    removeOnComplete: { age: defaults.keepJobsSeconds },
+    removeOnFail: { age: defaults.keepJobsSeconds },
   };
   // Every task gets a BullMQ priority, the default (0) the lowest: BullMQ takes jobs without a
   // priority before all prioritized ones, which would let unprioritized tasks jump the queue.
@@ -85,7 +92,7 @@ export function buildSessionFlow(
     queueName: SESSION_QUEUE,
     prefix: tag,
     data,
-    opts: { jobId: jobIds.root(sessionId), removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+    opts: { jobId: jobIds.root(sessionId), removeOnComplete: { age: defaults.keepJobsSeconds }, removeOnFail: { age: defaults.keepJobsSeconds } },
     children: graph.roots.map((id) => node(graph.tasks.get(id)!)),
   };
 }

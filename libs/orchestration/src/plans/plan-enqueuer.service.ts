@@ -5,7 +5,7 @@ import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from '../sessions/session.store';
-import { buildSessionFlow } from './flow-builder';
+import { buildSessionFlow, taskDefaultsFor } from './flow-builder';
 import { Plan } from './plan.schema';
 import { PlanGraph } from './plan-graph';
 import { DEFAULT_PLAN_LIMITS, PlanValidation, validatePlan } from './plan-validator';
@@ -47,7 +47,7 @@ export class PlanEnqueuer {
   async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
     await this.store.attachPlan(tag, sessionId, graph, { plan });
     try {
-      await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph));
+      await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph, taskDefaultsFor(this.config.retentionSeconds)));
     } catch (error) {
       await this.store.discardPlan(tag, sessionId, graph.tasks.keys());
       throw error;

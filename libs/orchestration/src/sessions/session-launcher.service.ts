@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
@@ -29,6 +31,7 @@ export class SessionLauncher {
     private readonly templates: TemplateCatalog,
     private readonly idempotency: IdempotencyStore,
     private readonly log: SessionLogWriter,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
   /**
@@ -93,8 +96,8 @@ export class SessionLauncher {
           jobId: jobIds.plan(sessionId),
           attempts: 3,
           backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: 24 * 3600 },
-          removeOnFail: { age: 7 * 24 * 3600 },
+          removeOnComplete: { age: this.config.retentionSeconds },
+          removeOnFail: { age: this.config.retentionSeconds },
         });
       }
     } catch (error) {

@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { Decomposition } from '../agents/decomposition';
 import { InvalidAgentOutputError } from '../errors/errors';
-import { buildSubtaskFlows } from '../plans/flow-builder';
+import { buildSubtaskFlows, taskDefaultsFor } from '../plans/flow-builder';
 import { DEFAULT_PLAN_LIMITS, validatePlan } from '../plans/plan-validator';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
@@ -72,7 +72,7 @@ export class SubtaskSpawner {
     void this.log.flush(); // before the subtasks can start and log
     await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
     await job.updateData({ ...job.data, childIds: [...job.data.childIds, ...graph.roots], decomposition: { output: decomposition.output } });
-    await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId));
+    await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)));
     return job.moveToWaitingChildren(token!);
   }
 }
