@@ -16,7 +16,8 @@ interface Claim {
   readonly state: 'creating' | 'created';
 }
 
-export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly sessionId: string };
+/** A claimed key carries the request's digest, for {@link IdempotencyStore.confirm}. */
+export type ClaimOutcome = { readonly claimed: true; readonly request: string } | { readonly claimed: false; readonly sessionId: string };
 
 /** JSON with object keys sorted, so two equal requests give one digest whatever their key order. */
 function canonical(value: unknown): string {
@@ -51,7 +52,7 @@ export class IdempotencyStore {
     // Two tries: the earlier claim may expire between the SET and the GET.
     for (let attempt = 0; attempt < 2; attempt++) {
       const set = await this.redis.client.set(at, JSON.stringify(mine), 'EX', this.config.idempotencyTtlSeconds, 'NX');
-      if (set === 'OK') return { claimed: true };
+      if (set === 'OK') return { claimed: true, request: mine.request };
       const raw = await this.redis.client.get(at);
       if (raw === null) continue;
       const earlier = JSON.parse(raw) as Claim;
@@ -62,9 +63,9 @@ export class IdempotencyStore {
     throw new IdempotencyKeyInUseError();
   }
 
-  /** The session exists: retries now answer with it. */
-  async confirm(tenant: string, key: string, request: unknown, sessionId: string): Promise<void> {
-    const claim: Claim = { sessionId, request: digest(canonical(request)), state: 'created' };
+  /** The session exists: retries now answer with it. `request` is the digest {@link claim} answered. */
+  async confirm(tenant: string, key: string, request: string, sessionId: string): Promise<void> {
+    const claim: Claim = { sessionId, request, state: 'created' };
     await this.redis.client.set(this.keyOf(tenant, key), JSON.stringify(claim), 'KEEPTTL', 'XX');
   }
 

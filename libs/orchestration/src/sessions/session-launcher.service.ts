@@ -51,6 +51,7 @@ export class SessionLauncher {
     const sessionId = this.shards.newSessionId();
     const tag = this.shards.tagOf(sessionId)!;
     const { idempotencyKey } = options;
+    let requestDigest: string | undefined;
     if (idempotencyKey !== undefined) {
       const claim = await this.idempotency.claim(tenant, idempotencyKey, request, sessionId);
       if (!claim.claimed) {
@@ -60,6 +61,7 @@ export class SessionLauncher {
         this.logger.log({ sessionId: claim.sessionId }, 'session replayed for its Idempotency-Key');
         return { sessionId: claim.sessionId, status, replayed: true };
       }
+      requestDigest = claim.request;
     }
     try {
       await this.store.create(tag, {
@@ -105,7 +107,7 @@ export class SessionLauncher {
       if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
       throw error;
     }
-    if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, request, sessionId);
+    if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, requestDigest!, sessionId);
     return { sessionId, status: 'pending' };
   }
 }
