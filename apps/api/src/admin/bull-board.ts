@@ -38,11 +38,14 @@ const REFRESH_MS = 1000;
 export function mountBullBoard(app: INestApplication): void {
   const directory = app.get(QueueDirectory);
   const catalog = app.get(CapabilityCatalog);
-  const adapters = () => {
+  /** The deployment's queues now, and a key that changes when their set does. */
+  const current = () => {
     const queues = directory.all();
+    return { queues, key: queues.map((q) => `${q.tag} ${q.name}`).join(',') };
+  };
+  const adapters = (queues: ReturnType<typeof directory.all>) => {
     const shards = new Set(queues.map((q) => q.tag)).size;
-    const key = queues.map((q) => `${q.tag} ${q.name}`).join(',');
-    const list = queues.map(
+    return queues.map(
       ({ tag, name, queue }) =>
         new BullMQAdapter(queue, {
           // With one shard the queue's name says it all; with more, say which shard.
@@ -50,11 +53,10 @@ export function mountBullBoard(app: INestApplication): void {
           description: name === 'sy.session' ? 'Each session\'s root job: released when all its tasks are done' : `Tasks needing ${name}`,
         }),
     );
-    return { key, list };
   };
-  let mounted = adapters();
+  let mounted = current();
   const serverAdapter = new ExpressAdapter().setBasePath(BULL_BOARD_PATH);
-  const board = createBullBoard({ queues: mounted.list, serverAdapter, options: { uiConfig: { boardTitle: 'Switchyard' } } });
+  const board = createBullBoard({ queues: adapters(mounted.queues), serverAdapter, options: { uiConfig: { boardTitle: 'Switchyard' } } });
 
   let checkedAt = 0;
   const followCatalog = async (_request: Request, _response: Response, next: NextFunction) => {
@@ -62,10 +64,10 @@ export function mountBullBoard(app: INestApplication): void {
       checkedAt = Date.now();
       try {
         await catalog.refresh();
-        const now = adapters();
+        const now = current();
         if (now.key !== mounted.key) {
           mounted = now;
-          board.replaceQueues(now.list);
+          board.replaceQueues(adapters(now.queues));
         }
       } catch {
         // Redis unreachable: show the queues known so far; the health probe reports the outage.
