@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashApiKey, newApiKey, Role } from '@switchyard/orchestration/auth/api-keys';
 
 /** The API keys every test stack is configured with: one per role in tenant acme, two in globex. */
-const make = (keyId: string, role: 'admin' | 'operator' | 'viewer', tenant: string) => ({ keyId, role, tenant, key: `sy_${randomBytes(32).toString('base64url')}` });
+const make = (keyId: string, role: Role, tenant: string) => ({ keyId, role, tenant, key: newApiKey() });
 
 export const TEST_KEYS = {
   admin: make('admin', 'admin', 'acme'),
@@ -14,7 +14,7 @@ export type TestKey = keyof typeof TEST_KEYS;
 
 /** `SWITCHYARD_API_KEYS` for those keys (their hashes only, as in production). */
 export const TEST_API_KEYS_ENV = Object.values(TEST_KEYS)
-  .map(({ keyId, role, tenant, key }) => `${keyId}:${role}:${tenant}:${createHash('sha256').update(key).digest('hex')}`)
+  .map(({ keyId, role, tenant, key }) => `${keyId}:${role}:${tenant}:${hashApiKey(key)}`)
   .join(',');
 
 /** The header that presents a test key (the admin's by default). */
