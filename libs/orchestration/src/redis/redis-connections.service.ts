@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
+import { gatherWritesPerTick } from './one-write-per-tick';
 
 /** Redis did not answer at boot. */
 export class RedisUnavailableError extends Error {
@@ -31,6 +32,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
     this.client = this.create('main');
+    gatherWritesPerTick(this.client);
   }
 
   /** Fails the boot with one clear message when Redis does not answer within a few seconds. */
