@@ -6,7 +6,7 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
 import { currentWorker } from '../runtime/worker-identity';
-import { encodeLogEntry, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
+import { encodeLogEntry, levelRank, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
 
 /**
  * Appends a batch of one session's entries to its log, each trimmed to the bound (exact MAXLEN,
@@ -64,6 +64,8 @@ export class SessionLogWriter implements BatchContributor {
   private buffer = new Map<string, { tag: ShardTag; sessionId: string; args: string[]; count: number }>();
   private buffered = 0;
   private lost = 0;
+  /** The least severe entry level the process log (LOG_LEVEL) keeps: lower ones are not built at all. */
+  private readonly processLogFrom: number;
 
   constructor(
     redis: RedisConnections,
@@ -72,6 +74,7 @@ export class SessionLogWriter implements BatchContributor {
   ) {
     if (!(APPEND_COMMAND in redis.client)) redis.client.defineCommand(APPEND_COMMAND, { numberOfKeys: 2, lua: APPEND_SCRIPT });
     batcher.register(this);
+    this.processLogFrom = processLogFrom(config.logLevel);
   }
 
   /** Entries dropped since start: the buffer was full, or Redis refused the write. */
@@ -81,7 +84,7 @@ export class SessionLogWriter implements BatchContributor {
 
   /** Buffers an entry for the session's log (sent within SWITCHYARD_LOG_FLUSH_MS); never throws. */
   write(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
-    if (processLogger) toProcessLog(processLogger, entry);
+    if (processLogger && levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
     if (this.buffered >= MAX_BUFFERED) {
       this.lost += 1;
       return;
@@ -131,6 +134,28 @@ export class SessionLogWriter implements BatchContributor {
   failed(count: number): void {
     // A failed script call loses its whole batch; the count is of calls, so this undercounts entries.
     this.lost += count;
+  }
+}
+
+/**
+ * The rank (see {@link levelRank}) of the least severe entry the process log keeps at `logLevel`:
+ * trace and debug keep every entry, silent none (critical maps to pino's fatal).
+ */
+function processLogFrom(logLevel: SwitchyardConfig['logLevel']): number {
+  switch (logLevel) {
+    case 'trace':
+    case 'debug':
+      return levelRank('debug');
+    case 'info':
+      return levelRank('info');
+    case 'warn':
+      return levelRank('warn');
+    case 'error':
+      return levelRank('error');
+    case 'fatal':
+      return levelRank('critical');
+    default:
+      return Number.POSITIVE_INFINITY;
   }
 }
 

@@ -53,7 +53,7 @@ export function counterField(name: string, labels: Labels): string {
 
 /** The hash field of one part of a histogram for one label set: a bucket (by its bound), `sum` or `count`. */
 export function histogramField(name: string, labels: Labels, part: string): string {
-  return `${name}|${labelsJson(labels)}|${part}`;
+  return `${counterField(name, labels)}|${part}`;
 }
 
 /** The bucket a value (in seconds) falls in: the smallest bound at or above it, or `+Inf`. Buckets are stored non-cumulative. */

@@ -4,7 +4,7 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
-import { bucketOf, counterField, HistogramDefinition, histogramField, Labels, METRICS } from './metric-definitions';
+import { bucketOf, counterField, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 
 /**
  * Applies a batch of increments to a shard's metrics hash: ARGV holds triples of (`i` integer |
@@ -18,6 +18,9 @@ end
 return #ARGV / 3
 `;
 const APPLY_COMMAND = 'switchyardMetricsApply';
+
+/** Label sets whose field is remembered; beyond that (label values that keep changing) it is made each time. */
+const MAX_REMEMBERED_FIELDS = 10_000;
 
 export type RunOutcome = 'completed' | 'failed' | 'cancelled';
 
@@ -33,6 +36,7 @@ export type RunOutcome = 'completed' | 'failed' | 'cancelled';
 @Injectable()
 export class MetricsRecorder implements BatchContributor {
   private pending = new Map<ShardTag, Map<string, { float: boolean; amount: number }>>();
+  private readonly fields = new Map<string, string>();
 
   constructor(
     redis: RedisConnections,
@@ -90,13 +94,31 @@ export class MetricsRecorder implements BatchContributor {
   }
 
   private count(tag: ShardTag, name: string, labels: Labels): void {
-    this.add(tag, counterField(name, labels), 1, false);
+    this.add(tag, this.field(name, labels), 1, false);
+    this.batcher.schedule();
   }
 
   private observe(tag: ShardTag, metric: HistogramDefinition, labels: Labels, seconds: number): void {
-    this.add(tag, histogramField(metric.name, labels, bucketOf(metric.buckets, seconds)), 1, false);
-    this.add(tag, histogramField(metric.name, labels, 'count'), 1, false);
-    this.add(tag, histogramField(metric.name, labels, 'sum'), seconds, true);
+    const prefix = `${this.field(metric.name, labels)}|`;
+    this.add(tag, prefix + bucketOf(metric.buckets, seconds), 1, false);
+    this.add(tag, `${prefix}count`, 1, false);
+    this.add(tag, `${prefix}sum`, seconds, true);
+    this.batcher.schedule();
+  }
+
+  /**
+   * The hash field of a metric's label set ({@link counterField}; a histogram's parts append
+   * `|part`), kept once made: the same few label sets recur on every task.
+   */
+  private field(name: string, labels: Labels): string {
+    let key = name;
+    for (const label in labels) key += `\u0000${label}\u0000${labels[label]}`;
+    let field = this.fields.get(key);
+    if (field === undefined) {
+      field = counterField(name, labels);
+      if (this.fields.size < MAX_REMEMBERED_FIELDS) this.fields.set(key, field);
+    }
+    return field;
   }
 
   private add(tag: ShardTag, field: string, amount: number, float: boolean): void {
@@ -108,6 +130,5 @@ export class MetricsRecorder implements BatchContributor {
     const entry = fields.get(field);
     if (entry) entry.amount += amount;
     else fields.set(field, { float, amount });
-    this.batcher.schedule();
   }
 }
