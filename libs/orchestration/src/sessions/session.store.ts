@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
-import { BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, BEGIN_TASK, EVENTS_MAX, EXPIRE_TASKS, FINISH_TASK, START_TASK, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { expireSessionState } from '../state/session-state.service';
 import { json, parse, parseHash } from './json-fields';
@@ -33,6 +33,9 @@ export interface TaskBeginning {
   /** When the task last became ready (ISO), if recorded. */
   readonly readyAt?: string;
 }
+
+/** Tasks per script call when a plan's bookkeeping is written or expired. */
+const ATTACH_BATCH = 1000;
 
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
 const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -84,36 +87,37 @@ export class SessionStore {
    * subtasks spawned at run time, `parentId` is the spawning task, which then waits for them.
    */
   async attachPlan(tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }): Promise<void> {
-    const multi = this.client.multi();
     const now = new Date().toISOString();
+    const writes: Promise<unknown>[] = [];
     if ('plan' in at) {
       // The tasks nothing else waits for: their outputs are the session's final products.
       const dependedOn = new Set([...graph.tasks.values()].flatMap((t) => t.dependsOn));
       const finalIds = graph.roots.filter((id) => !dependedOn.has(id));
-      multi.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now });
+      writes.push(this.client.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now }));
     }
-    multi.rpush(keys.taskIds(tag, sessionId), ...graph.tasks.keys());
+    // In batches (one script call each, sent together): one command per task and key cost the
+    // API more than the flow itself, and a batch keeps each script short for Redis.
+    const scriptKeys = [keys.taskIds(tag, sessionId), keys.events(tag, sessionId)];
+    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
+    let rows: unknown[] = [];
+    const send = () => {
+      writes.push(ATTACH_TASKS.run(this.client, scriptKeys, [now, ...prefixes, JSON.stringify(rows)]));
+      rows = [];
+    };
     for (const task of graph.tasks.values()) {
-      const pending = [...task.waitsOn, ...task.childIds];
       const parentId = task.parentId ?? ('parentId' in at ? at.parentId : null);
-      multi.hset(keys.task(tag, sessionId, task.id), {
-        status: pending.length > 0 ? 'waiting' : 'ready',
-        parentId: parentId ?? '',
-        capabilities: json(task.spec.capabilities),
-        dependsOn: json(task.dependsOn),
-        attempts: 0,
-        ...(pending.length === 0 ? { readyAt: now } : {}),
-        ...(task.spec.title ? { title: task.spec.title } : {}),
-      });
-      if (pending.length > 0) multi.sadd(keys.pendingDeps(tag, sessionId, task.id), ...pending);
-      emit(multi, tag, sessionId, 'task', { taskId: task.id, status: pending.length > 0 ? 'waiting' : 'ready', at: now });
+      rows.push([task.id, parentId ?? '', json(task.spec.capabilities), json(task.dependsOn), task.spec.title ?? '', [...task.waitsOn, ...task.childIds]]);
+      if (rows.length === ATTACH_BATCH) send();
     }
+    if (rows.length > 0) send();
+    await Promise.all(writes);
     if ('parentId' in at) {
+      const multi = this.client.multi();
       multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
       multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
       emit(multi, tag, sessionId, 'task', { taskId: at.parentId, status: 'waiting', at: now });
+      await multi.exec();
     }
-    await multi.exec();
   }
 
   /** Removes what {@link attachPlan} wrote for a session's plan (its flow could not be added). */
@@ -136,20 +140,21 @@ export class SessionStore {
    * retention period (its BullMQ jobs have their own removeOnComplete / removeOnFail ages).
    */
   async expire(tag: ShardTag, sessionId: string, seconds: number, knownTaskIds?: readonly string[]): Promise<void> {
-    const taskIds = knownTaskIds ?? (await this.taskIds(tag, sessionId));
-    const pipeline = this.client.pipeline();
+    const count = knownTaskIds?.length ?? (await this.client.llen(keys.taskIds(tag, sessionId)));
+    const writes: Promise<unknown>[] = [];
     const sessionKeys = [
       keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
       keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
     ];
-    for (const key of sessionKeys) {
-      pipeline.expire(key, seconds);
+    for (const key of sessionKeys) writes.push(this.client.expire(key, seconds));
+    // The tasks' keys in batches of the task list, one script call each; the last batch runs to
+    // the end of the list, whatever was appended since it was counted.
+    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
+    for (let start = 0; start === 0 || start < count; start += ATTACH_BATCH) {
+      const stop = start + ATTACH_BATCH >= count ? -1 : start + ATTACH_BATCH - 1;
+      writes.push(EXPIRE_TASKS.run(this.client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop]));
     }
-    for (const id of taskIds) {
-      pipeline.expire(keys.task(tag, sessionId, id), seconds);
-      pipeline.expire(keys.pendingDeps(tag, sessionId, id), seconds);
-    }
-    await pipeline.exec();
+    await Promise.all(writes);
     // After the session hash has its time to live: state written from now on follows it.
     await expireSessionState(this.client, tag, sessionId, seconds);
   }
@@ -260,7 +265,8 @@ export class SessionStore {
   /**
    * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
-   * became ready.
+   * became ready. `ordered`: the script goes out before this call returns and is not sent again
+   * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it.
    */
   async finishTask(
     tag: ShardTag,
@@ -268,15 +274,16 @@ export class SessionStore {
     taskId: string,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
+    options: { ordered?: boolean } = {},
   ): Promise<TaskRef[]> {
     const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
     for (const waiter of waiters) {
       scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
     }
     const output = outcome.status === 'completed' ? json(outcome.output) : '';
-    const ready = (await FINISH_TASK.run(this.client, scriptKeys, [
-      taskId, output, new Date().toISOString(), outcome.status, ...waiters.map((w) => w.id),
-    ])) as number[];
+    const args = [taskId, output, new Date().toISOString(), outcome.status, ...waiters.map((w) => w.id)];
+    // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
+    const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
     return ready.map((i) => waiters[i - 1]);
   }
 
