@@ -9,6 +9,14 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /**
+   * Runs the script by SHA only: the command goes out now, in order with the client's next ones,
+   * and rejects (NOSCRIPT) when Redis does not have it loaded, instead of sending it again later.
+   */
+  send(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return client.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);

@@ -10,6 +10,11 @@ import { SessionTerminator } from './session-terminator.service';
 import { FailureInfo } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 
+/** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
+const COMPLETE_TRIES = 4;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function failureInfo(error: unknown, taskId?: string): FailureInfo {
   const e = error instanceof Error ? error : new Error(String(error));
   return { name: e.name, message: e.message, ...(taskId ? { taskId } : {}) };
@@ -58,6 +63,44 @@ export class TaskOutcomes {
     const woken = ready.filter((w) => w.id !== task.parentId).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
     if (task.dependants.length > 0) void this.log.flush();
     await Promise.all(woken);
+  }
+
+  /**
+   * Completes a task that has no dependants (its only waiter is its parent, which BullMQ moves
+   * on) without waiting for the write-back's answer: the processor returns at once, and BullMQ's
+   * moveToFinished for the job follows the write-back on the same connection, so both take one
+   * round trip and Redis runs the write-back first — the parent's job cannot start before it.
+   * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and a
+   * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
+   * session fails rather than waiting for ever.
+   */
+  completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): void {
+    const { sessionId, taskId } = task;
+    const waiters = task.parentId ? [{ id: task.parentId, queue: '' }] : [];
+    this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true }).catch(async (first: unknown) => {
+      for (let tries = 1; ; tries++) {
+        try {
+          await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
+          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters);
+          for (const waiter of ready) {
+            const queue = await this.parentQueue(tag, sessionId, waiter.id);
+            if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
+          }
+          return;
+        } catch (error) {
+          if (tries < COMPLETE_TRIES) continue;
+          const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
+          this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
+          await this.terminator.fail(tag, sessionId, { name: 'WriteBackError', message: `Task "${taskId}" completed, but ${reason}`, taskId }).catch(() => undefined);
+          return;
+        }
+      }
+    });
+  }
+
+  /** The queue of a task's job (its first capability), or undefined for a session's root. */
+  private async parentQueue(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
+    return (await this.store.taskStatus(tag, sessionId, taskId))?.queue;
   }
 
   /**
