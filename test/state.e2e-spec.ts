@@ -233,7 +233,7 @@ describe('session state', () => {
     it('removes temporary entries from Redis when their TTL passes', async () => {
       const { sessionId, tag } = await harness.newSession();
       const state = agent(tag, sessionId, 'a');
-      await state.temporary.set('short', 'soon gone', { ttlMs: 150 });
+      await state.temporary.set('short', 'soon gone', { ttlMs: 1000 });
       await state.temporary.set('long', 'stays');
       expect(await state.temporary.list()).toEqual({ short: 'soon gone', long: 'stays' });
       const key = (await harness.keys()).find((k) => k.endsWith(':state:temp:short'))!;
