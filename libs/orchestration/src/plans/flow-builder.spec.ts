@@ -62,6 +62,20 @@ describe('buildSessionFlow', () => {
     expect(outline.parentId).toBe('draft');
   });
 
+  it('marks a dependant that waits for nothing but the task as its sole dependant', () => {
+    // draft also waits for its child outline; review waits for draft alone.
+    expect((byName(flow.children, 'research').data as TaskJobData).dependants).toEqual([{ id: 'draft', queue: 'document_creation' }]);
+    expect((byName(flow.children, 'draft').data as TaskJobData).dependants).toEqual([{ id: 'review', queue: 'code_review', sole: true }]);
+    const fanIn = graphOf({ tasks: [
+      { id: 'a', capabilities: ['web_research'] },
+      { id: 'b', capabilities: ['web_research'] },
+      { id: 'c', capabilities: ['data_synthesis'], dependsOn: ['a', 'b'] },
+      { id: 'd', capabilities: ['data_synthesis'], dependsOn: ['a'] },
+    ] });
+    const a = byName(buildSessionFlow('0-f', tag, fanIn).children, 'a').data as TaskJobData;
+    expect(a.dependants).toEqual([{ id: 'c', queue: 'data_synthesis' }, { id: 'd', queue: 'data_synthesis', sole: true }]);
+  });
+
   it('maps attempts, backoff and priority to BullMQ options', () => {
     const review = byName(flow.children, 'review').opts!;
     expect(review).toMatchObject({ jobId: '0-s.t.review', attempts: 5, backoff: { type: 'exponential', delay: 200 }, failParentOnFailure: true });

@@ -2,7 +2,7 @@ import type { FlowJobNode, FlowJob, JobsOptions } from 'bullmq';
 import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { MAX_TASK_PRIORITY } from './plan.schema';
 import { PlanGraph, PlannedTask } from './plan-graph';
-import { SessionJobData, TaskJobData } from './task-job';
+import { SessionJobData, TaskJobData, TaskRef } from './task-job';
 
 /**
  * A task that waits for dependencies sits in BullMQ's delayed set for this long; the dependency
@@ -50,8 +50,13 @@ export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGra
     parentId: task.parentId ?? rootParentId,
     dependsOn: task.dependsOn,
     childIds: task.childIds,
-    dependants: (graph.dependants.get(task.id) ?? []).map((id) => ({ id, queue: taskQueue(graph.tasks.get(id)!) })),
+    dependants: (graph.dependants.get(task.id) ?? []).map((id) => dependantRef(graph.tasks.get(id)!)),
   };
+}
+
+function dependantRef(dependant: PlannedTask): TaskRef {
+  const sole = dependant.waitsOn.length === 1 && dependant.childIds.length === 0;
+  return { id: dependant.id, queue: taskQueue(dependant), ...(sole ? { sole: true } : {}) };
 }
 
 function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefaults): JobsOptions {

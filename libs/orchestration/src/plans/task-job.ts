@@ -4,6 +4,11 @@ import { FAILURE_POLICIES, TASK_KINDS } from './plan.schema';
 export interface TaskRef {
   readonly id: string;
   readonly queue: string;
+  /**
+   * Set on a dependant whose only prerequisite is the task that lists it (one dependency, no
+   * children): that task's write-back always makes it ready.
+   */
+  readonly sole?: true;
 }
 
 /** Everything a worker needs to run a task, carried in its BullMQ job so no extra read is needed. */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { SwitchyardError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
-import { TaskJobData } from '../plans/task-job';
+import { TaskJobData, TaskRef } from '../plans/task-job';
 import { jobIds, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
@@ -44,25 +44,45 @@ export class TaskOutcomes {
     private readonly log: SessionLogWriter,
   ) {}
 
-  /** Records the outcome and wakes every waiter left with nothing pending. */
+  /**
+   * Records the outcome and wakes every waiter left with nothing pending. A dependant whose only
+   * prerequisite is this task is ready once the write-back lands, whatever it says: its promotion
+   * is sent right behind the write-back, on the same connection, so Redis runs it after the
+   * write-back and both take one round trip (a chain's hand-off). The others are promoted once the
+   * write-back says they are ready. Either way they are woken before this job completes, so a
+   * worker dying in between leaves a job that runs again and wakes them.
+   */
   async finish(
     tag: ShardTag,
     task: TaskJobData,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
   ): Promise<void> {
-    const { sessionId } = task;
+    const { sessionId, taskId } = task;
     const waiters = [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
+    const sole = task.dependants.filter((w) => w.sole);
+    const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0 });
+    const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
+    let ready: TaskRef[];
+    let promoted = new Set(sole);
+    try {
+      ready = await written;
+    } catch (error) {
+      if (sole.length === 0) throw error;
+      // Refused (Redis lost the script): the early promotions met dependants that still waited,
+      // which held themselves again. Write back again, and promote whatever it leaves ready.
+      ready = await this.store.finishTask(tag, sessionId, taskId, outcome, waiters);
+      promoted = new Set();
+    }
+    // The parent is moved on by BullMQ itself once this job has finished.
+    const woken = ready.filter((w) => w.id !== task.parentId && !promoted.has(w)).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
     // The log entries written so far go out right behind the wake-ups (same connection, so Redis
     // runs them next), off the hand-off's path: a woken dependant's own first entries wait for
     // its worker's next flush, so they still come after these. Only when a task wakes dependants:
     // a flush per task halves the throughput of independent tasks (measured with npm run bench),
     // and a parent or the finalizer starts only after this job finishes, by when the tick's flush
     // is usually out.
-    const ready = await this.store.finishTask(tag, sessionId, task.taskId, outcome, waiters);
-    // The parent is moved on by BullMQ itself once this job has finished.
-    const woken = ready.filter((w) => w.id !== task.parentId).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
     if (task.dependants.length > 0) void this.log.flush();
-    await Promise.all(woken);
+    await Promise.all([...early, ...woken]);
   }
 
   /**
