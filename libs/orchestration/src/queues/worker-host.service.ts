@@ -139,6 +139,13 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       stalledInterval: this.config.lockDurationMs,
     });
     worker.on('error', (error) => this.logger.error({ queue, error: error.message }, 'queue worker error'));
+    // A child that failed for good is recorded in its parent's `:unsuccessful` / `:failed` keys
+    // after its session may have been given its time to live (the session fails first): give
+    // them the retention too, so nothing of the session stays in Redis for ever.
+    worker.on('failed', (job) => {
+      if (!job?.parentKey) return;
+      for (const suffix of [':unsuccessful', ':failed']) void this.redis.client.expire(job.parentKey + suffix, this.config.retentionSeconds).catch(() => undefined);
+    });
     worker.on('stalled', (jobId) => {
       this.metrics.jobStalled(tag, queue);
       const ids = jobIds.parse(jobId);

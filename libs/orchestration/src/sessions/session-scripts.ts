@@ -152,16 +152,30 @@ if #ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ids)) end
 return #ids
 `);
 
+/** A BullMQ job's keys: its hash and those BullMQ keeps beside it (`<job key><suffix>`); `:lock` expires by itself. */
+export const JOB_KEY_SUFFIXES = ['', ':logs', ':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
+
 /**
- * Gives a batch of a session's tasks (their hashes and pending sets) a time to live: the ids at
- * positions ARGV[4]..ARGV[5] of the task list KEYS[1]; ARGV[1] seconds, [2] and [3] the key
- * prefixes as in ATTACH_TASKS. Answers how many ids it found (fewer than asked: the list ended).
+ * Gives a batch of a session's tasks a time to live: their hashes, their pending sets, and their
+ * BullMQ jobs (the job hash and the keys BullMQ hangs off it), which BullMQ itself only removes
+ * when a later job of the same queue finishes past their age. The batch is the ids at positions
+ * ARGV[4]..ARGV[5] of the task list KEYS[1]; ARGV[1] seconds, [2] and [3] the key prefixes as in
+ * ATTACH_TASKS, [4] and [5] the range, [6] the shard's BullMQ key prefix ('<tag>:'), [7] the
+ * prefix of the session's task job ids. A job lives in the queue of its task's first capability.
+ * Answers how many ids it found (fewer than asked: the list ended).
  */
 export const EXPIRE_TASKS = new RedisScript(`
+local suffixes = {${JOB_KEY_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}
 local ids = redis.call('LRANGE', KEYS[1], ARGV[4], ARGV[5])
 for _, id in ipairs(ids) do
-  redis.call('EXPIRE', ARGV[2] .. id, ARGV[1])
+  local task = ARGV[2] .. id
+  local capabilities = redis.call('HGET', task, 'capabilities')
+  redis.call('EXPIRE', task, ARGV[1])
   redis.call('EXPIRE', ARGV[3] .. id, ARGV[1])
+  if capabilities then
+    local job = ARGV[6] .. cjson.decode(capabilities)[1] .. ':' .. ARGV[7] .. id
+    for _, suffix in ipairs(suffixes) do redis.call('EXPIRE', job .. suffix, ARGV[1]) end
+  end
 end
 return #ids
 `);
