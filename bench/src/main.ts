@@ -26,8 +26,8 @@ const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
 /** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const enabled = (scenario: 'throughput' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state') => !ONLY || ONLY.includes(scenario);
-/** Transactions per writer in the session state section. */
-const STATE_EACH = Number(process.env.BENCH_STATE_TX ?? 100);
+/** Transactions per writer in the session state section (distinct keys; one key takes 100 each). */
+const STATE_EACH = Number(process.env.BENCH_STATE_TX ?? 1000);
 
 process.env.SWITCHYARD_PREFIX = SY_PREFIX;
 process.env.REDIS_URL = REDIS_URL;
