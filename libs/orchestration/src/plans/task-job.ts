@@ -1,4 +1,4 @@
-import { FAILURE_POLICIES, TASK_KINDS } from './plan.schema';
+import { FAILURE_POLICIES, TASK_KINDS, TaskSpec } from './plan.schema';
 
 /** Where a task's job lives: BullMQ queue name (its first capability) and job id. */
 export interface TaskRef {
@@ -32,7 +32,14 @@ export interface TaskJobData {
    * Set once the task's agent spawned subtasks (they are then among `childIds`): when the job
    * runs again, after they completed, it finishes without running the agent again.
    */
-  readonly decomposition?: { readonly output?: unknown };
+  readonly decomposition?: {
+    readonly output?: unknown;
+    /**
+     * The subtasks as the agent returned them (validated). A job that runs again before its
+     * subtasks were all enqueued (its worker died mid-way) finishes enqueuing them from these.
+     */
+    readonly tasks?: readonly TaskSpec[];
+  };
 }
 
 /** Data of a session's root job (queue `sy.session`) and of its planning job. */

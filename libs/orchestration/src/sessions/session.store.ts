@@ -89,6 +89,14 @@ export class SessionStore {
    */
   async attachPlan(tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }): Promise<void> {
     const now = new Date().toISOString();
+    if ('parentId' in at) {
+      // First: once the last task's hash exists, everything here was written (see SubtaskSpawner).
+      const multi = this.client.multi();
+      multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
+      multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
+      emit(multi, tag, sessionId, 'task', { taskId: at.parentId, status: 'waiting', at: now });
+      await multi.exec();
+    }
     const writes: Promise<unknown>[] = [];
     if ('plan' in at) {
       // The tasks nothing else waits for: their outputs are the session's final products.
@@ -112,13 +120,6 @@ export class SessionStore {
     }
     if (rows.length > 0) send();
     await Promise.all(writes);
-    if ('parentId' in at) {
-      const multi = this.client.multi();
-      multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
-      multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
-      emit(multi, tag, sessionId, 'task', { taskId: at.parentId, status: 'waiting', at: now });
-      await multi.exec();
-    }
   }
 
   /** Removes what {@link attachPlan} wrote for a session's plan (its flow could not be added). */
@@ -307,6 +308,11 @@ export class SessionStore {
     const key = keys.task(tag, sessionId, taskId);
     const [[, raw]] = (await this.client.multi().hget(key, 'resolution').hdel(key, 'resolution').exec()) as [[unknown, string | null]];
     return parse<OperatorResolution>(raw);
+  }
+
+  /** Whether the task has a record in the session. */
+  async hasTask(tag: ShardTag, sessionId: string, taskId: string): Promise<boolean> {
+    return (await this.client.exists(keys.task(tag, sessionId, taskId))) === 1;
   }
 
   async taskStatus(tag: ShardTag, sessionId: string, taskId: string): Promise<{ status: TaskStatus; queue: string } | undefined> {

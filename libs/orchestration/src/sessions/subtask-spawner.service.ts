@@ -7,6 +7,8 @@ import { Decomposition } from '../agents/decomposition';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { buildSubtaskFlows, taskDefaultsFor } from '../plans/flow-builder';
 import { DEFAULT_PLAN_LIMITS, validatePlan } from '../plans/plan-validator';
+import { buildPlanGraph, flattenPlan, PlanGraph } from '../plans/plan-graph';
+import { failpoint } from '../runtime/failpoint';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -70,9 +72,48 @@ export class SubtaskSpawner {
       this.logger,
     );
     void this.log.flush(); // before the subtasks can start and log
-    await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
-    await job.updateData({ ...job.data, childIds: [...job.data.childIds, ...graph.roots], decomposition: { output: decomposition.output } });
+    // Kept in the job before anything else is written: if this worker dies from here on, the job
+    // runs again and finishes the spawn (see resume) instead of running the agent again.
+    await job.updateData({
+      ...job.data,
+      childIds: [...job.data.childIds, ...graph.roots],
+      decomposition: { output: decomposition.output, tasks: decomposition.tasks },
+    });
+    failpoint('subtasks-decided');
+    return this.enqueue(tag, job, token, graph, true);
+  }
+
+  /**
+   * Finishes the spawn of a job that runs again with its subtasks decided (see spawn) but not
+   * all enqueued, its worker having died mid-way: records them unless that was done, adds their
+   * flows (BullMQ keeps the jobs that already exist, and tells their parent about those that
+   * finished), and waits for them. Answers like spawn.
+   */
+  async resume(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
+    const { sessionId, taskId } = job.data;
+    const graph = this.decided(job.data);
+    const recorded = await this.recorded(tag, job.data);
+    this.logger.warn({ sessionId, taskId, recorded }, 'finishing the spawn of subtasks that a worker did not get through');
+    this.log.write(tag, { level: 'warn', source: 'system', sessionId, taskId, message: 'a worker died while enqueuing the subtasks of this task; enqueuing them again' });
+    return this.enqueue(tag, job, token, graph, !recorded);
+  }
+
+  /** Whether the subtasks the task's agent returned were all recorded (attachPlan writes the last one last). */
+  async recorded(tag: ShardTag, task: TaskJobData): Promise<boolean> {
+    const ids = [...this.decided(task).tasks.keys()];
+    return ids.length === 0 || this.store.hasTask(tag, task.sessionId, ids[ids.length - 1]);
+  }
+
+  private decided(task: TaskJobData): PlanGraph {
+    return buildPlanGraph(flattenPlan({ tasks: [...(task.decomposition?.tasks ?? [])] }, 'subtasks'));
+  }
+
+  private async enqueue(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, graph: PlanGraph, record: boolean): Promise<boolean> {
+    const { sessionId, taskId } = job.data;
+    if (record) await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
+    failpoint('subtasks-recorded');
     await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)));
+    failpoint('subtasks-enqueued');
     return job.moveToWaitingChildren(token!);
   }
 }

@@ -81,6 +81,9 @@ export class TaskExecutor {
     }
     if (begin.hold) {
       lease?.release();
+      // Its subtasks are recorded, and some have not finished, but the job is not waiting for
+      // them: its worker died while enqueuing them. Finish that, and wait.
+      if (task.decomposition?.tasks && (await this.spawner.resume(tag, job, token))) throw new WaitingChildrenError();
       this.log.write(tag, { level: 'debug', source: 'task', sessionId, taskId, message: 'task held: a dependency has not finished' });
       await this.hold(tag, job, token);
       throw new DelayedError();
@@ -102,8 +105,14 @@ export class TaskExecutor {
         return resolution.output ?? null;
       }
       if (!resolution && task.kind === 'approval') return this.outcomes.pause(tag, job, token, 'operator approval');
-      // Back after the subtasks its agent spawned: finish with their results, without running again.
-      if (task.decomposition) return this.finishDecomposed(tag, task);
+      // Back after the subtasks its agent spawned: finish with their results, without running
+      // again — unless its worker died before it recorded them: then enqueue them, and wait.
+      if (task.decomposition) {
+        if (task.decomposition.tasks && !(await this.spawner.recorded(tag, task)) && (await this.spawner.resume(tag, job, token))) {
+          throw new WaitingChildrenError();
+        }
+        return this.finishDecomposed(tag, task);
+      }
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
       } catch (error) {
