@@ -167,11 +167,10 @@ export class TaskExecutor {
         { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) } },
         this.logger,
       );
-      // When no dependant needs the write-back's answer to be woken (none, or each waits for this
-      // task alone), nothing waits for it: it shares a round trip with the dependants' promotions
-      // and BullMQ's completion of the job. Otherwise the ready ones are woken first, before the
-      // job completes, so that a worker dying in between leaves a job that runs again and wakes them.
-      if (task.dependants.every((d) => d.sole)) await this.outcomes.completeAhead(tag, task, output ?? null);
+      // Without dependants nothing waits for the write-back's answer: it shares a round trip
+      // with BullMQ's completion of the job. With them, they are woken before the job completes,
+      // so that a worker dying in between leaves a job that runs again and wakes them.
+      if (task.dependants.length === 0) this.outcomes.completeAhead(tag, task, output ?? null);
       else await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
       return output ?? null;
     } catch (error) {

@@ -86,55 +86,36 @@ export class TaskOutcomes {
   }
 
   /**
-   * Completes a task whose dependants (if any) all wait for it alone, without waiting for the
-   * write-back's answer. The write-back goes out at once; each dependant's promotion right behind
-   * it (the write-back makes them ready whatever it says); this answers once those are sent, the
-   * processor returns, and BullMQ's moveToFinished for the job follows on the same connection. So
-   * Redis runs them in that order, all in one round trip: the job's completion can fetch a
-   * promoted dependant straight away, and neither the parent nor a dependant can start before the
-   * write-back landed (a dependant promoted before it holds itself again). A worker dying after
-   * the job completed has sent the promotions too.
-   * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and the
-   * waiters it leaves ready are promoted (they may have been held meanwhile); if it never lands,
-   * the session fails rather than waiting for ever.
+   * Completes a task that has no dependants (its only waiter is its parent, which BullMQ moves
+   * on) without waiting for the write-back's answer: the processor returns at once, and BullMQ's
+   * moveToFinished for the job follows the write-back on the same connection, so both take one
+   * round trip and Redis runs the write-back first — the parent's job cannot start before it.
+   * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and a
+   * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
+   * session fails rather than waiting for ever.
    */
-  async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
+  completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): void {
     const { sessionId, taskId } = task;
-    const waiters: TaskRef[] = [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
-    const written = this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true });
-    for (const dependant of task.dependants) {
-      this.queues.promote(tag, dependant.queue, jobIds.task(sessionId, dependant.id)).catch((error: unknown) => {
-        this.logger.warn({ sessionId, taskId: dependant.id, error: (error as Error).message }, 'promoting a dependant failed');
-      });
-    }
-    written.catch((first: unknown) => this.writeBackAgain(tag, task, output, waiters, first));
-    if (task.dependants.length === 0) return;
-    void this.log.flush();
-    // A promotion is sent after a microtask or two (BullMQ resolves its connection first); every
-    // microtask has run by the time an immediate fires, so they go out before the completion.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-
-  /** See {@link completeAhead}: sends a refused write-back again, and promotes whatever it leaves ready. */
-  private async writeBackAgain(tag: ShardTag, task: TaskJobData, output: unknown, waiters: readonly TaskRef[], first: unknown): Promise<void> {
-    const { sessionId, taskId } = task;
-    for (let tries = 1; ; tries++) {
-      try {
-        await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
-        const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters);
-        for (const waiter of ready) {
-          const queue = waiter.queue || (await this.parentQueue(tag, sessionId, waiter.id));
-          if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
+    const waiters = task.parentId ? [{ id: task.parentId, queue: '' }] : [];
+    this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true }).catch(async (first: unknown) => {
+      for (let tries = 1; ; tries++) {
+        try {
+          await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
+          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters);
+          for (const waiter of ready) {
+            const queue = await this.parentQueue(tag, sessionId, waiter.id);
+            if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
+          }
+          return;
+        } catch (error) {
+          if (tries < COMPLETE_TRIES) continue;
+          const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
+          this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
+          await this.terminator.fail(tag, sessionId, { name: 'WriteBackError', message: `Task "${taskId}" completed, but ${reason}`, taskId }).catch(() => undefined);
+          return;
         }
-        return;
-      } catch (error) {
-        if (tries < COMPLETE_TRIES) continue;
-        const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
-        this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
-        await this.terminator.fail(tag, sessionId, { name: 'WriteBackError', message: `Task "${taskId}" completed, but ${reason}`, taskId }).catch(() => undefined);
-        return;
       }
-    }
+    });
   }
 
   /** The queue of a task's job (its first capability), or undefined for a session's root. */
