@@ -59,4 +59,34 @@ describe('session state locks with a quorum of three Redis servers', () => {
     await expect(failure).rejects.toThrow(/only 1 of 3 lock servers answered, 2 are needed/);
     expect(await state.get('n')).toBe(3);
   });
+
+  it('with one Redis (the default) that stops answering, a locking transaction fails after the lock wait instead of hanging', async () => {
+    servers = [await OwnRedis.start()];
+    harness = new StateHarness({ REDIS_URL: servers[0].url, SWITCHYARD_STATE_LOCK_WAIT_MS: '300' });
+    expect(harness.locks.servers).toBe(1);
+    const { sessionId, tag } = await harness.newSession();
+    const state = harness.state.forAgent(tag, sessionId, { id: 'a', permission: 'full' });
+    const bump = () => state.transaction(async (tx) => void tx.set('n', ((await tx.get<number>('n')) ?? 0) + 1), { lock: ['n'] });
+    await bump();
+
+    await servers[0].down();
+    const started = Date.now();
+    const failure = bump();
+    await expect(failure).rejects.toThrow(StateLockUnavailableError);
+    await expect(failure).rejects.toThrow(/Redis did not answer within 1600 ms/);
+    // 2 × the lock wait and a second, with some slack for a busy machine.
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    // Back (empty: it keeps nothing on disk): the commands that waited go out, the lock the failed
+    // transaction asked for is released as soon as it is granted, and transactions go through.
+    await servers[0].up();
+    const again = await harness.newSession();
+    const fresh = harness.state.forAgent(again.tag, again.sessionId, { id: 'a', permission: 'full' });
+    await fresh.transaction(async (tx) => void tx.set('n', 1), { lock: ['n'] });
+    expect(await fresh.get('n')).toBe(1);
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      if ((await harness.keys()).filter((k) => k.includes(':lock:')).length === 0) break;
+    }
+    expect((await harness.keys()).filter((k) => k.includes(':lock:'))).toEqual([]);
+  });
 });

@@ -42,6 +42,13 @@ function lockValues(): () => string {
   };
 }
 
+/** The deployment's Redis did not answer a lock acquisition in time (it is down or unreachable). */
+class RedisUnansweredError extends Error {
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms (is it down?)`);
+  }
+}
+
 /** The `resource` label of state locks in the lock metrics (a kind, not a key: one series). */
 const LOCK_METRIC = 'session-state';
 
@@ -53,7 +60,8 @@ const LOCK_METRIC = 'session-state';
  * With one Redis, locks and the state's own commands share one connection of their own
  * (`client`): what concurrent transactions send in one tick leaves in one socket write (see
  * oneWritePerTick), and a read sent right behind an acquire runs after it in Redis (see `acquire`).
- * Like every other command on the deployment's Redis, they wait for it while it is down.
+ * Like every other command on the deployment's Redis, they wait for it while it is down, but an
+ * acquisition gives up after twice SWITCHYARD_STATE_LOCK_WAIT_MS and a second.
  */
 @Injectable()
 export class StateLocks implements OnApplicationShutdown {
@@ -111,6 +119,7 @@ export class StateLocks implements OnApplicationShutdown {
     const started = performance.now();
     let lock: Lock;
     let reading: Promise<R> | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
       if (this.fenced) oneWritePerTick(this.client);
       const acquiring = this.redlock.acquire(sorted, Math.round(ttlMs));
@@ -119,11 +128,28 @@ export class StateLocks implements OnApplicationShutdown {
         // Dropped (answer or error) unless the first attempt gets the lock.
         reading.catch(() => undefined);
       }
-      lock = await acquiring;
+      if (this.fenced) {
+        // The deployment's connection waits for Redis while it is away, and Redlock with it:
+        // give up once the acquisition has had all its retries' time and more. A lock granted
+        // after that (Redis came back) is released at once.
+        const giveUpMs = 2 * this.config.state.lockWaitMs + LOCK_COMMAND_TIMEOUT_MS;
+        const unanswered = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisUnansweredError(giveUpMs)), giveUpMs);
+        });
+        lock = await Promise.race([acquiring, unanswered]).catch((error: unknown) => {
+          if (error instanceof RedisUnansweredError) acquiring.then((late) => this.release({ lock: late }), () => undefined);
+          throw error;
+        });
+      } else {
+        lock = await acquiring;
+      }
     } catch (error) {
-      this.metrics.lockFailure(LOCK_METRIC, error instanceof ExecutionError ? 'timeout' : 'error');
+      this.metrics.lockFailure(LOCK_METRIC, error instanceof ExecutionError || error instanceof RedisUnansweredError ? 'timeout' : 'error');
       if (error instanceof ExecutionError) throw new StateLockUnavailableError(sorted, await this.why(error));
+      if (error instanceof RedisUnansweredError) throw new StateLockUnavailableError(sorted, error.message);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     const held: HeldLock & { lock: Lock; read?: R } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
     // More than one attempt: another transaction held a key and this one waited for it.
