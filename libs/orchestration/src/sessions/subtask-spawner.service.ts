@@ -92,16 +92,20 @@ export class SubtaskSpawner {
   async resume(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
     const { sessionId, taskId } = job.data;
     const graph = this.decided(job.data);
-    const recorded = await this.recorded(tag, job.data);
+    const recorded = await this.lastRecorded(tag, sessionId, graph);
     this.logger.warn({ sessionId, taskId, recorded }, 'finishing the spawn of subtasks that a worker did not get through');
     this.log.write(tag, { level: 'warn', source: 'system', sessionId, taskId, message: 'a worker died while enqueuing the subtasks of this task; enqueuing them again' });
     return this.enqueue(tag, job, token, graph, !recorded);
   }
 
   /** Whether the subtasks the task's agent returned were all recorded (attachPlan writes the last one last). */
-  async recorded(tag: ShardTag, task: TaskJobData): Promise<boolean> {
-    const ids = [...this.decided(task).tasks.keys()];
-    return ids.length === 0 || this.store.hasTask(tag, task.sessionId, ids[ids.length - 1]);
+  recorded(tag: ShardTag, task: TaskJobData): Promise<boolean> {
+    return this.lastRecorded(tag, task.sessionId, this.decided(task));
+  }
+
+  private async lastRecorded(tag: ShardTag, sessionId: string, graph: PlanGraph): Promise<boolean> {
+    const ids = [...graph.tasks.keys()];
+    return ids.length === 0 || this.store.hasTask(tag, sessionId, ids[ids.length - 1]);
   }
 
   private decided(task: TaskJobData): PlanGraph {
