@@ -62,6 +62,8 @@ export class TaskOutcomes {
     const sole = task.dependants.filter((w) => w.sole);
     const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0 });
     const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
+    // Awaited below, unless the write-back fails for good first: never an unhandled rejection.
+    for (const promotion of early) promotion.catch(() => undefined);
     let ready: TaskRef[];
     let promoted = new Set(sole);
     try {
