@@ -18,7 +18,11 @@ describe('POST /initialize', () => {
 
   it('sets the deployment up once; a second call changes nothing and says so', async () => {
     // A queue without its BullMQ metadata (as after a flush of that key): initialize writes it.
+    // The API's own Queue objects write theirs as they start, which may end after it listens.
     const meta = `{${stack.prefix}-0}:web_research:meta`;
+    for (const deadline = Date.now() + 10_000; (await stack.redis.exists(meta)) === 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(await stack.redis.exists(meta)).toBe(1);
     await stack.redis.del(meta);
 

@@ -41,12 +41,13 @@ export class PlanEnqueuer {
   }
 
   /**
-   * Writes the plan's bookkeeping, then adds its flow in one step. If the flow cannot be added,
-   * the bookkeeping is removed again, so no half-made plan stays behind.
+   * Writes the plan's bookkeeping, then adds its flow in one step. If either fails, the
+   * bookkeeping is removed again, so no half-made plan stays behind.
    */
   async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
-    await this.store.attachPlan(tag, sessionId, graph, { plan });
     try {
+      // The bookkeeping goes out in batches: a failure can leave some of them written.
+      await this.store.attachPlan(tag, sessionId, graph, { plan });
       await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph, taskDefaultsFor(this.config.retentionSeconds)));
     } catch (error) {
       await this.store.discardPlan(tag, sessionId, graph.tasks.keys());

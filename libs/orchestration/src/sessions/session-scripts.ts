@@ -124,29 +124,34 @@ return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]),
 /**
  * Records a batch of a plan's tasks: each task's hash (`waiting` while anything is pending, else
  * `ready` since ARGV[1]), its pending set, its `waiting`/`ready` event, and its id at the end of
- * the session's task list. KEYS[1] the task list, KEYS[2] events; ARGV[1] now, [2] the prefix of
- * task hash keys, [3] the prefix of pending set keys (both end in ':' and carry the session's
- * hash tag, so every key is in the slot of KEYS), [4] JSON rows: [id, parentId ('' for none),
- * capabilities JSON, dependsOn JSON, title ('' for none), [pending ids]]. Task ids are plain
- * (letters, digits, '_', '.', '-'), so they go into the event's JSON as they are.
+ * the session's task list. A task that has a hash already is skipped, so a batch sent again
+ * (after a failure part-way through a plan) adds nothing twice.
+ * KEYS[1] the task list, KEYS[2] events; ARGV[1] now, [2] the prefix of task hash keys, [3] the
+ * prefix of pending set keys (both end in ':' and carry the session's hash tag, so every key is in
+ * the slot of KEYS), [4] JSON rows: [id, parentId ('' for none), capabilities JSON, dependsOn
+ * JSON, title ('' for none), [pending ids]]. Task ids are plain (letters, digits, '_', '.', '-'),
+ * so they go into the event's JSON as they are. Answers how many tasks it recorded.
  */
 export const ATTACH_TASKS = new RedisScript(`${EMIT}
 local rows = cjson.decode(ARGV[4])
 local ids = {}
-for i, row in ipairs(rows) do
+for _, row in ipairs(rows) do
   local id = row[1]
   local pending = row[6]
   local key = ARGV[2] .. id
-  local status = 'ready'
-  if #pending > 0 then status = 'waiting' end
-  redis.call('HSET', key, 'status', status, 'parentId', row[2], 'capabilities', row[3], 'dependsOn', row[4], 'attempts', 0)
-  if status == 'ready' then redis.call('HSET', key, 'readyAt', ARGV[1]) end
-  if row[5] ~= '' then redis.call('HSET', key, 'title', row[5]) end
-  for j = 1, #pending, 1000 do
-    redis.call('SADD', ARGV[3] .. id, unpack(pending, j, math.min(j + 999, #pending)))
+  -- Written already (by a batch of an earlier attempt, each batch being atomic): left as it is.
+  if redis.call('EXISTS', key) == 0 then
+    local status = 'ready'
+    if #pending > 0 then status = 'waiting' end
+    redis.call('HSET', key, 'status', status, 'parentId', row[2], 'capabilities', row[3], 'dependsOn', row[4], 'attempts', 0)
+    if status == 'ready' then redis.call('HSET', key, 'readyAt', ARGV[1]) end
+    if row[5] ~= '' then redis.call('HSET', key, 'title', row[5]) end
+    for j = 1, #pending, 1000 do
+      redis.call('SADD', ARGV[3] .. id, unpack(pending, j, math.min(j + 999, #pending)))
+    end
+    emit(KEYS[2], 'task', '{"taskId":"' .. id .. '","status":"' .. status .. '","at":"' .. ARGV[1] .. '"}')
+    ids[#ids + 1] = id
   end
-  emit(KEYS[2], 'task', '{"taskId":"' .. id .. '","status":"' .. status .. '","at":"' .. ARGV[1] .. '"}')
-  ids[i] = id
 end
 if #ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ids)) end
 return #ids
