@@ -106,6 +106,7 @@ export class SessionEvents {
     const position = positionOf(lastEventId);
     const minRank = options.logLevel ? levelRank(options.logLevel) : undefined;
     let quietSince = Date.now();
+    let sawFinished = false;
     while (!sink.closed) {
       const { events, log } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
       let consumed = 0;
@@ -134,7 +135,13 @@ export class SessionEvents {
       }
       // Nothing new: the session may have finished before `lastEventId`, or expired.
       const status = (await this.redis.client.hget(keys.session(tag, sessionId), 'status')) as SessionStatus | null;
-      if (status === null || FINISHED_SESSION_STATUSES.includes(status)) return;
+      if (status === null || (FINISHED_SESSION_STATUSES.includes(status) && sawFinished)) return;
+      if (FINISHED_SESSION_STATUSES.includes(status)) {
+        // Finished, but its final event may have been appended (with the status, in one script)
+        // after the read above: read once more before ending.
+        sawFinished = true;
+        continue;
+      }
       if (Date.now() - quietSince >= keepAliveMs) {
         sink.keepAlive();
         quietSince = Date.now();
