@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { keys, ShardTag } from '../redis/keys';
@@ -42,7 +43,6 @@ const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
 const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
 /** Entries read from each stream per round. */
 const BATCH = 500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where a stream resumes: after these ids of the event stream and the log stream. */
 interface Position {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { SwitchyardError } from '../errors/errors';
@@ -13,7 +14,10 @@ import { SessionLogWriter } from '../log/session-log.writer';
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Whom a task's write-back tells: its dependants, and its parent (whose job BullMQ moves on itself). */
+function waitersOf(task: TaskJobData): TaskRef[] {
+  return [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
+}
 
 export function failureInfo(error: unknown, taskId?: string): FailureInfo {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -58,7 +62,7 @@ export class TaskOutcomes {
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
   ): Promise<void> {
     const { sessionId, taskId } = task;
-    const waiters = [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
+    const waiters = waitersOf(task);
     const sole = task.dependants.filter((w) => w.sole);
     const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0 });
     const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
@@ -98,7 +102,7 @@ export class TaskOutcomes {
    */
   completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): void {
     const { sessionId, taskId } = task;
-    const waiters = task.parentId ? [{ id: task.parentId, queue: '' }] : [];
+    const waiters = waitersOf(task);
     this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true }).catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
