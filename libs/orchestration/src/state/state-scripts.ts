@@ -49,6 +49,7 @@ local entries = {}
 local byId = {}
 local results = {}
 local op = 0
+local current
 while p <= #ARGV do
   op = op + 1
   local kind, dk, df = ARGV[p], KEYS[tonumber(ARGV[p + 1])], ARGV[p + 2]
@@ -56,14 +57,17 @@ while p <= #ARGV do
   local ttl, indexed = tonumber(ARGV[p + 6]), ARGV[p + 7]
   p = p + 8
   local id = dk .. '\\n' .. df
-  local current = pending[id]
-  if current == nil then current = redis.call('HGET', dk, df) end
   local new
   if kind == 'set' then
     new = payload
   elseif kind == 'del' then
     new = false
-  elseif kind == 'incr' then
+  else
+    -- incr and append build on the value: this transaction's pending one, or the stored one.
+    current = pending[id]
+    if current == nil then current = redis.call('HGET', dk, df) end
+  end
+  if kind == 'incr' then
     local n = 0
     if current then
       n = tonumber(current)
@@ -117,8 +121,10 @@ for _, e in ipairs(entries) do
     redis.call('HDEL', vk, vf)
   end
 end
-follow(KEYS[2])
-if redis.call('EXISTS', KEYS[3]) == 1 then follow(KEYS[3]) end
+if sessionTtl > 0 then
+  follow(KEYS[2])
+  if redis.call('EXISTS', KEYS[3]) == 1 then follow(KEYS[3]) end
+end
 -- Done: the locks checked above are released here, saving the transaction a round trip.
 for _, lock in ipairs(locks) do redis.call('DEL', lock) end
 return {'ok', version, unpack(results)}
