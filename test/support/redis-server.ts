@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports';
 
-
 /**
  * A redis-server of the test's own, on a spare port in a temp dir, for tests that stop or restart
  * Redis (never the shared one on 6379). Always `destroy()` it.
@@ -31,7 +30,9 @@ export class OwnRedis {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // A refused connection's disconnect() otherwise leaves a 2 s timer behind, which kept Jest from
+    // exiting at once after a file of these tests.
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
     probe.on('error', () => undefined);
     try {
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {

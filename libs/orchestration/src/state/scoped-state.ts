@@ -67,13 +67,13 @@ export class ScopedState implements StateHandle, TransactionScope {
       byLock.set(entry.lockKey, entry);
     }
     if (byLock.size === 0) return new Transaction(this, [], ttlMs);
-    // The locked entries are what a read-modify-write reads: they are read right behind the
-    // lock's acquisition on the same connection, where that connection is the engine's.
+    // The locked entries are what a read-modify-write reads: where the locks live on the
+    // engine's connection, the acquisition reads them too.
     const entries = [...byLock.values()];
-    const readAfter = this.engine.client === this.locks.client ? () => this.engine.read(entries) : undefined;
-    const held = await this.locks.acquire([...byLock.keys()], ttlMs, readAfter);
-    const read = held.read;
-    return new Transaction(this, [held], ttlMs, read && entries.map((entry, i) => ({ entry, value: read[i].value, version: read[i].version })));
+    const read = this.engine.client === this.locks.client ? this.engine.readRequest(entries) : undefined;
+    const held = await this.locks.acquire([...byLock.keys()], ttlMs, read);
+    const values = held.read && this.engine.decodeRead(entries, held.read);
+    return new Transaction(this, [held], ttlMs, values && entries.map((entry, i) => ({ entry, ...values[i] })));
   }
 
   async transaction<T>(work: (tx: StateTransaction) => Promise<T>, options: StateTransactionOptions & { retries?: number } = {}): Promise<T> {

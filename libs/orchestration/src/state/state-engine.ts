@@ -5,6 +5,7 @@ import { Versioned } from './state-handle';
 import { EntryAddress, StateKeys } from './state-keys';
 import { STATE_APPLY, STATE_READ } from './state-scripts';
 import { oneWritePerTick } from '../redis/one-write-per-tick';
+import type { ReadRequest } from './read-with-lock';
 
 /** One buffered write. `payload` is JSON text (for incr the number, for append the items joined by commas). */
 export interface StateOp {
@@ -45,13 +46,19 @@ export class StateEngine {
   async read(entries: readonly EntryAddress[]): Promise<Versioned<unknown>[]> {
     if (entries.length === 0) return [];
     if (this.gather) oneWritePerTick(this.client);
-    const reply = (await STATE_READ.run(
-      this.client,
-      entries.flatMap((e) => [e.dataKey, e.versionKey]),
-      entries.flatMap((e) => [e.dataField, e.versionField]),
-    )) as (string | null)[];
+    const { keys, args } = this.readRequest(entries);
+    return this.decodeRead(entries, (await STATE_READ.run(this.client, keys, args)) as unknown[]);
+  }
+
+  /** STATE_READ's keys and arguments for `entries` (also what a lock acquisition can read, see ReadWithLock). */
+  readRequest(entries: readonly EntryAddress[]): ReadRequest {
+    return { keys: entries.flatMap((e) => [e.dataKey, e.versionKey]), args: entries.flatMap((e) => [e.dataField, e.versionField]) };
+  }
+
+  /** The values and versions in a reply of STATE_READ's layout. */
+  decodeRead(entries: readonly EntryAddress[], reply: readonly unknown[]): Versioned<unknown>[] {
     return entries.map((_, i) => {
-      const raw = reply[2 * i];
+      const raw = reply[2 * i] as string | null;
       return { value: raw === null ? undefined : JSON.parse(raw), version: Number(reply[2 * i + 1]) };
     });
   }

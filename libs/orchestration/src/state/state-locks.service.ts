@@ -8,6 +8,7 @@ import { StateLockUnavailableError } from '../errors/errors';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { oneWritePerTick } from '../redis/one-write-per-tick';
+import { ReadRequest, ReadWithLock } from './read-with-lock';
 
 /** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */
 export interface HeldLock {
@@ -59,7 +60,8 @@ const LOCK_METRIC = 'session-state';
  *
  * With one Redis, locks and the state's own commands share one connection of their own
  * (`client`): what concurrent transactions send in one tick leaves in one socket write (see
- * oneWritePerTick), and a read sent right behind an acquire runs after it in Redis (see `acquire`).
+ * oneWritePerTick), and an acquisition can read the locked entries in the same command (see
+ * ReadWithLock).
  * Like every other command on the deployment's Redis, they wait for it while it is down, but an
  * acquisition gives up after twice SWITCHYARD_STATE_LOCK_WAIT_MS and a second.
  */
@@ -68,6 +70,8 @@ export class StateLocks implements OnApplicationShutdown {
   private readonly logger = new Logger(StateLocks.name);
   private readonly clients: Redis[];
   private readonly redlock: Redlock;
+  /** With one Redis, the lock server as Redlock sees it. */
+  private readonly reading?: ReadWithLock;
   private readonly fenced: boolean;
   /** Where the state's commands go: the locks' connection with one Redis, else the main one. */
   readonly client: Redis;
@@ -79,6 +83,7 @@ export class StateLocks implements OnApplicationShutdown {
   ) {
     this.fenced = config.state.lockRedisUrls.length === 0;
     this.client = this.fenced ? redis.duplicate('state') : redis.client;
+    if (this.fenced) this.reading = new ReadWithLock(this.client);
     this.clients = this.fenced ? [this.client] : config.state.lockRedisUrls.map((url, i) => {
       const client = new Redis(url, {
         connectionName: `switchyard:locks-${i}`,
@@ -90,7 +95,9 @@ export class StateLocks implements OnApplicationShutdown {
       client.on('error', (error: Error) => this.logger.debug(`lock server ${url}: ${error.message}`));
       return client;
     });
-    this.redlock = new Redlock(this.clients, {
+    // Redlock only sends its scripts (evalsha, and eval after NOSCRIPT): the one-Redis lock server
+    // is the state connection seen through ReadWithLock.
+    this.redlock = new Redlock(this.reading ? [this.reading as unknown as Redis] : this.clients, {
       retryCount: Math.ceil(config.state.lockWaitMs / RETRY_DELAY_MS),
       retryDelay: RETRY_DELAY_MS,
       retryJitter: RETRY_JITTER_MS,
@@ -100,6 +107,7 @@ export class StateLocks implements OnApplicationShutdown {
     // Redlock draws each lock's value with its own randomBytes(16) call, which showed as the largest
     // single cost of a transaction in a profile; the same 16 random bytes come from a pool instead.
     (this.redlock as unknown as { _random: () => string })._random = lockValues();
+    if (this.reading) this.reading.acquireSha = this.redlock.scripts.acquireScript.hash;
   }
 
   /** How many lock servers there are (1 unless the quorum setup is configured). */
@@ -108,26 +116,22 @@ export class StateLocks implements OnApplicationShutdown {
   }
 
   /**
-   * Takes a lock on `resources`. With `readAfter`, and locks on the state's own connection, the
-   * read it starts is sent right behind the first acquire attempt on that connection, so Redis runs
-   * it just after the lock was granted; its result comes back as `read` when that first attempt won
-   * (a later attempt makes it stale: then there is no `read`). The commit's version check refuses
-   * anything read before its lock anyway; this only saves a round trip.
+   * Takes a lock on `resources`. With `read`, and one Redis, the first acquire attempt reads those
+   * entries in the same command once the lock is granted; the reply comes back as `read` when that
+   * first attempt won (after a wait there is no `read`: the transaction reads for itself).
    */
-  async acquire<R = never>(resources: readonly string[], ttlMs: number, readAfter?: () => Promise<R>): Promise<HeldLock & { lock: Lock; read?: R }> {
+  async acquire(resources: readonly string[], ttlMs: number, read?: ReadRequest): Promise<HeldLock & { lock: Lock; read?: unknown[] }> {
     const sorted = resources.length === 1 ? [resources[0]] : [...new Set(resources)].sort();
     const started = performance.now();
     let lock: Lock;
-    let reading: Promise<R> | undefined;
+    let readReply: (() => unknown[] | undefined) | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
       if (this.fenced) oneWritePerTick(this.client);
-      const acquiring = this.redlock.acquire(sorted, Math.round(ttlMs));
-      if (readAfter && this.fenced) {
-        reading = readAfter();
-        // Dropped (answer or error) unless the first attempt gets the lock.
-        reading.catch(() => undefined);
-      }
+      const acquire = () => this.redlock.acquire(sorted, Math.round(ttlMs));
+      let acquiring: Promise<Lock>;
+      if (read && this.reading) ({ acquiring, read: readReply } = this.reading.readWith(read, acquire));
+      else acquiring = acquire();
       if (this.fenced) {
         // The deployment's connection waits for Redis while it is away, and Redlock with it:
         // give up once the acquisition has had all its retries' time and more. A lock granted
@@ -151,20 +155,11 @@ export class StateLocks implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
-    const held: HeldLock & { lock: Lock; read?: R } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+    const held: HeldLock & { lock: Lock; read?: unknown[] } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
     // More than one attempt: another transaction held a key and this one waited for it.
-    if (lock.attempts.length > 1) {
-      this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
-      return held;
-    }
-    if (!reading) return held;
-    try {
-      held.read = await reading;
-      return held;
-    } catch (error) {
-      await this.release(held);
-      throw error;
-    }
+    if (lock.attempts.length > 1) this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
+    else held.read = readReply?.();
+    return held;
   }
 
   /** Counts a transaction whose lock lapsed before its commit. */

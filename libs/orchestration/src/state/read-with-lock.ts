@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/redis-script';
+
+/** What to read as a lock is granted: keys and arguments of STATE_READ's layout (see state-engine). */
+export interface ReadRequest {
+  readonly keys: readonly string[];
+  readonly args: readonly string[];
+}
+
+/**
+ * Redlock's acquire (every lock key must be free, then each is set to the token with the time to
+ * live), followed, when granted, by STATE_READ's reads. KEYS: the N lock keys, then the read's
+ * keys; ARGV[1] the token, [2] the time to live in ms, [3] N, then the read's arguments.
+ * Answers {N, value, version, …} when granted, {0} when a lock key was taken.
+ */
+const ACQUIRE_AND_READ = new RedisScript(`
+local n = tonumber(ARGV[3])
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return {0} end
+end
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+end
+local out = {n}
+for i = n + 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i - n + 3]) or false
+  out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i - n + 4]) or '0'
+end
+return out
+`);
+
+interface Pending {
+  readonly request: ReadRequest;
+  reply?: unknown[];
+}
+
+/**
+ * The lock server Redlock is given when the state has one Redis: the state's own connection, whose
+ * acquisition can carry a read. Redlock stays in charge of the lock (its token, retries with
+ * jitter, expiry with the clock-drift margin, release); only its acquire command, when a read was
+ * attached with {@link readWith}, runs as ACQUIRE_AND_READ instead, so a read-modify-write gets its
+ * lock and the value in one command instead of two. The answer Redlock sees is the same number its
+ * own script gives.
+ */
+export class ReadWithLock {
+  private pending?: Pending;
+  /** The SHA of Redlock's acquire script (set once Redlock exists): only its calls carry a read. */
+  acquireSha = '';
+
+  constructor(readonly client: Redis) {}
+
+  /**
+   * Runs `acquire`, which must send Redlock's first acquire attempt at once (Redlock does, before
+   * its first await), with `request` attached to that attempt. Answers the acquisition and a
+   * function giving the read's reply: present only if that first attempt sent it and was granted.
+   */
+  readWith<T>(request: ReadRequest, acquire: () => Promise<T>): { acquiring: Promise<T>; read: () => unknown[] | undefined } {
+    const pending: Pending = { request };
+    this.pending = pending;
+    try {
+      return { acquiring: acquire(), read: () => pending.reply };
+    } finally {
+      // An attempt that did not go out at once (Redlock waited) reads nothing.
+      this.pending = undefined;
+    }
+  }
+
+  /** Redlock's calls: its acquire, extend and release scripts by SHA. */
+  evalsha(sha: string, numKeys: number, args: (string | number)[]): Promise<unknown> {
+    const pending = this.pending;
+    if (!pending || sha !== this.acquireSha) return this.client.evalsha(sha, numKeys, ...args);
+    this.pending = undefined;
+    const [token, ttlMs] = args.slice(numKeys);
+    const { keys, args: readArgs } = pending.request;
+    const reply = ACQUIRE_AND_READ.run(this.client, [...(args.slice(0, numKeys) as string[]), ...keys], [token, ttlMs, numKeys, ...readArgs]);
+    return reply.then((answer) => {
+      const [granted, ...read] = answer as unknown[];
+      if (granted !== 0) pending.reply = read;
+      return granted;
+    });
+  }
+
+  /** Redlock's fallback when Redis lost its script. */
+  eval(script: string, numKeys: number, args: (string | number)[]): Promise<unknown> {
+    return this.client.eval(script, numKeys, ...args);
+  }
+}

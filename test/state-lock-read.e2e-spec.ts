@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { OwnRedis } from './support/redis-server';
+import { StateHarness } from './support/state-harness';
+
+/** Script calls per command name on `redis`, from INFO commandstats. */
+async function calls(redis: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [, name, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[name] = Number(n);
+  return out;
+}
+
+/**
+ * With one Redis, a locking transaction reads its locked entries in the lock's own acquire command
+ * (see ReadWithLock). A private redis-server, so its command counts and SCRIPT FLUSH are the test's.
+ */
+describe('a read-modify-write transaction on one Redis', () => {
+  let server: OwnRedis;
+  let harness: StateHarness;
+  let probe: Redis;
+
+  beforeAll(async () => {
+    server = await OwnRedis.start();
+    harness = new StateHarness({ REDIS_URL: server.url });
+    probe = new Redis(server.url);
+  });
+
+  afterAll(async () => {
+    await probe?.quit();
+    await harness?.close();
+    await server?.destroy();
+  });
+
+  const open = async () => {
+    const { sessionId, tag } = await harness.newSession();
+    return harness.state.forAgent(tag, sessionId, { id: 'a', permission: 'full' });
+  };
+  const bump = (state: Awaited<ReturnType<typeof open>>) =>
+    state.transaction(async (tx) => void tx.set('n', ((await tx.get<number>('n')) ?? 0) + 1), { lock: ['n'] });
+
+  it('costs two commands: the lock with the read, then the commit with the release', async () => {
+    const state = await open();
+    await bump(state); // scripts loaded
+    await probe.config('RESETSTAT');
+    for (let i = 0; i < 10; i++) await bump(state);
+    const counted = await calls(probe);
+    expect(await state.get('n')).toBe(11);
+    expect(counted.evalsha).toBe(20);
+    // The scripts' own commands; INFO and CONFIG RESETSTAT are the probe's.
+    expect(Object.keys(counted).filter((name) => !/^(evalsha|exists|set|hget|hset|get|del|pttl|incr|info|config\|resetstat)$/.test(name))).toEqual([]);
+    expect(await harness.keys(`{${harness.prefix}-*:lock:*`)).toEqual([]);
+  });
+
+  it('still reads, commits and releases after Redis lost its scripts', async () => {
+    const state = await open();
+    await bump(state);
+    await probe.script('FLUSH');
+    await bump(state);
+    await Promise.all([bump(state), bump(state), bump(state)]);
+    expect(await state.get('n')).toBe(5);
+    expect(await harness.keys(`{${harness.prefix}-*:lock:*`)).toEqual([]);
+  });
+
+  it('after waiting for a held lock, reads the value the holder committed', async () => {
+    const state = await open();
+    await state.set('n', 0);
+    const holder = await state.begin({ lock: ['n'] });
+    const waiting = bump(state);
+    // The waiter's first attempt was refused; it retries every 15 ± 15 ms.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    holder.set('n', 41);
+    await holder.commit();
+    await waiting;
+    expect(await state.get('n')).toBe(42);
+  });
+});
