@@ -19,19 +19,12 @@ describe('a worker that dies while spawning subtasks', () => {
   });
 
   it.each(['subtasks-decided', 'subtasks-recorded', 'subtasks-enqueued'])('after "%s": the next worker finishes the spawn, each subtask runs once', async (point) => {
-    const doomed = await stack.addWorker({ SWITCHYARD_FAILPOINT: point });
-    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
+    const { session, survivor } = await stack.orchestrateThroughCrash(point, {
+      tasks: [
         { id: 'breakdown', capabilities: ['task_decomposition'], input: { goal: 'Implement a rate limiter API' } },
         { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
-      ] },
+      ],
     });
-    expect(accepted.status).toBe(202);
-    // It killed itself at the failpoint (SIGKILL: no exit code).
-    expect(await doomed.waitForExit(30_000)).toBeNull();
-
-    const survivor = await stack.addWorker();
-    const session = await stack.waitForSession(accepted.body.sessionId, undefined, 60_000);
     expect(session.status).toBe('completed');
     const byId = new Map<string, any>(session.tasks.map((t: any) => [t.id, t]));
     const spawned = session.tasks.filter((t: any) => t.id.startsWith('breakdown.'));

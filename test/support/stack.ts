@@ -81,6 +81,23 @@ export class Stack {
     return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined, headers: response.headers };
   }
 
+  /**
+   * Runs a plan through a crash: a worker armed with the failpoint `point` (see
+   * SWITCHYARD_FAILPOINT) takes it and kills itself there; then a second worker is added and the
+   * session waited for. Answers the finished session and both workers (stop the survivor).
+   */
+  async orchestrateThroughCrash(point: string, plan: unknown): Promise<{ session: any; doomed: AppProcess; survivor: AppProcess }> {
+    const doomed = await this.addWorker({ SWITCHYARD_FAILPOINT: point });
+    const accepted = await this.request('POST', '/api/orchestrator/orchestrate', { plan });
+    if (accepted.status !== 202) throw new Error(`orchestrate answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+    // It killed itself at the failpoint (SIGKILL: no exit code).
+    const exit = await doomed.waitForExit(30_000);
+    if (exit !== null) throw new Error(`the worker armed with ${point} exited with ${exit} instead of killing itself there`);
+    const survivor = await this.addWorker();
+    const session = await this.waitForSession(accepted.body.sessionId, undefined, 60_000);
+    return { session, doomed, survivor };
+  }
+
   /** Polls a session until `done` holds for it (default: it finished), bounded by `timeoutMs`. */
   async waitForSession(sessionId: string, done = (s: any) => ['completed', 'failed', 'cancelled'].includes(s.status), timeoutMs = 30_000): Promise<any> {
     const deadline = Date.now() + timeoutMs;

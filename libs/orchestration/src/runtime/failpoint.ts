@@ -5,8 +5,13 @@
  */
 const armed = process.env.SWITCHYARD_FAILPOINT;
 
-export type FailpointName = 'subtasks-decided' | 'subtasks-recorded' | 'subtasks-enqueued';
+export type FailpointName = 'subtasks-decided' | 'subtasks-recorded' | 'subtasks-enqueued' | 'write-back-lost';
 
 export function failpoint(name: FailpointName): void {
   if (armed === name) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Whether the failpoint `name` is armed, for a point that has to do something before dying. */
+export function failpointArmed(name: FailpointName): boolean {
+  return armed === name;
 }

@@ -6,6 +6,7 @@ import { SessionJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { SessionStore } from './session.store';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { TaskOutcomes } from './task-outcomes.service';
 
 /** The aggregated result of a completed session. */
 export interface SessionResult {
@@ -28,12 +29,19 @@ export class SessionFinalizer {
     private readonly store: SessionStore,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly log: SessionLogWriter,
+    private readonly outcomes: TaskOutcomes,
   ) {}
 
   async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
     const { sessionId } = job.data;
-    const { exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId);
+    let { exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId);
     if (!exists) return null;
+    // A top-level task still running completed without its write-back (its worker died): its
+    // job has its result. Tasks without an output are usually failed or skipped ones.
+    const running = await this.store.runningAmong(tag, sessionId, taskIds.filter((id) => !(id in stored)));
+    if (running.length > 0 && (await this.outcomes.recoverChildren(tag, job, new Set(running))) > 0) {
+      ({ exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId));
+    }
     // Only completed tasks have an output; failed (under `continue`) and skipped ones show null.
     const outputs = Object.fromEntries(taskIds.map((id) => [id, id in stored ? stored[id] : null]));
     const final = Object.fromEntries(finalIds.map((id) => [id, outputs[id] ?? null]));

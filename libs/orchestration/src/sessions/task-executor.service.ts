@@ -84,6 +84,11 @@ export class TaskExecutor {
       // Its subtasks are recorded, and some have not finished, but the job is not waiting for
       // them: its worker died while enqueuing them. Finish that, and wait.
       if (task.decomposition?.tasks && (await this.spawner.resume(tag, job, token))) throw new WaitingChildrenError();
+      // A child it still waits for completed without its write-back (its worker died): the
+      // child's job has its result. Once written back, `hold` finds nothing pending and goes on.
+      if (task.childIds.length > 0 || task.decomposition) {
+        await this.outcomes.recoverChildren(tag, job, new Set(await this.store.pendingIds(tag, sessionId, taskId)));
+      }
       this.log.write(tag, { level: 'debug', source: 'task', sessionId, taskId, message: 'task held: a dependency has not finished' });
       await this.hold(tag, job, token);
       throw new DelayedError();

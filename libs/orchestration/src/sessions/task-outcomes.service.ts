@@ -10,6 +10,7 @@ import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
 import { FailureInfo } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { failpoint, failpointArmed } from '../runtime/failpoint';
 
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
@@ -40,6 +41,8 @@ export function isFinalAttempt(job: Job, error: unknown): boolean {
 @Injectable()
 export class TaskOutcomes {
   private readonly logger = new Logger(TaskOutcomes.name);
+  /** Whether the write-back-lost failpoint dropped its write-back (it drops one). */
+  private lostOne = false;
 
   constructor(
     private readonly store: SessionStore,
@@ -103,6 +106,13 @@ export class TaskOutcomes {
   completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): void {
     const { sessionId, taskId } = task;
     const waiters = waitersOf(task);
+    if (failpointArmed('write-back-lost') && !this.lostOne) {
+      // Tests only: as if Redis refused this write-back and the worker died before sending it
+      // again, once BullMQ (whose completion of the job is on its way) completed the job.
+      this.lostOne = true;
+      setTimeout(() => failpoint('write-back-lost'), 500);
+      return;
+    }
     this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true }).catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
@@ -122,6 +132,35 @@ export class TaskOutcomes {
         }
       }
     });
+  }
+
+  /**
+   * Writes back, from their jobs' return values, the children of `job` among `waitingFor` that
+   * completed without their write-back. BullMQ runs a parent (a task's job, or a session's root)
+   * only once all its children completed, so a child still unfinished for the parent then lost its
+   * write-back: Redis refused it and the child's worker died before sending it again (see
+   * completeAhead). Answers how many it wrote back.
+   */
+  async recoverChildren(tag: ShardTag, job: Job, waitingFor: ReadonlySet<string>): Promise<number> {
+    if (waitingFor.size === 0) return 0;
+    const { sessionId } = job.data as { sessionId: string };
+    let recovered = 0;
+    // Keyed by the child's job key: <tag>:<queue>:<job id>.
+    for (const [key, output] of Object.entries(await job.getChildrenValues<unknown>())) {
+      const [queueName, jobId] = key.slice(tag.length + 1).split(':');
+      const childId = jobIds.parse(jobId ?? '')?.taskId;
+      if (childId === undefined || !waitingFor.has(childId)) continue;
+      const child = await Job.fromId<TaskJobData>(this.queues.queue(tag, queueName), jobId);
+      if (!child) continue;
+      this.log.write(
+        tag,
+        { level: 'warn', source: 'task', sessionId, taskId: childId, message: "task result recorded from its job: its worker's write-back was lost" },
+        this.logger,
+      );
+      await this.finish(tag, child.data, { status: 'completed', output: output ?? null });
+      recovered++;
+    }
+    return recovered;
   }
 
   /** The queue of a task's job (its first capability), or undefined for a session's root. */

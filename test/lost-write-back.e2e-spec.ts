@@ -1,0 +1,49 @@
+import { Stack } from './support/stack';
+
+/**
+ * A task without dependants completes its job without waiting for its write-back's answer (see
+ * write-back.e2e-spec). Should the write-back be refused and the worker die before sending it
+ * again, the task's job is completed but its result is not recorded, and its parent would wait for
+ * it for ever (or, for a top-level task, the session would complete without its result). The
+ * parent, which BullMQ runs once all its children completed, records the result from the child's
+ * job instead; so does a session's finalizer for its top-level tasks. The worker under test drops one write-back and kills itself half
+ * a second later (SWITCHYARD_FAILPOINT=write-back-lost).
+ */
+describe('a write-back lost with its worker', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 0, env: { SWITCHYARD_LOCK_DURATION_MS: '2000' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("is recovered by the parent from the child's job: the child runs once, the parent after it", async () => {
+    const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
+      tasks: [{ id: 'report', capabilities: ['document_creation'], children: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'rate limiters' } }] }],
+    });
+    expect(session.status).toBe('completed');
+    const [report, notes] = ['report', 'notes'].map((id) => session.tasks.find((t: any) => t.id === id));
+    expect(notes).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: doomed.pid } });
+    expect(report).toMatchObject({ status: 'completed' });
+    expect(session.result.outputs.notes).toEqual(expect.anything());
+    expect(Date.parse(report.startedAt)).toBeGreaterThanOrEqual(Date.parse(notes.finishedAt));
+    const logs = await stack.request('GET', `/api/orchestrator/sessions/${session.id}/logs?taskId=notes`);
+    expect(JSON.stringify(logs.body)).toContain("its worker's write-back was lost");
+    await survivor.stop();
+  });
+
+  it("of a top-level task is recovered by the session's finalizer from the task's job", async () => {
+    const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
+      tasks: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'token buckets' } }],
+    });
+    expect(session.status).toBe('completed');
+    expect(session.tasks[0]).toMatchObject({ id: 'notes', status: 'completed', attempts: 1, worker: { pid: doomed.pid } });
+    expect(session.result.outputs.notes).toEqual(expect.anything());
+    expect(session.result.final.notes).toEqual(session.result.outputs.notes);
+    expect(session.result.completedTasks).toBe(1);
+    await survivor.stop();
+  });
+});
