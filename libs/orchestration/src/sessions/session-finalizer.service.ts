@@ -34,14 +34,16 @@ export class SessionFinalizer {
 
   async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<SessionResult | null> {
     const { sessionId } = job.data;
-    let { exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId);
-    if (!exists) return null;
+    let inputs = await this.store.resultInputs(tag, sessionId);
+    if (!inputs.exists) return null;
     // A top-level task still running completed without its write-back (its worker died): its
     // job has its result. Tasks without an output are usually failed or skipped ones.
-    const running = await this.store.runningAmong(tag, sessionId, taskIds.filter((id) => !(id in stored)));
+    const statuses = await this.store.statusesOf(tag, sessionId, inputs.taskIds.filter((id) => !(id in inputs.outputs)));
+    const running = [...statuses].filter(([, status]) => status === 'running').map(([id]) => id);
     if (running.length > 0 && (await this.outcomes.recoverChildren(tag, job, new Set(running))) > 0) {
-      ({ exists, taskIds, finalIds, outputs: stored } = await this.store.resultInputs(tag, sessionId));
+      inputs = await this.store.resultInputs(tag, sessionId);
     }
+    const { taskIds, finalIds, outputs: stored } = inputs;
     // Only completed tasks have an output; failed (under `continue`) and skipped ones show null.
     const outputs = Object.fromEntries(taskIds.map((id) => [id, id in stored ? stored[id] : null]));
     const final = Object.fromEntries(finalIds.map((id) => [id, outputs[id] ?? null]));

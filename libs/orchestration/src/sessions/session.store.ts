@@ -321,15 +321,6 @@ export class SessionStore {
     return { status: status as TaskStatus, queue: (parse<string[]>(capabilities) ?? [])[0] };
   }
 
-  /** Those of `taskIds` whose status is `running`. */
-  async runningAmong(tag: ShardTag, sessionId: string, taskIds: readonly string[]): Promise<string[]> {
-    if (taskIds.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const id of taskIds) pipeline.hget(keys.task(tag, sessionId, id), 'status');
-    const rows = (await pipeline.exec()) ?? [];
-    return taskIds.filter((_, i) => rows[i]?.[1] === 'running');
-  }
-
   /** How many of the session's tasks are paused for operator input. */
   async pausedCount(tag: ShardTag, sessionId: string): Promise<number> {
     const ids = await this.taskIds(tag, sessionId);
