@@ -23,8 +23,7 @@ describe('write-backs that do not wait for their answer', () => {
     await redis?.destroy();
   });
 
-  // One session for both paths: after SCRIPT FLUSH, BullMQ's own MULTIs (adding a flow) fail until
-  // the connection is made again, so nothing is submitted after it.
+  // One session for both paths.
   it('are sent again when Redis lost the script, and whoever waits for them runs after them', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
       plan: { tasks: [
@@ -60,5 +59,19 @@ describe('write-backs that do not wait for their answer', () => {
     after('parent', 'second');
     after('b', 'a');
     after('c', 'b');
+  });
+
+  // ioredis would keep sending BullMQ's flow scripts by SHA inside the flow's MULTI, and fail the
+  // same way until the API's connection is made again.
+  it('take plans again after Redis lost its scripts: the flow is added once its scripts are loaded back', async () => {
+    expect(await stack.redis.script('FLUSH')).toBe('OK');
+    const plan = { tasks: [{ id: 'notes', capabilities: ['web_research'] }, { id: 'report', capabilities: ['document_creation'], dependsOn: ['notes'] }] };
+    for (let i = 0; i < 2; i++) {
+      const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan });
+      expect(accepted.status).toBe(202);
+      const session = await stack.waitForSession(accepted.body.sessionId);
+      expect(session.status).toBe('completed');
+      expect(session.tasks.map((t: any) => [t.id, t.attempts])).toEqual([['notes', 1], ['report', 1]]);
+    }
   });
 });

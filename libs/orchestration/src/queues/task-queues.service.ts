@@ -29,12 +29,31 @@ export class TaskQueues implements OnApplicationShutdown {
 
   /** Adds a whole flow atomically (BullMQ writes every job of it in one MULTI). */
   async addFlow(flow: FlowJob): Promise<void> {
-    await this.producer().add(flow);
+    await this.withScripts(() => this.producer().add(flow));
   }
 
   /** Adds several flows in one MULTI. */
   async addFlows(flows: FlowJob[]): Promise<void> {
-    await this.producer().addBulk(flows);
+    await this.withScripts(() => this.producer().addBulk(flows));
+  }
+
+  /**
+   * Runs `add` again once Redis' scripts are loaded back, if it failed because Redis lost them
+   * (SCRIPT FLUSH). ioredis sends a script by its SHA once the connection has sent it, and a
+   * NOSCRIPT answer inside a MULTI (a flow) does not make it send the script again, so every
+   * flow would fail until the connection is made again. A flow's jobs have fixed ids: those of
+   * them a failed MULTI added are not added twice.
+   */
+  private async withScripts<T>(add: () => Promise<T>): Promise<T> {
+    try {
+      return await add();
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+      const client = this.redis.client;
+      const scripts = Object.values(client.scriptsSet as Record<string, { lua: string }>);
+      await Promise.all(scripts.map((script) => client.script('LOAD', script.lua)));
+      return add();
+    }
   }
 
   private producer(): FlowProducer {
