@@ -16,15 +16,37 @@ const WRITERS = 50;
  */
 const ONE_KEY_EACH = 100;
 
-/** Runs `writers` loops of `each` calls concurrently; answers calls per second. */
-async function rate(writers: number, each: number, call: (writer: number, i: number) => Promise<unknown>): Promise<number> {
+/** Calls per second of one run, and the CPU time each call took in this process and in Redis. */
+interface Rate {
+  perSecond: number;
+  nodeCpuUs: number;
+  redisCpuUs: number;
+}
+
+/** Redis' CPU time so far (user and system), in µs, from INFO cpu. */
+async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = String(await redis.info('cpu'));
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return 1e6 * (field('used_cpu_user') + field('used_cpu_sys'));
+}
+
+/**
+ * Runs `writers` loops of `each` calls concurrently. CPU time per call is steadier than calls per
+ * second on a shared machine, whose speed changes from one run to the next.
+ */
+async function rate(redis: Redis, writers: number, each: number, call: (writer: number, i: number) => Promise<unknown>): Promise<Rate> {
+  const calls = writers * each;
+  const redisBefore = await redisCpuUs(redis);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
       for (let i = 0; i < each; i++) await call(w, i);
     }),
   );
-  return (writers * each * 1000) / (performance.now() - started);
+  const elapsed = performance.now() - started;
+  const node = process.cpuUsage(nodeBefore);
+  return { perSecond: (calls * 1000) / elapsed, nodeCpuUs: (node.user + node.system) / calls, redisCpuUs: ((await redisCpuUs(redis)) - redisBefore) / calls };
 }
 
 /**
@@ -39,26 +61,29 @@ export async function benchState(redis: Redis, open: () => Promise<StateHandle>,
   const rows: StateRow[] = [];
   try {
     // The ceiling: one script call per update, nothing else. Measured on one key and on 50.
-    const ceilingOne = await rate(WRITERS, each * 4, () => luaIncr(`${ceilingKey}:one`));
-    const ceilingMany = await rate(WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
+    const ceilingOne = await rate(redis, WRITERS, each * 4, () => luaIncr(`${ceilingKey}:one`));
+    const ceilingMany = await rate(redis, WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
 
     const handle = await open();
-    const helper = await rate(WRITERS, each * 4, (w) => handle.shared.increment(`helper${w}`));
-    rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany, sy: helper });
+    const helper = await rate(redis, WRITERS, each * 4, (w) => handle.shared.increment(`helper${w}`));
+    rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: helper.perSecond });
 
     const rmw = (key: string) =>
       handle.transaction(async (tx) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1), { lock: [key] });
     // The ceiling on 50 keys is measured after the one-key run went through the same code; the
     // transactions likewise after one pass of the same kind (its cold rate is printed as a note).
-    const firstPass = await rate(WRITERS, each, (w) => rmw(`warmup${w}`));
-    const distinct = await rate(WRITERS, each, (w) => rmw(`distinct${w}`));
-    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany, sy: distinct });
-    const one = await rate(WRITERS, ONE_KEY_EACH, () => rmw('one'));
-    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on one key`, ceiling: ceilingOne, sy: one });
+    const firstPass = await rate(redis, WRITERS, each, (w) => rmw(`warmup${w}`));
+    const distinct = await rate(redis, WRITERS, each, (w) => rmw(`distinct${w}`));
+    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond });
+    const one = await rate(redis, WRITERS, ONE_KEY_EACH, () => rmw('one'));
+    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on one key`, ceiling: ceilingOne.perSecond, sy: one.perSecond });
     const final = await handle.get<number>('one');
+    const total = (r: Rate) => r.nodeCpuUs + r.redisCpuUs;
+    const cpu = (r: Rate) => `${r.nodeCpuUs.toFixed(1)} + ${r.redisCpuUs.toFixed(1)} µs`;
     const notes = [
       `State: ${WRITERS} async writers in this one process, ${each} transactions each on distinct keys and ${ONE_KEY_EACH} on one key (${each * 4} Lua calls each for the ceiling and the helper); the one-key counter ended at ${final} of ${WRITERS * ONE_KEY_EACH}.`,
-      `Before the transaction rows, one unmeasured pass of ${WRITERS} × ${each} distinct-key transactions warms the code, as the one-key ceiling run does for the 50-key one; that first pass ran at ${firstPass.toFixed(0)} transactions/s (${(firstPass / ceilingMany).toFixed(2)} × the ceiling).`,
+      `Before the transaction rows, one unmeasured pass of ${WRITERS} × ${each} distinct-key transactions warms the code, as the one-key ceiling run does for the 50-key one; that first pass ran at ${firstPass.perSecond.toFixed(0)} transactions/s (${(firstPass.perSecond / ceilingMany.perSecond).toFixed(2)} × the ceiling).`,
+      `CPU time per call, this process + Redis (steadier than the rates on a busy machine): Lua INCR on ${WRITERS} keys ${cpu(ceilingMany)}; increment helper ${cpu(helper)}; distinct-key transaction ${cpu(distinct)}. The ceiling's total over the transaction's: ${(total(ceilingMany) / total(distinct)).toFixed(2)}.`,
       `Redlock here locks on the deployment's Redis (one server); a contended lock is retried every 15 ± 15 ms, which bounds one-key throughput.`,
     ];
     return { rows, notes };
