@@ -52,7 +52,14 @@ export class StateEngine {
 
   /** STATE_READ's keys and arguments for `entries` (also what a lock acquisition can read, see ReadWithLock). */
   readRequest(entries: readonly EntryAddress[]): ReadRequest {
-    return { keys: entries.flatMap((e) => [e.dataKey, e.versionKey]), args: entries.flatMap((e) => [e.dataField, e.versionField]) };
+    // Loops rather than flatMap, which costs about a microsecond a call on Node 20.
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const e of entries) {
+      keys.push(e.dataKey, e.versionKey);
+      args.push(e.dataField, e.versionField);
+    }
+    return { keys, args };
   }
 
   /** The values and versions in a reply of STATE_READ's layout. */

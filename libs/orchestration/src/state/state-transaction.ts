@@ -128,6 +128,8 @@ export class Transaction implements StateTransaction {
 
   /** The lock keys of the writes that no lock held yet covers. */
   private unlocked(): string[] {
+    // The common case: one lock held (taken by `begin`) on the one entry written.
+    if (this.held.length === 1 && this.held[0].resources.length === 1 && this.ops.every((op) => op.entry.lockKey === this.held[0].resources[0])) return [];
     const missing: string[] = [];
     const locked = new Set<string>();
     for (const held of this.held) for (const key of held.resources) locked.add(key);
