@@ -50,6 +50,30 @@ describe('a read-modify-write transaction on one Redis', () => {
     expect(await harness.keys(`{${harness.prefix}-*:lock:*`)).toEqual([]);
   });
 
+  it('locks and reads several entries in one command too, and keeps a transfer between them whole', async () => {
+    const state = await open();
+    await state.set('left', 100);
+    await state.private.set('right', 0);
+    const transfer = () =>
+      state.transaction(
+        async (tx) => {
+          const left = (await tx.get<number>('left'))!;
+          const right = (await tx.get<number>({ scope: 'private', key: 'right' }))!;
+          tx.set('left', left - 1).set({ scope: 'private', key: 'right' }, right + 1);
+        },
+        { lock: ['left', { scope: 'private', key: 'right' }] },
+      );
+    await transfer();
+    await probe.config('RESETSTAT');
+    await transfer();
+    expect((await calls(probe)).evalsha).toBe(2);
+    // Concurrent transfers wait for each other's locks: none is lost, none counted twice.
+    await Promise.all(Array.from({ length: 20 }, transfer));
+    expect(await state.get('left')).toBe(78);
+    expect(await state.private.get('right')).toBe(22);
+    expect(await harness.keys(`{${harness.prefix}-*:lock:*`)).toEqual([]);
+  });
+
   it('still reads, commits and releases after Redis lost its scripts', async () => {
     const state = await open();
     await bump(state);

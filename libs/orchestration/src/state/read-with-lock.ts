@@ -15,11 +15,16 @@ export interface ReadRequest {
  */
 const ACQUIRE_AND_READ = new RedisScript(`
 local n = tonumber(ARGV[3])
-for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return {0} end
-end
-for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+if n == 1 then
+  -- One lock key (the common case): the same in one call.
+  if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+else
+  for i = 1, n do
+    if redis.call('EXISTS', KEYS[i]) == 1 then return {0} end
+  end
+  for i = 1, n do
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+  end
 end
 local out = {n}
 for i = n + 1, #KEYS, 2 do
