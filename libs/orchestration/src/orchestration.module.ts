@@ -22,6 +22,7 @@ import { ClusterHealth } from './health/cluster-health.service';
 import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
+import { SessionRetention } from './sessions/session-retention.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
 import { TaskExecutor } from './sessions/task-executor.service';
 import { TaskOutcomes } from './sessions/task-outcomes.service';
@@ -57,6 +58,7 @@ const core = {
     AgentRegistry,
     PlanEnqueuer,
     SessionTerminator,
+    SessionRetention,
     RedisWriteBatcher,
     SessionLogWriter,
     MetricsRecorder,

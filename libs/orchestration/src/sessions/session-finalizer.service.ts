@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SWITCHYARD_CONFIG } from '../config/config.module';
-import { SwitchyardConfig } from '../config/switchyard-config';
+import { Injectable, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { SessionJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { SessionStore } from './session.store';
+import { SessionRetention } from './session-retention.service';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { TaskOutcomes } from './task-outcomes.service';
 
@@ -27,7 +26,7 @@ export class SessionFinalizer {
 
   constructor(
     private readonly store: SessionStore,
-    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly retention: SessionRetention,
     private readonly log: SessionLogWriter,
     private readonly outcomes: TaskOutcomes,
   ) {}
@@ -58,7 +57,7 @@ export class SessionFinalizer {
       { level: 'info', source: 'orchestrator', sessionId, message: 'session completed', context: { tasks: taskIds.length, completedTasks: result.completedTasks } },
       this.logger,
     );
-    await this.store.expire(tag, sessionId, this.config.retentionSeconds, taskIds);
+    await this.retention.expire(tag, sessionId, taskIds);
     return result;
   }
 }

@@ -157,6 +157,9 @@ if #ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ids)) end
 return #ids
 `);
 
+/** Tasks per script call when a plan's bookkeeping is written (ATTACH_TASKS) or expired (EXPIRE_TASKS). */
+export const TASK_BATCH = 1000;
+
 /** A BullMQ job's keys: its hash and those BullMQ keeps beside it (`<job key><suffix>`); `:lock` expires by itself. */
 export const JOB_KEY_SUFFIXES = ['', ':logs', ':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
 

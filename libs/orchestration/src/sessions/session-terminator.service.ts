@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SWITCHYARD_CONFIG } from '../config/config.module';
-import { SwitchyardConfig } from '../config/switchyard-config';
+import { Injectable, Logger } from '@nestjs/common';
 import { SessionFinishedError, SessionNotFoundError } from '../errors/errors';
 import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
+import { SessionRetention } from './session-retention.service';
 import { FailureInfo, SessionStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 
@@ -25,7 +24,7 @@ export class SessionTerminator {
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
     private readonly redis: RedisConnections,
-    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly retention: SessionRetention,
     private readonly log: SessionLogWriter,
   ) {}
 
@@ -46,7 +45,7 @@ export class SessionTerminator {
       this.logger,
     );
     await this.removeIdleWork(tag, sessionId);
-    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
+    await this.retention.expire(tag, sessionId);
     return true;
   }
 
@@ -72,7 +71,7 @@ export class SessionTerminator {
     // Last, the root job: with its idle children gone it would otherwise wait in sy.session
     // for a finalizer run that has nothing left to do.
     await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
-    await this.store.expire(tag, sessionId, this.config.retentionSeconds);
+    await this.retention.expire(tag, sessionId);
     return 'cancelled';
   }
 

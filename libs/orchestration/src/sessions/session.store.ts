@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
-import { ATTACH_TASKS, BEGIN_TASK, EVENTS_MAX, EXPIRE_TASKS, FINISH_TASK, JOB_KEY_SUFFIXES, START_TASK, TRANSITION } from './session-scripts';
-import { PLANNING_CAPABILITY } from './planning-capability';
+import { keys, ShardTag } from '../redis/keys';
+import { ATTACH_TASKS, BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
-import { expireSessionState } from '../state/session-state.service';
 import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
@@ -35,8 +33,6 @@ export interface TaskBeginning {
   readonly readyAt?: string;
 }
 
-/** Tasks per script call when a plan's bookkeeping is written or expired. */
-const ATTACH_BATCH = 1000;
 
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
 const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -116,7 +112,7 @@ export class SessionStore {
     for (const task of graph.tasks.values()) {
       const parentId = task.parentId ?? ('parentId' in at ? at.parentId : null);
       rows.push([task.id, parentId ?? '', json(task.spec.capabilities), json(task.dependsOn), task.spec.title ?? '', [...task.waitsOn, ...task.childIds]]);
-      if (rows.length === ATTACH_BATCH) send();
+      if (rows.length === TASK_BATCH) send();
     }
     if (rows.length > 0) send();
     await Promise.all(writes);
@@ -135,36 +131,6 @@ export class SessionStore {
     await this.client.del(
       keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
     );
-  }
-
-  /**
-   * Gives every key of a finished session a time to live, so it is cleaned up after the
-   * retention period: its own keys and its BullMQ jobs' (BullMQ's removeOnComplete / removeOnFail
-   * ages remove a job only when a later job of its queue finishes).
-   */
-  async expire(tag: ShardTag, sessionId: string, seconds: number, knownTaskIds?: readonly string[]): Promise<void> {
-    const count = knownTaskIds?.length ?? (await this.client.llen(keys.taskIds(tag, sessionId)));
-    const writes: Promise<unknown>[] = [];
-    const sessionKeys = [
-      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
-      keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
-    ];
-    // The session's root job and planning job, with what BullMQ keeps beside each.
-    for (const job of [`${tag}:${SESSION_QUEUE}:${jobIds.root(sessionId)}`, `${tag}:${PLANNING_CAPABILITY}:${jobIds.plan(sessionId)}`]) {
-      for (const suffix of JOB_KEY_SUFFIXES) sessionKeys.push(job + suffix);
-    }
-    for (const key of sessionKeys) writes.push(this.client.expire(key, seconds));
-    // The tasks' keys and jobs in batches of the task list, one script call each; the last batch
-    // runs to the end of the list, whatever was appended since it was counted.
-    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
-    const jobs = [`${tag}:`, jobIds.task(sessionId, '')];
-    for (let start = 0; start === 0 || start < count; start += ATTACH_BATCH) {
-      const stop = start + ATTACH_BATCH >= count ? -1 : start + ATTACH_BATCH - 1;
-      writes.push(EXPIRE_TASKS.run(this.client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));
-    }
-    await Promise.all(writes);
-    // After the session hash has its time to live: state written from now on follows it.
-    await expireSessionState(this.client, tag, sessionId, seconds);
   }
 
   /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */

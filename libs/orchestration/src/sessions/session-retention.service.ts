@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { expireSessionState } from '../state/session-state.service';
+import { PLANNING_CAPABILITY } from './planning-capability';
+import { EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
+
+/**
+ * Cleans up after a finished session: every key it left in Redis gets the retention
+ * (SWITCHYARD_RETENTION_S) as its time to live.
+ */
+@Injectable()
+export class SessionRetention {
+  constructor(
+    private readonly redis: RedisConnections,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  /**
+   * Gives every key of a finished session a time to live, so it is cleaned up after the
+   * retention period: its own keys and its BullMQ jobs' (BullMQ's removeOnComplete / removeOnFail
+   * ages remove a job only when a later job of its queue finishes). `knownTaskIds` saves reading
+   * how many tasks the session has.
+   */
+  async expire(tag: ShardTag, sessionId: string, knownTaskIds?: readonly string[]): Promise<void> {
+    const client = this.redis.client;
+    const seconds = this.config.retentionSeconds;
+    const count = knownTaskIds?.length ?? (await client.llen(keys.taskIds(tag, sessionId)));
+    const writes: Promise<unknown>[] = [];
+    const sessionKeys = [
+      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
+      keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
+    ];
+    // The session's root job and planning job, with what BullMQ keeps beside each.
+    for (const job of [`${tag}:${SESSION_QUEUE}:${jobIds.root(sessionId)}`, `${tag}:${PLANNING_CAPABILITY}:${jobIds.plan(sessionId)}`]) {
+      for (const suffix of JOB_KEY_SUFFIXES) sessionKeys.push(job + suffix);
+    }
+    for (const key of sessionKeys) writes.push(client.expire(key, seconds));
+    // The tasks' keys and jobs in batches of the task list, one script call each; the last batch
+    // runs to the end of the list, whatever was appended since it was counted.
+    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
+    const jobs = [`${tag}:`, jobIds.task(sessionId, '')];
+    for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
+      const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
+      writes.push(EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));
+    }
+    await Promise.all(writes);
+    // After the session hash has its time to live: state written from now on follows it.
+    await expireSessionState(client, tag, sessionId, seconds);
+  }
+}
