@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/redis-script';
+import { READ_ENTRIES } from './state-scripts';
 
 /** What to read as a lock is granted: keys and arguments of STATE_READ's layout (see state-engine). */
 export interface ReadRequest {
@@ -13,7 +14,7 @@ export interface ReadRequest {
  * keys; ARGV[1] the token, [2] the time to live in ms, [3] N, then the read's arguments.
  * Answers {N, value, version, …} when granted, {0} when a lock key was taken.
  */
-const ACQUIRE_AND_READ = new RedisScript(`
+const ACQUIRE_AND_READ = new RedisScript(`${READ_ENTRIES}
 local n = tonumber(ARGV[3])
 if n == 1 then
   -- One lock key (the common case): the same in one call.
@@ -26,12 +27,7 @@ else
     redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
   end
 end
-local out = {n}
-for i = n + 1, #KEYS, 2 do
-  out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i - n + 3]) or false
-  out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i - n + 4]) or '0'
-end
-return out
+return readEntries({n}, n, 3)
 `);
 
 interface Pending {

@@ -131,14 +131,24 @@ return {'ok', version, unpack(results)}
 `);
 
 /**
+ * Lua: `readEntries(out, k, a)` appends to `out` the value and version of each entry whose data
+ * key and versions key are KEYS[k + 1…] (two per entry) and whose data field and version field
+ * are ARGV[a + 1…]; a value not stored is nil, a version not stored '0'. Answers `out`.
+ */
+export const READ_ENTRIES = `
+local function readEntries(out, k, a)
+  for i = k + 1, #KEYS, 2 do
+    out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i - k + a]) or false
+    out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i - k + a + 1]) or '0'
+  end
+  return out
+end
+`;
+
+/**
  * Reads entries with their versions, atomically. KEYS: per entry its data key and its versions
  * key; ARGV: per entry its data field and version field. Answers value, version, value, version…
  */
-export const STATE_READ = new RedisScript(`
-local out = {}
-for i = 1, #KEYS, 2 do
-  out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i]) or false
-  out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i + 1]) or '0'
-end
-return out
+export const STATE_READ = new RedisScript(`${READ_ENTRIES}
+return readEntries({}, 0, 0)
 `);
