@@ -33,7 +33,6 @@ export interface TaskBeginning {
   readonly readyAt?: string;
 }
 
-
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
 const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
   pipe.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));

@@ -86,7 +86,8 @@ export class TaskExecutor {
       if (task.decomposition?.tasks && (await this.spawner.resume(tag, job, token))) throw new WaitingChildrenError();
       // A child it still waits for completed without its write-back (its worker died): the
       // child's job has its result. Once written back, `hold` finds nothing pending and goes on.
-      if (task.childIds.length > 0 || task.decomposition) {
+      // (Spawned subtasks are among its children: spawn adds them to `childIds`.)
+      if (task.childIds.length > 0) {
         await this.outcomes.recoverChildren(tag, job, new Set(await this.store.pendingIds(tag, sessionId, taskId)));
       }
       this.log.write(tag, { level: 'debug', source: 'task', sessionId, taskId, message: 'task held: a dependency has not finished' });

@@ -48,7 +48,7 @@ export class ReadWithLock {
   /** The SHA of Redlock's acquire script (set once Redlock exists): only its calls carry a read. */
   acquireSha = '';
 
-  constructor(readonly client: Redis) {}
+  constructor(private readonly client: Redis) {}
 
   /**
    * Runs `acquire`, which must send Redlock's first acquire attempt at once (Redlock does, before
