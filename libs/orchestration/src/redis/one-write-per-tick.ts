@@ -19,17 +19,3 @@ export function oneWritePerTick(client: Redis): void {
     stream.uncork();
   });
 }
-
-/**
- * Makes every command `client` sends go through {@link oneWritePerTick}: the commands of one tick
- * (BullMQ's, the orchestration's scripts, pipelines) leave in one socket write. Meant for the
- * process' shared connection, where dozens of concurrent jobs send their commands as the replies
- * of one packet come in; one write system call per command was about a sixth of a worker's CPU.
- */
-export function gatherWritesPerTick(client: Redis): void {
-  const send = client.sendCommand;
-  client.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    oneWritePerTick(client);
-    return send.apply(this, args);
-  } as Redis['sendCommand'];
-}
