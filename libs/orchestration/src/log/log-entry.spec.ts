@@ -13,6 +13,14 @@ describe('log entries in a stream', () => {
     });
   });
 
+  it('are one field of JSON, and read entries of the older one-field-per-property form too', () => {
+    expect(encodeLogEntry({ level: 'info', source: 'task', message: 'm', sessionId: 's' }, worker)).toEqual(['entry', expect.any(String)]);
+    const older = ['time', '2026-11-25T12:00:00.000Z', 'level', 'error', 'source', 'task', 'message', 'm', 'taskId', 't', 'worker', 'host:with:colons:42', 'context', '{"n":1}'];
+    expect(decodeLogEntry('s', '5-1', older)).toEqual({
+      id: '5-1', time: '2026-11-25T12:00:00.000Z', level: 'error', source: 'task', message: 'm', sessionId: 's', taskId: 't', worker, context: { n: 1 },
+    });
+  });
+
   it('never throw on what an agent hands them: circular contexts, errors, huge messages', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;

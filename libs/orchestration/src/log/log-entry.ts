@@ -62,20 +62,48 @@ function contextJson(context: Record<string, unknown> | undefined): string | und
   return text.length <= MAX_CONTEXT_CHARS ? text : JSON.stringify({ truncated: true, preview: text.slice(0, MAX_CONTEXT_CHARS - 64) });
 }
 
-/** The stream fields of an entry: field/value pairs, the optional ones only when set. */
+/** The one stream field that holds an entry, as JSON (see {@link encodeLogEntry}). */
+const ENTRY_FIELD = 'entry';
+
+/**
+ * The stream fields of an entry: one field holding the entry as JSON. One field instead of one per
+ * property keeps the XADD short (each argument costs the writer and Redis), and every entry of
+ * the stream has the same field, which Redis stores once per stream node.
+ */
 export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): string[] {
   const message = entry.message.length <= MAX_MESSAGE_CHARS ? entry.message : `${entry.message.slice(0, MAX_MESSAGE_CHARS)}…`;
-  const fields = ['time', entry.time ?? new Date().toISOString(), 'level', entry.level, 'source', entry.source, 'message', message];
-  if (entry.taskId) fields.push('taskId', entry.taskId);
-  if (entry.agentId) fields.push('agentId', entry.agentId);
-  fields.push('worker', `${worker.host}:${worker.pid}`);
+  let text = `{"time":${JSON.stringify(entry.time ?? new Date().toISOString())},"level":"${entry.level}","source":"${entry.source}","message":${JSON.stringify(message)}`;
+  if (entry.taskId) text += `,"taskId":${JSON.stringify(entry.taskId)}`;
+  if (entry.agentId) text += `,"agentId":${JSON.stringify(entry.agentId)}`;
+  text += `,"worker":{"host":${JSON.stringify(worker.host)},"pid":${worker.pid}}`;
   const context = contextJson(entry.context);
-  if (context !== undefined) fields.push('context', context);
-  return fields;
+  if (context !== undefined) text += `,"context":${context}`;
+  return [ENTRY_FIELD, `${text}}`];
 }
 
-/** An entry read back from the stream (the reverse of {@link encodeLogEntry}). */
+/** What {@link encodeLogEntry} puts in the one field. */
+type StoredEntry = Omit<LogEntry, 'id' | 'sessionId'>;
+
+/**
+ * An entry read back from the stream (the reverse of {@link encodeLogEntry}). Entries written
+ * before 2026-11-29 have one field per property, and are read as well.
+ */
 export function decodeLogEntry(sessionId: string, id: string, fields: readonly string[]): LogEntry {
+  if (fields[0] === ENTRY_FIELD) {
+    const stored = JSON.parse(fields[1]) as StoredEntry;
+    return {
+      id,
+      time: stored.time,
+      level: stored.level,
+      source: stored.source,
+      message: stored.message,
+      sessionId,
+      ...(stored.taskId !== undefined ? { taskId: stored.taskId } : {}),
+      ...(stored.agentId !== undefined ? { agentId: stored.agentId } : {}),
+      ...(stored.worker !== undefined ? { worker: stored.worker } : {}),
+      ...(stored.context !== undefined ? { context: stored.context } : {}),
+    };
+  }
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
   const worker = map.get('worker');

@@ -8,31 +8,6 @@ import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.serv
 import { currentWorker } from '../runtime/worker-identity';
 import { encodeLogEntry, levelRank, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
 
-/**
- * Appends a batch of one session's entries to its log, each trimmed to the bound (exact MAXLEN,
- * oldest first), and gives the log the session's remaining time to live, so it expires with the
- * session. Writes nothing for a session that no longer exists (expired or discarded).
- * KEYS[1] the log stream, KEYS[2] the session hash; ARGV[1] the bound, then per entry its number
- * of field/value pairs followed by them. Answers how many entries it appended.
- */
-const APPEND_SCRIPT = `
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl == -2 then return 0 end
-local i = 2
-local written = 0
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  local command = {'XADD', KEYS[1], 'MAXLEN', ARGV[1], '*'}
-  for j = 1, n * 2 do command[#command + 1] = ARGV[i + j] end
-  redis.call(unpack(command))
-  i = i + 1 + n * 2
-  written = written + 1
-end
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-return written
-`;
-const APPEND_COMMAND = 'switchyardLogAppend';
-
 /** Entries kept in memory at most while Redis does not take them; more are dropped (and counted). */
 const MAX_BUFFERED = 50_000;
 
@@ -53,15 +28,16 @@ export interface ScopedLog {
 }
 
 /**
- * Writes the orchestration log: entries are buffered per session and sent by the
- * {@link RedisWriteBatcher}, one script call per session per flush. With a Nest logger, each
+ * Writes the orchestration log: entries are buffered and sent by the {@link RedisWriteBatcher},
+ * one XADD each in the batch's pipeline. With a Nest logger, each
  * entry also goes to the process log (pino) with the same session, task and agent ids, so the
  * two can be joined.
  */
 @Injectable()
 export class SessionLogWriter implements BatchContributor {
   private readonly worker = currentWorker();
-  private buffer = new Map<string, { tag: ShardTag; sessionId: string; args: string[]; count: number }>();
+  /** Entries waiting for the next flush, oldest first, with the log each goes to. */
+  private buffer: { log: string; fields: string[]; opens: boolean }[] = [];
   private buffered = 0;
   private lost = 0;
   /** The least severe entry level the process log (LOG_LEVEL) keeps: lower ones are not built at all. */
@@ -72,7 +48,6 @@ export class SessionLogWriter implements BatchContributor {
     private readonly batcher: RedisWriteBatcher,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {
-    if (!(APPEND_COMMAND in redis.client)) redis.client.defineCommand(APPEND_COMMAND, { numberOfKeys: 2, lua: APPEND_SCRIPT });
     batcher.register(this);
     this.processLogFrom = processLogFrom(config.logLevel);
   }
@@ -82,8 +57,21 @@ export class SessionLogWriter implements BatchContributor {
     return this.lost;
   }
 
-  /** Buffers an entry for the session's log (sent within SWITCHYARD_LOG_FLUSH_MS); never throws. */
+  /**
+   * Buffers an entry for the session's log (sent within SWITCHYARD_LOG_FLUSH_MS); never throws.
+   * The log must exist already (see {@link open}): an entry for a session that expired or was
+   * discarded is dropped by Redis, so nothing of it comes back without a time to live.
+   */
   write(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
+    this.append(tag, entry, processLogger, false);
+  }
+
+  /** Writes a new session's first entry, which creates its log. */
+  open(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
+    this.append(tag, entry, processLogger, true);
+  }
+
+  private append(tag: ShardTag, entry: NewLogEntry, processLogger: Logger | undefined, opens: boolean): void {
     if (processLogger && levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
     if (this.buffered >= MAX_BUFFERED) {
       this.lost += 1;
@@ -96,14 +84,7 @@ export class SessionLogWriter implements BatchContributor {
       this.lost += 1;
       return;
     }
-    const key = `${tag}/${entry.sessionId}`;
-    let pending = this.buffer.get(key);
-    if (!pending) {
-      pending = { tag, sessionId: entry.sessionId, args: [], count: 0 };
-      this.buffer.set(key, pending);
-    }
-    pending.args.push(String(fields.length / 2), ...fields);
-    pending.count += 1;
+    this.buffer.push({ log: keys.log(tag, entry.sessionId), fields, opens });
     this.buffered += 1;
     this.batcher.schedule();
   }
@@ -120,19 +101,24 @@ export class SessionLogWriter implements BatchContributor {
     return this.batcher.flush();
   }
 
+  /**
+   * One XADD per entry, trimming the log to its bound (exact MAXLEN, oldest first). NOMKSTREAM
+   * makes Redis drop an entry whose log does not exist (its session expired or was discarded); a
+   * log that exists has its session's time to live once the session ended, and keeps it.
+   */
   drainInto(pipeline: ChainableCommander): number {
-    const batches = [...this.buffer.values()];
-    this.buffer = new Map();
+    const entries = this.buffer;
+    this.buffer = [];
     this.buffered = 0;
-    const run = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
-    for (const batch of batches) {
-      run[APPEND_COMMAND](keys.log(batch.tag, batch.sessionId), keys.session(batch.tag, batch.sessionId), this.config.logMaxEntries, ...batch.args);
+    const bound = this.config.logMaxEntries;
+    for (const { log, fields, opens } of entries) {
+      if (opens) pipeline.xadd(log, 'MAXLEN', bound, '*', ...fields);
+      else pipeline.xadd(log, 'NOMKSTREAM', 'MAXLEN', bound, '*', ...fields);
     }
-    return batches.length;
+    return entries.length;
   }
 
   failed(count: number): void {
-    // A failed script call loses its whole batch; the count is of calls, so this undercounts entries.
     this.lost += count;
   }
 }

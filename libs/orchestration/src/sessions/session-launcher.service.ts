@@ -76,7 +76,7 @@ export class SessionLauncher {
       throw error;
     }
     const from = request.template ? 'template' : validation ? 'plan' : 'goal';
-    this.log.write(
+    this.log.open(
       tag,
       { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
       this.logger,
