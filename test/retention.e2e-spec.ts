@@ -50,6 +50,33 @@ describe('retention of a finished session', () => {
     await expectAllExpiring(sessionId);
   });
 
+  it('does the same for a completed session whose tasks failed under `continue`, were skipped by the operator, or spawned subtasks', async () => {
+    // Each task's job got its time to live when the task finished; the finalizer does not visit them.
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      plan: { tasks: [
+        { id: 'flaky', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' },
+        { id: 'asks', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'ask' },
+        { id: 'breakdown', capabilities: ['task_decomposition'], input: { goal: 'Implement a rate limiter API' },
+          children: [{ id: 'child', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' }] },
+        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky', 'asks', 'breakdown'] },
+      ] },
+    });
+    const sessionId = accepted.body.sessionId;
+    await stack.waitForSession(sessionId, (s) => s.status === 'paused');
+    expect((await stack.request('POST', `/api/orchestrator/sessions/${sessionId}/tasks/asks/resolve`, { action: 'skip' })).status).toBe(200);
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('completed');
+    const statuses = Object.fromEntries(session.tasks.map((t: any) => [t.id, t.status]));
+    expect(statuses).toMatchObject({ flaky: 'failed', asks: 'skipped', child: 'failed', breakdown: 'completed', after: 'completed' });
+    expect(session.tasks.filter((t: any) => t.id.startsWith('breakdown.')).length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    const found = (await keysOf(sessionId)).map(([k]) => k);
+    for (const job of [`.t.flaky`, `.t.asks`, `.t.breakdown`, `.t.breakdown:processed`, `.t.breakdown.research`]) {
+      expect(found).toContainEqual(expect.stringMatching(new RegExp(`${job.replace(/[.]/g, '\\.')}$`)));
+    }
+    await expectAllExpiring(sessionId);
+  });
+
   it('does the same for a session that started from a goal (its planning job), a failed one and a cancelled one', async () => {
     const planned = await stack.request('POST', '/api/orchestrator/orchestrate', { goal: 'Write a short report on rate limiters' });
     const failing = await stack.request('POST', '/api/orchestrator/orchestrate', {

@@ -85,6 +85,11 @@ export const registryKeys = {
   deployment: (prefix: string) => `{${prefix}}:_sy:deployment`,
 } as const;
 
+/** The key of a BullMQ job's hash (`<tag>:<queue>:<id>`); BullMQ keeps more keys beside it, named `<key><suffix>`. */
+export function bullJobKey(tag: ShardTag, queue: string, jobId: string): string {
+  return `${tag}:${queue}:${jobId}`;
+}
+
 /** BullMQ job ids are derived, so any process can find a task's job from the ids alone. */
 export const jobIds = {
   root: (sessionId: string) => `${sessionId}`,

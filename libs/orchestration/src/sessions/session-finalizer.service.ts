@@ -57,7 +57,7 @@ export class SessionFinalizer {
       { level: 'info', source: 'orchestrator', sessionId, message: 'session completed', context: { tasks: taskIds.length, completedTasks: result.completedTasks } },
       this.logger,
     );
-    await this.retention.expire(tag, sessionId, taskIds);
+    await this.retention.expire(tag, sessionId, { knownTaskIds: taskIds, tasksFinished: true });
     return result;
   }
 }

@@ -22,9 +22,11 @@ export class SessionRetention {
    * Gives every key of a finished session a time to live, so it is cleaned up after the
    * retention period: its own keys and its BullMQ jobs' (BullMQ's removeOnComplete / removeOnFail
    * ages remove a job only when a later job of its queue finishes). `knownTaskIds` saves reading
-   * how many tasks the session has.
+   * how many tasks the session has. `tasksFinished`: every task finished through FINISH_TASK (a
+   * completed session), which gave its job a time to live already.
    */
-  async expire(tag: ShardTag, sessionId: string, knownTaskIds?: readonly string[]): Promise<void> {
+  async expire(tag: ShardTag, sessionId: string, options: { knownTaskIds?: readonly string[]; tasksFinished?: boolean } = {}): Promise<void> {
+    const { knownTaskIds } = options;
     const client = this.redis.client;
     const seconds = this.config.retentionSeconds;
     const count = knownTaskIds?.length ?? (await client.llen(keys.taskIds(tag, sessionId)));
@@ -41,7 +43,7 @@ export class SessionRetention {
     // The tasks' keys and jobs in batches of the task list, one script call each; the last batch
     // runs to the end of the list, whatever was appended since it was counted.
     const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
-    const jobs = [`${tag}:`, jobIds.task(sessionId, '')];
+    const jobs = [options.tasksFinished ? '' : `${tag}:`, jobIds.task(sessionId, '')];
     for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
       const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
       writes.push(EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));

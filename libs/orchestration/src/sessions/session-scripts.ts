@@ -9,6 +9,12 @@ import { RedisScript } from '../redis/redis-script';
 /** Most events a session's stream keeps (approximately; the oldest go first). */
 export const EVENTS_MAX = 100_000;
 
+/** A BullMQ job's keys: its hash and those BullMQ keeps beside it (`<job key><suffix>`); `:lock` expires by itself. */
+export const JOB_KEY_SUFFIXES = ['', ':logs', ':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
+
+/** The keys BullMQ keeps beside a parent's job, about its children. */
+const JOB_CHILDREN_SUFFIXES = [':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
+
 const EMIT = `
 local function emit(stream, kind, data)
   redis.call('XADD', stream, 'MAXLEN', '~', ${EVENTS_MAX}, '*', 'type', kind, 'data', data)
@@ -45,14 +51,25 @@ return 1
  * those left with nothing pending become ready. One script, so two dependencies finishing at the
  * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
  * task runs again.
+ * The task's BullMQ job gets the retention as its time to live here, as BullMQ's removeOnComplete
+ * age would remove it that long after it finished; so a completed session need not visit its
+ * tasks' jobs (EXPIRE_TASKS without them).
  * KEYS[1] outputs, KEYS[2] the task's hash, KEYS[3] events, then per waiter: its pending set, its
  * task hash. ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4]
- * final status, ARGV[5..] the waiters' ids. Answers the 1-based waiter indexes now ready.
+ * final status, ARGV[5] the key of the task's job ('' to leave it), ARGV[6] seconds to keep it,
+ * ARGV[7] '1' when the job has children (BullMQ keeps their results beside it), ARGV[8..] the
+ * waiters' ids. Answers the 1-based waiter indexes now ready.
  */
 export const FINISH_TASK = new RedisScript(`${EMIT}
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
 emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[1], status = ARGV[4], at = ARGV[3] }))
+if ARGV[5] ~= '' then
+  redis.call('EXPIRE', ARGV[5], ARGV[6])
+  if ARGV[7] == '1' then
+    for _, suffix in ipairs({${JOB_CHILDREN_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}) do redis.call('EXPIRE', ARGV[5] .. suffix, ARGV[6]) end
+  end
+end
 local ready = {}
 local n = (#KEYS - 3) / 2
 for i = 1, n do
@@ -62,7 +79,7 @@ for i = 1, n do
   if redis.call('SCARD', pending) == 0 then
     if redis.call('HGET', waiter, 'status') == 'waiting' then
       redis.call('HSET', waiter, 'status', 'ready', 'readyAt', ARGV[3])
-      emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[4 + i], status = 'ready', at = ARGV[3] }))
+      emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[7 + i], status = 'ready', at = ARGV[3] }))
     end
     ready[#ready + 1] = i
   end
@@ -160,24 +177,25 @@ return #ids
 /** Tasks per script call when a plan's bookkeeping is written (ATTACH_TASKS) or expired (EXPIRE_TASKS). */
 export const TASK_BATCH = 1000;
 
-/** A BullMQ job's keys: its hash and those BullMQ keeps beside it (`<job key><suffix>`); `:lock` expires by itself. */
-export const JOB_KEY_SUFFIXES = ['', ':logs', ':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
 
 /**
- * Gives a batch of a session's tasks a time to live: their hashes, their pending sets, and their
- * BullMQ jobs (the job hash and the keys BullMQ hangs off it), which BullMQ itself only removes
- * when a later job of the same queue finishes past their age. The batch is the ids at positions
- * ARGV[4]..ARGV[5] of the task list KEYS[1]; ARGV[1] seconds, [2] and [3] the key prefixes as in
- * ATTACH_TASKS, [4] and [5] the range, [6] the shard's BullMQ key prefix ('<tag>:'), [7] the
- * prefix of the session's task job ids. A job lives in the queue of its task's first capability.
- * Answers how many ids it found (fewer than asked: the list ended).
+ * Gives a batch of a session's tasks a time to live: their hashes, their pending sets, and (with
+ * ARGV[6] set) their BullMQ jobs (the job hash and the keys BullMQ hangs off it), which BullMQ
+ * itself only removes when a later job of the same queue finishes past their age. Jobs of tasks
+ * that finished have theirs already (FINISH_TASK), so a completed session leaves ARGV[6] empty.
+ * The batch is the ids at positions ARGV[4]..ARGV[5] of the task list KEYS[1]; ARGV[1] seconds,
+ * [2] and [3] the key prefixes as in ATTACH_TASKS, [4] and [5] the range, [6] the shard's BullMQ
+ * key prefix ('<tag>:') or '', [7] the prefix of the session's task job ids. A job lives in the
+ * queue of its task's first capability. Answers how many ids it found (fewer than asked: the list
+ * ended).
  */
 export const EXPIRE_TASKS = new RedisScript(`
 local suffixes = {${JOB_KEY_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}
 local ids = redis.call('LRANGE', KEYS[1], ARGV[4], ARGV[5])
 for _, id in ipairs(ids) do
   local task = ARGV[2] .. id
-  local capabilities = redis.call('HGET', task, 'capabilities')
+  local capabilities = false
+  if ARGV[6] ~= '' then capabilities = redis.call('HGET', task, 'capabilities') end
   redis.call('EXPIRE', task, ARGV[1])
   redis.call('EXPIRE', ARGV[3] .. id, ARGV[1])
   if capabilities then

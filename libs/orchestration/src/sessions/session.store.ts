@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { keys, ShardTag } from '../redis/keys';
+import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
 import { ATTACH_TASKS, BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse, parseHash } from './json-fields';
@@ -31,6 +31,13 @@ export interface TaskBeginning {
   readonly dependencies?: Record<string, unknown>;
   /** When the task last became ready (ISO), if recorded. */
   readonly readyAt?: string;
+}
+
+/** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
+export interface FinishedJob {
+  readonly queue: string;
+  readonly hasChildren: boolean;
+  readonly keepSeconds: number;
 }
 
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
@@ -239,7 +246,8 @@ export class SessionStore {
    * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
    * became ready. `ordered`: the script goes out before this call returns and is not sent again
-   * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it.
+   * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it. `job`:
+   * the task's BullMQ job, given `keepSeconds` to live from now.
    */
   async finishTask(
     tag: ShardTag,
@@ -247,14 +255,19 @@ export class SessionStore {
     taskId: string,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
-    options: { ordered?: boolean } = {},
+    options: { ordered?: boolean; job?: FinishedJob } = {},
   ): Promise<TaskRef[]> {
     const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
     for (const waiter of waiters) {
       scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
     }
     const output = outcome.status === 'completed' ? json(outcome.output) : '';
-    const args = [taskId, output, new Date().toISOString(), outcome.status, ...waiters.map((w) => w.id)];
+    const { job } = options;
+    const args = [
+      taskId, output, new Date().toISOString(), outcome.status,
+      job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
+      ...waiters.map((w) => w.id),
+    ];
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
     const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
     return ready.map((i) => waiters[i - 1]);

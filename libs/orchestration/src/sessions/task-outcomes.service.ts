@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { SwitchyardError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData, TaskRef } from '../plans/task-job';
 import { jobIds, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
-import { SessionStore } from './session.store';
+import { FinishedJob, SessionStore } from './session.store';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionTerminator } from './session-terminator.service';
 import { FailureInfo } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
@@ -49,7 +51,13 @@ export class TaskOutcomes {
     private readonly queues: TaskQueues,
     private readonly terminator: SessionTerminator,
     private readonly log: SessionLogWriter,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
+
+  /** The task's job, kept for the retention from now on (see FINISH_TASK). */
+  private finishedJob(task: TaskJobData): FinishedJob {
+    return { queue: task.capabilities[0], hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
+  }
 
   /**
    * Records the outcome and wakes every waiter left with nothing pending. A dependant whose only
@@ -67,7 +75,8 @@ export class TaskOutcomes {
     const { sessionId, taskId } = task;
     const waiters = waitersOf(task);
     const sole = task.dependants.filter((w) => w.sole);
-    const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0 });
+    const job = this.finishedJob(task);
+    const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0, job });
     const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
     // Awaited below, unless the write-back fails for good first: never an unhandled rejection.
     for (const promotion of early) promotion.catch(() => undefined);
@@ -79,7 +88,7 @@ export class TaskOutcomes {
       if (sole.length === 0) throw error;
       // Refused (Redis lost the script): the early promotions met dependants that still waited,
       // which held themselves again. Write back again, and promote whatever it leaves ready.
-      ready = await this.store.finishTask(tag, sessionId, taskId, outcome, waiters);
+      ready = await this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
       promoted = new Set();
     }
     // The parent is moved on by BullMQ itself once this job has finished.
@@ -113,11 +122,12 @@ export class TaskOutcomes {
       setTimeout(() => failpoint('write-back-lost'), 500);
       return;
     }
-    this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true }).catch(async (first: unknown) => {
+    const job = this.finishedJob(task);
+    this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true, job }).catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
-          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters);
+          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job });
           for (const waiter of ready) {
             const queue = await this.parentQueue(tag, sessionId, waiter.id);
             if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
