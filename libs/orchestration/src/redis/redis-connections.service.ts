@@ -19,7 +19,8 @@ export class RedisUnavailableError extends Error {
 
 /**
  * The one place Redis connections are made. `client` serves plain commands and every BullMQ
- * Queue and FlowProducer of the process; BullMQ Workers duplicate it for their blocking reads.
+ * Queue of the process (flows are added through them); BullMQ Workers duplicate it for their
+ * blocking reads.
  * Connections close after everything else has shut down.
  */
 @Injectable()
