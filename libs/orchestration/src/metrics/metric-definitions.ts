@@ -58,8 +58,15 @@ export function histogramField(name: string, labels: Labels, part: string): stri
 
 /** The bucket a value (in seconds) falls in: the smallest bound at or above it, or `+Inf`. Buckets are stored non-cumulative. */
 export function bucketOf(buckets: readonly number[], seconds: number): string {
-  const bound = buckets.find((b) => seconds <= b);
-  return bound === undefined ? '+Inf' : String(bound);
+  const index = bucketIndex(buckets, seconds);
+  return index < buckets.length ? String(buckets[index]) : '+Inf';
+}
+
+/** The index of {@link bucketOf}'s bucket, `buckets.length` for `+Inf`. */
+export function bucketIndex(buckets: readonly number[], seconds: number): number {
+  let index = 0;
+  while (index < buckets.length && seconds > buckets[index]) index++;
+  return index;
 }
 
 /** A stored field read back: which metric, which labels, which part (histograms only). */

@@ -4,7 +4,7 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
-import { bucketOf, counterField, HistogramDefinition, Labels, METRICS } from './metric-definitions';
+import { bucketIndex, counterField, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 
 /**
  * Applies a batch of increments to a shard's metrics hash: ARGV holds triples of (`i` integer |
@@ -19,10 +19,33 @@ return #ARGV / 3
 `;
 const APPLY_COMMAND = 'switchyardMetricsApply';
 
+/** The fields of a histogram whose label set's field is `field` (see histogramField). */
+function histogramFields(field: string, bounds: readonly number[]): HistogramFields {
+  return { bounds, buckets: [...bounds.map((b) => `${field}|${b}`), `${field}|+Inf`], count: `${field}|count`, sum: `${field}|sum` };
+}
+
 /** Label sets whose field is remembered; beyond that (label values that keep changing) it is made each time. */
 const MAX_REMEMBERED_FIELDS = 10_000;
 
 export type RunOutcome = 'completed' | 'failed' | 'cancelled';
+
+/** The hash fields of one histogram label set: one per bucket (the bounds, then `+Inf`), its count and its sum. */
+interface HistogramFields {
+  readonly bounds: readonly number[];
+  readonly buckets: readonly string[];
+  readonly count: string;
+  readonly sum: string;
+}
+
+/** Every field a task's run touches, for one capability: made once, as they recur on every task. */
+interface TaskFields {
+  readonly started: string;
+  readonly completed: string;
+  readonly failed: { readonly final: string; readonly retried: string };
+  readonly cancelled: string;
+  readonly dispatch: HistogramFields;
+  readonly duration: Readonly<Record<RunOutcome, HistogramFields>>;
+}
 
 /**
  * Records cluster-wide metrics from any process (API or worker). Increments add up in memory and
@@ -37,6 +60,8 @@ export type RunOutcome = 'completed' | 'failed' | 'cancelled';
 export class MetricsRecorder implements BatchContributor {
   private pending = new Map<ShardTag, Map<string, { float: boolean; amount: number }>>();
   private readonly fields = new Map<string, string>();
+  private readonly histograms = new Map<string, HistogramFields>();
+  private readonly taskFields = new Map<string, TaskFields>();
 
   constructor(
     redis: RedisConnections,
@@ -49,16 +74,19 @@ export class MetricsRecorder implements BatchContributor {
 
   /** An agent run started; `dispatchLatencyMs` (ready → started) for a task's first run. */
   taskStarted(tag: ShardTag, capability: string, dispatchLatencyMs?: number): void {
-    this.count(tag, METRICS.tasksStarted.name, { capability });
-    if (dispatchLatencyMs !== undefined && dispatchLatencyMs >= 0) this.observe(tag, METRICS.dispatchLatency, { capability }, dispatchLatencyMs / 1000);
+    const fields = this.fieldsOfTask(capability);
+    this.add(tag, fields.started, 1, false);
+    if (dispatchLatencyMs !== undefined && dispatchLatencyMs >= 0) this.addObservation(tag, fields.dispatch, dispatchLatencyMs / 1000);
+    this.batcher.schedule();
   }
 
   /** An agent run ended: completed, failed (`final` when no attempt is left) or cancelled with its session. */
   taskRunEnded(tag: ShardTag, capability: string, outcome: RunOutcome, durationMs: number, final = false): void {
-    if (outcome === 'completed') this.count(tag, METRICS.tasksCompleted.name, { capability });
-    else if (outcome === 'failed') this.count(tag, METRICS.tasksFailed.name, { capability, final: String(final) });
-    else this.count(tag, METRICS.tasksCancelled.name, { capability });
-    this.observe(tag, METRICS.taskDuration, { capability, outcome }, durationMs / 1000);
+    const fields = this.fieldsOfTask(capability);
+    const counter = outcome === 'failed' ? (final ? fields.failed.final : fields.failed.retried) : fields[outcome];
+    this.add(tag, counter, 1, false);
+    this.addObservation(tag, fields.duration[outcome], durationMs / 1000);
+    this.batcher.schedule();
   }
 
   /** A job's worker stopped renewing its lock; BullMQ gives the job to another worker. */
@@ -99,11 +127,41 @@ export class MetricsRecorder implements BatchContributor {
   }
 
   private observe(tag: ShardTag, metric: HistogramDefinition, labels: Labels, seconds: number): void {
-    const prefix = `${this.field(metric.name, labels)}|`;
-    this.add(tag, prefix + bucketOf(metric.buckets, seconds), 1, false);
-    this.add(tag, `${prefix}count`, 1, false);
-    this.add(tag, `${prefix}sum`, seconds, true);
+    const field = this.field(metric.name, labels);
+    let fields = this.histograms.get(field);
+    if (!fields) {
+      fields = histogramFields(field, metric.buckets);
+      if (this.histograms.size < MAX_REMEMBERED_FIELDS) this.histograms.set(field, fields);
+    }
+    this.addObservation(tag, fields, seconds);
     this.batcher.schedule();
+  }
+
+  /** A value (in seconds) counted in its bucket (non-cumulative, as parseField's readers expect), its count and its sum. */
+  private addObservation(tag: ShardTag, fields: HistogramFields, seconds: number): void {
+    this.add(tag, fields.buckets[bucketIndex(fields.bounds, seconds)], 1, false);
+    this.add(tag, fields.count, 1, false);
+    this.add(tag, fields.sum, seconds, true);
+  }
+
+  private fieldsOfTask(capability: string): TaskFields {
+    let fields = this.taskFields.get(capability);
+    if (fields) return fields;
+    const labels = { capability };
+    const duration = (outcome: RunOutcome) => histogramFields(counterField(METRICS.taskDuration.name, { capability, outcome }), METRICS.taskDuration.buckets);
+    fields = {
+      started: counterField(METRICS.tasksStarted.name, labels),
+      completed: counterField(METRICS.tasksCompleted.name, labels),
+      failed: {
+        final: counterField(METRICS.tasksFailed.name, { capability, final: 'true' }),
+        retried: counterField(METRICS.tasksFailed.name, { capability, final: 'false' }),
+      },
+      cancelled: counterField(METRICS.tasksCancelled.name, labels),
+      dispatch: histogramFields(counterField(METRICS.dispatchLatency.name, labels), METRICS.dispatchLatency.buckets),
+      duration: { completed: duration('completed'), failed: duration('failed'), cancelled: duration('cancelled') },
+    };
+    if (this.taskFields.size < MAX_REMEMBERED_FIELDS) this.taskFields.set(capability, fields);
+    return fields;
   }
 
   /**

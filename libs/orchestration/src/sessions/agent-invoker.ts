@@ -1,8 +1,38 @@
 import { TaskTimeoutError } from '../errors/errors';
-import { RunnableAgent, TaskContext, TaskRun } from '../agents/agent-contract';
+import { RunnableAgent, StateHandle, TaskContext, TaskLogger, TaskRun } from '../agents/agent-contract';
+import type { WorkerIdentity } from './session.types';
 
 /** The signal of a run that nothing can abort (no job signal and no timeout). */
 const NEVER = new AbortController().signal;
+
+/**
+ * What an agent's {@link TaskContext} is made of. Its state handle and logger are made when the
+ * agent first touches them: most runs use neither, and making both cost every task a few
+ * kilobytes of allocations.
+ */
+export interface RunContextParts {
+  readonly shared: TaskContext['shared'];
+  readonly state: () => StateHandle;
+  readonly log: () => TaskLogger;
+  readonly worker: WorkerIdentity;
+}
+
+/** The context an agent's run gets; `state` and `log` are enumerable getters, so a spread copy still has them. */
+function runContext(parts: RunContextParts, signal: AbortSignal): TaskContext {
+  let state: StateHandle | undefined;
+  let log: TaskLogger | undefined;
+  return {
+    shared: parts.shared,
+    get state() {
+      return (state ??= parts.state());
+    },
+    get log() {
+      return (log ??= parts.log());
+    },
+    signal,
+    worker: parts.worker,
+  };
+}
 
 /**
  * Runs an agent with an AbortSignal that fires when the job's own signal does (cancellation,
@@ -14,11 +44,11 @@ const NEVER = new AbortController().signal;
 export async function invokeAgent(
   agent: RunnableAgent,
   task: TaskRun,
-  context: Omit<TaskContext, 'signal'>,
+  context: RunContextParts,
   options: { signal?: AbortSignal; timeoutMs?: number },
 ): Promise<unknown> {
   const { signal: jobSignal, timeoutMs } = options;
-  if (!timeoutMs) return agent.run(task, { ...context, signal: jobSignal ?? NEVER });
+  if (!timeoutMs) return agent.run(task, runContext(context, jobSignal ?? NEVER));
 
   const controller = new AbortController();
   const forward = () => controller.abort(jobSignal!.reason);
@@ -34,7 +64,7 @@ export async function invokeAgent(
   });
   let run: Promise<unknown> | undefined;
   try {
-    run = agent.run(task, { ...context, signal: controller.signal });
+    run = agent.run(task, runContext(context, controller.signal));
     return await Promise.race([run, expired]);
   } finally {
     clearTimeout(timer);

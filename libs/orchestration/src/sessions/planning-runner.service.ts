@@ -58,8 +58,8 @@ export class PlanningRunner {
           },
           {
             shared: await this.store.sharedContext(tag, sessionId),
-            state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-            log: taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
+            state: () => this.state.forAgent(tag, sessionId, lease.agent.descriptor),
+            log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! }),
             worker: this.worker,
           },
           { signal },

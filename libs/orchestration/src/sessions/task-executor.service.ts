@@ -125,7 +125,8 @@ export class TaskExecutor {
         return this.refused(tag, job, token, error);
       }
     }
-    const agentId = lease.agent.descriptor.id;
+    const agent = lease.agent;
+    const agentId = agent.descriptor.id;
     const capability = task.capabilities[0];
     let runStarted: number | undefined;
     try {
@@ -144,15 +145,15 @@ export class TaskExecutor {
       );
 
       const output = await invokeAgent(
-        lease.agent,
+        agent,
         {
           sessionId, taskId, title: task.title, capabilities: task.capabilities, input: task.input ?? null,
           dependencies, ...(missing.length > 0 ? { missing } : {}), goal, attempt,
         },
         {
           shared,
-          state: this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-          log: taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
+          state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
+          log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
           worker: this.worker,
         },
         { signal, timeoutMs: task.timeoutMs },
