@@ -102,40 +102,69 @@ return attempt
 `);
 
 /**
- * The start of a task's run. KEYS: session, the task's pending set, shared state, outputs, the
- * task's hash, events. ARGV[1] '1' to mark the task running, [2] agent id, [3] worker JSON,
- * [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids whose outputs to read. Answers {status}
- * when the session ended or does not exist, {status, 'done', output} when the task already
- * completed, {status, 'hold'} when it must wait, else {status, 'go', goal, attempt, shared
- * (flat), outputs, readyAt} (readyAt: when the task last became ready, for dispatch latency).
+ * The start of a task's run, as a Lua function of its keys K and arguments A. K: session, the
+ * task's pending set, shared state, outputs, the task's hash, events. A[1] '1' to mark the task
+ * running, [2] agent id, [3] worker JSON, [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids
+ * whose outputs to read. Answers {status} when the session ended or does not exist, {status,
+ * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
+ * {status, 'go', goal, attempt, shared (flat), outputs, readyAt} (readyAt: when the task last
+ * became ready, for dispatch latency).
  */
-export const BEGIN_TASK = new RedisScript(`${EMIT}
-local session = redis.call('HMGET', KEYS[1], 'status', 'goal')
-local status = session[1]
-if not status then return {false} end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
-if redis.call('HGET', KEYS[5], 'status') == 'completed' then
-  -- Its run already finished (the job runs again after a failure past that point).
-  return {status, 'done', redis.call('HGET', KEYS[4], ARGV[6])}
-end
-if redis.call('SCARD', KEYS[2]) > 0 then return {status, 'hold'} end
-local outputs = {}
-for i = 7, #ARGV do outputs[i - 6] = redis.call('HGET', KEYS[4], ARGV[i]) end
-local attempt = 0
-local readyAt = redis.call('HGET', KEYS[5], 'readyAt') or ''
-if ARGV[1] == '1' then
-  redis.call('HSET', KEYS[5], 'status', 'running', 'agentId', ARGV[2], 'worker', ARGV[3], 'startedAt', ARGV[4],
-    'inputFrom', ARGV[5], 'error', '', 'waitingFor', '')
-  attempt = redis.call('HINCRBY', KEYS[5], 'attempts', 1)
-  if status == 'pending' then
-    redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4], 'updatedAt', ARGV[4])
-    status = 'running'
-    emit(KEYS[6], 'session', cjson.encode({ status = 'running', at = ARGV[4] }))
+const BEGIN = `${EMIT}
+local function begin(K, A)
+  local session = redis.call('HMGET', K[1], 'status', 'goal')
+  local status = session[1]
+  if not status then return {false} end
+  if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
+  if redis.call('HGET', K[5], 'status') == 'completed' then
+    -- Its run already finished (the job runs again after a failure past that point).
+    return {status, 'done', redis.call('HGET', K[4], A[6])}
   end
-  emit(KEYS[6], 'task', cjson.encode({ taskId = ARGV[6], status = 'running', attempt = attempt, agentId = ARGV[2],
-    worker = cjson.decode(ARGV[3]), at = ARGV[4] }))
+  if redis.call('SCARD', K[2]) > 0 then return {status, 'hold'} end
+  local outputs = {}
+  for i = 7, #A do outputs[i - 6] = redis.call('HGET', K[4], A[i]) end
+  local attempt = 0
+  local readyAt = redis.call('HGET', K[5], 'readyAt') or ''
+  if A[1] == '1' then
+    redis.call('HSET', K[5], 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
+      'inputFrom', A[5], 'error', '', 'waitingFor', '')
+    attempt = redis.call('HINCRBY', K[5], 'attempts', 1)
+    if status == 'pending' then
+      redis.call('HSET', K[1], 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
+      status = 'running'
+      emit(K[6], 'session', cjson.encode({ status = 'running', at = A[4] }))
+    end
+    emit(K[6], 'task', cjson.encode({ taskId = A[6], status = 'running', attempt = attempt, agentId = A[2],
+      worker = cjson.decode(A[3]), at = A[4] }))
+  end
+  return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', K[3]), outputs, readyAt}
 end
-return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', KEYS[3]), outputs, readyAt}
+`;
+
+/** Keys per task of BEGIN_TASK and BEGIN_TASKS. */
+export const BEGIN_KEYS = 6;
+
+/** One task's start (see BEGIN): KEYS and ARGV are its K and A. */
+export const BEGIN_TASK = new RedisScript(`${BEGIN}
+return begin(KEYS, ARGV)
+`);
+
+/**
+ * The starts of several tasks of one shard in one call, each as BEGIN_TASK would run it: KEYS are
+ * their keys one task after the other (BEGIN_KEYS each), ARGV per task the count of its arguments,
+ * then them. Answers BEGIN's answer for each, in order.
+ */
+export const BEGIN_TASKS = new RedisScript(`${BEGIN}
+local replies = {}
+local i = 1
+for t = 0, #KEYS / ${BEGIN_KEYS} - 1 do
+  local n = tonumber(ARGV[i])
+  local K = {}
+  for j = 1, ${BEGIN_KEYS} do K[j] = KEYS[t * ${BEGIN_KEYS} + j] end
+  replies[t + 1] = begin(K, {unpack(ARGV, i + 1, i + n)})
+  i = i + 1 + n
+end
+return replies
 `);
 
 /**

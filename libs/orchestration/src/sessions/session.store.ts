@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { TickBatcher } from '../redis/tick-batcher';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
-import { ATTACH_TASKS, BEGIN_TASK, EVENTS_MAX, FINISH_TASK, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, BEGIN_TASK, BEGIN_TASKS, EVENTS_MAX, FINISH_TASK, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -33,6 +34,9 @@ export interface TaskBeginning {
   readonly readyAt?: string;
 }
 
+/** What BEGIN_TASK answers for one task (see session-scripts.ts). */
+type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?];
+
 /** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
 export interface FinishedJob {
   readonly queue: string;
@@ -56,6 +60,22 @@ export interface NewSession {
 /** The session record, its tasks' states and its outputs, in the session's shard. */
 @Injectable()
 export class SessionStore {
+  /**
+   * The starts of the tasks that begin in one tick go to Redis as one BEGIN_TASKS call per shard:
+   * jobs arrive in batches (BullMQ hands out the next job with each completion, and their replies
+   * come in packets), and one script call per task cost each start a command of its own.
+   */
+  private readonly starts = new TickBatcher<ShardTag, { keys: string[]; args: string[] }, BeginReply>(async (_tag, batch) => {
+    if (batch.length === 1) return [(await BEGIN_TASK.run(this.client, batch[0].keys, batch[0].args)) as BeginReply];
+    const scriptKeys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { keys: taskKeys, args: taskArgs } of batch) {
+      scriptKeys.push(...taskKeys);
+      args.push(taskArgs.length, ...taskArgs);
+    }
+    return (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
+  });
+
   constructor(private readonly redis: RedisConnections) {}
 
   private get client() {
@@ -177,14 +197,13 @@ export class SessionStore {
     run?: { agentId: string; worker: WorkerIdentity },
   ): Promise<TaskBeginning> {
     const now = new Date().toISOString();
-    const reply = (await BEGIN_TASK.run(
-      this.client,
-      [
+    const reply = await this.starts.add(tag, {
+      keys: [
         keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId),
         keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId),
       ],
-      [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
-    )) as [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?];
+      args: [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
+    });
     // The third slot is the goal when the task may go, its stored output when it was done.
     const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt] = reply;
     if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
