@@ -4,17 +4,30 @@ import type { Redis } from 'ioredis';
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
 export class RedisScript {
   private readonly sha: string;
+  /** Connections that ran the script: Redis had it then, and most likely still has. */
+  private readonly loadedOn = new WeakSet<Redis>();
 
   constructor(private readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
   /**
-   * Runs the script by SHA only: the command goes out now, in order with the client's next ones,
-   * and rejects (NOSCRIPT) when Redis does not have it loaded, instead of sending it again later.
+   * Runs the script in order with the client's next commands: the command goes out now and is
+   * never sent again. The first time on a connection it carries the whole script (EVAL, which
+   * also loads it), then only its SHA; should Redis have lost it since (a restart, SCRIPT FLUSH),
+   * the call rejects with NOSCRIPT, and the next one carries the script again.
    */
   send(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return client.evalsha(this.sha, keys.length, ...keys, ...args);
+    if (!this.loadedOn.has(client)) {
+      return client.eval(this.source, keys.length, ...keys, ...args).then((reply) => {
+        this.loadedOn.add(client);
+        return reply;
+      });
+    }
+    return client.evalsha(this.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.loadedOn.delete(client);
+      throw error;
+    });
   }
 
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {

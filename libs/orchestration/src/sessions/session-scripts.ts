@@ -46,6 +46,24 @@ return 1
 `);
 
 /**
+ * Runs the Lua function `fn(K, A)` once per task of a batch, in order, answering its answers in a
+ * list: KEYS are the tasks' keys one after the other, ARGV per task the number of its keys and of
+ * its arguments, then the arguments. One script call for the tasks of one tick (see
+ * SessionStore), instead of one each.
+ */
+const batchOf = (fn: string) => `
+local replies = {}
+local k, a = 1, 1
+while a <= #ARGV do
+  local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  replies[#replies + 1] = ${fn}({unpack(KEYS, k, k + nk - 1)}, {unpack(ARGV, a + 2, a + 1 + na)})
+  k = k + nk
+  a = a + 2 + na
+end
+return replies
+`;
+
+/**
  * Finishes a task (completed with its output, or failed / skipped without one), then tells the
  * tasks waiting on it (its dependants and its parent): each drops it from its pending set, and
  * those left with nothing pending become ready. One script, so two dependencies finishing at the
@@ -54,38 +72,47 @@ return 1
  * The task's BullMQ job gets the retention as its time to live here, as BullMQ's removeOnComplete
  * age would remove it that long after it finished; so a completed session need not visit its
  * tasks' jobs (EXPIRE_TASKS without them).
- * KEYS[1] outputs, KEYS[2] the task's hash, KEYS[3] events, then per waiter: its pending set, its
- * task hash. ARGV[1] task id, ARGV[2] output JSON ('' for none), ARGV[3] finish time, ARGV[4]
- * final status, ARGV[5] the key of the task's job ('' to leave it), ARGV[6] seconds to keep it,
- * ARGV[7] '1' when the job has children (BullMQ keeps their results beside it), ARGV[8..] the
- * waiters' ids. Answers the 1-based waiter indexes now ready.
+ * A Lua function of the task's keys K and arguments A. K[1] outputs, K[2] the task's hash, K[3]
+ * events, then per waiter: its pending set, its task hash. A[1] task id, A[2] output JSON ('' for
+ * none), A[3] finish time, A[4] final status, A[5] the key of the task's job ('' to leave it),
+ * A[6] seconds to keep it, A[7] '1' when the job has children (BullMQ keeps their results beside
+ * it), A[8..] the waiters' ids. Answers the 1-based waiter indexes now ready.
  */
-export const FINISH_TASK = new RedisScript(`${EMIT}
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
-emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[1], status = ARGV[4], at = ARGV[3] }))
-if ARGV[5] ~= '' then
-  redis.call('EXPIRE', ARGV[5], ARGV[6])
-  if ARGV[7] == '1' then
-    for _, suffix in ipairs({${JOB_CHILDREN_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}) do redis.call('EXPIRE', ARGV[5] .. suffix, ARGV[6]) end
-  end
-end
-local ready = {}
-local n = (#KEYS - 3) / 2
-for i = 1, n do
-  local pending = KEYS[2 + 2 * i]
-  local waiter = KEYS[3 + 2 * i]
-  redis.call('SREM', pending, ARGV[1])
-  if redis.call('SCARD', pending) == 0 then
-    if redis.call('HGET', waiter, 'status') == 'waiting' then
-      redis.call('HSET', waiter, 'status', 'ready', 'readyAt', ARGV[3])
-      emit(KEYS[3], 'task', cjson.encode({ taskId = ARGV[7 + i], status = 'ready', at = ARGV[3] }))
+const FINISH = `${EMIT}
+local function finish(K, A)
+  if A[2] ~= '' then redis.call('HSET', K[1], A[1], A[2]) end
+  redis.call('HSET', K[2], 'status', A[4], 'finishedAt', A[3])
+  emit(K[3], 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
+  if A[5] ~= '' then
+    redis.call('EXPIRE', A[5], A[6])
+    if A[7] == '1' then
+      for _, suffix in ipairs({${JOB_CHILDREN_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}) do redis.call('EXPIRE', A[5] .. suffix, A[6]) end
     end
-    ready[#ready + 1] = i
   end
+  local ready = {}
+  for i = 1, (#K - 3) / 2 do
+    local pending = K[2 + 2 * i]
+    local waiter = K[3 + 2 * i]
+    redis.call('SREM', pending, A[1])
+    if redis.call('SCARD', pending) == 0 then
+      if redis.call('HGET', waiter, 'status') == 'waiting' then
+        redis.call('HSET', waiter, 'status', 'ready', 'readyAt', A[3])
+        emit(K[3], 'task', cjson.encode({ taskId = A[7 + i], status = 'ready', at = A[3] }))
+      end
+      ready[#ready + 1] = i
+    end
+  end
+  return ready
 end
-return ready
+`;
+
+/** One task's finish (see FINISH): KEYS and ARGV are its K and A. */
+export const FINISH_TASK = new RedisScript(`${FINISH}
+return finish(KEYS, ARGV)
 `);
+
+/** The finishes of several tasks of one shard (see batchOf and FINISH). */
+export const FINISH_TASKS = new RedisScript(`${FINISH}${batchOf('finish')}`);
 
 /**
  * Marks a task running and counts the run (for tasks not started by BEGIN_TASK).
@@ -141,31 +168,13 @@ local function begin(K, A)
 end
 `;
 
-/** Keys per task of BEGIN_TASK and BEGIN_TASKS. */
-export const BEGIN_KEYS = 6;
-
 /** One task's start (see BEGIN): KEYS and ARGV are its K and A. */
 export const BEGIN_TASK = new RedisScript(`${BEGIN}
 return begin(KEYS, ARGV)
 `);
 
-/**
- * The starts of several tasks of one shard in one call, each as BEGIN_TASK would run it: KEYS are
- * their keys one task after the other (BEGIN_KEYS each), ARGV per task the count of its arguments,
- * then them. Answers BEGIN's answer for each, in order.
- */
-export const BEGIN_TASKS = new RedisScript(`${BEGIN}
-local replies = {}
-local i = 1
-for t = 0, #KEYS / ${BEGIN_KEYS} - 1 do
-  local n = tonumber(ARGV[i])
-  local K = {}
-  for j = 1, ${BEGIN_KEYS} do K[j] = KEYS[t * ${BEGIN_KEYS} + j] end
-  replies[t + 1] = begin(K, {unpack(ARGV, i + 1, i + n)})
-  i = i + 1 + n
-end
-return replies
-`);
+/** The starts of several tasks of one shard (see batchOf and BEGIN). */
+export const BEGIN_TASKS = new RedisScript(`${BEGIN}${batchOf('begin')}`);
 
 /**
  * Records a batch of a plan's tasks: each task's hash (`waiting` while anything is pending, else

@@ -3,7 +3,7 @@ import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TickBatcher } from '../redis/tick-batcher';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
-import { ATTACH_TASKS, BEGIN_TASK, BEGIN_TASKS, EVENTS_MAX, FINISH_TASK, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, BEGIN_TASK, BEGIN_TASKS, EVENTS_MAX, FINISH_TASK, FINISH_TASKS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -32,6 +32,44 @@ export interface TaskBeginning {
   readonly dependencies?: Record<string, unknown>;
   /** When the task last became ready (ISO), if recorded. */
   readonly readyAt?: string;
+}
+
+/** The keys and arguments of one script call (one task's, in a batch). */
+interface ScriptCall {
+  readonly keys: string[];
+  readonly args: (string | number)[];
+}
+
+/** The keys and arguments of a batch script (see batchOf in session-scripts.ts) running `calls`. */
+function batchCall(calls: readonly ScriptCall[]): ScriptCall {
+  const keys: string[] = [];
+  const args: (string | number)[] = [];
+  for (const call of calls) {
+    keys.push(...call.keys);
+    args.push(call.keys.length, call.args.length, ...call.args);
+  }
+  return { keys, args };
+}
+
+/** FINISH_TASK's keys and arguments (see session-scripts.ts). */
+function finishCall(
+  tag: ShardTag,
+  sessionId: string,
+  taskId: string,
+  outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
+  waiters: readonly TaskRef[],
+  job: FinishedJob | undefined,
+  at: string,
+): ScriptCall {
+  const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
+  for (const waiter of waiters) scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
+  const output = outcome.status === 'completed' ? json(outcome.output) : '';
+  const args = [
+    taskId, output, at, outcome.status,
+    job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
+    ...waiters.map((w) => w.id),
+  ];
+  return { keys: scriptKeys, args };
 }
 
 /** What BEGIN_TASK answers for one task (see session-scripts.ts). */
@@ -65,15 +103,20 @@ export class SessionStore {
    * jobs arrive in batches (BullMQ hands out the next job with each completion, and their replies
    * come in packets), and one script call per task cost each start a command of its own.
    */
-  private readonly starts = new TickBatcher<ShardTag, { keys: string[]; args: string[] }, BeginReply>(async (_tag, batch) => {
+  private readonly starts = new TickBatcher<ShardTag, ScriptCall, BeginReply>(async (_tag, batch) => {
     if (batch.length === 1) return [(await BEGIN_TASK.run(this.client, batch[0].keys, batch[0].args)) as BeginReply];
-    const scriptKeys: string[] = [];
-    const args: (string | number)[] = [];
-    for (const { keys: taskKeys, args: taskArgs } of batch) {
-      scriptKeys.push(...taskKeys);
-      args.push(taskArgs.length, ...taskArgs);
-    }
+    const { keys: scriptKeys, args } = batchCall(batch);
     return (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
+  });
+
+  /**
+   * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), by
+   * SHA only, so that each goes out before the command its caller sends next.
+   */
+  private readonly aheadFinishes = new TickBatcher<ShardTag, ScriptCall, number[]>(async (_tag, batch) => {
+    if (batch.length === 1) return [(await FINISH_TASK.send(this.client, batch[0].keys, batch[0].args)) as number[]];
+    const { keys: scriptKeys, args } = batchCall(batch);
+    return (await FINISH_TASKS.send(this.client, scriptKeys, args)) as number[][];
   });
 
   constructor(private readonly redis: RedisConnections) {}
@@ -266,7 +309,7 @@ export class SessionStore {
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
    * became ready. `ordered`: the script goes out before this call returns and is not sent again
    * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it. `job`:
-   * the task's BullMQ job, given `keepSeconds` to live from now.
+   * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
    */
   async finishTask(
     tag: ShardTag,
@@ -274,22 +317,31 @@ export class SessionStore {
     taskId: string,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
-    options: { ordered?: boolean; job?: FinishedJob } = {},
+    options: { ordered?: boolean; job?: FinishedJob; at?: string } = {},
   ): Promise<TaskRef[]> {
-    const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
-    for (const waiter of waiters) {
-      scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
-    }
-    const output = outcome.status === 'completed' ? json(outcome.output) : '';
-    const { job } = options;
-    const args = [
-      taskId, output, new Date().toISOString(), outcome.status,
-      job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
-      ...waiters.map((w) => w.id),
-    ];
+    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? new Date().toISOString());
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
     const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
     return ready.map((i) => waiters[i - 1]);
+  }
+
+  /**
+   * {@link finishTask} for a task whose job completes without waiting for the answer: the
+   * write-backs of the tasks that finish in one tick go out as one script call (by SHA only, not
+   * sent again). `sent` resolves once it is on the connection, so a command sent after that (the
+   * job's completion) runs after it in Redis; `ready` is finishTask's answer.
+   */
+  finishAhead(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    output: unknown,
+    waiters: readonly TaskRef[],
+    job: FinishedJob,
+    at: string,
+  ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
+    const reply = this.aheadFinishes.add(tag, finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at));
+    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => ready.map((i) => waiters[i - 1])) };
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */

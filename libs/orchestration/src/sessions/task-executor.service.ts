@@ -177,7 +177,7 @@ export class TaskExecutor {
       // Without dependants nothing waits for the write-back's answer: it shares a round trip
       // with BullMQ's completion of the job. With them, they are woken before the job completes,
       // so that a worker dying in between leaves a job that runs again and wakes them.
-      if (task.dependants.length === 0) this.outcomes.completeAhead(tag, task, output ?? null);
+      if (task.dependants.length === 0) await this.outcomes.completeAhead(tag, task, output ?? null);
       else await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
       return output ?? null;
     } catch (error) {

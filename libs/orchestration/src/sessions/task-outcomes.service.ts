@@ -105,14 +105,15 @@ export class TaskOutcomes {
 
   /**
    * Completes a task that has no dependants (its only waiter is its parent, which BullMQ moves
-   * on) without waiting for the write-back's answer: the processor returns at once, and BullMQ's
-   * moveToFinished for the job follows the write-back on the same connection, so both take one
-   * round trip and Redis runs the write-back first — the parent's job cannot start before it.
+   * on) without waiting for the write-back's answer: the processor returns once the write-back is
+   * on the connection (with those of the other tasks finishing in this tick, see
+   * SessionStore.finishAhead), and BullMQ's moveToFinished for the job follows it, so both take
+   * one round trip and Redis runs the write-back first — the parent's job cannot start before it.
    * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and a
    * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
    * session fails rather than waiting for ever.
    */
-  completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): void {
+  async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
     const { sessionId, taskId } = task;
     const waiters = waitersOf(task);
     if (failpointArmed('write-back-lost') && !this.lostOne) {
@@ -123,11 +124,14 @@ export class TaskOutcomes {
       return;
     }
     const job = this.finishedJob(task);
-    this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { ordered: true, job }).catch(async (first: unknown) => {
+    // A write-back sent again still says when the task finished.
+    const at = new Date().toISOString();
+    const { sent, ready: written } = this.store.finishAhead(tag, sessionId, taskId, output, waiters, job, at);
+    written.catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
-          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job });
+          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at });
           for (const waiter of ready) {
             const queue = await this.parentQueue(tag, sessionId, waiter.id);
             if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
@@ -142,6 +146,7 @@ export class TaskOutcomes {
         }
       }
     });
+    await sent;
   }
 
   /**
