@@ -135,15 +135,23 @@ return attempt
  * whose outputs to read. Answers {status} when the session ended or does not exist, {status,
  * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
  * {status, 'go', goal, attempt, shared (flat), outputs, readyAt} (readyAt: when the task last
- * became ready, for dispatch latency).
+ * became ready, for dispatch latency). In a batch, the session's record and shared state are read
+ * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
 const BEGIN = `${EMIT}
+local sessions = {}
 local function begin(K, A)
-  local session = redis.call('HMGET', K[1], 'status', 'goal')
-  local status = session[1]
+  local session = sessions[K[1]]
+  if not session then
+    local record = redis.call('HMGET', K[1], 'status', 'goal')
+    session = { status = record[1], goal = record[2] or '' }
+    sessions[K[1]] = session
+  end
+  local status = session.status
   if not status then return {false} end
   if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
-  if redis.call('HGET', K[5], 'status') == 'completed' then
+  local task = redis.call('HMGET', K[5], 'status', 'readyAt')
+  if task[1] == 'completed' then
     -- Its run already finished (the job runs again after a failure past that point).
     return {status, 'done', redis.call('HGET', K[4], A[6])}
   end
@@ -151,7 +159,6 @@ local function begin(K, A)
   local outputs = {}
   for i = 7, #A do outputs[i - 6] = redis.call('HGET', K[4], A[i]) end
   local attempt = 0
-  local readyAt = redis.call('HGET', K[5], 'readyAt') or ''
   if A[1] == '1' then
     redis.call('HSET', K[5], 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
       'inputFrom', A[5], 'error', '', 'waitingFor', '')
@@ -159,12 +166,19 @@ local function begin(K, A)
     if status == 'pending' then
       redis.call('HSET', K[1], 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
       status = 'running'
+      session.status = status
       emit(K[6], 'session', cjson.encode({ status = 'running', at = A[4] }))
     end
-    emit(K[6], 'task', cjson.encode({ taskId = A[6], status = 'running', attempt = attempt, agentId = A[2],
-      worker = cjson.decode(A[3]), at = A[4] }))
+    -- Task ids are plain (see ATTACH_TASKS), the worker is JSON already.
+    emit(K[6], 'task', '{"taskId":"' .. A[6] .. '","status":"running","attempt":' .. attempt .. ',"agentId":' ..
+      cjson.encode(A[2]) .. ',"worker":' .. A[3] .. ',"at":"' .. A[4] .. '"}')
   end
-  return {status, 'go', session[2] or '', attempt, redis.call('HGETALL', K[3]), outputs, readyAt}
+  local shared = false
+  if not session.shared then
+    shared = redis.call('HGETALL', K[3])
+    session.shared = true
+  end
+  return {status, 'go', session.goal, attempt, shared, outputs, task[2] or ''}
 end
 `;
 

@@ -106,7 +106,16 @@ export class SessionStore {
   private readonly starts = new TickBatcher<ShardTag, ScriptCall, BeginReply>(async (_tag, batch) => {
     if (batch.length === 1) return [(await BEGIN_TASK.run(this.client, batch[0].keys, batch[0].args)) as BeginReply];
     const { keys: scriptKeys, args } = batchCall(batch);
-    return (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
+    const replies = (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
+    // A session's shared state comes with its first task of the batch only.
+    const shared = new Map<string, string[]>();
+    replies.forEach((reply, i) => {
+      if (reply[1] !== 'go') return;
+      const session = batch[i].keys[0];
+      if (reply[4]) shared.set(session, reply[4]);
+      else reply[4] = shared.get(session);
+    });
+    return replies;
   });
 
   /**
