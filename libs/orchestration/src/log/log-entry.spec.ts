@@ -1,4 +1,4 @@
-import { compareStreamIds, decodeLogEntry, encodeLogEntry, MAX_MESSAGE_CHARS } from './log-entry';
+import { compareStreamIds, decodeLogEntry, encodeLogEntry, encodeLogEntryAround, MAX_MESSAGE_CHARS } from './log-entry';
 
 describe('log entries in a stream', () => {
   const worker = { host: 'host:with:colons', pid: 42 };
@@ -37,5 +37,16 @@ describe('log entries in a stream', () => {
     expect(compareStreamIds('10-2', '10-10')).toBeLessThan(0);
     expect(compareStreamIds('10-2', '10-2')).toBe(0);
     expect(compareStreamIds('1795610093336-0', '1795610093335-9')).toBeGreaterThan(0);
+  });
+});
+
+describe('log entries written by a script', () => {
+  const worker = { host: 'h', pid: 1 };
+  it('are split around the number that ends their context', () => {
+    const entry = { level: 'info', source: 'task', message: 'task started', sessionId: 's', taskId: 't', time: '2026-11-29T12:00:00.000Z' } as const;
+    const [head, tail] = encodeLogEntryAround({ ...entry, context: { capabilities: ['web_research'] } }, worker, 'attempt');
+    expect(decodeLogEntry('s', '1-0', ['entry', `${head}3${tail}`])).toMatchObject({ ...entry, context: { capabilities: ['web_research'], attempt: 3 } });
+    const [bare, end] = encodeLogEntryAround(entry, worker, 'attempt');
+    expect(decodeLogEntry('s', '1-0', ['entry', `${bare}1${end}`]).context).toEqual({ attempt: 1 });
   });
 });

@@ -63,7 +63,7 @@ function contextJson(context: Record<string, unknown> | undefined): string | und
 }
 
 /** The one stream field that holds an entry, as JSON (see {@link encodeLogEntry}). */
-const ENTRY_FIELD = 'entry';
+export const ENTRY_FIELD = 'entry';
 
 /**
  * The stream fields of an entry: one field holding the entry as JSON. One field instead of one per
@@ -79,6 +79,19 @@ export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): stri
   const context = contextJson(entry.context);
   if (context !== undefined) text += `,"context":${context}`;
   return [ENTRY_FIELD, `${text}}`];
+}
+
+/**
+ * An entry's JSON in two parts around a number that ends its context, under `key`, for a script
+ * that only learns the number as it writes the entry (a task's attempt): `head + n + tail`.
+ */
+export function encodeLogEntryAround(entry: NewLogEntry, worker: WorkerIdentity, key: string): [head: string, tail: string] {
+  const [, text] = encodeLogEntry(entry, worker);
+  const field = JSON.stringify(key);
+  // The context, when there is one, is the entry's last field: `…,"context":{…}}`.
+  return text.endsWith('}}') && contextJson(entry.context) !== undefined
+    ? [`${text.slice(0, -2)},${field}:`, '}}']
+    : [`${text.slice(0, -1)},"context":{${field}:`, '}}'];
 }
 
 /** What {@link encodeLogEntry} puts in the one field. */

@@ -6,10 +6,22 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
 import { currentWorker } from '../runtime/worker-identity';
-import { encodeLogEntry, levelRank, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
+import { encodeLogEntry, encodeLogEntryAround, levelRank, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
 
 /** Entries kept in memory at most while Redis does not take them; more are dropped (and counted). */
 const MAX_BUFFERED = 50_000;
+
+/**
+ * An entry that a script appends to a session's log itself (BEGIN and FINISH in
+ * session-scripts.ts), in the same call as the change it reports: its log, the log's bound and
+ * its JSON — whole, or (`tail` set) around a number the script fills in.
+ */
+export interface ScriptedLogEntry {
+  readonly key: string;
+  readonly bound: number;
+  readonly json: string;
+  readonly tail?: string;
+}
 
 /** The ids an entry is about, besides its session. */
 export interface LogScope {
@@ -64,6 +76,32 @@ export class SessionLogWriter implements BatchContributor {
    */
   write(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
     this.append(tag, entry, processLogger, false);
+  }
+
+  /**
+   * Sends what is buffered now, if anything: a script sent after this that appends an entry
+   * itself (see {@link scripted}) appends it after them.
+   */
+  flushBefore(): void {
+    if (this.buffered > 0) void this.flush();
+  }
+
+  /**
+   * An entry for a script to append (see {@link ScriptedLogEntry}). With `numberKey`, its context
+   * ends with that field, whose number the script knows. Entries buffered before it must be sent
+   * first (see {@link flush}), or they come after it. The process log gets it from {@link mirror}.
+   */
+  scripted(tag: ShardTag, entry: NewLogEntry, numberKey?: string): ScriptedLogEntry {
+    const key = keys.log(tag, entry.sessionId);
+    const bound = this.config.logMaxEntries;
+    if (numberKey === undefined) return { key, bound, json: encodeLogEntry(entry, this.worker)[1] };
+    const [json, tail] = encodeLogEntryAround(entry, this.worker, numberKey);
+    return { key, bound, json, tail };
+  }
+
+  /** Writes an entry to the process log alone (one a script appended to the session's log). */
+  mirror(entry: NewLogEntry, processLogger: Logger): void {
+    if (levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
   }
 
   /** Writes a new session's first entry, which creates its log. */

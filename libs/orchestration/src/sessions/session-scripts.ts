@@ -1,3 +1,4 @@
+import { ENTRY_FIELD } from '../log/log-entry';
 import { RedisScript } from '../redis/redis-script';
 
 /**
@@ -14,6 +15,16 @@ export const JOB_KEY_SUFFIXES = ['', ':logs', ':dependencies', ':processed', ':f
 
 /** The keys BullMQ keeps beside a parent's job, about its children. */
 const JOB_CHILDREN_SUFFIXES = [':dependencies', ':processed', ':failed', ':unsuccessful'] as const;
+
+/**
+ * Appends an entry (its JSON, as encodeLogEntry makes it) to a session's log, as SessionLogWriter
+ * does: trimmed to the bound, and dropped when the log does not exist (the session expired).
+ */
+const LOG_APPEND = `
+local function append_log(log, bound, entry)
+  redis.call('XADD', log, 'NOMKSTREAM', 'MAXLEN', bound, '*', '${ENTRY_FIELD}', entry)
+end
+`;
 
 const EMIT = `
 local function emit(stream, kind, data)
@@ -73,16 +84,18 @@ return replies
  * age would remove it that long after it finished; so a completed session need not visit its
  * tasks' jobs (EXPIRE_TASKS without them).
  * A Lua function of the task's keys K and arguments A. K[1] outputs, K[2] the task's hash, K[3]
- * events, then per waiter: its pending set, its task hash. A[1] task id, A[2] output JSON ('' for
- * none), A[3] finish time, A[4] final status, A[5] the key of the task's job ('' to leave it),
- * A[6] seconds to keep it, A[7] '1' when the job has children (BullMQ keeps their results beside
- * it), A[8..] the waiters' ids. Answers the 1-based waiter indexes now ready.
+ * events, K[4] the session's log, then per waiter: its pending set, its task hash. A[1] task id,
+ * A[2] output JSON ('' for none), A[3] finish time, A[4] final status, A[5] the key of the task's
+ * job ('' to leave it), A[6] seconds to keep it, A[7] '1' when the job has children (BullMQ keeps
+ * their results beside it), A[8] the log's bound, A[9] a log entry to append ('' for none, see
+ * LOG_APPEND), A[10..] the waiters' ids. Answers the 1-based waiter indexes now ready.
  */
-const FINISH = `${EMIT}
+const FINISH = `${EMIT}${LOG_APPEND}
 local function finish(K, A)
   if A[2] ~= '' then redis.call('HSET', K[1], A[1], A[2]) end
   redis.call('HSET', K[2], 'status', A[4], 'finishedAt', A[3])
   emit(K[3], 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
+  if A[9] ~= '' then append_log(K[4], A[8], A[9]) end
   if A[5] ~= '' then
     redis.call('EXPIRE', A[5], A[6])
     if A[7] == '1' then
@@ -90,14 +103,14 @@ local function finish(K, A)
     end
   end
   local ready = {}
-  for i = 1, (#K - 3) / 2 do
-    local pending = K[2 + 2 * i]
-    local waiter = K[3 + 2 * i]
+  for i = 1, (#K - 4) / 2 do
+    local pending = K[3 + 2 * i]
+    local waiter = K[4 + 2 * i]
     redis.call('SREM', pending, A[1])
     if redis.call('SCARD', pending) == 0 then
       if redis.call('HGET', waiter, 'status') == 'waiting' then
         redis.call('HSET', waiter, 'status', 'ready', 'readyAt', A[3])
-        emit(K[3], 'task', cjson.encode({ taskId = A[7 + i], status = 'ready', at = A[3] }))
+        emit(K[3], 'task', cjson.encode({ taskId = A[9 + i], status = 'ready', at = A[3] }))
       end
       ready[#ready + 1] = i
     end
@@ -130,15 +143,17 @@ return attempt
 
 /**
  * The start of a task's run, as a Lua function of its keys K and arguments A. K: session, the
- * task's pending set, shared state, outputs, the task's hash, events. A[1] '1' to mark the task
- * running, [2] agent id, [3] worker JSON, [4] now, [5] inputFrom JSON, [6] task id, [7..] the ids
- * whose outputs to read. Answers {status} when the session ended or does not exist, {status,
+ * task's pending set, shared state, outputs, the task's hash, events, the session's log. A[1] '1'
+ * to mark the task running, [2] agent id, [3] worker JSON, [4] now, [5] inputFrom JSON, [6] task
+ * id, [7] the log's bound, [8] and [9] the log entry that says the task started, around its
+ * attempt number (its JSON is [8] .. attempt .. [9]; '' for none), [10..] the ids whose outputs
+ * to read. Answers {status} when the session ended or does not exist, {status,
  * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
  * {status, 'go', goal, attempt, shared (flat), outputs, readyAt} (readyAt: when the task last
  * became ready, for dispatch latency). In a batch, the session's record and shared state are read
  * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
-const BEGIN = `${EMIT}
+const BEGIN = `${EMIT}${LOG_APPEND}
 local sessions = {}
 local function begin(K, A)
   local session = sessions[K[1]]
@@ -157,7 +172,7 @@ local function begin(K, A)
   end
   if redis.call('SCARD', K[2]) > 0 then return {status, 'hold'} end
   local outputs = {}
-  for i = 7, #A do outputs[i - 6] = redis.call('HGET', K[4], A[i]) end
+  for i = 10, #A do outputs[i - 9] = redis.call('HGET', K[4], A[i]) end
   local attempt = 0
   if A[1] == '1' then
     redis.call('HSET', K[5], 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
@@ -172,6 +187,7 @@ local function begin(K, A)
     -- Task ids are plain (see ATTACH_TASKS), the worker is JSON already.
     emit(K[6], 'task', '{"taskId":"' .. A[6] .. '","status":"running","attempt":' .. attempt .. ',"agentId":' ..
       cjson.encode(A[2]) .. ',"worker":' .. A[3] .. ',"at":"' .. A[4] .. '"}')
+    if A[8] ~= '' then append_log(K[7], A[7], A[8] .. attempt .. A[9]) end
   end
   local shared = false
   if not session.shared then

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TickBatcher } from '../redis/tick-batcher';
+import type { ScriptedLogEntry } from '../log/session-log.writer';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
 import { ATTACH_TASKS, BEGIN_TASK, BEGIN_TASKS, EVENTS_MAX, FINISH_TASK, FINISH_TASKS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
@@ -60,13 +61,15 @@ function finishCall(
   waiters: readonly TaskRef[],
   job: FinishedJob | undefined,
   at: string,
+  log?: ScriptedLogEntry,
 ): ScriptCall {
-  const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)];
+  const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId), keys.log(tag, sessionId)];
   for (const waiter of waiters) scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
   const output = outcome.status === 'completed' ? json(outcome.output) : '';
   const args = [
     taskId, output, at, outcome.status,
     job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
+    log?.bound ?? 0, log?.json ?? '',
     ...waiters.map((w) => w.id),
   ];
   return { keys: scriptKeys, args };
@@ -239,22 +242,27 @@ export class SessionStore {
    * Everything a task's run needs before it starts, in one script: the session's status and goal,
    * whether the task must still wait, the shared context and the outputs of the tasks whose
    * results it receives. With `run`, it also marks the task running (counting the run) and a
-   * pending session running, all or nothing. See BEGIN_TASK.
+   * pending session running, all or nothing; `started` is the log entry that says so (its number
+   * the attempt), appended by the same script. See BEGIN_TASK.
    */
   async beginTask(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
     inputFrom: readonly string[],
-    run?: { agentId: string; worker: WorkerIdentity },
+    run?: { agentId: string; worker: WorkerIdentity; started?: ScriptedLogEntry },
   ): Promise<TaskBeginning> {
     const now = new Date().toISOString();
+    const started = run?.started;
     const reply = await this.starts.add(tag, {
       keys: [
         keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId),
-        keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId),
+        keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId), keys.log(tag, sessionId),
       ],
-      args: [run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId, ...inputFrom],
+      args: [
+        run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId,
+        started?.bound ?? 0, started?.json ?? '', started?.tail ?? '', ...inputFrom,
+      ],
     });
     // The third slot is the goal when the task may go, its stored output when it was done.
     const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt] = reply;
@@ -319,6 +327,7 @@ export class SessionStore {
    * became ready. `ordered`: the script goes out before this call returns and is not sent again
    * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it. `job`:
    * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
+   * `log`: an entry the same script appends to the session's log.
    */
   async finishTask(
     tag: ShardTag,
@@ -326,9 +335,9 @@ export class SessionStore {
     taskId: string,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
-    options: { ordered?: boolean; job?: FinishedJob; at?: string } = {},
+    options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
   ): Promise<TaskRef[]> {
-    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? new Date().toISOString());
+    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? new Date().toISOString(), options.log);
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
     const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
     return ready.map((i) => waiters[i - 1]);
@@ -348,8 +357,9 @@ export class SessionStore {
     waiters: readonly TaskRef[],
     job: FinishedJob,
     at: string,
+    log?: ScriptedLogEntry,
   ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
-    const reply = this.aheadFinishes.add(tag, finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at));
+    const reply = this.aheadFinishes.add(tag, finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, log));
     return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => ready.map((i) => waiters[i - 1])) };
   }
 

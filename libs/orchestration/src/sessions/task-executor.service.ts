@@ -16,8 +16,17 @@ import { FINISHED_SESSION_STATUSES } from './session.types';
 import { taskLogger } from './task-logger';
 import { SubtaskSpawner } from './subtask-spawner.service';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { NewLogEntry } from '../log/log-entry';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { isFinalAttempt } from './task-outcomes.service';
+
+/** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
+function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
+  return {
+    level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task started',
+    context: attempt === undefined ? { capabilities } : { capabilities, attempt },
+  };
+}
 
 /**
  * Runs one task job through the execution model: fetch (the job, held back while anything it
@@ -50,15 +59,21 @@ export class TaskExecutor {
     // pause, or that comes back after its subtasks, has to look at its state first.
     const plain = task.kind === 'task' && task.onFailure !== 'ask' && !task.decomposition;
     let lease: ReturnType<LocalAgentPool['acquire']> | undefined;
+    let run: Parameters<SessionStore['beginTask']>[4];
     if (plain) {
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
       } catch (error) {
         return this.refused(tag, job, token, error);
       }
+      const agentId = lease.agent.descriptor.id;
+      // "task started" goes into the session's log with the start itself, its attempt filled in there.
+      const started = this.log.scripted(tag, startedEntry(sessionId, taskId, agentId, task.capabilities), 'attempt');
+      this.log.flushBefore();
+      run = { agentId, worker: this.worker, started };
     }
     const begin = await this.store
-      .beginTask(tag, sessionId, taskId, inputFrom, lease ? { agentId: lease.agent.descriptor.id, worker: this.worker } : undefined)
+      .beginTask(tag, sessionId, taskId, inputFrom, run)
       .catch((error: unknown) => {
         lease?.release();
         throw error;
@@ -138,11 +153,10 @@ export class TaskExecutor {
       runStarted = performance.now();
       const readyAt = begin.readyAt ? Date.parse(begin.readyAt) : NaN;
       this.metrics.taskStarted(tag, capability, attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined);
-      this.log.write(
-        tag,
-        { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task started', context: { attempt, capabilities: task.capabilities } },
-        this.logger,
-      );
+      const started = startedEntry(sessionId, taskId, agentId, task.capabilities, attempt);
+      // Marked running by BEGIN, which wrote the entry to the session's log.
+      if (begin.attempt !== undefined) this.log.mirror(started, this.logger);
+      else this.log.write(tag, started, this.logger);
 
       const output = await invokeAgent(
         agent,
@@ -169,16 +183,20 @@ export class TaskExecutor {
       }
       runStarted = undefined;
       this.metrics.taskRunEnded(tag, capability, 'completed', durationMs);
-      this.log.write(
-        tag,
-        { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) } },
-        this.logger,
-      );
+      const completed: NewLogEntry = {
+        level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) },
+      };
       // Without dependants nothing waits for the write-back's answer: it shares a round trip
-      // with BullMQ's completion of the job. With them, they are woken before the job completes,
-      // so that a worker dying in between leaves a job that runs again and wakes them.
-      if (task.dependants.length === 0) await this.outcomes.completeAhead(tag, task, output ?? null);
-      else await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
+      // with BullMQ's completion of the job (and writes the entry). With them, they are woken
+      // before the job completes, so that a worker dying in between leaves a job that runs again
+      // and wakes them.
+      if (task.dependants.length === 0) {
+        this.log.mirror(completed, this.logger);
+        await this.outcomes.completeAhead(tag, task, output ?? null, this.log.scripted(tag, completed));
+      } else {
+        this.log.write(tag, completed, this.logger);
+        await this.outcomes.finish(tag, task, { status: 'completed', output: output ?? null });
+      }
       return output ?? null;
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;

@@ -11,7 +11,7 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionTerminator } from './session-terminator.service';
 import { FailureInfo } from './session.types';
-import { SessionLogWriter } from '../log/session-log.writer';
+import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
 import { failpoint, failpointArmed } from '../runtime/failpoint';
 
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
@@ -113,7 +113,7 @@ export class TaskOutcomes {
    * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
    * session fails rather than waiting for ever.
    */
-  async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
+  async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown, log?: ScriptedLogEntry): Promise<void> {
     const { sessionId, taskId } = task;
     const waiters = waitersOf(task);
     if (failpointArmed('write-back-lost') && !this.lostOne) {
@@ -126,12 +126,14 @@ export class TaskOutcomes {
     const job = this.finishedJob(task);
     // A write-back sent again still says when the task finished.
     const at = new Date().toISOString();
-    const { sent, ready: written } = this.store.finishAhead(tag, sessionId, taskId, output, waiters, job, at);
+    // Whatever the task logged goes out before the write-back, which appends `log` after it.
+    if (log) this.log.flushBefore();
+    const { sent, ready: written } = this.store.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
     written.catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
-          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at });
+          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at, log });
           for (const waiter of ready) {
             const queue = await this.parentQueue(tag, sessionId, waiter.id);
             if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
