@@ -70,8 +70,14 @@ export class StateEngine {
     });
   }
 
-  /** Applies `ops` all or nothing, after every fence and version check passed; answers the new version and the increments' results. */
-  async apply(ops: readonly StateOp[], checks: readonly StateCheck[] = [], fences: readonly FenceCheck[] = []): Promise<{ version: number; results: number[] }> {
+  /**
+   * Applies `ops` all or nothing, after every fence and version check passed and none of the
+   * `free` lock keys is held; answers the new version and the increments' results, or `locked`
+   * when one of `free` is held (nothing was written).
+   */
+  async apply(ops: readonly StateOp[], checks?: readonly StateCheck[], fences?: readonly FenceCheck[]): Promise<{ version: number; results: number[] }>;
+  async apply(ops: readonly StateOp[], checks: readonly StateCheck[], fences: readonly FenceCheck[], free: readonly string[]): Promise<{ version: number; results: number[] } | 'locked'>;
+  async apply(ops: readonly StateOp[], checks: readonly StateCheck[] = [], fences: readonly FenceCheck[] = [], free: readonly string[] = []): Promise<{ version: number; results: number[] } | 'locked'> {
     const scriptKeys = [this.keys.session, this.keys.sequence, this.keys.index];
     const slot = new Map<string, number>();
     const at = (key: string) => {
@@ -85,6 +91,8 @@ export class StateEngine {
     };
     const args: (string | number)[] = [this.settings.maxValueBytes, fences.length];
     for (const fence of fences) args.push(at(fence.lockKey), fence.token);
+    args.push(free.length);
+    for (const lockKey of free) args.push(at(lockKey));
     args.push(checks.length);
     for (const check of checks) args.push(at(check.entry.versionKey), check.entry.versionField, String(check.version));
     for (const op of ops) {
@@ -100,6 +108,8 @@ export class StateEngine {
         throw new SessionNotFoundError(this.keys.sessionId);
       case 'lock_expired':
         throw new StateLockExpiredError(fences[Number(a) - 1].ttlMs);
+      case 'locked':
+        return 'locked';
       case 'conflict': {
         const check = checks[Number(a) - 1];
         throw new StateConflictError(entryPath(check.entry), check.version, Number(b));

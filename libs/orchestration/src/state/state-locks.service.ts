@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import Redlock, { ExecutionError, ExecutionStats, Lock, ResourceLockedError } from 'redlock';
@@ -108,6 +109,32 @@ export class StateLocks implements OnApplicationShutdown {
     // single cost of a transaction in a profile; the same 16 random bytes come from a pool instead.
     (this.redlock as unknown as { _random: () => string })._random = lockValues();
     if (this.reading) this.reading.acquireSha = this.redlock.scripts.acquireScript.hash;
+  }
+
+  /** Whether the locks live in the deployment's own Redis, where a state script can see them. */
+  get local(): boolean {
+    return this.fenced;
+  }
+
+  /**
+   * Runs `attempt` until it finds `resources` free (it answers `locked` while another
+   * transaction holds one), waiting between tries as an acquisition of them would: every
+   * 15 ± 15 ms, for up to SWITCHYARD_STATE_LOCK_WAIT_MS.
+   */
+  async whileLocked<T>(resources: readonly string[], attempt: () => Promise<T | 'locked'>): Promise<T> {
+    const started = performance.now();
+    for (let tries = 1; ; tries++) {
+      const result = await attempt();
+      if (result !== 'locked') {
+        if (tries > 1) this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
+        return result;
+      }
+      if (performance.now() - started >= this.config.state.lockWaitMs) {
+        this.metrics.lockFailure(LOCK_METRIC, 'timeout');
+        throw new StateLockUnavailableError([...resources], `another transaction held them for longer than SWITCHYARD_STATE_LOCK_WAIT_MS (${this.config.state.lockWaitMs} ms)`);
+      }
+      await sleep(RETRY_DELAY_MS + Math.floor((Math.random() * 2 - 1) * RETRY_JITTER_MS));
+    }
   }
 
   /** How many lock servers there are (1 unless the quorum setup is configured). */

@@ -13,14 +13,16 @@ import { RedisScript } from '../redis/redis-script';
  *
  * KEYS[1] the session hash, [2] the version counter, [3] the state index, [4..] entry and lock keys.
  * ARGV[1] largest value in bytes, [2] L = number of lock keys, then L pairs (index into KEYS of a
- * lock key, the token it must still hold; they are deleted when the writes succeeded); then C = number of version checks and
+ * lock key, the token it must still hold; they are deleted when the writes succeeded); then F =
+ * number of lock keys that must be free (nobody holds them: a commit that took no lock respects
+ * the others'), and F indexes into KEYS; then C = number of version checks and
  * C triples (versions key index, version field, expected version); then ops of 8 fields each:
  * op (set | del | incr | append), data key index, data field, versions key index, version field,
  * payload (JSON value; for incr the number to add; for append the JSON items joined by commas),
  * ttl ms (> 0 set it, < 0 set -ttl only if the key has none, 0 leave it), indexed ('1' or '0').
  *
  * Answers {'ok', version, results…} (an incr's result is its new number), or {'session_gone'},
- * {'lock_expired', i}, {'conflict', i, actual version}, {'too_large', op, bytes},
+ * {'lock_expired', i}, {'locked', i}, {'conflict', i, actual version}, {'too_large', op, bytes},
  * {'not_number', op}, {'not_array', op}.
  *
  * Once the session has ended (its hash has a time to live), every key written gets at most the
@@ -37,6 +39,11 @@ for i = 1, nLocks do
   if redis.call('GET', KEYS[tonumber(ARGV[p])]) ~= ARGV[p + 1] then return {'lock_expired', i} end
   locks[i] = KEYS[tonumber(ARGV[p])]
   p = p + 2
+end
+local nFree = tonumber(ARGV[p]); p = p + 1
+for i = 1, nFree do
+  if redis.call('EXISTS', KEYS[tonumber(ARGV[p])]) == 1 then return {'locked', i} end
+  p = p + 1
 end
 local nChecks = tonumber(ARGV[p]); p = p + 1
 for i = 1, nChecks do

@@ -89,7 +89,15 @@ export class Transaction implements StateTransaction {
     try {
       if (this.ops.length === 0) return 0;
       const missing = this.unlocked();
-      if (missing.length > 0) this.held.push(await this.scope.locks.acquire(missing, this.lockTtlMs));
+      const locks = this.scope.locks;
+      if (missing.length === 1 && this.held.length === 0 && locks.local) {
+        // One entry, no lock held: optimistic. The version checks keep it from overwriting what
+        // changed since it was read, and the script refuses while another transaction holds the
+        // entry's lock (then it waits, as taking the lock would): no lock of its own is needed.
+        const checks = [...this.reads.values()];
+        return (await locks.whileLocked(missing, () => this.scope.engine.apply(this.ops, checks, [], missing))).version;
+      }
+      if (missing.length > 0) this.held.push(await locks.acquire(missing, this.lockTtlMs));
       const fences: FenceCheck[] = [];
       for (const held of this.held) {
         if (held.fenced) {
