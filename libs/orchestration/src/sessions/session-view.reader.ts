@@ -1,3 +1,4 @@
+import { decodeStoredHash } from '../state/stored-value';
 import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
 import { Plan } from '../plans/plan.schema';
@@ -9,7 +10,7 @@ import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView
 export async function readSessionView(client: Redis, tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
   const [session, context, outputs, taskIds] = await Promise.all([
     client.hgetall(keys.session(tag, sessionId)),
-    client.hgetall(keys.sharedState(tag, sessionId)).then(parseHash),
+    client.hgetall(keys.sharedState(tag, sessionId)).then(decodeStoredHash),
     client.hgetall(keys.outputs(tag, sessionId)).then(parseHash),
     client.lrange(keys.taskIds(tag, sessionId), 0, -1),
   ]);

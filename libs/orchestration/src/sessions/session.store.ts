@@ -1,3 +1,4 @@
+import { decodeStored, decodeStoredHash, encodeStored } from '../state/stored-value';
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
@@ -153,7 +154,8 @@ export class SessionStore {
     emit(multi, tag, session.id, 'session', { status: 'pending', at: now });
     const context = Object.entries(session.context);
     if (context.length > 0) {
-      multi.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, json(v)])));
+      // Version 0: the state's own writes take the next numbers (see stored-value.ts).
+      multi.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, encodeStored(json(v), 0)])));
     }
     await multi.exec();
   }
@@ -269,7 +271,7 @@ export class SessionStore {
     if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
-    for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = parse(sharedFlat![i + 1]);
+    for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = decodeStored(sharedFlat![i + 1]).value;
     const dependencies: Record<string, unknown> = {};
     inputFrom.forEach((id, i) => {
       const value = outputs?.[i];
@@ -444,7 +446,7 @@ export class SessionStore {
   }
 
   async sharedContext(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
-    return parseHash(await this.client.hgetall(keys.sharedState(tag, sessionId)));
+    return decodeStoredHash(await this.client.hgetall(keys.sharedState(tag, sessionId)));
   }
 
   /** The ids of the session's tasks, in plan order, then spawned subtasks (empty before planning finished). */

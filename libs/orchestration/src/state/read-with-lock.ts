@@ -12,7 +12,7 @@ export interface ReadRequest {
  * Redlock's acquire (every lock key must be free, then each is set to the token with the time to
  * live), followed, when granted, by STATE_READ's reads. KEYS: the N lock keys, then the read's
  * keys; ARGV[1] the token, [2] the time to live in ms, [3] N, then the read's arguments.
- * Answers {N, value, version, …} when granted, {0} when a lock key was taken.
+ * Answers {N, stored value, …} when granted, {0} when a lock key was taken.
  */
 const ACQUIRE_AND_READ = new RedisScript(`${READ_ENTRIES}
 local n = tonumber(ARGV[3])

@@ -1,3 +1,4 @@
+import { decodeStoredHash } from './stored-value';
 import { PermissionLevel } from '../agents/agent-contract';
 import { StateSettings } from '../config/switchyard-config';
 import { StateConflictError, StatePermissionError, StateValueError } from '../errors/errors';
@@ -183,9 +184,8 @@ export class ScopedState implements StateHandle, TransactionScope {
   private async list(scope: StateScope): Promise<Record<string, unknown>> {
     const client = this.engine.client;
     const keys = this.engine.keys;
-    const parse = (raw: Record<string, string>) => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v)]));
-    if (scope === 'shared') return parse(await client.hgetall(keys.shared));
-    if (scope === 'private') return parse(await client.hgetall(this.resolve({ scope, key: '_' }, false).dataKey));
+    if (scope === 'shared') return decodeStoredHash(await client.hgetall(keys.shared));
+    if (scope === 'private') return decodeStoredHash(await client.hgetall(this.resolve({ scope, key: '_' }, false).dataKey));
     const names = (await client.smembers(keys.index)).map((k) => keys.temporaryKey(k)).filter((k): k is string => k !== undefined);
     const values = await this.engine.read(names.map((name) => keys.entry('temporary', name, undefined)));
     return Object.fromEntries(names.flatMap((name, i) => (values[i].value === undefined ? [] : [[name, values[i].value]])));

@@ -1,3 +1,4 @@
+import { decodeStored, decodeStoredHash } from './stored-value';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AgentDescriptor } from '../agents/agent-contract';
@@ -83,11 +84,14 @@ export class SessionState {
     const tag = await this.existing(sessionId);
     const keys = new StateKeys(tag, sessionId);
     const client = this.redis.client;
-    const [shared, versions, indexed] = await Promise.all([client.hgetall(keys.shared), client.hgetall(keys.sharedVersions), client.smembers(keys.index)]);
+    const [shared, indexed] = await Promise.all([client.hgetall(keys.shared), client.smembers(keys.index)]);
     const temporaryNames = indexed.map((k) => keys.temporaryKey(k)).filter((k): k is string => k !== undefined).sort();
     const owners = indexed.map((k) => keys.privateOwner(k)).filter((k): k is string => k !== undefined).sort();
     const pipeline = client.pipeline();
-    for (const name of temporaryNames) pipeline.hmget(keys.entry('temporary', name, undefined).dataKey, 'v', 'n').pttl(keys.entry('temporary', name, undefined).dataKey);
+    for (const name of temporaryNames) {
+      const entry = keys.entry('temporary', name, undefined);
+      pipeline.hget(entry.dataKey, entry.dataField).pttl(entry.dataKey);
+    }
     for (const owner of owners) {
       if (options.revealPrivate) pipeline.hgetall(keys.privateData(owner));
       else pipeline.hlen(keys.privateData(owner));
@@ -95,21 +99,21 @@ export class SessionState {
     const rows = (await pipeline.exec()) ?? [];
     const temporary: SessionStateView['temporary'] = {};
     temporaryNames.forEach((name, i) => {
-      const [value, version] = rows[2 * i][1] as (string | null)[];
+      const raw = rows[2 * i][1] as string | null;
       const ttl = rows[2 * i + 1][1] as number;
-      if (value !== null && ttl > 0) temporary[name] = { value: JSON.parse(value), version: Number(version), expiresInMs: ttl };
+      if (raw !== null && ttl > 0) temporary[name] = { ...decodeStored(raw), expiresInMs: ttl };
     });
     const privateScopes: SessionStateView['private'] = owners
       .map((agentId, i) => {
         const row = rows[2 * temporaryNames.length + i][1];
         if (!options.revealPrivate) return { agentId, entries: row as number, redacted: true as const };
-        const values = Object.fromEntries(Object.entries(row as Record<string, string>).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+        const values = decodeStoredHash(row as Record<string, string>);
         return { agentId, entries: Object.keys(values).length, redacted: false as const, values };
       })
       .filter((p) => p.entries > 0);
     return {
       sessionId,
-      shared: Object.fromEntries(Object.entries(shared).map(([k, v]) => [k, { value: JSON.parse(v), version: Number(versions[k] ?? 0) }])),
+      shared: Object.fromEntries(Object.entries(shared).map(([k, v]) => [k, decodeStored(v)])),
       temporary,
       private: privateScopes,
     };

@@ -2,19 +2,16 @@ import { keys, ShardTag } from '../redis/keys';
 import { StateScope } from './state-handle';
 
 /**
- * Where one entry lives. Every scope is stored the same way, as two hash fields: the JSON value
- * (`dataKey`/`dataField`) and its version (`versionKey`/`versionField`). The shared scope is one
- * hash (which task runs read as their `shared` context) plus a hash of versions; each agent's
- * private scope likewise; a temporary entry is a hash of its own (`v` value, `n` version), so it
- * can expire by itself.
+ * Where one entry lives. Every scope is stored the same way, as one hash field holding the
+ * entry's version and JSON (see stored-value.ts): the shared scope is one hash (which task runs
+ * read as their `shared` context), each agent's private scope likewise, and a temporary entry is a
+ * hash of its own (field `v`), so it can expire by itself.
  */
 export interface EntryAddress {
   readonly scope: StateScope;
   readonly key: string;
   readonly dataKey: string;
   readonly dataField: string;
-  readonly versionKey: string;
-  readonly versionField: string;
   /** The Redlock resource that guards the entry. */
   readonly lockKey: string;
   /** Listed in the session's state index, so cleanup finds it (private and temporary keys). */
@@ -29,7 +26,8 @@ export class StateKeys {
   readonly base: string;
   readonly session: string;
   readonly shared: string;
-  readonly sharedVersions: string;
+  /** The shared scope's versions, where builds before 2026-11-29 kept them: only expired. */
+  readonly legacySharedVersions: string;
   /** Counter: every commit takes the next number as the version of what it writes. */
   readonly sequence: string;
   /** Set: the private and temporary keys of the session (cleanup and listing read it). */
@@ -41,7 +39,7 @@ export class StateKeys {
     this.base = keys.stateBase(tag, sessionId);
     this.session = keys.session(tag, sessionId);
     this.shared = keys.sharedState(tag, sessionId);
-    this.sharedVersions = `${this.base}:shared:versions`;
+    this.legacySharedVersions = `${this.base}:shared:versions`;
     this.sequence = `${this.base}:seq`;
     this.index = `${this.base}:index`;
     this.temporaryPrefix = `${this.base}:temp:`;
@@ -52,11 +50,7 @@ export class StateKeys {
     return `${this.privatePrefix}${enc(agentId)}`;
   }
 
-  privateVersions(agentId: string): string {
-    return `${this.privateData(agentId)}:versions`;
-  }
-
-  /** The agent whose private data hash this is, or undefined for any other key. */
+  /** The agent whose private data hash this is, or undefined for any other key (a versions hash of builds before 2026-11-29 too). */
   privateOwner(key: string): string | undefined {
     if (!key.startsWith(this.privatePrefix) || key.endsWith(':versions')) return undefined;
     return decodeURIComponent(key.slice(this.privatePrefix.length));
@@ -72,23 +66,18 @@ export class StateKeys {
     const lockKey = `${this.base}:lock:${scope}:${scope === 'private' ? `${enc(agentId ?? '')}:` : ''}${enc(key)}`;
     switch (scope) {
       case 'shared':
-        return { scope, key, dataKey: this.shared, dataField: key, versionKey: this.sharedVersions, versionField: key, lockKey, indexed: false };
+        return { scope, key, dataKey: this.shared, dataField: key, lockKey, indexed: false };
       case 'private': {
         if (agentId === undefined) throw new Error('a private entry needs its agent');
-        return {
-          scope, key, dataKey: this.privateData(agentId), dataField: key, versionKey: this.privateVersions(agentId), versionField: key,
-          lockKey, indexed: true,
-        };
+        return { scope, key, dataKey: this.privateData(agentId), dataField: key, lockKey, indexed: true };
       }
-      case 'temporary': {
-        const own = `${this.temporaryPrefix}${enc(key)}`;
-        return { scope, key, dataKey: own, dataField: 'v', versionKey: own, versionField: 'n', lockKey, indexed: true };
-      }
+      case 'temporary':
+        return { scope, key, dataKey: `${this.temporaryPrefix}${enc(key)}`, dataField: 'v', lockKey, indexed: true };
     }
   }
 
   /** The keys of the session's state whose names are fixed (the index lists the others). */
   fixed(): string[] {
-    return [this.shared, this.sharedVersions, this.sequence, this.index];
+    return [this.shared, this.legacySharedVersions, this.sequence, this.index];
   }
 }

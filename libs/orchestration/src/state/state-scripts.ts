@@ -1,4 +1,5 @@
 import { RedisScript } from '../redis/redis-script';
+import { STORED_LUA } from './stored-value';
 
 /**
  * The session state's Lua scripts. Every write of the state, a single `set` as much as a whole
@@ -9,17 +10,18 @@ import { RedisScript } from '../redis/redis-script';
 /**
  * Applies writes all or nothing: first every check, then every new value is computed and
  * validated, and only then is anything written (Lua cannot undo, so nothing is written before
- * all of it is known to succeed).
+ * all of it is known to succeed). Each entry is one hash field holding `<version>:<json>` (see
+ * stored-value.ts): a write stores the commit's new version with the value.
  *
  * KEYS[1] the session hash, [2] the version counter, [3] the state index, [4..] entry and lock keys.
  * ARGV[1] largest value in bytes, [2] L = number of lock keys, then L pairs (index into KEYS of a
  * lock key, the token it must still hold; they are deleted when the writes succeeded); then F =
  * number of lock keys that must be free (nobody holds them: a commit that took no lock respects
- * the others'), and F indexes into KEYS; then C = number of version checks and
- * C triples (versions key index, version field, expected version); then ops of 8 fields each:
- * op (set | del | incr | append), data key index, data field, versions key index, version field,
- * payload (JSON value; for incr the number to add; for append the JSON items joined by commas),
- * ttl ms (> 0 set it, < 0 set -ttl only if the key has none, 0 leave it), indexed ('1' or '0').
+ * the others'), and F indexes into KEYS; then C = number of version checks and C triples (entry
+ * key index, field, expected version); then ops of 6 fields each: op (set | del | incr | append),
+ * entry key index, field, payload (JSON value; for incr the number to add; for append the JSON
+ * items joined by commas), ttl ms (> 0 set it, < 0 set -ttl only if the key has none, 0 leave it),
+ * indexed ('1' or '0').
  *
  * Answers {'ok', version, results…} (an incr's result is its new number), or {'session_gone'},
  * {'lock_expired', i}, {'locked', i}, {'conflict', i, actual version}, {'too_large', op, bytes},
@@ -28,7 +30,7 @@ import { RedisScript } from '../redis/redis-script';
  * Once the session has ended (its hash has a time to live), every key written gets at most the
  * session's remaining time to live, so no state key outlives the session's retention.
  */
-export const STATE_APPLY = new RedisScript(`
+export const STATE_APPLY = new RedisScript(`${STORED_LUA}
 local sessionTtl = redis.call('PTTL', KEYS[1])
 if sessionTtl == -2 then return {'session_gone'} end
 local maxBytes = tonumber(ARGV[1])
@@ -45,10 +47,15 @@ for i = 1, nFree do
   if redis.call('EXISTS', KEYS[tonumber(ARGV[p])]) == 1 then return {'locked', i} end
   p = p + 1
 end
+-- What the checks read, by entry: incr and append build on it without reading it again.
+local read = {}
 local nChecks = tonumber(ARGV[p]); p = p + 1
 for i = 1, nChecks do
-  local actual = redis.call('HGET', KEYS[tonumber(ARGV[p])], ARGV[p + 1]) or '0'
+  local key, field = KEYS[tonumber(ARGV[p])], ARGV[p + 1]
+  local raw = redis.call('HGET', key, field)
+  local actual = stored(raw)
   if actual ~= ARGV[p + 2] then return {'conflict', i, actual} end
+  read[key .. '\\n' .. field] = raw or false
   p = p + 3
 end
 local pending = {}
@@ -59,10 +66,9 @@ local op = 0
 local current
 while p <= #ARGV do
   op = op + 1
-  local kind, dk, df = ARGV[p], KEYS[tonumber(ARGV[p + 1])], ARGV[p + 2]
-  local vk, vf, payload = KEYS[tonumber(ARGV[p + 3])], ARGV[p + 4], ARGV[p + 5]
-  local ttl, indexed = tonumber(ARGV[p + 6]), ARGV[p + 7]
-  p = p + 8
+  local kind, dk, df, payload = ARGV[p], KEYS[tonumber(ARGV[p + 1])], ARGV[p + 2], ARGV[p + 3]
+  local ttl, indexed = tonumber(ARGV[p + 4]), ARGV[p + 5]
+  p = p + 6
   local id = dk .. '\\n' .. df
   local new
   if kind == 'set' then
@@ -72,7 +78,12 @@ while p <= #ARGV do
   else
     -- incr and append build on the value: this transaction's pending one, or the stored one.
     current = pending[id]
-    if current == nil then current = redis.call('HGET', dk, df) end
+    if current == nil then
+      local raw = read[id]
+      if raw == nil then raw = redis.call('HGET', dk, df) end
+      local _, json = stored(raw or nil)
+      current = json or false
+    end
   end
   if kind == 'incr' then
     local n = 0
@@ -94,13 +105,13 @@ while p <= #ARGV do
   end
   if new and #new > maxBytes then return {'too_large', op, #new} end
   if pending[id] == nil then
-    byId[id] = {id, dk, df, vk, vf}
+    byId[id] = {id, dk, df}
     entries[#entries + 1] = byId[id]
   end
   pending[id] = new
   local e = byId[id]
-  if ttl ~= 0 then e[6] = ttl end
-  if indexed == '1' then e[7] = true end
+  if ttl ~= 0 then e[4] = ttl end
+  if indexed == '1' then e[5] = true end
 end
 local version = redis.call('INCR', KEYS[2])
 local function follow(key)
@@ -110,22 +121,16 @@ local function follow(key)
   end
 end
 for _, e in ipairs(entries) do
-  local id, dk, df, vk, vf, ttl, indexed = e[1], e[2], e[3], e[4], e[5], e[6], e[7]
+  local id, dk, df, ttl, indexed = e[1], e[2], e[3], e[4], e[5]
   local new = pending[id]
   if new then
-    redis.call('HSET', dk, df, new)
-    redis.call('HSET', vk, vf, version)
+    redis.call('HSET', dk, df, version .. ':' .. new)
     if ttl and ttl > 0 then redis.call('PEXPIRE', dk, ttl) end
     if ttl and ttl < 0 and redis.call('PTTL', dk) == -1 then redis.call('PEXPIRE', dk, -ttl) end
-    if indexed then
-      redis.call('SADD', KEYS[3], dk)
-      if vk ~= dk then redis.call('SADD', KEYS[3], vk) end
-    end
+    if indexed then redis.call('SADD', KEYS[3], dk) end
     follow(dk)
-    follow(vk)
   else
     redis.call('HDEL', dk, df)
-    redis.call('HDEL', vk, vf)
   end
 end
 if sessionTtl > 0 then
@@ -138,23 +143,22 @@ return {'ok', version, unpack(results)}
 `);
 
 /**
- * Lua: `readEntries(out, k, a)` appends to `out` the value and version of each entry whose data
- * key and versions key are KEYS[k + 1…] (two per entry) and whose data field and version field
- * are ARGV[a + 1…]; a value not stored is nil, a version not stored '0'. Answers `out`.
+ * Lua: `readEntries(out, k, a)` appends to `out` the stored value (see stored-value.ts) of each
+ * entry whose key is KEYS[k + 1…] and whose field is ARGV[a + 1…], false for one not stored.
+ * Answers `out`.
  */
 export const READ_ENTRIES = `
 local function readEntries(out, k, a)
-  for i = k + 1, #KEYS, 2 do
+  for i = k + 1, #KEYS do
     out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i - k + a]) or false
-    out[#out + 1] = redis.call('HGET', KEYS[i + 1], ARGV[i - k + a + 1]) or '0'
   end
   return out
 end
 `;
 
 /**
- * Reads entries with their versions, atomically. KEYS: per entry its data key and its versions
- * key; ARGV: per entry its data field and version field. Answers value, version, value, version…
+ * Reads entries, atomically. KEYS: per entry its key; ARGV: per entry its field. Answers each
+ * stored value (false for none).
  */
 export const STATE_READ = new RedisScript(`${READ_ENTRIES}
 return readEntries({}, 0, 0)

@@ -17,7 +17,7 @@ export interface TransactionScope {
 type Held = HeldLock & { lock: Lock };
 
 /** One entry's identity among a transaction's reads. */
-const readId = (entry: EntryAddress) => `${entry.versionKey}\n${entry.versionField}`;
+const readId = (entry: EntryAddress) => `${entry.dataKey}\n${entry.dataField}`;
 
 /** See {@link StateTransaction}. Locks taken by `begin` are passed in; `commit` takes the rest. */
 export class Transaction implements StateTransaction {
