@@ -1,5 +1,6 @@
 import { ENTRY_FIELD } from '../log/log-entry';
 import { RedisScript } from '../redis/redis-script';
+import { keys, ShardTag } from '../redis/keys';
 
 /**
  * The Lua scripts of the session store: each is one atomic step of a session's bookkeeping, and
@@ -57,6 +58,28 @@ return 1
 `);
 
 /**
+ * Lua: the keys of a session's records, built from the session's key as keys.ts builds them (each
+ * is the session's key with a suffix, so it carries the same hash tag: one slot). A task's start
+ * and write-back then take one key, the session's, instead of seven long ones.
+ */
+const SESSION_KEYS = (() => {
+  const tag = '{t}' as ShardTag;
+  const base = keys.session(tag, 's');
+  const suffix = (key: string) => {
+    if (!key.startsWith(base)) throw new Error(`${key} does not extend the session's key ${base}`);
+    return key.slice(base.length);
+  };
+  return `
+local function shared_key(s) return s .. '${suffix(keys.sharedState(tag, 's'))}' end
+local function outputs_key(s) return s .. '${suffix(keys.outputs(tag, 's'))}' end
+local function events_key(s) return s .. '${suffix(keys.events(tag, 's'))}' end
+local function log_key(s) return s .. '${suffix(keys.log(tag, 's'))}' end
+local function task_key(s, id) return s .. '${suffix(keys.task(tag, 's', ''))}' .. id end
+local function pending_key(s, id) return s .. '${suffix(keys.pendingDeps(tag, 's', ''))}' .. id end
+`;
+})();
+
+/**
  * Runs the Lua function `fn(K, A)` once per task of a batch, in order, answering its answers in a
  * list: KEYS are the tasks' keys one after the other, ARGV per task the number of its keys and of
  * its arguments, then the arguments. One script call for the tasks of one tick (see
@@ -83,19 +106,21 @@ return replies
  * The task's BullMQ job gets the retention as its time to live here, as BullMQ's removeOnComplete
  * age would remove it that long after it finished; so a completed session need not visit its
  * tasks' jobs (EXPIRE_TASKS without them).
- * A Lua function of the task's keys K and arguments A. K[1] outputs, K[2] the task's hash, K[3]
- * events, K[4] the session's log, then per waiter: its pending set, its task hash. A[1] task id,
+ * A Lua function of the task's keys K and arguments A. K[1] the session (its other keys, the
+ * task's and its waiters' are built from it, see SESSION_KEYS). A[1] task id,
  * A[2] output JSON ('' for none), A[3] finish time, A[4] final status, A[5] the key of the task's
  * job ('' to leave it), A[6] seconds to keep it, A[7] '1' when the job has children (BullMQ keeps
  * their results beside it), A[8] the log's bound, A[9] a log entry to append ('' for none, see
  * LOG_APPEND), A[10..] the waiters' ids. Answers the 1-based waiter indexes now ready.
  */
-const FINISH = `${EMIT}${LOG_APPEND}
+const FINISH = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
 local function finish(K, A)
-  if A[2] ~= '' then redis.call('HSET', K[1], A[1], A[2]) end
-  redis.call('HSET', K[2], 'status', A[4], 'finishedAt', A[3])
-  emit(K[3], 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
-  if A[9] ~= '' then append_log(K[4], A[8], A[9]) end
+  local s = K[1]
+  local events = events_key(s)
+  if A[2] ~= '' then redis.call('HSET', outputs_key(s), A[1], A[2]) end
+  redis.call('HSET', task_key(s, A[1]), 'status', A[4], 'finishedAt', A[3])
+  emit(events, 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
+  if A[9] ~= '' then append_log(log_key(s), A[8], A[9]) end
   if A[5] ~= '' then
     redis.call('EXPIRE', A[5], A[6])
     if A[7] == '1' then
@@ -103,14 +128,14 @@ local function finish(K, A)
     end
   end
   local ready = {}
-  for i = 1, (#K - 4) / 2 do
-    local pending = K[3 + 2 * i]
-    local waiter = K[4 + 2 * i]
+  for i = 1, #A - 9 do
+    local pending = pending_key(s, A[9 + i])
+    local waiter = task_key(s, A[9 + i])
     redis.call('SREM', pending, A[1])
     if redis.call('SCARD', pending) == 0 then
       if redis.call('HGET', waiter, 'status') == 'waiting' then
         redis.call('HSET', waiter, 'status', 'ready', 'readyAt', A[3])
-        emit(K[3], 'task', cjson.encode({ taskId = A[9 + i], status = 'ready', at = A[3] }))
+        emit(events, 'task', cjson.encode({ taskId = A[9 + i], status = 'ready', at = A[3] }))
       end
       ready[#ready + 1] = i
     end
@@ -142,8 +167,8 @@ return attempt
 `);
 
 /**
- * The start of a task's run, as a Lua function of its keys K and arguments A. K: session, the
- * task's pending set, shared state, outputs, the task's hash, events, the session's log. A[1] '1'
+ * The start of a task's run, as a Lua function of its keys K and arguments A. K[1] the session
+ * (its other keys and the task's are built from it, see SESSION_KEYS). A[1] '1'
  * to mark the task running, [2] agent id, [3] worker JSON, [4] now, [5] inputFrom JSON, [6] task
  * id, [7] the log's bound, [8] and [9] the log entry that says the task started, around its
  * attempt number (its JSON is [8] .. attempt .. [9]; '' for none), [10..] the ids whose outputs
@@ -153,45 +178,51 @@ return attempt
  * became ready, for dispatch latency). In a batch, the session's record and shared state are read
  * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
-const BEGIN = `${EMIT}${LOG_APPEND}
+const BEGIN = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
 local sessions = {}
 local function begin(K, A)
-  local session = sessions[K[1]]
+  local s = K[1]
+  local session = sessions[s]
   if not session then
-    local record = redis.call('HMGET', K[1], 'status', 'goal')
+    local record = redis.call('HMGET', s, 'status', 'goal')
     session = { status = record[1], goal = record[2] or '' }
-    sessions[K[1]] = session
+    sessions[s] = session
   end
   local status = session.status
   if not status then return {false} end
   if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
-  local task = redis.call('HMGET', K[5], 'status', 'readyAt')
+  local taskKey = task_key(s, A[6])
+  local task = redis.call('HMGET', taskKey, 'status', 'readyAt')
   if task[1] == 'completed' then
     -- Its run already finished (the job runs again after a failure past that point).
-    return {status, 'done', redis.call('HGET', K[4], A[6])}
+    return {status, 'done', redis.call('HGET', outputs_key(s), A[6])}
   end
-  if redis.call('SCARD', K[2]) > 0 then return {status, 'hold'} end
+  if redis.call('SCARD', pending_key(s, A[6])) > 0 then return {status, 'hold'} end
   local outputs = {}
-  for i = 10, #A do outputs[i - 9] = redis.call('HGET', K[4], A[i]) end
+  if #A >= 10 then
+    local outputsKey = outputs_key(s)
+    for i = 10, #A do outputs[i - 9] = redis.call('HGET', outputsKey, A[i]) end
+  end
   local attempt = 0
   if A[1] == '1' then
-    redis.call('HSET', K[5], 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
+    redis.call('HSET', taskKey, 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
       'inputFrom', A[5], 'error', '', 'waitingFor', '')
-    attempt = redis.call('HINCRBY', K[5], 'attempts', 1)
+    attempt = redis.call('HINCRBY', taskKey, 'attempts', 1)
+    local events = events_key(s)
     if status == 'pending' then
-      redis.call('HSET', K[1], 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
+      redis.call('HSET', s, 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
       status = 'running'
       session.status = status
-      emit(K[6], 'session', cjson.encode({ status = 'running', at = A[4] }))
+      emit(events, 'session', cjson.encode({ status = 'running', at = A[4] }))
     end
     -- Task ids are plain (see ATTACH_TASKS), the worker is JSON already.
-    emit(K[6], 'task', '{"taskId":"' .. A[6] .. '","status":"running","attempt":' .. attempt .. ',"agentId":' ..
+    emit(events, 'task', '{"taskId":"' .. A[6] .. '","status":"running","attempt":' .. attempt .. ',"agentId":' ..
       cjson.encode(A[2]) .. ',"worker":' .. A[3] .. ',"at":"' .. A[4] .. '"}')
-    if A[8] ~= '' then append_log(K[7], A[7], A[8] .. attempt .. A[9]) end
+    if A[8] ~= '' then append_log(log_key(s), A[7], A[8] .. attempt .. A[9]) end
   end
   local shared = false
   if not session.shared then
-    shared = redis.call('HGETALL', K[3])
+    shared = redis.call('HGETALL', shared_key(s))
     session.shared = true
   end
   return {status, 'go', session.goal, attempt, shared, outputs, task[2] or ''}

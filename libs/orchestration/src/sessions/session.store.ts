@@ -64,8 +64,7 @@ function finishCall(
   at: string,
   log?: ScriptedLogEntry,
 ): ScriptCall {
-  const scriptKeys = [keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId), keys.log(tag, sessionId)];
-  for (const waiter of waiters) scriptKeys.push(keys.pendingDeps(tag, sessionId, waiter.id), keys.task(tag, sessionId, waiter.id));
+  const scriptKeys = [keys.session(tag, sessionId)];
   const output = outcome.status === 'completed' ? json(outcome.output) : '';
   const args = [
     taskId, output, at, outcome.status,
@@ -257,10 +256,7 @@ export class SessionStore {
     const now = new Date().toISOString();
     const started = run?.started;
     const reply = await this.starts.add(tag, {
-      keys: [
-        keys.session(tag, sessionId), keys.pendingDeps(tag, sessionId, taskId), keys.sharedState(tag, sessionId),
-        keys.outputs(tag, sessionId), keys.task(tag, sessionId, taskId), keys.events(tag, sessionId), keys.log(tag, sessionId),
-      ],
+      keys: [keys.session(tag, sessionId)],
       args: [
         run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId,
         started?.bound ?? 0, started?.json ?? '', started?.tail ?? '', ...inputFrom,
