@@ -10,7 +10,7 @@ async function withWriter(stack: Stack, env: Record<string, string>, use: (write
   const config = toSwitchyardConfig(validateEnvironment({ REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, ...env }));
   const connections = new RedisConnections(config);
   try {
-    const writer = new SessionLogWriter(connections, new RedisWriteBatcher(connections, config), config);
+    const writer = new SessionLogWriter(new RedisWriteBatcher(connections, config), config);
     use(writer, config);
   } finally {
     await connections.onApplicationShutdown(); // flushes what is buffered, then closes

@@ -3,7 +3,6 @@ import type { ChainableCommander } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { keys, ShardTag } from '../redis/keys';
-import { RedisConnections } from '../redis/redis-connections.service';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
 import { currentWorker } from '../runtime/worker-identity';
 import { encodeLogEntry, encodeLogEntryAround, levelRank, LogSource, NewLogEntry, SessionLogLevel } from './log-entry';
@@ -41,9 +40,9 @@ export interface ScopedLog {
 
 /**
  * Writes the orchestration log: entries are buffered and sent by the {@link RedisWriteBatcher},
- * one XADD each in the batch's pipeline. With a Nest logger, each
- * entry also goes to the process log (pino) with the same session, task and agent ids, so the
- * two can be joined.
+ * one XADD each in the batch's pipeline, or handed to a script that appends them itself
+ * ({@link scripted}). With a Nest logger, each entry also goes to the process log (pino) with the
+ * same session, task and agent ids, so the two can be joined.
  */
 @Injectable()
 export class SessionLogWriter implements BatchContributor {
@@ -56,7 +55,6 @@ export class SessionLogWriter implements BatchContributor {
   private readonly processLogFrom: number;
 
   constructor(
-    redis: RedisConnections,
     private readonly batcher: RedisWriteBatcher,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {
