@@ -30,6 +30,14 @@ describe('a read-modify-write transaction on one Redis', () => {
     await server?.destroy();
   });
 
+  /** Runs `work` alone on the private Redis and answers the calls it made, by command. */
+  const counting = async (work: () => Promise<unknown>) => {
+    await harness.flushMetrics(); // lock metrics of earlier tests would be counted otherwise
+    await probe.config('RESETSTAT');
+    await work();
+    return calls(probe);
+  };
+
   const open = async () => {
     const { sessionId, tag } = await harness.newSession();
     return harness.state.forAgent(tag, sessionId, { id: 'a', permission: 'full' });
@@ -40,10 +48,9 @@ describe('a read-modify-write transaction on one Redis', () => {
   it('costs two commands: the lock with the read, then the commit with the release', async () => {
     const state = await open();
     await bump(state); // scripts loaded
-    await harness.flushMetrics(); // lock metrics of earlier tests would be counted otherwise
-    await probe.config('RESETSTAT');
-    for (let i = 0; i < 10; i++) await bump(state);
-    const counted = await calls(probe);
+    const counted = await counting(async () => {
+      for (let i = 0; i < 10; i++) await bump(state);
+    });
     expect(await state.get('n')).toBe(11);
     expect(counted.evalsha).toBe(20);
     // The scripts' own commands; INFO and CONFIG RESETSTAT are the probe's.
@@ -65,9 +72,7 @@ describe('a read-modify-write transaction on one Redis', () => {
         { lock: ['left', { scope: 'private', key: 'right' }] },
       );
     await transfer();
-    await probe.config('RESETSTAT');
-    await transfer();
-    expect((await calls(probe)).evalsha).toBe(2);
+    expect((await counting(transfer)).evalsha).toBe(2);
     // Concurrent transfers wait for each other's locks: none is lost, none counted twice.
     await Promise.all(Array.from({ length: 20 }, transfer));
     expect(await state.get('left')).toBe(78);
@@ -105,10 +110,9 @@ describe('a read-modify-write transaction on one Redis', () => {
     it('costs two commands, a plain read and the commit, and takes no lock', async () => {
       const state = await open();
       await optimistic(state); // scripts loaded
-      await harness.flushMetrics(); // lock metrics of earlier tests would be counted otherwise
-      await probe.config('RESETSTAT');
-      for (let i = 0; i < 10; i++) await optimistic(state);
-      const counted = await calls(probe);
+      const counted = await counting(async () => {
+        for (let i = 0; i < 10; i++) await optimistic(state);
+      });
       expect(await state.get('n')).toBe(11);
       // The entry's value and version are one field: one HGET reads both. The commit's version
       // check is the other HGET of each transaction.

@@ -21,6 +21,7 @@ import { SessionEvents } from './sessions/session-events.service';
 import { ClusterHealth } from './health/cluster-health.service';
 import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
+import { TaskRunStore } from './sessions/task-run.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { SessionRetention } from './sessions/session-retention.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
@@ -51,6 +52,7 @@ const core = {
       useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
     },
     SessionStore,
+    TaskRunStore,
     SessionState,
     StateLocks,
     TaskQueues,

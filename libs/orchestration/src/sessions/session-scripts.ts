@@ -83,7 +83,7 @@ local function pending_key(s, id) return s .. '${suffix(keys.pendingDeps(tag, 's
  * Runs the Lua function `fn(K, A)` once per task of a batch, in order, answering its answers in a
  * list: KEYS are the tasks' keys one after the other, ARGV per task the number of its keys and of
  * its arguments, then the arguments. One script call for the tasks of one tick (see
- * SessionStore), instead of one each.
+ * TaskRunStore), instead of one each.
  */
 const batchOf = (fn: string) => `
 local replies = {}

@@ -1,11 +1,9 @@
-import { decodeStored, decodeStoredHash, encodeStored } from '../state/stored-value';
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { TickBatcher } from '../redis/tick-batcher';
-import type { ScriptedLogEntry } from '../log/session-log.writer';
-import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
-import { ATTACH_TASKS, BEGIN_TASK, BEGIN_TASKS, EVENTS_MAX, FINISH_TASK, FINISH_TASKS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { keys, ShardTag } from '../redis/keys';
+import { decodeStoredHash, encodeStored } from '../state/stored-value';
+import { ATTACH_TASKS, EVENTS_MAX, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse, parseHash } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -20,70 +18,6 @@ import {
   TaskStatus,
   WorkerIdentity,
 } from './session.types';
-
-export interface TaskBeginning {
-  readonly status?: SessionStatus;
-  /** The task still waits for a dependency. */
-  readonly hold: boolean;
-  /** The task's run already completed, with this output: only its wake-ups may be missing. */
-  readonly done?: { readonly output: unknown };
-  readonly goal?: string;
-  /** Which run this is, when the task was marked running. */
-  readonly attempt?: number;
-  readonly shared?: Record<string, unknown>;
-  readonly dependencies?: Record<string, unknown>;
-  /** When the task last became ready (ISO), if recorded. */
-  readonly readyAt?: string;
-}
-
-/** The keys and arguments of one script call (one task's, in a batch). */
-interface ScriptCall {
-  readonly keys: string[];
-  readonly args: (string | number)[];
-}
-
-/** The keys and arguments of a batch script (see batchOf in session-scripts.ts) running `calls`. */
-function batchCall(calls: readonly ScriptCall[]): ScriptCall {
-  const keys: string[] = [];
-  const args: (string | number)[] = [];
-  for (const call of calls) {
-    keys.push(...call.keys);
-    args.push(call.keys.length, call.args.length, ...call.args);
-  }
-  return { keys, args };
-}
-
-/** FINISH_TASK's keys and arguments (see session-scripts.ts). */
-function finishCall(
-  tag: ShardTag,
-  sessionId: string,
-  taskId: string,
-  outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
-  waiters: readonly TaskRef[],
-  job: FinishedJob | undefined,
-  at: string,
-  log?: ScriptedLogEntry,
-): ScriptCall {
-  const scriptKeys = [keys.session(tag, sessionId)];
-  const output = outcome.status === 'completed' ? json(outcome.output) : '';
-  const args = [
-    taskId, output, at, outcome.status,
-    job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
-    log?.bound ?? 0, log?.json ?? '',
-    ...waiters.map((w) => w.id),
-  ];
-  return { keys: scriptKeys, args };
-}
-
-/** What BEGIN_TASK answers for one task (see session-scripts.ts). */
-type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?];
-
-/** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
-export interface FinishedJob {
-  readonly queue: string;
-  readonly hasChildren: boolean;
-  readonly keepSeconds: number;
-}
 
 /** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
 const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -101,36 +35,6 @@ export interface NewSession {
 /** The session record, its tasks' states and its outputs, in the session's shard. */
 @Injectable()
 export class SessionStore {
-  /**
-   * The starts of the tasks that begin in one tick go to Redis as one BEGIN_TASKS call per shard:
-   * jobs arrive in batches (BullMQ hands out the next job with each completion, and their replies
-   * come in packets), and one script call per task cost each start a command of its own.
-   */
-  private readonly starts = new TickBatcher<ShardTag, ScriptCall, BeginReply>(async (_tag, batch) => {
-    if (batch.length === 1) return [(await BEGIN_TASK.run(this.client, batch[0].keys, batch[0].args)) as BeginReply];
-    const { keys: scriptKeys, args } = batchCall(batch);
-    const replies = (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
-    // A session's shared state comes with its first task of the batch only.
-    const shared = new Map<string, string[]>();
-    replies.forEach((reply, i) => {
-      if (reply[1] !== 'go') return;
-      const session = batch[i].keys[0];
-      if (reply[4]) shared.set(session, reply[4]);
-      else reply[4] = shared.get(session);
-    });
-    return replies;
-  });
-
-  /**
-   * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), by
-   * SHA only, so that each goes out before the command its caller sends next.
-   */
-  private readonly aheadFinishes = new TickBatcher<ShardTag, ScriptCall, number[]>(async (_tag, batch) => {
-    if (batch.length === 1) return [(await FINISH_TASK.send(this.client, batch[0].keys, batch[0].args)) as number[]];
-    const { keys: scriptKeys, args } = batchCall(batch);
-    return (await FINISH_TASKS.send(this.client, scriptKeys, args)) as number[][];
-  });
-
   constructor(private readonly redis: RedisConnections) {}
 
   private get client() {
@@ -239,46 +143,6 @@ export class SessionStore {
     return ((await this.client.hget(keys.session(tag, sessionId), 'status')) ?? undefined) as SessionStatus | undefined;
   }
 
-  /**
-   * Everything a task's run needs before it starts, in one script: the session's status and goal,
-   * whether the task must still wait, the shared context and the outputs of the tasks whose
-   * results it receives. With `run`, it also marks the task running (counting the run) and a
-   * pending session running, all or nothing; `started` is the log entry that says so (its number
-   * the attempt), appended by the same script. See BEGIN_TASK.
-   */
-  async beginTask(
-    tag: ShardTag,
-    sessionId: string,
-    taskId: string,
-    inputFrom: readonly string[],
-    run?: { agentId: string; worker: WorkerIdentity; started?: ScriptedLogEntry },
-  ): Promise<TaskBeginning> {
-    const now = new Date().toISOString();
-    const started = run?.started;
-    const reply = await this.starts.add(tag, {
-      keys: [keys.session(tag, sessionId)],
-      args: [
-        run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId,
-        started?.bound ?? 0, started?.json ?? '', started?.tail ?? '', ...inputFrom,
-      ],
-    });
-    // The third slot is the goal when the task may go, its stored output when it was done.
-    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt] = reply;
-    if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
-    if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
-    const shared: Record<string, unknown> = {};
-    for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = decodeStored(sharedFlat![i + 1]).value;
-    const dependencies: Record<string, unknown> = {};
-    inputFrom.forEach((id, i) => {
-      const value = outputs?.[i];
-      if (value !== null && value !== undefined) dependencies[id] = parse(value);
-    });
-    return {
-      status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
-      readyAt: readyAt || undefined,
-    };
-  }
-
   async setPlanning(tag: ShardTag, sessionId: string, step: StepView): Promise<void> {
     await this.client.hset(keys.session(tag, sessionId), 'planning', json(step), 'updatedAt', new Date().toISOString());
   }
@@ -317,48 +181,6 @@ export class SessionStore {
     const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), fields);
     emit(multi, tag, sessionId, 'task', { taskId, status, at: now });
     await multi.exec();
-  }
-
-  /**
-   * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
-   * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
-   * became ready. `ordered`: the script goes out before this call returns and is not sent again
-   * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it. `job`:
-   * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
-   * `log`: an entry the same script appends to the session's log.
-   */
-  async finishTask(
-    tag: ShardTag,
-    sessionId: string,
-    taskId: string,
-    outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
-    waiters: readonly TaskRef[],
-    options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
-  ): Promise<TaskRef[]> {
-    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? new Date().toISOString(), options.log);
-    // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
-    const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
-    return ready.map((i) => waiters[i - 1]);
-  }
-
-  /**
-   * {@link finishTask} for a task whose job completes without waiting for the answer: the
-   * write-backs of the tasks that finish in one tick go out as one script call (by SHA only, not
-   * sent again). `sent` resolves once it is on the connection, so a command sent after that (the
-   * job's completion) runs after it in Redis; `ready` is finishTask's answer.
-   */
-  finishAhead(
-    tag: ShardTag,
-    sessionId: string,
-    taskId: string,
-    output: unknown,
-    waiters: readonly TaskRef[],
-    job: FinishedJob,
-    at: string,
-    log?: ScriptedLogEntry,
-  ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
-    const reply = this.aheadFinishes.add(tag, finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, log));
-    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => ready.map((i) => waiters[i - 1])) };
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */

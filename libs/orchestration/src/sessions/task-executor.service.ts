@@ -11,6 +11,7 @@ import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
+import { TaskRunStore } from './task-run.store';
 import { failureInfo, TaskOutcomes } from './task-outcomes.service';
 import { FINISHED_SESSION_STATUSES } from './session.types';
 import { taskLogger } from './task-logger';
@@ -41,6 +42,7 @@ export class TaskExecutor {
 
   constructor(
     private readonly store: SessionStore,
+    private readonly runs: TaskRunStore,
     private readonly state: SessionState,
     private readonly queues: TaskQueues,
     private readonly outcomes: TaskOutcomes,
@@ -59,7 +61,7 @@ export class TaskExecutor {
     // pause, or that comes back after its subtasks, has to look at its state first.
     const plain = task.kind === 'task' && task.onFailure !== 'ask' && !task.decomposition;
     let lease: ReturnType<LocalAgentPool['acquire']> | undefined;
-    let run: Parameters<SessionStore['beginTask']>[4];
+    let run: Parameters<TaskRunStore['beginTask']>[4];
     if (plain) {
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
@@ -72,7 +74,7 @@ export class TaskExecutor {
       this.log.flushBefore();
       run = { agentId, worker: this.worker, started };
     }
-    const begin = await this.store
+    const begin = await this.runs
       .beginTask(tag, sessionId, taskId, inputFrom, run)
       .catch((error: unknown) => {
         lease?.release();

@@ -6,7 +6,8 @@ import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData, TaskRef } from '../plans/task-job';
 import { jobIds, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
-import { FinishedJob, SessionStore } from './session.store';
+import { SessionStore } from './session.store';
+import { FinishedJob, TaskRunStore } from './task-run.store';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionTerminator } from './session-terminator.service';
@@ -48,6 +49,7 @@ export class TaskOutcomes {
 
   constructor(
     private readonly store: SessionStore,
+    private readonly runs: TaskRunStore,
     private readonly queues: TaskQueues,
     private readonly terminator: SessionTerminator,
     private readonly log: SessionLogWriter,
@@ -76,7 +78,7 @@ export class TaskOutcomes {
     const waiters = waitersOf(task);
     const sole = task.dependants.filter((w) => w.sole);
     const job = this.finishedJob(task);
-    const written = this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0, job });
+    const written = this.runs.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0, job });
     const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
     // Awaited below, unless the write-back fails for good first: never an unhandled rejection.
     for (const promotion of early) promotion.catch(() => undefined);
@@ -88,7 +90,7 @@ export class TaskOutcomes {
       if (sole.length === 0) throw error;
       // Refused (Redis lost the script): the early promotions met dependants that still waited,
       // which held themselves again. Write back again, and promote whatever it leaves ready.
-      ready = await this.store.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
+      ready = await this.runs.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
       promoted = new Set();
     }
     // The parent is moved on by BullMQ itself once this job has finished.
@@ -107,7 +109,7 @@ export class TaskOutcomes {
    * Completes a task that has no dependants (its only waiter is its parent, which BullMQ moves
    * on) without waiting for the write-back's answer: the processor returns once the write-back is
    * on the connection (with those of the other tasks finishing in this tick, see
-   * SessionStore.finishAhead), and BullMQ's moveToFinished for the job follows it, so both take
+   * TaskRunStore.finishAhead), and BullMQ's moveToFinished for the job follows it, so both take
    * one round trip and Redis runs the write-back first — the parent's job cannot start before it.
    * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and a
    * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
@@ -128,12 +130,12 @@ export class TaskOutcomes {
     const at = new Date().toISOString();
     // Whatever the task logged goes out before the write-back, which appends `log` after it.
     if (log) this.log.flushBefore();
-    const { sent, ready: written } = this.store.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
+    const { sent, ready: written } = this.runs.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
     written.catch(async (first: unknown) => {
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
-          const ready = await this.store.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at, log });
+          const ready = await this.runs.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at, log });
           for (const waiter of ready) {
             const queue = await this.parentQueue(tag, sessionId, waiter.id);
             if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
