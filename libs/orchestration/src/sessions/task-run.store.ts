@@ -9,6 +9,7 @@ import { json, parse } from './json-fields';
 import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
 import { SessionStatus, WorkerIdentity } from './session.types';
 
+/** What a task's start found (see {@link TaskRunStore.beginTask}). */
 export interface TaskBeginning {
   readonly status?: SessionStatus;
   /** The task still waits for a dependency. */
@@ -101,8 +102,8 @@ export class TaskRunStore {
   });
 
   /**
-   * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), by
-   * SHA only, so that each goes out before the command its caller sends next.
+   * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), each
+   * sent once (RedisScript.send), so that it goes out before the command its caller sends next.
    */
   private readonly aheadFinishes = new TickBatcher<ShardTag, ScriptCall, number[]>(async (_tag, batch) => {
     if (batch.length === 1) return [(await FINISH_TASK.send(this.client, batch[0].keys, batch[0].args)) as number[]];
@@ -160,7 +161,8 @@ export class TaskRunStore {
    * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
    * became ready. `ordered`: the script goes out before this call returns and is not sent again
-   * (a NOSCRIPT rejects), so the caller's next command on the connection runs after it. `job`:
+   * (a NOSCRIPT rejects, see RedisScript.send), so the caller's next command on the connection
+   * runs after it. `job`:
    * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
    * `log`: an entry the same script appends to the session's log.
    */
@@ -180,8 +182,8 @@ export class TaskRunStore {
 
   /**
    * {@link finishTask} for a task whose job completes without waiting for the answer: the
-   * write-backs of the tasks that finish in one tick go out as one script call (by SHA only, not
-   * sent again). `sent` resolves once it is on the connection, so a command sent after that (the
+   * write-backs of the tasks that finish in one tick go out as one script call, sent once (see
+   * RedisScript.send). `sent` resolves once it is on the connection, so a command sent after that (the
    * job's completion) runs after it in Redis; `ready` is finishTask's answer.
    */
   finishAhead(
