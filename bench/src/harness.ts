@@ -51,6 +51,13 @@ export async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
+/** Redis' CPU time so far (user and system), in µs, from INFO cpu. */
+export async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = String(await redis.info('cpu'));
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return 1e6 * (field('used_cpu_user') + field('used_cpu_sys'));
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
 import { keys, OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, SessionState, ShardRouter, shardTag, TaskRun } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
-import { commandsProcessed, Completions, countTo, deletePrefix, percentile, sleep } from './harness';
+import { commandsProcessed, Completions, countTo, deletePrefix, percentile, redisCpuUs, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const CAPABILITY = 'data_analysis';
@@ -25,7 +25,9 @@ const PACE_PER_S = 500;
 const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
 /** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const enabled = (scenario: 'throughput' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state') => !ONLY || ONLY.includes(scenario);
+type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state';
+/** Sections run by default; `processing` only when asked for (BENCH_ONLY=processing). */
+const enabled = (scenario: Scenario) => (ONLY ? ONLY.includes(scenario) : scenario !== 'processing');
 /** Transactions per writer in the session state section (distinct keys; one key takes 100 each). */
 const STATE_EACH = Number(process.env.BENCH_STATE_TX ?? 1000);
 
@@ -146,6 +148,48 @@ async function main(): Promise<void> {
     rows.push({ scenario: `${N_THROUGHPUT} independent no-op tasks, 1 worker at concurrency ${CONCURRENCY}`, unit: 'tasks/s', bull: (N_THROUGHPUT / bullMs) * 1000, sy: (N_THROUGHPUT / syMs) * 1000, better: 'higher' });
     rows.push({ scenario: 'Redis commands per task (whole run, all clients)', unit: 'commands', bull: bullCommands / N_THROUGHPUT, sy: syCommands / N_THROUGHPUT, better: 'lower' });
     notes.push(`Both sides were given the ${N_THROUGHPUT} tasks in chunks of ${CHUNK}, each added once the one before was: BullMQ by addBulk, Switchyard as one session per chunk.`);
+  }
+
+  // 1b. Processing alone (BENCH_ONLY=processing): the same independent tasks, all enqueued while
+  //     the queue is paused (BullMQ's Queue.pause, on both sides), then the time from resuming it
+  //     to the last task, with the CPU time per task this process and Redis spent meanwhile.
+  if (enabled('processing')) {
+    const CHUNK = 5000;
+    const processing = async (queueToPause: Queue, enqueue: () => Promise<() => Promise<void>>) => {
+      await queueToPause.pause();
+      const finished = await enqueue();
+      const redisBefore = await redisCpuUs(redis);
+      const nodeBefore = process.cpuUsage();
+      const ms = await time(async () => {
+        await queueToPause.resume();
+        await finished();
+      });
+      const node = process.cpuUsage(nodeBefore);
+      return { ms, nodeUs: (node.user + node.system) / N_THROUGHPUT, redisUs: ((await redisCpuUs(redis)) - redisBefore) / N_THROUGHPUT };
+    };
+    const bull = await processing(queue, async () => {
+      const counter = countTo(N_THROUGHPUT);
+      onBullDone = counter.hit;
+      for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
+        await queue.addBulk(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+      }
+      return () => counter.done;
+    });
+    onBullDone = () => undefined;
+    const syQueue = new Queue(CAPABILITY, { connection: redis, prefix: shardTag(SY_PREFIX, 0) });
+    const sy = await processing(syQueue, async () => {
+      const sessions: Promise<void>[] = [];
+      for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
+        const sessionId = await startSession(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => task(`p${i + j}`)));
+        sessions.push(syEvents.expect(sessionId));
+      }
+      return async () => void (await Promise.all(sessions));
+    });
+    await syQueue.close();
+    rows.push({ scenario: `${N_THROUGHPUT} independent no-op tasks enqueued beforehand, processing alone`, unit: 'tasks/s', bull: (N_THROUGHPUT / bull.ms) * 1000, sy: (N_THROUGHPUT / sy.ms) * 1000, better: 'higher' });
+    rows.push({ scenario: 'processing alone: CPU time of this process per task', unit: 'µs', bull: bull.nodeUs, sy: sy.nodeUs, better: 'lower' });
+    rows.push({ scenario: 'processing alone: CPU time of Redis per task', unit: 'µs', bull: bull.redisUs, sy: sy.redisUs, better: 'lower' });
+    notes.push('Processing alone: each side\'s tasks were all enqueued while its queue was paused (Queue.pause), then the queue was resumed; the time runs from there to the last task (for Switchyard, to each session\'s finalizer).');
   }
 
   // 2. Flows: one parent with 1,000 children; a 3-level tree 10 x 10 x 10.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StateHandle } from '@switchyard/orchestration';
+import { redisCpuUs } from './harness';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
 export interface StateRow {
@@ -21,13 +22,6 @@ interface Rate {
   perSecond: number;
   nodeCpuUs: number;
   redisCpuUs: number;
-}
-
-/** Redis' CPU time so far (user and system), in µs, from INFO cpu. */
-async function redisCpuUs(redis: Redis): Promise<number> {
-  const info = String(await redis.info('cpu'));
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return 1e6 * (field('used_cpu_user') + field('used_cpu_sys'));
 }
 
 /**
