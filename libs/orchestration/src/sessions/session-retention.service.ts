@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { bullJobKey, jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { expireSessionState } from '../state/session-state.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
@@ -36,7 +36,7 @@ export class SessionRetention {
       keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
     ];
     // The session's root job and planning job, with what BullMQ keeps beside each.
-    for (const job of [`${tag}:${SESSION_QUEUE}:${jobIds.root(sessionId)}`, `${tag}:${PLANNING_CAPABILITY}:${jobIds.plan(sessionId)}`]) {
+    for (const job of [bullJobKey(tag, SESSION_QUEUE, jobIds.root(sessionId)), bullJobKey(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId))]) {
       for (const suffix of JOB_KEY_SUFFIXES) sessionKeys.push(job + suffix);
     }
     for (const key of sessionKeys) writes.push(client.expire(key, seconds));

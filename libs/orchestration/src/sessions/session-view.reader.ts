@@ -1,6 +1,6 @@
-import { decodeStoredHash } from '../state/stored-value';
 import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
+import { decodeStoredHash } from '../state/stored-value';
 import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';
 import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';

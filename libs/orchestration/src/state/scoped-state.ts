@@ -1,9 +1,9 @@
-import { decodeStoredHash } from './stored-value';
 import { PermissionLevel } from '../agents/agent-contract';
 import { StateSettings } from '../config/switchyard-config';
 import { StateConflictError, StatePermissionError, StateValueError } from '../errors/errors';
 import { isPlainObject, mergePatch } from './json-merge-patch';
 import { checkKey, encodeValue, entryPath, StateEngine, StateOp } from './state-engine';
+import { decodeStoredHash } from './stored-value';
 import {
   StateHandle,
   StateRef,

@@ -1,4 +1,3 @@
-import { decodeStored, decodeStoredHash } from './stored-value';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AgentDescriptor } from '../agents/agent-contract';
@@ -10,6 +9,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { isPlainObject, mergePatch } from './json-merge-patch';
 import { StateHandle } from './state-handle';
+import { decodeStored, decodeStoredHash } from './stored-value';
 import { StateEngine } from './state-engine';
 import { StateKeys } from './state-keys';
 import { StateLocks } from './state-locks.service';

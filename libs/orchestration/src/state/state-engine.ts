@@ -55,7 +55,7 @@ export class StateEngine {
 
   /** STATE_READ's keys and arguments for `entries` (also what a lock acquisition can read, see ReadWithLock). */
   readRequest(entries: readonly EntryAddress[]): ReadRequest {
-    // Loops rather than map, which cost about a microsecond a call on Node 20.
+    // Plain loops: flatMap here cost about a microsecond a call on Node 20.
     const keys: string[] = [];
     const args: string[] = [];
     for (const e of entries) {

@@ -131,7 +131,7 @@ export class StateLocks implements OnApplicationShutdown {
       }
       if (performance.now() - started >= this.config.state.lockWaitMs) {
         this.metrics.lockFailure(LOCK_METRIC, 'timeout');
-        throw new StateLockUnavailableError([...resources], `another transaction held them for longer than SWITCHYARD_STATE_LOCK_WAIT_MS (${this.config.state.lockWaitMs} ms)`);
+        throw new StateLockUnavailableError([...resources], this.heldTooLong());
       }
       await sleep(RETRY_DELAY_MS + Math.floor((Math.random() * 2 - 1) * RETRY_JITTER_MS));
     }
@@ -215,6 +215,11 @@ export class StateLocks implements OnApplicationShutdown {
     if (unreachable > 0 && stats.membershipSize - unreachable < stats.quorumSize) {
       return `only ${stats.membershipSize - unreachable} of ${stats.membershipSize} lock servers answered, ${stats.quorumSize} are needed (${against.find((e) => !(e instanceof ResourceLockedError))?.message})`;
     }
+    return this.heldTooLong();
+  }
+
+  /** Why an entry's lock could not be had: its holder kept it past the wait. */
+  private heldTooLong(): string {
     return `another transaction held them for longer than SWITCHYARD_STATE_LOCK_WAIT_MS (${this.config.state.lockWaitMs} ms)`;
   }
 
