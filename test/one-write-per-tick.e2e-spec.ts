@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { oneWritePerTick } from '@switchyard/orchestration/redis/one-write-per-tick';
+import { inOneWrite, oneWritePerTick } from '@switchyard/orchestration/redis/one-write-per-tick';
+import { RedisWriteBatcher } from '@switchyard/orchestration/redis/write-batcher.service';
+import type { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
+import type { SwitchyardConfig } from '@switchyard/orchestration/config/switchyard-config';
 import { REDIS_URL } from './support/stack';
 
 /** Gathering one tick's commands into one socket write, on the real Redis. */
@@ -13,7 +16,7 @@ describe('oneWritePerTick', () => {
     await client.ping();
   });
   afterAll(async () => {
-    await client.del(key);
+    await client.del(key, `${key}:stream`, `${key}:string`);
     await client.quit();
   });
 
@@ -37,5 +40,37 @@ describe('oneWritePerTick', () => {
     } finally {
       idle.disconnect();
     }
+  });
+
+  it('inOneWrite puts what it sends on the socket in one write, in order, and answers what it returned', async () => {
+    const spy = jest.spyOn(client.stream, 'write');
+    const written = jest.spyOn(client.stream, '_writev' as never);
+    try {
+      const replies = inOneWrite(client, () => [client.set(key, '10'), client.incr(key), client.incrby(key, 5)]);
+      expect(client.stream.writableCorked).toBe(0);
+      expect(await Promise.all(replies)).toEqual(['OK', 11, 16]);
+      // Three commands were handed to the socket, which sent them together.
+      expect(spy).toHaveBeenCalledTimes(3);
+      expect(written).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+      written.mockRestore();
+    }
+  });
+
+  it("a write batcher's flush sends every contributor's commands, and counts the ones Redis refused without failing the others", async () => {
+    const connections = { client, beforeClose: () => undefined } as unknown as RedisConnections;
+    const batcher = new RedisWriteBatcher(connections, { logFlushMs: 10 } as SwitchyardConfig);
+    await client.set(`${key}:string`, 'not a stream');
+    let refused = 0;
+    batcher.register({
+      drainInto: (redis) => [redis.xadd(`${key}:stream`, '*', 'n', '1'), redis.xadd(`${key}:string`, '*', 'n', '2'), redis.xadd(`${key}:stream`, '*', 'n', '3')],
+      failed: (count) => (refused += count),
+    });
+    batcher.register({ drainInto: () => [] });
+    await batcher.flush();
+    expect(refused).toBe(1);
+    expect(batcher.writeErrors).toBe(1);
+    expect((await client.xrange(`${key}:stream`, '-', '+')).map(([, fields]) => fields[1])).toEqual(['1', '3']);
   });
 });

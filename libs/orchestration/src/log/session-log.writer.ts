@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { keys, ShardTag } from '../redis/keys';
@@ -40,7 +40,7 @@ export interface ScopedLog {
 
 /**
  * Writes the orchestration log: entries are buffered and sent by the {@link RedisWriteBatcher},
- * one XADD each in the batch's pipeline, or handed to a script that appends them itself
+ * one XADD each in the batch's write, or handed to a script that appends them itself
  * ({@link scripted}). With a Nest logger, each entry also goes to the process log (pino) with the
  * same session, task and agent ids, so the two can be joined.
  */
@@ -142,16 +142,14 @@ export class SessionLogWriter implements BatchContributor {
    * makes Redis drop an entry whose log does not exist (its session expired or was discarded); a
    * log that exists has its session's time to live once the session ended, and keeps it.
    */
-  drainInto(pipeline: ChainableCommander): number {
+  drainInto(client: Redis): Promise<unknown>[] {
     const entries = this.buffer;
     this.buffer = [];
     this.buffered = 0;
     const bound = this.config.logMaxEntries;
-    for (const { log, fields, opens } of entries) {
-      if (opens) pipeline.xadd(log, 'MAXLEN', bound, '*', ...fields);
-      else pipeline.xadd(log, 'NOMKSTREAM', 'MAXLEN', bound, '*', ...fields);
-    }
-    return entries.length;
+    return entries.map(({ log, fields, opens }) =>
+      opens ? client.xadd(log, 'MAXLEN', bound, '*', ...fields) : client.xadd(log, 'NOMKSTREAM', 'MAXLEN', bound, '*', ...fields),
+    );
   }
 
   failed(count: number): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
@@ -109,16 +109,17 @@ export class MetricsRecorder implements BatchContributor {
     this.count(tag, METRICS.lockFailures.name, { resource, reason });
   }
 
-  drainInto(pipeline: ChainableCommander): number {
+  drainInto(client: Redis): Promise<unknown>[] {
     const batches = this.pending;
     this.pending = new Map();
-    const run = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
+    const run = client as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+    const replies: Promise<unknown>[] = [];
     for (const [tag, fields] of batches) {
       const args: (string | number)[] = [];
       for (const [field, { float, amount }] of fields) args.push(float ? 'f' : 'i', field, amount);
-      run[APPLY_COMMAND](keys.metrics(tag), ...args);
+      replies.push(run[APPLY_COMMAND](keys.metrics(tag), ...args));
     }
-    return batches.size;
+    return replies;
   }
 
   private count(tag: ShardTag, name: string, labels: Labels): void {

@@ -19,3 +19,19 @@ export function oneWritePerTick(client: Redis): void {
     stream.uncork();
   });
 }
+
+/**
+ * Runs `send`, which sends commands with `client`, and puts what it sent on the socket in one
+ * write — what an ioredis pipeline does, without building one: a Pipeline copies every script
+ * defined on its client (BullMQ defines about 60) into itself, ~60 µs of CPU before its first
+ * command, and its `exec` costs about as much again (measured with BullMQ's scripts loaded).
+ */
+export function inOneWrite<T>(client: Redis, send: () => T): T {
+  const stream = client.status === 'ready' ? client.stream : undefined;
+  stream?.cork();
+  try {
+    return send();
+  } finally {
+    stream?.uncork();
+  }
+}

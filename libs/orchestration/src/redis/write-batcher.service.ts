@@ -1,13 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
+import { inOneWrite } from './one-write-per-tick';
 import { RedisConnections } from './redis-connections.service';
 
-/** Something that buffers writes and hands them to the batcher's pipeline when it flushes. */
+/** Something that buffers writes and sends them when the batcher flushes. */
 export interface BatchContributor {
-  /** Moves everything buffered into `pipeline`; answers how many commands it added. */
-  drainInto(pipeline: ChainableCommander): number;
+  /**
+   * Sends everything buffered with `client` (the flush puts all of them on the socket in one
+   * write); answers the commands' replies.
+   */
+  drainInto(client: Redis): Promise<unknown>[];
   /** Told how many of its commands failed in a flush (they are not retried). */
   failed?(count: number): void;
 }
@@ -17,7 +21,7 @@ const FLUSH_AT_COMMANDS = 512;
 
 /**
  * Batches fire-and-forget writes (orchestration log entries, metric increments) of this process
- * into one pipeline per tick of SWITCHYARD_LOG_FLUSH_MS, so many writes cost one round trip.
+ * into one socket write per tick of SWITCHYARD_LOG_FLUSH_MS, so many writes cost one round trip.
  * A flush puts its commands on the process' command connection before it returns, so a command
  * sent after `flush()` runs after them in Redis: call it before a write that lets other processes
  * act (waking a dependant), and their entries follow yours. Write errors are counted and logged,
@@ -60,25 +64,20 @@ export class RedisWriteBatcher {
     this.timer.unref();
   }
 
-  /** Sends everything buffered now, in one pipeline. Never rejects. */
+  /** Sends everything buffered now, in one socket write. Never rejects. */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.waiting = 0;
-    const pipeline = this.redis.client.pipeline();
-    const counts = this.contributors.map((c) => c.drainInto(pipeline));
-    if (counts.every((n) => n === 0)) return Promise.resolve();
-    return pipeline.exec().then(
-      (rows) => {
-        let offset = 0;
-        counts.forEach((n, i) => {
-          const failed = (rows ?? []).slice(offset, offset + n).filter(([error]) => error).length;
-          offset += n;
-          if (failed > 0) this.report(failed, this.contributors[i], (rows ?? []).find(([error]) => error)?.[0] ?? undefined);
-        });
-      },
-      (error: unknown) => counts.forEach((n, i) => n > 0 && this.report(n, this.contributors[i], error)),
-    );
+    const client = this.redis.client;
+    const sent = inOneWrite(client, () => this.contributors.map((c) => c.drainInto(client)));
+    if (sent.every((replies) => replies.length === 0)) return Promise.resolve();
+    return Promise.all(
+      sent.map(async (replies, i) => {
+        const failures = (await Promise.allSettled(replies)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failures.length > 0) this.report(failures.length, this.contributors[i], failures[0].reason);
+      }),
+    ).then(() => undefined);
   }
 
   private report(count: number, contributor: BatchContributor, error: unknown): void {

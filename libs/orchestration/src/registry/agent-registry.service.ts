@@ -3,6 +3,7 @@ import type { AgentStatus } from '../agents/agent-selection';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
+import { inOneWrite } from '../redis/one-write-per-tick';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
 import { HEARTBEAT, PURGE, REGISTER, TOUCH, UNREGISTER } from './registry-scripts';
@@ -92,9 +93,9 @@ export class AgentRegistry {
     const changes = [...this.pendingLoad].filter(([, delta]) => delta !== 0);
     this.pendingLoad.clear();
     if (changes.length === 0) return;
-    const pipeline = this.redis.client.pipeline();
-    for (const [id, delta] of changes) pipeline.hincrby(registryKeys.loads(this.config.prefix), id, delta);
-    pipeline.exec().catch((error: Error) => this.logger.warn({ error: error.message }, 'could not count agent load changes'));
+    const client = this.redis.client;
+    const sent = inOneWrite(client, () => changes.map(([id, delta]) => client.hincrby(registryKeys.loads(this.config.prefix), id, delta)));
+    Promise.all(sent).catch((error: Error) => this.logger.warn({ error: error.message }, 'could not count agent load changes'));
   }
 
   /** Forgets agents silent for `silentMs` (and revocations as old). */
