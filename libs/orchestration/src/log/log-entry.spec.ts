@@ -28,8 +28,25 @@ describe('log entries in a stream', () => {
       decodeLogEntry('s', '1-0', encodeLogEntry({ level: 'info', source: 'agent', message, sessionId: 's', context }, worker));
     expect(decoded(circular).context).toEqual({ unserializable: expect.any(String) });
     expect(decoded({ error: new TypeError('bad') }).context).toEqual({ error: { name: 'TypeError', message: 'bad' } });
+    expect(decoded({ errors: [new RangeError('r')], n: 10n }).context).toEqual({ errors: [{ name: 'RangeError', message: 'r' }], n: '10' });
     expect(decoded({ big: 'x'.repeat(100_000) }).context).toMatchObject({ truncated: true });
     expect(decoded({}, 'y'.repeat(MAX_MESSAGE_CHARS + 10)).message).toHaveLength(MAX_MESSAGE_CHARS + 1);
+  });
+
+  it('write flat contexts as JSON would, and leave out an empty one', () => {
+    const decoded = (context: Record<string, unknown> | undefined) =>
+      decodeLogEntry('s', '1-0', encodeLogEntry({ level: 'info', source: 'task', message: 'm', sessionId: 's', context }, worker));
+    const flat = { capabilities: ['a', 'b'], attempt: 2, ok: true, none: null, quote: 'say "hi"\n', skipped: undefined };
+    expect(decoded(flat).context).toEqual(JSON.parse(JSON.stringify(flat)));
+    expect(decoded({}).context).toBeUndefined();
+    expect(decoded(undefined).context).toBeUndefined();
+  });
+
+  it('stamp an entry without a time with the current one', () => {
+    const before = Date.now();
+    const { time } = decodeLogEntry('s', '1-0', encodeLogEntry({ level: 'info', source: 'task', message: 'm', sessionId: 's' }, worker));
+    expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(time)).toBeLessThanOrEqual(Date.now());
   });
 
   it('order stream ids numerically', () => {

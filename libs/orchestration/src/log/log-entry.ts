@@ -1,4 +1,5 @@
 import type { WorkerIdentity } from '../sessions/session.types';
+import { isoNow } from '../runtime/iso-now';
 
 /** Levels of the orchestration log, least severe first. */
 export const SESSION_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'critical'] as const;
@@ -48,13 +49,44 @@ export function compareStreamIds(a: string, b: string): number {
   return as === bs ? 0 : as < bs ? -1 : 1;
 }
 
+/** A value JSON.stringify writes as it is, with no replacer needed: a primitive, or an array of strings and numbers. */
+function plainValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true;
+    case 'object':
+      if (value === null) return true;
+      if (!Array.isArray(value)) return false;
+      for (const item of value) if (typeof item !== 'string' && typeof item !== 'number') return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
 function contextJson(context: Record<string, unknown> | undefined): string | undefined {
-  if (!context || Object.keys(context).length === 0) return undefined;
+  if (!context) return undefined;
+  let plain = true;
+  let empty = true;
+  for (const key in context) {
+    empty = false;
+    if (!plainValue(context[key])) {
+      plain = false;
+      break;
+    }
+  }
+  if (empty) return undefined;
   let text: string;
   try {
-    text = JSON.stringify(context, (_key, value: unknown) =>
-      value instanceof Error ? { name: value.name, message: value.message } : typeof value === 'bigint' ? value.toString() : value,
-    );
+    // A replacer makes JSON.stringify call back for every value: ~4 times slower on the flat
+    // contexts of a task's own entries (capabilities, attempt, duration), which need none.
+    text = plain
+      ? JSON.stringify(context)
+      : JSON.stringify(context, (_key, value: unknown) =>
+          value instanceof Error ? { name: value.name, message: value.message } : typeof value === 'bigint' ? value.toString() : value,
+        );
   } catch (error) {
     // A circular or otherwise unserialisable context must not cost the entry (or the task).
     return JSON.stringify({ unserializable: (error as Error).message });
@@ -71,14 +103,17 @@ export const ENTRY_FIELD = 'entry';
  * the stream has the same field, which Redis stores once per stream node.
  */
 export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): string[] {
+  const context = contextJson(entry.context);
+  return [ENTRY_FIELD, `${entryHead(entry, worker)}${context !== undefined ? `,"context":${context}` : ''}}`];
+}
+
+/** An entry's JSON up to its context, without the closing brace. */
+function entryHead(entry: NewLogEntry, worker: WorkerIdentity): string {
   const message = entry.message.length <= MAX_MESSAGE_CHARS ? entry.message : `${entry.message.slice(0, MAX_MESSAGE_CHARS)}…`;
-  let text = `{"time":${JSON.stringify(entry.time ?? new Date().toISOString())},"level":"${entry.level}","source":"${entry.source}","message":${JSON.stringify(message)}`;
+  let text = `{"time":${entry.time === undefined ? `"${isoNow()}"` : JSON.stringify(entry.time)},"level":"${entry.level}","source":"${entry.source}","message":${JSON.stringify(message)}`;
   if (entry.taskId) text += `,"taskId":${JSON.stringify(entry.taskId)}`;
   if (entry.agentId) text += `,"agentId":${JSON.stringify(entry.agentId)}`;
-  text += `,"worker":{"host":${JSON.stringify(worker.host)},"pid":${worker.pid}}`;
-  const context = contextJson(entry.context);
-  if (context !== undefined) text += `,"context":${context}`;
-  return [ENTRY_FIELD, `${text}}`];
+  return `${text},"worker":{"host":${JSON.stringify(worker.host)},"pid":${worker.pid}}`;
 }
 
 /**
@@ -86,12 +121,12 @@ export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): stri
  * that only learns the number as it writes the entry (a task's attempt): `head + n + tail`.
  */
 export function encodeLogEntryAround(entry: NewLogEntry, worker: WorkerIdentity, key: string): [head: string, tail: string] {
-  const [, text] = encodeLogEntry(entry, worker);
+  const context = contextJson(entry.context);
   const field = JSON.stringify(key);
   // The context, when there is one, is the entry's last field: `…,"context":{…}}`.
-  return text.endsWith('}}') && contextJson(entry.context) !== undefined
-    ? [`${text.slice(0, -2)},${field}:`, '}}']
-    : [`${text.slice(0, -1)},"context":{${field}:`, '}}'];
+  return context !== undefined
+    ? [`${entryHead(entry, worker)},"context":${context.slice(0, -1)},${field}:`, '}}']
+    : [`${entryHead(entry, worker)},"context":{${field}:`, '}}'];
 }
 
 /** What {@link encodeLogEntry} puts in the one field. */

@@ -14,6 +14,7 @@ import { SessionTerminator } from './session-terminator.service';
 import { FailureInfo } from './session.types';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
 import { failpoint, failpointArmed } from '../runtime/failpoint';
+import { isoNow } from '../runtime/iso-now';
 
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
@@ -127,7 +128,7 @@ export class TaskOutcomes {
     }
     const job = this.finishedJob(task);
     // A write-back sent again still says when the task finished.
-    const at = new Date().toISOString();
+    const at = isoNow();
     // Whatever the task logged goes out before the write-back, which appends `log` after it.
     if (log) this.log.flushBefore();
     const { sent, ready: written } = this.runs.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);

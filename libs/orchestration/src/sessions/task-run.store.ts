@@ -8,6 +8,7 @@ import { decodeStored } from '../state/stored-value';
 import { json, parse } from './json-fields';
 import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
 import { SessionStatus, WorkerIdentity } from './session.types';
+import { isoNow } from '../runtime/iso-now';
 
 /** What a task's start found (see {@link TaskRunStore.beginTask}). */
 export interface TaskBeginning {
@@ -131,7 +132,7 @@ export class TaskRunStore {
     inputFrom: readonly string[],
     run?: { agentId: string; worker: WorkerIdentity; started?: ScriptedLogEntry },
   ): Promise<TaskBeginning> {
-    const now = new Date().toISOString();
+    const now = isoNow();
     const started = run?.started;
     const reply = await this.starts.add(tag, {
       keys: [keys.session(tag, sessionId)],
@@ -174,7 +175,7 @@ export class TaskRunStore {
     waiters: readonly TaskRef[],
     options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
   ): Promise<TaskRef[]> {
-    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? new Date().toISOString(), options.log);
+    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), options.log);
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
     const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
     return ready.map((i) => waiters[i - 1]);
