@@ -1,6 +1,7 @@
 import { TaskTimeoutError } from '../errors/errors';
 import { RunnableAgent, StateHandle, TaskContext, TaskLogger, TaskRun } from '../agents/agent-contract';
 import type { WorkerIdentity } from './session.types';
+import type { RunAbort } from '../runtime/run-abort';
 
 /** The signal of a run that nothing can abort (no job signal and no timeout). */
 const NEVER = new AbortController().signal;
@@ -17,8 +18,11 @@ export interface RunContextParts {
   readonly worker: WorkerIdentity;
 }
 
-/** The context an agent's run gets; `state` and `log` are enumerable getters, so a spread copy still has them. */
-function runContext(parts: RunContextParts, signal: AbortSignal): TaskContext {
+/**
+ * The context an agent's run gets; `state`, `log` and `signal` are enumerable getters, so a
+ * spread copy still has them. The signal is made when first read (see {@link RunAbort}).
+ */
+function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskContext {
   let state: StateHandle | undefined;
   let log: TaskLogger | undefined;
   return {
@@ -29,31 +33,31 @@ function runContext(parts: RunContextParts, signal: AbortSignal): TaskContext {
     get log() {
       return (log ??= parts.log());
     },
-    signal,
+    get signal() {
+      return signal();
+    },
     worker: parts.worker,
   };
 }
 
 /**
- * Runs an agent with an AbortSignal that fires when the job's own signal does (cancellation,
- * shutdown) or when the task's timeout passes; a timeout rejects with {@link TaskTimeoutError}
- * even if the agent ignores its signal. Without a timeout the agent gets the job's signal as it
- * is; with one, the job's abort is forwarded to the timeout's controller by a listener removed
- * when the run ends (AbortSignal.any allocates and tracks more, on every task).
+ * Runs an agent with an AbortSignal that fires when the run is aborted (its session cancelled)
+ * or when the task's timeout passes; a timeout rejects with {@link TaskTimeoutError} even if the
+ * agent ignores its signal. Without a timeout the agent gets the run's own signal, made only if
+ * it reads it; with one, the run's abort is forwarded to the timeout's controller by a listener
+ * removed when the run ends (AbortSignal.any allocates and tracks more, on every task).
  */
 export async function invokeAgent(
   agent: RunnableAgent,
   task: TaskRun,
   context: RunContextParts,
-  options: { signal?: AbortSignal; timeoutMs?: number },
+  options: { abort?: RunAbort; timeoutMs?: number },
 ): Promise<unknown> {
-  const { signal: jobSignal, timeoutMs } = options;
-  if (!timeoutMs) return agent.run(task, runContext(context, jobSignal ?? NEVER));
+  const { abort, timeoutMs } = options;
+  if (!timeoutMs) return agent.run(task, runContext(context, () => abort?.signal ?? NEVER));
 
   const controller = new AbortController();
-  const forward = () => controller.abort(jobSignal!.reason);
-  if (jobSignal?.aborted) forward();
-  else jobSignal?.addEventListener('abort', forward, { once: true });
+  const stopForwarding = abort?.onAbort(() => controller.abort(abort.reason));
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -64,11 +68,11 @@ export async function invokeAgent(
   });
   let run: Promise<unknown> | undefined;
   try {
-    run = agent.run(task, runContext(context, controller.signal));
+    run = agent.run(task, runContext(context, () => controller.signal));
     return await Promise.race([run, expired]);
   } finally {
     clearTimeout(timer);
-    jobSignal?.removeEventListener('abort', forward);
+    stopForwarding?.();
     // The losing promise may still reject later; nobody waits for it.
     run?.catch(() => undefined);
   }

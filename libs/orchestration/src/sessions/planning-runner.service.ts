@@ -15,6 +15,7 @@ import { failureInfo, isFinalAttempt } from './task-outcomes.service';
 import { taskLogger } from './task-logger';
 import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
 import { SessionLogWriter } from '../log/session-log.writer';
+import type { RunAbort } from '../runtime/run-abort';
 
 
 /**
@@ -35,7 +36,7 @@ export class PlanningRunner {
     private readonly log: SessionLogWriter,
   ) {}
 
-  async plan(tag: ShardTag, job: Job<PlanningJobData>, signal?: AbortSignal): Promise<unknown> {
+  async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
     const { sessionId, goal } = job.data;
     const moved = await this.store.transition(tag, sessionId, ['pending', 'planning'], 'planning', {
       startedAt: new Date().toISOString(),
@@ -62,7 +63,7 @@ export class PlanningRunner {
             log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! }),
             worker: this.worker,
           },
-          { signal },
+          { abort },
         );
       } finally {
         lease.release();

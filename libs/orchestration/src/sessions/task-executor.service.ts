@@ -8,6 +8,7 @@ import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { currentWorker } from '../runtime/worker-identity';
+import type { RunAbort } from '../runtime/run-abort';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
@@ -52,7 +53,7 @@ export class TaskExecutor {
     private readonly metrics: MetricsRecorder,
   ) {}
 
-  async execute(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  async execute(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, abort?: RunAbort): Promise<unknown> {
     const task = job.data;
     const { sessionId, taskId } = task;
 
@@ -172,7 +173,7 @@ export class TaskExecutor {
           log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
           worker: this.worker,
         },
-        { signal, timeoutMs: task.timeoutMs },
+        { abort, timeoutMs: task.timeoutMs },
       );
       const durationMs = performance.now() - runStarted;
       if (output instanceof Decomposition) {
@@ -203,11 +204,11 @@ export class TaskExecutor {
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       const durationMs = runStarted === undefined ? undefined : performance.now() - runStarted;
-      if (signal?.aborted && signal.reason instanceof SessionCancelledError) {
+      if (abort?.aborted && abort.reason instanceof SessionCancelledError) {
         if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'cancelled', durationMs);
         this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, agentId, message: 'task aborted: session cancelled' }, this.logger);
-        await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(signal.reason, taskId) });
-        throw new UnrecoverableError(signal.reason.message);
+        await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(abort.reason, taskId) });
+        throw new UnrecoverableError(abort.reason.message);
       }
       if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'failed', durationMs, isFinalAttempt(job, error));
       return this.outcomes.failed(tag, job, token, error);
