@@ -5,7 +5,7 @@ import { keys, ShardTag } from '../redis/keys';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { ATTACH_TASKS, EVENTS_MAX, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
-import { json, parse, parseHash } from './json-fields';
+import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
 import { TaskRef } from '../plans/task-job';
@@ -240,11 +240,11 @@ export class SessionStore {
     return out;
   }
 
-  /** What a completed session's result is made of, in one round trip. */
+  /** What a completed session's result is made of, in one round trip (the outputs as stored: JSON). */
   async resultInputs(
     tag: ShardTag,
     sessionId: string,
-  ): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, unknown> }> {
+  ): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, string> }> {
     const rows =
       (await this.client
         .pipeline()
@@ -259,7 +259,7 @@ export class SessionStore {
       exists: id !== null,
       taskIds: rows[1][1] as string[],
       finalIds: parse<string[]>(finalIds) ?? [],
-      outputs: parseHash(raw),
+      outputs: raw,
     };
   }
 
