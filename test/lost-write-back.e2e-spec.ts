@@ -1,13 +1,16 @@
 import { Stack } from './support/stack';
 
 /**
- * A task without dependants completes its job without waiting for its write-back's answer (see
- * write-back.e2e-spec). Should the write-back be refused and the worker die before sending it
- * again, the task's job is completed but its result is not recorded, and its parent would wait for
- * it for ever (or, for a top-level task, the session would complete without its result). The
- * parent, which BullMQ runs once all its children completed, records the result from the child's
- * job instead; so does a session's finalizer for its top-level tasks. The worker under test drops one write-back and kills itself half
- * a second later (SWITCHYARD_FAILPOINT=write-back-lost).
+ * A task without dependants, or whose dependants wait for it alone, completes its job without
+ * waiting for its write-back's answer (see write-back.e2e-spec). Should the write-back be refused
+ * and the worker die before sending it again, the task's job is completed but its result is not
+ * recorded, and its parent or dependant would wait for it for ever (or, for a top-level task, the
+ * session would complete without its result). The parent, which BullMQ runs once all its children
+ * completed, records the result from the child's job instead; so does a dependant, promoted right
+ * behind the write-back, that finds the task still pending; so does a session's finalizer for its
+ * top-level tasks. The worker under test drops one write-back (still promoting the dependants, as
+ * it would behind a write-back that Redis refused) and kills itself half a second later
+ * (SWITCHYARD_FAILPOINT=write-back-lost).
  */
 describe('a write-back lost with its worker', () => {
   let stack: Stack;
@@ -20,18 +23,34 @@ describe('a write-back lost with its worker', () => {
     await stack?.stop();
   });
 
-  it("is recovered by the parent from the child's job: the child runs once, the parent after it", async () => {
-    const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
-      tasks: [{ id: 'report', capabilities: ['document_creation'], children: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'rate limiters' } }] }],
-    });
+  /** `notes` ran once, on the doomed worker, and its result was recorded from its job; `report`, which waited for it, ran after it. */
+  async function expectRecovered(session: any, doomedPid: number): Promise<void> {
     expect(session.status).toBe('completed');
-    const [report, notes] = ['report', 'notes'].map((id) => session.tasks.find((t: any) => t.id === id));
-    expect(notes).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: doomed.pid } });
+    const [notes, report] = ['notes', 'report'].map((id) => session.tasks.find((t: any) => t.id === id));
+    expect(notes).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: doomedPid } });
     expect(report).toMatchObject({ status: 'completed' });
     expect(session.result.outputs.notes).toEqual(expect.anything());
     expect(Date.parse(report.startedAt)).toBeGreaterThanOrEqual(Date.parse(notes.finishedAt));
     const logs = await stack.request('GET', `/api/orchestrator/sessions/${session.id}/logs?taskId=notes`);
     expect(JSON.stringify(logs.body)).toContain("its worker's write-back was lost");
+  }
+
+  it("is recovered by the parent from the child's job: the child runs once, the parent after it", async () => {
+    const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
+      tasks: [{ id: 'report', capabilities: ['document_creation'], children: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'rate limiters' } }] }],
+    });
+    await expectRecovered(session, doomed.pid);
+    await survivor.stop();
+  });
+
+  it("is recovered by a dependant from the task's job: the task runs once, the dependant after it", async () => {
+    const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
+      tasks: [
+        { id: 'notes', capabilities: ['web_research'], input: { topic: 'leaky buckets' } },
+        { id: 'report', capabilities: ['document_creation'], dependsOn: ['notes'] },
+      ],
+    });
+    await expectRecovered(session, doomed.pid);
     await survivor.stop();
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { FlowJob, Job, Queue } from 'bullmq';
+import { createIORedisClient, FlowJob, Job, Queue } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
 
@@ -157,6 +157,22 @@ export class TaskQueues implements OnApplicationShutdown {
         if (tries >= 5) throw error;
       }
     }
+  }
+
+  /**
+   * {@link promote}, with BullMQ's own promote script put on the process's command connection
+   * before this returns — so that a command sent next on it (the completion of the job this one
+   * waited for) runs after it in Redis. Resolves once it ran; should it find the job not delayed,
+   * {@link promote} takes over (and checks).
+   */
+  promoteNow(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
+    const queue = this.queue(tag, queueName);
+    const { keys } = queue;
+    const sent = queue.backend.execCommand(createIORedisClient(this.redis.client), 'promote', [
+      keys.delayed, keys.wait, keys.paused, keys.meta, keys.prioritized, keys.active, keys.pc, keys.events, keys.marker,
+      queue.toKey(''), jobId,
+    ]) as Promise<number>;
+    return sent.then((code) => (code < 0 ? this.promote(tag, queueName, jobId) : undefined));
   }
 
   /** Removes a job that has not started; answers false when it is running (locked) or gone. */

@@ -102,11 +102,13 @@ export class TaskExecutor {
       // Its subtasks are recorded, and some have not finished, but the job is not waiting for
       // them: its worker died while enqueuing them. Finish that, and wait.
       if (task.decomposition?.tasks && (await this.spawner.resume(tag, job, token))) throw new WaitingChildrenError();
-      // A child it still waits for completed without its write-back (its worker died): the
-      // child's job has its result. Once written back, `hold` finds nothing pending and goes on.
-      // (Spawned subtasks are among its children: spawn adds them to `childIds`.)
-      if (task.childIds.length > 0) {
-        await this.outcomes.recoverChildren(tag, job, new Set(await this.store.pendingIds(tag, sessionId, taskId)));
+      // A child or dependency it still waits for completed without its write-back (its worker
+      // died): its job has its result. Once written back, `hold` finds nothing pending and goes
+      // on. (Spawned subtasks are among its children: spawn adds them to `childIds`.)
+      if (task.childIds.length > 0 || task.dependsOn.length > 0) {
+        const pending = new Set(await this.store.pendingIds(tag, sessionId, taskId));
+        if (task.childIds.length > 0) await this.outcomes.recoverChildren(tag, job, pending);
+        if (task.dependsOn.length > 0) await this.outcomes.recoverDependencies(tag, task, pending);
       }
       this.log.write(tag, { level: 'debug', source: 'task', sessionId, taskId, message: 'task held: a dependency has not finished' });
       await this.hold(tag, job, token);
@@ -189,11 +191,12 @@ export class TaskExecutor {
       const completed: NewLogEntry = {
         level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) },
       };
-      // Without dependants nothing waits for the write-back's answer: it shares a round trip
-      // with BullMQ's completion of the job (and writes the entry). With them, they are woken
-      // before the job completes, so that a worker dying in between leaves a job that runs again
-      // and wakes them.
-      if (task.dependants.length === 0) {
+      // Without dependants, or with dependants that wait for it alone, nothing waits for the
+      // write-back's answer: it shares a round trip with the dependants' promotion and BullMQ's
+      // completion of the job (and writes the entry). Dependants that wait for others too are
+      // woken once the write-back says they are ready, before the job completes, so that a worker
+      // dying in between leaves a job that runs again and wakes them.
+      if (task.dependants.every((dependant) => dependant.sole)) {
         this.log.mirror(completed, this.logger);
         await this.outcomes.completeAhead(tag, task, output ?? null, this.log.scripted(tag, completed));
       } else {

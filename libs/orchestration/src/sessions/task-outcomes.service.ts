@@ -107,14 +107,21 @@ export class TaskOutcomes {
   }
 
   /**
-   * Completes a task that has no dependants (its only waiter is its parent, which BullMQ moves
-   * on) without waiting for the write-back's answer: the processor returns once the write-back is
-   * on the connection (with those of the other tasks finishing in this tick, see
-   * TaskRunStore.finishAhead), and BullMQ's moveToFinished for the job follows it, so both take
-   * one round trip and Redis runs the write-back first — the parent's job cannot start before it.
-   * Should the write-back fail (Redis lost the script, or refused it), it is sent again, and a
-   * parent it leaves ready is promoted (it may have been held meanwhile); if it never lands, the
-   * session fails rather than waiting for ever.
+   * Completes a task whose dependants (if any) wait for it alone, without waiting for the
+   * write-back's answer: the processor returns once the write-back is on the connection (with
+   * those of the other tasks finishing in this tick, see TaskRunStore.finishAhead), followed by
+   * the promotion of each dependant, and BullMQ's moveToFinished for the job follows them — which
+   * also hands this worker the first dependant, when it is on the same queue. All of it takes one
+   * round trip, and Redis runs the write-back first: neither a dependant nor the parent can start
+   * before it. (A chain's hand-off was three round trips: the write-back, the completion, and the
+   * dependant's start; it is two.)
+   *
+   * Should the write-back fail (Redis refused it), it is sent again, and the waiters it leaves ready
+   * are promoted (a dependant promoted meanwhile found this task pending, and held itself); if it
+   * never lands, the session fails rather than waiting for ever. Should this worker die before
+   * sending it again, the task's job still completed, with its output: a held dependant, the parent
+   * and the session's finalizer each record it from there (see recoverDependencies and
+   * recoverChildren).
    */
   async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown, log?: ScriptedLogEntry): Promise<void> {
     const { sessionId, taskId } = task;
@@ -124,6 +131,7 @@ export class TaskOutcomes {
       // again, once BullMQ (whose completion of the job is on its way) completed the job.
       this.lostOne = true;
       setTimeout(() => failpoint('write-back-lost'), 500);
+      this.promoteDependants(tag, task);
       return;
     }
     const job = this.finishedJob(task);
@@ -152,6 +160,21 @@ export class TaskOutcomes {
       }
     });
     await sent;
+    this.promoteDependants(tag, task);
+  }
+
+  /**
+   * Sends the promotion of each of the task's dependants now, on the command connection (see
+   * TaskQueues.promoteNow), so that they come before the job's completion; their answers are not
+   * waited for. Only for dependants that wait for this task alone: they are ready once the
+   * write-back sent before them landed.
+   */
+  private promoteDependants(tag: ShardTag, task: TaskJobData): void {
+    for (const dependant of task.dependants) {
+      this.queues.promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch((error: Error) =>
+        this.logger.warn({ sessionId: task.sessionId, taskId: dependant.id, error: error.message }, 'could not wake a dependant; it runs once the write-back is sent again'),
+      );
+    }
   }
 
   /**
@@ -178,6 +201,32 @@ export class TaskOutcomes {
         this.logger,
       );
       await this.finish(tag, child.data, { status: 'completed', output: output ?? null });
+      recovered++;
+    }
+    return recovered;
+  }
+
+  /**
+   * Writes back, from their jobs' return values, the dependencies of `task` among `waitingFor`
+   * whose jobs completed without their write-back: a dependant waiting for them alone is promoted
+   * right behind the write-back (see completeAhead), so one that finds a dependency still pending
+   * after that lost it — Redis refused it, and its worker died before sending it again. Answers
+   * how many it wrote back.
+   */
+  async recoverDependencies(tag: ShardTag, task: TaskJobData, waitingFor: ReadonlySet<string>): Promise<number> {
+    const { sessionId } = task;
+    let recovered = 0;
+    for (const id of task.dependsOn) {
+      if (!waitingFor.has(id)) continue;
+      const queue = await this.parentQueue(tag, sessionId, id);
+      const dependency = queue ? await Job.fromId<TaskJobData>(this.queues.queue(tag, queue), jobIds.task(sessionId, id)) : undefined;
+      if (!dependency || (await dependency.getState()) !== 'completed') continue;
+      this.log.write(
+        tag,
+        { level: 'warn', source: 'task', sessionId, taskId: id, message: "task result recorded from its job: its worker's write-back was lost" },
+        this.logger,
+      );
+      await this.finish(tag, dependency.data, { status: 'completed', output: dependency.returnvalue ?? null });
       recovered++;
     }
     return recovered;
