@@ -107,13 +107,21 @@ export function encodeLogEntry(entry: NewLogEntry, worker: WorkerIdentity): stri
   return [ENTRY_FIELD, `${entryHead(entry, worker)}${context !== undefined ? `,"context":${context}` : ''}}`];
 }
 
+/** The `worker` field of the entries of the last process identity seen (a process has one). */
+let workerField: { worker: WorkerIdentity; json: string } | undefined;
+
+function workerJson(worker: WorkerIdentity): string {
+  if (workerField?.worker !== worker) workerField = { worker, json: `,"worker":{"host":${JSON.stringify(worker.host)},"pid":${worker.pid}}` };
+  return workerField.json;
+}
+
 /** An entry's JSON up to its context, without the closing brace. */
 function entryHead(entry: NewLogEntry, worker: WorkerIdentity): string {
   const message = entry.message.length <= MAX_MESSAGE_CHARS ? entry.message : `${entry.message.slice(0, MAX_MESSAGE_CHARS)}…`;
   let text = `{"time":${entry.time === undefined ? `"${isoNow()}"` : JSON.stringify(entry.time)},"level":"${entry.level}","source":"${entry.source}","message":${JSON.stringify(message)}`;
   if (entry.taskId) text += `,"taskId":${JSON.stringify(entry.taskId)}`;
   if (entry.agentId) text += `,"agentId":${JSON.stringify(entry.agentId)}`;
-  return `${text},"worker":{"host":${JSON.stringify(worker.host)},"pid":${worker.pid}}`;
+  return text + workerJson(worker);
 }
 
 /**
