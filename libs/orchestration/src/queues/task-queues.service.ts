@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createIORedisClient, FlowJob, Job, Queue } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
+import { transaction } from '../redis/socket-writes';
 
 /** Jobs of a flow added to its MULTI between two turns of the event loop (see TaskQueues.writeFlow). */
 const FLOW_SLICE = 500;
@@ -24,6 +26,27 @@ export class FlowJobRejectedError extends Error {
     readonly code: number | string,
   ) {
     super(`BullMQ refused to add job ${jobId} of a flow (${code}): its parent job is missing or cannot take it`);
+  }
+}
+
+/**
+ * Stands for a MULTI in BullMQ's calls that add jobs to one (`addJobToTransaction`,
+ * `execCommand`), which call nothing but `runCommand` on it: keeps each command, to be sent
+ * later as one transaction (see {@link transaction}). An ioredis MULTI, on the connection where
+ * BullMQ defines its scripts, cost a small flow more CPU than its jobs.
+ */
+class CollectedCommands {
+  private readonly commands: [name: string, args: unknown[]][] = [];
+
+  runCommand(name: string, args: unknown[]): this {
+    this.commands.push([name, args]);
+    return this;
+  }
+
+  /** Sends every command kept, in order, with `client` (on which BullMQ defined its commands). */
+  sendWith(client: Redis): Promise<unknown>[] {
+    const commands = client as unknown as Record<string, (args: unknown[]) => Promise<unknown>>;
+    return this.commands.map(([name, args]) => commands[name](args));
   }
 }
 
@@ -80,26 +103,27 @@ export class TaskQueues implements OnApplicationShutdown {
    * process's Queue objects (FlowProducer made a queue backend, key map and trace span per job,
    * twice the CPU), and the event loop gets a turn every FLOW_SLICE jobs while the MULTI is
    * built, so a plan of thousands of tasks does not hold up everything else the process does
-   * (it did for 200 ms and more per 5,000 tasks). Redis still gets the whole MULTI at once.
-   * Answers BullMQ's reply for each job, in order.
+   * (it did for 200 ms and more per 5,000 tasks). The inserts' commands are kept meanwhile (see
+   * CollectedCommands), and Redis gets the whole MULTI at once. Answers BullMQ's reply for each
+   * job, in order.
    */
   private async writeFlow(entries: FlowEntry[]): Promise<[Error | null, string | number][]> {
     const first = this.queue(entries[0].prefix as ShardTag, entries[0].queueName);
-    const multi = (await first.backend.client).multi();
+    const commands = new CollectedCommands();
     const parents = new Map<string, { parentId: string; parentQueueKey: string }>();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       const queue = this.queue(entry.prefix as ShardTag, entry.queueName);
-      void queue.backend.addJobToTransaction(multi, entry.jobData, entry.jobId, { ...entry.parentKeyOpts, deferParentRelease: true }, queue.keys);
+      void queue.backend.addJobToTransaction(commands as never, entry.jobData, entry.jobId, { ...entry.parentKeyOpts, deferParentRelease: true }, queue.keys);
       const parent = entry.jobData.parent;
       const parentKey = entry.parentKeyOpts?.parentKey;
       if (parent?.id && parentKey) parents.set(parentKey, { parentId: parent.id, parentQueueKey: parent.queueKey });
       if (i % FLOW_SLICE === FLOW_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
     }
     for (const [parentKey, { parentId, parentQueueKey }] of parents) {
-      first.backend.execCommand(multi, 'releaseParentIfNoPendingDependencies', [parentKey, `${parentKey}:dependencies`, parentQueueKey, parentId, Date.now()]);
+      first.backend.execCommand(commands as never, 'releaseParentIfNoPendingDependencies', [parentKey, `${parentKey}:dependencies`, parentQueueKey, parentId, Date.now()]);
     }
-    const results = (await multi.exec()) as [Error | null, string | number][];
+    const results = (await transaction(this.redis.client, (client) => commands.sendWith(client))) as [Error | null, string | number][];
     for (const [error] of results.slice(entries.length)) if (error) throw error;
     return results.slice(0, entries.length);
   }

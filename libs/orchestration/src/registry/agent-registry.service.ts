@@ -3,7 +3,7 @@ import type { AgentStatus } from '../agents/agent-selection';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
-import { inOneWrite } from '../redis/one-write-per-tick';
+import { inOneWrite } from '../redis/socket-writes';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
 import { HEARTBEAT, PURGE, REGISTER, TOUCH, UNREGISTER } from './registry-scripts';

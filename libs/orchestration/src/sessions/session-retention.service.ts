@@ -6,6 +6,7 @@ import { bullJobKey, jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys
 import { expireSessionState } from '../state/session-state.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
+import { inOneWrite } from '../redis/socket-writes';
 
 /**
  * Cleans up after a finished session: every key it left in Redis gets the retention
@@ -39,15 +40,18 @@ export class SessionRetention {
     for (const job of [bullJobKey(tag, SESSION_QUEUE, jobIds.root(sessionId)), bullJobKey(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId))]) {
       for (const suffix of JOB_KEY_SUFFIXES) sessionKeys.push(job + suffix);
     }
-    for (const key of sessionKeys) writes.push(client.expire(key, seconds));
     // The tasks' keys and jobs in batches of the task list, one script call each; the last batch
     // runs to the end of the list, whatever was appended since it was counted.
     const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
     const jobs = [options.tasksFinished ? '' : `${tag}:`, jobIds.task(sessionId, '')];
-    for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
-      const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
-      writes.push(EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));
-    }
+    // All in one socket write.
+    inOneWrite(client, () => {
+      for (const key of sessionKeys) writes.push(client.expire(key, seconds));
+      for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
+        const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
+        writes.push(EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));
+      }
+    });
     await Promise.all(writes);
     // After the session hash has its time to live: state written from now on follows it.
     await expireSessionState(client, tag, sessionId, seconds);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
+import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { ATTACH_TASKS, EVENTS_MAX, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
@@ -19,9 +20,9 @@ import {
   WorkerIdentity,
 } from './session.types';
 
-/** Appends an event to a session's stream inside a MULTI or pipeline (see session-scripts.ts). */
-const emit = (pipe: ChainableCommander, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
-  pipe.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
+/** Appends an event to a session's stream, inside a transaction (see session-scripts.ts). */
+const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
+  client.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
 
 export interface NewSession {
   readonly id: string;
@@ -32,7 +33,12 @@ export interface NewSession {
   readonly context: Record<string, unknown>;
 }
 
-/** The session record, its tasks' states and its outputs, in the session's shard. */
+/**
+ * The session record, its tasks' states and its outputs, in the session's shard. Transactions
+ * and batches of reads go through {@link transaction} and {@link inOneWrite} rather than an
+ * ioredis MULTI or pipeline, which costs ~100 µs or more of CPU on the command connection,
+ * where BullMQ defines its scripts: a one-task session made four.
+ */
 @Injectable()
 export class SessionStore {
   constructor(private readonly redis: RedisConnections) {}
@@ -44,23 +50,24 @@ export class SessionStore {
   /** Creates the session record and its initial shared context in one transaction. */
   async create(tag: ShardTag, session: NewSession): Promise<void> {
     const now = new Date().toISOString();
-    const multi = this.client.multi();
-    multi.hset(keys.session(tag, session.id), {
-      id: session.id,
-      tenant: session.tenant,
-      status: 'pending',
-      createdAt: now,
-      updatedAt: now,
-      ...(session.goal !== undefined ? { goal: session.goal } : {}),
-      ...(session.template !== undefined ? { template: session.template } : {}),
-    });
-    emit(multi, tag, session.id, 'session', { status: 'pending', at: now });
     const context = Object.entries(session.context);
-    if (context.length > 0) {
+    const written = await transaction(this.client, (client) => [
+      client.hset(keys.session(tag, session.id), {
+        id: session.id,
+        tenant: session.tenant,
+        status: 'pending',
+        createdAt: now,
+        updatedAt: now,
+        ...(session.goal !== undefined ? { goal: session.goal } : {}),
+        ...(session.template !== undefined ? { template: session.template } : {}),
+      }),
+      emit(client, tag, session.id, 'session', { status: 'pending', at: now }),
       // Version 0: the state's own writes take the next numbers (see stored-value.ts).
-      multi.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, encodeStored(json(v), 0)])));
-    }
-    await multi.exec();
+      ...(context.length > 0
+        ? [client.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, encodeStored(json(v), 0)])))]
+        : []),
+    ]);
+    repliesOrThrow(written);
   }
 
   /**
@@ -73,11 +80,13 @@ export class SessionStore {
     const now = new Date().toISOString();
     if ('parentId' in at) {
       // First: once the last task's hash exists, everything here was written (see SubtaskSpawner).
-      const multi = this.client.multi();
-      multi.sadd(keys.pendingDeps(tag, sessionId, at.parentId), ...graph.roots);
-      multi.hset(keys.task(tag, sessionId, at.parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` });
-      emit(multi, tag, sessionId, 'task', { taskId: at.parentId, status: 'waiting', at: now });
-      await multi.exec();
+      const parentId = at.parentId;
+      const written = await transaction(this.client, (client) => [
+        client.sadd(keys.pendingDeps(tag, sessionId, parentId), ...graph.roots),
+        client.hset(keys.task(tag, sessionId, parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` }),
+        emit(client, tag, sessionId, 'task', { taskId: parentId, status: 'waiting', at: now }),
+      ]);
+      repliesOrThrow(written);
     }
     const writes: Promise<unknown>[] = [];
     if ('plan' in at) {
@@ -108,7 +117,7 @@ export class SessionStore {
   async discardPlan(tag: ShardTag, sessionId: string, taskIds: Iterable<string>): Promise<void> {
     const doomed: string[] = [keys.taskIds(tag, sessionId)];
     for (const id of taskIds) doomed.push(keys.task(tag, sessionId, id), keys.pendingDeps(tag, sessionId, id));
-    await this.client.multi().hdel(keys.session(tag, sessionId), 'plan').del(...doomed).exec();
+    repliesOrThrow(await transaction(this.client, (client) => [client.hdel(keys.session(tag, sessionId), 'plan'), client.del(...doomed)]));
   }
 
   /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
@@ -178,24 +187,28 @@ export class SessionStore {
     if (extra.error) fields.error = json(extra.error);
     if (extra.waitingFor !== undefined) fields.waitingFor = extra.waitingFor;
     if (extra.finished) fields.finishedAt = now;
-    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), fields);
-    emit(multi, tag, sessionId, 'task', { taskId, status, at: now });
-    await multi.exec();
+    const written = await transaction(this.client, (client) => [
+      client.hset(keys.task(tag, sessionId, taskId), fields),
+      emit(client, tag, sessionId, 'task', { taskId, status, at: now }),
+    ]);
+    repliesOrThrow(written);
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */
   async setResolution(tag: ShardTag, sessionId: string, taskId: string, resolution: OperatorResolution): Promise<void> {
     const now = new Date().toISOString();
-    const multi = this.client.multi().hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '', readyAt: now });
-    emit(multi, tag, sessionId, 'task', { taskId, status: 'ready', at: now });
-    await multi.exec();
+    const written = await transaction(this.client, (client) => [
+      client.hset(keys.task(tag, sessionId, taskId), { resolution: json(resolution), status: 'ready', waitingFor: '', readyAt: now }),
+      emit(client, tag, sessionId, 'task', { taskId, status: 'ready', at: now }),
+    ]);
+    repliesOrThrow(written);
   }
 
   /** Reads and clears the operator's decision on a task, if there is one. */
   async takeResolution(tag: ShardTag, sessionId: string, taskId: string): Promise<OperatorResolution | undefined> {
     const key = keys.task(tag, sessionId, taskId);
-    const [[, raw]] = (await this.client.multi().hget(key, 'resolution').hdel(key, 'resolution').exec()) as [[unknown, string | null]];
-    return parse<OperatorResolution>(raw);
+    const [raw] = repliesOrThrow(await transaction(this.client, (client) => [client.hget(key, 'resolution'), client.hdel(key, 'resolution')]));
+    return parse<OperatorResolution>(raw as string | null);
   }
 
   /** Whether the task has a record in the session. */
@@ -213,10 +226,9 @@ export class SessionStore {
   async pausedCount(tag: ShardTag, sessionId: string): Promise<number> {
     const ids = await this.taskIds(tag, sessionId);
     if (ids.length === 0) return 0;
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hget(keys.task(tag, sessionId, id), 'status');
-    const rows = (await pipeline.exec()) ?? [];
-    return rows.filter(([, status]) => status === 'paused').length;
+    const client = this.client;
+    const statuses = await Promise.all(inOneWrite(client, () => ids.map((id) => client.hget(keys.task(tag, sessionId, id), 'status'))));
+    return statuses.filter((status) => status === 'paused').length;
   }
 
   /** The dependencies and children a task still waits for. */
@@ -245,22 +257,15 @@ export class SessionStore {
     tag: ShardTag,
     sessionId: string,
   ): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, string> }> {
-    const rows =
-      (await this.client
-        .pipeline()
-        .hmget(keys.session(tag, sessionId), 'id', 'finalIds')
-        .lrange(keys.taskIds(tag, sessionId), 0, -1)
-        .hgetall(keys.outputs(tag, sessionId))
-        .exec()) ?? [];
-    for (const [error] of rows) if (error) throw error;
-    const [id, finalIds] = rows[0][1] as (string | null)[];
-    const raw = rows[2][1] as Record<string, string>;
-    return {
-      exists: id !== null,
-      taskIds: rows[1][1] as string[],
-      finalIds: parse<string[]>(finalIds) ?? [],
-      outputs: raw,
-    };
+    const client = this.client;
+    const [[id, finalIds], taskIds, outputs] = await inOneWrite(client, () =>
+      Promise.all([
+        client.hmget(keys.session(tag, sessionId), 'id', 'finalIds'),
+        client.lrange(keys.taskIds(tag, sessionId), 0, -1),
+        client.hgetall(keys.outputs(tag, sessionId)),
+      ]),
+    );
+    return { exists: id !== null, taskIds, finalIds: parse<string[]>(finalIds) ?? [], outputs };
   }
 
   async sharedContext(tag: ShardTag, sessionId: string): Promise<Record<string, unknown>> {
@@ -274,10 +279,9 @@ export class SessionStore {
 
   /** The statuses of some tasks of a session (`undefined` for ids it does not have). */
   async statusesOf(tag: ShardTag, sessionId: string, taskIds: readonly string[]): Promise<Map<string, TaskStatus | undefined>> {
-    const pipeline = this.client.pipeline();
-    for (const id of taskIds) pipeline.hget(keys.task(tag, sessionId, id), 'status');
-    const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    return new Map(taskIds.map((id, i) => [id, (rows[i]?.[1] ?? undefined) as TaskStatus | undefined]));
+    const client = this.client;
+    const statuses = await Promise.all(inOneWrite(client, () => taskIds.map((id) => client.hget(keys.task(tag, sessionId, id), 'status'))));
+    return new Map(taskIds.map((id, i) => [id, (statuses[i] ?? undefined) as TaskStatus | undefined]));
   }
 
   /** The whole session as the API shows it, or `undefined` when there is no such session. */

@@ -14,6 +14,7 @@ import { StateEngine } from './state-engine';
 import { StateKeys } from './state-keys';
 import { StateLocks } from './state-locks.service';
 import { ScopedState, StateActor } from './scoped-state';
+import { inOneWrite } from '../redis/socket-writes';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 /** How often a context update retries after losing a race to a concurrent writer. */
@@ -139,7 +140,6 @@ export class SessionState {
 export async function expireSessionState(client: Redis, tag: ShardTag, sessionId: string, seconds: number): Promise<void> {
   const keys = new StateKeys(tag, sessionId);
   const indexed = await client.smembers(keys.index);
-  const pipeline = client.pipeline();
-  for (const key of [...keys.fixed(), ...indexed]) pipeline.expire(key, seconds, 'LT');
-  await pipeline.exec();
+  // Sent together in one write: an ioredis pipeline costs ~100 µs of CPU on a client with BullMQ's scripts.
+  await Promise.all(inOneWrite(client, () => [...keys.fixed(), ...indexed].map((key) => client.expire(key, seconds, 'LT'))));
 }

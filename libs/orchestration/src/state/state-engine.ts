@@ -5,7 +5,7 @@ import { Versioned } from './state-handle';
 import { EntryAddress, StateKeys } from './state-keys';
 import { STATE_APPLY, STATE_READ } from './state-scripts';
 import { decodeStored } from './stored-value';
-import { oneWritePerTick } from '../redis/one-write-per-tick';
+import { oneWritePerTick } from '../redis/socket-writes';
 import type { ReadRequest } from './read-with-lock';
 
 /** One buffered write. `payload` is JSON text (for incr the number, for append the items joined by commas). */

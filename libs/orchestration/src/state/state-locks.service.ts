@@ -8,7 +8,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { StateLockUnavailableError } from '../errors/errors';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { oneWritePerTick } from '../redis/one-write-per-tick';
+import { oneWritePerTick } from '../redis/socket-writes';
 import { ReadRequest, ReadWithLock } from './read-with-lock';
 
 /** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inOneWrite, oneWritePerTick } from '@switchyard/orchestration/redis/one-write-per-tick';
+import { inOneWrite, oneWritePerTick, repliesOrThrow, transaction } from '@switchyard/orchestration/redis/socket-writes';
 import { RedisWriteBatcher } from '@switchyard/orchestration/redis/write-batcher.service';
 import type { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import type { SwitchyardConfig } from '@switchyard/orchestration/config/switchyard-config';
 import { REDIS_URL } from './support/stack';
 
-/** Gathering one tick's commands into one socket write, on the real Redis. */
-describe('oneWritePerTick', () => {
+/** Gathering commands into one socket write, and transactions sent that way, on the real Redis. */
+describe('socket writes', () => {
   let client: Redis;
   const key = `t${randomBytes(5).toString('hex')}:one-write`;
 
@@ -16,7 +16,7 @@ describe('oneWritePerTick', () => {
     await client.ping();
   });
   afterAll(async () => {
-    await client.del(key, `${key}:stream`, `${key}:string`);
+    await client.del(key, `${key}:stream`, `${key}:string`, `${key}:tx`, `${key}:tx-hash`);
     await client.quit();
   });
 
@@ -72,5 +72,29 @@ describe('oneWritePerTick', () => {
     expect(refused).toBe(1);
     expect(batcher.writeErrors).toBe(1);
     expect((await client.xrange(`${key}:stream`, '-', '+')).map(([, fields]) => fields[1])).toEqual(['1', '3']);
+  });
+
+  it('transaction runs its commands as one MULTI … EXEC sent in one write, and answers their replies in order', async () => {
+    const written = jest.spyOn(client.stream, '_writev' as never);
+    try {
+      const replies = transaction(client, (redis) => [redis.set(`${key}:tx`, '1'), redis.incr(`${key}:tx`), redis.hset(`${key}:tx-hash`, 'f', 'v')]);
+      // Another caller's command sent meanwhile is not part of it.
+      const outside = client.get(`${key}:tx`);
+      expect(repliesOrThrow(await replies)).toEqual(['OK', 2, 1]);
+      expect(await outside).toBe('2');
+      expect(written).toHaveBeenCalledTimes(1);
+    } finally {
+      written.mockRestore();
+    }
+  });
+
+  it('transaction rejects with the error of a command Redis refused, and writes nothing; an error while running is in the replies', async () => {
+    await client.set(`${key}:tx`, '10');
+    await expect(transaction(client, (redis) => [redis.incr(`${key}:tx`), redis.call('NOSUCHCOMMAND')])).rejects.toThrow(/unknown command/);
+    expect(await client.get(`${key}:tx`)).toBe('10');
+    const replies = await transaction(client, (redis) => [redis.hset(`${key}:tx`, 'f', 'v'), redis.incr(`${key}:tx`)]);
+    expect(replies[0][0]?.message).toMatch(/WRONGTYPE/);
+    expect(replies[1]).toEqual([null, 11]);
+    expect(() => repliesOrThrow(replies)).toThrow(/WRONGTYPE/);
   });
 });
