@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
+import { inOneWrite } from '../redis/socket-writes';
 import { decodeStoredHash } from '../state/stored-value';
 import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';
@@ -15,11 +16,10 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
     client.lrange(keys.taskIds(tag, sessionId), 0, -1),
   ]);
   if (!session.id) return undefined;
-  const pipeline = client.pipeline();
-  for (const id of taskIds) pipeline.hgetall(keys.task(tag, sessionId, id));
-  const rows = taskIds.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+  // In one socket write, without an ioredis pipeline (see socket-writes.ts).
+  const rows = await Promise.all(inOneWrite(client, () => taskIds.map((id) => client.hgetall(keys.task(tag, sessionId, id)))));
   const tasks = taskIds.map((id, i): TaskView => {
-    const t = (rows[i]?.[1] ?? {}) as Record<string, string>;
+    const t = rows[i] ?? {};
     return {
       id,
       parentId: t.parentId ? t.parentId : null,
