@@ -221,6 +221,10 @@ export class TaskOutcomes {
       const queue = await this.parentQueue(tag, sessionId, id);
       const dependency = queue ? await Job.fromId<TaskJobData>(this.queues.queue(tag, queue), jobIds.task(sessionId, id)) : undefined;
       if (!dependency || (await dependency.getState()) !== 'completed') continue;
+      // Read after the job's completion, which its write-back precedes: a task still running then
+      // lost it. Any other status means it landed since `waitingFor` was read (and resolved this
+      // task's wait); writing it back again would only stamp the task finished later than it did.
+      if ((await this.store.taskStatus(tag, sessionId, id))?.status !== 'running') continue;
       this.log.write(
         tag,
         { level: 'warn', source: 'task', sessionId, taskId: id, message: "task result recorded from its job: its worker's write-back was lost" },
