@@ -186,7 +186,6 @@ export class TaskOutcomes {
    */
   async recoverChildren(tag: ShardTag, job: Job, waitingFor: ReadonlySet<string>): Promise<number> {
     if (waitingFor.size === 0) return 0;
-    const { sessionId } = job.data as { sessionId: string };
     let recovered = 0;
     // Keyed by the child's job key: <tag>:<queue>:<job id>.
     for (const [key, output] of Object.entries(await job.getChildrenValues<unknown>())) {
@@ -195,12 +194,7 @@ export class TaskOutcomes {
       if (childId === undefined || !waitingFor.has(childId)) continue;
       const child = await Job.fromId<TaskJobData>(this.queues.queue(tag, queueName), jobId);
       if (!child) continue;
-      this.log.write(
-        tag,
-        { level: 'warn', source: 'task', sessionId, taskId: childId, message: "task result recorded from its job: its worker's write-back was lost" },
-        this.logger,
-      );
-      await this.finish(tag, child.data, { status: 'completed', output: output ?? null });
+      await this.recordFromJob(tag, child.data, output);
       recovered++;
     }
     return recovered;
@@ -225,15 +219,20 @@ export class TaskOutcomes {
       // lost it. Any other status means it landed since `waitingFor` was read (and resolved this
       // task's wait); writing it back again would only stamp the task finished later than it did.
       if ((await this.store.taskStatus(tag, sessionId, id))?.status !== 'running') continue;
-      this.log.write(
-        tag,
-        { level: 'warn', source: 'task', sessionId, taskId: id, message: "task result recorded from its job: its worker's write-back was lost" },
-        this.logger,
-      );
-      await this.finish(tag, dependency.data, { status: 'completed', output: dependency.returnvalue ?? null });
+      await this.recordFromJob(tag, dependency.data, dependency.returnvalue);
       recovered++;
     }
     return recovered;
+  }
+
+  /** Writes back a task whose write-back was lost, with the output its completed job kept (see the recover methods). */
+  private async recordFromJob(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
+    this.log.write(
+      tag,
+      { level: 'warn', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: "task result recorded from its job: its worker's write-back was lost" },
+      this.logger,
+    );
+    await this.finish(tag, task, { status: 'completed', output: output ?? null });
   }
 
   /** The queue of a task's job (its first capability), or undefined for a session's root. */
