@@ -224,11 +224,8 @@ export class SessionStore {
 
   /** How many of the session's tasks are paused for operator input. */
   async pausedCount(tag: ShardTag, sessionId: string): Promise<number> {
-    const ids = await this.taskIds(tag, sessionId);
-    if (ids.length === 0) return 0;
-    const client = this.client;
-    const statuses = await Promise.all(inOneWrite(client, () => ids.map((id) => client.hget(keys.task(tag, sessionId, id), 'status'))));
-    return statuses.filter((status) => status === 'paused').length;
+    const statuses = await this.statusesOf(tag, sessionId, await this.taskIds(tag, sessionId));
+    return [...statuses.values()].filter((status) => status === 'paused').length;
   }
 
   /** The dependencies and children a task still waits for. */
