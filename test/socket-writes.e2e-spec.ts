@@ -97,4 +97,16 @@ describe('socket writes', () => {
     expect(replies[1]).toEqual([null, 11]);
     expect(() => repliesOrThrow(replies)).toThrow(/WRONGTYPE/);
   });
+
+  it('transaction whose send throws discards what it queued and leaves the connection out of the MULTI', async () => {
+    await client.set(`${key}:tx`, '20');
+    const failing = transaction(client, (redis) => {
+      void redis.incr(`${key}:tx`).catch(() => undefined);
+      throw new Error('no such script on this connection yet');
+    });
+    await expect(failing).rejects.toThrow('no such script on this connection yet');
+    // The next command on the connection is answered, not queued into a transaction left open.
+    expect(await client.get(`${key}:tx`)).toBe('20');
+    expect(repliesOrThrow(await transaction(client, (redis) => [redis.incr(`${key}:tx`)]))).toEqual([21]);
+  });
 });

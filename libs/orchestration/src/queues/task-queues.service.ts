@@ -57,6 +57,12 @@ class CollectedCommands {
 @Injectable()
 export class TaskQueues implements OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
+  /**
+   * Whether BullMQ has defined its scripts on the shared connection: the first Queue on it does,
+   * once ready. The flow writer and promoteNow call them by name without awaiting a Queue, which
+   * on a fresh connection would find them missing.
+   */
+  private scriptsDefined = false;
 
   constructor(private readonly redis: RedisConnections) {}
 
@@ -109,6 +115,7 @@ export class TaskQueues implements OnApplicationShutdown {
    */
   private async writeFlow(entries: FlowEntry[]): Promise<[Error | null, string | number][]> {
     const first = this.queue(entries[0].prefix as ShardTag, entries[0].queueName);
+    if (!this.scriptsDefined) await this.defineScripts(first);
     const commands = new CollectedCommands();
     const parents = new Map<string, { parentId: string; parentQueueKey: string }>();
     for (let i = 0; i < entries.length; i++) {
@@ -187,16 +194,24 @@ export class TaskQueues implements OnApplicationShutdown {
    * {@link promote}, with BullMQ's own promote script put on the process's command connection
    * before this returns — so that a command sent next on it (the completion of the job this one
    * waited for) runs after it in Redis. Resolves once it ran; should it find the job not delayed,
-   * {@link promote} takes over (and checks).
+   * {@link promote} takes over (and checks). The first call on a connection where BullMQ has not
+   * defined its scripts yet waits for them, so that promotion may come after the completion: the
+   * job then waits for the worker's next fetch instead of coming with the completion.
    */
   promoteNow(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
     const queue = this.queue(tag, queueName);
+    if (!this.scriptsDefined) return this.defineScripts(queue).then(() => this.promoteNow(tag, queueName, jobId));
     const { keys } = queue;
     const sent = queue.backend.execCommand(createIORedisClient(this.redis.client), 'promote', [
       keys.delayed, keys.wait, keys.paused, keys.meta, keys.prioritized, keys.active, keys.pc, keys.events, keys.marker,
       queue.toKey(''), jobId,
     ]) as Promise<number>;
     return sent.then((code) => (code < 0 ? this.promote(tag, queueName, jobId) : undefined));
+  }
+
+  private async defineScripts(queue: Queue): Promise<void> {
+    await queue.waitUntilReady();
+    this.scriptsDefined = true;
   }
 
   /** Removes a job that has not started; answers false when it is running (locked) or gone. */

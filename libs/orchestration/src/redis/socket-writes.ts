@@ -43,13 +43,22 @@ export type TransactionReplies = [error: Error | null, reply: unknown][];
  * Runs the commands `send` sends with `client` as one MULTI … EXEC transaction, all of it on the
  * socket in one write (see {@link inOneWrite}): what `client.multi()…exec()` does, without the
  * ioredis Pipeline it builds. Nothing else can come between MULTI and EXEC on the connection, as
- * everything is sent before this returns. Answers EXEC's replies; rejects, with Redis' own error,
+ * everything is sent before this returns; if `send` throws, DISCARD follows what it sent, and the
+ * error is thrown. Answers EXEC's replies; rejects, with Redis' own error,
  * when Redis refused a command before EXEC (the transaction is then discarded whole).
  */
 export async function transaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
   let queued: Promise<unknown>[] = [];
   const exec = inOneWrite(client, () => {
-    queued = [client.multi({ pipeline: false }), ...send(client)];
+    const multi = client.multi({ pipeline: false });
+    try {
+      queued = [multi, ...send(client)];
+    } catch (error) {
+      // What was queued is dropped, and the connection leaves the transaction: without DISCARD
+      // the next caller's commands (anyone's: the connection is shared) would be queued into it.
+      void client.discard().catch(() => undefined);
+      throw error;
+    }
     return client.exec();
   });
   // Each command is answered QUEUED, or with the error that makes EXEC fail: EXEC says why.
