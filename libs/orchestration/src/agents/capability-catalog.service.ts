@@ -3,6 +3,7 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { inOneWrite } from '../redis/socket-writes';
 import { BUILTIN_CAPABILITIES, BUILTIN_CAPABILITY_NAMES, Capability } from './capability-catalog';
 import { PermissionPolicy } from './permission-policy';
 
@@ -61,15 +62,13 @@ export class CapabilityCatalog {
   async add(capabilities: readonly CustomCapability[]): Promise<void> {
     const fresh = capabilities.filter((c) => !BUILTIN_CAPABILITY_NAMES.has(c.name));
     if (fresh.length > 0) {
-      const pipeline = this.redis.client.pipeline();
-      for (const c of fresh) {
-        pipeline.hsetnx(
-          registryKeys.capabilities(this.config.prefix),
-          c.name,
-          JSON.stringify({ category: c.category ?? 'custom', description: c.description, privileged: c.privileged === true }),
-        );
-      }
-      await pipeline.exec();
+      const client = this.redis.client;
+      const key = registryKeys.capabilities(this.config.prefix);
+      await Promise.all(
+        inOneWrite(client, () =>
+          fresh.map((c) => client.hsetnx(key, c.name, JSON.stringify({ category: c.category ?? 'custom', description: c.description, privileged: c.privileged === true }))),
+        ),
+      );
     }
     await this.refresh();
   }

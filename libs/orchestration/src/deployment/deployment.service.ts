@@ -9,6 +9,7 @@ import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { QueueDirectory } from '../queues/queue-directory.service';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { inOneWrite } from '../redis/socket-writes';
 import { RedisScript } from '../redis/redis-script';
 
 /** Records the deployment once: answers nothing when it created the record, else the stored one. */
@@ -61,8 +62,9 @@ export class DeploymentSetup {
 
     await this.catalog.refresh();
     const queues = this.directory.all();
-    const present = await this.redis.client.pipeline(queues.map((q) => ['exists', q.queue.keys.meta])).exec();
-    const missing = queues.filter((_, i) => present?.[i]?.[1] === 0);
+    const client = this.redis.client;
+    const present = await Promise.all(inOneWrite(client, () => queues.map((q) => client.exists(q.queue.keys.meta))));
+    const missing = queues.filter((_, i) => present[i] === 0);
     // A BullMQ Queue writes its metadata as it starts: a fresh one for each queue without any
     // (this process's own Queue objects wrote theirs when they started, and will not again).
     await Promise.all(

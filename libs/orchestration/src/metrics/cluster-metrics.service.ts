@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-cl
 import { ClusterHealth, QueueHealth } from '../health/cluster-health.service';
 import { keys, SESSION_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { inOneWrite } from '../redis/socket-writes';
 import { ShardRouter } from '../redis/shards';
 import { CounterDefinition, HistogramDefinition, METRICS } from './metric-definitions';
 import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
@@ -172,13 +173,11 @@ export class ClusterMetrics {
   }
 
   private async load(): Promise<MetricsSnapshot> {
-    const pipeline = this.redis.client.pipeline();
-    for (const tag of this.shards.tags) pipeline.hgetall(keys.metrics(tag));
-    const [rows, queues] = await Promise.all([pipeline.exec(), this.cluster.queueHealth()]);
-    const hashes = (rows ?? []).map(([error, hash]) => {
-      if (error) throw error;
-      return hash as Record<string, string>;
-    });
+    const client = this.redis.client;
+    const [hashes, queues] = await Promise.all([
+      Promise.all(inOneWrite(client, () => this.shards.tags.map((tag) => client.hgetall(keys.metrics(tag))))),
+      this.cluster.queueHealth(),
+    ]);
     return { at: new Date().toISOString(), values: sumHashes(hashes), queues, liveAgents: await this.agentsSource.perCapability(queues) };
   }
 

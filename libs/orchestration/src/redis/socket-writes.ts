@@ -71,6 +71,14 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
   }
 }
 
+/** A hash as EXEC answers HGETALL (a flat list of fields and values; see {@link transaction}). */
+export function hashReply(reply: unknown): Record<string, string> {
+  const flat = reply as string[];
+  const hash: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
+  return hash;
+}
+
 /** Fails with the first error among a transaction's replies (see {@link transaction}); answers the replies. */
 export function repliesOrThrow(replies: TransactionReplies): unknown[] {
   for (const [error] of replies) if (error) throw error;

@@ -3,7 +3,7 @@ import type { AgentStatus } from '../agents/agent-selection';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
-import { inOneWrite } from '../redis/socket-writes';
+import { hashReply, inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
 import { HEARTBEAT, PURGE, REGISTER, TOUCH, UNREGISTER } from './registry-scripts';
@@ -69,9 +69,7 @@ export class AgentRegistry {
   /** Removes agents whose worker exits (and any revocation of them). */
   async remove(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const multi = this.redis.client.multi();
-    for (const key of this.keys) multi.hdel(key, ...ids);
-    await multi.exec();
+    repliesOrThrow(await transaction(this.redis.client, (client) => this.keys.map((key) => client.hdel(key, ...ids))));
   }
 
   /**
@@ -105,17 +103,11 @@ export class AgentRegistry {
 
   /** Every agent the registry knows, in id order. */
   async list(): Promise<AgentRecord[]> {
-    const [agents, beats, loads, statuses, time] = ((await this.redis.client
-      .multi()
-      .hgetall(this.keys[0])
-      .hgetall(this.keys[1])
-      .hgetall(this.keys[2])
-      .hgetall(this.keys[3])
-      .time()
-      .exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    }) as [Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, [string, string]];
+    const replies = repliesOrThrow(
+      await transaction(this.redis.client, (client) => [...this.keys.slice(0, 4).map((key) => client.hgetall(key)), client.time()]),
+    );
+    const [agents, beats, loads, statuses] = replies.slice(0, 4).map(hashReply);
+    const time = replies[4] as [string, string];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     return Object.keys(agents)
       .sort()

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { repliesOrThrow, transaction } from '../redis/socket-writes';
 import { ShardRouter } from '../redis/shards';
 import { FINISHED_SESSION_STATUSES, SessionStatus } from './session.types';
 import { compareStreamIds, decodeLogEntry, LogEntry, levelRank, SessionLogLevel } from '../log/log-entry';
@@ -153,15 +154,12 @@ export class SessionEvents {
   /** The next events and (when asked) log entries after the position, read in one atomic step. */
   private async readBoth(tag: ShardTag, sessionId: string, position: Position, withLog: boolean): Promise<{ events: SessionEvent[]; log: LogEntry[] }> {
     if (!withLog) return { events: await this.read(tag, sessionId, position.events), log: [] };
-    const rows = await this.redis.client
-      .multi()
-      .xrange(keys.events(tag, sessionId), position.events ? `(${position.events}` : '-', '+', 'COUNT', BATCH)
-      .xrange(keys.log(tag, sessionId), position.log ? `(${position.log}` : '-', '+', 'COUNT', BATCH)
-      .exec();
-    const [events, log] = (rows ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value as [string, string[]][];
-    });
+    const [events, log] = repliesOrThrow(
+      await transaction(this.redis.client, (client) => [
+        client.xrange(keys.events(tag, sessionId), position.events ? `(${position.events}` : '-', '+', 'COUNT', BATCH),
+        client.xrange(keys.log(tag, sessionId), position.log ? `(${position.log}` : '-', '+', 'COUNT', BATCH),
+      ]),
+    ) as [string, string[]][][];
     return {
       events: events.map(([id, fields]) => toEvent(id, fields)),
       log: log.map(([id, fields]) => decodeLogEntry(sessionId, id, fields)),

@@ -88,25 +88,26 @@ export class SessionState {
     const [shared, indexed] = await Promise.all([client.hgetall(keys.shared), client.smembers(keys.index)]);
     const temporaryNames = indexed.map((k) => keys.temporaryKey(k)).filter((k): k is string => k !== undefined).sort();
     const owners = indexed.map((k) => keys.privateOwner(k)).filter((k): k is string => k !== undefined).sort();
-    const pipeline = client.pipeline();
-    for (const name of temporaryNames) {
-      const entry = keys.entry('temporary', name, undefined);
-      pipeline.hget(entry.dataKey, entry.dataField).pttl(entry.dataKey);
-    }
-    for (const owner of owners) {
-      if (options.revealPrivate) pipeline.hgetall(keys.privateData(owner));
-      else pipeline.hlen(keys.privateData(owner));
-    }
-    const rows = (await pipeline.exec()) ?? [];
+    const rows = await Promise.all(
+      inOneWrite(client, () => {
+        const sent: Promise<unknown>[] = [];
+        for (const name of temporaryNames) {
+          const entry = keys.entry('temporary', name, undefined);
+          sent.push(client.hget(entry.dataKey, entry.dataField), client.pttl(entry.dataKey));
+        }
+        for (const owner of owners) sent.push(options.revealPrivate ? client.hgetall(keys.privateData(owner)) : client.hlen(keys.privateData(owner)));
+        return sent;
+      }),
+    );
     const temporary: SessionStateView['temporary'] = {};
     temporaryNames.forEach((name, i) => {
-      const raw = rows[2 * i][1] as string | null;
-      const ttl = rows[2 * i + 1][1] as number;
+      const raw = rows[2 * i] as string | null;
+      const ttl = rows[2 * i + 1] as number;
       if (raw !== null && ttl > 0) temporary[name] = { ...decodeStored(raw), expiresInMs: ttl };
     });
     const privateScopes: SessionStateView['private'] = owners
       .map((agentId, i) => {
-        const row = rows[2 * temporaryNames.length + i][1];
+        const row = rows[2 * temporaryNames.length + i];
         if (!options.revealPrivate) return { agentId, entries: row as number, redacted: true as const };
         const values = decodeStoredHash(row as Record<string, string>);
         return { agentId, entries: Object.keys(values).length, redacted: false as const, values };
