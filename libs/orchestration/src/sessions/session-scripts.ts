@@ -192,7 +192,7 @@ local function begin(K, A)
   if not status then return {false} end
   if status == 'completed' or status == 'failed' or status == 'cancelled' then return {status} end
   local taskKey = task_key(s, A[6])
-  local task = redis.call('HMGET', taskKey, 'status', 'readyAt')
+  local task = redis.call('HMGET', taskKey, 'status', 'readyAt', 'attempts')
   if task[1] == 'completed' then
     -- Its run already finished (the job runs again after a failure past that point).
     return {status, 'done', redis.call('HGET', outputs_key(s), A[6])}
@@ -205,9 +205,10 @@ local function begin(K, A)
   end
   local attempt = 0
   if A[1] == '1' then
+    -- The count read above, plus this run: one command where HINCRBY made a second (the script is atomic).
+    attempt = (tonumber(task[3]) or 0) + 1
     redis.call('HSET', taskKey, 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
-      'inputFrom', A[5], 'error', '', 'waitingFor', '')
-    attempt = redis.call('HINCRBY', taskKey, 'attempts', 1)
+      'inputFrom', A[5], 'error', '', 'waitingFor', '', 'attempts', attempt)
     local events = events_key(s)
     if status == 'pending' then
       redis.call('HSET', s, 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
@@ -259,9 +260,11 @@ for _, row in ipairs(rows) do
   if redis.call('EXISTS', key) == 0 then
     local status = 'ready'
     if #pending > 0 then status = 'waiting' end
-    redis.call('HSET', key, 'status', status, 'parentId', row[2], 'capabilities', row[3], 'dependsOn', row[4], 'attempts', 0)
-    if status == 'ready' then redis.call('HSET', key, 'readyAt', ARGV[1]) end
-    if row[5] ~= '' then redis.call('HSET', key, 'title', row[5]) end
+    -- One HSET per task: its optional fields are added to the same call.
+    local fields = {'status', status, 'parentId', row[2], 'capabilities', row[3], 'dependsOn', row[4], 'attempts', 0}
+    if status == 'ready' then fields[#fields + 1] = 'readyAt'; fields[#fields + 1] = ARGV[1] end
+    if row[5] ~= '' then fields[#fields + 1] = 'title'; fields[#fields + 1] = row[5] end
+    redis.call('HSET', key, unpack(fields))
     for j = 1, #pending, 1000 do
       redis.call('SADD', ARGV[3] .. id, unpack(pending, j, math.min(j + 999, #pending)))
     end
