@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
+import { sendFlat } from '@switchyard/orchestration/redis/flat-command';
 import { OwnRedis } from './support/redis-server';
 
 /**
@@ -41,5 +42,15 @@ describe('RedisScript.send', () => {
     await expect(script.send(client, ['n'], [])).rejects.toThrow(/NOSCRIPT/);
     expect(await script.send(client, ['n'], [])).toBe(3);
     expect(await calls('eval')).toBe(2);
+  });
+
+  it('run: numbers go as strings, replies come as the ordinary command gives them, and a lost script is sent again', async () => {
+    const script = new RedisScript('return {KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[1]) + 1}');
+    expect(await script.run(client, ['k'], [41, 'x'])).toEqual(['k', '41', 'x', 42]);
+    await probe.script('FLUSH');
+    expect(await script.run(client, ['k'], [1, ''])).toEqual(['k', '1', '', 2]);
+    await expect(sendFlat(client, 'evalsha', ['0'.repeat(40), 0])).rejects.toThrow(/NOSCRIPT/);
+    expect(await sendFlat(client, 'hset', ['h', 'a', 1, 'b', 'two'])).toBe(2);
+    expect(await client.hgetall('h')).toEqual({ a: '1', b: 'two' });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { sendFlat } from './flat-command';
 
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
 export class RedisScript {
@@ -19,12 +20,12 @@ export class RedisScript {
    */
   send(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (!this.loadedOn.has(client)) {
-      return client.eval(this.source, keys.length, ...keys, ...args).then((reply) => {
+      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]).then((reply) => {
         this.loadedOn.add(client);
         return reply;
       });
     }
-    return client.evalsha(this.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+    return sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]).catch((error: unknown) => {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.loadedOn.delete(client);
       throw error;
     });
@@ -32,10 +33,10 @@ export class RedisScript {
 
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+      return await sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(this.source, keys.length, ...keys, ...args);
+      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
     }
   }
 }

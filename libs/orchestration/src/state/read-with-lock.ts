@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { sendFlat } from '../redis/flat-command';
 import { RedisScript } from '../redis/redis-script';
 import { READ_ENTRIES } from './state-scripts';
 
@@ -69,7 +70,7 @@ export class ReadWithLock {
   /** Redlock's calls: its acquire, extend and release scripts by SHA. */
   evalsha(sha: string, numKeys: number, args: (string | number)[]): Promise<unknown> {
     const pending = this.pending;
-    if (!pending || sha !== this.acquireSha) return this.client.evalsha(sha, numKeys, ...args);
+    if (!pending || sha !== this.acquireSha) return sendFlat(this.client, 'evalsha', [sha, numKeys, ...args]);
     this.pending = undefined;
     const [token, ttlMs] = args.slice(numKeys);
     const { keys, args: readArgs } = pending.request;
