@@ -9,7 +9,7 @@ import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { QueueDirectory } from '../queues/queue-directory.service';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { inOneWrite } from '../redis/socket-writes';
+import { hashReply, inOneWrite } from '../redis/socket-writes';
 import { RedisScript } from '../redis/redis-script';
 
 /** Records the deployment once: answers nothing when it created the record, else the stored one. */
@@ -55,7 +55,7 @@ export class DeploymentSetup {
     const stored = (await RECORD.run(this.redis.client, [registryKeys.deployment(this.config.prefix)], [
       'prefix', this.config.prefix, 'shards', this.config.shards, 'version', VERSION, 'initializedAt', now,
     ])) as string[] | null;
-    const record = stored ? Object.fromEntries(stored.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : []))) : undefined;
+    const record = stored ? hashReply(stored) : undefined;
     if (record && Number(record.shards) !== this.config.shards) {
       throw new DeploymentMismatchError({ shards: Number(record.shards) }, { shards: this.config.shards });
     }

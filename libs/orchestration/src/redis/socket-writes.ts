@@ -71,7 +71,10 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
   }
 }
 
-/** A hash as EXEC answers HGETALL (a flat list of fields and values; see {@link transaction}). */
+/**
+ * A hash as Redis itself answers HGETALL, a flat list of fields and values: inside a transaction
+ * (see {@link transaction}) or from a script, where ioredis does not make it an object.
+ */
 export function hashReply(reply: unknown): Record<string, string> {
   const flat = reply as string[];
   const hash: Record<string, string> = {};
