@@ -11,7 +11,8 @@ async function calls(redis: Redis): Promise<Record<string, number>> {
 
 /**
  * With one Redis, a locking transaction reads its locked entries with the lock's own acquire, in
- * the same round trip (see ReadWithLock). A private redis-server, so its command counts and SCRIPT FLUSH are the test's.
+ * the same round trip (see ReadWithLock). A private redis-server, so its command counts and
+ * SCRIPT FLUSH are the test's.
  */
 describe('a read-modify-write transaction on one Redis', () => {
   let server: OwnRedis;

@@ -11,8 +11,9 @@ export interface ReadRequest {
 
 /**
  * Redlock's acquire of several lock keys (every one must be free, then each is set to the token
- * with the time to live), followed, when granted, by STATE_READ's reads (one key: see setAndRead). KEYS: the N lock keys, then the read's
- * keys; ARGV[1] the token, [2] the time to live in ms, [3] N, then the read's arguments.
+ * with the time to live), followed, when granted, by STATE_READ's reads (one key: see
+ * setAndRead). KEYS: the N lock keys, then the read's keys; ARGV[1] the token, [2] the time to
+ * live in ms, [3] N, then the read's arguments.
  * Answers {N, stored value, …} when granted, {0} when a lock key was taken.
  */
 const ACQUIRE_AND_READ = new RedisScript(`${READ_ENTRIES}
@@ -37,8 +38,7 @@ interface Pending {
  * jitter, expiry with the clock-drift margin, release); only its acquire command, when a read was
  * attached with {@link readWith}, runs as `SET NX PX` and `HGET`s sent together (one lock key) or
  * as ACQUIRE_AND_READ (several), so a read-modify-write gets its lock and the value in one round
- * trip instead of two. The answer Redlock sees is the same number its
- * own script gives.
+ * trip instead of two. The answer Redlock sees is the same number its own script gives.
  */
 export class ReadWithLock {
   private pending?: Pending;
@@ -69,8 +69,8 @@ export class ReadWithLock {
     if (!pending || sha !== this.acquireSha) return sendFlat(this.client, 'evalsha', [sha, numKeys, ...args]);
     this.pending = undefined;
     const [token, ttlMs] = args.slice(numKeys);
-    const { keys, args: readArgs } = pending.request;
     if (numKeys === 1) return this.setAndRead(String(args[0]), token, ttlMs, pending);
+    const { keys, args: readArgs } = pending.request;
     const reply = ACQUIRE_AND_READ.run(this.client, [...(args.slice(0, numKeys) as string[]), ...keys], [token, ttlMs, numKeys, ...readArgs]);
     return reply.then((answer) => {
       const [granted, ...read] = answer as unknown[];
