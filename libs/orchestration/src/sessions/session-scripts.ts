@@ -102,7 +102,7 @@ return replies
  * tasks waiting on it (its dependants and its parent): each drops it from its pending set, and
  * those left with nothing pending become ready. One script, so two dependencies finishing at the
  * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
- * task runs again.
+ * task runs again: a task already completed keeps its output, status and finish time.
  * The task's BullMQ job gets the retention as its time to live here, as BullMQ's removeOnComplete
  * age would remove it that long after it finished; so a completed session need not visit its
  * tasks' jobs (EXPIRE_TASKS without them).
@@ -117,10 +117,16 @@ const FINISH = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
 local function finish(K, A)
   local s = K[1]
   local events = events_key(s)
-  if A[2] ~= '' then redis.call('HSET', outputs_key(s), A[1], A[2]) end
-  redis.call('HSET', task_key(s, A[1]), 'status', A[4], 'finishedAt', A[3])
-  emit(events, 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
-  if A[9] ~= '' then append_log(log_key(s), A[8], A[9]) end
+  local taskKey = task_key(s, A[1])
+  -- A task completed before (its job ran again, or a lost write-back was recovered from the job)
+  -- keeps its output and the time it finished: stamping it again would date its completion after
+  -- dependants that started meanwhile. Its waiters are told again all the same.
+  if not (A[4] == 'completed' and redis.call('HGET', taskKey, 'status') == 'completed') then
+    if A[2] ~= '' then redis.call('HSET', outputs_key(s), A[1], A[2]) end
+    redis.call('HSET', taskKey, 'status', A[4], 'finishedAt', A[3])
+    emit(events, 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
+    if A[9] ~= '' then append_log(log_key(s), A[8], A[9]) end
+  end
   if A[5] ~= '' then
     redis.call('EXPIRE', A[5], A[6])
     if A[7] == '1' then
