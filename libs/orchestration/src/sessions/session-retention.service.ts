@@ -3,9 +3,9 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { bullJobKey, jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
-import { expireSessionState } from '../state/session-state.service';
+import { StateKeys } from '../state/state-keys';
 import { PLANNING_CAPABILITY } from './planning-capability';
-import { EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
+import { EXPIRE_SESSION, EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
 import { inOneWrite } from '../redis/socket-writes';
 
 /**
@@ -32,28 +32,31 @@ export class SessionRetention {
     const seconds = this.config.retentionSeconds;
     const count = knownTaskIds?.length ?? (await client.llen(keys.taskIds(tag, sessionId)));
     const writes: Promise<unknown>[] = [];
-    const sessionKeys = [
+    const retained = [
       keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
       keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
     ];
     // The session's root job and planning job, with what BullMQ keeps beside each.
     for (const job of [bullJobKey(tag, SESSION_QUEUE, jobIds.root(sessionId)), bullJobKey(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId))]) {
-      for (const suffix of JOB_KEY_SUFFIXES) sessionKeys.push(job + suffix);
+      for (const suffix of JOB_KEY_SUFFIXES) retained.push(job + suffix);
     }
-    // The tasks' keys and jobs in batches of the task list, one script call each; the last batch
-    // runs to the end of the list, whatever was appended since it was counted.
+    const state = new StateKeys(tag, sessionId);
+    // The tasks' keys and jobs in batches of the task list, the first with everything else, one
+    // script call each; the last batch runs to the end of the list, whatever was appended since it
+    // was counted.
     const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
     const jobs = [options.tasksFinished ? '' : `${tag}:`, jobIds.task(sessionId, '')];
-    // All in one socket write.
     inOneWrite(client, () => {
-      for (const key of sessionKeys) writes.push(client.expire(key, seconds));
       for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
         const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
-        writes.push(EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...prefixes, start, stop, ...jobs]));
+        const batch = [...prefixes, start, stop, ...jobs];
+        writes.push(
+          start === 0
+            ? EXPIRE_SESSION.run(client, [keys.taskIds(tag, sessionId), state.index, ...retained, ...state.fixed()], [seconds, retained.length, ...batch])
+            : EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...batch]),
+        );
       }
     });
     await Promise.all(writes);
-    // After the session hash has its time to live: state written from now on follows it.
-    await expireSessionState(client, tag, sessionId, seconds);
   }
 }

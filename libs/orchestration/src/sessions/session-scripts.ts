@@ -282,34 +282,63 @@ if #ids > 0 then redis.call('RPUSH', KEYS[1], unpack(ids)) end
 return #ids
 `);
 
-/** Tasks per script call when a plan's bookkeeping is written (ATTACH_TASKS) or expired (EXPIRE_TASKS). */
+/** Tasks per script call when a plan's bookkeeping is written (ATTACH_TASKS) or expired (EXPIRE_SESSION, EXPIRE_TASKS). */
 export const TASK_BATCH = 1000;
-
 
 /**
  * Gives a batch of a session's tasks a time to live: their hashes, their pending sets, and (with
- * ARGV[6] set) their BullMQ jobs (the job hash and the keys BullMQ hangs off it), which BullMQ
+ * a job prefix) their BullMQ jobs (the job hash and the keys BullMQ hangs off it), which BullMQ
  * itself only removes when a later job of the same queue finishes past their age. Jobs of tasks
- * that finished have theirs already (FINISH_TASK), so a completed session leaves ARGV[6] empty.
- * The batch is the ids at positions ARGV[4]..ARGV[5] of the task list KEYS[1]; ARGV[1] seconds,
- * [2] and [3] the key prefixes as in ATTACH_TASKS, [4] and [5] the range, [6] the shard's BullMQ
- * key prefix ('<tag>:') or '', [7] the prefix of the session's task job ids. A job lives in the
+ * that finished have theirs already (FINISH_TASK), so a completed session passes no job prefix.
+ * `expire_tasks(list, seconds, taskPrefix, pendingPrefix, from, to, jobPrefix, jobIdPrefix)`: the
+ * batch is the ids at positions from..to of the task list; the key prefixes are as in
+ * ATTACH_TASKS; jobPrefix is the shard's BullMQ key prefix ('<tag>:') or ''; a job lives in the
  * queue of its task's first capability. Answers how many ids it found (fewer than asked: the list
  * ended).
  */
-export const EXPIRE_TASKS = new RedisScript(`
-local suffixes = {${JOB_KEY_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}
-local ids = redis.call('LRANGE', KEYS[1], ARGV[4], ARGV[5])
-for _, id in ipairs(ids) do
-  local task = ARGV[2] .. id
-  local capabilities = false
-  if ARGV[6] ~= '' then capabilities = redis.call('HGET', task, 'capabilities') end
-  redis.call('EXPIRE', task, ARGV[1])
-  redis.call('EXPIRE', ARGV[3] .. id, ARGV[1])
-  if capabilities then
-    local job = ARGV[6] .. cjson.decode(capabilities)[1] .. ':' .. ARGV[7] .. id
-    for _, suffix in ipairs(suffixes) do redis.call('EXPIRE', job .. suffix, ARGV[1]) end
+const EXPIRE_TASKS_LUA = `
+local function expire_tasks(list, seconds, taskPrefix, pendingPrefix, from, to, jobPrefix, jobIdPrefix)
+  local suffixes = {${JOB_KEY_SUFFIXES.map((suffix) => `'${suffix}'`).join(', ')}}
+  local ids = redis.call('LRANGE', list, from, to)
+  for _, id in ipairs(ids) do
+    local task = taskPrefix .. id
+    local capabilities = false
+    if jobPrefix ~= '' then capabilities = redis.call('HGET', task, 'capabilities') end
+    redis.call('EXPIRE', task, seconds)
+    redis.call('EXPIRE', pendingPrefix .. id, seconds)
+    if capabilities then
+      local job = jobPrefix .. cjson.decode(capabilities)[1] .. ':' .. jobIdPrefix .. id
+      for _, suffix in ipairs(suffixes) do redis.call('EXPIRE', job .. suffix, seconds) end
+    end
   end
+  return #ids
 end
-return #ids
+`;
+
+/**
+ * A further batch of a large session's tasks (see expire_tasks): KEYS[1] the task list; ARGV[1]
+ * seconds, [2] and [3] the key prefixes, [4] and [5] the range, [6] the job prefix, [7] the
+ * prefix of the session's task job ids.
+ */
+export const EXPIRE_TASKS = new RedisScript(`${EXPIRE_TASKS_LUA}
+return expire_tasks(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+`);
+
+/**
+ * Gives a finished session's keys their time to live in one call, where it took some twenty
+ * commands and three round trips: KEYS[1] the task list, KEYS[2] the state index, then ARGV[2]
+ * keys that get the retention (the session's own, its root and planning jobs'), then the state's
+ * fixed keys, which like every key in the state index get at most the retention (a temporary
+ * entry keeps a shorter time of its own). The session hash gets its time to live first: state
+ * written afterwards follows it (STATE_APPLY). ARGV[1] seconds, [3..8] the first batch of tasks
+ * as EXPIRE_TASKS' ARGV[2..7]. Answers how many task ids that batch found.
+ */
+export const EXPIRE_SESSION = new RedisScript(`${EXPIRE_TASKS_LUA}
+local seconds = ARGV[1]
+local plain = tonumber(ARGV[2])
+for i = 3, 2 + plain do redis.call('EXPIRE', KEYS[i], seconds) end
+local found = expire_tasks(KEYS[1], seconds, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+for i = 3 + plain, #KEYS do redis.call('EXPIRE', KEYS[i], seconds, 'LT') end
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('EXPIRE', key, seconds, 'LT') end
+return found
 `);

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AgentDescriptor } from '../agents/agent-contract';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
@@ -131,16 +130,4 @@ export class SessionState {
     if (!tag || !(await this.redis.client.exists(new StateKeys(tag, sessionId).session))) throw new SessionNotFoundError(sessionId);
     return tag;
   }
-}
-
-/**
- * Gives every key of a session's state at most `seconds` to live (temporary entries keep a
- * shorter time of their own). Writes after this follow the session's time to live by themselves
- * (see STATE_APPLY), so no state key outlives a finished session's retention.
- */
-export async function expireSessionState(client: Redis, tag: ShardTag, sessionId: string, seconds: number): Promise<void> {
-  const keys = new StateKeys(tag, sessionId);
-  const indexed = await client.smembers(keys.index);
-  // Sent together in one write: an ioredis pipeline costs ~100 µs of CPU on a client with BullMQ's scripts.
-  await Promise.all(inOneWrite(client, () => [...keys.fixed(), ...indexed].map((key) => client.expire(key, seconds, 'LT'))));
 }
