@@ -1,13 +1,6 @@
 import { Redis } from 'ioredis';
-import { OwnRedis } from './support/redis-server';
+import { commandCalls, OwnRedis } from './support/redis-server';
 import { StateHarness } from './support/state-harness';
-
-/** Script calls per command name on `redis`, from INFO commandstats. */
-async function calls(redis: Redis): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [, name, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[name] = Number(n);
-  return out;
-}
 
 /**
  * With one Redis, a locking transaction reads its locked entries with the lock's own acquire, in
@@ -36,7 +29,7 @@ describe('a read-modify-write transaction on one Redis', () => {
     await harness.flushMetrics(); // lock metrics of earlier tests would be counted otherwise
     await probe.config('RESETSTAT');
     await work();
-    return calls(probe);
+    return commandCalls(probe);
   };
 
   const open = async () => {

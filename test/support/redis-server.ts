@@ -5,6 +5,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports';
 
+/** Calls per command name that `redis` has counted (INFO commandstats; CONFIG RESETSTAT clears them). */
+export async function commandCalls(redis: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [, name, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[name] = Number(n);
+  return out;
+}
+
 /**
  * A redis-server of the test's own, on a spare port in a temp dir, for tests that stop or restart
  * Redis (never the shared one on 6379). Always `destroy()` it.

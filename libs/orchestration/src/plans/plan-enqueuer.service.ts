@@ -4,7 +4,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
-import { SessionStore } from '../sessions/session.store';
+import { NewSession, SessionStore } from '../sessions/session.store';
 import { buildSessionFlow, taskDefaultsFor } from './flow-builder';
 import { Plan } from './plan.schema';
 import { PlanGraph } from './plan-graph';
@@ -38,6 +38,19 @@ export class PlanEnqueuer {
     if (first.ok) return first;
     await this.catalog.refresh();
     return this.validate(raw, basePath);
+  }
+
+  /**
+   * Starts a session with its plan in one MULTI: the session's record ({@link SessionStore.create}),
+   * the plan's bookkeeping and its flow, where it took three round trips one after the other.
+   * Redis gets all of it at once, and refusing any command there (out of memory, say) aborts the
+   * whole. If it fails, the caller discards the session (SessionStore.discard).
+   */
+  async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph): Promise<void> {
+    await this.queues.addFlows([buildSessionFlow(session.id, tag, graph, taskDefaultsFor(this.config.retentionSeconds))], (client) => [
+      ...this.store.sendCreate(client, tag, session),
+      ...this.store.sendAttach(client, tag, session.id, graph, { plan }, true),
+    ]);
   }
 
   /**

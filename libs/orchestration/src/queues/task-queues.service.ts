@@ -4,7 +4,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createIORedisClient, FlowJob, Job, Queue } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
-import { transaction } from '../redis/socket-writes';
+import { transaction, TransactionReplies } from '../redis/socket-writes';
 
 /** Jobs of a flow added to its MULTI between two turns of the event loop (see TaskQueues.writeFlow). */
 const FLOW_SLICE = 500;
@@ -87,14 +87,26 @@ export class TaskQueues implements OnApplicationShutdown {
     await this.addFlows([flow]);
   }
 
-  /** Adds several flows in one MULTI (a flow's root may name an existing `opts.parent`). */
-  async addFlows(flows: FlowJob[]): Promise<void> {
+  /**
+   * Adds several flows in one MULTI (a flow's root may name an existing `opts.parent`). `before`
+   * sends, with the client it is given, commands that go into the same MULTI ahead of the jobs
+   * (a session's own record, see PlanEnqueuer.start): all of it reaches Redis at once, and a
+   * command Redis refuses there (out of memory, say) aborts the whole transaction. An error in
+   * one of their replies is thrown.
+   */
+  async addFlows(flows: FlowJob[], before?: (client: Redis) => Promise<unknown>[]): Promise<void> {
     const entries: FlowEntry[] = [];
     for (const flow of flows) this.collect(entries, flow, flow.opts?.parent);
     if (entries.length === 0) return;
+    let ahead = before;
     await this.withScripts(async () => {
-      const results = await this.writeFlow(entries);
-      results.forEach(([error, reply], i) => {
+      // Sent once: should the jobs need a second try (Redis lost BullMQ's scripts), these were
+      // written by the first.
+      const sent = ahead;
+      ahead = undefined;
+      const { prior, jobs } = await this.writeFlow(entries, sent);
+      for (const [error] of prior) if (error) throw error;
+      jobs.forEach(([error, reply], i) => {
         if (error) throw error;
         if (typeof reply === 'number' && reply < 0) throw new FlowJobRejectedError(entries[i].jobId, reply);
       });
@@ -110,10 +122,13 @@ export class TaskQueues implements OnApplicationShutdown {
    * twice the CPU), and the event loop gets a turn every FLOW_SLICE jobs while the MULTI is
    * built, so a plan of thousands of tasks does not hold up everything else the process does
    * (it did for 200 ms and more per 5,000 tasks). The inserts' commands are kept meanwhile (see
-   * CollectedCommands), and Redis gets the whole MULTI at once. Answers BullMQ's reply for each
-   * job, in order.
+   * CollectedCommands), and Redis gets the whole MULTI at once, after what `before` sends.
+   * Answers the replies to those (`prior`) and BullMQ's reply for each job, in order.
    */
-  private async writeFlow(entries: FlowEntry[]): Promise<[Error | null, string | number][]> {
+  private async writeFlow(
+    entries: FlowEntry[],
+    before?: (client: Redis) => Promise<unknown>[],
+  ): Promise<{ prior: TransactionReplies; jobs: [Error | null, string | number][] }> {
     const first = this.queue(entries[0].prefix as ShardTag, entries[0].queueName);
     if (!this.scriptsDefined) await this.defineScripts(first);
     const commands = new CollectedCommands();
@@ -130,9 +145,15 @@ export class TaskQueues implements OnApplicationShutdown {
     for (const [parentKey, { parentId, parentQueueKey }] of parents) {
       first.backend.execCommand(commands as never, 'releaseParentIfNoPendingDependencies', [parentKey, `${parentKey}:dependencies`, parentQueueKey, parentId, Date.now()]);
     }
-    const results = (await transaction(this.redis.client, (client) => commands.sendWith(client))) as [Error | null, string | number][];
-    for (const [error] of results.slice(entries.length)) if (error) throw error;
-    return results.slice(0, entries.length);
+    let priorCount = 0;
+    const results = await transaction(this.redis.client, (client) => {
+      const prior = before?.(client) ?? [];
+      priorCount = prior.length;
+      return [...prior, ...commands.sendWith(client)];
+    });
+    const jobsEnd = priorCount + entries.length;
+    for (const [error] of results.slice(jobsEnd)) if (error) throw error;
+    return { prior: results.slice(0, priorCount), jobs: results.slice(priorCount, jobsEnd) as [Error | null, string | number][] };
   }
 
   /** Appends the entries of `node` and its descendants (parents first) to `entries`. */

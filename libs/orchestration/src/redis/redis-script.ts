@@ -31,6 +31,15 @@ export class RedisScript {
     });
   }
 
+  /**
+   * Sends the script with its source (EVAL), for a MULTI: its replies come only with EXEC, so a
+   * NOSCRIPT answer there could not be met by sending the script again. Redis finds the compiled
+   * script by the source's SHA, so this costs the bytes and the hashing, not a compilation.
+   */
+  sendSource(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+  }
+
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);

@@ -10,7 +10,7 @@ import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
 import { PLANNING_CAPABILITY } from './planning-capability';
-import { SessionStore } from './session.store';
+import { NewSession, SessionStore } from './session.store';
 import { IdempotencyStore } from './idempotency.store';
 import { SessionLogWriter } from '../log/session-log.writer';
 
@@ -63,36 +63,28 @@ export class SessionLauncher {
       }
       requestDigest = claim.request;
     }
-    try {
-      await this.store.create(tag, {
-        id: sessionId,
-        tenant,
-        goal: request.goal,
-        template: request.template?.name,
-        context: request.context ?? {},
-      });
-    } catch (error) {
-      if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
-      throw error;
-    }
+    const session: NewSession = { id: sessionId, tenant, goal: request.goal, template: request.template?.name, context: request.context ?? {} };
     const from = request.template ? 'template' : validation ? 'plan' : 'goal';
-    this.log.open(
-      tag,
-      { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
-      this.logger,
-    );
-    if (validation?.ok) {
-      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } });
-    } else {
-      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
-    }
-    // Out before the first job exists, so every later entry (from any worker) follows them. If the
-    // start fails, discard() removes the log with the session.
-    void this.log.flush();
+    const accepted = () =>
+      this.log.open(
+        tag,
+        { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
+        this.logger,
+      );
     try {
       if (validation?.ok) {
-        await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
+        // The log first, so every later entry (from any worker) follows them; then the session,
+        // its plan's bookkeeping and its flow in one transaction. If the start fails, discard()
+        // removes the log with the session.
+        accepted();
+        this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } });
+        void this.log.flush();
+        await this.enqueuer.start(tag, session, validation.plan, validation.graph);
       } else {
+        await this.store.create(tag, session);
+        accepted();
+        this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
+        void this.log.flush(); // before the planning job exists
         const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal! };
         await this.queues.queue(tag, PLANNING_CAPABILITY).add('plan', data, {
           jobId: jobIds.plan(sessionId),
@@ -103,7 +95,7 @@ export class SessionLauncher {
         });
       }
     } catch (error) {
-      await this.store.discard(tag, sessionId);
+      await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
       if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
       throw error;
     }

@@ -49,9 +49,17 @@ export class SessionStore {
 
   /** Creates the session record and its initial shared context in one transaction. */
   async create(tag: ShardTag, session: NewSession): Promise<void> {
+    repliesOrThrow(await transaction(this.client, (client) => this.sendCreate(client, tag, session)));
+  }
+
+  /**
+   * Sends with `client` what {@link create} writes: inside a transaction of the caller's, which
+   * checks the replies (see PlanEnqueuer.start).
+   */
+  sendCreate(client: Redis, tag: ShardTag, session: NewSession): Promise<unknown>[] {
     const now = new Date().toISOString();
     const context = Object.entries(session.context);
-    const written = await transaction(this.client, (client) => [
+    return [
       client.hset(keys.session(tag, session.id), {
         id: session.id,
         tenant: session.tenant,
@@ -66,8 +74,7 @@ export class SessionStore {
       ...(context.length > 0
         ? [client.hset(keys.sharedState(tag, session.id), Object.fromEntries(context.map(([k, v]) => [k, encodeStored(json(v), 0)])))]
         : []),
-    ]);
-    repliesOrThrow(written);
+    ];
   }
 
   /**
@@ -77,23 +84,33 @@ export class SessionStore {
    * subtasks spawned at run time, `parentId` is the spawning task, which then waits for them.
    */
   async attachPlan(tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }): Promise<void> {
-    const now = new Date().toISOString();
     if ('parentId' in at) {
       // First: once the last task's hash exists, everything here was written (see SubtaskSpawner).
       const parentId = at.parentId;
       const written = await transaction(this.client, (client) => [
         client.sadd(keys.pendingDeps(tag, sessionId, parentId), ...graph.roots),
         client.hset(keys.task(tag, sessionId, parentId), { status: 'waiting', waitingFor: `its subtasks: ${graph.roots.join(', ')}` }),
-        emit(client, tag, sessionId, 'task', { taskId: parentId, status: 'waiting', at: now }),
+        emit(client, tag, sessionId, 'task', { taskId: parentId, status: 'waiting', at: new Date().toISOString() }),
       ]);
       repliesOrThrow(written);
     }
+    await Promise.all(this.sendAttach(this.client, tag, sessionId, graph, at));
+  }
+
+  /**
+   * Sends with `client` the tasks' part of {@link attachPlan} (and a session's plan). With
+   * `inTransaction`, for a MULTI of the caller's, which checks the replies: the scripts then go
+   * with their source (EVAL), as a NOSCRIPT answer would come only with EXEC, too late to send
+   * the script again.
+   */
+  sendAttach(client: Redis, tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }, inTransaction = false): Promise<unknown>[] {
+    const now = new Date().toISOString();
     const writes: Promise<unknown>[] = [];
     if ('plan' in at) {
       // The tasks nothing else waits for: their outputs are the session's final products.
       const dependedOn = new Set([...graph.tasks.values()].flatMap((t) => t.dependsOn));
       const finalIds = graph.roots.filter((id) => !dependedOn.has(id));
-      writes.push(this.client.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now }));
+      writes.push(client.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now }));
     }
     // In batches (one script call each, sent together): one command per task and key cost the
     // API more than the flow itself, and a batch keeps each script short for Redis.
@@ -101,7 +118,8 @@ export class SessionStore {
     const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
     let rows: unknown[] = [];
     const send = () => {
-      writes.push(ATTACH_TASKS.run(this.client, scriptKeys, [now, ...prefixes, JSON.stringify(rows)]));
+      const args = [now, ...prefixes, JSON.stringify(rows)];
+      writes.push(inTransaction ? ATTACH_TASKS.sendSource(client, scriptKeys, args) : ATTACH_TASKS.run(client, scriptKeys, args));
       rows = [];
     };
     for (const task of graph.tasks.values()) {
@@ -110,7 +128,7 @@ export class SessionStore {
       if (rows.length === TASK_BATCH) send();
     }
     if (rows.length > 0) send();
-    await Promise.all(writes);
+    return writes;
   }
 
   /** Removes what {@link attachPlan} wrote for a session's plan (its flow could not be added). */
