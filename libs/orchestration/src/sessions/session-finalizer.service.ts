@@ -51,17 +51,18 @@ export class SessionFinalizer {
     const entry = (id: string) => `${JSON.stringify(id)}:${stored[id] || 'null'}`;
     const completedTasks = Object.keys(stored).length;
     const result = `{"outputs":{${taskIds.map(entry).join(',')}},"final":{${finalIds.map(entry).join(',')}},"completedTasks":${completedTasks}}`;
-    const moved = await this.store.transition(tag, sessionId, ['pending', 'running'], 'completed', {
-      result,
-      finishedAt: new Date().toISOString(),
-    });
+    // The retention goes out with the transition, in the same round trip: should the session have
+    // ended otherwise meanwhile (cancelled), its terminator gave its keys the same retention.
+    const [moved] = await Promise.all([
+      this.store.transition(tag, sessionId, ['pending', 'running'], 'completed', { result, finishedAt: new Date().toISOString() }),
+      this.retention.expire(tag, sessionId, { knownTaskIds: taskIds, tasksFinished: true }),
+    ]);
     if (!moved) return null;
     this.log.write(
       tag,
       { level: 'info', source: 'orchestrator', sessionId, message: 'session completed', context: { tasks: taskIds.length, completedTasks } },
       this.logger,
     );
-    await this.retention.expire(tag, sessionId, { knownTaskIds: taskIds, tasksFinished: true });
     // The root job's return value (Bull Board shows it) says how it ended; the result itself is
     // the session's (GET /api/orchestrator/sessions/:id), not copied into the job.
     return { status: 'completed', tasks: taskIds.length, completedTasks };
