@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FlowJob } from 'bullmq';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
@@ -81,18 +82,25 @@ export class SessionLauncher {
         void this.log.flush();
         await this.enqueuer.start(tag, session, validation.plan, validation.graph);
       } else {
-        await this.store.create(tag, session);
+        // Likewise: the log, then the session with its planning job in one transaction.
         accepted();
         this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
-        void this.log.flush(); // before the planning job exists
+        void this.log.flush();
         const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal! };
-        await this.queues.queue(tag, PLANNING_CAPABILITY).add('plan', data, {
-          jobId: jobIds.plan(sessionId),
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: this.config.retentionSeconds },
-          removeOnFail: { age: this.config.retentionSeconds },
-        });
+        const planning: FlowJob = {
+          name: 'plan',
+          queueName: PLANNING_CAPABILITY,
+          prefix: tag,
+          data,
+          opts: {
+            jobId: jobIds.plan(sessionId),
+            attempts: 3,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: { age: this.config.retentionSeconds },
+            removeOnFail: { age: this.config.retentionSeconds },
+          },
+        };
+        await this.queues.addFlows([planning], (client) => this.store.sendCreate(client, tag, session));
       }
     } catch (error) {
       await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
