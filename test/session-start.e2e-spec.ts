@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis';
-import { toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import { RedisWriteBatcher, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import { SessionLogWriter } from '@switchyard/orchestration/log/session-log.writer';
 import { CapabilityCatalog } from '@switchyard/orchestration/agents/capability-catalog.service';
 import { PlanEnqueuer } from '@switchyard/orchestration/plans/plan-enqueuer.service';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
 import { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
+import { keys } from '@switchyard/orchestration/redis/keys';
 import { ShardRouter } from '@switchyard/orchestration/redis/shards';
 import { SessionStore } from '@switchyard/orchestration/sessions/session.store';
 import { commandCalls, OwnRedis } from './support/redis-server';
@@ -21,6 +23,7 @@ describe('starting a session with a plan', () => {
   let queues: TaskQueues;
   let enqueuer: PlanEnqueuer;
   let shards: ShardRouter;
+  let log: SessionLogWriter;
 
   beforeAll(async () => {
     server = await OwnRedis.start();
@@ -30,6 +33,7 @@ describe('starting a session with a plan', () => {
     queues = new TaskQueues(redis);
     enqueuer = new PlanEnqueuer(store, queues, new CapabilityCatalog(redis, config), config);
     shards = new ShardRouter(config.prefix, config.shards);
+    log = new SessionLogWriter(new RedisWriteBatcher(redis, config), config);
     probe = new Redis(server.url);
   });
 
@@ -50,11 +54,14 @@ describe('starting a session with a plan', () => {
     if (!validation.ok) throw new Error(JSON.stringify(validation.issues));
     const sessionId = shards.newSessionId();
     const tag = shards.tagOf(sessionId)!;
-    const started = enqueuer.start(tag, { id: sessionId, tenant: 'acme', goal: 'a report', context: { topic: 'tides' } }, validation.plan, validation.graph);
+    const entry = { level: 'info' as const, source: 'orchestrator' as const, sessionId, message: 'session accepted' };
+    const started = enqueuer.start(tag, { id: sessionId, tenant: 'acme', goal: 'a report', context: { topic: 'tides' } }, validation.plan, validation.graph, (client) =>
+      log.sendWith(client, tag, entry, true),
+    );
     return { sessionId, tag, graph: validation.graph, started };
   };
 
-  it('writes the session, its tasks\' bookkeeping and its jobs in one MULTI', async () => {
+  it('writes the session, its first log entry, its tasks\' bookkeeping and its jobs in one MULTI', async () => {
     await (await start()).started; // BullMQ's scripts and ours loaded
     await probe.config('RESETSTAT');
     const { sessionId, tag, started } = await start();
@@ -71,6 +78,8 @@ describe('starting a session with a plan', () => {
     ]);
     expect(await queues.queue(tag, 'web_research').getJobState(`${sessionId}.t.collect`)).toBe('prioritized');
     expect(await queues.queue(tag, 'document_creation').getJobState(`${sessionId}.t.write`)).toBe('delayed');
+    const entries = await probe.xrange(keys.log(tag, sessionId), '-', '+');
+    expect(entries.map(([, fields]) => JSON.parse(fields[1]).message)).toEqual(['session accepted']);
   });
 
   it('writes nothing at all when Redis refuses a command of it (out of memory), and says why', async () => {
@@ -81,7 +90,7 @@ describe('starting a session with a plan', () => {
     } finally {
       await probe.config('SET', 'maxmemory', '0');
     }
-    // The whole MULTI was aborted: no session hash, no task, no job, not even an event.
+    // The whole MULTI was aborted: no session hash, no log, no task, no job, not even an event.
     expect((await probe.keys('*')).filter((key) => !before.has(key))).toEqual([]);
   });
 });

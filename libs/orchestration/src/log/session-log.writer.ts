@@ -102,6 +102,23 @@ export class SessionLogWriter implements BatchContributor {
     if (levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
   }
 
+  /**
+   * Sends one entry now with `client`, inside a transaction of the caller's (a session's start,
+   * whose first entry `opens` its log), instead of buffering it; answers the command, or
+   * nothing when the entry cannot be encoded (it is dropped and counted, as {@link write} does).
+   * The process log gets it from {@link mirror}.
+   */
+  sendWith(client: Redis, tag: ShardTag, entry: NewLogEntry, opens: boolean): Promise<unknown>[] {
+    let fields: string[];
+    try {
+      fields = encodeLogEntry(entry, this.worker);
+    } catch {
+      this.lost += 1;
+      return [];
+    }
+    return [this.xadd(client, keys.log(tag, entry.sessionId), fields, opens)];
+  }
+
   /** Writes a new session's first entry, which creates its log. */
   open(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
     this.append(tag, entry, processLogger, true);
@@ -137,19 +154,23 @@ export class SessionLogWriter implements BatchContributor {
     return this.batcher.flush();
   }
 
-  /**
-   * One XADD per entry, trimming the log to its bound (exact MAXLEN, oldest first). NOMKSTREAM
-   * makes Redis drop an entry whose log does not exist (its session expired or was discarded); a
-   * log that exists has its session's time to live once the session ended, and keeps it.
-   */
+  /** One XADD per buffered entry (see {@link xadd}). */
   drainInto(client: Redis): Promise<unknown>[] {
     const entries = this.buffer;
     this.buffer = [];
     this.buffered = 0;
+    return entries.map(({ log, fields, opens }) => this.xadd(client, log, fields, opens));
+  }
+
+  /**
+   * One XADD, trimming the log to its bound (exact MAXLEN, oldest first). NOMKSTREAM, unless the
+   * entry opens the log, makes Redis drop an entry whose log does not exist (its session expired
+   * or was discarded); a log that exists has its session's time to live once the session ended,
+   * and keeps it.
+   */
+  private xadd(client: Redis, log: string, fields: string[], opens: boolean): Promise<unknown> {
     const bound = this.config.logMaxEntries;
-    return entries.map(({ log, fields, opens }) =>
-      opens ? client.xadd(log, 'MAXLEN', bound, '*', ...fields) : client.xadd(log, 'NOMKSTREAM', 'MAXLEN', bound, '*', ...fields),
-    );
+    return opens ? client.xadd(log, 'MAXLEN', bound, '*', ...fields) : client.xadd(log, 'NOMKSTREAM', 'MAXLEN', bound, '*', ...fields);
   }
 
   failed(count: number): void {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
@@ -44,11 +45,13 @@ export class PlanEnqueuer {
    * Starts a session with its plan in one MULTI: the session's record ({@link SessionStore.create}),
    * the plan's bookkeeping and its flow, where it took three round trips one after the other.
    * Redis gets all of it at once, and refusing any command there (out of memory, say) aborts the
-   * whole. If it fails, the caller discards the session (SessionStore.discard).
+   * whole. `log` sends the session's first log entries in it, after the record. If it fails, the
+   * caller discards the session (SessionStore.discard).
    */
-  async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph): Promise<void> {
+  async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph, log?: (client: Redis) => Promise<unknown>[]): Promise<void> {
     await this.queues.addFlows([buildSessionFlow(session.id, tag, graph, taskDefaultsFor(this.config.retentionSeconds))], (client) => [
       ...this.store.sendCreate(client, tag, session),
+      ...(log?.(client) ?? []),
       ...this.store.sendAttach(client, tag, session.id, graph, { plan }, true),
     ]);
   }

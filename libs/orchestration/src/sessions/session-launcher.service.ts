@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FlowJob } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
@@ -14,6 +15,7 @@ import { PLANNING_CAPABILITY } from './planning-capability';
 import { NewSession, SessionStore } from './session.store';
 import { IdempotencyStore } from './idempotency.store';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { NewLogEntry } from '../log/log-entry';
 
 /**
  * Starts sessions: from a goal (a planning job for a planner agent), or from an explicit plan
@@ -66,26 +68,21 @@ export class SessionLauncher {
     }
     const session: NewSession = { id: sessionId, tenant, goal: request.goal, template: request.template?.name, context: request.context ?? {} };
     const from = request.template ? 'template' : validation ? 'plan' : 'goal';
-    const accepted = () =>
-      this.log.open(
-        tag,
-        { level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) } },
-        this.logger,
-      );
+    const accepted: NewLogEntry = {
+      level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) },
+    };
+    // The session's first log entries go into the transaction that writes it, behind its record:
+    // its log exists with it (and goes with it should the start fail), before any job can run.
+    const log = (next: NewLogEntry) => (client: Redis) => [...this.log.sendWith(client, tag, accepted, true), ...this.log.sendWith(client, tag, next, false)];
+    this.log.mirror(accepted, this.logger);
     try {
       if (validation?.ok) {
-        // The log first, so every later entry (from any worker) follows them; then the session,
-        // its plan's bookkeeping and its flow in one transaction. If the start fails, discard()
-        // removes the log with the session.
-        accepted();
-        this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } });
-        void this.log.flush();
-        await this.enqueuer.start(tag, session, validation.plan, validation.graph);
+        // The session, its first log entries, its plan's bookkeeping and its flow: one transaction.
+        const validated: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } };
+        await this.enqueuer.start(tag, session, validation.plan, validation.graph, log(validated));
       } else {
-        // Likewise: the log, then the session with its planning job in one transaction.
-        accepted();
-        this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } });
-        void this.log.flush();
+        // The session, its first log entries and its planning job: one transaction.
+        const queued: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } };
         const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal! };
         const planning: FlowJob = {
           name: 'plan',
@@ -100,7 +97,7 @@ export class SessionLauncher {
             removeOnFail: { age: this.config.retentionSeconds },
           },
         };
-        await this.queues.addFlows([planning], (client) => this.store.sendCreate(client, tag, session));
+        await this.queues.addFlows([planning], (client) => [...this.store.sendCreate(client, tag, session), ...log(queued)(client)]);
       }
     } catch (error) {
       await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
