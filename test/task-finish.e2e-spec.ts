@@ -51,3 +51,37 @@ describe('a completed task written back again', () => {
     expect(await harness.sessions.outputsOf(tag, sessionId, ['a'])).toEqual({ a: 'done' });
   });
 });
+
+/**
+ * A task's start time is read from the starting worker's clock before its start script runs; the
+ * script never lets it come before the finish of what the task waits for, as stamped by another
+ * process (whose clock may be ahead, or whose finish Redis ran while this start waited in line).
+ */
+describe('a task started after its dependency finished by another process', () => {
+  let harness: StateHarness;
+  let runs: TaskRunStore;
+
+  beforeAll(() => {
+    harness = new StateHarness();
+    runs = new TaskRunStore(harness.redis);
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('is stamped no earlier than that finish, and runs with its output', async () => {
+    const { sessionId, tag } = await harness.newSession();
+    const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] };
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+    // The process that finished `a` stamped a time this one's clock has not reached.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [{ id: 'b', queue: 'web_research' }], { at: later });
+
+    const begun = await runs.beginTask(tag, sessionId, 'b', ['a'], { agentId: 'agent', worker: { host: 'h', pid: 1 } });
+    expect(begun).toMatchObject({ hold: false, attempt: 1, dependencies: { a: { n: 1 } }, readyAt: later });
+    expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'b'), 'status', 'startedAt')).toEqual(['running', later]);
+    expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'startedAt')).toBe(later);
+  });
+});
+

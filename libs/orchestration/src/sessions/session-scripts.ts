@@ -175,7 +175,7 @@ return attempt
 /**
  * The start of a task's run, as a Lua function of its keys K and arguments A. K[1] the session
  * (its other keys and the task's are built from it, see SESSION_KEYS). A[1] '1'
- * to mark the task running, [2] agent id, [3] worker JSON, [4] now, [5] inputFrom JSON, [6] task
+ * to mark the task running, [2] agent id, [3] worker JSON, [4] now (its start time, see below), [5] inputFrom JSON, [6] task
  * id, [7] the log's bound, [8] and [9] the log entry that says the task started, around its
  * attempt number (its JSON is [8] .. attempt .. [9]; '' for none), [10..] the ids whose outputs
  * to read. Answers {status} when the session ended or does not exist, {status,
@@ -213,18 +213,28 @@ local function begin(K, A)
   if A[1] == '1' then
     -- The count read above, plus this run: one command where HINCRBY made a second (the script is atomic).
     attempt = (tonumber(task[3]) or 0) + 1
-    redis.call('HSET', taskKey, 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', A[4],
+    -- Its start time: the worker's clock when it asked, but never before the task became ready or
+    -- before what it waits for finished. The worker read its clock before this script ran, and in
+    -- between, a busy machine may hold the script back while another process finishes one of them
+    -- (ISO times of one format compare as strings).
+    local at = A[4]
+    if task[2] and task[2] > at then at = task[2] end
+    for i = 10, #A do
+      local finished = redis.call('HGET', task_key(s, A[i]), 'finishedAt')
+      if finished and finished > at then at = finished end
+    end
+    redis.call('HSET', taskKey, 'status', 'running', 'agentId', A[2], 'worker', A[3], 'startedAt', at,
       'inputFrom', A[5], 'error', '', 'waitingFor', '', 'attempts', attempt)
     local events = events_key(s)
     if status == 'pending' then
-      redis.call('HSET', s, 'status', 'running', 'startedAt', A[4], 'updatedAt', A[4])
+      redis.call('HSET', s, 'status', 'running', 'startedAt', at, 'updatedAt', at)
       status = 'running'
       session.status = status
-      emit(events, 'session', cjson.encode({ status = 'running', at = A[4] }))
+      emit(events, 'session', cjson.encode({ status = 'running', at = at }))
     end
     -- Task ids are plain (see ATTACH_TASKS), the worker is JSON already.
     emit(events, 'task', '{"taskId":"' .. A[6] .. '","status":"running","attempt":' .. attempt .. ',"agentId":' ..
-      cjson.encode(A[2]) .. ',"worker":' .. A[3] .. ',"at":"' .. A[4] .. '"}')
+      cjson.encode(A[2]) .. ',"worker":' .. A[3] .. ',"at":"' .. at .. '"}')
     if A[8] ~= '' then append_log(log_key(s), A[7], A[8] .. attempt .. A[9]) end
   end
   local shared = false
