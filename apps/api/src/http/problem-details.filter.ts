@@ -16,6 +16,9 @@ export interface ProblemDetails {
 
 const PROBLEM_BASE = 'https://switchyard.dev/problems/';
 
+/** Redis' answers when it refuses a command for its own state (full, a replica, loading, busy), not for the command's. */
+const REDIS_REFUSALS = /^(OOM|READONLY|MISCONF|NOREPLICAS|LOADING|BUSY|MASTERDOWN|EXECABORT)\b/;
+
 function zodPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
     (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
@@ -71,6 +74,12 @@ export function toProblem(exception: unknown): ProblemDetails {
     const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
     const title = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
     return { type: `${PROBLEM_BASE}http-${status}`, title: title.charAt(0).toUpperCase() + title.slice(1), status, detail };
+  }
+  if (exception instanceof Error && exception.name === 'ReplyError' && REDIS_REFUSALS.test(exception.message)) {
+    return {
+      type: `${PROBLEM_BASE}redis-refused`, title: 'Service unavailable', status: 503,
+      detail: `Redis refused a command of this request (${exception.message.split('\n')[0]}). Give Redis memory (maxmemory) or point REDIS_URL at a writable primary, then send the request again.`,
+    };
   }
   const bodyError = exception as { type?: string; status?: number; message?: string };
   if (bodyError?.type === 'entity.parse.failed') {

@@ -100,8 +100,15 @@ export class SessionLauncher {
         await this.queues.addFlows([planning], (client) => [...this.store.sendCreate(client, tag, session), ...log(queued)(client)]);
       }
     } catch (error) {
-      await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
-      if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
+      // The start's own error is the one to report: should the clean-up fail too (Redis away),
+      // it is logged.
+      const cleanUp = async () => {
+        await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
+        if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
+      };
+      await cleanUp().catch((cleanUpError: Error) =>
+        this.logger.warn({ sessionId, error: cleanUpError.message }, 'the session whose start failed could not be removed'),
+      );
       throw error;
     }
     if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, requestDigest!, sessionId);
