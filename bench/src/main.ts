@@ -238,6 +238,8 @@ async function main(): Promise<void> {
       const submitted = new Map<number, number>();
       const enqueued = new Map<number, number>();
       const total = PACE_PER_S * PACE_SECONDS;
+      const redisBefore = await redisCpuUs(redis);
+      const nodeBefore = process.cpuUsage();
       const started = performance.now();
       const pending: Promise<unknown>[] = [];
       for (let seq = 0; seq < total; seq++) {
@@ -250,9 +252,12 @@ async function main(): Promise<void> {
       await Promise.all(pending);
       const deadline = Date.now() + 30_000;
       while (startedAt.size < total && Date.now() < deadline) await sleep(20);
+      const node = process.cpuUsage(nodeBefore);
+      const nodeUs = (node.user + node.system) / total;
+      const redisUs = ((await redisCpuUs(redis)) - redisBefore) / total;
       const fromSubmit = [...startedAt].map(([seq, at]) => at - submitted.get(seq)!);
       const fromEnqueued = [...startedAt].map(([seq, at]) => Math.max(0, at - enqueued.get(seq)!));
-      return { fromSubmit, fromEnqueued, seen: startedAt.size };
+      return { fromSubmit, fromEnqueued, seen: startedAt.size, nodeUs, redisUs };
     };
     const bull = await pace((seq) => queue.add('noop', { seq }));
     const sy = await pace((seq) => startSession([task('t', { input: { seq } })]));
@@ -261,7 +266,9 @@ async function main(): Promise<void> {
     rows.push({ scenario: `${label}, submit → start: p99`, unit: 'ms', bull: percentile(bull.fromSubmit, 99), sy: percentile(sy.fromSubmit, 99), better: 'lower' });
     rows.push({ scenario: `${label}, enqueued → start: p50`, unit: 'ms', bull: percentile(bull.fromEnqueued, 50), sy: percentile(sy.fromEnqueued, 50), better: 'lower' });
     rows.push({ scenario: `${label}, enqueued → start: p99`, unit: 'ms', bull: percentile(bull.fromEnqueued, 99), sy: percentile(sy.fromEnqueued, 99), better: 'lower' });
-    notes.push(`Dispatch: BullMQ saw ${bull.seen} and Switchyard ${sy.seen} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, bookkeeping, flow with root job, task job, finalizer). "Enqueued" is when the submit call returned; a start can come before it (counted as 0).`);
+    rows.push({ scenario: `${label}: CPU time of this process per task`, unit: 'µs', bull: bull.nodeUs, sy: sy.nodeUs, better: 'lower' });
+    rows.push({ scenario: `${label}: CPU time of Redis per task`, unit: 'µs', bull: bull.redisUs, sy: sy.redisUs, better: 'lower' });
+    notes.push(`Dispatch: BullMQ saw ${bull.seen} and Switchyard ${sy.seen} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, bookkeeping, flow with root job, task job, finalizer). "Enqueued" is when the submit call returned; a start can come before it (counted as 0). CPU time runs from the first submit to the last start (a session's finalizer may come after it); at ${PACE_PER_S}/s, ${Math.round(1e6 / PACE_PER_S)} µs per task is a whole core.`);
   }
 
   // 5. Ready → started inside a running session, at a paced 500 tasks/s: CHAINS chains whose
