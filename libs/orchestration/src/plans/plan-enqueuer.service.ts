@@ -44,8 +44,8 @@ export class PlanEnqueuer {
   /**
    * Starts a session with its plan in one MULTI: the session's record ({@link SessionStore.create}),
    * the plan's bookkeeping and its flow, where it took three round trips one after the other.
-   * Redis gets all of it at once, and refusing any command there (out of memory, say) aborts the
-   * whole. `log` sends the session's first log entries in it, after the record. If it fails, the
+   * Redis gets all of it at once, and a command it refuses as it is queued (out of memory, say)
+   * aborts the whole. `log` sends the session's first log entries in it, after the record. If it fails, the
    * caller discards the session (SessionStore.discard).
    */
   async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph, log?: (client: Redis) => Promise<unknown>[]): Promise<void> {
