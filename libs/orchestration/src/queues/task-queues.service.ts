@@ -91,8 +91,8 @@ export class TaskQueues implements OnApplicationShutdown {
    * Adds several flows in one MULTI (a flow's root may name an existing `opts.parent`). `before`
    * sends, with the client it is given, commands that go into the same MULTI ahead of the jobs
    * (a session's own record, see PlanEnqueuer.start): all of it reaches Redis at once, and a
-   * command Redis refuses as it is queued (out of memory, say) aborts the whole transaction. An error in
-   * one of their replies is thrown.
+   * command Redis refuses as it is queued (out of memory, say) aborts the whole transaction. An
+   * error in one of their replies is thrown.
    */
   async addFlows(flows: FlowJob[], before?: (client: Redis) => Promise<unknown>[]): Promise<void> {
     const entries: FlowEntry[] = [];
