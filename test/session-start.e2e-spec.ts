@@ -82,6 +82,24 @@ describe('starting a session with a plan', () => {
     expect(entries.map(([, fields]) => JSON.parse(fields[1]).message)).toEqual(['session accepted']);
   });
 
+  it('starts once Redis lost its scripts (SCRIPT FLUSH): the jobs go again, the rest is not written twice', async () => {
+    await (await start()).started; // scripts known to the connection
+    await probe.script('FLUSH');
+    const { sessionId, tag, started } = await start();
+    await started;
+    const view = await store.view(tag, sessionId);
+    expect(view!.tasks.map((t) => [t.id, t.status])).toEqual([
+      ['collect', 'ready'],
+      ['write', 'waiting'],
+    ]);
+    expect(await probe.lrange(keys.taskIds(tag, sessionId), 0, -1)).toEqual(['collect', 'write']);
+    const events = await probe.xrange(keys.events(tag, sessionId), '-', '+');
+    expect(events.filter(([, fields]) => fields[1] === 'session')).toHaveLength(1);
+    expect((await probe.xrange(keys.log(tag, sessionId), '-', '+')).length).toBe(1);
+    expect(await queues.queue(tag, 'web_research').getJobState(`${sessionId}.t.collect`)).toBe('prioritized');
+    expect(await queues.queue(tag, 'document_creation').getJobState(`${sessionId}.t.write`)).toBe('delayed');
+  });
+
   it('writes nothing at all when Redis refuses a command of it (out of memory), and says why', async () => {
     const before = new Set(await probe.keys('*'));
     await probe.config('SET', 'maxmemory', '1');
