@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
 import { sendFlat } from '@switchyard/orchestration/redis/flat-command';
-import { OwnRedis } from './support/redis-server';
+import { commandCalls, OwnRedis } from './support/redis-server';
 
 /**
  * RedisScript.send: a script sent in order with the connection's next commands and never again.
@@ -24,7 +24,7 @@ describe('RedisScript.send', () => {
     await redis?.destroy();
   });
 
-  const calls = async (command: string) => Number(/calls=(\d+)/.exec(String(await probe.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
+  const calls = async (command: string) => (await commandCalls(probe))[command] ?? 0;
 
   it('carries the script the first time on a connection, then its SHA, and again after Redis lost it', async () => {
     const script = new RedisScript("return redis.call('INCR', KEYS[1])");

@@ -3,6 +3,19 @@ import { keys } from '@switchyard/orchestration/redis/keys';
 import { TaskRunStore } from '@switchyard/orchestration/sessions/task-run.store';
 import { StateHarness } from './support/state-harness';
 
+// One harness (a prefix of its own on the shared Redis) for both groups; each test opens its own session.
+let harness: StateHarness;
+let runs: TaskRunStore;
+
+beforeAll(() => {
+  harness = new StateHarness();
+  runs = new TaskRunStore(harness.redis);
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
 /**
  * A task's write-back sent again once it landed (its job ran again after the write-back, or a
  * lost write-back was recovered from the job while the first one was landing): the task keeps
@@ -10,18 +23,6 @@ import { StateHarness } from './support/state-harness';
  * its waiters are still told.
  */
 describe('a completed task written back again', () => {
-  let harness: StateHarness;
-  let runs: TaskRunStore;
-
-  beforeAll(() => {
-    harness = new StateHarness();
-    runs = new TaskRunStore(harness.redis);
-  });
-
-  afterAll(async () => {
-    await harness?.close();
-  });
-
   it('keeps its first output and finish time, and still tells its waiters', async () => {
     const { sessionId, tag } = await harness.newSession();
     const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] };
@@ -58,18 +59,6 @@ describe('a completed task written back again', () => {
  * process (whose clock may be ahead, or whose finish Redis ran while this start waited in line).
  */
 describe('a task started after its dependency finished by another process', () => {
-  let harness: StateHarness;
-  let runs: TaskRunStore;
-
-  beforeAll(() => {
-    harness = new StateHarness();
-    runs = new TaskRunStore(harness.redis);
-  });
-
-  afterAll(async () => {
-    await harness?.close();
-  });
-
   it('is stamped no earlier than that finish, and runs with its output', async () => {
     const { sessionId, tag } = await harness.newSession();
     const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] };
