@@ -48,7 +48,7 @@ export interface ScopedLog {
 export class SessionLogWriter implements BatchContributor {
   private readonly worker = currentWorker();
   /** Entries waiting for the next flush, oldest first, with the log each goes to. */
-  private buffer: { log: string; fields: string[]; opens: boolean }[] = [];
+  private buffer: { log: string; fields: string[] }[] = [];
   private buffered = 0;
   private lost = 0;
   /** The least severe entry level the process log (LOG_LEVEL) keeps: lower ones are not built at all. */
@@ -69,11 +69,21 @@ export class SessionLogWriter implements BatchContributor {
 
   /**
    * Buffers an entry for the session's log (sent within SWITCHYARD_LOG_FLUSH_MS); never throws.
-   * The log must exist already (see {@link open}): an entry for a session that expired or was
-   * discarded is dropped by Redis, so nothing of it comes back without a time to live.
+   * The log must exist already (its session's start creates it, see {@link sendWith}): an entry
+   * for a session that expired or was discarded is dropped by Redis, so nothing of it comes back
+   * without a time to live.
    */
   write(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
-    this.append(tag, entry, processLogger, false);
+    if (processLogger && levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
+    if (this.buffered >= MAX_BUFFERED) {
+      this.lost += 1;
+      return;
+    }
+    const fields = this.encode(entry);
+    if (!fields) return;
+    this.buffer.push({ log: keys.log(tag, entry.sessionId), fields });
+    this.buffered += 1;
+    this.batcher.schedule();
   }
 
   /**
@@ -109,37 +119,18 @@ export class SessionLogWriter implements BatchContributor {
    * The process log gets it from {@link mirror}.
    */
   sendWith(client: Redis, tag: ShardTag, entry: NewLogEntry, opens: boolean): Promise<unknown>[] {
-    let fields: string[];
-    try {
-      fields = encodeLogEntry(entry, this.worker);
-    } catch {
-      this.lost += 1;
-      return [];
-    }
-    return [this.xadd(client, keys.log(tag, entry.sessionId), fields, opens)];
+    const fields = this.encode(entry);
+    return fields ? [this.xadd(client, keys.log(tag, entry.sessionId), fields, opens)] : [];
   }
 
-  /** Writes a new session's first entry, which creates its log. */
-  open(tag: ShardTag, entry: NewLogEntry, processLogger?: Logger): void {
-    this.append(tag, entry, processLogger, true);
-  }
-
-  private append(tag: ShardTag, entry: NewLogEntry, processLogger: Logger | undefined, opens: boolean): void {
-    if (processLogger && levelRank(entry.level) >= this.processLogFrom) toProcessLog(processLogger, entry);
-    if (this.buffered >= MAX_BUFFERED) {
-      this.lost += 1;
-      return;
-    }
-    let fields: string[];
+  /** An entry's stream fields, or nothing (counted as lost) when it cannot be encoded. */
+  private encode(entry: NewLogEntry): string[] | undefined {
     try {
-      fields = encodeLogEntry(entry, this.worker);
+      return encodeLogEntry(entry, this.worker);
     } catch {
       this.lost += 1;
-      return;
+      return undefined;
     }
-    this.buffer.push({ log: keys.log(tag, entry.sessionId), fields, opens });
-    this.buffered += 1;
-    this.batcher.schedule();
   }
 
   /** A logger for one scope and source, writing to the session log and (if given) the process log. */
@@ -159,7 +150,7 @@ export class SessionLogWriter implements BatchContributor {
     const entries = this.buffer;
     this.buffer = [];
     this.buffered = 0;
-    return entries.map(({ log, fields, opens }) => this.xadd(client, log, fields, opens));
+    return entries.map(({ log, fields }) => this.xadd(client, log, fields, false));
   }
 
   /**
