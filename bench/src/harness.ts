@@ -58,6 +58,20 @@ export async function redisCpuUs(redis: Redis): Promise<number> {
   return 1e6 * (field('used_cpu_user') + field('used_cpu_sys'));
 }
 
+/**
+ * Runs `work`, and answers its result, how long it took, and the CPU time this process and Redis
+ * spent meanwhile, each divided by `count` (the calls or tasks it did).
+ */
+export async function cpuPer<T>(redis: Redis, count: number, work: () => Promise<T>): Promise<{ result: T; ms: number; nodeUs: number; redisUs: number }> {
+  const redisBefore = await redisCpuUs(redis);
+  const nodeBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await work();
+  const ms = performance.now() - started;
+  const node = process.cpuUsage(nodeBefore);
+  return { result, ms, nodeUs: (node.user + node.system) / count, redisUs: ((await redisCpuUs(redis)) - redisBefore) / count };
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

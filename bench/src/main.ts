@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
 import { keys, OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, SessionState, ShardRouter, shardTag, TaskRun } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
-import { commandsProcessed, Completions, countTo, deletePrefix, percentile, redisCpuUs, sleep } from './harness';
+import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, percentile, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const CAPABILITY = 'data_analysis';
@@ -158,17 +158,8 @@ async function main(): Promise<void> {
     const CHUNK = 5000;
     const processing = async (queueToPause: Queue, enqueue: () => Promise<() => Promise<void>>) => {
       await queueToPause.pause();
-      const cpu = async <T>(work: () => Promise<T>) => {
-        const redisBefore = await redisCpuUs(redis);
-        const nodeBefore = process.cpuUsage();
-        const started = performance.now();
-        const result = await work();
-        const ms = performance.now() - started;
-        const node = process.cpuUsage(nodeBefore);
-        return { result, ms, nodeUs: (node.user + node.system) / N_THROUGHPUT, redisUs: ((await redisCpuUs(redis)) - redisBefore) / N_THROUGHPUT };
-      };
-      const added = await cpu(enqueue);
-      const run = await cpu(async () => {
+      const added = await cpuPer(redis, N_THROUGHPUT, enqueue);
+      const run = await cpuPer(redis, N_THROUGHPUT, async () => {
         await queueToPause.resume();
         await added.result();
       });
@@ -250,23 +241,20 @@ async function main(): Promise<void> {
       const submitted = new Map<number, number>();
       const enqueued = new Map<number, number>();
       const total = PACE_PER_S * PACE_SECONDS;
-      const redisBefore = await redisCpuUs(redis);
-      const nodeBefore = process.cpuUsage();
-      const started = performance.now();
-      const pending: Promise<unknown>[] = [];
-      for (let seq = 0; seq < total; seq++) {
-        const due = started + (seq * 1000) / PACE_PER_S;
-        const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
-        submitted.set(seq, Date.now());
-        pending.push(submit(seq).then(() => enqueued.set(seq, Date.now())));
-      }
-      await Promise.all(pending);
-      const deadline = Date.now() + 30_000;
-      while (startedAt.size < total && Date.now() < deadline) await sleep(20);
-      const node = process.cpuUsage(nodeBefore);
-      const nodeUs = (node.user + node.system) / total;
-      const redisUs = ((await redisCpuUs(redis)) - redisBefore) / total;
+      const { nodeUs, redisUs } = await cpuPer(redis, total, async () => {
+        const started = performance.now();
+        const pending: Promise<unknown>[] = [];
+        for (let seq = 0; seq < total; seq++) {
+          const due = started + (seq * 1000) / PACE_PER_S;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          submitted.set(seq, Date.now());
+          pending.push(submit(seq).then(() => enqueued.set(seq, Date.now())));
+        }
+        await Promise.all(pending);
+        const deadline = Date.now() + 30_000;
+        while (startedAt.size < total && Date.now() < deadline) await sleep(20);
+      });
       const fromSubmit = [...startedAt].map(([seq, at]) => at - submitted.get(seq)!);
       const fromEnqueued = [...startedAt].map(([seq, at]) => Math.max(0, at - enqueued.get(seq)!));
       return { fromSubmit, fromEnqueued, seen: startedAt.size, nodeUs, redisUs };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StateHandle } from '@switchyard/orchestration';
-import { redisCpuUs } from './harness';
+import { cpuPer } from './harness';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
 export interface StateRow {
@@ -30,17 +30,14 @@ interface Rate {
  */
 async function rate(redis: Redis, writers: number, each: number, call: (writer: number, i: number) => Promise<unknown>): Promise<Rate> {
   const calls = writers * each;
-  const redisBefore = await redisCpuUs(redis);
-  const nodeBefore = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async (_, w) => {
-      for (let i = 0; i < each; i++) await call(w, i);
-    }),
+  const { ms, nodeUs, redisUs } = await cpuPer(redis, calls, () =>
+    Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = 0; i < each; i++) await call(w, i);
+      }),
+    ),
   );
-  const elapsed = performance.now() - started;
-  const node = process.cpuUsage(nodeBefore);
-  return { perSecond: (calls * 1000) / elapsed, nodeCpuUs: (node.user + node.system) / calls, redisCpuUs: ((await redisCpuUs(redis)) - redisBefore) / calls };
+  return { perSecond: (calls * 1000) / ms, nodeCpuUs: nodeUs, redisCpuUs: redisUs };
 }
 
 /**
