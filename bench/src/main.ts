@@ -28,6 +28,13 @@ const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state';
 /** Sections run by default; `processing` only when asked for (BENCH_ONLY=processing). */
 const enabled = (scenario: Scenario) => (ONLY ? ONLY.includes(scenario) : scenario !== 'processing');
+/**
+ * Rounds of the throughput, flow, chain and hand-off sections: each round runs BullMQ and then
+ * Switchyard, so that a change of the machine's speed during the run (common on shared machines)
+ * falls on both sides of a round. Each side's figure is its median over the rounds, the ratio the
+ * median of the rounds' own ratios.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** Transactions per writer in the session state section (distinct keys; one key takes 100 each). */
 const STATE_EACH = Number(process.env.BENCH_STATE_TX ?? 1000);
 
@@ -73,8 +80,27 @@ interface Row {
   bull: number;
   sy: number;
   better: 'higher' | 'lower';
+  /** Switchyard / BullMQ in each round, when the row was measured in rounds (see ROUNDS). */
+  rounds?: number[];
 }
 const rows: Row[] = [];
+
+/** One row from a figure measured in each round on both sides: the medians, and each round's ratio. */
+function roundsRow(scenario: string, unit: string, better: Row['better'], measured: { bull: number; sy: number }[]): Row {
+  return {
+    scenario, unit, better,
+    bull: percentile(measured.map((m) => m.bull), 50),
+    sy: percentile(measured.map((m) => m.sy), 50),
+    rounds: measured.map((m) => m.sy / m.bull),
+  };
+}
+
+/** Runs `round` ROUNDS times (it runs both sides, BullMQ first), collecting what each gives. */
+async function inRounds<T>(round: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < ROUNDS; i++) results.push(await round(i));
+  return results;
+}
 const notes: string[] = [];
 
 async function main(): Promise<void> {
@@ -119,34 +145,39 @@ async function main(): Promise<void> {
     return performance.now() - started;
   };
 
-  // 1. Throughput of independent no-op tasks.
+  // 1. Throughput of independent no-op tasks. Both sides add the work in the same chunks, one
+  //    after the other, while their worker already runs what was added: BullMQ with addBulk,
+  //    Switchyard as one session per chunk.
   if (enabled('throughput')) {
-    let before = await commandsProcessed(redis);
-    const counter = countTo(N_THROUGHPUT);
-    onBullDone = counter.hit;
-    // Both sides add the work in the same chunks, one after the other, while their worker already
-    // runs what was added: BullMQ with addBulk, Switchyard as one session per chunk.
     const CHUNK = 5000;
-    const bullMs = await time(async () => {
-      for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
-        await queue.addBulk(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
-      }
-      await counter.done;
+    const commands = { bull: 0, sy: 0 };
+    const measured = await inRounds(async (round) => {
+      let before = await commandsProcessed(redis);
+      const counter = countTo(N_THROUGHPUT);
+      onBullDone = counter.hit;
+      const bullMs = await time(async () => {
+        for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
+          await queue.addBulk(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+        }
+        await counter.done;
+      });
+      onBullDone = () => undefined;
+      commands.bull += (await commandsProcessed(redis)) - before;
+      before = await commandsProcessed(redis);
+      const syMs = await time(async () => {
+        const sessions: Promise<void>[] = [];
+        for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
+          const sessionId = await startSession(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => task(`r${round}t${i + j}`)));
+          sessions.push(syEvents.expect(sessionId));
+        }
+        await Promise.all(sessions);
+      });
+      commands.sy += (await commandsProcessed(redis)) - before;
+      return { bull: (N_THROUGHPUT / bullMs) * 1000, sy: (N_THROUGHPUT / syMs) * 1000 };
     });
-    onBullDone = () => undefined;
-    const bullCommands = (await commandsProcessed(redis)) - before;
-    before = await commandsProcessed(redis);
-    const syMs = await time(async () => {
-      const sessions: Promise<void>[] = [];
-      for (let i = 0; i < N_THROUGHPUT; i += CHUNK) {
-        const sessionId = await startSession(Array.from({ length: Math.min(CHUNK, N_THROUGHPUT - i) }, (_, j) => task(`t${i + j}`)));
-        sessions.push(syEvents.expect(sessionId));
-      }
-      await Promise.all(sessions);
-    });
-    const syCommands = (await commandsProcessed(redis)) - before;
-    rows.push({ scenario: `${N_THROUGHPUT} independent no-op tasks, 1 worker at concurrency ${CONCURRENCY}`, unit: 'tasks/s', bull: (N_THROUGHPUT / bullMs) * 1000, sy: (N_THROUGHPUT / syMs) * 1000, better: 'higher' });
-    rows.push({ scenario: 'Redis commands per task (whole run, all clients)', unit: 'commands', bull: bullCommands / N_THROUGHPUT, sy: syCommands / N_THROUGHPUT, better: 'lower' });
+    rows.push(roundsRow(`${N_THROUGHPUT} independent no-op tasks, 1 worker at concurrency ${CONCURRENCY}`, 'tasks/s', 'higher', measured));
+    const perTask = N_THROUGHPUT * ROUNDS;
+    rows.push({ scenario: 'Redis commands per task (whole run, all clients)', unit: 'commands', bull: commands.bull / perTask, sy: commands.sy / perTask, better: 'lower' });
     notes.push(`Both sides were given the ${N_THROUGHPUT} tasks in chunks of ${CHUNK}, each added once the one before was: BullMQ by addBulk, Switchyard as one session per chunk.`);
   }
 
@@ -199,12 +230,14 @@ async function main(): Promise<void> {
   if (enabled('flows')) {
     const bullFlow = (name: string, children: FlowJob[] = []): FlowJob => ({ name, queueName: 'noop', data: {}, ...(children.length ? { children } : {}) });
     const wide = async (label: string, bullTree: FlowJob, syTasks: unknown[]) => {
-      const bullMs = await time(async () => {
-        const { job } = await flows.add(bullTree);
-        await bullEvents.expect(job.id!);
+      const measured = await inRounds(async () => {
+        const bullMs = await time(async () => {
+          const { job } = await flows.add(bullTree);
+          await bullEvents.expect(job.id!);
+        });
+        return { bull: bullMs, sy: await time(() => runSession(syTasks)) };
       });
-      const syMs = await time(() => runSession(syTasks));
-      rows.push({ scenario: label, unit: 'ms', bull: bullMs, sy: syMs, better: 'lower' });
+      rows.push(roundsRow(label, 'ms', 'lower', measured));
     };
     await wide(
       'flow: 1 parent with 1,000 children, to the root\'s completion',
@@ -223,13 +256,15 @@ async function main(): Promise<void> {
   if (enabled('chain')) {
     let chain: FlowJob = { name: 's0', queueName: 'noop', data: {} };
     for (let i = 1; i < 100; i++) chain = { name: `s${i}`, queueName: 'noop', data: {}, children: [chain] };
-    const bullMs = await time(async () => {
-      const { job } = await flows.add(chain);
-      await bullEvents.expect(job.id!);
+    const measured = await inRounds(async () => {
+      const bullMs = await time(async () => {
+        const { job } = await flows.add(chain);
+        await bullEvents.expect(job.id!);
+      });
+      return { bull: bullMs, sy: await time(() => runSession(Array.from({ length: 100 }, (_, i) => task(`s${i}`, i > 0 ? { dependsOn: [`s${i - 1}`] } : {})))) };
     });
-    const syMs = await time(() => runSession(Array.from({ length: 100 }, (_, i) => task(`s${i}`, i > 0 ? { dependsOn: [`s${i - 1}`] } : {}))));
-    rows.push({ scenario: 'chain of 100 dependent steps, to completion', unit: 'ms', bull: bullMs, sy: syMs, better: 'lower' });
-    rows.push({ scenario: 'chain: handoff per step', unit: 'ms', bull: bullMs / 100, sy: syMs / 100, better: 'lower' });
+    rows.push(roundsRow('chain of 100 dependent steps, to completion', 'ms', 'lower', measured));
+    rows.push(roundsRow('chain: handoff per step', 'ms', 'lower', measured.map(({ bull, sy }) => ({ bull: bull / 100, sy: sy / 100 }))));
   }
 
   // 4. Dispatch latency at a paced 500 tasks/s: from submission, and from the moment the task
@@ -296,7 +331,7 @@ async function main(): Promise<void> {
       }
       return { gaps, rate: (CHAINS * length * 1000) / ms };
     };
-    const bull = await measure(async () => {
+    const runBull = () => measure(async () => {
       const roots = Array.from({ length: CHAINS }, (_, chain) => {
         let flow: FlowJob = { name: `c${chain}s0`, queueName: 'noop', data: input(chain, 0) };
         for (let step = 1; step < length; step++) flow = { name: `c${chain}s${step}`, queueName: 'noop', data: input(chain, step), children: [flow] };
@@ -305,18 +340,21 @@ async function main(): Promise<void> {
       const added = await flows.addBulk(roots);
       await Promise.all(added.map(({ job }) => bullEvents.expect(job.id!)));
     });
-    const sy = await measure(() =>
+    const runSy = () => measure(() =>
       runSession(
         Array.from({ length: CHAINS }, (_, chain) =>
           Array.from({ length }, (_, step) => task(`c${chain}s${step}`, { input: input(chain, step), ...(step > 0 ? { dependsOn: [`c${chain}s${step - 1}`] } : {}) })),
         ).flat(),
       ),
     );
+    const measured = await inRounds(async () => ({ bull: await runBull(), sy: await runSy() }));
     const label = `ready → started inside a session, ${CHAINS} chains at ~${PACE_PER_S} steps/s`;
-    rows.push({ scenario: `${label}: p50`, unit: 'ms', bull: percentile(bull.gaps, 50), sy: percentile(sy.gaps, 50), better: 'lower' });
-    rows.push({ scenario: `${label}: p99`, unit: 'ms', bull: percentile(bull.gaps, 99), sy: percentile(sy.gaps, 99), better: 'lower' });
-    rows.push({ scenario: `${label}: max`, unit: 'ms', bull: Math.max(...bull.gaps), sy: Math.max(...sy.gaps), better: 'lower' });
-    notes.push(`Ready → started: ${CHAINS} chains of ${length} steps, each step working ${workMs} ms; BullMQ ran ${bull.rate.toFixed(0)} and Switchyard ${sy.rate.toFixed(0)} steps/s (the work itself caps it at ${((CHAINS * 1000) / workMs).toFixed(0)}).`);
+    const figure = (of: (gaps: number[]) => number) => measured.map(({ bull, sy }) => ({ bull: of(bull.gaps), sy: of(sy.gaps) }));
+    rows.push(roundsRow(`${label}: p50`, 'ms', 'lower', figure((gaps) => percentile(gaps, 50))));
+    rows.push(roundsRow(`${label}: p99`, 'ms', 'lower', figure((gaps) => percentile(gaps, 99))));
+    rows.push(roundsRow(`${label}: max`, 'ms', 'lower', figure((gaps) => Math.max(...gaps))));
+    const rates = (side: 'bull' | 'sy') => measured.map((m) => m[side].rate.toFixed(0)).join(' / ');
+    notes.push(`Ready → started: ${CHAINS} chains of ${length} steps, each step working ${workMs} ms; BullMQ ran ${rates('bull')} and Switchyard ${rates('sy')} steps/s in the rounds (the work itself caps it at ${((CHAINS * 1000) / workMs).toFixed(0)}).`);
   }
 
   // 6. Heap taken to submit a 10,000-task plan (API side: validation, bookkeeping, one flow).
@@ -343,13 +381,17 @@ async function main(): Promise<void> {
   // Report.
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   console.log(`\nSwitchyard vs plain BullMQ — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}\n`);
-  console.log('| scenario | unit | BullMQ | Switchyard | Switchyard / BullMQ |');
-  console.log('| --- | --- | ---: | ---: | ---: |');
+  console.log('| scenario | unit | BullMQ | Switchyard | Switchyard / BullMQ | in each round |');
+  console.log('| --- | --- | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    const ratio = r.bull > 0 ? (r.sy / r.bull).toFixed(2) : '—';
-    console.log(`| ${r.scenario} | ${r.unit} (${r.better} is better) | ${fmt(r.bull)} | ${fmt(r.sy)} | ${ratio} |`);
+    const ratio = r.rounds ? percentile(r.rounds, 50).toFixed(2) : r.bull > 0 ? (r.sy / r.bull).toFixed(2) : '—';
+    const each = r.rounds ? r.rounds.map((x) => x.toFixed(2)).join(' / ') : '';
+    console.log(`| ${r.scenario} | ${r.unit} (${r.better} is better) | ${fmt(r.bull)} | ${fmt(r.sy)} | ${ratio} | ${each} |`);
   }
   console.log('');
+  if (ROUNDS > 1 && rows.some((r) => r.rounds)) {
+    console.log(`- Rows with a ratio for each round ran ${ROUNDS} rounds (BENCH_ROUNDS), BullMQ then Switchyard in each: their figures are each side's median, their ratio the median of the rounds' ratios.`);
+  }
   for (const note of notes) console.log(`- ${note}`);
   if (state) printState(state);
 
@@ -369,7 +411,7 @@ async function runStateSection(redis: Redis, state: SessionState, launcher: Sess
     const tag = new ShardRouter(SY_PREFIX, 1).tagOf(sessionId)!;
     return state.forAgent(tag, sessionId, { id: 'bench', permission: 'full' });
   };
-  return benchState(redis, open, STATE_EACH);
+  return benchState(redis, open, STATE_EACH, ROUNDS);
 }
 
 /** `BENCH_ONLY=state npm run bench`: only the session state section, without the BullMQ side's setup. */

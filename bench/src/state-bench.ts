@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StateHandle } from '@switchyard/orchestration';
-import { cpuPer } from './harness';
+import { cpuPer, percentile } from './harness';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
 export interface StateRow {
   scenario: string;
   ceiling: number;
   sy: number;
+  /** Switchyard / Lua in each round, when the row was measured in rounds beside its ceiling. */
+  rounds?: number[];
 }
 
 const WRITERS = 50;
@@ -40,12 +42,25 @@ async function rate(redis: Redis, writers: number, each: number, call: (writer: 
   return { perSecond: (calls * 1000) / ms, nodeCpuUs: nodeUs, redisCpuUs: redisUs };
 }
 
+/** The median of each side's rates and CPU times over rounds. */
+function medianRate(rates: Rate[]): Rate {
+  const median = (of: (r: Rate) => number) => percentile(rates.map(of), 50);
+  return { perSecond: median((r) => r.perSecond), nodeCpuUs: median((r) => r.nodeCpuUs), redisCpuUs: median((r) => r.redisCpuUs) };
+}
+
 /**
  * Session state under 50 concurrent writers in this process: read-modify-write transactions
  * (lock, read, write, commit, release) on one key and on 50 distinct keys, and the atomic
- * increment helper, each beside an unguarded Lua INCR on the same Redis as the ceiling.
+ * increment helper, each beside an unguarded Lua INCR on the same Redis as the ceiling. The
+ * distinct-key transactions run in `rounds` rounds, each measuring the ceiling again right
+ * before them, so that a change of the machine's speed falls on both.
  */
-export async function benchState(redis: Redis, open: () => Promise<StateHandle>, each: number): Promise<{ rows: StateRow[]; notes: string[] }> {
+export async function benchState(
+  redis: Redis,
+  open: () => Promise<StateHandle>,
+  each: number,
+  rounds = 1,
+): Promise<{ rows: StateRow[]; notes: string[] }> {
   const ceilingKey = `benchstate${randomBytes(4).toString('hex')}`;
   const sha = (await redis.script('LOAD', "return redis.call('INCR', KEYS[1])")) as string;
   const luaIncr = (key: string) => redis.evalsha(sha, 1, key);
@@ -53,25 +68,34 @@ export async function benchState(redis: Redis, open: () => Promise<StateHandle>,
   try {
     // The ceiling: one script call per update, nothing else. Measured on one key and on 50.
     const ceilingOne = await rate(redis, WRITERS, each * 4, () => luaIncr(`${ceilingKey}:one`));
-    const ceilingMany = await rate(redis, WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
+    const ceilingFirst = await rate(redis, WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
 
     const handle = await open();
     const helper = await rate(redis, WRITERS, each * 4, (w) => handle.shared.increment(`helper${w}`));
-    rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: helper.perSecond });
+    rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingFirst.perSecond, sy: helper.perSecond });
 
     const rmw = (key: string) =>
       handle.transaction(async (tx) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1), { lock: [key] });
-    // The ceiling on 50 keys is measured after the one-key run went through the same code; the
-    // transactions likewise after one pass of the same kind (its cold rate is printed as a note).
-    const firstPass = await rate(redis, WRITERS, each, (w) => rmw(`warmup${w}`));
-    const distinct = await rate(redis, WRITERS, each, (w) => rmw(`distinct${w}`));
-    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond });
     // The same work without the lock option: the default, optimistic transaction (read with its
     // version, commit with the version check, refused while a locking transaction holds the key).
     const optimistic = (key: string) => handle.transaction(async (tx) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1));
+    // The ceiling on 50 keys is measured after the one-key run went through the same code; the
+    // transactions likewise after one pass of each kind (the cold rate is printed as a note).
+    const firstPass = await rate(redis, WRITERS, each, (w) => rmw(`warmup${w}`));
     await rate(redis, WRITERS, each, (w) => optimistic(`warmupOptimistic${w}`));
-    const free = await rate(redis, WRITERS, each, (w) => optimistic(`optimistic${w}`));
-    rows.push({ scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: free.perSecond });
+    const measured: { ceiling: Rate; locked: Rate; free: Rate }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const ceiling = await rate(redis, WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
+      const locked = await rate(redis, WRITERS, each, (w) => rmw(`distinct${w}`));
+      const free = await rate(redis, WRITERS, each, (w) => optimistic(`optimistic${w}`));
+      measured.push({ ceiling, locked, free });
+    }
+    const ceilingMany = medianRate(measured.map((m) => m.ceiling));
+    const distinct = medianRate(measured.map((m) => m.locked));
+    const free = medianRate(measured.map((m) => m.free));
+    const inRounds = (side: 'locked' | 'free') => (rounds > 1 ? measured.map((m) => m[side].perSecond / m.ceiling.perSecond) : undefined);
+    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond, rounds: inRounds('locked') });
+    rows.push({ scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: free.perSecond, rounds: inRounds('free') });
     const one = await rate(redis, WRITERS, ONE_KEY_EACH, () => rmw('one'));
     rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on one key`, ceiling: ceilingOne.perSecond, sy: one.perSecond });
     const final = await handle.get<number>('one');
@@ -79,7 +103,10 @@ export async function benchState(redis: Redis, open: () => Promise<StateHandle>,
     const cpu = (r: Rate) => `${r.nodeCpuUs.toFixed(1)} + ${r.redisCpuUs.toFixed(1)} µs`;
     const notes = [
       `State: ${WRITERS} async writers in this one process, ${each} transactions each on distinct keys and ${ONE_KEY_EACH} on one key (${each * 4} Lua calls each for the ceiling and the helper); the one-key counter ended at ${final} of ${WRITERS * ONE_KEY_EACH}.`,
-      `Before each distinct-key transaction row, one unmeasured pass of ${WRITERS} × ${each} transactions warms the code, as the one-key ceiling run does for the 50-key one; that first pass ran at ${firstPass.perSecond.toFixed(0)} transactions/s (${(firstPass.perSecond / ceilingMany.perSecond).toFixed(2)} × the ceiling).`,
+      `Before the distinct-key transaction rows, one unmeasured pass of ${WRITERS} × ${each} transactions of each kind warms the code, as the one-key ceiling run does for the 50-key one; the first, with a lock, ran at ${firstPass.perSecond.toFixed(0)} transactions/s (${(firstPass.perSecond / ceilingFirst.perSecond).toFixed(2)} × the ceiling measured before it).`,
+      ...(rounds > 1
+        ? [`The distinct-key transactions ran in ${rounds} rounds, each after the 50-key ceiling measured again: their rates, CPU times and the ceiling are medians over the rounds, their ratio the median of the rounds' ratios.`]
+        : []),
       `CPU time per call, this process + Redis (steadier than the rates on a busy machine): Lua INCR on ${WRITERS} keys ${cpu(ceilingMany)}; increment helper ${cpu(helper)}; distinct-key transaction ${cpu(distinct)}, without a lock ${cpu(free)}. The ceiling's total over the transaction's: ${(total(ceilingMany) / total(distinct)).toFixed(2)} (${(total(ceilingMany) / total(free)).toFixed(2)} without a lock).`,
       `Redlock here locks on the deployment's Redis (one server); a contended lock is retried every 15 ± 15 ms, which bounds one-key throughput.`,
     ];
@@ -93,9 +120,12 @@ export async function benchState(redis: Redis, open: () => Promise<StateHandle>,
 /** Prints the state table (Markdown) and its notes. */
 export function printState(result: { rows: StateRow[]; notes: string[] }): void {
   const fmt = (n: number) => n.toFixed(0);
-  console.log('\n| session state scenario | unguarded Lua INCR (calls/s) | Switchyard (ops/s) | Switchyard / Lua |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const r of result.rows) console.log(`| ${r.scenario} | ${fmt(r.ceiling)} | ${fmt(r.sy)} | ${(r.sy / r.ceiling).toFixed(2)} |`);
+  console.log('\n| session state scenario | unguarded Lua INCR (calls/s) | Switchyard (ops/s) | Switchyard / Lua | in each round |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const r of result.rows) {
+    const ratio = r.rounds ? percentile(r.rounds, 50) : r.sy / r.ceiling;
+    console.log(`| ${r.scenario} | ${fmt(r.ceiling)} | ${fmt(r.sy)} | ${ratio.toFixed(2)} | ${r.rounds?.map((x) => x.toFixed(2)).join(' / ') ?? ''} |`);
+  }
   console.log('');
   for (const note of result.notes) console.log(`- ${note}`);
 }
