@@ -84,6 +84,7 @@ interface Row {
   rounds?: number[];
 }
 const rows: Row[] = [];
+const notes: string[] = [];
 
 /** One row from a figure measured in each round on both sides: the medians, and each round's ratio. */
 function roundsRow(scenario: string, unit: string, better: Row['better'], measured: { bull: number; sy: number }[]): Row {
@@ -101,7 +102,6 @@ async function inRounds<T>(round: (index: number) => Promise<T>): Promise<T[]> {
   for (let i = 0; i < ROUNDS; i++) results.push(await round(i));
   return results;
 }
-const notes: string[] = [];
 
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
