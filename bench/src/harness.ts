@@ -77,6 +77,22 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** Runs `round` `count` times, one after the other, collecting what each gives. */
+export async function inRounds<T>(count: number, round: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < count; i++) results.push(await round(i));
+  return results;
+}
+
+/**
+ * A table row's ratio and "in each round" cells: the median of the rounds' ratios and each of
+ * them, or `ratio` and nothing for a row measured once.
+ */
+export function ratioCells(rounds: number[] | undefined, ratio: () => string): [ratio: string, each: string] {
+  if (!rounds) return [ratio(), ''];
+  return [percentile(rounds, 50).toFixed(2), rounds.map((x) => x.toFixed(2)).join(' / ')];
+}
+
 /** Deletes every key under a prefix's hash tags. */
 export async function deletePrefix(redis: Redis, pattern: string): Promise<void> {
   let cursor = '0';

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
 import { keys, OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, SessionState, ShardRouter, shardTag, TaskRun } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
-import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, percentile, sleep } from './harness';
+import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, inRounds, percentile, ratioCells, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const CAPABILITY = 'data_analysis';
@@ -96,13 +96,6 @@ function roundsRow(scenario: string, unit: string, better: Row['better'], measur
   };
 }
 
-/** Runs `round` ROUNDS times (it runs both sides, BullMQ first), collecting what each gives. */
-async function inRounds<T>(round: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < ROUNDS; i++) results.push(await round(i));
-  return results;
-}
-
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const connection = { url: REDIS_URL, maxRetriesPerRequest: null } as const;
@@ -151,7 +144,7 @@ async function main(): Promise<void> {
   if (enabled('throughput')) {
     const CHUNK = 5000;
     const commands = { bull: 0, sy: 0 };
-    const measured = await inRounds(async (round) => {
+    const measured = await inRounds(ROUNDS, async (round) => {
       let before = await commandsProcessed(redis);
       const counter = countTo(N_THROUGHPUT);
       onBullDone = counter.hit;
@@ -230,7 +223,7 @@ async function main(): Promise<void> {
   if (enabled('flows')) {
     const bullFlow = (name: string, children: FlowJob[] = []): FlowJob => ({ name, queueName: 'noop', data: {}, ...(children.length ? { children } : {}) });
     const wide = async (label: string, bullTree: FlowJob, syTasks: unknown[]) => {
-      const measured = await inRounds(async () => {
+      const measured = await inRounds(ROUNDS, async () => {
         const bullMs = await time(async () => {
           const { job } = await flows.add(bullTree);
           await bullEvents.expect(job.id!);
@@ -256,7 +249,7 @@ async function main(): Promise<void> {
   if (enabled('chain')) {
     let chain: FlowJob = { name: 's0', queueName: 'noop', data: {} };
     for (let i = 1; i < 100; i++) chain = { name: `s${i}`, queueName: 'noop', data: {}, children: [chain] };
-    const measured = await inRounds(async () => {
+    const measured = await inRounds(ROUNDS, async () => {
       const bullMs = await time(async () => {
         const { job } = await flows.add(chain);
         await bullEvents.expect(job.id!);
@@ -347,7 +340,7 @@ async function main(): Promise<void> {
         ).flat(),
       ),
     );
-    const measured = await inRounds(async () => ({ bull: await runBull(), sy: await runSy() }));
+    const measured = await inRounds(ROUNDS, async () => ({ bull: await runBull(), sy: await runSy() }));
     const label = `ready → started inside a session, ${CHAINS} chains at ~${PACE_PER_S} steps/s`;
     const figure = (of: (gaps: number[]) => number) => measured.map(({ bull, sy }) => ({ bull: of(bull.gaps), sy: of(sy.gaps) }));
     rows.push(roundsRow(`${label}: p50`, 'ms', 'lower', figure((gaps) => percentile(gaps, 50))));
@@ -384,8 +377,7 @@ async function main(): Promise<void> {
   console.log('| scenario | unit | BullMQ | Switchyard | Switchyard / BullMQ | in each round |');
   console.log('| --- | --- | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    const ratio = r.rounds ? percentile(r.rounds, 50).toFixed(2) : r.bull > 0 ? (r.sy / r.bull).toFixed(2) : '—';
-    const each = r.rounds ? r.rounds.map((x) => x.toFixed(2)).join(' / ') : '';
+    const [ratio, each] = ratioCells(r.rounds, () => (r.bull > 0 ? (r.sy / r.bull).toFixed(2) : '—'));
     console.log(`| ${r.scenario} | ${r.unit} (${r.better} is better) | ${fmt(r.bull)} | ${fmt(r.sy)} | ${ratio} | ${each} |`);
   }
   console.log('');

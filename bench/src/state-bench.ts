@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StateHandle } from '@switchyard/orchestration';
-import { cpuPer, percentile } from './harness';
+import { cpuPer, inRounds, percentile, ratioCells } from './harness';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
 export interface StateRow {
@@ -83,19 +83,17 @@ export async function benchState(
     // transactions likewise after one pass of each kind (the cold rate is printed as a note).
     const firstPass = await rate(redis, WRITERS, each, (w) => rmw(`warmup${w}`));
     await rate(redis, WRITERS, each, (w) => optimistic(`warmupOptimistic${w}`));
-    const measured: { ceiling: Rate; locked: Rate; free: Rate }[] = [];
-    for (let round = 0; round < rounds; round++) {
+    const measured = await inRounds(rounds, async () => {
       const ceiling = await rate(redis, WRITERS, each * 4, (w) => luaIncr(`${ceilingKey}:${w}`));
       const locked = await rate(redis, WRITERS, each, (w) => rmw(`distinct${w}`));
-      const free = await rate(redis, WRITERS, each, (w) => optimistic(`optimistic${w}`));
-      measured.push({ ceiling, locked, free });
-    }
+      return { ceiling, locked, free: await rate(redis, WRITERS, each, (w) => optimistic(`optimistic${w}`)) };
+    });
     const ceilingMany = medianRate(measured.map((m) => m.ceiling));
     const distinct = medianRate(measured.map((m) => m.locked));
     const free = medianRate(measured.map((m) => m.free));
-    const inRounds = (side: 'locked' | 'free') => (rounds > 1 ? measured.map((m) => m[side].perSecond / m.ceiling.perSecond) : undefined);
-    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond, rounds: inRounds('locked') });
-    rows.push({ scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: free.perSecond, rounds: inRounds('free') });
+    const ratios = (side: 'locked' | 'free') => (rounds > 1 ? measured.map((m) => m[side].perSecond / m.ceiling.perSecond) : undefined);
+    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond, rounds: ratios('locked') });
+    rows.push({ scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: free.perSecond, rounds: ratios('free') });
     const one = await rate(redis, WRITERS, ONE_KEY_EACH, () => rmw('one'));
     rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on one key`, ceiling: ceilingOne.perSecond, sy: one.perSecond });
     const final = await handle.get<number>('one');
@@ -123,8 +121,8 @@ export function printState(result: { rows: StateRow[]; notes: string[] }): void 
   console.log('\n| session state scenario | unguarded Lua INCR (calls/s) | Switchyard (ops/s) | Switchyard / Lua | in each round |');
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const r of result.rows) {
-    const ratio = r.rounds ? percentile(r.rounds, 50) : r.sy / r.ceiling;
-    console.log(`| ${r.scenario} | ${fmt(r.ceiling)} | ${fmt(r.sy)} | ${ratio.toFixed(2)} | ${r.rounds?.map((x) => x.toFixed(2)).join(' / ') ?? ''} |`);
+    const [ratio, each] = ratioCells(r.rounds, () => (r.sy / r.ceiling).toFixed(2));
+    console.log(`| ${r.scenario} | ${fmt(r.ceiling)} | ${fmt(r.sy)} | ${ratio} | ${each} |`);
   }
   console.log('');
   for (const note of result.notes) console.log(`- ${note}`);
