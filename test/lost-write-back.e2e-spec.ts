@@ -4,12 +4,13 @@ import { Stack } from './support/stack';
  * A task without dependants, or whose dependants wait for it alone, completes its job without
  * waiting for its write-back's answer (see write-back.e2e-spec). Should the write-back be refused
  * and the worker die before sending it again, the task's job is completed but its result is not
- * recorded, and its parent or dependant would wait for it for ever (or, for a top-level task, the
- * session would complete without its result). The parent, which BullMQ runs once all its children
- * completed, records the result from the child's job instead; so does a dependant, promoted right
- * behind the write-back, that finds the task still pending; so does a session's finalizer for its
- * top-level tasks. The worker under test drops one write-back (still promoting the dependants, as
- * it would behind a write-back that Redis refused) and kills itself half a second later
+ * recorded, and its parent, its dependant or (for a top-level task) the session would wait for it
+ * for ever. The parent, which BullMQ runs once all its children completed, records the result
+ * from the child's job instead; so does a dependant, promoted right behind the write-back, that
+ * finds the task still pending; so does the session's root job for its top-level tasks, when it
+ * checks on the session (twice the job lock duration after the start, here 4 s, then less and
+ * less often). The worker under test drops one write-back (still promoting the dependants, as it
+ * would behind a write-back that Redis refused) and kills itself half a second later
  * (SWITCHYARD_FAILPOINT=write-back-lost).
  */
 describe('a write-back lost with its worker', () => {
@@ -54,7 +55,7 @@ describe('a write-back lost with its worker', () => {
     await survivor.stop();
   });
 
-  it("of a top-level task is recovered by the session's finalizer from the task's job", async () => {
+  it("of a top-level task is recovered by the session's root job from the task's job", async () => {
     const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
       tasks: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'token buckets' } }],
     });

@@ -43,7 +43,7 @@ describe('retention of a finished session', () => {
     // The root job finishes just after the session is marked completed.
     await new Promise((r) => setTimeout(r, 300));
     const found = await keysOf(sessionId);
-    // The root job, every task's job, and the parent's list of its children's results.
+    // The root job, every task's job, and the parent task's list of its children's results.
     for (const job of [`:sy.session:${sessionId}`, `:web_research:${sessionId}.t.research`, `:document_creation:${sessionId}.t.report`, `:document_creation:${sessionId}.t.report:processed`, `:data_analysis:${sessionId}.t.figures`]) {
       expect(found.map(([k]) => k)).toContainEqual(expect.stringMatching(new RegExp(`${job.replace(/[.]/g, '\\.')}$`)));
     }

@@ -1,6 +1,6 @@
 export * from './config';
 export * from './errors/errors';
-export { keys, shardTag, SESSION_QUEUE, ShardTag, jobIds } from './redis/keys';
+export { keys, shardTag, SESSION_QUEUE, ROOT_WAITER, ShardTag, jobIds } from './redis/keys';
 export { ShardRouter } from './redis/shards';
 export { RedisConnections } from './redis/redis-connections.service';
 export * from './agents/agent-contract';

@@ -50,7 +50,7 @@ export function mountBullBoard(app: INestApplication): void {
         new BullMQAdapter(queue, {
           // With one shard the queue's name says it all; with more, say which shard.
           displayName: shards > 1 ? `${name} ${tag}` : name,
-          description: name === 'sy.session' ? 'Each session\'s root job: released when all its tasks are done' : `Tasks needing ${name}`,
+          description: name === 'sy.session' ? 'Each session\'s root job: held (delayed) until all its tasks are done, then it completes the session' : `Tasks needing ${name}`,
         }),
     );
   };

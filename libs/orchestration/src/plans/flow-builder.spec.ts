@@ -1,7 +1,7 @@
 import type { FlowJob, FlowJobNode } from 'bullmq';
 import { BUILTIN_CAPABILITY_NAMES } from '../agents/capability-catalog';
 import { shardTag } from '../redis/keys';
-import { buildSessionFlow, HOLD_DELAY_MS, taskDefaultsFor, toBullPriority } from './flow-builder';
+import { buildSessionFlow, HOLD_DELAY_MS, rootCheckDelayMs, taskDefaultsFor, toBullPriority } from './flow-builder';
 import { validatePlan } from './plan-validator';
 import { TaskJobData } from './task-job';
 
@@ -22,67 +22,74 @@ describe('buildSessionFlow', () => {
       { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], attempts: 5, backoffMs: 200, priority: 5 },
     ],
   });
-  const flow = buildSessionFlow('0-s', tag, graph);
+  const [root, ...tops] = buildSessionFlow('0-s', tag, graph);
   const byName = (nodes: FlowJobNode[] | undefined, name: string) => nodes!.find((n) => n.name === name)!;
 
   it('keeps every job of the session, root included, for the session\'s retention once it finishes', () => {
     const kept = buildSessionFlow('0-s', tag, graph, taskDefaultsFor(3600));
     const all = (node: FlowJob): FlowJob[] => [node, ...(node.children ?? []).flatMap((c) => all(c as FlowJob))];
-    const jobs = all(kept);
+    const jobs = kept.flatMap(all);
     expect(jobs).toHaveLength(5);
     for (const job of jobs) expect(job.opts).toMatchObject({ removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
   });
 
-  it('makes the session root the parent of the top-level tasks, in the shard prefix', () => {
-    expect(flow).toMatchObject({ name: 'session', queueName: 'sy.session', prefix: '{sy-0}', data: { sessionId: '0-s' } });
-    expect(flow.opts?.jobId).toBe('0-s');
-    expect(flow.children!.map((c) => c.name)).toEqual(['research', 'draft', 'review']);
-    for (const child of flow.children!) expect(child.prefix).toBe('{sy-0}');
+  it('holds the session root, and makes each top-level task a flow of its own, in the shard prefix', () => {
+    expect(root).toMatchObject({ name: 'session', queueName: 'sy.session', prefix: '{sy-0}', data: { sessionId: '0-s' } });
+    expect(root.opts).toMatchObject({ jobId: '0-s', delay: rootCheckDelayMs(30_000, 0) });
+    expect(root.children).toBeUndefined();
+    expect(tops.map((c) => c.name)).toEqual(['research', 'draft', 'review']);
+    for (const top of tops) expect(top).toMatchObject({ prefix: '{sy-0}', opts: expect.not.objectContaining({ parent: expect.anything() }) });
+  });
+
+  it('checks on the session from twice the job lock duration, then less and less often', () => {
+    const [held] = buildSessionFlow('0-s', tag, graph, taskDefaultsFor(3600, 2000));
+    expect(held.opts?.delay).toBe(4000);
+    expect([1, 2, 5, 6, 20].map((checks) => rootCheckDelayMs(2000, checks))).toEqual([8000, 16_000, 128_000, 128_000, 128_000]);
   });
 
   it('nests children under their parent and routes each task to its first capability', () => {
-    const draft = byName(flow.children, 'draft');
+    const draft = byName(tops, 'draft');
     expect(draft.queueName).toBe('document_creation');
     expect(draft.children!.map((c) => [c.name, c.queueName])).toEqual([['outline', 'workflow_design']]);
   });
 
   it('holds leaves that wait for dependencies, and not parents or free tasks', () => {
-    expect(byName(flow.children, 'research').opts?.delay).toBeUndefined();
-    expect(byName(flow.children, 'review').opts?.delay).toBe(HOLD_DELAY_MS);
-    expect(byName(flow.children, 'draft').opts?.delay).toBeUndefined();
+    expect(byName(tops, 'research').opts?.delay).toBeUndefined();
+    expect(byName(tops, 'review').opts?.delay).toBe(HOLD_DELAY_MS);
+    expect(byName(tops, 'draft').opts?.delay).toBeUndefined();
   });
 
   it('carries the task and who to tell when it completes', () => {
-    const research = byName(flow.children, 'research').data as TaskJobData;
+    const research = byName(tops, 'research').data as TaskJobData;
     expect(research).toMatchObject({
       sessionId: '0-s', taskId: 'research', input: { topic: 'AOF' }, parentId: null, onFailure: 'fail',
       dependants: [{ id: 'draft', queue: 'document_creation' }],
     });
-    const outline = byName(byName(flow.children, 'draft').children, 'outline').data as TaskJobData;
+    const outline = byName(byName(tops, 'draft').children, 'outline').data as TaskJobData;
     expect(outline.parentId).toBe('draft');
   });
 
   it('marks a dependant that waits for nothing but the task as its sole dependant', () => {
     // draft also waits for its child outline; review waits for draft alone.
-    expect((byName(flow.children, 'research').data as TaskJobData).dependants).toEqual([{ id: 'draft', queue: 'document_creation' }]);
-    expect((byName(flow.children, 'draft').data as TaskJobData).dependants).toEqual([{ id: 'review', queue: 'code_review', sole: true }]);
+    expect((byName(tops, 'research').data as TaskJobData).dependants).toEqual([{ id: 'draft', queue: 'document_creation' }]);
+    expect((byName(tops, 'draft').data as TaskJobData).dependants).toEqual([{ id: 'review', queue: 'code_review', sole: true }]);
     const fanIn = graphOf({ tasks: [
       { id: 'a', capabilities: ['web_research'] },
       { id: 'b', capabilities: ['web_research'] },
       { id: 'c', capabilities: ['data_synthesis'], dependsOn: ['a', 'b'] },
       { id: 'd', capabilities: ['data_synthesis'], dependsOn: ['a'] },
     ] });
-    const a = byName(buildSessionFlow('0-f', tag, fanIn).children, 'a').data as TaskJobData;
+    const a = byName(buildSessionFlow('0-f', tag, fanIn).slice(1), 'a').data as TaskJobData;
     expect(a.dependants).toEqual([{ id: 'c', queue: 'data_synthesis' }, { id: 'd', queue: 'data_synthesis', sole: true }]);
   });
 
   it('maps attempts, backoff and priority to BullMQ options', () => {
-    const review = byName(flow.children, 'review').opts!;
+    const review = byName(tops, 'review').opts!;
     expect(review).toMatchObject({ jobId: '0-s.t.review', attempts: 5, backoff: { type: 'exponential', delay: 200 }, failParentOnFailure: true });
     expect(review.priority).toBe(toBullPriority(5));
     expect(toBullPriority(1000)).toBe(1);
     expect(toBullPriority(0)).toBeGreaterThan(toBullPriority(5));
-    expect(byName(flow.children, 'research').opts?.priority).toBe(toBullPriority(0));
+    expect(byName(tops, 'research').opts?.priority).toBe(toBullPriority(0));
   });
 
   it('gives every job an id that BullMQ accepts (no ":")', () => {
@@ -91,7 +98,7 @@ describe('buildSessionFlow', () => {
       ids.push(node.opts!.jobId!);
       (node.children ?? []).forEach(walk);
     };
-    walk(flow);
+    for (const flow of [root, ...tops]) walk(flow);
     expect(ids.every((id) => !id.includes(':'))).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
   });

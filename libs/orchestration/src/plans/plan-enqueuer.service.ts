@@ -43,28 +43,32 @@ export class PlanEnqueuer {
 
   /**
    * Starts a session with its plan in one MULTI: the session's record ({@link SessionStore.create}),
-   * the plan's bookkeeping and its flow, where it took three round trips one after the other.
+   * the plan's bookkeeping and its flows, where it took three round trips one after the other.
    * Redis gets all of it at once, and a command it refuses as it is queued (out of memory, say)
    * aborts the whole. `log` sends the session's first log entries in it, after the record. If it fails, the
    * caller discards the session (SessionStore.discard).
    */
   async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph, log?: (client: Redis) => Promise<unknown>[]): Promise<void> {
-    await this.queues.addFlows([buildSessionFlow(session.id, tag, graph, taskDefaultsFor(this.config.retentionSeconds))], (client) => [
+    await this.queues.addFlows(buildSessionFlow(session.id, tag, graph, this.taskDefaults()), (client) => [
       ...this.store.sendCreate(client, tag, session),
       ...(log?.(client) ?? []),
       ...this.store.sendAttach(client, tag, session.id, graph, { plan }, true),
     ]);
   }
 
+  private taskDefaults() {
+    return taskDefaultsFor(this.config.retentionSeconds, this.config.lockDurationMs);
+  }
+
   /**
-   * Writes the plan's bookkeeping, then adds its flow in one step. If either fails, the
+   * Writes the plan's bookkeeping, then adds its flows in one step. If either fails, the
    * bookkeeping is removed again, so no half-made plan stays behind.
    */
   async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
     try {
       // The bookkeeping goes out in batches: a failure can leave some of them written.
       await this.store.attachPlan(tag, sessionId, graph, { plan });
-      await this.queues.addFlow(buildSessionFlow(sessionId, tag, graph, taskDefaultsFor(this.config.retentionSeconds)));
+      await this.queues.addFlows(buildSessionFlow(sessionId, tag, graph, this.taskDefaults()));
     } catch (error) {
       await this.store.discardPlan(tag, sessionId, graph.tasks.keys());
       throw error;

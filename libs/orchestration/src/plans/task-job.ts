@@ -45,6 +45,8 @@ export interface TaskJobData {
 /** Data of a session's root job (queue `sy.session`) and of its planning job. */
 export interface SessionJobData {
   readonly sessionId: string;
+  /** How often the root job checked on its session before all its top-level tasks finished (see SessionFinalizer). */
+  readonly checks?: number;
 }
 
 export interface PlanningJobData {

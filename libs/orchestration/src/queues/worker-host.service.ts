@@ -68,8 +68,8 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         );
         this.byCapability.set(capability, [...(this.byCapability.get(capability) ?? []), worker]);
       }
-      this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job) =>
-        this.finalizer.finalize(tag, job as Job<SessionJobData>),
+      this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job, token) =>
+        this.finalizer.finalize(tag, job as Job<SessionJobData>, token),
       );
     }
     await this.listenForCancellations();

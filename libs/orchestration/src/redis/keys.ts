@@ -18,6 +18,13 @@ export function shardTag(prefix: string, index: number): ShardTag {
 export const SESSION_QUEUE = 'sy.session';
 
 /**
+ * Who waits for a session's top-level tasks in the dependency resolver: the session's root job.
+ * Its pending set is `keys.pendingDeps(tag, sessionId, ROOT_WAITER)`; a task id can never be this
+ * (plan.schema's TASK_ID has no colon).
+ */
+export const ROOT_WAITER = ':root';
+
+/**
  * Our own keys live under `<tag>:_sy:`; queue names are capability names (`[a-z][a-z0-9_]*`) or
  * `sy.session`, so no BullMQ key can ever collide with them.
  */
@@ -33,7 +40,7 @@ export const keys = {
     `${ns(tag)}:session:${sessionId}:task:${taskId}`,
   /** Hash: task id → JSON output of every finished task of the session. */
   outputs: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:outputs`,
-  /** Set: the ids of the dependencies a task still waits for. */
+  /** Set: the ids of the dependencies (and children) a task still waits for; ROOT_WAITER's, the top-level tasks the session waits for. */
   pendingDeps: (tag: ShardTag, sessionId: string, taskId: string) =>
     `${ns(tag)}:session:${sessionId}:pending:${taskId}`,
   /** Hash: task id → JSON list of the tasks that depend on it. */

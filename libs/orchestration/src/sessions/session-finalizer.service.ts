@@ -1,7 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { rootCheckDelayMs } from '../plans/flow-builder';
 import { SessionJobData } from '../plans/task-job';
-import { ShardTag } from '../redis/keys';
+import { TaskQueues } from '../queues/task-queues.service';
+import { ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { FINISHED_SESSION_STATUSES } from './session.types';
 import { SessionStore } from './session.store';
 import { SessionRetention } from './session-retention.service';
 import { SessionLogWriter } from '../log/session-log.writer';
@@ -17,9 +22,15 @@ export interface SessionResult {
 }
 
 /**
- * Processes a session's root job, which BullMQ releases once every top-level task (and so every
- * task) has completed: aggregates the outputs into the result (a {@link SessionResult}) and
- * completes the session.
+ * Processes a session's root job, which the last top-level task to finish (and so the last task)
+ * promotes from the delayed set: aggregates the outputs into the result (a {@link SessionResult})
+ * and completes the session.
+ *
+ * The root job also comes out of the delayed set by itself, after twice the job lock duration and
+ * then less and less often (see rootCheckDelayMs): it then looks for top-level tasks whose job
+ * completed but whose write-back was lost with their worker (Redis refused it, and the worker
+ * died before sending it again, see TaskOutcomes.completeAhead), records them from their jobs,
+ * and waits again while others are still pending.
  */
 @Injectable()
 export class SessionFinalizer {
@@ -30,19 +41,20 @@ export class SessionFinalizer {
     private readonly retention: SessionRetention,
     private readonly log: SessionLogWriter,
     private readonly outcomes: TaskOutcomes,
+    private readonly queues: TaskQueues,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
-  async finalize(tag: ShardTag, job: Job<SessionJobData>): Promise<{ status: 'completed'; tasks: number; completedTasks: number } | null> {
+  async finalize(tag: ShardTag, job: Job<SessionJobData>, token?: string): Promise<{ status: 'completed'; tasks: number; completedTasks: number } | null> {
     const { sessionId } = job.data;
-    let inputs = await this.store.resultInputs(tag, sessionId);
-    if (!inputs.exists) return null;
-    // A top-level task still running completed without its write-back (its worker died): its
-    // job has its result. Tasks without an output are usually failed or skipped ones.
-    const statuses = await this.store.statusesOf(tag, sessionId, inputs.taskIds.filter((id) => !(id in inputs.outputs)));
-    const running = [...statuses].filter(([, status]) => status === 'running').map(([id]) => id);
-    if (running.length > 0 && (await this.outcomes.recoverChildren(tag, job, new Set(running))) > 0) {
-      inputs = await this.store.resultInputs(tag, sessionId);
+    const status = await this.store.status(tag, sessionId);
+    // Gone, or ended otherwise (failed, cancelled) while this job was held: nothing to do.
+    if (status === undefined || FINISHED_SESSION_STATUSES.includes(status)) return null;
+    if ((await this.store.pendingCount(tag, sessionId, ROOT_WAITER)) > 0 && (await this.recoverLost(tag, sessionId)) > 0) {
+      return this.waitAgain(tag, job, token);
     }
+    const inputs = await this.store.resultInputs(tag, sessionId);
+    if (!inputs.exists) return null;
     const { taskIds, finalIds, outputs: stored } = inputs;
     // The stored outputs are JSON already: the result (a SessionResult) is put together from them
     // as they are. Parsing every output and writing it out again took a 5,000-task session's
@@ -66,5 +78,31 @@ export class SessionFinalizer {
     // The root job's return value (Bull Board shows it) says how it ended; the result itself is
     // the session's (GET /api/orchestrator/sessions/:id), not copied into the job.
     return { status: 'completed', tasks: taskIds.length, completedTasks };
+  }
+
+  /**
+   * Records the pending top-level tasks whose job completed without their write-back; answers how
+   * many top-level tasks are still pending after that.
+   */
+  private async recoverLost(tag: ShardTag, sessionId: string): Promise<number> {
+    const pending = await this.store.pendingIds(tag, sessionId, ROOT_WAITER);
+    const statuses = await this.store.statusesOf(tag, sessionId, pending);
+    const running = pending.filter((id) => statuses.get(id) === 'running');
+    if (running.length > 0 && (await this.outcomes.recoverFromJobs(tag, sessionId, running)) > 0) {
+      return this.store.pendingCount(tag, sessionId, ROOT_WAITER);
+    }
+    return pending.length;
+  }
+
+  /** Holds the root job until its next check, or until the last top-level task wakes it. */
+  private async waitAgain(tag: ShardTag, job: Job<SessionJobData>, token: string | undefined): Promise<never> {
+    const { sessionId } = job.data;
+    const checks = (job.data.checks ?? 0) + 1;
+    await job.updateData({ ...job.data, checks });
+    await job.moveToDelayed(Date.now() + rootCheckDelayMs(this.config.lockDurationMs, checks), token);
+    // The last top-level task may have finished meanwhile and found this job running, not
+    // delayed: then nothing else would wake it.
+    if ((await this.store.pendingCount(tag, sessionId, ROOT_WAITER)) === 0) await this.queues.promote(tag, SESSION_QUEUE, job.id!);
+    throw new DelayedError();
   }
 }

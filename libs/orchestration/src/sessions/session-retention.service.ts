@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { bullJobKey, jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { bullJobKey, jobIds, keys, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { StateKeys } from '../state/state-keys';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { EXPIRE_SESSION, EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
@@ -35,6 +35,8 @@ export class SessionRetention {
     const retained = [
       keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
       keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
+      // What the root job still waits for, if the session ended before its top-level tasks did.
+      keys.pendingDeps(tag, sessionId, ROOT_WAITER),
     ];
     // The session's root job and planning job, with what BullMQ keeps beside each.
     for (const job of [bullJobKey(tag, SESSION_QUEUE, jobIds.root(sessionId)), bullJobKey(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId))]) {

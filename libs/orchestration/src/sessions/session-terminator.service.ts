@@ -45,6 +45,9 @@ export class SessionTerminator {
       this.logger,
     );
     await this.removeIdleWork(tag, sessionId);
+    // The root job too: held until its tasks are done, it would otherwise come back for checks
+    // that find the session ended.
+    await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
     await this.retention.expire(tag, sessionId);
     return true;
   }
@@ -68,8 +71,6 @@ export class SessionTerminator {
     this.log.write(tag, { level: 'warn', source: 'orchestrator', sessionId, message: 'session cancelled' }, this.logger);
     await this.queues.removeIfIdle(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId));
     await this.removeIdleWork(tag, sessionId);
-    // Last, the root job: with its idle children gone it would otherwise wait in sy.session
-    // for a finalizer run that has nothing left to do.
     await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
     await this.retention.expire(tag, sessionId);
     return 'cancelled';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { keys, ShardTag } from '../redis/keys';
+import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { ATTACH_TASKS, EVENTS_MAX, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
@@ -111,6 +111,8 @@ export class SessionStore {
       const dependedOn = new Set([...graph.tasks.values()].flatMap((t) => t.dependsOn));
       const finalIds = graph.roots.filter((id) => !dependedOn.has(id));
       writes.push(client.hset(keys.session(tag, sessionId), { plan: json(at.plan), finalIds: json(finalIds), updatedAt: now }));
+      // What the session's root job waits for (see buildSessionFlow).
+      writes.push(client.sadd(keys.pendingDeps(tag, sessionId, ROOT_WAITER), ...graph.roots));
     }
     // In batches (one script call each, sent together): one command per task and key cost the
     // API more than the flow itself, and a batch keeps each script short for Redis.
@@ -133,7 +135,7 @@ export class SessionStore {
 
   /** Removes what {@link attachPlan} wrote for a session's plan (its flow could not be added). */
   async discardPlan(tag: ShardTag, sessionId: string, taskIds: Iterable<string>): Promise<void> {
-    const doomed: string[] = [keys.taskIds(tag, sessionId)];
+    const doomed: string[] = [keys.taskIds(tag, sessionId), keys.pendingDeps(tag, sessionId, ROOT_WAITER)];
     for (const id of taskIds) doomed.push(keys.task(tag, sessionId, id), keys.pendingDeps(tag, sessionId, id));
     repliesOrThrow(await transaction(this.client, (client) => [client.hdel(keys.session(tag, sessionId), 'plan'), client.del(...doomed)]));
   }

@@ -4,7 +4,7 @@ import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { SwitchyardError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData, TaskRef } from '../plans/task-job';
-import { jobIds, ShardTag } from '../redis/keys';
+import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
 import { FinishedJob, TaskRunStore } from './task-run.store';
@@ -19,10 +19,19 @@ import { isoNow } from '../runtime/iso-now';
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
 
-/** Whom a task's write-back tells: its dependants, and its parent (whose job BullMQ moves on itself). */
+/** The session's root job, as a task's waiter: it waits for the top-level tasks (see buildSessionFlow). */
+const ROOT: TaskRef = { id: ROOT_WAITER, queue: SESSION_QUEUE };
+
+/**
+ * Whom a task's write-back tells: its dependants, and its parent (whose job BullMQ moves on
+ * itself) or, for a top-level task, the session's root job.
+ */
 function waitersOf(task: TaskJobData): TaskRef[] {
-  return [...task.dependants, ...(task.parentId ? [{ id: task.parentId, queue: '' }] : [])];
+  return [...task.dependants, task.parentId ? { id: task.parentId, queue: '' } : ROOT];
 }
+
+/** The job of a waiter that a write-back left ready: a task's, or the session's root job. */
+const waiterJobId = (sessionId: string, waiter: TaskRef) => (waiter.id === ROOT_WAITER ? jobIds.root(sessionId) : jobIds.task(sessionId, waiter.id));
 
 export function failureInfo(error: unknown, taskId?: string): FailureInfo {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -95,7 +104,7 @@ export class TaskOutcomes {
       promoted = new Set();
     }
     // The parent is moved on by BullMQ itself once this job has finished.
-    const woken = ready.filter((w) => w.id !== task.parentId && !promoted.has(w)).map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
+    const woken = ready.filter((w) => w.id !== task.parentId && !promoted.has(w)).map((w) => this.queues.promote(tag, w.queue, waiterJobId(sessionId, w)));
     // The log entries written so far go out right behind the wake-ups (same connection, so Redis
     // runs them next), off the hand-off's path: a woken dependant's own first entries wait for
     // its worker's next flush, so they still come after these. Only when a task wakes dependants:
@@ -146,8 +155,8 @@ export class TaskOutcomes {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
           const ready = await this.runs.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at, log });
           for (const waiter of ready) {
-            const queue = await this.parentQueue(tag, sessionId, waiter.id);
-            if (queue) await this.queues.promote(tag, queue, jobIds.task(sessionId, waiter.id));
+            const queue = waiter.id === ROOT_WAITER ? SESSION_QUEUE : await this.parentQueue(tag, sessionId, waiter.id);
+            if (queue) await this.queues.promote(tag, queue, waiterJobId(sessionId, waiter));
           }
           return;
         } catch (error) {
@@ -161,6 +170,16 @@ export class TaskOutcomes {
     });
     await sent;
     this.promoteDependants(tag, task);
+    if (!task.parentId) {
+      // The last top-level task to finish wakes the session's root job once its write-back says
+      // so; nothing waits for that here. A refused write-back is sent again above.
+      written
+        .then(
+          (ready) => (ready.includes(ROOT) ? this.queues.promote(tag, SESSION_QUEUE, jobIds.root(sessionId)) : undefined),
+          () => undefined,
+        )
+        .catch((error: Error) => this.logger.warn({ sessionId, error: error.message }, 'could not wake the session\'s root job; its next check finds the session done'));
+    }
   }
 
   /**
@@ -179,8 +198,8 @@ export class TaskOutcomes {
 
   /**
    * Writes back, from their jobs' return values, the children of `job` among `waitingFor` that
-   * completed without their write-back. BullMQ runs a parent (a task's job, or a session's root)
-   * only once all its children completed, so a child still unfinished for the parent then lost its
+   * completed without their write-back. BullMQ runs a parent task's job only once all its
+   * children completed, so a child still unfinished for the parent then lost its
    * write-back: Redis refused it and the child's worker died before sending it again (see
    * completeAhead). Answers how many it wrote back.
    */
@@ -208,18 +227,25 @@ export class TaskOutcomes {
    * how many it wrote back.
    */
   async recoverDependencies(tag: ShardTag, task: TaskJobData, waitingFor: ReadonlySet<string>): Promise<number> {
-    const { sessionId } = task;
+    return this.recoverFromJobs(tag, task.sessionId, task.dependsOn.filter((id) => waitingFor.has(id)));
+  }
+
+  /**
+   * Writes back, from their jobs' return values, the tasks among `taskIds` whose jobs completed
+   * without their write-back (see completeAhead): the session's root job checks its pending
+   * top-level tasks so, as nothing else waits for them. Answers how many it wrote back.
+   */
+  async recoverFromJobs(tag: ShardTag, sessionId: string, taskIds: readonly string[]): Promise<number> {
     let recovered = 0;
-    for (const id of task.dependsOn) {
-      if (!waitingFor.has(id)) continue;
+    for (const id of taskIds) {
       const queue = await this.parentQueue(tag, sessionId, id);
-      const dependency = queue ? await Job.fromId<TaskJobData>(this.queues.queue(tag, queue), jobIds.task(sessionId, id)) : undefined;
-      if (!dependency || (await dependency.getState()) !== 'completed') continue;
+      const job = queue ? await Job.fromId<TaskJobData>(this.queues.queue(tag, queue), jobIds.task(sessionId, id)) : undefined;
+      if (!job || (await job.getState()) !== 'completed') continue;
       // Read after the job's completion, which its write-back precedes: a task still running then
-      // lost it. Any other status means it landed since `waitingFor` was read (and resolved this
-      // task's wait); writing it back again would only stamp the task finished later than it did.
+      // lost it. Any other status means it landed since `taskIds` was read; writing it back again
+      // would only stamp the task finished later than it did.
       if ((await this.store.taskStatus(tag, sessionId, id))?.status !== 'running') continue;
-      await this.recordFromJob(tag, dependency.data, dependency.returnvalue);
+      await this.recordFromJob(tag, job.data, job.returnvalue);
       recovered++;
     }
     return recovered;
@@ -235,7 +261,7 @@ export class TaskOutcomes {
     await this.finish(tag, task, { status: 'completed', output: output ?? null });
   }
 
-  /** The queue of a task's job (its first capability), or undefined for a session's root. */
+  /** The queue of a task's job (its first capability), or undefined when there is no such task. */
   private async parentQueue(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
     return (await this.store.taskStatus(tag, sessionId, taskId))?.queue;
   }

@@ -1,0 +1,61 @@
+import { Stack } from './support/stack';
+
+/**
+ * A session's root job waits in the delayed set for the top-level tasks (see buildSessionFlow):
+ * the write-back of the last of them promotes it; meanwhile it checks on the session, twice the
+ * job lock duration (here 1 s) after the start and then less and less often, and waits again
+ * while tasks are pending. Offline model calls take 1.5 s here, so a session outlives a check.
+ */
+describe("a session's root job", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 1, env: { SWITCHYARD_LOCK_DURATION_MS: '1000', SWITCHYARD_OFFLINE_LATENCY_MS: '1500' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** The root job's hash key, once it exists. */
+  async function rootJobKey(sessionId: string): Promise<string> {
+    const key = (await stack.keys()).find((k) => k.endsWith(`:sy.session:${sessionId}`));
+    if (!key) throw new Error(`no root job for ${sessionId}`);
+    return key;
+  }
+
+  it('waits again at a check while tasks run, and is woken by the last write-back, not by its next check', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      plan: { tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['web_research'] },
+        { id: 'c', capabilities: ['document_creation'], dependsOn: ['a', 'b'] },
+      ] },
+    });
+    const sessionId = accepted.body.sessionId;
+    const rootKey = await rootJobKey(sessionId);
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('completed');
+    expect(Object.keys(session.result.outputs).sort()).toEqual(['a', 'b', 'c']);
+    // c ran from ~1.5 s to ~3 s: the check at 2 s found it running and held the root again, until 6 s.
+    expect(JSON.parse((await stack.redis.hget(rootKey, 'data'))!)).toMatchObject({ sessionId, checks: 1 });
+    const lastFinished = Math.max(...session.tasks.map((t: any) => Date.parse(t.finishedAt)));
+    expect(Date.parse(session.finishedAt) - lastFinished).toBeLessThan(1000);
+  });
+
+  it('leaves the delayed set when its session fails', async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
+      plan: { tasks: [
+        { id: 'slow', capabilities: ['web_research'] },
+        { id: 'doomed', capabilities: ['web_research'], timeoutMs: 1, attempts: 1 },
+      ] },
+    });
+    const sessionId = accepted.body.sessionId;
+    const rootKey = await rootJobKey(sessionId);
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('failed');
+    const delayed = rootKey.replace(new RegExp(`${sessionId}$`), 'delayed');
+    expect(await stack.redis.zscore(delayed, sessionId)).toBeNull();
+    expect(await stack.redis.exists(rootKey)).toBe(0);
+  });
+});
