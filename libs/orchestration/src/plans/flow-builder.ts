@@ -26,11 +26,13 @@ const DEFAULT_LOCK_DURATION_MS = 30_000;
 /**
  * How long a session's root job waits before its next check on the session, after `checks`
  * checks: twice the job lock duration at first (by then a worker that died has lost its jobs),
- * doubling up to 32 times that. The root is woken at once when its last top-level task finishes;
- * the checks are for a write-back lost with its worker (see SessionFinalizer).
+ * doubling up to 8 times that (8 minutes by default). The root is woken at once when its last
+ * top-level task finishes; the checks are for a write-back lost with its worker, or a worker that
+ * died between the last write-back and the root's promotion (see SessionFinalizer): they bound
+ * how late such a session completes.
  */
 export function rootCheckDelayMs(lockDurationMs: number, checks: number): number {
-  return 2 * lockDurationMs * 2 ** Math.min(checks, 5);
+  return 2 * lockDurationMs * 2 ** Math.min(checks, 3);
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskDefaults = {

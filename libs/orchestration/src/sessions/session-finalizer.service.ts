@@ -30,7 +30,9 @@ export interface SessionResult {
  * then less and less often (see rootCheckDelayMs): it then looks for top-level tasks whose job
  * completed but whose write-back was lost with their worker (Redis refused it, and the worker
  * died before sending it again, see TaskOutcomes.completeAhead), records them from their jobs,
- * and waits again while others are still pending.
+ * and waits again while others are still pending. A worker that died between the last
+ * write-back and the root's promotion leaves nothing pending: the next check completes the
+ * session.
  */
 @Injectable()
 export class SessionFinalizer {
