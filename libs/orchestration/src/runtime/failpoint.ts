@@ -5,7 +5,7 @@
  */
 const armed = process.env.SWITCHYARD_FAILPOINT;
 
-export type FailpointName = 'subtasks-decided' | 'subtasks-recorded' | 'subtasks-enqueued' | 'write-back-lost';
+export type FailpointName = 'subtasks-decided' | 'subtasks-recorded' | 'subtasks-enqueued' | 'write-back-lost' | 'root-wake-lost';
 
 export function failpoint(name: FailpointName): void {
   if (armed === name) process.kill(process.pid, 'SIGKILL');

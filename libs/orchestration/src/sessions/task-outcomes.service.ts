@@ -175,11 +175,21 @@ export class TaskOutcomes {
       // so; nothing waits for that here. A refused write-back is sent again above.
       written
         .then(
-          (ready) => (ready.includes(ROOT) ? this.queues.promote(tag, SESSION_QUEUE, jobIds.root(sessionId)) : undefined),
+          (ready) => (ready.includes(ROOT) ? this.wakeRoot(tag, sessionId) : undefined),
           () => undefined,
         )
         .catch((error: Error) => this.logger.warn({ sessionId, error: error.message }, 'could not wake the session\'s root job; its next check finds the session done'));
     }
+  }
+
+  private wakeRoot(tag: ShardTag, sessionId: string): Promise<void> | undefined {
+    if (failpointArmed('root-wake-lost')) {
+      // Tests only: as if this worker died right before the promotion, once the job's completion
+      // (on its way) has landed.
+      setTimeout(() => failpoint('root-wake-lost'), 500);
+      return undefined;
+    }
+    return this.queues.promote(tag, SESSION_QUEUE, jobIds.root(sessionId));
   }
 
   /**
