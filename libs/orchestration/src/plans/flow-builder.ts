@@ -1,4 +1,5 @@
 import type { FlowJobNode, FlowJob, JobsOptions } from 'bullmq';
+import { DEFAULT_LOCK_DURATION_MS } from '../config/switchyard-config';
 import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { MAX_TASK_PRIORITY } from './plan.schema';
 import { PlanGraph, PlannedTask } from './plan-graph';
@@ -19,9 +20,6 @@ export interface TaskDefaults {
   /** How long a session's root job waits before it first checks on the session (see {@link rootCheckDelayMs}). */
   readonly rootCheckMs: number;
 }
-
-/** The lock duration of BullMQ's workers unless SWITCHYARD_LOCK_DURATION_MS says otherwise. */
-const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 /**
  * How long a session's root job waits before its next check on the session, after `checks`

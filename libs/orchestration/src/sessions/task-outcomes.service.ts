@@ -155,7 +155,8 @@ export class TaskOutcomes {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
           const ready = await this.runs.finishTask(tag, sessionId, taskId, { status: 'completed', output }, waiters, { job, at, log });
           for (const waiter of ready) {
-            const queue = waiter.id === ROOT_WAITER ? SESSION_QUEUE : await this.parentQueue(tag, sessionId, waiter.id);
+            // A parent is known by its id alone (see waitersOf); dependants and the root carry their queue.
+            const queue = waiter.queue || (await this.parentQueue(tag, sessionId, waiter.id));
             if (queue) await this.queues.promote(tag, queue, waiterJobId(sessionId, waiter));
           }
           return;
@@ -175,7 +176,7 @@ export class TaskOutcomes {
       // so; nothing waits for that here. A refused write-back is sent again above.
       written
         .then(
-          (ready) => (ready.includes(ROOT) ? this.wakeRoot(tag, sessionId) : undefined),
+          (ready) => (ready.some((waiter) => waiter.id === ROOT_WAITER) ? this.wakeRoot(tag, sessionId) : undefined),
           () => undefined,
         )
         .catch((error: Error) => this.logger.warn({ sessionId, error: error.message }, 'could not wake the session\'s root job; its next check finds the session done'));
