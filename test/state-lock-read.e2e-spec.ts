@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { SessionNotFoundError, StateConflictError, StateValueError } from '@switchyard/orchestration';
 import { commandCalls, OwnRedis } from './support/redis-server';
 import { StateHarness } from './support/state-harness';
 
@@ -151,6 +152,69 @@ describe('a read-modify-write transaction on one Redis', () => {
       await state.set('n', 0);
       await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? bump(state) : optimistic(state, 'n', 100))));
       expect(await state.get('n')).toBe(10);
+    });
+  });
+
+  describe('commits asked for in one tick', () => {
+    it('go to Redis together, at most 16 to a script call, each checked and answered on its own', async () => {
+      const state = await open();
+      await state.set('stale', 'zeroth'); // version 1
+      await state.set('stale', 'first');
+      await state.set('text', 'not a number');
+      await state.set('n', 0); // scripts loaded
+      let outcomes: PromiseSettledResult<unknown>[] = [];
+      const counted = await counting(async () => {
+        outcomes = await Promise.allSettled([
+          ...Array.from({ length: 17 }, (_, i) => state.set(`k${i}`, i)),
+          state.shared.set('stale', 'second', { ifVersion: 1 }), // the version is not 1 any more
+          state.shared.increment('text'),
+          state.shared.increment('n', 5),
+        ]);
+      });
+      // 20 writes asked for in one tick: a batch of 16, sent as it filled, and one of 4.
+      expect(counted.evalsha).toBe(2);
+      const errors = outcomes.map((o) => (o.status === 'rejected' ? o.reason : undefined));
+      expect(errors.slice(0, 17)).toEqual(Array(17).fill(undefined));
+      expect(errors[17]).toBeInstanceOf(StateConflictError);
+      expect(errors[18]).toBeInstanceOf(StateValueError);
+      expect(errors[19]).toBeUndefined();
+      expect((outcomes[19] as PromiseFulfilledResult<number>).value).toBe(5);
+      // Transactions that lock meet in batches too.
+      await Promise.all([bump(state), bump(state), state.transaction(async (tx) => void tx.set('a', 1).set({ scope: 'private', key: 'b' }, 2))]);
+      for (let i = 0; i < 17; i++) expect(await state.get(`k${i}`)).toBe(i);
+      expect(await state.get('stale')).toBe('first');
+      expect(await state.get('n')).toBe(7);
+      expect(await state.get('a')).toBe(1);
+      expect(await state.private.get('b')).toBe(2);
+      // Every commit took a version of its own.
+      const versions = await Promise.all(Array.from({ length: 17 }, async (_, i) => (await state.shared.getVersioned(`k${i}`)).version));
+      expect(new Set(versions).size).toBe(17);
+    });
+
+    it('fail alone when Redis refuses one of their commands', async () => {
+      const state = await open();
+      await state.temporary.set('bad', 1);
+      const [badKey] = await harness.keys(`{${harness.prefix}-*:temp:bad`);
+      await probe.set(badKey, 'a string where the entry hash should be');
+      let outcomes: PromiseSettledResult<number>[] = [];
+      const counted = await counting(async () => {
+        outcomes = await Promise.allSettled([state.temporary.set('bad', 2), state.temporary.set('good', 3)]);
+      });
+      expect(counted.evalsha).toBe(1);
+      const [bad, good] = outcomes;
+      expect(bad.status).toBe('rejected');
+      expect(String((bad as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+      expect(good.status).toBe('fulfilled');
+      expect(await state.temporary.get('good')).toBe(3);
+    });
+
+    it('of a session that is gone are each refused', async () => {
+      const { sessionId, tag } = await harness.newSession();
+      const state = harness.state.forAgent(tag, sessionId, { id: 'a', permission: 'full' });
+      await state.set('x', 1);
+      await probe.del(...(await harness.keys(`{${harness.prefix}-*:session:${sessionId}`)));
+      const outcomes = await Promise.allSettled([state.set('x', 2), state.set('y', 3)]);
+      for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(SessionNotFoundError);
     });
   });
 });

@@ -21,6 +21,17 @@ export function oneWritePerTick(client: Redis): void {
 }
 
 /**
+ * Puts on the socket now what `client` holds back for the end of the tick (see
+ * {@link oneWritePerTick}); what it sends after this in the tick is held back again.
+ */
+export function writeNow(client: Redis): void {
+  const stream = client.stream;
+  if (!stream || !corked.has(stream)) return;
+  stream.uncork();
+  stream.cork();
+}
+
+/**
  * Runs `send`, which sends commands with `client`, and puts what it sent on the socket in one
  * write — what an ioredis pipeline does, without building one: a Pipeline copies every script
  * defined on its client (BullMQ defines about 60) into itself, ~60 µs of CPU before its first
