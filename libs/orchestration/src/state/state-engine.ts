@@ -88,19 +88,7 @@ export class StateEngine {
   async apply(ops: readonly StateOp[], checks: readonly StateCheck[], fences: readonly FenceCheck[], free: readonly string[]): Promise<{ version: number; results: number[] } | 'locked'>;
   async apply(ops: readonly StateOp[], checks: readonly StateCheck[] = [], fences: readonly FenceCheck[] = [], free: readonly string[] = []): Promise<{ version: number; results: number[] } | 'locked'> {
     const batch = CommitBatch.for(this.client, this.keys, this.settings.maxValueBytes, this.gather);
-    const args = batch.args;
-    const at = (key: string) => batch.at(key);
-    const start = args.length;
-    args.push(0); // this transaction's argument count, set below
-    args.push(fences.length);
-    for (const fence of fences) args.push(at(fence.lockKey), fence.token);
-    args.push(free.length);
-    for (const lockKey of free) args.push(at(lockKey));
-    args.push(checks.length);
-    for (const check of checks) args.push(at(check.entry.dataKey), check.entry.dataField, String(check.version));
-    for (const op of ops) args.push(op.kind, at(op.entry.dataKey), op.entry.dataField, op.payload, op.ttlMs, op.entry.indexed ? '1' : '0');
-    args[start] = args.length - start - 1;
-    const reply = (await batch.add()) as (string | number)[];
+    const reply = (await batch.add(ops, checks, fences, free)) as (string | number)[];
     const [outcome, a, b] = reply;
     switch (outcome) {
       case 'ok':
@@ -146,7 +134,7 @@ class CommitBatch {
   private readonly keys: string[];
   private readonly slots = new Map<string, number>();
   /** STATE_APPLY's arguments: the limit, the count of transactions, then theirs. */
-  readonly args: (string | number)[];
+  private readonly args: (string | number)[];
   private readonly waiting: { resolve: (reply: unknown) => void; reject: (error: unknown) => void }[] = [];
   private sent = false;
 
@@ -174,8 +162,33 @@ class CommitBatch {
     return batch;
   }
 
+  /**
+   * Adds a transaction (see StateEngine.apply) in STATE_APPLY's layout; answers its reply. A full
+   * batch leaves now.
+   */
+  add(ops: readonly StateOp[], checks: readonly StateCheck[], fences: readonly FenceCheck[], free: readonly string[]): Promise<unknown> {
+    const args = this.args;
+    const start = args.length;
+    args.push(0); // the transaction's count of arguments, set below
+    args.push(fences.length);
+    for (const fence of fences) args.push(this.at(fence.lockKey), fence.token);
+    args.push(free.length);
+    for (const lockKey of free) args.push(this.at(lockKey));
+    args.push(checks.length);
+    for (const check of checks) args.push(this.at(check.entry.dataKey), check.entry.dataField, String(check.version));
+    for (const op of ops) args.push(op.kind, this.at(op.entry.dataKey), op.entry.dataField, op.payload, op.ttlMs, op.entry.indexed ? '1' : '0');
+    args[start] = args.length - start - 1;
+    args[1] = this.waiting.length + 1;
+    const reply = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.waiting.length >= MAX_BATCH) {
+      this.send();
+      writeNow(this.client);
+    }
+    return reply;
+  }
+
   /** The index in KEYS of `key` (added the first time). */
-  at(key: string): number {
+  private at(key: string): number {
     let index = this.slots.get(key);
     if (index === undefined) {
       this.keys.push(key);
@@ -183,17 +196,6 @@ class CommitBatch {
       this.slots.set(key, index);
     }
     return index;
-  }
-
-  /** Counts in the transaction whose arguments were just added; answers its reply. A full batch leaves now. */
-  add(): Promise<unknown> {
-    this.args[1] = this.waiting.length + 1;
-    const reply = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-    if (this.waiting.length >= MAX_BATCH) {
-      this.send();
-      writeNow(this.client);
-    }
-    return reply;
   }
 
   private send(): void {
