@@ -52,9 +52,7 @@ export class SessionFinalizer {
     const status = await this.store.status(tag, sessionId);
     // Gone, or ended otherwise (failed, cancelled) while this job was held: nothing to do.
     if (status === undefined || FINISHED_SESSION_STATUSES.includes(status)) return null;
-    if ((await this.store.pendingCount(tag, sessionId, ROOT_WAITER)) > 0 && (await this.recoverLost(tag, sessionId)) > 0) {
-      return this.waitAgain(tag, job, token);
-    }
+    if ((await this.recoverLost(tag, sessionId)) > 0) return this.waitAgain(tag, job, token);
     const inputs = await this.store.resultInputs(tag, sessionId);
     if (!inputs.exists) return null;
     const { taskIds, finalIds, outputs: stored } = inputs;
@@ -88,6 +86,8 @@ export class SessionFinalizer {
    */
   private async recoverLost(tag: ShardTag, sessionId: string): Promise<number> {
     const pending = await this.store.pendingIds(tag, sessionId, ROOT_WAITER);
+    // The common case: the last top-level task's write-back woke this job.
+    if (pending.length === 0) return 0;
     const statuses = await this.store.statusesOf(tag, sessionId, pending);
     const running = pending.filter((id) => statuses.get(id) === 'running');
     if (running.length > 0 && (await this.outcomes.recoverFromJobs(tag, sessionId, running)) > 0) {
