@@ -90,14 +90,12 @@ export class ReadWithLock {
   private setAndRead(lockKey: string, token: string | number, ttlMs: string | number, pending: Pending): Promise<number> {
     const granted = sendFlat(this.client, 'set', [lockKey, token, 'NX', 'PX', ttlMs]);
     const { keys, args } = pending.request;
-    const reads = keys.map((key, i) => sendFlat(this.client, 'hget', [key, args[i]]));
+    // Should the read fail, the transaction reads for itself: its error is nobody's to handle
+    // (the lock's, when the connection failed both, goes to Redlock).
+    const read = Promise.all(keys.map((key, i) => sendFlat(this.client, 'hget', [key, args[i]]))).catch(() => undefined);
     return granted.then(async (answer) => {
-      if (answer === null) {
-        void Promise.all(reads).catch(() => undefined);
-        return 0;
-      }
-      // Granted either way; should the read fail, the transaction reads for itself.
-      pending.reply = await Promise.all(reads).catch(() => undefined);
+      if (answer === null) return 0;
+      pending.reply = await read;
       return 1;
     });
   }
