@@ -1,19 +1,10 @@
 import { authHeader } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { Stack } from './support/stack';
+import { until } from './support/until';
 
 /** Short heartbeats, so agents of a killed worker go offline in about 1.5 s. */
 const FAST_REGISTRY = { SWITCHYARD_HEARTBEAT_MS: '300', SWITCHYARD_AGENT_TTL_MS: '1500' };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-}
 
 const agentsOf = async (stack: Stack, worker: AppProcess): Promise<any[]> =>
   (await stack.request('GET', '/api/orchestrator/agents')).body.filter((a: any) => a.worker?.pid === worker.pid);
