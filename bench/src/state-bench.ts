@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { StateHandle } from '@switchyard/orchestration';
+import { StateHandle, StateTransaction } from '@switchyard/orchestration';
 import { cpuPer, inRounds, percentile, ratioCells } from './harness';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
@@ -77,11 +77,11 @@ export async function benchState(
     const helper = await rate(redis, WRITERS, each * 4, (w) => helperScope.shared.increment(`key${w}`));
     rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingFirst.perSecond, sy: helper.perSecond });
 
-    const rmw = (handle: StateHandle, key: string) =>
-      handle.transaction(async (tx) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1), { lock: [key] });
+    const bump = (key: string) => async (tx: StateTransaction) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1);
+    const rmw = (handle: StateHandle, key: string) => handle.transaction(bump(key), { lock: [key] });
     // The same work without the lock option: the default, optimistic transaction (read with its
     // version, commit with the version check, refused while a locking transaction holds the key).
-    const optimistic = (handle: StateHandle, key: string) => handle.transaction(async (tx) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1));
+    const optimistic = (handle: StateHandle, key: string) => handle.transaction(bump(key));
     const lockedScope = await open();
     const freeScope = await open();
     // The ceiling on 50 keys is measured after the one-key run went through the same code; the
