@@ -21,10 +21,12 @@ export class ShardRouter {
     return Array.from({ length: this.count }, (_, i) => shardTag(this.prefix, i));
   }
 
-  /** A fresh session id on the next shard (round robin). */
-  newSessionId(): string {
-    const index = this.next;
-    this.next = (this.next + 1) % this.count;
+  /** A fresh session id on shard `index`, or on the next shard (round robin). */
+  newSessionId(index?: number): string {
+    if (index === undefined) {
+      index = this.next;
+      this.next = (this.next + 1) % this.count;
+    }
     return `${index}-${randomUUID()}`;
   }
 

@@ -6,6 +6,7 @@ import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../errors/e
 import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
+import type { Redis } from 'ioredis';
 
 /** What `POST /orchestrate` remembers of an `Idempotency-Key`. */
 interface Claim {
@@ -30,6 +31,14 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/**
+ * How long a claim may stay `creating`. A start that neither confirms nor releases its key (the
+ * API died mid-start, or Redis refused both the start and its clean-up, as when it is out of
+ * memory) frees the key this soon, instead of answering 409 for the key's whole lifetime. Far
+ * above the time any start takes (a plan of the largest size starts in seconds).
+ */
+export const CLAIM_TTL_SECONDS = 60;
+
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -51,7 +60,7 @@ export class IdempotencyStore {
     const mine: Claim = { sessionId, request: digest(canonical(request)), state: 'creating' };
     // Two tries: the earlier claim may expire between the SET and the GET.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const set = await this.redis.client.set(at, JSON.stringify(mine), 'EX', this.config.idempotencyTtlSeconds, 'NX');
+      const set = await this.redis.client.set(at, JSON.stringify(mine), 'EX', Math.min(CLAIM_TTL_SECONDS, this.config.idempotencyTtlSeconds), 'NX');
       if (set === 'OK') return { claimed: true, request: mine.request };
       const raw = await this.redis.client.get(at);
       if (raw === null) continue;
@@ -63,10 +72,15 @@ export class IdempotencyStore {
     throw new IdempotencyKeyInUseError();
   }
 
-  /** The session exists: retries now answer with it. `request` is the digest {@link claim} answered. */
-  async confirm(tenant: string, key: string, request: string, sessionId: string): Promise<void> {
+  /**
+   * Sends with `client`, inside the transaction that creates the session, the claim's change to
+   * `created` (for the key's whole lifetime from now): the key is confirmed exactly when its
+   * session exists. The session must live in {@link shardOf} the key. `request` is the digest
+   * {@link claim} answered.
+   */
+  sendConfirm(client: Redis, tenant: string, key: string, request: string, sessionId: string): Promise<unknown>[] {
     const claim: Claim = { sessionId, request, state: 'created' };
-    await this.redis.client.set(this.keyOf(tenant, key), JSON.stringify(claim), 'KEEPTTL', 'XX');
+    return [client.set(this.keyOf(tenant, key), JSON.stringify(claim), 'EX', this.config.idempotencyTtlSeconds, 'XX')];
   }
 
   /** The session could not be created: the key is free again (only if still ours). */
@@ -76,11 +90,18 @@ export class IdempotencyStore {
     if (raw !== null && (JSON.parse(raw) as Claim).sessionId === sessionId) await this.redis.client.del(at);
   }
 
+  /**
+   * The shard (index) a key lives in, and where the session it starts must live, so that both go
+   * to Redis in one transaction. Spread over the shards by digest, so one shard does not take
+   * every key of a busy deployment.
+   */
+  shardOf(tenant: string, key: string): number {
+    return parseInt(digest(`${tenant}\n${key}`).slice(0, 8), 16) % this.shards.count;
+  }
+
   /** Keys are per tenant: two tenants may pick the same key without meeting. */
   private keyOf(tenant: string, key: string): string {
-    const hashed = digest(`${tenant}\n${key}`);
-    // Spread over the shards by digest, so one shard does not take every key of a busy deployment.
     const tags: ShardTag[] = this.shards.tags;
-    return keys.idempotency(tags[parseInt(hashed.slice(0, 8), 16) % tags.length], hashed);
+    return keys.idempotency(tags[this.shardOf(tenant, key)], digest(`${tenant}\n${key}`));
   }
 }

@@ -13,7 +13,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { NewSession, SessionStore } from './session.store';
-import { IdempotencyStore } from './idempotency.store';
+import { CLAIM_TTL_SECONDS, IdempotencyStore } from './idempotency.store';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { NewLogEntry } from '../log/log-entry';
 
@@ -51,9 +51,9 @@ export class SessionLauncher {
           : undefined;
     if (validation && !validation.ok) throw new ValidationFailedError(validation.issues, 'The plan is invalid');
 
-    const sessionId = this.shards.newSessionId();
-    const tag = this.shards.tagOf(sessionId)!;
     const { idempotencyKey } = options;
+    const sessionId = this.shards.newSessionId(idempotencyKey === undefined ? undefined : this.idempotency.shardOf(tenant, idempotencyKey));
+    const tag = this.shards.tagOf(sessionId)!;
     let requestDigest: string | undefined;
     if (idempotencyKey !== undefined) {
       const claim = await this.idempotency.claim(tenant, idempotencyKey, request, sessionId);
@@ -72,14 +72,19 @@ export class SessionLauncher {
       level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) },
     };
     // The session's first log entries go into the transaction that writes it, behind its record:
-    // its log exists with it (and goes with it should the start fail), before any job can run.
-    const log = (next: NewLogEntry) => (client: Redis) => [...this.log.sendWith(client, tag, accepted, true), ...this.log.sendWith(client, tag, next, false)];
+    // its log exists with it (and goes with it should the start fail), before any job can run. So
+    // does its Idempotency-Key's confirmation: a start Redis refuses leaves the key unconfirmed.
+    const firstWrites = (next: NewLogEntry) => (client: Redis) => [
+      ...this.log.sendWith(client, tag, accepted, true),
+      ...this.log.sendWith(client, tag, next, false),
+      ...(idempotencyKey !== undefined ? this.idempotency.sendConfirm(client, tenant, idempotencyKey, requestDigest!, sessionId) : []),
+    ];
     this.log.mirror(accepted, this.logger);
     try {
       if (validation?.ok) {
         // The session, its first log entries, its plan's bookkeeping and its flow: one transaction.
         const validated: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } };
-        await this.enqueuer.start(tag, session, validation.plan, validation.graph, log(validated));
+        await this.enqueuer.start(tag, session, validation.plan, validation.graph, firstWrites(validated));
       } else {
         // The session, its first log entries and its planning job: one transaction.
         const queued: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } };
@@ -97,21 +102,24 @@ export class SessionLauncher {
             removeOnFail: { age: this.config.retentionSeconds },
           },
         };
-        await this.queues.addFlows([planning], (client) => [...this.store.sendCreate(client, tag, session), ...log(queued)(client)]);
+        await this.queues.addFlows([planning], (client) => [...this.store.sendCreate(client, tag, session), ...firstWrites(queued)(client)]);
       }
     } catch (error) {
-      // The start's own error is the one to report: should the clean-up fail too (Redis away),
-      // it is logged.
-      const cleanUp = async () => {
-        await this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []);
-        if (idempotencyKey !== undefined) await this.idempotency.release(tenant, idempotencyKey, sessionId);
-      };
-      await cleanUp().catch((cleanUpError: Error) =>
-        this.logger.warn({ sessionId, error: cleanUpError.message }, 'the session whose start failed could not be removed'),
-      );
+      // The start's own error is the one to report: should a clean-up step fail too (Redis away,
+      // or still out of memory), it is logged. The key's release does not wait on the removal: a
+      // claim neither released nor confirmed expires in CLAIM_TTL_SECONDS all the same.
+      const [discarded, released] = await Promise.allSettled([
+        this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []),
+        idempotencyKey !== undefined ? this.idempotency.release(tenant, idempotencyKey, sessionId) : undefined,
+      ]);
+      if (discarded.status === 'rejected') {
+        this.logger.warn({ sessionId, error: (discarded.reason as Error).message }, 'the session whose start failed could not be removed');
+      }
+      if (released.status === 'rejected') {
+        this.logger.warn({ sessionId, error: (released.reason as Error).message }, `its Idempotency-Key could not be released; it is free again within ${CLAIM_TTL_SECONDS} s`);
+      }
       throw error;
     }
-    if (idempotencyKey !== undefined) await this.idempotency.confirm(tenant, idempotencyKey, requestDigest!, sessionId);
     return { sessionId, status: 'pending' };
   }
 }
