@@ -33,6 +33,28 @@ local function emit(stream, kind, data)
 end
 `;
 
+/** Task statuses that are final: a task in one of them never changes again. */
+export const FINAL_TASK_STATUSES = ['completed', 'failed', 'skipped', 'cancelled'] as const;
+
+/**
+ * Sets a task's status (and fields with it), unless the task is gone or already finished: a
+ * finished task's status never changes, whatever job comes back for it later (a stalled job
+ * handed out again after its session ended, say). Answers 1 when it set it, 0 when the task was
+ * finished, -1 when it does not exist. KEYS[1] the task's hash, KEYS[2] the session's events;
+ * ARGV[1] task id, ARGV[2] status, ARGV[3] time, ARGV[4..] field/value pairs to set with it.
+ */
+export const SET_TASK_STATUS = new RedisScript(`${EMIT}
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+for _, final in ipairs({${FINAL_TASK_STATUSES.map((status) => `'${status}'`).join(', ')}}) do
+  if current == final then return 0 end
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+emit(KEYS[2], 'task', cjson.encode({ taskId = ARGV[1], status = ARGV[2], at = ARGV[3] }))
+return 1
+`);
+
 /**
  * Moves a session from one of the given statuses to another, atomically; answers 1 when it did.
  * KEYS[1] session hash, KEYS[2] events; ARGV[1] comma list of allowed current statuses, ARGV[2]

@@ -4,7 +4,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
-import { ATTACH_TASKS, EVENTS_MAX, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -194,24 +194,24 @@ export class SessionStore {
     return Number(attempt);
   }
 
-  /** Sets a task's status (and optionally why it waits or failed) without touching the rest. */
+  /**
+   * Sets a task's status (and optionally why it waits or failed) without touching the rest;
+   * answers whether it did. A finished task (completed, failed, skipped, cancelled) keeps its
+   * status and fields: nothing that comes later, a stale job say, rewrites its history.
+   */
   async setTaskStatus(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
     status: TaskStatus,
     extra: { error?: FailureInfo; waitingFor?: string; finished?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = new Date().toISOString();
-    const fields: Record<string, string> = { status };
-    if (extra.error) fields.error = json(extra.error);
-    if (extra.waitingFor !== undefined) fields.waitingFor = extra.waitingFor;
-    if (extra.finished) fields.finishedAt = now;
-    const written = await transaction(this.client, (client) => [
-      client.hset(keys.task(tag, sessionId, taskId), fields),
-      emit(client, tag, sessionId, 'task', { taskId, status, at: now }),
-    ]);
-    repliesOrThrow(written);
+    const fields: string[] = [];
+    if (extra.error) fields.push('error', json(extra.error));
+    if (extra.waitingFor !== undefined) fields.push('waitingFor', extra.waitingFor);
+    if (extra.finished) fields.push('finishedAt', now);
+    return (await SET_TASK_STATUS.run(this.client, [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)], [taskId, status, now, ...fields])) === 1;
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */
