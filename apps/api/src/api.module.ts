@@ -8,7 +8,6 @@ import { OrchestrationApiModule, ProcessLoggerModule, RedisThrottlerStorage, SWI
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { KnownQueryGuard } from './http/known-query.guard';
 import { AuthGuard } from './auth/auth.guard';
-import { SessionOwnerGuard } from './auth/session-owner.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
 import { AgentsController } from './agents/agents.controller';
@@ -40,11 +39,11 @@ import { MetricsController } from './observability/metrics.controller';
     AuthGuard,
     { provide: APP_PIPE, useClass: ZodValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-    // In this order: who is asking (401/403), how often (429), with what (400), about whose session (404).
+    // In this order: who is asking (401/403), how often (429), with what (400). Whose session it is
+    // (404 for another tenant's, as for a missing one) each session route checks after validation.
     { provide: APP_GUARD, useExisting: AuthGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_GUARD, useClass: KnownQueryGuard },
-    { provide: APP_GUARD, useClass: SessionOwnerGuard },
   ],
 })
 export class ApiModule {}
