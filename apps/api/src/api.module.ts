@@ -8,6 +8,7 @@ import { OrchestrationApiModule, ProcessLoggerModule, RedisThrottlerStorage, SWI
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { KnownQueryGuard } from './http/known-query.guard';
 import { RateLimitGuard, rateLimitOptions } from './http/rate-limits';
+import { RequestBodyGate } from './http/request-body.gate';
 import { AuthGuard } from './auth/auth.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
@@ -30,6 +31,7 @@ import { MetricsController } from './observability/metrics.controller';
   controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController, AgentsController],
   providers: [
     AuthGuard,
+    RequestBodyGate,
     { provide: APP_PIPE, useClass: ZodValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     // In this order: who is asking (401/403), how often (429), with what (400). Whose session it is

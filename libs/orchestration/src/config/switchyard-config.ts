@@ -56,6 +56,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
@@ -127,6 +128,8 @@ export interface SwitchyardConfig {
   readonly lockDurationMs: number;
   /** Largest request body the API reads. */
   readonly bodyLimitBytes: number;
+  /** How long the API waits for a request's whole body once its headers are in; then 408 and the connection closes. */
+  readonly bodyTimeoutMs: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
@@ -232,6 +235,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
+    bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     rateLimit: env.SWITCHYARD_RATE_LIMIT,
