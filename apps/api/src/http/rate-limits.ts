@@ -1,5 +1,5 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { SkipThrottle, ThrottlerException, ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerException, ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
 import type { Response } from 'express';
 import type { Principal, RedisThrottlerStorage, SwitchyardConfig } from '@switchyard/orchestration';
 
@@ -19,7 +19,7 @@ export const NotRateLimited = () => SkipThrottle({ [RATE_LIMITS.key]: true, [RAT
  * per tenant across all its keys, both per `SWITCHYARD_RATE_WINDOW_MS` and counted in Redis, so
  * they hold across replicas. The auth guard runs first, so the request's principal is known.
  */
-export function rateLimitOptions(config: SwitchyardConfig, storage: RedisThrottlerStorage): ThrottlerModuleOptions {
+export function rateLimitOptions(config: SwitchyardConfig, storage: RedisThrottlerStorage): Exclude<ThrottlerModuleOptions, ThrottlerOptions[]> {
   const window = `per ${config.rateWindowMs} ms`;
   return {
     throttlers: [
