@@ -9,6 +9,7 @@ import { closeOnSignals, reportStartupFailure, SWITCHYARD_CONFIG, SwitchyardConf
 import { ApiModule } from './api.module';
 import { mountBullBoard } from './admin/bull-board';
 import { buildOpenApiDocument } from './http/openapi';
+import { guardRequestBodies } from './http/request-body.gate';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   closeOnSignals(app, (error) => new NestLogger('Api').error(error));
   const config = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG);
+  guardRequestBodies(app); // before the body parser
   if (config.auth === 'on' && config.apiKeys.length === 0) {
     throw new Error(
       'SWITCHYARD_AUTH is on but SWITCHYARD_API_KEYS holds no key: make one with "npm run apikey -- --role admin --tenant <name>" and set SWITCHYARD_API_KEYS, ' +

@@ -1,14 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
 import { ClusterHealth } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { Public } from '../auth/access';
+import { NotRateLimited } from '../http/rate-limits';
 
 /** Probes for people and for Kubernetes: the whole picture, liveness and readiness. */
 @ApiTags('health')
-@SkipThrottle() // probes come often and from the orchestrator's own nodes
+@NotRateLimited() // probes come often and from the orchestrator's own nodes
 @Public() // Kubernetes probes carry no API key
 @Controller('api/orchestrator/health')
 export class HealthController {

@@ -2,11 +2,11 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { once } from 'node:events';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { csvHeader, csvRow, LogPage, LogStats, ndjsonLine, SessionLogReader } from '@switchyard/orchestration';
+import { csvHeader, csvRow, LogPage, LogStats, ndjsonLine, Principal, SessionLogReader, SessionQueries } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { SessionIdParamDto } from '../orchestrator/orchestrator.dto';
 import { LogExportQueryDto, LogPageDto, LogQueryDto, LogStatsDto } from './logs.dto';
-import { Access } from '../auth/access';
+import { Access, CurrentPrincipal } from '../auth/access';
 import { RateLimited } from '../http/openapi';
 
 /** A session's orchestration log: filtered pages, statistics and a streamed export. */
@@ -15,7 +15,10 @@ import { RateLimited } from '../http/openapi';
 @Access('viewer')
 @Controller('api/orchestrator/sessions/:id/logs')
 export class SessionLogsController {
-  constructor(private readonly logs: SessionLogReader) {}
+  constructor(
+    private readonly logs: SessionLogReader,
+    private readonly sessions: SessionQueries,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -27,7 +30,8 @@ export class SessionLogsController {
   @ApiOkResponse({ type: LogPageDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'A malformed id or query parameter; `errors` names it' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  list(@Param() params: SessionIdParamDto, @Query() query: LogQueryDto): Promise<LogPage> {
+  async list(@Param() params: SessionIdParamDto, @Query() query: LogQueryDto, @CurrentPrincipal() principal: Principal): Promise<LogPage> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.logs.query(params.id, query);
   }
 
@@ -36,7 +40,8 @@ export class SessionLogsController {
   @ApiOkResponse({ type: LogStatsDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  stats(@Param() params: SessionIdParamDto): Promise<LogStats> {
+  async stats(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<LogStats> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.logs.stats(params.id);
   }
 
@@ -49,7 +54,8 @@ export class SessionLogsController {
   @ApiOkResponse({ description: 'One entry per line (NDJSON), or a CSV file with a header row' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'A malformed id or query parameter; `errors` names it' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  async export(@Param() params: SessionIdParamDto, @Query() query: LogExportQueryDto, @Res() response: Response): Promise<void> {
+  async export(@Param() params: SessionIdParamDto, @Query() query: LogExportQueryDto, @CurrentPrincipal() principal: Principal, @Res() response: Response): Promise<void> {
+    await this.sessions.requireVisible(params.id, principal);
     const { format, order, ...filter } = query;
     const pages = await this.logs.pages(params.id, filter, order);
     const csv = format === 'csv';

@@ -107,7 +107,8 @@ export class OrchestratorController {
   @ApiOkResponse({ type: SessionDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  session(@Param() params: SessionIdParamDto): Promise<SessionView> {
+  async session(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<SessionView> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.sessions.get(params.id);
   }
 
@@ -131,9 +132,11 @@ export class OrchestratorController {
     @Param() params: SessionIdParamDto,
     @Query() query: EventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
+    await this.sessions.requireVisible(params.id, principal);
     const tag = await this.events.open(params.id, lastEventId);
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const sink = {
@@ -156,7 +159,8 @@ export class OrchestratorController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   @ApiConflictResponse({ type: ProblemDto, description: 'The session already completed or failed' })
-  cancel(@Param() params: SessionIdParamDto): Promise<{ sessionId: string; status: string }> {
+  async cancel(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<{ sessionId: string; status: string }> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.commands.cancel(params.id);
   }
 
@@ -171,7 +175,8 @@ export class OrchestratorController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed ids or body (e.g. `provide` without `output`)' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session or task' })
   @ApiConflictResponse({ type: ProblemDto, description: 'The task is not paused, or the session already finished' })
-  resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto): Promise<ResolveAnswer> {
+  async resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto, @CurrentPrincipal() principal: Principal): Promise<ResolveAnswer> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.commands.resolve(params.id, params.taskId, body);
   }
 
@@ -187,7 +192,8 @@ export class OrchestratorController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id, or the body is not a JSON object within the state limits' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   @ApiConflictResponse({ type: ProblemDto, description: 'The session already finished, or its keys stayed locked for longer than SWITCHYARD_STATE_LOCK_WAIT_MS' })
-  patchContext(@Param() params: SessionIdParamDto, @Body() body: ContextPatchDto): Promise<Record<string, unknown>> {
+  async patchContext(@Param() params: SessionIdParamDto, @Body() body: ContextPatchDto, @CurrentPrincipal() principal: Principal): Promise<Record<string, unknown>> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.state.patchContext(params.id, body);
   }
 
@@ -200,7 +206,8 @@ export class OrchestratorController {
   @ApiOkResponse({ type: SessionStateDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  sessionState(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<SessionStateView> {
+  async sessionState(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<SessionStateView> {
+    await this.sessions.requireVisible(params.id, principal);
     return this.state.view(params.id, { revealPrivate: principal.role === 'admin' });
   }
 

@@ -6,8 +6,8 @@ describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
-      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, lockDurationMs: 30_000,
-      idempotencyTtlSeconds: 86_400, rateLimit: 6000, rateWindowMs: 60_000, corsOrigins: [],
+      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, lockDurationMs: 30_000,
+      idempotencyTtlSeconds: 86_400, rateLimit: 6000, tenantRateLimit: 24_000, rateWindowMs: 60_000, corsOrigins: [],
       auth: 'on', apiKeys: [],
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
@@ -21,6 +21,18 @@ describe('validateEnvironment', () => {
   it('reads and converts given values', () => {
     const config = toSwitchyardConfig(validateEnvironment({ PORT: '8080', SWITCHYARD_PREFIX: 'prod-eu', SWITCHYARD_SHARDS: '4', UNRELATED: 'x' }));
     expect(config).toMatchObject({ port: 8080, prefix: 'prod-eu', shards: 4 });
+  });
+
+  it('gives a tenant four keys\' worth of requests unless SWITCHYARD_TENANT_RATE_LIMIT says otherwise (0: no limit)', () => {
+    const limits = (env: Record<string, string>) => {
+      const { rateLimit, tenantRateLimit } = toSwitchyardConfig(validateEnvironment(env));
+      return { rateLimit, tenantRateLimit };
+    };
+    expect(limits({ SWITCHYARD_RATE_LIMIT: '100' })).toEqual({ rateLimit: 100, tenantRateLimit: 400 });
+    expect(limits({ SWITCHYARD_RATE_LIMIT: '0' })).toEqual({ rateLimit: 0, tenantRateLimit: 0 });
+    expect(limits({ SWITCHYARD_RATE_LIMIT: '100', SWITCHYARD_TENANT_RATE_LIMIT: '150' })).toEqual({ rateLimit: 100, tenantRateLimit: 150 });
+    expect(limits({ SWITCHYARD_RATE_LIMIT: '100', SWITCHYARD_TENANT_RATE_LIMIT: '0' })).toEqual({ rateLimit: 100, tenantRateLimit: 0 });
+    expect(() => validateEnvironment({ SWITCHYARD_TENANT_RATE_LIMIT: '-1' })).toThrow(/SWITCHYARD_TENANT_RATE_LIMIT must be at least 0/);
   });
 
   it('reads the lock servers of the quorum setup as a comma-separated list', () => {

@@ -9,6 +9,13 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 /** How long a worker holds a running job (BullMQ's lock) unless SWITCHYARD_LOCK_DURATION_MS says otherwise. */
 export const DEFAULT_LOCK_DURATION_MS = 30_000;
 
+/**
+ * SWITCHYARD_TENANT_RATE_LIMIT, unless set, is this many times SWITCHYARD_RATE_LIMIT: a tenant's
+ * few keys (a service, CI, an operator or two) each get their full rate, while a tenant that makes
+ * dozens of keys still shares one budget.
+ */
+export const TENANT_RATE_LIMIT_KEYS = 4;
+
 /** Capabilities a guest agent may take unless SWITCHYARD_GUEST_CAPABILITIES says otherwise. */
 export const DEFAULT_GUEST_CAPABILITIES = [
   'web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition',
@@ -49,9 +56,11 @@ export const environmentSchema = z.object({
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
+  SWITCHYARD_TENANT_RATE_LIMIT: intFromEnv('SWITCHYARD_TENANT_RATE_LIMIT', 0, 100_000_000).optional(),
   SWITCHYARD_RATE_WINDOW_MS: intFromEnv('SWITCHYARD_RATE_WINDOW_MS', 100, 3_600_000).default(60_000),
   SWITCHYARD_CORS_ORIGINS: z
     .string()
@@ -119,12 +128,19 @@ export interface SwitchyardConfig {
   readonly lockDurationMs: number;
   /** Largest request body the API reads. */
   readonly bodyLimitBytes: number;
+  /** How long the API waits for a request's whole body once its headers are in; then 408 and the connection closes. */
+  readonly bodyTimeoutMs: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
   readonly idempotencyTtlSeconds: number;
   /** Requests one client may make per window (0: no limit), counted in Redis across replicas. */
   readonly rateLimit: number;
+  /**
+   * Requests one tenant may make per window across all its keys (0: no limit).
+   * @defaultValue {@link TENANT_RATE_LIMIT_KEYS} × `rateLimit`
+   */
+  readonly tenantRateLimit: number;
   readonly rateWindowMs: number;
   /** Origins allowed to call the API from a browser; empty: CORS stays off. */
   readonly corsOrigins: readonly string[];
@@ -219,9 +235,11 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
+    bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     rateLimit: env.SWITCHYARD_RATE_LIMIT,
+    tenantRateLimit: env.SWITCHYARD_TENANT_RATE_LIMIT ?? TENANT_RATE_LIMIT_KEYS * env.SWITCHYARD_RATE_LIMIT,
     rateWindowMs: env.SWITCHYARD_RATE_WINDOW_MS,
     corsOrigins: env.SWITCHYARD_CORS_ORIGINS,
     auth: env.SWITCHYARD_AUTH,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from '../auth/api-keys';
 import { SessionNotFoundError } from '../errors/errors';
 import { ShardRouter } from '../redis/shards';
 import { Admission } from '../registry/admission.service';
@@ -18,6 +19,16 @@ export class SessionQueries {
   async tenantOf(sessionId: string): Promise<string | undefined> {
     const tag = this.shards.tagOf(sessionId);
     return tag ? this.store.tenant(tag, sessionId) : undefined;
+  }
+
+  /**
+   * Resolves when `principal` may see the session: it exists and is of the principal's tenant (an
+   * admin's: of any tenant). Otherwise a {@link SessionNotFoundError}, the same for a session of
+   * another tenant as for one that does not exist, after the same single read.
+   */
+  async requireVisible(sessionId: string, principal: Pick<Principal, 'role' | 'tenant'>): Promise<void> {
+    const tenant = await this.tenantOf(sessionId);
+    if (tenant === undefined || (principal.role !== 'admin' && tenant !== principal.tenant)) throw new SessionNotFoundError(sessionId);
   }
 
   async get(sessionId: string): Promise<SessionView> {

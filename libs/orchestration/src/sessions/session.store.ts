@@ -161,11 +161,14 @@ export class SessionStore {
     return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
   }
 
-  /** The session's tenant; `undefined` when it does not exist, `''` when it was created without one. */
+  /**
+   * The session's tenant; `undefined` when it does not exist, `''` when it was created without one.
+   * One read whatever the answer (`id` is in every session's record), so that a caller cannot tell
+   * the cases apart by time.
+   */
   async tenant(tag: ShardTag, sessionId: string): Promise<string | undefined> {
-    const tenant = await this.client.hget(keys.session(tag, sessionId), 'tenant');
-    if (tenant !== null) return tenant;
-    return (await this.client.exists(keys.session(tag, sessionId))) ? '' : undefined;
+    const [id, tenant] = await this.client.hmget(keys.session(tag, sessionId), 'id', 'tenant');
+    return id === null ? undefined : (tenant ?? '');
   }
 
   async status(tag: ShardTag, sessionId: string): Promise<SessionStatus | undefined> {
