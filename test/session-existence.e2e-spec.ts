@@ -27,6 +27,7 @@ const ROUTES: { name: string; method: string; path: (id: string) => string; body
   { name: 'GET its log stats', method: 'GET', path: (id) => `${API}/sessions/${id}/logs/stats`, invalid: { path: (id) => `${API}/sessions/${id}/logs/stats?level=x` } },
   { name: 'GET its log export', method: 'GET', path: (id) => `${API}/sessions/${id}/logs/export`, invalid: { path: (id) => `${API}/sessions/${id}/logs/export?format=xml` } },
   { name: 'GET its events', method: 'GET', path: (id) => `${API}/sessions/${id}/events`, invalid: { path: (id) => `${API}/sessions/${id}/events?logLevel=loud` } },
+  { name: 'POST an events token', method: 'POST', path: (id) => `${API}/sessions/${id}/events/token`, invalid: { path: (id) => `${API}/sessions/${id}/events/token?ttl=1` } },
   { name: 'PATCH its context', method: 'PATCH', path: (id) => `${API}/sessions/${id}/context`, body: { note: 'x' }, invalid: { path: (id) => `${API}/sessions/${id}/context`, body: [1] } },
   { name: 'DELETE it', method: 'DELETE', path: (id) => `${API}/sessions/${id}`, invalid: { path: (id) => `${API}/sessions/${id}?force=1` } },
   {

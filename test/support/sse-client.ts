@@ -7,18 +7,20 @@ export interface SseEvent {
 
 /**
  * Reads a Server-Sent Events stream until it ends, or until `stopAfter` events (then it
- * disconnects, as a client that lost its connection would). Bounded by `timeoutMs`.
+ * disconnects, as a client that lost its connection would). Bounded by `timeoutMs`. It presents
+ * the admin's key unless `headers` present another or `withoutKey` is set (as a browser's
+ * `EventSource` would: no header at all).
  */
 export async function readEvents(
   url: string,
-  options: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; headers?: Record<string, string> } = {},
+  options: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; headers?: Record<string, string>; withoutKey?: boolean } = {},
 ): Promise<{ status: number; events: SseEvent[] }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`the event stream did not end within ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
   const events: SseEvent[] = [];
   try {
     const response = await fetch(url, {
-      headers: { accept: 'text/event-stream', ...authHeader(), ...options.headers, ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
+      headers: { accept: 'text/event-stream', ...(options.withoutKey ? {} : authHeader()), ...options.headers, ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
       signal: controller.signal,
     });
     if (!response.ok || !response.body) return { status: response.status, events };

@@ -28,6 +28,7 @@ export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
 export * from './auth/api-keys';
+export { StreamTokens, StreamTokenCheck, StreamTokenRefusal, IssuedStreamToken } from './auth/stream-tokens';
 export * from './state';
 export * from './log';
 export * from './metrics';

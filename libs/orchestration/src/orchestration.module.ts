@@ -40,6 +40,7 @@ import { AgentRegistry } from './registry/agent-registry.service';
 import { AgentPresence } from './registry/agent-presence.service';
 import { Admission } from './registry/admission.service';
 import { AgentDirectory } from './registry/agent-directory.service';
+import { StreamTokens } from './auth/stream-tokens';
 
 /** What both the API and the worker processes are made of. */
 const core = {
@@ -82,11 +83,17 @@ const core = {
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },
+    {
+      provide: StreamTokens,
+      inject: [RedisConnections, SessionQueries, SWITCHYARD_CONFIG],
+      useFactory: (redis: RedisConnections, sessions: SessionQueries, config: SwitchyardConfig) =>
+        new StreamTokens(redis.client, sessions, { prefix: config.prefix, ttlSeconds: config.streamTokenTtlSeconds }),
+    },
   ],
   exports: [
     SessionLauncher, SessionQueries, SessionCommands, SessionEvents, ClusterHealth, QueueDirectory, CapabilityCatalog, TemplateCatalog,
     RedisConnections, RedisThrottlerStorage, SessionState, SessionLogReader, ClusterMetrics, MetricsRecorder, AgentRegistry, AgentDirectory,
-    DeploymentSetup,
+    DeploymentSetup, StreamTokens,
   ],
 })
 export class OrchestrationApiModule {}

@@ -17,6 +17,18 @@ export const Access = (role: Role) =>
     ...(role === 'viewer' ? [] : [ApiForbiddenResponse({ type: ProblemDto, description: `The key's role is below ${role}` })]),
   );
 
+export const STREAM_TOKEN = 'switchyard:stream-token';
+
+/**
+ * The one route that also takes a stream token (`?token=`, from `POST .../events/token`) in place
+ * of a key: a session's event stream, whose `:id` the token must name. Everywhere else a token is a 401.
+ */
+export const StreamTokenAccepted = () =>
+  applyDecorators(
+    SetMetadata(STREAM_TOKEN, true),
+    ApiUnauthorizedResponse({ type: ProblemDto, description: 'A stream token (`?token=`) that is malformed, has expired or is for another session' }),
+  );
+
 /** A route anyone may call (probes, the API document). */
 export const Public = () => SetMetadata(ACCESS, 'public' satisfies AccessRule);
 

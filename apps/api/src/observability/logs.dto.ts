@@ -14,6 +14,10 @@ export class EventsQueryDto extends createZodDto(
       .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
       .optional()
       .describe('Also stream log entries at this level or above (off without it); ids then become `<event id>_<log id>`'),
+    token: z
+      .string()
+      .optional()
+      .describe('A stream token of this session (POST .../events/token), in place of an API key, for clients that cannot send headers (EventSource)'),
   }),
 ) {}
 

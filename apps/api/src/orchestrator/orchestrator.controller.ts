@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiCreatedResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -25,13 +26,14 @@ import {
   SessionState,
   SessionStateView,
   SessionView,
+  StreamTokens,
   TemplateCatalog,
   TemplateSummary,
   ValidationFailedError,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
-import { Access, CurrentPrincipal } from '../auth/access';
+import { Access, CurrentPrincipal, StreamTokenAccepted } from '../auth/access';
 import {
   ContextDto,
   InitializeAnswerDto,
@@ -44,6 +46,7 @@ import {
   SessionCancelledDto,
   SessionDto,
   SessionIdParamDto,
+  StreamTokenDto,
   TaskParamsDto,
   TemplateDto,
 } from './orchestrator.dto';
@@ -70,6 +73,7 @@ export class OrchestratorController {
     private readonly events: SessionEvents,
     private readonly state: SessionState,
     private readonly setup: DeploymentSetup,
+    private readonly streamTokens: StreamTokens,
   ) {}
 
   @Access('operator')
@@ -113,6 +117,7 @@ export class OrchestratorController {
   }
 
   @Access('viewer')
+  @StreamTokenAccepted()
   @Get('sessions/:id/events')
   @ApiProduces('text/event-stream')
   @ApiOperation({
@@ -122,7 +127,8 @@ export class OrchestratorController {
       '`event: session` carries `{ status, at, result?, error? }` when the session\'s status changes, and the stream ends after the final one. ' +
       'Without `Last-Event-ID` the stream first replays the session\'s events from its start; with it, it resumes after that event. ' +
       'With `?logLevel=info` (or debug, warn, error, critical) the session\'s log entries at that level or above come too, as `event: log` ' +
-      '(data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both.',
+      '(data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both. ' +
+      'A browser\'s `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   @ApiOkResponse({ description: 'text/event-stream of `task`, `session` and (with logLevel) `log` events' })
@@ -147,6 +153,24 @@ export class OrchestratorController {
     request.on('close', () => (sink.closed = true));
     await this.events.stream(tag, params.id, lastEventId, sink, { logLevel: query.logLevel });
     response.end();
+  }
+
+  @Access('viewer')
+  @Post('sessions/:id/events/token')
+  @ApiOperation({
+    summary: 'A short-lived token that opens this session\'s event stream, for a browser\'s EventSource',
+    description:
+      '`EventSource` cannot send headers, and API keys never go in URLs: hand the answer\'s `url` (the events route with `?token=`) to `new EventSource(url)`. ' +
+      'The token opens that one stream, as the key that asked for it, for SWITCHYARD_STREAM_TOKEN_TTL_S (default 300 s): any other route or session answers 401. ' +
+      'A stream opened in time runs to its end; to reconnect after the token has expired, ask for a new one.',
+  })
+  @ApiCreatedResponse({ type: StreamTokenDto, description: 'The token, when it expires, and the stream\'s URL with it' })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
+  async streamToken(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<StreamTokenDto> {
+    await this.sessions.requireVisible(params.id, principal);
+    const { token, expiresAt } = await this.streamTokens.issue(params.id, principal);
+    return { token, expiresAt, url: `/api/orchestrator/sessions/${params.id}/events?token=${token}` };
   }
 
   @Access('operator')

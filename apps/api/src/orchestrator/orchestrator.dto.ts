@@ -145,6 +145,22 @@ export class SessionCancelledDto extends createZodDto(
     .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', status: 'cancelled' }] }),
 ) {}
 
+export class StreamTokenDto extends createZodDto(
+  z
+    .object({
+      token: z.string().describe('Opens this session\'s event stream, as `?token=`, and nothing else; keep it out of logs and bookmarks'),
+      expiresAt: z.string().describe('ISO time after which the token opens nothing (SWITCHYARD_STREAM_TOKEN_TTL_S after it was issued): ask for a new one to reconnect later'),
+      url: z.string().describe('The stream\'s path with the token, relative to the API\'s origin: hand it to `new EventSource(...)`'),
+    })
+    .meta({
+      examples: [{
+        token: 'syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
+        expiresAt: '2026-11-25T12:05:00.000Z',
+        url: '/api/orchestrator/sessions/0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33/events?token=syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
+      }],
+    }),
+) {}
+
 export class TaskParamsDto extends createZodDto(
   z.object({
     id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),

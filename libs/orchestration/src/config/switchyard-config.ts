@@ -59,6 +59,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
+  SWITCHYARD_STREAM_TOKEN_TTL_S: intFromEnv('SWITCHYARD_STREAM_TOKEN_TTL_S', 1, 3600).default(300),
   SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
   SWITCHYARD_TENANT_RATE_LIMIT: intFromEnv('SWITCHYARD_TENANT_RATE_LIMIT', 0, 100_000_000).optional(),
   SWITCHYARD_RATE_WINDOW_MS: intFromEnv('SWITCHYARD_RATE_WINDOW_MS', 100, 3_600_000).default(60_000),
@@ -134,6 +135,8 @@ export interface SwitchyardConfig {
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
   readonly idempotencyTtlSeconds: number;
+  /** How long a stream token (`POST .../sessions/:id/events/token`) opens its session's event stream. */
+  readonly streamTokenTtlSeconds: number;
   /** Requests one client may make per window (0: no limit), counted in Redis across replicas. */
   readonly rateLimit: number;
   /**
@@ -238,6 +241,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
+    streamTokenTtlSeconds: env.SWITCHYARD_STREAM_TOKEN_TTL_S,
     rateLimit: env.SWITCHYARD_RATE_LIMIT,
     tenantRateLimit: env.SWITCHYARD_TENANT_RATE_LIMIT ?? TENANT_RATE_LIMIT_KEYS * env.SWITCHYARD_RATE_LIMIT,
     rateWindowMs: env.SWITCHYARD_RATE_WINDOW_MS,

@@ -22,6 +22,9 @@ export class ProcessLoggerModule {
               base: { app, pid: process.pid },
               autoLogging: app === 'api' ? { ignore: (req) => req.url === '/docs' || req.url?.startsWith('/docs/') === true } : false,
               quietReqLogger: true,
+              // Query strings may carry secrets (a stream token on the event stream's URL): a
+              // request's line keeps its path only.
+              serializers: { req: (req: { url?: string }) => ({ ...req, url: req.url?.split('?')[0], query: undefined }) },
             },
           }),
         }),

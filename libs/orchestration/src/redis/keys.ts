@@ -92,6 +92,15 @@ export const registryKeys = {
   deployment: (prefix: string) => `{${prefix}}:_sy:deployment`,
 } as const;
 
+/** API access that is global to the deployment, under its hash tag `{<prefix>}` like the registry. */
+export const accessKeys = {
+  /**
+   * String with a TTL: JSON of what one stream token grants (session, tenant, key id, role), by
+   * the SHA-256 of the token; the token itself is stored nowhere.
+   */
+  streamToken: (prefix: string, sha256: string) => `{${prefix}}:_sy:stream-token:${sha256}`,
+} as const;
+
 /** The key of a BullMQ job's hash (`<tag>:<queue>:<id>`); BullMQ keeps more keys beside it, named `<key><suffix>`. */
 export function bullJobKey(tag: ShardTag, queue: string, jobId: string): string {
   return `${tag}:${queue}:${jobId}`;
