@@ -18,9 +18,11 @@ describe('findTooDeep', () => {
     expect(findTooDeep({}, 0)).toEqual({ path: '', depth: 1 });
   });
 
-  it('cuts long keys in the path', () => {
+  it('cuts long keys and long paths', () => {
     const key = 'k'.repeat(100);
     expect(findTooDeep(nested(2, key), 1)?.path).toBe(`${'k'.repeat(40)}…`);
+    const path = findTooDeep(nested(600, 'key'), 512)!.path;
+    expect(path).toBe(`${'key.'.repeat(50)}…${'.key'.repeat(50)}`);
   });
 
   it('walks a value far deeper than the call stack allows recursion', () => {

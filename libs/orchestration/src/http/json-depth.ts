@@ -7,6 +7,8 @@ export interface JsonTooDeep {
 
 /** Object keys longer than this are cut in a reported path. */
 const PATH_KEY_CHARS = 40;
+/** A reported path keeps this many characters of its start and of its end. */
+const PATH_END_CHARS = 200;
 
 interface Visit {
   readonly value: unknown;
@@ -39,9 +41,10 @@ export function findTooDeep(value: unknown, maxDepth: number): JsonTooDeep | und
 function pathOf(visit: Visit): string {
   const parts: (string | number)[] = [];
   for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) parts.push(at.key);
-  return parts.reverse().reduce<string>((path, part) => {
+  const path = parts.reverse().reduce<string>((path, part) => {
     if (typeof part === 'number') return `${path}[${part}]`;
     const name = part.length > PATH_KEY_CHARS ? `${part.slice(0, PATH_KEY_CHARS)}…` : part;
     return path ? `${path}.${name}` : name;
   }, '');
+  return path.length > 2 * PATH_END_CHARS ? `${path.slice(0, PATH_END_CHARS)}…${path.slice(-PATH_END_CHARS)}` : path;
 }
