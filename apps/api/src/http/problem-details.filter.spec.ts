@@ -73,6 +73,7 @@ const shapes: [string, unknown, number][] = [
   ['an HttpException with a circular response', new HttpException(circular(), 400), 400],
   ['an HttpException with an unknown status', new HttpException('odd', 499), 499],
   ['a failed health check', new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' }, other: undefined }, details: {} }), 503],
+  ['a failed health check with a circular report', new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' } }, details: circular() }), 500],
   ['a health check shape with a null error', new ServiceUnavailableException({ status: 'error', error: null }), 503],
   ['a Redis refusal', Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }), 503],
   ['body-parser: malformed JSON (a SyntaxError)', Object.assign(new SyntaxError('Unexpected token'), { status: 400, statusCode: 400, expose: true, type: 'entity.parse.failed' }), 400],

@@ -32,11 +32,13 @@ const INTERNAL: ProblemDetails = {
 
 /**
  * Maps every error to `application/problem+json`, in one place. Never throws: whatever shape the
- * error has (or a mapping that fails on it), the answer is a well-formed problem.
+ * error has (or a mapping that fails on it), the answer is a well-formed problem that JSON can write.
  */
 export function toProblem(exception: unknown): ProblemDetails {
   try {
-    return describe(exception);
+    const problem = describe(exception);
+    JSON.stringify(problem);
+    return problem;
   } catch {
     return INTERNAL;
   }
