@@ -21,7 +21,16 @@ const unknownParam = (name: string) => (name === 'id' ? '0-00000000-0000-4000-80
 /** A malformed request built from one route of the document, and why it is malformed. */
 type Malformed = { method: string; path: string; headers: Record<string, string>; body?: string; kind: string };
 
-function malformedFor(routes: Route[]): fc.Arbitrary<Malformed> {
+/** `{"a":{"a":...}}` or `[[...]]`, `levels` deep, as JSON text. */
+const deepJson = (levels: number, array: boolean) => (array ? '['.repeat(levels) + ']'.repeat(levels) : '{"a":'.repeat(levels) + '1' + '}'.repeat(levels));
+
+/** A stream id Redis cannot range from: a part beyond 64 bits, or the last id there can be. */
+const notAStreamId = fc.oneof(
+  fc.constantFrom('99999999999999999999-0', '0-99999999999999999999', '18446744073709551616-0', '18446744073709551615-18446744073709551615'),
+  fc.tuple(fc.bigInt({ min: 2n ** 64n, max: 10n ** 20n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map(([ms, seq]) => `${ms}-${seq}`),
+);
+
+function malformedFor(routes: Route[], sessionId: string): fc.Arbitrary<Malformed> {
   const route = fc.constantFrom(...routes);
   // Strings that are not ids: Redis key syntax, separators, control and non-ASCII characters, huge.
   const notAnId = fc.oneof(
@@ -52,7 +61,16 @@ function malformedFor(routes: Route[]): fc.Arbitrary<Malformed> {
         .map(([fields, name]) => ({ body: JSON.stringify({ ...fields, [`__fuzz_${name}`]: 1 }), kind: 'unknown field' })),
       // Larger than the body limit.
       fc.constant({ body: JSON.stringify({ goal: 'x'.repeat(1_100_000) }), kind: 'too large' }),
+      // Nested deeper than SWITCHYARD_MAX_JSON_DEPTH, up to far deeper than recursion can go.
+      fc.tuple(fc.integer({ min: 65, max: 5000 }), fc.boolean()).map(([levels, array]) => ({ body: deepJson(levels, array), kind: 'deep JSON' })),
     ).map(({ body, kind }) => ({ method: r.method, path: fill(r.path), headers: json, body, kind })),
+  );
+  // A JSON body in a charset other than UTF-8, or under a Content-Encoding it is not encoded with (or one not supported).
+  const badEncoding = fc.constantFrom(...withBody).chain((r) =>
+    fc.oneof(
+      fc.constantFrom('latin1', 'iso-8859-1', 'koi8-r', 'windows-1252', 'x').map((charset) => ({ headers: { 'content-type': `application/json; charset=${charset}` }, kind: 'bad charset' })),
+      fc.constantFrom('gzip', 'deflate', 'br', 'compress', 'x-bogus').map((encoding) => ({ headers: { ...json, 'content-encoding': encoding }, kind: 'bad Content-Encoding' })),
+    ).map(({ headers, kind }) => ({ method: r.method, path: fill(r.path), headers, body: '{"goal":"x"}', kind })),
   );
   const wrongMethod = route.chain((r) => {
     const taken = new Set(routes.filter((o) => o.path === r.path).map((o) => o.method));
@@ -66,7 +84,14 @@ function malformedFor(routes: Route[]): fc.Arbitrary<Malformed> {
     fc.string({ maxLength: 30 }).filter((s) => /^[\x20-\x7e]*$/.test(s) && !/^\d+-\d+$/.test(s.trim())).map((id) => ({
       method: 'GET', path: `/api/orchestrator/sessions/${unknownParam('id')}/events`, headers: { 'last-event-id': id }, kind: 'bad Last-Event-ID',
     })),
+    // Of a session that exists: well-formed, but beyond what Redis can range from.
+    fc.tuple(notAStreamId, fc.boolean()).map(([id, composite]) => ({
+      method: 'GET', path: `/api/orchestrator/sessions/${sessionId}/events`, headers: { 'last-event-id': composite ? `1-0_${id}` : id }, kind: 'bad Last-Event-ID',
+    })),
   );
+  const badCursor = fc.tuple(notAStreamId, fc.constantFrom('asc', 'desc')).map(([cursor, order]) => ({
+    method: 'GET', path: `/api/orchestrator/sessions/${sessionId}/logs?${new URLSearchParams({ cursor, order })}`, headers: {}, kind: 'bad cursor',
+  }));
   // A query parameter the route does not take (every route refuses those, with or without others).
   const unknownQuery = fc.tuple(route, fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 })).map(([r, name, value]) => ({
     method: r.method,
@@ -75,14 +100,20 @@ function malformedFor(routes: Route[]): fc.Arbitrary<Malformed> {
     body: r.operation.requestBody ? '{}' : undefined,
     kind: 'unknown query parameter',
   }));
-  return fc.oneof(badParam, badBody, wrongMethod, badHeader, unknownQuery);
+  return fc.oneof(badParam, badBody, badEncoding, wrongMethod, badHeader, badCursor, unknownQuery);
 }
 
 describe('fuzzing the API with malformed requests', () => {
   let stack: Stack;
+  /** A finished session: the routes that read one get past their 404 to what is malformed. */
+  let sessionId: string;
 
   beforeAll(async () => {
     stack = await Stack.start({ workers: 1, env: { SWITCHYARD_RATE_LIMIT: '0' } });
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'research', capabilities: ['web_research'] }] } });
+    expect(accepted.status).toBe(202);
+    sessionId = accepted.body.sessionId;
+    expect((await stack.waitForSession(sessionId)).status).toBe('completed');
   });
 
   afterAll(async () => {
@@ -96,7 +127,7 @@ describe('fuzzing the API with malformed requests', () => {
 
     const seen = new Map<string, number>();
     await fc.assert(
-      fc.asyncProperty(malformedFor(routes), async (request) => {
+      fc.asyncProperty(malformedFor(routes, sessionId), async (request) => {
         seen.set(request.kind, (seen.get(request.kind) ?? 0) + 1);
         const response = await fetch(`${stack.baseUrl}${request.path}`, {
           // As an admin: past authentication, so that validation itself is what answers.
@@ -113,7 +144,7 @@ describe('fuzzing the API with malformed requests', () => {
     );
 
     // Every kind of malformation was tried, and none left a key in Redis.
-    expect([...seen.keys()].sort()).toEqual(expect.arrayContaining(['bad id', 'not JSON', 'not an object', 'unknown field', 'too large', 'wrong method', 'bad Idempotency-Key', 'bad Last-Event-ID', 'unknown query parameter']));
+    expect([...seen.keys()].sort()).toEqual(expect.arrayContaining(['bad id', 'not JSON', 'not an object', 'unknown field', 'too large', 'wrong method', 'bad Idempotency-Key', 'bad Last-Event-ID', 'unknown query parameter', 'deep JSON', 'bad charset', 'bad Content-Encoding', 'bad cursor']));
     expect((await stack.keys()).sort()).toEqual(keysBefore);
   });
 });

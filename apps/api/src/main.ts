@@ -10,6 +10,7 @@ import { ApiModule } from './api.module';
 import { mountBullBoard } from './admin/bull-board';
 import { buildOpenApiDocument } from './http/openapi';
 import { guardRequestBodies } from './http/request-body.gate';
+import { useJsonBody } from './http/json-body';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
@@ -33,7 +34,7 @@ async function bootstrap(): Promise<void> {
   if (config.auth === 'off') {
     new NestLogger('Api').warn('SWITCHYARD_AUTH=off: every request acts as an admin of tenant "default"; never expose this API beyond your machine');
   }
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  useJsonBody(app, config);
   // Security headers everywhere; the two HTML pages (Swagger UI, Bull Board) run inline scripts,
   // so they go without a Content-Security-Policy.
   const strict = helmet();

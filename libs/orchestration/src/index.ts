@@ -27,6 +27,7 @@ export { SessionEvents, SessionEvent, EventSink } from './sessions/session-event
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
+export { findTooDeep, JsonTooDeep } from './http/json-depth';
 export * from './auth/api-keys';
 export { StreamTokens, StreamTokenCheck, StreamTokenRefusal, IssuedStreamToken } from './auth/stream-tokens';
 export * from './state';

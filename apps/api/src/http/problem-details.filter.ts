@@ -26,18 +26,26 @@ function zodPath(path: readonly PropertyKey[]): string {
   );
 }
 
-/** Maps every error to `application/problem+json`, in one place. */
+const INTERNAL: ProblemDetails = {
+  type: `${PROBLEM_BASE}internal`, title: 'Internal server error', status: 500, detail: 'Something went wrong on the server; the error is in its log',
+};
+
+/**
+ * Maps every error to `application/problem+json`, in one place. Never throws: whatever shape the
+ * error has (or a mapping that fails on it), the answer is a well-formed problem that JSON can write.
+ */
 export function toProblem(exception: unknown): ProblemDetails {
-  if (exception instanceof ZodValidationException) {
-    const errors = (exception.getZodError() as ZodError).issues.map((issue) => ({
-      path: zodPath(issue.path) || '(body)',
-      message: issue.message,
-    }));
-    return {
-      type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400,
-      detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors,
-    };
+  try {
+    const problem = describe(exception);
+    JSON.stringify(problem);
+    return problem;
+  } catch {
+    return INTERNAL;
   }
+}
+
+function describe(exception: unknown): ProblemDetails {
+  if (exception instanceof ZodValidationException) return zodProblem(exception.getZodError());
   if (exception instanceof ValidationFailedError) {
     return {
       type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400,
@@ -59,36 +67,89 @@ export function toProblem(exception: unknown): ProblemDetails {
   if (exception instanceof SwitchyardError) {
     return { type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: exception.name, status: 409, detail: exception.message };
   }
-  if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    const body = exception.getResponse();
-    const health = body as { status?: unknown; error?: Record<string, { message?: string }>; details?: unknown };
-    if (status === 503 && health.status === 'error' && health.error) {
-      // A failed health check (@nestjs/terminus): name each failing part, keep the whole report.
-      const failing = Object.entries(health.error).map(([name, info]) => `${name}: ${info.message ?? 'down'}`);
-      return {
-        type: `${PROBLEM_BASE}unhealthy`, title: 'Service unavailable', status, detail: failing.join('; '),
-        checks: health.details,
-      } as ProblemDetails;
-    }
-    const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
-    const title = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
-    return { type: `${PROBLEM_BASE}http-${status}`, title: title.charAt(0).toUpperCase() + title.slice(1), status, detail };
-  }
+  if (exception instanceof HttpException) return httpProblem(exception);
   if (exception instanceof Error && exception.name === 'ReplyError' && REDIS_REFUSALS.test(exception.message)) {
     return {
       type: `${PROBLEM_BASE}redis-refused`, title: 'Service unavailable', status: 503,
       detail: `Redis refused a command of this request (${exception.message.split('\n')[0]}). Give Redis memory (maxmemory) or point REDIS_URL at a writable primary, then send the request again.`,
     };
   }
-  const bodyError = exception as { type?: string; status?: number; message?: string };
-  if (bodyError?.type === 'entity.parse.failed') {
-    return { type: `${PROBLEM_BASE}malformed-json`, title: 'Malformed JSON', status: 400, detail: `The request body is not valid JSON: ${bodyError.message}` };
+  return bodyReadProblem(exception) ?? INTERNAL;
+}
+
+/** A schema's verdict; a schema that failed to run at all (it overflowed the call stack, say) is no verdict. */
+function zodProblem(error: unknown): ProblemDetails {
+  const issues = (error as Partial<ZodError> | undefined)?.issues;
+  if (!Array.isArray(issues)) {
+    if (error instanceof RangeError) {
+      return { type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400, detail: 'The request is too deeply nested to be validated' };
+    }
+    return INTERNAL;
   }
-  if (bodyError?.type === 'entity.too.large') {
-    return { type: `${PROBLEM_BASE}payload-too-large`, title: 'Payload too large', status: 413, detail: 'The request body is larger than the server accepts' };
+  const errors = issues.map((issue: { path?: readonly PropertyKey[]; message?: unknown }) => ({
+    path: zodPath(Array.isArray(issue?.path) ? issue.path : []) || '(body)',
+    message: String(issue?.message ?? 'is invalid'),
+  }));
+  return {
+    type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400,
+    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors,
+  };
+}
+
+function httpProblem(exception: HttpException): ProblemDetails {
+  const status = exception.getStatus();
+  const body: unknown = exception.getResponse();
+  const health = (body ?? {}) as { status?: unknown; error?: Record<string, { message?: string } | undefined>; details?: unknown };
+  if (status === 503 && health.status === 'error' && health.error && typeof health.error === 'object') {
+    // A failed health check (@nestjs/terminus): name each failing part, keep the whole report.
+    const failing = Object.entries(health.error).map(([name, info]) => `${name}: ${info?.message ?? 'down'}`);
+    return {
+      type: `${PROBLEM_BASE}unhealthy`, title: 'Service unavailable', status, detail: failing.join('; '),
+      checks: health.details,
+    };
   }
-  return { type: `${PROBLEM_BASE}internal`, title: 'Internal server error', status: 500, detail: 'Something went wrong on the server; the error is in its log' };
+  const message = typeof body === 'string' ? body : (body as { message?: unknown } | null)?.message ?? exception.message;
+  const detail = Array.isArray(message) ? message.map(String).join('; ') : String(message);
+  return { type: `${PROBLEM_BASE}http-${status}`, title: titleOf(status), status, detail };
+}
+
+function titleOf(status: number): string {
+  const name = (HttpStatus[status] as string | undefined)?.toLowerCase().replace(/_/g, ' ') ?? 'error';
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/**
+ * An error of reading the body (body-parser marks them with `type` and a 4xx `status`), or of
+ * decoding it by its Content-Encoding (a zlib error body-parser passed on with status 400).
+ */
+function bodyReadProblem(exception: unknown): ProblemDetails | undefined {
+  if (exception === null || typeof exception !== 'object') return undefined;
+  const error = exception as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; charset?: unknown; encoding?: unknown; errno?: unknown };
+  const status = typeof error.status === 'number' ? error.status : error.statusCode;
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return { type: `${PROBLEM_BASE}malformed-json`, title: 'Malformed JSON', status: 400, detail: `The request body is not valid JSON: ${String(error.message)}` };
+    case 'entity.too.large':
+      return { type: `${PROBLEM_BASE}payload-too-large`, title: 'Payload too large', status: 413, detail: 'The request body is larger than the server accepts' };
+    case 'charset.unsupported':
+      return {
+        type: `${PROBLEM_BASE}unsupported-charset`, title: 'Unsupported media type', status: 415,
+        detail: `The request body's charset ${String(error.charset ?? '').toUpperCase() || '(unnamed)'} is not supported: send JSON in UTF-8`,
+      };
+    case 'encoding.unsupported':
+      return {
+        type: `${PROBLEM_BASE}unsupported-encoding`, title: 'Unsupported media type', status: 415,
+        detail: `Content-Encoding "${String(error.encoding)}" is not supported: send the body as it is, or encoded with gzip, deflate or br`,
+      };
+  }
+  if (typeof status !== 'number' || status < 400 || status > 499 || error.expose === false) return undefined;
+  if (error.type === undefined && typeof error.errno === 'number') {
+    return {
+      type: `${PROBLEM_BASE}undecodable-body`, title: 'Bad request', status: 400,
+      detail: `The request body does not decode as its Content-Encoding says (${String(error.message)}); send it as it is, without Content-Encoding, or encoded as the header says`,
+    };
+  }
+  return { type: `${PROBLEM_BASE}http-${status}`, title: titleOf(status), status, detail: typeof error.message === 'string' ? error.message : titleOf(status) };
 }
 
 @Catch()
@@ -97,8 +158,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const problem = toProblem(exception);
-    if (problem.status >= 500) this.logger.error({ err: exception }, 'request failed');
+    if (problem.status >= 500) this.log(exception);
     const response = host.switchToHttp().getResponse<Response>();
+    if (response.headersSent) {
+      // A streamed answer failed midway: its status is gone, so cut it short for the client to see.
+      if (problem.status < 500) this.log(exception);
+      response.destroy();
+      return;
+    }
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private log(exception: unknown): void {
+    try {
+      this.logger.error({ err: exception }, 'request failed');
+    } catch {
+      this.logger.error('request failed with an error that cannot be logged');
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiConflictResponse,
+  ApiConsumes,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiHeader,
@@ -33,6 +34,7 @@ import {
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
+import { MERGE_PATCH_JSON } from '../http/json-body';
 import { Access, CurrentPrincipal, StreamTokenAccepted } from '../auth/access';
 import {
   ContextDto,
@@ -206,10 +208,11 @@ export class OrchestratorController {
 
   @Access('operator')
   @Patch('sessions/:id/context')
+  @ApiConsumes('application/json', MERGE_PATCH_JSON)
   @ApiOperation({
     summary: 'Update the shared context of a running session',
     description:
-      'A JSON Merge Patch of the shared scope of the session\'s state, applied in a transaction that locks the keys it touches; ' +
+      'A JSON Merge Patch (RFC 7396; sent as application/merge-patch+json or application/json) of the shared scope of the session\'s state, applied in a transaction that locks the keys it touches; ' +
       'a concurrent write by an agent makes it read and merge again, so neither update is lost. Answers the whole shared context.',
   })
   @ApiOkResponse({ type: ContextDto })

@@ -12,6 +12,28 @@ export interface Capability {
 /** Capability names are queue names: lower snake case, so they never collide with internal keys. */
 export const CAPABILITY_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** Most capabilities one task may require. */
+export const MAX_TASK_CAPABILITIES = 32;
+
+/**
+ * Where a list of capabilities names one again: the position of each name's first repeat
+ * (one per name, at most `limit` of them), as a list names each capability once.
+ */
+export function repeatedCapabilities(names: readonly string[], limit = MAX_TASK_CAPABILITIES): { index: number; name: string }[] {
+  const seen = new Set<string>();
+  const reported = new Set<string>();
+  const repeats: { index: number; name: string }[] = [];
+  for (let index = 0; index < names.length && repeats.length < limit; index++) {
+    const name = names[index];
+    if (!seen.has(name)) seen.add(name);
+    else if (!reported.has(name)) {
+      reported.add(name);
+      repeats.push({ index, name });
+    }
+  }
+  return repeats;
+}
+
 /** The built-in catalog: six categories, nineteen capabilities. */
 export const BUILTIN_CAPABILITIES: readonly Capability[] = [
   { name: 'task_decomposition', category: 'planning', description: 'Break a goal into a plan of tasks' },

@@ -6,7 +6,7 @@ describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
-      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, lockDurationMs: 30_000,
+      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, maxJsonDepth: 64, lockDurationMs: 30_000,
       idempotencyTtlSeconds: 86_400, streamTokenTtlSeconds: 300, rateLimit: 6000, tenantRateLimit: 24_000, rateWindowMs: 60_000, corsOrigins: [],
       auth: 'on', apiKeys: [],
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
@@ -33,6 +33,12 @@ describe('validateEnvironment', () => {
     expect(limits({ SWITCHYARD_RATE_LIMIT: '100', SWITCHYARD_TENANT_RATE_LIMIT: '150' })).toEqual({ rateLimit: 100, tenantRateLimit: 150 });
     expect(limits({ SWITCHYARD_RATE_LIMIT: '100', SWITCHYARD_TENANT_RATE_LIMIT: '0' })).toEqual({ rateLimit: 100, tenantRateLimit: 0 });
     expect(() => validateEnvironment({ SWITCHYARD_TENANT_RATE_LIMIT: '-1' })).toThrow(/SWITCHYARD_TENANT_RATE_LIMIT must be at least 0/);
+  });
+
+  it('bounds the JSON depth of request bodies well below where schema validation would overflow', () => {
+    expect(toSwitchyardConfig(validateEnvironment({ SWITCHYARD_MAX_JSON_DEPTH: '128' })).maxJsonDepth).toBe(128);
+    expect(() => validateEnvironment({ SWITCHYARD_MAX_JSON_DEPTH: '513' })).toThrow(/SWITCHYARD_MAX_JSON_DEPTH/);
+    expect(() => validateEnvironment({ SWITCHYARD_MAX_JSON_DEPTH: '1' })).toThrow(/SWITCHYARD_MAX_JSON_DEPTH/);
   });
 
   it('reads the lock servers of the quorum setup as a comma-separated list', () => {

@@ -55,6 +55,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
+  // At most 512: schema validation recurses per level, and must not come near the call stack's end.
+  SWITCHYARD_MAX_JSON_DEPTH: intFromEnv('SWITCHYARD_MAX_JSON_DEPTH', 2, 512).default(64),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
@@ -131,6 +133,8 @@ export interface SwitchyardConfig {
   readonly bodyLimitBytes: number;
   /** How long the API waits for a request's whole body once its headers are in; then 408 and the connection closes. */
   readonly bodyTimeoutMs: number;
+  /** Deepest nesting of objects and arrays a request body may have (the body itself is level 1). */
+  readonly maxJsonDepth: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
@@ -239,6 +243,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,
+    maxJsonDepth: env.SWITCHYARD_MAX_JSON_DEPTH,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     streamTokenTtlSeconds: env.SWITCHYARD_STREAM_TOKEN_TTL_S,

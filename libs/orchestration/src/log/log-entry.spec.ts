@@ -1,4 +1,4 @@
-import { compareStreamIds, decodeLogEntry, encodeLogEntry, encodeLogEntryAround, MAX_MESSAGE_CHARS } from './log-entry';
+import { compareStreamIds, decodeLogEntry, encodeLogEntry, encodeLogEntryAround, isStreamId, MAX_MESSAGE_CHARS } from './log-entry';
 
 describe('log entries in a stream', () => {
   const worker = { host: 'host:with:colons', pid: 42 };
@@ -65,5 +65,17 @@ describe('log entries written by a script', () => {
     expect(decodeLogEntry('s', '1-0', ['entry', `${head}3${tail}`])).toMatchObject({ ...entry, context: { capabilities: ['web_research'], attempt: 3 } });
     const [bare, end] = encodeLogEntryAround(entry, worker, 'attempt');
     expect(decodeLogEntry('s', '1-0', ['entry', `${bare}1${end}`]).context).toEqual({ attempt: 1 });
+  });
+});
+
+describe('isStreamId', () => {
+  it('takes the ids Redis can resume a range after', () => {
+    for (const id of ['0-0', '1795610093336-0', '18446744073709551615-0', '0-18446744073709551615', '18446744073709551615-18446744073709551614']) expect([id, isStreamId(id)]).toEqual([id, true]);
+  });
+
+  it('refuses ids beyond 64 bits, the last id there can be, leading zeros and other shapes', () => {
+    for (const id of ['99999999999999999999-0', '18446744073709551616-0', '0-18446744073709551616', '18446744073709551615-18446744073709551615', '01-0', '1-00', '1', '1-', '-1', '1-0_1-0', 'a-0', ' 1-0']) {
+      expect([id, isStreamId(id)]).toEqual([id, false]);
+    }
   });
 });

@@ -37,8 +37,22 @@ export function levelRank(level: SessionLogLevel): number {
   return SESSION_LOG_LEVELS.indexOf(level);
 }
 
+/** As Redis writes them: no leading zeros (which `compareStreamIds` relies on). */
+const STREAM_ID = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/;
+/** Redis keeps both parts of a stream id as unsigned 64-bit integers. */
+const MAX_STREAM_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * Whether `value` is a stream id (`<ms>-<seq>`) Redis takes as the exclusive start of a range:
+ * both parts within 64 bits, and not the last id there can be (nothing comes after it).
+ */
+export function isStreamId(value: string): boolean {
+  if (!STREAM_ID.test(value)) return false;
+  const [ms, seq] = value.split('-').map(BigInt);
+  return ms <= MAX_STREAM_ID_PART && seq <= MAX_STREAM_ID_PART && !(ms === MAX_STREAM_ID_PART && seq === MAX_STREAM_ID_PART);
+}
+
 /** Stream ids are `<ms>-<seq>`; this orders them without losing precision. */
-export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 export function compareStreamIds(a: string, b: string): number {
   const [am, as] = a.split('-');

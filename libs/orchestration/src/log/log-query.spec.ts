@@ -50,6 +50,7 @@ describe('logQuerySchema', () => {
     expect(paths({ limit: 'ten' })).toEqual(['limit']);
     expect(paths({ source: 'kernel' })).toEqual(['source']);
     expect(paths({ cursor: 'abc' })).toEqual(['cursor']);
+    expect(paths({ cursor: '99999999999999999999-0' })).toEqual(['cursor']);
     expect(paths({ since: '2026-11-25T12:00:00Z', until: '2026-11-25T11:00:00Z' })).toEqual(['until']);
   });
 });

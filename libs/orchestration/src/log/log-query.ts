@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TASK_ID } from '../plans/plan.schema';
-import { compareStreamIds, LOG_SOURCES, LogEntry, levelRank, SESSION_LOG_LEVELS, STREAM_ID } from './log-entry';
+import { compareStreamIds, isStreamId, LOG_SOURCES, LogEntry, levelRank, SESSION_LOG_LEVELS } from './log-entry';
 
 const sources = z
   .string()
@@ -31,7 +31,7 @@ const order = z.enum(LOG_ORDERS, { error: 'must be asc (oldest first) or desc (n
 export const logQuerySchema = logFilterSchema
   .extend({
     limit: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
-    cursor: z.string().regex(STREAM_ID, 'must be a nextCursor from an earlier answer').optional(),
+    cursor: z.string().refine(isStreamId, 'must be a nextCursor from an earlier answer').optional(),
     order,
   })
   .refine((v) => !v.since || !v.until || v.since <= v.until, { path: ['until'], message: 'must not be before since' });

@@ -94,6 +94,8 @@ export class SessionLogReader {
   private reader(tag: ShardTag, sessionId: string): LogPageReader {
     const key = keys.log(tag, sessionId);
     return async (after, order, count) => {
+      // Nothing comes before the first id there can be (and Redis refuses it as an exclusive end).
+      if (order === 'desc' && after === '0-0') return [];
       const rows =
         order === 'asc'
           ? await this.redis.client.xrange(key, after ? `(${after}` : '-', '+', 'COUNT', count)

@@ -63,6 +63,24 @@ describe('validatePlan', () => {
     ]);
   });
 
+  it('refuses a capability listed twice, naming the task and the capability once per name', () => {
+    const issues = issuesOf({ tasks: [t('a'), t('b', { capabilities: ['web_research', 'code_review', 'web_research', 'code_review', 'web_research'] })] });
+    expect(issues).toEqual([
+      { path: 'plan.tasks[1].capabilities[2]', message: 'task "b" lists capability "web_research" twice' },
+      { path: 'plan.tasks[1].capabilities[3]', message: 'task "b" lists capability "code_review" twice' },
+    ]);
+  });
+
+  it('bounds a task\'s capabilities, with a bounded number of issues however long the list', () => {
+    const many = issuesOf({ tasks: [t('many', { capabilities: Array.from({ length: 60_000 }, (_, i) => `cap_${i % 3}`) })] });
+    expect(many).toEqual([
+      { path: 'plan.tasks[0].capabilities[3]', message: 'task "many" lists capability "cap_0" twice' },
+      { path: 'plan.tasks[0].capabilities[4]', message: 'task "many" lists capability "cap_1" twice' },
+      { path: 'plan.tasks[0].capabilities[5]', message: 'task "many" lists capability "cap_2" twice' },
+      { path: 'plan.tasks[0].capabilities', message: 'task "many" lists 60000 capabilities; a task takes at most 32' },
+    ]);
+  });
+
   it('names every task of a dependency cycle', () => {
     const [issue] = issuesOf({ tasks: [t('a', { dependsOn: ['c'] }), t('b', { dependsOn: ['a'] }), t('c', { dependsOn: ['b'] })] });
     expect(issue.message).toMatch(/can never run: (a → b → c → a|b → c → a → b|c → a → b → c)/);

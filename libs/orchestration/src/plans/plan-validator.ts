@@ -1,3 +1,4 @@
+import { MAX_TASK_CAPABILITIES, repeatedCapabilities } from '../agents/capability-catalog';
 import { Plan, planSchema } from './plan.schema';
 import { buildPlanGraph, FlatTask, findCycle, flattenPlan, PlanGraph } from './plan-graph';
 
@@ -75,11 +76,19 @@ export function validatePlan(
     if (task.depth > limits.maxDepth) {
       issues.push({ path: task.path, message: `task "${task.id}" is nested ${task.depth} deep; the limit is ${limits.maxDepth}` });
     }
-    task.spec.capabilities.forEach((capability, i) => {
-      if (!knownCapabilities.has(capability)) {
-        issues.push({ path: `${task.path}.capabilities[${i}]`, message: `unknown capability "${capability}"` });
-      }
-    });
+    const capabilities = task.spec.capabilities;
+    for (const { index, name } of repeatedCapabilities(capabilities)) {
+      issues.push({ path: `${task.path}.capabilities[${index}]`, message: `task "${task.id}" lists capability "${name}" twice` });
+    }
+    if (capabilities.length > MAX_TASK_CAPABILITIES) {
+      issues.push({ path: `${task.path}.capabilities`, message: `task "${task.id}" lists ${capabilities.length} capabilities; a task takes at most ${MAX_TASK_CAPABILITIES}` });
+    } else {
+      capabilities.forEach((capability, i) => {
+        if (!knownCapabilities.has(capability)) {
+          issues.push({ path: `${task.path}.capabilities[${i}]`, message: `unknown capability "${capability}"` });
+        }
+      });
+    }
     if (task.spec.input !== undefined) {
       const bytes = Buffer.byteLength(JSON.stringify(task.spec.input));
       if (bytes > limits.maxInputBytes) {

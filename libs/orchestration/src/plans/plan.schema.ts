@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CAPABILITY_NAME } from '../agents/capability-catalog';
+import { CAPABILITY_NAME, MAX_TASK_CAPABILITIES } from '../agents/capability-catalog';
 
 export const TASK_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const FAILURE_POLICIES = ['fail', 'continue', 'ask'] as const;
@@ -18,7 +18,8 @@ export const taskSpecSchema = z
     title: z.string().max(200).optional(),
     capabilities: z
       .array(z.string().regex(CAPABILITY_NAME, 'must be a capability name in lower snake case'))
-      .min(1, 'needs at least one capability'),
+      .min(1, 'needs at least one capability')
+      .describe(`The capabilities an agent needs to take the task: at most ${MAX_TASK_CAPABILITIES}, each once`),
     agentType: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type').optional(),
     input: z.json().optional(),
     get dependsOn() {

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { AGENT_KINDS, PERMISSION_LEVELS } from '../agents/agent-contract';
 import { AGENT_STATUSES } from '../agents/agent-selection';
-import { CAPABILITY_NAME } from '../agents/capability-catalog';
+import { CAPABILITY_NAME, repeatedCapabilities } from '../agents/capability-catalog';
 
 /** Agent ids: the default `<name>@<host>:<pid>` and anything a client picks of the same alphabet. */
 export const AGENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_-]{0,39}$/;
 
 const capabilityName = z.string().regex(CAPABILITY_NAME, 'must be a capability name: lower snake case, at most 63 characters');
+
+/** One to 100 capabilities, each once. */
+const capabilityList = z
+  .array(capabilityName)
+  .min(1, 'needs at least one capability')
+  .max(100)
+  .superRefine((names, ctx) => {
+    for (const { index, name } of repeatedCapabilities(names)) ctx.addIssue({ code: 'custom', path: [index], message: `lists capability "${name}" twice` });
+  });
 
 export const customCapabilitySchema = z.strictObject({
   name: capabilityName,
@@ -21,7 +30,7 @@ export const agentRegistrationSchema = z.strictObject({
   id: z.string().regex(AGENT_ID, 'must be 1 to 128 letters, digits, "_", ".", ":", "@" or "-"').optional(),
   name: z.string().min(1).max(100),
   type: z.string().regex(AGENT_TYPE, 'must be lower case letters, digits, "_" or "-", starting with a letter, at most 40'),
-  capabilities: z.array(capabilityName).min(1, 'needs at least one capability').max(100),
+  capabilities: capabilityList,
   kind: z.enum(AGENT_KINDS),
   permission: z.enum(PERMISSION_LEVELS),
   priority: z.number().int().min(-1000).max(1000).default(0),
@@ -34,7 +43,7 @@ export type AgentRegistration = z.infer<typeof agentRegistrationSchema>;
 
 /** `POST /api/orchestrator/agents/select`: a task's requirements. */
 export const agentSelectionRequestSchema = z.strictObject({
-  capabilities: z.array(capabilityName).min(1, 'needs at least one capability').max(100),
+  capabilities: capabilityList,
   agentType: z.string().regex(AGENT_TYPE, 'must be an agent type').optional(),
 });
 export type AgentSelectionRequest = z.infer<typeof agentSelectionRequestSchema>;

@@ -6,7 +6,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { repliesOrThrow, transaction } from '../redis/socket-writes';
 import { ShardRouter } from '../redis/shards';
 import { FINISHED_SESSION_STATUSES, SessionStatus } from './session.types';
-import { compareStreamIds, decodeLogEntry, LogEntry, levelRank, SessionLogLevel } from '../log/log-entry';
+import { compareStreamIds, decodeLogEntry, isStreamId, LogEntry, levelRank, SessionLogLevel } from '../log/log-entry';
 
 /** One entry of a session's event stream; `id` orders them and resumes a stream after it. */
 export interface SessionEvent {
@@ -40,7 +40,6 @@ export interface StreamOptions {
   readonly logLevel?: SessionLogLevel;
 }
 
-const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
 const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
 /** Entries read from each stream per round. */
 const BATCH = 500;
@@ -61,6 +60,12 @@ function positionOf(lastEventId: string | undefined): Position {
   return composite ? { events: composite[1], log: composite[2] } : { events: lastEventId, log: lastEventId };
 }
 
+/** Whether a Last-Event-ID names positions Redis can resume both streams after. */
+function isResumePoint(lastEventId: string): boolean {
+  const { events, log } = positionOf(lastEventId);
+  return events !== undefined && log !== undefined && isStreamId(events) && isStreamId(log);
+}
+
 const isFinal = (event: SessionEvent) => event.type === 'session' && FINISHED_SESSION_STATUSES.includes(event.data.status as SessionStatus);
 
 function toEvent(id: string, fields: readonly string[]): SessionEvent {
@@ -79,7 +84,7 @@ export class SessionEvents {
 
   /** Checks the session exists and the resume id is well formed; answers the session's shard. */
   async open(sessionId: string, lastEventId?: string): Promise<ShardTag> {
-    if (lastEventId !== undefined && !EVENT_ID.test(lastEventId) && !COMPOSITE_ID.test(lastEventId)) {
+    if (lastEventId !== undefined && !isResumePoint(lastEventId)) {
       throw new ValidationFailedError([
         { path: 'Last-Event-ID', message: 'must be the id of an event of this stream, like 1795610093336-0 (or 1795610093336-0_1795610093338-1 with log entries)' },
       ]);
