@@ -40,6 +40,11 @@ describe('validateEnvironment', () => {
     }
   });
 
+  it('takes SWITCHYARD_BULL_BOARD as readonly, full or off, and names it otherwise', () => {
+    expect(toSwitchyardConfig(validateEnvironment({ SWITCHYARD_BULL_BOARD: 'off' })).bullBoard).toBe('off');
+    expect(() => validateEnvironment({ SWITCHYARD_BULL_BOARD: 'rw' })).toThrow('SWITCHYARD_BULL_BOARD: SWITCHYARD_BULL_BOARD must be one of readonly, full, off');
+  });
+
   it('reads the model provider and the tool agents\' limits', () => {
     const config = toSwitchyardConfig(validateEnvironment({
       SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', SWITCHYARD_MODEL: 'llama3.1',
