@@ -1,4 +1,4 @@
-import { appRoutes } from '@bull-board/api/dist/routes';
+import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { authHeader, TEST_API_KEYS_ENV } from './support/api-keys';
 import { AppProcess } from './support/app-process';
 import { freePort } from './support/ports';
