@@ -24,6 +24,11 @@ describe('health probes', () => {
     expect(none.body.detail).toContain('no worker consumes any queue');
     expect(none.body.checks.redis.status).toBe('up');
     expect((await get('/ready')).status).toBe(200);
+    // Without a key: which check is down, nothing more.
+    const anyone = await stack.request('GET', '/api/orchestrator/health', undefined, undefined, { authorization: '' });
+    expect(anyone.status).toBe(503);
+    expect(anyone.body).toMatchObject({ detail: 'workers: down', checks: { redis: { status: 'up' }, workers: { status: 'down' } } });
+    expect(JSON.stringify(anyone.body)).not.toMatch(/queues|latencyMs|no worker/);
 
     await stack.addWorker();
     const healthy = await get('');

@@ -1,5 +1,6 @@
 import { authHeader } from './support/api-keys';
 import { RedisConnections, RedisWriteBatcher, SessionLogWriter, shardTag, SwitchyardConfig, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import { sample } from './support/prometheus';
 import { readEvents } from './support/sse-client';
 import { REDIS_URL, Stack } from './support/stack';
 
@@ -37,15 +38,6 @@ function parseCsv(text: string): string[][] {
   }
   if (field !== '' || row.length > 0) row.push(field), rows.push(row);
   return rows;
-}
-
-/** Sum of a Prometheus sample's values over the lines whose labels contain every given `k="v"`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('orchestration log, log events and metrics', () => {
@@ -284,7 +276,8 @@ describe('orchestration log, log events and metrics', () => {
     expect((await stack.waitForSession(sessionId)).status).toBe('completed');
     let text = '';
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      const response = await fetch(`${stack.baseUrl}/metrics`, { headers: authHeader('viewer') });
+      // An admin's scrape: the deployment's figures, queues and workers included.
+      const response = await fetch(`${stack.baseUrl}/metrics`, { headers: authHeader('admin') });
       expect(response.headers.get('content-type')).toContain('text/plain');
       text = await response.text();
       if (sample(text, 'switchyard_tasks_completed_total', { capability: 'pattern_recognition' }) >= 1) break;

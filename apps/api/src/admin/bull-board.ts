@@ -1,6 +1,6 @@
 import { HttpException, INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { CapabilityCatalog, QueueDirectory, roleAllows } from '@switchyard/orchestration';
+import { CapabilityCatalog, QueueDirectory, roleAllows, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { AuthGuard } from '../auth/auth.guard';
 import { toProblem } from '../http/problem-details.filter';
 import { createBullBoard } from '@bull-board/api';
@@ -8,6 +8,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 
 export const BULL_BOARD_PATH = '/admin/queues';
+
+function sendProblem(response: Response, problem: ReturnType<typeof toProblem>): void {
+  response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
 
 /**
  * Only admins see the board. Browsers get a Basic-auth prompt (any user name, the API key as
@@ -22,9 +26,29 @@ function adminOnly(guard: AuthGuard) {
     } catch (error) {
       const problem = toProblem(error);
       if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Switchyard admin", charset="UTF-8"');
-      response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+      sendProblem(response, problem);
     }
   };
+}
+
+/**
+ * In read-only mode, every request that is not a read is refused here, before Bull Board: its own
+ * read-only mode refuses the routes of one queue or job (405), but answers its routes over every
+ * queue (pause all, resume all) with a 200 that does nothing, and a route a later Bull Board adds
+ * would only be refused if it checks the mode itself.
+ */
+function readsOnly(request: Request, response: Response, next: NextFunction) {
+  if (request.method === 'GET' || request.method === 'HEAD') return next();
+  response.setHeader('Allow', 'GET, HEAD');
+  sendProblem(
+    response,
+    toProblem(
+      new HttpException(
+        'Bull Board is read-only (SWITCHYARD_BULL_BOARD=readonly): change sessions through Switchyard\'s routes (cancel, resolve), which keep them consistent',
+        405,
+      ),
+    ),
+  );
 }
 
 /** How often, at most, the board looks for queues of capabilities added at run time. */
@@ -32,10 +56,14 @@ const REFRESH_MS = 1000;
 
 /**
  * Mounts Bull Board at /admin/queues over every queue of the deployment, in every shard, for
- * admins. Queues of custom capabilities registered while the API runs join the board on the next
+ * admins, as SWITCHYARD_BULL_BOARD says: read-only (the default), `full`, or not at all (`off`).
+ * Queues of custom capabilities registered while the API runs join the board on the next
  * request after they appear (the catalog is read back from Redis at most once a second).
  */
 export function mountBullBoard(app: INestApplication): void {
+  const mode = app.get<SwitchyardConfig>(SWITCHYARD_CONFIG).bullBoard;
+  if (mode === 'off') return;
+  const readOnlyMode = mode === 'readonly';
   const directory = app.get(QueueDirectory);
   const catalog = app.get(CapabilityCatalog);
   /** The deployment's queues now, and a key that changes when their set does. */
@@ -50,6 +78,7 @@ export function mountBullBoard(app: INestApplication): void {
         new BullMQAdapter(queue, {
           // With one shard the queue's name says it all; with more, say which shard.
           displayName: shards > 1 ? `${name} ${tag}` : name,
+          readOnlyMode,
           description: name === 'sy.session' ? 'Each session\'s root job: held (delayed) until all its tasks are done, then it completes the session' : `Tasks needing ${name}`,
         }),
     );
@@ -75,5 +104,6 @@ export function mountBullBoard(app: INestApplication): void {
     }
     next();
   };
-  app.use(BULL_BOARD_PATH, adminOnly(app.get(AuthGuard)), followCatalog, serverAdapter.getRouter());
+  const guards = readOnlyMode ? [adminOnly(app.get(AuthGuard)), readsOnly] : [adminOnly(app.get(AuthGuard))];
+  app.use(BULL_BOARD_PATH, ...guards, followCatalog, serverAdapter.getRouter());
 }

@@ -8,9 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AgentDirectory, AgentRecord, CapabilityListing, SelectionAnswer } from '@switchyard/orchestration';
+import { AgentDirectory, AgentListing, AgentRecord, CapabilityListing, figureScopeOf, Principal, SelectionAnswer } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
-import { Access } from '../auth/access';
+import { Access, CurrentPrincipal } from '../auth/access';
 import { RateLimited } from '../http/openapi';
 import {
   AgentDto,
@@ -35,21 +35,24 @@ export class AgentsController {
   @Get('agents')
   @ApiOperation({
     summary: 'The registered agents, with status, load, worker and last heartbeat',
-    description: 'An agent is `offline` once it missed heartbeats for SWITCHYARD_AGENT_TTL_MS, `draining` while its worker shuts down.',
+    description:
+      'An agent is `offline` once it missed heartbeats for SWITCHYARD_AGENT_TTL_MS, `draining` while its worker shuts down. ' +
+      'Agents serve every tenant, so their load (`currentLoad`) is shown to admin keys only.',
   })
   @ApiOkResponse({ type: AgentDto, isArray: true })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'A malformed filter' })
-  list(@Query() filter: AgentFilterDto): Promise<AgentRecord[]> {
-    return this.directory.list(filter);
+  list(@Query() filter: AgentFilterDto, @CurrentPrincipal() principal: Principal): Promise<AgentListing[]> {
+    return this.directory.list(filter, figureScopeOf(principal));
   }
 
-  @Access('viewer')
+  @Access('admin')
   @Post('agents/select')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Dry run of the selection rule for a task\'s requirements',
     description:
-      'Keeps agents of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen.',
+      'Keeps agents of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
+      'Admin keys only: its answer shows the agents\' load, which is every tenant\'s work.',
   })
   @ApiOkResponse({ type: AgentSelectionDto })
   @ApiBadRequestResponse({ type: ProblemDto })
@@ -59,12 +62,12 @@ export class AgentsController {
 
   @Access('viewer')
   @Get('agents/:id')
-  @ApiOperation({ summary: 'One agent' })
+  @ApiOperation({ summary: 'One agent (its `currentLoad` for admin keys only)' })
   @ApiOkResponse({ type: AgentDto })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No agent with this id is registered' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not an agent id' })
-  get(@Param() params: AgentIdParamDto): Promise<AgentRecord> {
-    return this.directory.get(params.id);
+  get(@Param() params: AgentIdParamDto, @CurrentPrincipal() principal: Principal): Promise<AgentListing> {
+    return this.directory.get(params.id, figureScopeOf(principal));
   }
 
   @Access('admin')

@@ -29,7 +29,7 @@ const agentRecordSchema = z
     capabilities: z.array(z.string()),
     priority: z.number().int(),
     maxLoad: z.number().int(),
-    currentLoad: z.number().int(),
+    currentLoad: z.number().int().optional().describe('Tasks it runs now, of every tenant: admin keys only'),
     status: z.enum(AGENT_STATUSES),
     worker: z.object({ host: z.string(), pid: z.number().int() }).nullable(),
     source: z.enum(['worker', 'api']).describe('Hosted by a Switchyard worker, or registered over REST'),

@@ -88,14 +88,21 @@ const taskCounts = {
 export class ClusterStatsDto extends createZodDto(
   z.object({
     at: z.string(),
+    tenant: z.string().optional().describe('Set when the figures are this tenant\'s only (a key below admin)'),
     tasks: z.object({ ...taskCounts, byCapability: z.record(z.string(), z.object(taskCounts)) }),
-    queues: z.array(z.object({ queue: z.string(), workers: z.number(), waiting: z.number(), delayed: z.number(), active: z.number() })),
+    queues: z
+      .array(z.object({ queue: z.string(), workers: z.number(), waiting: z.number(), delayed: z.number(), active: z.number() }))
+      .optional()
+      .describe('Admin keys only'),
     liveAgents: z.object({ source: z.string(), byCapability: z.record(z.string(), z.number()) }),
-    jobsStalled: z.record(z.string(), z.number()),
-    locks: z.object({
-      waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
-      failures: z.record(z.string(), z.record(z.string(), z.number())),
-    }),
+    jobsStalled: z.record(z.string(), z.number()).optional().describe('Admin keys only'),
+    locks: z
+      .object({
+        waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
+        failures: z.record(z.string(), z.record(z.string(), z.number())),
+      })
+      .optional()
+      .describe('Admin keys only'),
   }).meta({
     examples: [
       {

@@ -8,7 +8,7 @@ describe('validateEnvironment', () => {
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
       offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, maxJsonDepth: 64, lockDurationMs: 30_000,
       idempotencyTtlSeconds: 86_400, streamTokenTtlSeconds: 300, rateLimit: 6000, tenantRateLimit: 24_000, rateWindowMs: 60_000, corsOrigins: [],
-      auth: 'on', apiKeys: [],
+      auth: 'on', apiKeys: [], bullBoard: 'readonly',
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
       state: { lockRedisUrls: [], lockTtlMs: 10_000, lockWaitMs: 10_000, maxKeyBytes: 256, maxValueBytes: 1_048_576, temporaryTtlMs: 3_600_000 },
@@ -56,6 +56,11 @@ describe('validateEnvironment', () => {
       expect((error as ConfigurationError).problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_URL', 'SWITCHYARD_SHARDS']);
       expect((error as Error).message).toContain('PORT: PORT must be at most 65535');
     }
+  });
+
+  it('takes SWITCHYARD_BULL_BOARD as readonly, full or off, and names it otherwise', () => {
+    expect(toSwitchyardConfig(validateEnvironment({ SWITCHYARD_BULL_BOARD: 'off' })).bullBoard).toBe('off');
+    expect(() => validateEnvironment({ SWITCHYARD_BULL_BOARD: 'rw' })).toThrow('SWITCHYARD_BULL_BOARD: SWITCHYARD_BULL_BOARD must be one of readonly, full, off');
   });
 
   it('reads the model provider and the tool agents\' limits', () => {

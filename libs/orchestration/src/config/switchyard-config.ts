@@ -16,6 +16,13 @@ export const DEFAULT_LOCK_DURATION_MS = 30_000;
  */
 export const TENANT_RATE_LIMIT_KEYS = 4;
 
+/**
+ * What Bull Board (at /admin/queues, for admins) may do: only show queues and jobs (`readonly`),
+ * also change them (`full`: retry, remove, pause, add... behind Switchyard's back), or not be there (`off`).
+ */
+export const BULL_BOARD_MODES = ['readonly', 'full', 'off'] as const;
+export type BullBoardMode = (typeof BULL_BOARD_MODES)[number];
+
 /** Capabilities a guest agent may take unless SWITCHYARD_GUEST_CAPABILITIES says otherwise. */
 export const DEFAULT_GUEST_CAPABILITIES = [
   'web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition',
@@ -74,6 +81,7 @@ export const environmentSchema = z.object({
       'SWITCHYARD_CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
     ),
   SWITCHYARD_AUTH: z.enum(['on', 'off'], { error: 'SWITCHYARD_AUTH must be "on" or "off"' }).default('on'),
+  SWITCHYARD_BULL_BOARD: z.enum(BULL_BOARD_MODES, { error: `SWITCHYARD_BULL_BOARD must be one of ${BULL_BOARD_MODES.join(', ')}` }).default('readonly'),
   SWITCHYARD_API_KEYS: z
     .string()
     .default('')
@@ -155,6 +163,8 @@ export interface SwitchyardConfig {
   readonly auth: 'on' | 'off';
   /** The API keys (their SHA-256, role and tenant); the API refuses to start with auth on and none. */
   readonly apiKeys: readonly ApiKeyEntry[];
+  /** What Bull Board may do; see {@link BULL_BOARD_MODES}. @defaultValue `readonly` */
+  readonly bullBoard: BullBoardMode;
   /** The model provider of the model-backed agents (see agents-environment.ts). */
   readonly models: ModelConfig;
   /** Limits of the tool agents (see agents-environment.ts). */
@@ -253,6 +263,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     corsOrigins: env.SWITCHYARD_CORS_ORIGINS,
     auth: env.SWITCHYARD_AUTH,
     apiKeys: env.SWITCHYARD_API_KEYS,
+    bullBoard: env.SWITCHYARD_BULL_BOARD,
     models: toModelConfig(env),
     tools: toToolsConfig(env),
     state: {

@@ -1,12 +1,21 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
+import type { FigureScope } from '../auth/figure-scope';
 import { ClusterHealth, QueueHealth } from '../health/cluster-health.service';
 import { keys, SESSION_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { inOneWrite } from '../redis/socket-writes';
 import { ShardRouter } from '../redis/shards';
-import { CounterDefinition, HistogramDefinition, METRICS } from './metric-definitions';
+import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
+
+/** Which series of the task metrics (labelled by tenant) an answer shows. */
+type SeriesFilter = (labels: Labels) => boolean;
+
+const filterOf = (scope: FigureScope): SeriesFilter => (scope === 'deployment' ? () => true : (labels) => labels.tenant === scope.tenant);
+
+const TASK_COUNTERS = [METRICS.tasksStarted, METRICS.tasksCompleted, METRICS.tasksFailed, METRICS.tasksCancelled];
+const TASK_HISTOGRAMS = [METRICS.taskDuration, METRICS.dispatchLatency];
 
 /**
  * Where the count of live agents per capability comes from. Until the shared agent registry
@@ -55,9 +64,15 @@ export interface CapabilityStats {
   dispatchLatencySeconds?: HistogramSummary;
 }
 
-/** The figures of /metrics, shaped for people (GET /api/orchestrator/stats). */
+/**
+ * The figures of /metrics, shaped for people (GET /api/orchestrator/stats). For one tenant
+ * (`tenant` set) the tasks are that tenant's, and the deployment-wide figures (queues, stalled
+ * jobs, locks) are left out.
+ */
 export interface ClusterStats {
   readonly at: string;
+  /** Set when the figures are one tenant's only. */
+  readonly tenant?: string;
   readonly tasks: {
     readonly started: number;
     readonly completed: number;
@@ -68,10 +83,10 @@ export interface ClusterStats {
     readonly dispatchLatencySeconds?: HistogramSummary;
     readonly byCapability: Record<string, CapabilityStats>;
   };
-  readonly queues: readonly QueueHealth[];
+  readonly queues?: readonly QueueHealth[];
   readonly liveAgents: { readonly source: string; readonly byCapability: Readonly<Record<string, number>> };
-  readonly jobsStalled: Record<string, number>;
-  readonly locks: {
+  readonly jobsStalled?: Record<string, number>;
+  readonly locks?: {
     readonly waits: Record<string, { count: number; waitSeconds?: HistogramSummary }>;
     readonly failures: Record<string, Record<string, number>>;
   };
@@ -111,9 +126,16 @@ export class ClusterMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_api_' });
   }
 
-  /** The Prometheus text exposition of every metric. */
-  prometheus(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The Prometheus text exposition: every metric for the deployment; for one tenant, its task
+   * metrics and the live agents per capability only.
+   */
+  prometheus(scope: FigureScope = 'deployment'): Promise<string> {
+    if (scope === 'deployment') return this.registry.metrics();
+    const registry = new Registry();
+    this.defineTaskMetrics(registry, filterOf(scope));
+    this.defineLiveAgents(registry);
+    return registry.metrics();
   }
 
   get contentType(): string {
@@ -126,10 +148,11 @@ export class ClusterMetrics {
     return this.inflight;
   }
 
-  async stats(): Promise<ClusterStats> {
+  async stats(scope: FigureScope = 'deployment'): Promise<ClusterStats> {
     const snap = await this.snapshot();
-    const counter = (metric: CounterDefinition) => counterSeries(snap.values, metric.name);
-    const histogram = (metric: HistogramDefinition) => histogramSeries(snap.values, metric);
+    const keep = filterOf(scope);
+    const counter = (metric: CounterDefinition) => counterSeries(snap.values, metric.name).filter((s) => keep(s.labels));
+    const histogram = (metric: HistogramDefinition) => histogramSeries(snap.values, metric).filter((s) => keep(s.labels));
     const byCapability: Record<string, CapabilityStats> = {};
     const of = (capability: string) =>
       (byCapability[capability] ??= { started: 0, completed: 0, failed: 0, failedFinal: 0, cancelled: 0 });
@@ -148,28 +171,24 @@ export class ClusterMetrics {
     }
     const all = Object.values(byCapability);
     const total = (field: 'started' | 'completed' | 'failed' | 'failedFinal' | 'cancelled') => all.reduce((n, c) => n + c[field], 0);
+    const tasks = {
+      started: total('started'), completed: total('completed'), failed: total('failed'), failedFinal: total('failedFinal'), cancelled: total('cancelled'),
+      durationSeconds: summary(mergeHistograms(durations)),
+      dispatchLatencySeconds: summary(mergeHistograms(latencies)),
+      byCapability,
+    };
+    const liveAgents = { source: this.agentsSource.description, byCapability: snap.liveAgents };
+    if (scope !== 'deployment') return { at: snap.at, tenant: scope.tenant, tasks, liveAgents };
 
     const jobsStalled: Record<string, number> = {};
     for (const s of counter(METRICS.jobsStalled)) jobsStalled[s.labels.queue] = (jobsStalled[s.labels.queue] ?? 0) + s.value;
-    const waits: ClusterStats['locks']['waits'] = {};
+    const waits: NonNullable<ClusterStats['locks']>['waits'] = {};
     for (const s of counter(METRICS.lockWaits)) waits[s.labels.resource] = { count: s.value };
     for (const s of histogram(METRICS.lockWaitSeconds)) (waits[s.labels.resource] ??= { count: 0 }).waitSeconds = summary(s);
-    const failures: ClusterStats['locks']['failures'] = {};
+    const failures: NonNullable<ClusterStats['locks']>['failures'] = {};
     for (const s of counter(METRICS.lockFailures)) (failures[s.labels.resource] ??= {})[s.labels.reason] = s.value;
 
-    return {
-      at: snap.at,
-      tasks: {
-        started: total('started'), completed: total('completed'), failed: total('failed'), failedFinal: total('failedFinal'), cancelled: total('cancelled'),
-        durationSeconds: summary(mergeHistograms(durations)),
-        dispatchLatencySeconds: summary(mergeHistograms(latencies)),
-        byCapability,
-      },
-      queues: snap.queues,
-      liveAgents: { source: this.agentsSource.description, byCapability: snap.liveAgents },
-      jobsStalled,
-      locks: { waits, failures },
-    };
+    return { at: snap.at, tasks, queues: snap.queues, liveAgents, jobsStalled, locks: { waits, failures } };
   }
 
   private async load(): Promise<MetricsSnapshot> {
@@ -181,22 +200,12 @@ export class ClusterMetrics {
     return { at: new Date().toISOString(), values: sumHashes(hashes), queues, liveAgents: await this.agentsSource.perCapability(queues) };
   }
 
+  /** The deployment's metrics, in {@link registry}. */
   private defineMetrics(): void {
     const self = this;
-    const counters = [METRICS.tasksStarted, METRICS.tasksCompleted, METRICS.tasksFailed, METRICS.tasksCancelled, METRICS.jobsStalled, METRICS.lockWaits, METRICS.lockFailures];
-    for (const metric of counters) {
-      new Counter({
-        name: metric.name, help: metric.help, labelNames: [...metric.labelNames], registers: [this.registry],
-        async collect() {
-          const snap = await self.snapshot();
-          this.reset();
-          for (const s of counterSeries(snap.values, metric.name)) this.inc({ ...s.labels }, s.value);
-        },
-      });
-    }
-    for (const metric of [METRICS.taskDuration, METRICS.dispatchLatency, METRICS.lockWaitSeconds]) {
-      this.registry.registerMetric(this.storedHistogram(metric));
-    }
+    this.defineTaskMetrics(this.registry, () => true);
+    for (const metric of [METRICS.jobsStalled, METRICS.lockWaits, METRICS.lockFailures]) this.storedCounter(this.registry, metric, () => true);
+    this.registry.registerMetric(this.storedHistogram(METRICS.lockWaitSeconds, () => true));
     new Gauge({
       name: 'switchyard_queue_jobs', help: 'Jobs in each queue by state (waiting, delayed, active), over every shard',
       labelNames: ['queue', 'state'], registers: [this.registry],
@@ -217,9 +226,20 @@ export class ClusterMetrics {
         for (const q of snap.queues) this.set({ queue: q.queue }, q.workers);
       },
     });
+    this.defineLiveAgents(this.registry);
+  }
+
+  /** The task metrics (counted per capability and tenant), their series chosen by `keep`. */
+  private defineTaskMetrics(registry: Registry, keep: SeriesFilter): void {
+    for (const metric of TASK_COUNTERS) this.storedCounter(registry, metric, keep);
+    for (const metric of TASK_HISTOGRAMS) registry.registerMetric(this.storedHistogram(metric, keep));
+  }
+
+  private defineLiveAgents(registry: Registry): void {
+    const self = this;
     new Gauge({
       name: 'switchyard_live_agents', help: `Live agents per capability (today: ${this.agentsSource.description})`,
-      labelNames: ['capability'], registers: [this.registry],
+      labelNames: ['capability'], registers: [registry],
       async collect() {
         const snap = await self.snapshot();
         this.reset();
@@ -228,14 +248,27 @@ export class ClusterMetrics {
     });
   }
 
+  /** A counter whose values live in Redis, filled from the snapshot at each scrape. */
+  private storedCounter(registry: Registry, metric: CounterDefinition, keep: SeriesFilter): void {
+    const self = this;
+    new Counter({
+      name: metric.name, help: metric.help, labelNames: [...metric.labelNames], registers: [registry],
+      async collect() {
+        const snap = await self.snapshot();
+        this.reset();
+        for (const s of counterSeries(snap.values, metric.name)) if (keep(s.labels)) this.inc({ ...s.labels }, s.value);
+      },
+    });
+  }
+
   /**
    * A histogram whose buckets live in Redis. prom-client's Histogram can only observe values one
    * by one, so this is a metric object of prom-client's own shape, filled from the snapshot.
    */
-  private storedHistogram(metric: HistogramDefinition): Metric {
+  private storedHistogram(metric: HistogramDefinition, keep: SeriesFilter): Metric {
     const get = async () => {
       const snap = await this.snapshot();
-      const values = histogramSeries(snap.values, metric).flatMap((s) => [
+      const values = histogramSeries(snap.values, metric).filter((s) => keep(s.labels)).flatMap((s) => [
         ...s.buckets.map((b) => ({ metricName: `${metric.name}_bucket`, labels: { ...s.labels, le: b.le }, value: b.count })),
         { metricName: `${metric.name}_sum`, labels: { ...s.labels }, value: s.sum },
         { metricName: `${metric.name}_count`, labels: { ...s.labels }, value: s.count },

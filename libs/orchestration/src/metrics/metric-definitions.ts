@@ -26,14 +26,14 @@ export type MetricDefinition = CounterDefinition | HistogramDefinition;
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export const METRICS = {
-  tasksStarted: { labelNames: ['capability'], kind: 'counter', name: 'switchyard_tasks_started_total', help: 'Agent runs started (every attempt), by the capability queue of the task' },
-  tasksCompleted: { labelNames: ['capability'], kind: 'counter', name: 'switchyard_tasks_completed_total', help: 'Agent runs that completed with a result (or returned subtasks)' },
-  tasksFailed: { labelNames: ['capability', 'final'], kind: 'counter', name: 'switchyard_tasks_failed_total', help: 'Agent runs that failed; final="true" when no attempt was left' },
-  tasksCancelled: { labelNames: ['capability'], kind: 'counter', name: 'switchyard_tasks_cancelled_total', help: 'Agent runs aborted because their session was cancelled' },
-  taskDuration: { labelNames: ['capability', 'outcome'], kind: 'histogram', name: 'switchyard_task_duration_seconds', help: 'How long agent runs took, by capability and outcome', buckets: SECONDS },
+  tasksStarted: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_started_total', help: 'Agent runs started (every attempt), by the capability queue of the task and the session\'s tenant' },
+  tasksCompleted: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_completed_total', help: 'Agent runs that completed with a result (or returned subtasks)' },
+  tasksFailed: { labelNames: ['capability', 'tenant', 'final'], kind: 'counter', name: 'switchyard_tasks_failed_total', help: 'Agent runs that failed; final="true" when no attempt was left' },
+  tasksCancelled: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_cancelled_total', help: 'Agent runs aborted because their session was cancelled' },
+  taskDuration: { labelNames: ['capability', 'tenant', 'outcome'], kind: 'histogram', name: 'switchyard_task_duration_seconds', help: 'How long agent runs took, by capability, tenant and outcome', buckets: SECONDS },
   dispatchLatency: {
-    labelNames: ['capability'],
-    kind: 'histogram', name: 'switchyard_dispatch_latency_seconds', help: 'From a task becoming ready to its first run starting, by capability', buckets: SECONDS,
+    labelNames: ['capability', 'tenant'],
+    kind: 'histogram', name: 'switchyard_dispatch_latency_seconds', help: 'From a task becoming ready to its first run starting, by capability and tenant', buckets: SECONDS,
   },
   jobsStalled: { labelNames: ['queue'], kind: 'counter', name: 'switchyard_jobs_stalled_total', help: 'Jobs whose worker stopped renewing their lock (it died); they run again' },
   lockWaits: { labelNames: ['resource'], kind: 'counter', name: 'switchyard_lock_waits_total', help: 'Lock acquisitions that had to wait, by resource kind' },

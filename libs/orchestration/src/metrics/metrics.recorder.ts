@@ -37,7 +37,7 @@ interface HistogramFields {
   readonly sum: string;
 }
 
-/** Every field a task's run touches, for one capability: made once, as they recur on every task. */
+/** Every field a task's run touches, for one tenant and capability: made once, as they recur on every task. */
 interface TaskFields {
   readonly started: string;
   readonly completed: string;
@@ -72,17 +72,20 @@ export class MetricsRecorder implements BatchContributor {
     batcher.register(this);
   }
 
-  /** An agent run started; `dispatchLatencyMs` (ready → started) for a task's first run. */
-  taskStarted(tag: ShardTag, capability: string, dispatchLatencyMs?: number): void {
-    const fields = this.fieldsOfTask(capability);
+  /**
+   * An agent run of a session of `tenant` started; `dispatchLatencyMs` (ready → started) for a
+   * task's first run.
+   */
+  taskStarted(tag: ShardTag, tenant: string, capability: string, dispatchLatencyMs?: number): void {
+    const fields = this.fieldsOfTask(tenant, capability);
     this.add(tag, fields.started, 1, false);
     if (dispatchLatencyMs !== undefined && dispatchLatencyMs >= 0) this.addObservation(tag, fields.dispatch, dispatchLatencyMs / 1000);
     this.batcher.schedule();
   }
 
   /** An agent run ended: completed, failed (`final` when no attempt is left) or cancelled with its session. */
-  taskRunEnded(tag: ShardTag, capability: string, outcome: RunOutcome, durationMs: number, final = false): void {
-    const fields = this.fieldsOfTask(capability);
+  taskRunEnded(tag: ShardTag, tenant: string, capability: string, outcome: RunOutcome, durationMs: number, final = false): void {
+    const fields = this.fieldsOfTask(tenant, capability);
     const counter = outcome === 'failed' ? (final ? fields.failed.final : fields.failed.retried) : fields[outcome];
     this.add(tag, counter, 1, false);
     this.addObservation(tag, fields.duration[outcome], durationMs / 1000);
@@ -145,23 +148,24 @@ export class MetricsRecorder implements BatchContributor {
     this.add(tag, fields.sum, seconds, true);
   }
 
-  private fieldsOfTask(capability: string): TaskFields {
-    let fields = this.taskFields.get(capability);
+  private fieldsOfTask(tenant: string, capability: string): TaskFields {
+    const key = `${tenant}\u0000${capability}`;
+    let fields = this.taskFields.get(key);
     if (fields) return fields;
-    const labels = { capability };
-    const duration = (outcome: RunOutcome) => histogramFields(counterField(METRICS.taskDuration.name, { capability, outcome }), METRICS.taskDuration.buckets);
+    const labels = { capability, tenant };
+    const duration = (outcome: RunOutcome) => histogramFields(counterField(METRICS.taskDuration.name, { ...labels, outcome }), METRICS.taskDuration.buckets);
     fields = {
       started: counterField(METRICS.tasksStarted.name, labels),
       completed: counterField(METRICS.tasksCompleted.name, labels),
       failed: {
-        final: counterField(METRICS.tasksFailed.name, { capability, final: 'true' }),
-        retried: counterField(METRICS.tasksFailed.name, { capability, final: 'false' }),
+        final: counterField(METRICS.tasksFailed.name, { ...labels, final: 'true' }),
+        retried: counterField(METRICS.tasksFailed.name, { ...labels, final: 'false' }),
       },
       cancelled: counterField(METRICS.tasksCancelled.name, labels),
       dispatch: histogramFields(counterField(METRICS.dispatchLatency.name, labels), METRICS.dispatchLatency.buckets),
       duration: { completed: duration('completed'), failed: duration('failed'), cancelled: duration('cancelled') },
     };
-    if (this.taskFields.size < MAX_REMEMBERED_FIELDS) this.taskFields.set(capability, fields);
+    if (this.taskFields.size < MAX_REMEMBERED_FIELDS) this.taskFields.set(key, fields);
     return fields;
   }
 

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { FigureScope } from '../auth/figure-scope';
 import { randomUUID } from 'node:crypto';
 import { explainSelection } from '../agents/agent-selection';
 import { Capability } from '../agents/capability-catalog';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { permissionRefusals } from '../agents/permission-policy';
 import { AgentConflictError, AgentNotFoundError, FieldIssue, ValidationFailedError } from '../errors/errors';
-import { AgentRecord, asCandidate, StoredAgent } from './agent-record';
+import { AgentListing, agentAsSeen, AgentRecord, asCandidate, StoredAgent } from './agent-record';
 import { AgentRegistry } from './agent-registry.service';
 import { AgentFilter, AgentRegistration, AgentSelectionRequest } from './agent-requests.schema';
 
@@ -27,19 +28,20 @@ export class AgentDirectory {
     private readonly catalog: CapabilityCatalog,
   ) {}
 
-  async list(filter: AgentFilter = {}): Promise<AgentRecord[]> {
-    return (await this.registry.list()).filter(
-      (a) =>
-        (!filter.type || a.type === filter.type) &&
-        (!filter.capability || a.capabilities.includes(filter.capability)) &&
-        (!filter.status || a.status === filter.status),
-    );
+  /** The agents the filter keeps, as `scope` may see them (see {@link agentAsSeen}). */
+  async list(filter: AgentFilter = {}, scope: FigureScope = 'deployment'): Promise<AgentListing[]> {
+    return (await this.registry.list())
+      .filter(
+        (a) =>
+          (!filter.type || a.type === filter.type) &&
+          (!filter.capability || a.capabilities.includes(filter.capability)) &&
+          (!filter.status || a.status === filter.status),
+      )
+      .map((a) => agentAsSeen(a, scope));
   }
 
-  async get(id: string): Promise<AgentRecord> {
-    const record = await this.registry.get(id);
-    if (!record) throw new AgentNotFoundError(id);
-    return record;
+  async get(id: string, scope: FigureScope = 'deployment'): Promise<AgentListing> {
+    return agentAsSeen(await this.record(id), scope);
   }
 
   /**
@@ -82,7 +84,7 @@ export class AgentDirectory {
     if (!(await this.registry.register(stored))) throw new AgentConflictError(stored.id);
     const used = request.capabilities.filter((c) => declared.has(c) && !this.catalog.get(c));
     if (used.length > 0) await this.catalog.add(used.map((c) => declared.get(c)!));
-    return this.get(stored.id);
+    return this.record(stored.id);
   }
 
   async unregister(id: string): Promise<{ id: string; unregistered: true }> {
@@ -92,7 +94,13 @@ export class AgentDirectory {
 
   async heartbeat(id: string, currentLoad?: number): Promise<AgentRecord> {
     if (!(await this.registry.touch(id, currentLoad))) throw new AgentNotFoundError(id);
-    return this.get(id);
+    return this.record(id);
+  }
+
+  private async record(id: string): Promise<AgentRecord> {
+    const record = await this.registry.get(id);
+    if (!record) throw new AgentNotFoundError(id);
+    return record;
   }
 
   /** The selection rule as a dry run over every registered agent. */

@@ -1,5 +1,6 @@
 import type { AgentKind, PermissionLevel } from '../agents/agent-contract';
 import type { AgentCandidate, AgentStatus } from '../agents/agent-selection';
+import type { FigureScope } from '../auth/figure-scope';
 import type { WorkerIdentity } from '../sessions/session.types';
 
 /** Where a record came from: a worker process hosting the agent, or a client over REST. */
@@ -26,6 +27,18 @@ export interface AgentRecord extends StoredAgent {
   readonly status: AgentStatus;
   readonly currentLoad: number;
   readonly lastHeartbeat: string | null;
+}
+
+/**
+ * An agent as an answer shows it. Agents are shared by every tenant, so its load is the work of
+ * all of them: only the deployment's view (admin keys) has `currentLoad`.
+ */
+export type AgentListing = Omit<AgentRecord, 'currentLoad'> & { readonly currentLoad?: number };
+
+export function agentAsSeen(record: AgentRecord, scope: FigureScope): AgentListing {
+  if (scope === 'deployment') return record;
+  const { currentLoad: _load, ...listing } = record;
+  return listing;
 }
 
 /** A registry record in the shape the selection rule takes. */

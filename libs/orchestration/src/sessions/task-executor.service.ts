@@ -148,6 +148,7 @@ export class TaskExecutor {
     const agent = lease.agent;
     const agentId = agent.descriptor.id;
     const capability = task.capabilities[0];
+    const tenant = begin.tenant ?? '';
     let runStarted: number | undefined;
     try {
       const dependencies = begin.dependencies ?? {};
@@ -157,7 +158,7 @@ export class TaskExecutor {
       const attempt = begin.attempt ?? (await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom }));
       runStarted = performance.now();
       const readyAt = begin.readyAt ? Date.parse(begin.readyAt) : NaN;
-      this.metrics.taskStarted(tag, capability, attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined);
+      this.metrics.taskStarted(tag, tenant, capability, attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined);
       const started = startedEntry(sessionId, taskId, agentId, task.capabilities, attempt);
       // Marked running by BEGIN, which wrote the entry to the session's log.
       if (begin.attempt !== undefined) this.log.mirror(started, this.logger);
@@ -182,12 +183,12 @@ export class TaskExecutor {
         const waits = await this.spawner.spawn(tag, job, token, agentId, output);
         // Counted once its subtasks are accepted: invalid subtasks fail the run instead.
         runStarted = undefined;
-        this.metrics.taskRunEnded(tag, capability, 'completed', durationMs);
+        this.metrics.taskRunEnded(tag, tenant, capability, 'completed', durationMs);
         if (waits) throw new WaitingChildrenError();
         return this.finishDecomposed(tag, job.data);
       }
       runStarted = undefined;
-      this.metrics.taskRunEnded(tag, capability, 'completed', durationMs);
+      this.metrics.taskRunEnded(tag, tenant, capability, 'completed', durationMs);
       const completed: NewLogEntry = {
         level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) },
       };
@@ -208,12 +209,12 @@ export class TaskExecutor {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       const durationMs = runStarted === undefined ? undefined : performance.now() - runStarted;
       if (abort?.aborted && abort.reason instanceof SessionCancelledError) {
-        if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'cancelled', durationMs);
+        if (durationMs !== undefined) this.metrics.taskRunEnded(tag, tenant, capability, 'cancelled', durationMs);
         this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, agentId, message: 'task aborted: session cancelled' }, this.logger);
         await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(abort.reason, taskId) });
         throw new UnrecoverableError(abort.reason.message);
       }
-      if (durationMs !== undefined) this.metrics.taskRunEnded(tag, capability, 'failed', durationMs, isFinalAttempt(job, error));
+      if (durationMs !== undefined) this.metrics.taskRunEnded(tag, tenant, capability, 'failed', durationMs, isFinalAttempt(job, error));
       return this.outcomes.failed(tag, job, token, error);
     } finally {
       lease.release();

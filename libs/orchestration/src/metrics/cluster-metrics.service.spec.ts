@@ -1,0 +1,69 @@
+import type { ClusterHealth } from '../health/cluster-health.service';
+import type { RedisConnections } from '../redis/redis-connections.service';
+import type { ShardRouter } from '../redis/shards';
+import { ClusterMetrics, LiveAgentsSource, MetricsSnapshot } from './cluster-metrics.service';
+import { counterField, histogramField, METRICS } from './metric-definitions';
+
+const fail = (what: string) => new Proxy({}, { get: (_, property) => { throw new Error(`unexpected use of ${what}.${String(property)}`); } });
+
+/** A snapshot where acme ran 2 data_analysis tasks and globex 1 web_research task, with a queue and a lock figure. */
+function snapshot(): MetricsSnapshot {
+  const values = new Map<string, number>();
+  const run = (tenant: string, capability: string, count: number) => {
+    values.set(counterField(METRICS.tasksStarted.name, { capability, tenant }), count);
+    values.set(counterField(METRICS.tasksCompleted.name, { capability, tenant }), count);
+    const labels = { capability, tenant, outcome: 'completed' };
+    values.set(histogramField(METRICS.taskDuration.name, labels, '0.1'), count);
+    values.set(histogramField(METRICS.taskDuration.name, labels, 'count'), count);
+    values.set(histogramField(METRICS.taskDuration.name, labels, 'sum'), count * 0.05);
+  };
+  run('acme', 'data_analysis', 2);
+  run('globex', 'web_research', 1);
+  values.set(counterField(METRICS.lockFailures.name, { resource: 'session-state', reason: 'timeout' }), 1);
+  return {
+    at: '2026-12-06T12:00:00.000Z',
+    values,
+    queues: [{ queue: 'data_analysis', workers: 1, waiting: 3, delayed: 0, active: 1 }],
+    liveAgents: { data_analysis: 1, web_research: 1 },
+  };
+}
+
+function metricsUnderTest(): ClusterMetrics {
+  const agents: LiveAgentsSource = { description: 'test agents', perCapability: () => Promise.reject(new Error('not read: the snapshot is given')) };
+  const metrics = new ClusterMetrics(fail('redis') as RedisConnections, fail('shards') as ShardRouter, fail('cluster') as ClusterHealth, agents);
+  jest.spyOn(metrics, 'snapshot').mockImplementation(() => Promise.resolve(snapshot()));
+  return metrics;
+}
+
+describe('ClusterMetrics per tenant', () => {
+  it('answers a tenant its own tasks and live agents, without queues, stalls and locks', async () => {
+    const stats = await metricsUnderTest().stats({ tenant: 'globex' });
+    expect(stats).toEqual({
+      at: '2026-12-06T12:00:00.000Z',
+      tenant: 'globex',
+      tasks: expect.objectContaining({ started: 1, completed: 1, byCapability: { web_research: expect.objectContaining({ started: 1, completed: 1 }) } }),
+      liveAgents: { source: 'test agents', byCapability: { data_analysis: 1, web_research: 1 } },
+    });
+    expect(stats.tasks.durationSeconds?.count).toBe(1);
+  });
+
+  it('answers the deployment every tenant\'s tasks, summed per capability, and the shared figures', async () => {
+    const stats = await metricsUnderTest().stats('deployment');
+    expect(stats.tenant).toBeUndefined();
+    expect(stats.tasks).toMatchObject({ started: 3, completed: 3 });
+    expect(stats.queues).toHaveLength(1);
+    expect(stats.locks?.failures).toEqual({ 'session-state': { timeout: 1 } });
+  });
+
+  it('renders a tenant\'s Prometheus text with its own series only', async () => {
+    const text = await metricsUnderTest().prometheus({ tenant: 'acme' });
+    expect(text).toContain('switchyard_tasks_started_total{capability="data_analysis",tenant="acme"} 2');
+    expect(text).toContain('switchyard_task_duration_seconds_count{capability="data_analysis",outcome="completed",tenant="acme"} 2');
+    expect(text).toContain('switchyard_live_agents{capability="web_research"} 1');
+    expect(text).not.toContain('globex');
+    expect(text).not.toMatch(/^switchyard_(queue_|lock_|jobs_stalled|api_)/m);
+    const all = await metricsUnderTest().prometheus('deployment');
+    expect(all).toContain('tenant="globex"');
+    expect(all).toContain('switchyard_queue_jobs{queue="data_analysis",state="waiting"} 3');
+  });
+});
