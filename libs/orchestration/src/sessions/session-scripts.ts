@@ -180,8 +180,8 @@ return attempt
  * attempt number (its JSON is [8] .. attempt .. [9]; '' for none), [10..] the ids whose outputs
  * to read. Answers {status} when the session ended or does not exist, {status,
  * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
- * {status, 'go', goal, attempt, shared (flat), outputs, readyAt} (readyAt: when the task last
- * became ready, for dispatch latency). In a batch, the session's record and shared state are read
+ * {status, 'go', goal, attempt, shared (flat), outputs, readyAt, tenant} (readyAt: when the task last
+ * became ready, for dispatch latency; tenant: '' for a session stored without one). In a batch, the session's record and shared state are read
  * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
 const BEGIN = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
@@ -190,8 +190,8 @@ local function begin(K, A)
   local s = K[1]
   local session = sessions[s]
   if not session then
-    local record = redis.call('HMGET', s, 'status', 'goal')
-    session = { status = record[1], goal = record[2] or '' }
+    local record = redis.call('HMGET', s, 'status', 'goal', 'tenant')
+    session = { status = record[1], goal = record[2] or '', tenant = record[3] or '' }
     sessions[s] = session
   end
   local status = session.status
@@ -242,7 +242,7 @@ local function begin(K, A)
     shared = redis.call('HGETALL', shared_key(s))
     session.shared = true
   end
-  return {status, 'go', session.goal, attempt, shared, outputs, task[2] or ''}
+  return {status, 'go', session.goal, attempt, shared, outputs, task[2] or '', session.tenant}
 end
 `;
 

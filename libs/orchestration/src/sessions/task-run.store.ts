@@ -7,7 +7,7 @@ import { TickBatcher } from '../redis/tick-batcher';
 import { decodeStored } from '../state/stored-value';
 import { json, parse } from './json-fields';
 import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
-import { SessionStatus, WorkerIdentity } from './session.types';
+import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from './session.types';
 import { isoNow } from '../runtime/iso-now';
 
 /** What a task's start found (see {@link TaskRunStore.beginTask}). */
@@ -24,6 +24,8 @@ export interface TaskBeginning {
   readonly dependencies?: Record<string, unknown>;
   /** When the task last became ready (ISO), if recorded. */
   readonly readyAt?: string;
+  /** The session's tenant, when the task may go. */
+  readonly tenant?: string;
 }
 
 /** The keys and arguments of one script call (one task's, in a batch). */
@@ -66,7 +68,7 @@ function finishCall(
 }
 
 /** What BEGIN_TASK answers for one task (see session-scripts.ts). */
-type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?];
+type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?, string?];
 
 /** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
 export interface FinishedJob {
@@ -142,7 +144,7 @@ export class TaskRunStore {
       ],
     });
     // The third slot is the goal when the task may go, its stored output when it was done.
-    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt] = reply;
+    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt, tenant] = reply;
     if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
@@ -154,7 +156,7 @@ export class TaskRunStore {
     });
     return {
       status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
-      readyAt: readyAt || undefined,
+      readyAt: readyAt || undefined, tenant: tenant || DEFAULT_TENANT,
     };
   }
 
