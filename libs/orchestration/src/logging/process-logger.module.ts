@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
 import { SWITCHYARD_CONFIG, SwitchyardConfigModule } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { loggableUrl } from './loggable-url';
@@ -30,6 +31,24 @@ function serializeRequest(req: SerializedRequest) {
   return { id, method, url: url === undefined ? url : loggableUrl(url), params, headers, remoteAddress, remotePort };
 }
 
+/** The pino-http options of an app's process logger. */
+export function processLoggerOptions(app: 'api' | 'worker', config: Pick<SwitchyardConfig, 'logLevel'>): Options {
+  return {
+    level: config.logLevel,
+    base: { app, pid: process.pid },
+    autoLogging: app === 'api' ? { ignore: (req) => req.url === '/docs' || req.url?.startsWith('/docs/') === true } : false,
+    quietReqLogger: true,
+    serializers: { req: serializeRequest },
+    redact: {
+      paths: [
+        ...REDACTED_HEADERS.request.map((name) => `req.headers["${name}"]`),
+        ...REDACTED_HEADERS.response.map((name) => `res.headers["${name}"]`),
+      ],
+      censor: '[redacted]',
+    },
+  };
+}
+
 /**
  * Structured JSON process logs (pino, through nestjs-pino), one line per event, each with the
  * app's name, so API and worker logs can be told apart and joined on session and task ids.
@@ -44,22 +63,7 @@ export class ProcessLoggerModule {
         LoggerModule.forRootAsync({
           imports: [SwitchyardConfigModule],
           inject: [SWITCHYARD_CONFIG],
-          useFactory: (config: SwitchyardConfig) => ({
-            pinoHttp: {
-              level: config.logLevel,
-              base: { app, pid: process.pid },
-              autoLogging: app === 'api' ? { ignore: (req) => req.url === '/docs' || req.url?.startsWith('/docs/') === true } : false,
-              quietReqLogger: true,
-              serializers: { req: serializeRequest },
-              redact: {
-                paths: [
-                  ...REDACTED_HEADERS.request.map((name) => `req.headers["${name}"]`),
-                  ...REDACTED_HEADERS.response.map((name) => `res.headers["${name}"]`),
-                ],
-                censor: '[redacted]',
-              },
-            },
-          }),
+          useFactory: (config: SwitchyardConfig) => ({ pinoHttp: processLoggerOptions(app, config) }),
         }),
       ],
       exports: [LoggerModule],
