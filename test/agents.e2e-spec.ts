@@ -89,7 +89,8 @@ describe('the tool agents in a worker', () => {
     expect(accepted.status).toBe(202);
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session.status).toBe('completed');
-    expect(await readFile(join(workspace, 'in', 'latency.csv'), 'utf8')).toContain('mail,100');
+    // acme's admin ran it: the file is in acme's workspace.
+    expect(await readFile(join(workspace, 'tenants', 'acme', 'in', 'latency.csv'), 'utf8')).toContain('mail,100');
     expect(task(session, 'read').agentId).toMatch(/^files@/);
     expect(task(session, 'file-stats').output).toMatchObject({
       source: 'dependency read', rows: 2,

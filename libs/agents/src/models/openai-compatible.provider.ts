@@ -1,3 +1,4 @@
+import { loggableUrl } from '@switchyard/orchestration';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { z } from 'zod';
 import { Completion, CompletionRequest, ModelProvider } from './model-provider';
@@ -66,6 +67,7 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
  */
 export class OpenAiCompatibleModelProvider implements ModelProvider {
   private readonly client: OpenAI;
+  /** The endpoint as errors name it: origin and path (see loggableUrl). */
   private readonly endpoint: string;
 
   constructor(private readonly options: OpenAiCompatibleOptions) {
@@ -77,7 +79,7 @@ export class OpenAiCompatibleModelProvider implements ModelProvider {
       timeout: options.timeoutMs,
       ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
     });
-    this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.endpoint = loggableUrl(`${options.baseUrl.replace(/\/+$/, '')}/chat/completions`);
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {

@@ -1,4 +1,4 @@
-import { SwitchyardConfig, TaskContext, TaskRun, toSwitchyardConfig, ToolsConfig, validateEnvironment } from '@switchyard/orchestration';
+import { DEFAULT_TENANT, SwitchyardConfig, TaskContext, TaskRun, toSwitchyardConfig, ToolsConfig, validateEnvironment } from '@switchyard/orchestration';
 
 /** A task as an agent would see it, for tests of agents: only `input` and what is given. */
 export function taskRun(input: unknown, extra: Partial<TaskRun> = {}): TaskRun {
@@ -6,7 +6,7 @@ export function taskRun(input: unknown, extra: Partial<TaskRun> = {}): TaskRun {
 }
 
 /** A context for running an agent outside a worker: no shared state, a silent logger. */
-export function taskContext(signal: AbortSignal = new AbortController().signal): TaskContext {
+export function taskContext(signal: AbortSignal = new AbortController().signal, tenant: string = DEFAULT_TENANT): TaskContext {
   return {
     shared: {},
     // Agents under test here use only the shared scope's get / set.
@@ -14,6 +14,7 @@ export function taskContext(signal: AbortSignal = new AbortController().signal):
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     signal,
     worker: { host: 'test', pid: process.pid },
+    tenant,
   };
 }
 

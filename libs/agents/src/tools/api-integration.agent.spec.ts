@@ -37,13 +37,13 @@ describe('ApiIntegrationAgent', () => {
       if (request.url === '/echo') {
         response.writeHead(201, { 'content-type': 'application/json', 'x-secret': 'dropped', etag: '"1"' });
         response.end(JSON.stringify({ method: request.method, body: request.body, type: request.headers['content-type'], token: request.headers.authorization }));
-      } else if (request.url === '/text') {
+      } else if (request.url?.split('?')[0] === '/text') {
         response.writeHead(200, { 'content-type': 'text/plain' }).end('plain words');
       } else if (request.url === '/bad-json') {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{not json');
       } else if (request.url === '/missing') {
         response.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"title":"Not found"}');
-      } else if (request.url === '/big') {
+      } else if (request.url?.split('?')[0] === '/big') {
         response.writeHead(200, { 'content-type': 'text/plain' });
         response.write('x'.repeat(600));
         response.end('y'.repeat(600));
@@ -51,7 +51,7 @@ describe('ApiIntegrationAgent', () => {
         response.writeHead(302, { location: '/echo' }).end();
       } else if (request.url === '/to-other') {
         response.writeHead(302, { location: `${other.origin}/echo` }).end();
-      } else if (request.url === '/slow') {
+      } else if (request.url?.split('?')[0] === '/slow') {
         // Never answers: the caller's timeout or signal has to end the call.
       } else {
         response.writeHead(500).end();
@@ -113,6 +113,27 @@ describe('ApiIntegrationAgent', () => {
     const attempt = run(agentFor([`127.0.0.1:${server.port}`]), { url: `${server.origin}/slow`, timeoutMs: 200 });
     await expect(attempt).rejects.toBeInstanceOf(HttpTimeoutError);
     await expect(attempt).rejects.toMatchObject({ retryable: true, timeoutMs: 200 });
+  });
+
+  it('names a URL by its origin and path only, in its errors and its log line: the query string may hold a secret', async () => {
+    const secret = '?token=s3cret&user=me';
+    const refused = run(agentFor([]), { url: `${server.origin}/text${secret}` });
+    await expect(refused).rejects.toThrow(`Calling ${server.origin}/text is refused:`);
+    await expect(refused).rejects.toMatchObject({ url: `${server.origin}/text` });
+    const tooLarge = run(agentFor([`127.0.0.1:${server.port}`]), { url: `${server.origin}/big${secret}` });
+    await expect(tooLarge).rejects.toThrow(`The response of ${server.origin}/big is larger than`);
+    await expect(tooLarge).rejects.toMatchObject({ url: `${server.origin}/big` });
+    const timedOut = run(agentFor([`127.0.0.1:${server.port}`]), { url: `${server.origin}/slow${secret}`, timeoutMs: 100 });
+    await expect(timedOut).rejects.toThrow(`${server.origin}/slow did not answer within 100 ms`);
+    await expect(timedOut).rejects.toMatchObject({ url: `${server.origin}/slow` });
+
+    const logged: unknown[] = [];
+    const context = { ...taskContext(), log: { ...taskContext().log, info: (message: string, fields?: Record<string, unknown>) => logged.push({ message, ...fields }) } };
+    const agent = agentFor([`127.0.0.1:${server.port}`]);
+    const output = await agent.run(taskRun({ url: `${server.origin}/text${secret}` }, { capabilities: ['api_integration'] }), context);
+    // The output is the caller's own: it keeps the URL that answered, as it was.
+    expect(output.url).toBe(`${server.origin}/text${secret}`);
+    expect(logged).toEqual([{ message: 'http call done', method: 'GET', url: `${server.origin}/text`, status: 200 }]);
   });
 
   it('ends a call when the task\'s signal fires, with its reason', async () => {

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { SWITCHYARD_CONFIG, SwitchyardConfig, TaskContext, TaskRun } from '@switchyard/orchestration';
+import { loggableUrl, SWITCHYARD_CONFIG, SwitchyardConfig, TaskContext, TaskRun } from '@switchyard/orchestration';
 import { z } from 'zod';
 import { Agent } from '../sdk/agent.decorator';
 import { failIfAsked } from '../builtin/model-agent';
@@ -57,7 +57,7 @@ export class ApiIntegrationAgent {
     failIfAsked(task);
     const input = parseToolInput(httpCallInput, task.input, 'api_integration');
     const output = await this.call(input, context.signal);
-    context.log.info('http call done', { method: input.method, url: output.url, status: output.status });
+    context.log.info('http call done', { method: input.method, url: loggableUrl(output.url), status: output.status });
     return output;
   }
 
@@ -76,7 +76,7 @@ export class ApiIntegrationAgent {
     let method: string = input.method;
     try {
       for (let hop = 0; ; hop++) {
-        if (!this.allowList.allows(url)) throw new HostNotAllowedError(url.href, url.host);
+        if (!this.allowList.allows(url)) throw new HostNotAllowedError(url, url.host);
         const response = await fetch(url, { method, headers, body, redirect: 'manual', signal: both });
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location && hop < MAX_REDIRECTS) {
@@ -93,7 +93,7 @@ export class ApiIntegrationAgent {
       }
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (timeout.aborted) throw new HttpTimeoutError(url.href, timeoutMs);
+      if (timeout.aborted) throw new HttpTimeoutError(url, timeoutMs);
       throw error;
     }
   }
@@ -103,7 +103,7 @@ export class ApiIntegrationAgent {
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > limit) {
       await response.body?.cancel();
-      throw new ResponseTooLargeError(url.href, limit);
+      throw new ResponseTooLargeError(url, limit);
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -115,7 +115,7 @@ export class ApiIntegrationAgent {
         size += value.byteLength;
         if (size > limit) {
           await reader.cancel();
-          throw new ResponseTooLargeError(url.href, limit);
+          throw new ResponseTooLargeError(url, limit);
         }
         chunks.push(value);
       }

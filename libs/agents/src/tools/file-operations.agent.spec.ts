@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValidationFailedError } from '@switchyard/orchestration';
+import { DEFAULT_TENANT, ValidationFailedError } from '@switchyard/orchestration';
 import { configWithTools, taskContext, taskRun } from '../testing/task-fixtures';
 import { FileOperationsAgent } from './file-operations.agent';
 import { WorkspaceEntryError, WorkspacePathError } from './tool-errors';
@@ -11,15 +11,18 @@ describe('FileOperationsAgent', () => {
   let workspace: string;
   let outside: string;
   let agent: FileOperationsAgent;
-  const run = (input: unknown) => agent.run(taskRun(input, { capabilities: ['file_operations'] }), taskContext()) as Promise<any>;
+  const runAs = (tenant: string, input: unknown) =>
+    agent.run(taskRun(input, { capabilities: ['file_operations'] }), taskContext(undefined, tenant)) as Promise<any>;
+  /** As the default tenant, whose workspace is `workspace`. */
+  const run = (input: unknown) => runAs(DEFAULT_TENANT, input);
 
   beforeEach(async () => {
     base = await mkdtemp(join(tmpdir(), 'sy-files-'));
-    workspace = join(base, 'workspace');
+    workspace = join(base, 'workspace', 'tenants', DEFAULT_TENANT);
     outside = join(base, 'outside');
     await mkdir(outside);
     await writeFile(join(outside, 'secret.txt'), 'secret');
-    agent = new FileOperationsAgent(configWithTools({ workspaceDir: workspace }));
+    agent = new FileOperationsAgent(configWithTools({ workspaceDir: join(base, 'workspace') }));
   });
 
   afterEach(async () => {
@@ -49,6 +52,25 @@ describe('FileOperationsAgent', () => {
   it('accepts an absolute path inside the workspace', async () => {
     await run({ operation: 'write', path: join(workspace, 'x.txt'), content: 'x' });
     expect((await run({ operation: 'read', path: 'x.txt' })).content).toBe('x');
+  });
+
+  it("keeps each tenant in its own workspace: another tenant's files cannot be read, listed, written or deleted", async () => {
+    await runAs('acme', { operation: 'write', path: 'acme-private/report.txt', content: 'acme only' });
+    expect(await readFile(join(base, 'workspace', 'tenants', 'acme', 'acme-private', 'report.txt'), 'utf8')).toBe('acme only');
+    await expect(runAs('globex', { operation: 'read', path: 'acme-private/report.txt' })).rejects.toThrow('Path "acme-private/report.txt": does not exist');
+    expect(await runAs('globex', { operation: 'stat', path: 'acme-private/report.txt' })).toMatchObject({ exists: false });
+    expect((await runAs('globex', { operation: 'list' })).entries).toEqual([]);
+    await expect(runAs('globex', { operation: 'delete', path: 'acme-private/report.txt' })).rejects.toThrow('Path "acme-private/report.txt": does not exist');
+    // Its write lands in its own workspace.
+    await runAs('globex', { operation: 'write', path: 'acme-private/report.txt', content: 'globex' });
+    // Nor can it climb there, by `..` or by the absolute path of acme's workspace.
+    const acmeFile = join(base, 'workspace', 'tenants', 'acme', 'acme-private', 'report.txt');
+    for (const path of ['../acme/acme-private/report.txt', acmeFile]) {
+      for (const operation of ['read', 'stat', 'list', 'delete']) await expect(runAs('globex', { operation, path })).rejects.toBeInstanceOf(WorkspacePathError);
+      await expect(runAs('globex', { operation: 'write', path, content: 'x' })).rejects.toBeInstanceOf(WorkspacePathError);
+    }
+    expect((await runAs('acme', { operation: 'read', path: 'acme-private/report.txt' })).content).toBe('acme only');
+    expect((await runAs('globex', { operation: 'read', path: 'acme-private/report.txt' })).content).toBe('globex');
   });
 
   it('refuses to write over an existing file when overwrite is false', async () => {

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { Agent } from '../sdk/agent.decorator';
 import { failIfAsked } from '../builtin/model-agent';
 import { parseToolInput } from './tool-errors';
-import { Workspace } from './workspace';
+import { tenantWorkspaceDir, Workspace } from './workspace';
 
 const path = z.string({ error: 'path must be a string' }).max(4096, 'path must be at most 4096 characters');
 const encoding = z.enum(['utf8', 'base64'], { error: 'encoding must be utf8 or base64' }).default('utf8');
 
-/** What a file_operations task asks for; paths are relative to the workspace directory. */
+/** What a file_operations task asks for; paths are relative to the tenant's workspace directory. */
 export const fileOperationInput = z.discriminatedUnion(
   'operation',
   [
@@ -31,29 +31,37 @@ export const fileOperationInput = z.discriminatedUnion(
 export type FileOperationInput = z.infer<typeof fileOperationInput>;
 
 /**
- * A tool agent (no model): reads, writes, lists, stats and deletes files inside the workspace
- * directory (SWITCHYARD_WORKSPACE_DIR) and nowhere else.
+ * A tool agent (no model): reads, writes, lists, stats and deletes files inside the task's
+ * tenant's workspace (`SWITCHYARD_WORKSPACE_DIR/tenants/<tenant>`, see tenantWorkspaceDir) and
+ * nowhere else. A tenant's sessions share its workspace; no tenant reaches another's.
  */
 @Agent({ type: 'files', name: 'files', capabilities: ['file_operations'], concurrency: 4 })
 export class FileOperationsAgent {
-  private readonly workspace: Workspace;
+  private readonly dir: string;
+  /** One per tenant seen: a workspace remembers its real root. */
+  private readonly workspaces = new Map<string, Workspace>();
 
   constructor(@Inject(SWITCHYARD_CONFIG) config: SwitchyardConfig) {
-    this.workspace = new Workspace(config.tools.workspaceDir);
+    this.dir = config.tools.workspaceDir;
   }
 
   async run(task: TaskRun, context: TaskContext): Promise<unknown> {
     failIfAsked(task);
     const input = parseToolInput(fileOperationInput, task.input, 'file_operations');
     context.signal.throwIfAborted();
-    const output = await this.perform(input);
+    const output = await this.perform(this.workspaceOf(context.tenant), input);
     context.log.info('file operation done', { operation: input.operation, path: output.path });
     return output;
   }
 
-  /** Runs one operation; `path` in the answer is relative to the workspace. */
-  async perform(input: FileOperationInput): Promise<{ operation: string; path: string } & Record<string, unknown>> {
-    const ws = this.workspace;
+  private workspaceOf(tenant: string): Workspace {
+    let workspace = this.workspaces.get(tenant);
+    if (!workspace) this.workspaces.set(tenant, (workspace = new Workspace(tenantWorkspaceDir(this.dir, tenant))));
+    return workspace;
+  }
+
+  /** Runs one operation in `ws`; `path` in the answer is relative to it. */
+  private async perform(ws: Workspace, input: FileOperationInput): Promise<{ operation: string; path: string } & Record<string, unknown>> {
     switch (input.operation) {
       case 'read': {
         const { real, data } = await ws.read(input.path);

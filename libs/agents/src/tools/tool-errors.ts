@@ -1,4 +1,4 @@
-import { SwitchyardError, ValidationFailedError } from '@switchyard/orchestration';
+import { loggableUrl, SwitchyardError, ValidationFailedError } from '@switchyard/orchestration';
 import type { z } from 'zod';
 
 /** A file_operations path that is malformed or leads outside the workspace directory. */
@@ -25,27 +25,36 @@ export class WorkspaceEntryError extends SwitchyardError {
   }
 }
 
-/** api_integration was asked to call a host that is not on SWITCHYARD_HTTP_ALLOWED_HOSTS. */
+/**
+ * api_integration was asked to call a host that is not on SWITCHYARD_HTTP_ALLOWED_HOSTS. `url` is
+ * the called URL's origin and path (see loggableUrl): its query string may hold a secret.
+ */
 export class HostNotAllowedError extends SwitchyardError {
   override readonly name = 'HostNotAllowedError';
   readonly code = 'host_not_allowed';
+  readonly url: string;
   constructor(
-    readonly url: string,
+    url: string | URL,
     readonly host: string,
   ) {
-    super(`Calling ${url} is refused: host "${host}" is not in SWITCHYARD_HTTP_ALLOWED_HOSTS`);
+    const shown = loggableUrl(url);
+    super(`Calling ${shown} is refused: host "${host}" is not in SWITCHYARD_HTTP_ALLOWED_HOSTS`);
+    this.url = shown;
   }
 }
 
-/** An HTTP response larger than SWITCHYARD_HTTP_MAX_RESPONSE_BYTES. */
+/** An HTTP response larger than SWITCHYARD_HTTP_MAX_RESPONSE_BYTES; `url` is its origin and path. */
 export class ResponseTooLargeError extends SwitchyardError {
   override readonly name = 'ResponseTooLargeError';
   readonly code = 'response_too_large';
+  readonly url: string;
   constructor(
-    readonly url: string,
+    url: string | URL,
     readonly limitBytes: number,
   ) {
-    super(`The response of ${url} is larger than ${limitBytes} bytes (SWITCHYARD_HTTP_MAX_RESPONSE_BYTES)`);
+    const shown = loggableUrl(url);
+    super(`The response of ${shown} is larger than ${limitBytes} bytes (SWITCHYARD_HTTP_MAX_RESPONSE_BYTES)`);
+    this.url = shown;
   }
 }
 
@@ -71,15 +80,21 @@ export function parseToolInput<S extends z.ZodType>(schema: S, input: unknown, t
   );
 }
 
-/** An HTTP call that got no answer within its timeout. Retryable: the next try may be faster. */
+/**
+ * An HTTP call that got no answer within its timeout; `url` is its origin and path. Retryable:
+ * the next try may be faster.
+ */
 export class HttpTimeoutError extends SwitchyardError {
   override readonly name = 'HttpTimeoutError';
   readonly code = 'http_timeout';
   override readonly retryable = true;
+  readonly url: string;
   constructor(
-    readonly url: string,
+    url: string | URL,
     readonly timeoutMs: number,
   ) {
-    super(`${url} did not answer within ${timeoutMs} ms`);
+    const shown = loggableUrl(url);
+    super(`${shown} did not answer within ${timeoutMs} ms`);
+    this.url = shown;
   }
 }

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { SwitchyardError } from '@switchyard/orchestration';
 import { WorkspaceEntryError, WorkspacePathError } from './tool-errors';
 
 /** Largest file `read` returns. */
@@ -27,10 +28,43 @@ function typeOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLi
 
 const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
+/** A file system failure as a workspace error says it (Node's own messages name the absolute path). */
+const FS_FAILURES: Record<string, string> = {
+  ENOENT: 'does not exist',
+  ENOTDIR: 'goes through something that is not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'exists already',
+  ENOTEMPTY: 'is a directory that is not empty',
+  EACCES: 'is not accessible (permission denied)',
+  EPERM: 'is not accessible (operation not permitted)',
+  ELOOP: 'goes through too many symbolic links',
+  ENAMETOOLONG: 'is too long',
+  ENOSPC: 'cannot be written: no space left on the device',
+  EDQUOT: 'cannot be written: the disk quota is used up',
+  EROFS: 'cannot be written: the file system is read-only',
+};
+
+/**
+ * Where a tenant's workspace is: `<dir>/tenants/<name>`. The name keeps lower-case letters,
+ * digits, `_` and `-`; every other byte (upper-case letters too, so that two tenants never share
+ * a directory on a case-blind file system) becomes `~` and its two hex digits. The empty name
+ * becomes `~` alone. So each tenant gets one directory of its own, and no name climbs out.
+ */
+export function tenantWorkspaceDir(dir: string, tenant: string): string {
+  let name = '';
+  for (const byte of Buffer.from(tenant, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    name += /[a-z0-9_-]/.test(char) ? char : `~${byte.toString(16).padStart(2, '0')}`;
+  }
+  return join(dir, 'tenants', name || '~');
+}
+
 /**
  * A directory that file operations cannot leave. Every path is resolved to its real location
  * (following symbolic links) before use and refused unless that lies inside the workspace: `..`
  * segments, absolute paths elsewhere and links pointing out are all refused, naming the path.
+ * Errors name paths as the caller gave them, never the workspace's absolute path, a real path or
+ * where a link points: file system failures become {@link WorkspaceEntryError}s.
  */
 export class Workspace {
   private rootReal?: Promise<string>;
@@ -57,7 +91,7 @@ export class Workspace {
       const configured = resolve(this.root);
       if (isWithin(root, path)) wanted = resolve(path);
       else if (isWithin(configured, path)) wanted = join(root, relative(configured, path));
-      else throw new WorkspacePathError(path, `it is outside the workspace ${root}`);
+      else throw new WorkspacePathError(path, 'it is outside the workspace');
     } else {
       wanted = resolve(root, path);
     }
@@ -66,7 +100,7 @@ export class Workspace {
     for (;;) {
       try {
         const real = await realpath(existing);
-        if (!isWithin(root, real)) throw new WorkspacePathError(path, `it leads outside the workspace (through a symbolic link, to ${real})`);
+        if (!isWithin(root, real)) throw new WorkspacePathError(path, 'it leads outside the workspace (through a symbolic link)');
         return join(real, ...rest);
       } catch (error) {
         if (errorCode(error) !== 'ENOENT' || existing === root) throw error;
@@ -95,7 +129,11 @@ export class Workspace {
     return rel === '' ? '.' : rel.split(sep).join('/');
   }
 
-  async read(path: string): Promise<{ real: string; data: Buffer }> {
+  read(path: string): Promise<{ real: string; data: Buffer }> {
+    return this.guarded(path, () => this.readAt(path));
+  }
+
+  private async readAt(path: string): Promise<{ real: string; data: Buffer }> {
     const real = await this.resolve(path);
     const stats = await this.statOf(path, real);
     if (!stats.isFile()) throw new WorkspaceEntryError(path, `is a ${typeOf(stats)}, not a file`);
@@ -106,7 +144,11 @@ export class Workspace {
   }
 
   /** Writes (or appends to) a file, creating its directories; the file itself may not be a link. */
-  async write(path: string, data: Buffer, options: { append?: boolean; overwrite?: boolean } = {}): Promise<{ real: string; created: boolean }> {
+  write(path: string, data: Buffer, options: { append?: boolean; overwrite?: boolean } = {}): Promise<{ real: string; created: boolean }> {
+    return this.guarded(path, () => this.writeAt(path, data, options));
+  }
+
+  private async writeAt(path: string, data: Buffer, options: { append?: boolean; overwrite?: boolean }): Promise<{ real: string; created: boolean }> {
     const real = await this.resolve(path);
     const before = await lstat(real).catch(() => undefined);
     if (before && !before.isFile()) throw new WorkspaceEntryError(path, `is a ${typeOf(before)}, not a file`);
@@ -123,7 +165,11 @@ export class Workspace {
     return { real, created: before === undefined };
   }
 
-  async list(path: string): Promise<{ real: string; entries: WorkspaceEntry[] }> {
+  list(path: string): Promise<{ real: string; entries: WorkspaceEntry[] }> {
+    return this.guarded(path, () => this.listAt(path));
+  }
+
+  private async listAt(path: string): Promise<{ real: string; entries: WorkspaceEntry[] }> {
     const real = await this.resolve(path);
     const stats = await this.statOf(path, real);
     if (!stats.isDirectory()) throw new WorkspaceEntryError(path, `is a ${typeOf(stats)}, not a directory`);
@@ -139,7 +185,11 @@ export class Workspace {
   }
 
   /** What is at `path`; `found` is undefined when nothing is. */
-  async stat(path: string): Promise<{ real: string; found?: { type: EntryType; size: number; modifiedAt: string } }> {
+  stat(path: string): Promise<{ real: string; found?: { type: EntryType; size: number; modifiedAt: string } }> {
+    return this.guarded(path, () => this.statAt(path));
+  }
+
+  private async statAt(path: string): Promise<{ real: string; found?: { type: EntryType; size: number; modifiedAt: string } }> {
     const real = await this.resolveEntry(path);
     const stats = await lstat(real).catch((error: unknown) => {
       if (errorCode(error) === 'ENOENT') return undefined;
@@ -148,7 +198,11 @@ export class Workspace {
     return { real, found: stats && { type: typeOf(stats), size: stats.size, modifiedAt: stats.mtime.toISOString() } };
   }
 
-  async delete(path: string, recursive: boolean): Promise<{ real: string; type: EntryType }> {
+  delete(path: string, recursive: boolean): Promise<{ real: string; type: EntryType }> {
+    return this.guarded(path, () => this.deleteAt(path, recursive));
+  }
+
+  private async deleteAt(path: string, recursive: boolean): Promise<{ real: string; type: EntryType }> {
     const real = await this.resolveEntry(path);
     if (real === (await this.realRoot())) throw new WorkspacePathError(path, 'it is the workspace itself');
     const stats = await this.statOf(path, real);
@@ -158,6 +212,18 @@ export class Workspace {
     }
     await rm(real, { recursive: stats.isDirectory() });
     return { real, type: typeOf(stats) };
+  }
+
+  /** Runs an operation on `path`, with a file system failure turned into a {@link WorkspaceEntryError}. */
+  private async guarded<T>(path: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SwitchyardError) throw error;
+      const code = errorCode(error);
+      if (code === undefined) throw error;
+      throw new WorkspaceEntryError(path, FS_FAILURES[code] ?? `failed (${code})`);
+    }
   }
 
   private async statOf(path: string, real: string) {

@@ -63,6 +63,8 @@ export interface TaskContext {
   /** Aborted when the task times out, the session is cancelled or the worker shuts down. */
   readonly signal: AbortSignal;
   readonly worker: WorkerIdentity;
+  /** The tenant whose session this is (see DEFAULT_TENANT): what an agent keeps per tenant, it keeps under this. */
+  readonly tenant: string;
 }
 
 /** An agent the worker can run: its descriptor and one method. */

@@ -2,18 +2,19 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
+import { loggableUrl } from '../logging/loggable-url';
 
-/** Redis did not answer at boot. */
+/** Redis did not answer at boot; `redisUrl` is REDIS_URL without its password (see loggableUrl). */
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
-  constructor(
-    readonly redisUrl: string,
-    reason: string,
-  ) {
+  readonly redisUrl: string;
+  constructor(redisUrl: string, reason: string) {
+    const shown = loggableUrl(redisUrl);
     super(
-      `Redis at ${redisUrl} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
+      `Redis at ${shown} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
         '`docker compose up -d redis`) or point REDIS_URL at a running one.',
     );
+    this.redisUrl = shown;
   }
 }
 

@@ -13,6 +13,7 @@ const parts: RunContextParts = {
     throw new Error('not used');
   },
   worker: { host: 'h', pid: 1 },
+  tenant: 'acme',
 };
 
 /** An agent that waits until its signal fires (and rejects with its reason), or answers `done` when it is told to. */

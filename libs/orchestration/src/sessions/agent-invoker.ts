@@ -16,6 +16,7 @@ export interface RunContextParts {
   readonly state: () => StateHandle;
   readonly log: () => TaskLogger;
   readonly worker: WorkerIdentity;
+  readonly tenant: string;
 }
 
 /**
@@ -37,6 +38,7 @@ function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskCont
       return signal();
     },
     worker: parts.worker,
+    tenant: parts.tenant,
   };
 }
 

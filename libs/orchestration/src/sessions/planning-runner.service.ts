@@ -10,6 +10,7 @@ import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
+import { DEFAULT_TENANT } from './session.types';
 import { SessionTerminator } from './session-terminator.service';
 import { failureInfo, isFinalAttempt } from './task-outcomes.service';
 import { taskLogger } from './task-logger';
@@ -62,6 +63,7 @@ export class PlanningRunner {
             state: () => this.state.forAgent(tag, sessionId, lease.agent.descriptor),
             log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! }),
             worker: this.worker,
+            tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
           },
           { abort },
         );

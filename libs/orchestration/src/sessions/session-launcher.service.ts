@@ -13,6 +13,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { OrchestrateAccepted, OrchestrateRequest } from './orchestrate-request.schema';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { NewSession, SessionStore } from './session.store';
+import { DEFAULT_TENANT } from './session.types';
 import { CLAIM_TTL_SECONDS, IdempotencyStore } from './idempotency.store';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { NewLogEntry } from '../log/log-entry';
@@ -42,7 +43,7 @@ export class SessionLauncher {
    * that session (and its current status) instead of starting another.
    */
   async start(request: OrchestrateRequest, options: { tenant?: string; idempotencyKey?: string } = {}): Promise<OrchestrateAccepted> {
-    const tenant = options.tenant ?? 'default';
+    const tenant = options.tenant ?? DEFAULT_TENANT;
     const validation =
       request.plan !== undefined
         ? await this.enqueuer.validateFresh(request.plan)

@@ -203,7 +203,8 @@ return attempt
  * to read. Answers {status} when the session ended or does not exist, {status,
  * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
  * {status, 'go', goal, attempt, shared (flat), outputs, readyAt, tenant} (readyAt: when the task
- * last became ready, for dispatch latency; tenant: the session's, for per-tenant metrics). In a batch, the session's record and shared state are read
+ * last became ready, for dispatch latency; tenant: the session's, for the agent's workspace and
+ * per-tenant metrics, '' for a session stored without one). In a batch, the session's record and shared state are read
  * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
 const BEGIN = `${EMIT}${LOG_APPEND}${SESSION_KEYS}

@@ -4,6 +4,9 @@ export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'co
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const FINISHED_SESSION_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
 
+/** The tenant of sessions started without an API key (auth off), and of sessions stored without one. */
+export const DEFAULT_TENANT = 'default';
+
 export const TASK_STATUSES = ['waiting', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'paused'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 

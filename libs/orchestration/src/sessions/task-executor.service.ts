@@ -14,7 +14,7 @@ import { invokeAgent } from './agent-invoker';
 import { SessionStore } from './session.store';
 import { TaskRunStore } from './task-run.store';
 import { failureInfo, TaskOutcomes } from './task-outcomes.service';
-import { FINISHED_SESSION_STATUSES } from './session.types';
+import { DEFAULT_TENANT, FINISHED_SESSION_STATUSES } from './session.types';
 import { taskLogger } from './task-logger';
 import { SubtaskSpawner } from './subtask-spawner.service';
 import { SessionLogWriter } from '../log/session-log.writer';
@@ -148,7 +148,7 @@ export class TaskExecutor {
     const agent = lease.agent;
     const agentId = agent.descriptor.id;
     const capability = task.capabilities[0];
-    const tenant = begin.tenant ?? '';
+    const tenant = begin.tenant ?? DEFAULT_TENANT;
     let runStarted: number | undefined;
     try {
       const dependencies = begin.dependencies ?? {};
@@ -175,6 +175,7 @@ export class TaskExecutor {
           state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
           log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
           worker: this.worker,
+          tenant,
         },
         { abort, timeoutMs: task.timeoutMs },
       );

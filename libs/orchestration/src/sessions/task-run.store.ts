@@ -7,7 +7,7 @@ import { TickBatcher } from '../redis/tick-batcher';
 import { decodeStored } from '../state/stored-value';
 import { json, parse } from './json-fields';
 import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
-import { SessionStatus, WorkerIdentity } from './session.types';
+import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from './session.types';
 import { isoNow } from '../runtime/iso-now';
 
 /** What a task's start found (see {@link TaskRunStore.beginTask}). */
@@ -24,7 +24,7 @@ export interface TaskBeginning {
   readonly dependencies?: Record<string, unknown>;
   /** When the task last became ready (ISO), if recorded. */
   readonly readyAt?: string;
-  /** The session's tenant (`''` for a session recorded without one). */
+  /** The session's tenant, when the task may go. */
   readonly tenant?: string;
 }
 
@@ -156,7 +156,7 @@ export class TaskRunStore {
     });
     return {
       status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
-      readyAt: readyAt || undefined, tenant: tenant ?? '',
+      readyAt: readyAt || undefined, tenant: tenant || DEFAULT_TENANT,
     };
   }
 

@@ -6,6 +6,7 @@ import Redlock, { ExecutionError, ExecutionStats, Lock, ResourceLockedError } fr
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { StateLockUnavailableError } from '../errors/errors';
+import { loggableUrl } from '../logging/loggable-url';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { oneWritePerTick } from '../redis/socket-writes';
@@ -93,7 +94,7 @@ export class StateLocks implements OnApplicationShutdown {
         connectTimeout: LOCK_COMMAND_TIMEOUT_MS,
         retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       });
-      client.on('error', (error: Error) => this.logger.debug(`lock server ${url}: ${error.message}`));
+      client.on('error', (error: Error) => this.logger.debug(`lock server ${loggableUrl(url)}: ${error.message}`));
       return client;
     });
     // Redlock only sends its scripts (evalsha, and eval after NOSCRIPT): the one-Redis lock server
