@@ -49,6 +49,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_MAX_OUTPUT_BYTES: intFromEnv('SWITCHYARD_MAX_OUTPUT_BYTES', 1024, 512 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_MAX_SESSION_BYTES: intFromEnv('SWITCHYARD_MAX_SESSION_BYTES', 1024, 1024 ** 4).default(64 * 1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
@@ -119,6 +121,18 @@ export interface SwitchyardConfig {
   readonly lockDurationMs: number;
   /** Largest request body the API reads. */
   readonly bodyLimitBytes: number;
+  /**
+   * Largest output (as JSON) one task may have, or a list of subtasks an agent may return: a task
+   * over it fails at once, without retries, before anything of it is written to Redis.
+   * @defaultValue 1 MiB
+   */
+  readonly maxOutputBytes: number;
+  /**
+   * Most a session's stored task outputs may add up to (as JSON): a task whose output would take
+   * them over it fails, without retries, and its output is not stored.
+   * @defaultValue 64 MiB
+   */
+  readonly maxSessionBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
@@ -219,6 +233,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
+    maxOutputBytes: env.SWITCHYARD_MAX_OUTPUT_BYTES,
+    maxSessionBytes: env.SWITCHYARD_MAX_SESSION_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     rateLimit: env.SWITCHYARD_RATE_LIMIT,
