@@ -1,5 +1,6 @@
 import { buildPlanGraph, flattenPlan } from '@switchyard/orchestration/plans/plan-graph';
 import { keys } from '@switchyard/orchestration/redis/keys';
+import { SessionOutputsFullError } from '@switchyard/orchestration';
 import { TaskRunStore } from '@switchyard/orchestration/sessions/task-run.store';
 import { StateHarness } from './support/state-harness';
 
@@ -9,7 +10,7 @@ let runs: TaskRunStore;
 
 beforeAll(() => {
   harness = new StateHarness();
-  runs = new TaskRunStore(harness.redis);
+  runs = new TaskRunStore(harness.redis, harness.config);
 });
 
 afterAll(async () => {
@@ -74,3 +75,57 @@ describe('a task started after its dependency finished by another process', () =
   });
 });
 
+
+/**
+ * The write-back counts the bytes a session's outputs take, in the session's hash, and refuses
+ * an output that would take them over SWITCHYARD_MAX_SESSION_BYTES: nothing of it is written.
+ */
+describe('a session\'s stored outputs', () => {
+  /** A store whose sessions may hold 100 bytes of outputs. */
+  const bounded = () => new TaskRunStore(harness.redis, { maxSessionBytes: 100 });
+  const plan = (ids: string[]) => ({ tasks: [...ids.map((id) => ({ id, capabilities: ['web_research'] })), { id: 'z', capabilities: ['web_research'], dependsOn: ids }] });
+  const waiter = { id: 'z', queue: 'web_research' };
+  /** An output of exactly `n` bytes as JSON. */
+  const ofBytes = (n: number) => 'x'.repeat(n - 2);
+
+  it('are counted, and one that would go over the bound is refused whole: not stored, not finished, nobody told', async () => {
+    const { sessionId, tag } = await harness.newSession();
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan(['a', 'b', 'c']) as never)), { plan: plan(['a', 'b', 'c']) as never });
+    const store = bounded();
+    await store.finishTask(tag, sessionId, 'a', { status: 'completed', output: ofBytes(60) }, [waiter]);
+
+    const refused = store.finishTask(tag, sessionId, 'b', { status: 'completed', output: ofBytes(41) }, [waiter]);
+    await expect(refused).rejects.toBeInstanceOf(SessionOutputsFullError);
+    await expect(refused).rejects.toMatchObject({ sessionId, taskId: 'b', bytes: 41, heldBytes: 60, limit: 100, retryable: false });
+    expect(await harness.sessions.outputsOf(tag, sessionId, ['a', 'b'])).toEqual({ a: ofBytes(60) });
+    expect(await harness.redis.client.hget(keys.task(tag, sessionId, 'b'), 'status')).toBe('ready');
+    expect((await harness.redis.client.smembers(keys.pendingDeps(tag, sessionId, 'z'))).sort()).toEqual(['b', 'c']);
+
+    // Exactly up to the bound fits; the start of a task hears what the outputs hold.
+    await store.finishTask(tag, sessionId, 'c', { status: 'completed', output: ofBytes(40) }, [waiter]);
+    await store.finishTask(tag, sessionId, 'b', { status: 'failed' }, [waiter]);
+    expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'outputBytes')).toBe('100');
+    expect(await store.beginTask(tag, sessionId, 'z', ['a', 'b', 'c'])).toMatchObject({ hold: false, outputBytes: 100 });
+  });
+
+  it('hold no more than the bound when write-backs race, in one batch or several', async () => {
+    const { sessionId, tag } = await harness.newSession();
+    const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan(ids) as never)), { plan: plan(ids) as never });
+    const store = bounded();
+    const job = { queue: 'web_research', hasChildren: false, keepSeconds: 60 };
+    // Half sent ahead in one tick (one batch script), half each on its own.
+    const results = await Promise.allSettled(
+      ids.map((id, i) =>
+        i % 2 === 0
+          ? store.finishAhead(tag, sessionId, id, ofBytes(30), [waiter], job, new Date().toISOString()).ready
+          : store.finishTask(tag, sessionId, id, { status: 'completed', output: ofBytes(30) }, [waiter]),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect(r.reason).toBeInstanceOf(SessionOutputsFullError);
+    const stored = await harness.sessions.outputsOf(tag, sessionId, ids);
+    expect(Object.keys(stored)).toHaveLength(3);
+    expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'outputBytes')).toBe('90');
+  });
+});

@@ -12,13 +12,16 @@ export interface ModelAgentOutput {
   readonly basedOn: string[];
 }
 
+/** Text cut to at most `max` characters, its end marked with "..." when cut. */
+export function excerpt(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 function summarise(value: unknown): string {
   if (value && typeof value === 'object' && 'text' in value && typeof (value as { text: unknown }).text === 'string') {
-    const text = (value as { text: string }).text;
-    return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+    return excerpt((value as { text: string }).text);
   }
-  const json = JSON.stringify(value);
-  return json.length > 200 ? `${json.slice(0, 197)}...` : json;
+  return excerpt(JSON.stringify(value));
 }
 
 /** A failure a task asked for (`input.simulateFailures`), to try retries and failure policies. */

@@ -49,6 +49,25 @@ describe('DataAnalysisAgent', () => {
     expect(await run({})).toEqual({ source: 'dependencies', rows: 0, columns: {} });
   });
 
+  it('describes a dependency by its id, size and plain fields, never copying its nested values or long text', async () => {
+    const result = { status: 200, ok: true, note: 'n'.repeat(5000), body: [{ secret: 'nested' }] };
+    const output = await run({}, { fetch: result });
+    expect(Object.keys(output.columns)).toEqual(['status', 'ok', 'note', 'task', 'bytes']);
+    expect(output.columns.bytes).toMatchObject({ type: 'number', sum: Buffer.byteLength(JSON.stringify(result)) });
+    expect(output.columns.note).toMatchObject({ values: [{ value: `${'n'.repeat(197)}...`, count: 1 }] });
+    expect(JSON.stringify(output)).not.toContain('secret');
+  });
+
+  it('keeps a chain of analyses the same size at each step', async () => {
+    let previous: unknown = await run({ data: 'queue,ms\nmail,100\nsearch,80\n' });
+    const sizes: number[] = [];
+    for (let step = 2; step <= 12; step++) {
+      previous = await run({}, { [`step-${step - 1}`]: previous });
+      sizes.push(JSON.stringify(previous).length);
+    }
+    expect(Math.max(...sizes)).toBeLessThan(1.1 * Math.min(...sizes));
+  });
+
   it.each([
     [{ data: 'a,b\n1,2,3\n' }, 'CSV line 2: has 3 fields, the header has 2'],
     [{ data: 'a\n"unterminated\n' }, 'CSV line 2: a quoted field is never closed'],

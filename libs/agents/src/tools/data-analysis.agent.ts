@@ -1,7 +1,7 @@
 import { TaskContext, TaskRun } from '@switchyard/orchestration';
 import { z } from 'zod';
 import { Agent } from '../sdk/agent.decorator';
-import { failIfAsked } from '../builtin/model-agent';
+import { excerpt, failIfAsked } from '../builtin/model-agent';
 import { parseCsvRecords } from './csv-parser';
 import { describeRows, DatasetStats } from './statistics';
 import { DataFormatError, parseToolInput } from './tool-errors';
@@ -32,6 +32,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The row that describes one dependency's result: its id (`task`), its size as JSON (`bytes`),
+ * and its top-level fields that are numbers, booleans or text (text cut to 200 characters; a
+ * result that is not an object is the field `value`). Nested objects and arrays are left out,
+ * so a row never holds a result whole: in a chain of analyses each output describes the one
+ * before it at the same size, where copying it made each output twice the size of the last.
+ */
+function dependencyRow(taskId: string, result: unknown): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(isRecord(result) ? result : { value: result })) {
+    if (typeof value === 'number' || typeof value === 'boolean') row[key] = value;
+    else if (typeof value === 'string') row[key] = excerpt(value);
+  }
+  return { ...row, task: taskId, bytes: Buffer.byteLength(JSON.stringify(result) ?? 'null') };
+}
+
 /** A JSON array as rows: all objects, or all numbers (one column `value`). */
 function rowsOfArray(items: readonly unknown[], where: string): Record<string, unknown>[] {
   if (items.every(isRecord)) return [...items];
@@ -58,7 +74,8 @@ function rowsOf(data: unknown, input: DataAnalysisInput, where: string): Record<
 
 /**
  * A tool agent (no model): statistics over a table given as JSON or CSV. Without `data` or
- * `from`, it describes the results of the task's dependencies, one row per result.
+ * `from`, it describes the results of the task's dependencies, one row per result (see
+ * dependencyRow).
  */
 @Agent({ type: 'data', name: 'data', capabilities: ['data_analysis'], concurrency: 4 })
 export class DataAnalysisAgent {
@@ -81,7 +98,7 @@ export class DataAnalysisAgent {
       const data = isRecord(result) && 'body' in result ? result.body : isRecord(result) && 'content' in result ? result.content : result;
       return { rows: rowsOf(data, input, `the result of ${input.from}`), source: `dependency ${input.from}` };
     }
-    const rows = Object.entries(task.dependencies).map(([taskId, result]) => ({ task: taskId, ...(isRecord(result) ? result : { value: result }) }));
+    const rows = Object.entries(task.dependencies).map(([taskId, result]) => dependencyRow(taskId, result));
     return { rows, source: 'dependencies' };
   }
 }

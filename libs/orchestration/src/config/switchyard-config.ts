@@ -66,6 +66,8 @@ export const environmentSchema = z.object({
   SWITCHYARD_MAX_JSON_DEPTH: intFromEnv('SWITCHYARD_MAX_JSON_DEPTH', 2, 512).default(64),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
   SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
+  SWITCHYARD_MAX_OUTPUT_BYTES: intFromEnv('SWITCHYARD_MAX_OUTPUT_BYTES', 1024, 512 * 1024 * 1024).default(1024 * 1024),
+  SWITCHYARD_MAX_SESSION_BYTES: intFromEnv('SWITCHYARD_MAX_SESSION_BYTES', 1024, 1024 ** 4).default(64 * 1024 * 1024),
   SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
   SWITCHYARD_STREAM_TOKEN_TTL_S: intFromEnv('SWITCHYARD_STREAM_TOKEN_TTL_S', 1, 3600).default(300),
@@ -143,6 +145,18 @@ export interface SwitchyardConfig {
   readonly bodyTimeoutMs: number;
   /** Deepest nesting of objects and arrays a request body may have (the body itself is level 1). */
   readonly maxJsonDepth: number;
+  /**
+   * Largest output (as JSON) one task may have, or a list of subtasks an agent may return: a task
+   * over it fails at once, without retries, before anything of it is written to Redis.
+   * @defaultValue 1 MiB
+   */
+  readonly maxOutputBytes: number;
+  /**
+   * Most a session's stored task outputs may add up to (as JSON): a task whose output would take
+   * them over it fails, without retries, and its output is not stored.
+   * @defaultValue 64 MiB
+   */
+  readonly maxSessionBytes: number;
   /** How long a finished (completed, failed or cancelled) session's keys stay in Redis. */
   readonly retentionSeconds: number;
   /** How long an `Idempotency-Key` of `POST /orchestrate` keeps answering with its session. */
@@ -254,6 +268,8 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,
     maxJsonDepth: env.SWITCHYARD_MAX_JSON_DEPTH,
+    maxOutputBytes: env.SWITCHYARD_MAX_OUTPUT_BYTES,
+    maxSessionBytes: env.SWITCHYARD_MAX_SESSION_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     streamTokenTtlSeconds: env.SWITCHYARD_STREAM_TOKEN_TTL_S,

@@ -116,6 +116,45 @@ export class InvalidAgentOutputError extends SwitchyardError {
   }
 }
 
+/**
+ * An agent's output (as JSON), or the subtasks it returned, is larger than
+ * SWITCHYARD_MAX_OUTPUT_BYTES: the task fails without retries, and nothing of the output is stored.
+ */
+export class OutputTooLargeError extends SwitchyardError {
+  override readonly name = 'OutputTooLargeError';
+  readonly code = 'output_too_large';
+  constructor(
+    readonly taskId: string,
+    readonly bytes: number,
+    readonly limit: number,
+    what = 'an output',
+  ) {
+    super(`Task "${taskId}" returned ${what} of ${bytes} bytes as JSON, over the limit of ${limit} bytes (SWITCHYARD_MAX_OUTPUT_BYTES); it was not stored`);
+  }
+}
+
+/**
+ * Storing a task's output would take its session's stored outputs over
+ * SWITCHYARD_MAX_SESSION_BYTES: the task fails without retries, and its output is not stored.
+ */
+export class SessionOutputsFullError extends SwitchyardError {
+  override readonly name = 'SessionOutputsFullError';
+  readonly code = 'session_outputs_full';
+  constructor(
+    readonly sessionId: string,
+    readonly taskId: string,
+    readonly bytes: number,
+    /** What the session's outputs held before. */
+    readonly heldBytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Task "${taskId}"'s output of ${bytes} bytes would take session "${sessionId}"'s stored outputs from ${heldBytes} to ` +
+        `${heldBytes + bytes} bytes, over the limit of ${limit} bytes (SWITCHYARD_MAX_SESSION_BYTES); it was not stored`,
+    );
+  }
+}
+
 /** A worker's agents are declared wrongly; the worker refuses to start. */
 export class AgentDefinitionError extends SwitchyardError {
   override readonly name = 'AgentDefinitionError';

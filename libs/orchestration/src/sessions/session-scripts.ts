@@ -125,6 +125,8 @@ return replies
  * those left with nothing pending become ready. One script, so two dependencies finishing at the
  * same instant on two workers cannot both miss — or both cause — a wake-up. Idempotent when a
  * task runs again: a task already completed keeps its output, status and finish time.
+ * The session's hash counts the bytes its stored outputs take (`outputBytes`); an output that
+ * would take them over the session's bound is refused whole: nothing is written, nobody told.
  * The task's BullMQ job gets the retention as its time to live here, as BullMQ's removeOnComplete
  * age would remove it that long after it finished; so a completed session need not visit its
  * tasks' jobs (EXPIRE_TASKS without them).
@@ -133,7 +135,9 @@ return replies
  * A[2] output JSON ('' for none), A[3] finish time, A[4] final status, A[5] the key of the task's
  * job ('' to leave it), A[6] seconds to keep it, A[7] '1' when the job has children (BullMQ keeps
  * their results beside it), A[8] the log's bound, A[9] a log entry to append ('' for none, see
- * LOG_APPEND), A[10..] the waiters' ids. Answers the 1-based waiter indexes now ready.
+ * LOG_APPEND), A[10] the most bytes the session's outputs may take, A[11..] the waiters' ids.
+ * Answers the 1-based waiter indexes now ready, or {0, bytes the outputs held} when the output
+ * was refused.
  */
 const FINISH = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
 local function finish(K, A)
@@ -144,7 +148,15 @@ local function finish(K, A)
   -- keeps its output and the time it finished: stamping it again would date its completion after
   -- dependants that started meanwhile. Its waiters are told again all the same.
   if not (A[4] == 'completed' and redis.call('HGET', taskKey, 'status') == 'completed') then
-    if A[2] ~= '' then redis.call('HSET', outputs_key(s), A[1], A[2]) end
+    if A[2] ~= '' then
+      local outputs = outputs_key(s)
+      -- What the outputs hold besides any this task stored before (an output is written once, but
+      -- the count must not drift should one be replaced).
+      local held = (tonumber(redis.call('HGET', s, 'outputBytes')) or 0) - redis.call('HSTRLEN', outputs, A[1])
+      if held + #A[2] > tonumber(A[10]) then return {0, held} end
+      redis.call('HSET', outputs, A[1], A[2])
+      redis.call('HSET', s, 'outputBytes', held + #A[2])
+    end
     redis.call('HSET', taskKey, 'status', A[4], 'finishedAt', A[3])
     emit(events, 'task', cjson.encode({ taskId = A[1], status = A[4], at = A[3] }))
     if A[9] ~= '' then append_log(log_key(s), A[8], A[9]) end
@@ -156,14 +168,14 @@ local function finish(K, A)
     end
   end
   local ready = {}
-  for i = 1, #A - 9 do
-    local pending = pending_key(s, A[9 + i])
-    local waiter = task_key(s, A[9 + i])
+  for i = 1, #A - 10 do
+    local pending = pending_key(s, A[10 + i])
+    local waiter = task_key(s, A[10 + i])
     redis.call('SREM', pending, A[1])
     if redis.call('SCARD', pending) == 0 then
       if redis.call('HGET', waiter, 'status') == 'waiting' then
         redis.call('HSET', waiter, 'status', 'ready', 'readyAt', A[3])
-        emit(events, 'task', cjson.encode({ taskId = A[9 + i], status = 'ready', at = A[3] }))
+        emit(events, 'task', cjson.encode({ taskId = A[10 + i], status = 'ready', at = A[3] }))
       end
       ready[#ready + 1] = i
     end
@@ -202,9 +214,10 @@ return attempt
  * attempt number (its JSON is [8] .. attempt .. [9]; '' for none), [10..] the ids whose outputs
  * to read. Answers {status} when the session ended or does not exist, {status,
  * 'done', output} when the task already completed, {status, 'hold'} when it must wait, else
- * {status, 'go', goal, attempt, shared (flat), outputs, readyAt, tenant} (readyAt: when the task
- * last became ready, for dispatch latency; tenant: the session's, for the agent's workspace and
- * per-tenant metrics, '' for a session stored without one). In a batch, the session's record and shared state are read
+ * {status, 'go', goal, attempt, shared (flat), outputs, readyAt, tenant, outputBytes} (readyAt:
+ * when the task last became ready, for dispatch latency; tenant: the session's, for the agent's
+ * workspace and per-tenant metrics, '' for a session stored without one; outputBytes: what the
+ * session's stored outputs take, see FINISH). In a batch, the session's record and shared state are read
  * once: `shared` is false for its later tasks, whose caller takes the first one's.
  */
 const BEGIN = `${EMIT}${LOG_APPEND}${SESSION_KEYS}
@@ -213,8 +226,8 @@ local function begin(K, A)
   local s = K[1]
   local session = sessions[s]
   if not session then
-    local record = redis.call('HMGET', s, 'status', 'goal', 'tenant')
-    session = { status = record[1], goal = record[2] or '', tenant = record[3] or '' }
+    local record = redis.call('HMGET', s, 'status', 'goal', 'tenant', 'outputBytes')
+    session = { status = record[1], goal = record[2] or '', tenant = record[3] or '', outputBytes = tonumber(record[4]) or 0 }
     sessions[s] = session
   end
   local status = session.status
@@ -265,7 +278,7 @@ local function begin(K, A)
     shared = redis.call('HGETALL', shared_key(s))
     session.shared = true
   end
-  return {status, 'go', session.goal, attempt, shared, outputs, task[2] or '', session.tenant}
+  return {status, 'go', session.goal, attempt, shared, outputs, task[2] or '', session.tenant, session.outputBytes}
 end
 `;
 

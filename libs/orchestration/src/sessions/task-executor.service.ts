@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { Decomposition } from '../agents/decomposition';
 import { LocalAgentPool } from '../agents/local-agent-pool';
-import { AgentUnavailableError, SessionCancelledError } from '../errors/errors';
+import { AgentUnavailableError, OutputTooLargeError, SessionCancelledError, SessionOutputsFullError } from '../errors/errors';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
@@ -21,6 +23,7 @@ import { SessionLogWriter } from '../log/session-log.writer';
 import { NewLogEntry } from '../log/log-entry';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { isFinalAttempt } from './task-outcomes.service';
+import { checkOutput } from './output-limits';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -51,6 +54,7 @@ export class TaskExecutor {
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
     private readonly log: SessionLogWriter,
     private readonly metrics: MetricsRecorder,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
   async execute(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, abort?: RunAbort): Promise<unknown> {
@@ -126,9 +130,13 @@ export class TaskExecutor {
         return null;
       }
       if (resolution?.action === 'provide') {
-        this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: 'task completed with the output the operator provided' });
-        await this.outcomes.finish(tag, task, { status: 'completed', output: resolution.output ?? null });
-        return resolution.output ?? null;
+        const output = resolution.output ?? null;
+        return this.failingOverLimits(tag, job, token, async () => {
+          checkOutput(task, output, this.config, begin.outputBytes);
+          this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: 'task completed with the output the operator provided' });
+          await this.outcomes.finish(tag, task, { status: 'completed', output });
+          return output;
+        });
       }
       if (!resolution && task.kind === 'approval') return this.outcomes.pause(tag, job, token, 'operator approval');
       // Back after the subtasks its agent spawned: finish with their results, without running
@@ -137,7 +145,7 @@ export class TaskExecutor {
         if (task.decomposition.tasks && !(await this.spawner.recorded(tag, task)) && (await this.spawner.resume(tag, job, token))) {
           throw new WaitingChildrenError();
         }
-        return this.finishDecomposed(tag, task);
+        return this.failingOverLimits(tag, job, token, () => this.finishDecomposed(tag, task, begin.outputBytes));
       }
       try {
         lease = this.pool.acquire(taskId, { capabilities: task.capabilities, agentType: task.agentType });
@@ -180,13 +188,14 @@ export class TaskExecutor {
         { abort, timeoutMs: task.timeoutMs },
       );
       const durationMs = performance.now() - runStarted;
+      checkOutput(task, output ?? null, this.config, begin.outputBytes);
       if (output instanceof Decomposition) {
         const waits = await this.spawner.spawn(tag, job, token, agentId, output);
         // Counted once its subtasks are accepted: invalid subtasks fail the run instead.
         runStarted = undefined;
         this.metrics.taskRunEnded(tag, tenant, capability, 'completed', durationMs);
         if (waits) throw new WaitingChildrenError();
-        return this.finishDecomposed(tag, job.data);
+        return this.finishDecomposed(tag, job.data, begin.outputBytes);
       }
       runStarted = undefined;
       this.metrics.taskRunEnded(tag, tenant, capability, 'completed', durationMs);
@@ -233,10 +242,28 @@ export class TaskExecutor {
     throw new WaitingError();
   }
 
-  /** Completes a task whose subtasks all completed: with its agent's `output`, or their results. */
-  private async finishDecomposed(tag: ShardTag, task: TaskJobData): Promise<unknown> {
+  /**
+   * Runs `finishing`, a task's completion outside its agent's run (with an operator's output, or
+   * its subtasks'): an output over a limit fails the task by its policy, as a failed run would.
+   */
+  private async failingOverLimits(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, finishing: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return await finishing();
+    } catch (error) {
+      if (error instanceof OutputTooLargeError || error instanceof SessionOutputsFullError) return this.outcomes.failed(tag, job, token, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Completes a task whose subtasks all completed: with its agent's `output`, or their results
+   * (checked against the output limits, `heldBytes` being what the session's outputs held when
+   * the task started).
+   */
+  private async finishDecomposed(tag: ShardTag, task: TaskJobData, heldBytes?: number): Promise<unknown> {
     const subtasks = await this.store.outputsOf(tag, task.sessionId, task.childIds);
     const output = task.decomposition?.output !== undefined ? task.decomposition.output : subtasks;
+    checkOutput(task, output, this.config, heldBytes);
     this.log.write(
       tag, { level: 'info', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: 'task completed after its subtasks' }, this.logger,
     );

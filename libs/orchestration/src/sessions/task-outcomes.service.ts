@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
-import { SwitchyardError } from '../errors/errors';
+import { SessionOutputsFullError, SwitchyardError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData, TaskRef } from '../plans/task-job';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
@@ -97,7 +97,8 @@ export class TaskOutcomes {
     try {
       ready = await written;
     } catch (error) {
-      if (sole.length === 0) throw error;
+      // A refused output is refused again: the task fails (see failed).
+      if (sole.length === 0 || error instanceof SessionOutputsFullError) throw error;
       // Refused (Redis lost the script): the early promotions met dependants that still waited,
       // which held themselves again. Write back again, and promote whatever it leaves ready.
       ready = await this.runs.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
@@ -130,7 +131,9 @@ export class TaskOutcomes {
    * never lands, the session fails rather than waiting for ever. Should this worker die before
    * sending it again, the task's job still completed, with its output: a held dependant, the parent
    * and the session's finalizer each record it from there (see recoverDependencies and
-   * recoverChildren).
+   * recoverChildren). Should it refuse the output (the session's outputs have no room for it,
+   * which the worker's own check missed as tasks finishing meanwhile took the room), the task
+   * fails by its policy as far as a completed job allows (see {@link outputRefused}).
    */
   async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown, log?: ScriptedLogEntry): Promise<void> {
     const { sessionId, taskId } = task;
@@ -150,6 +153,7 @@ export class TaskOutcomes {
     if (log) this.log.flushBefore();
     const { sent, ready: written } = this.runs.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
     written.catch(async (first: unknown) => {
+      if (first instanceof SessionOutputsFullError) return this.outputRefused(tag, task, first);
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
@@ -161,6 +165,7 @@ export class TaskOutcomes {
           }
           return;
         } catch (error) {
+          if (error instanceof SessionOutputsFullError) return this.outputRefused(tag, task, error);
           if (tries < COMPLETE_TRIES) continue;
           const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
           this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
@@ -269,7 +274,27 @@ export class TaskOutcomes {
       { level: 'warn', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: "task result recorded from its job: its worker's write-back was lost" },
       this.logger,
     );
-    await this.finish(tag, task, { status: 'completed', output: output ?? null });
+    try {
+      await this.finish(tag, task, { status: 'completed', output: output ?? null });
+    } catch (error) {
+      if (!(error instanceof SessionOutputsFullError)) throw error;
+      await this.outputRefused(tag, task, error);
+    }
+  }
+
+  /**
+   * A task whose job completed had its output refused by the write-back: the session's outputs
+   * have no room for it. The task fails: with `continue` its waiters run without it; otherwise,
+   * `ask` included (a completed job cannot pause), its session fails.
+   */
+  private async outputRefused(tag: ShardTag, task: TaskJobData, error: SessionOutputsFullError): Promise<void> {
+    const { sessionId, taskId } = task;
+    const info = failureInfo(error, taskId);
+    const context = { final: true, policy: task.onFailure, error: info.message, errorName: info.name };
+    this.log.write(tag, { level: 'error', source: 'task', sessionId, taskId, message: 'task failed', context }, this.logger);
+    await this.endFailed(tag, task, info).catch((failure: Error) =>
+      this.logger.error({ sessionId, taskId, error: failure.message }, 'could not record the failure of a task whose output was refused'),
+    );
   }
 
   /** The queue of a task's job (its first capability), or undefined when there is no such task. */
@@ -294,19 +319,22 @@ export class TaskOutcomes {
       throw error;
     }
     this.log.write(tag, { level: 'error', source: 'task', sessionId, taskId, message: 'task failed', context }, this.logger);
-    switch (task.onFailure) {
-      case 'ask':
-        return this.pause(tag, job, token, `operator input: the task failed (${info.message})`, info);
-      case 'continue':
-        this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, message: 'continuing without the failed task (onFailure: continue)' });
-        await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info });
-        await this.finish(tag, task, { status: 'failed' });
-        break;
-      default:
-        await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
-        await this.terminator.fail(tag, sessionId, { ...info, message: `Task "${taskId}" failed: ${info.message}` });
-    }
+    if (task.onFailure === 'ask') return this.pause(tag, job, token, `operator input: the task failed (${info.message})`, info);
+    await this.endFailed(tag, task, info);
     throw error instanceof UnrecoverableError ? error : new UnrecoverableError(info.message);
+  }
+
+  /** Records a task failed for good: with `continue` its waiters run without it, else its session fails. */
+  private async endFailed(tag: ShardTag, task: TaskJobData, info: FailureInfo): Promise<void> {
+    const { sessionId, taskId } = task;
+    if (task.onFailure === 'continue') {
+      this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, message: 'continuing without the failed task (onFailure: continue)' });
+      await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info });
+      await this.finish(tag, task, { status: 'failed' });
+      return;
+    }
+    await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: info, finished: true });
+    await this.terminator.fail(tag, sessionId, { ...info, message: `Task "${taskId}" failed: ${info.message}` });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ScriptedLogEntry } from '../log/session-log.writer';
 import { TaskRef } from '../plans/task-job';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
@@ -9,6 +9,9 @@ import { json, parse } from './json-fields';
 import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
 import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from './session.types';
 import { isoNow } from '../runtime/iso-now';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { SessionOutputsFullError } from '../errors/errors';
 
 /** What a task's start found (see {@link TaskRunStore.beginTask}). */
 export interface TaskBeginning {
@@ -26,6 +29,8 @@ export interface TaskBeginning {
   readonly readyAt?: string;
   /** The session's tenant, when the task may go. */
   readonly tenant?: string;
+  /** The bytes the session's stored outputs took when the task started (see FINISH_TASK). */
+  readonly outputBytes?: number;
 }
 
 /** The keys and arguments of one script call (one task's, in a batch). */
@@ -54,6 +59,7 @@ function finishCall(
   waiters: readonly TaskRef[],
   job: FinishedJob | undefined,
   at: string,
+  maxSessionBytes: number,
   log?: ScriptedLogEntry,
 ): ScriptCall {
   const scriptKeys = [keys.session(tag, sessionId)];
@@ -61,14 +67,25 @@ function finishCall(
   const args = [
     taskId, output, at, outcome.status,
     job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
-    log?.bound ?? 0, log?.json ?? '',
+    log?.bound ?? 0, log?.json ?? '', maxSessionBytes,
     ...waiters.map((w) => w.id),
   ];
   return { keys: scriptKeys, args };
 }
 
+/**
+ * FINISH_TASK's answer to `call`: the waiters it left ready. It refused the output (`{0, bytes
+ * held}`: the session's outputs had no room for it, nothing was written) with
+ * {@link SessionOutputsFullError}.
+ */
+function readyWaiters(reply: number[], call: ScriptCall, sessionId: string, waiters: readonly TaskRef[], maxSessionBytes: number): TaskRef[] {
+  if (reply[0] !== 0) return reply.map((i) => waiters[i - 1]);
+  const [taskId, output] = call.args as string[];
+  throw new SessionOutputsFullError(sessionId, taskId, Buffer.byteLength(output), reply[1], maxSessionBytes);
+}
+
 /** What BEGIN_TASK answers for one task (see session-scripts.ts). */
-type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?, string?];
+type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?, string?, number?];
 
 /** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
 export interface FinishedJob {
@@ -114,7 +131,10 @@ export class TaskRunStore {
     return (await FINISH_TASKS.send(this.client, scriptKeys, args)) as number[][];
   });
 
-  constructor(private readonly redis: RedisConnections) {}
+  constructor(
+    private readonly redis: RedisConnections,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: Pick<SwitchyardConfig, 'maxSessionBytes'>,
+  ) {}
 
   private get client() {
     return this.redis.client;
@@ -144,7 +164,7 @@ export class TaskRunStore {
       ],
     });
     // The third slot is the goal when the task may go, its stored output when it was done.
-    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt, tenant] = reply;
+    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt, tenant, outputBytes] = reply;
     if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
     if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
     const shared: Record<string, unknown> = {};
@@ -156,7 +176,7 @@ export class TaskRunStore {
     });
     return {
       status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
-      readyAt: readyAt || undefined, tenant: tenant || DEFAULT_TENANT,
+      readyAt: readyAt || undefined, tenant: tenant || DEFAULT_TENANT, outputBytes: outputBytes ?? 0,
     };
   }
 
@@ -167,7 +187,9 @@ export class TaskRunStore {
    * (a NOSCRIPT rejects, see RedisScript.send), so the caller's next command on the connection
    * runs after it. `job`:
    * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
-   * `log`: an entry the same script appends to the session's log.
+   * `log`: an entry the same script appends to the session's log. An output the session's
+   * outputs have no room for (SWITCHYARD_MAX_SESSION_BYTES) is refused with
+   * {@link SessionOutputsFullError}, and nothing is written.
    */
   async finishTask(
     tag: ShardTag,
@@ -177,17 +199,18 @@ export class TaskRunStore {
     waiters: readonly TaskRef[],
     options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
   ): Promise<TaskRef[]> {
-    const { keys: scriptKeys, args } = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), options.log);
+    const limit = this.config.maxSessionBytes;
+    const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
-    const ready = (await (options.ordered ? FINISH_TASK.send(this.client, scriptKeys, args) : FINISH_TASK.run(this.client, scriptKeys, args))) as number[];
-    return ready.map((i) => waiters[i - 1]);
+    const reply = (await (options.ordered ? FINISH_TASK.send(this.client, call.keys, call.args) : FINISH_TASK.run(this.client, call.keys, call.args))) as number[];
+    return readyWaiters(reply, call, sessionId, waiters, limit);
   }
 
   /**
    * {@link finishTask} for a task whose job completes without waiting for the answer: the
    * write-backs of the tasks that finish in one tick go out as one script call, sent once (see
    * RedisScript.send). `sent` resolves once it is on the connection, so a command sent after that (the
-   * job's completion) runs after it in Redis; `ready` is finishTask's answer.
+   * job's completion) runs after it in Redis; `ready` is finishTask's answer (or its refusal).
    */
   finishAhead(
     tag: ShardTag,
@@ -199,7 +222,9 @@ export class TaskRunStore {
     at: string,
     log?: ScriptedLogEntry,
   ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
-    const reply = this.aheadFinishes.add(tag, finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, log));
-    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => ready.map((i) => waiters[i - 1])) };
+    const limit = this.config.maxSessionBytes;
+    const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, limit, log);
+    const reply = this.aheadFinishes.add(tag, call);
+    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => readyWaiters(ready, call, sessionId, waiters, limit)) };
   }
 }
