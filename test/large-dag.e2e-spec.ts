@@ -1,13 +1,5 @@
+import { seededRandom } from './support/seeded-random';
 import { Stack } from './support/stack';
-
-/** A deterministic pseudo-random sequence, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
 
 const CAPABILITIES = ['web_research', 'code_generation', 'code_review', 'data_analysis', 'document_creation'];
 
@@ -16,7 +8,7 @@ const CAPABILITIES = ['web_research', 'code_generation', 'code_review', 'data_an
  * random tasks of earlier groups (so edges cross branches and no cycle can form).
  */
 function bigPlan(seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const ids = (group: number) => [`g${group}`, ...Array.from({ length: 9 }, (_, c) => `g${group}-c${c}`)];
   const depsFor = (group: number) => {
     if (group === 0) return undefined;

@@ -36,5 +36,7 @@ describe('dynamic decomposition', () => {
     expect(Date.parse(byId.get('wrap-up').startedAt)).toBeGreaterThanOrEqual(Date.parse(byId.get('breakdown').finishedAt));
     expect(byId.get('wrap-up').output.basedOn).toEqual(['breakdown']);
     expect(Object.keys(session.result.outputs)).toHaveLength(7);
+    // As children of breakdown, the subtasks got the result of what it depends on.
+    for (const sub of spawned) expect(sub.inputFrom).toContain('context');
   });
 });

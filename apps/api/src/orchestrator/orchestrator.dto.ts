@@ -62,7 +62,7 @@ const taskViewSchema = z
     attempts: z.number().int(),
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),
-    inputFrom: z.array(z.string()).optional().describe('Tasks whose results the run received as `dependencies`'),
+    inputFrom: z.array(z.string()).optional().describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
     output: z.json().optional(),
     error: failureSchema.optional(),
     waitingFor: z.string().optional(),

@@ -53,25 +53,29 @@ describe('buildSessionFlow', () => {
     expect(draft.children!.map((c) => [c.name, c.queueName])).toEqual([['outline', 'workflow_design']]);
   });
 
-  it('holds leaves that wait for dependencies, and not parents or free tasks', () => {
+  it('holds leaves that wait for dependencies (their ancestors\' too), and not parents or free tasks', () => {
     expect(byName(tops, 'research').opts?.delay).toBeUndefined();
     expect(byName(tops, 'review').opts?.delay).toBe(HOLD_DELAY_MS);
     expect(byName(tops, 'draft').opts?.delay).toBeUndefined();
+    expect(byName(byName(tops, 'draft').children, 'outline').opts?.delay).toBe(HOLD_DELAY_MS);
   });
 
   it('carries the task and who to tell when it completes', () => {
     const research = byName(tops, 'research').data as TaskJobData;
     expect(research).toMatchObject({
       sessionId: '0-s', taskId: 'research', input: { topic: 'AOF' }, parentId: null, onFailure: 'fail',
-      dependants: [{ id: 'draft', queue: 'document_creation' }],
+      dependants: [{ id: 'draft', queue: 'document_creation' }, { id: 'outline', queue: 'workflow_design', sole: true }],
     });
     const outline = byName(byName(tops, 'draft').children, 'outline').data as TaskJobData;
-    expect(outline.parentId).toBe('draft');
+    // Its parent's dependency is its own: it waits for it and receives its result.
+    expect(outline).toMatchObject({ parentId: 'draft', dependsOn: ['research'] });
   });
 
   it('marks a dependant that waits for nothing but the task as its sole dependant', () => {
-    // draft also waits for its child outline; review waits for draft alone.
-    expect((byName(tops, 'research').data as TaskJobData).dependants).toEqual([{ id: 'draft', queue: 'document_creation' }]);
+    // draft also waits for its child outline; outline and review wait for research and draft alone.
+    expect((byName(tops, 'research').data as TaskJobData).dependants).toEqual([
+      { id: 'draft', queue: 'document_creation' }, { id: 'outline', queue: 'workflow_design', sole: true },
+    ]);
     expect((byName(tops, 'draft').data as TaskJobData).dependants).toEqual([{ id: 'review', queue: 'code_review', sole: true }]);
     const fanIn = graphOf({ tasks: [
       { id: 'a', capabilities: ['web_research'] },

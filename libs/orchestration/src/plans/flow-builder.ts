@@ -68,7 +68,7 @@ export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGra
     onFailure: spec.onFailure ?? 'fail',
     kind: spec.kind ?? 'task',
     parentId: task.parentId ?? rootParentId,
-    dependsOn: task.dependsOn,
+    dependsOn: task.dependencies,
     childIds: task.childIds,
     dependants: (graph.dependants.get(task.id) ?? []).map((id) => dependantRef(graph.tasks.get(id)!)),
   };
@@ -93,8 +93,9 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
   // Every task gets a BullMQ priority, the default (0) the lowest: BullMQ takes jobs without a
   // priority before all prioritized ones, which would let unprioritized tasks jump the queue.
   options.priority = toBullPriority(spec.priority ?? 0);
-  // A leaf that waits for dependencies is held in the delayed set until they complete. A parent
-  // is not: BullMQ holds it until its children complete, then the worker checks its dependencies.
+  // A leaf that waits for dependencies (its ancestors' included) is held in the delayed set until
+  // they complete. A parent is not: BullMQ holds it until its children complete, and they wait for
+  // its dependencies.
   if (task.waitsOn.length > 0 && task.childIds.length === 0) options.delay = HOLD_DELAY_MS;
   return options;
 }

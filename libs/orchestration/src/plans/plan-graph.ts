@@ -15,6 +15,14 @@ export interface FlatTask {
 /** A task of a validated plan. */
 export interface PlannedTask extends FlatTask {
   /**
+   * What it starts after and receives the results of: its own `dependsOn`, then each ancestor's,
+   * nearest first. A task's children belong to it, so they wait for its dependencies too. An
+   * ancestor's dependency inside the ancestor's own subtree is not passed down: the ancestor waits
+   * for it as its descendant anyway. Subtasks spawned at run time also get the spawning task's
+   * dependencies (see {@link buildPlanGraph}).
+   */
+  readonly dependencies: readonly string[];
+  /**
    * The dependencies it must wait for: those inside the plan. A subtask spawned at run time may
    * also depend on tasks of its session that already finished; it does not wait for those.
    */
@@ -24,7 +32,7 @@ export interface PlannedTask extends FlatTask {
 /** A flattened, validated plan: tasks in depth-first order, with the reverse dependency edges. */
 export interface PlanGraph {
   readonly tasks: ReadonlyMap<string, PlannedTask>;
-  /** Task id → the ids of the tasks whose `dependsOn` names it. */
+  /** Task id → the ids of the tasks that wait for it: whose `dependsOn` names it, or an ancestor's does. */
   readonly dependants: ReadonlyMap<string, readonly string[]>;
   readonly roots: readonly string[];
 }
@@ -48,9 +56,27 @@ export function flattenPlan(plan: Plan, basePath = 'plan'): FlatTask[] {
   return out;
 }
 
-export function buildPlanGraph(flat: readonly FlatTask[]): PlanGraph {
+/**
+ * Builds the graph of a flattened plan (depth first, so each parent comes before its children).
+ * `inherited`: the dependencies of the task that spawned these tasks at run time (all finished),
+ * which its subtasks receive as a child receives its parent's.
+ */
+export function buildPlanGraph(flat: readonly FlatTask[], inherited: readonly string[] = []): PlanGraph {
   const ids = new Set(flat.map((t) => t.id));
-  const tasks: PlannedTask[] = flat.map((t) => ({ ...t, waitsOn: t.dependsOn.filter((id) => ids.has(id)) }));
+  const parentOf = new Map(flat.map((t) => [t.id, t.parentId]));
+  const isDescendant = (id: string, of: string) => {
+    for (let p = parentOf.get(id) ?? null; p !== null; p = parentOf.get(p) ?? null) if (p === of) return true;
+    return false;
+  };
+  // What each task passes down to its children: its dependencies outside its own subtree, then
+  // what it was passed itself.
+  const passedDown = new Map<string, readonly string[]>();
+  const tasks: PlannedTask[] = flat.map((t) => {
+    const fromAbove = t.parentId === null ? inherited : passedDown.get(t.parentId)!;
+    const dependencies = [...new Set([...t.dependsOn, ...fromAbove])];
+    passedDown.set(t.id, [...new Set([...t.dependsOn.filter((id) => !isDescendant(id, t.id)), ...fromAbove])]);
+    return { ...t, dependencies, waitsOn: dependencies.filter((id) => ids.has(id)) };
+  });
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const dependants = new Map<string, string[]>();
   for (const task of tasks) {
@@ -64,8 +90,9 @@ export function buildPlanGraph(flat: readonly FlatTask[]): PlanGraph {
 }
 
 /**
- * The edges "X must finish before Y starts": each dependency before its dependant, and each child
- * before its parent (a BullMQ parent waits for its children). A cycle here can never run.
+ * The edges "X must finish before Y starts": each dependency (its ancestors' included) before its
+ * dependant, and each child before its parent (a BullMQ parent waits for its children). A cycle
+ * here can never run.
  */
 export function prerequisites(task: PlannedTask): readonly string[] {
   return [...task.waitsOn, ...task.childIds];

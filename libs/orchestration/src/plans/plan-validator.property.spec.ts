@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { BUILTIN_CAPABILITY_NAMES } from '../agents/capability-catalog';
 import { prerequisites } from './plan-graph';
+import { PlanForest } from './testing/plan-forest';
 import { validatePlan } from './plan-validator';
 
 interface RawTask {
@@ -11,51 +12,41 @@ interface RawTask {
 }
 
 /**
- * A random plan that can run: tasks are numbered in a random tree; a task may depend only on
- * tasks that come earlier in depth-first post-order (finished before it) and are not its
- * ancestors, so every edge points "backwards" and no cycle is possible.
+ * A random plan that can run (see PlanForest): with `innerDeps`, every inner task that can depend
+ * on a task outside its subtree does, so its descendants wait for that task too.
  */
-const runnablePlan = fc
+const runnablePlan = ({ innerDeps = false } = {}) => fc
   .record({
     size: fc.integer({ min: 1, max: 40 }),
     parents: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
     edges: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 80 }),
+    picks: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
   })
-  .map(({ size, parents, edges }) => {
-    // parent[i] is -1 (top level) or an earlier task: a random forest.
-    const parent = Array.from({ length: size }, (_, i) => (i === 0 ? -1 : (parents[i] % (i + 1)) - 1));
-    const children = Array.from({ length: size }, () => [] as number[]);
-    parent.forEach((p, i) => p >= 0 && children[p].push(i));
-    const postOrder: number[] = [];
-    const visit = (i: number) => {
-      children[i].forEach(visit);
-      postOrder.push(i);
-    };
-    parent.forEach((p, i) => p < 0 && visit(i));
-    const rank = new Map(postOrder.map((task, r) => [task, r]));
-    const isAncestor = (a: number, of: number) => {
-      for (let p = parent[of]; p >= 0; p = parent[p]) if (p === a) return true;
-      return false;
-    };
+  .map(({ size, parents, edges, picks }) => {
+    const forest = PlanForest.random(size, (i, n) => parents[i] % n);
     const deps = Array.from({ length: size }, () => new Set<number>());
     for (const [x, y] of edges) {
       const [a, b] = [x % size, y % size];
-      // b depends on a when a finishes earlier and is not b's ancestor.
-      if (a !== b && rank.get(a)! < rank.get(b)! && !isAncestor(a, b)) deps[b].add(a);
+      if (forest.mayDependOn(b, a)) deps[b].add(a);
     }
-    const build = (i: number): RawTask => ({
+    if (innerDeps) {
+      forest.children.forEach((kids, i) => {
+        const outside = forest.passableDependencies(i);
+        if (kids.length > 0 && outside.length > 0) deps[i].add(outside[picks[i] % outside.length]);
+      });
+    }
+    const tasks: RawTask[] = forest.tasks((i) => ({
       id: `t${i}`,
       capabilities: ['web_research'],
       ...(deps[i].size ? { dependsOn: [...deps[i]].map((d) => `t${d}`) } : {}),
-      ...(children[i].length ? { children: children[i].map(build) } : {}),
-    });
-    return { tasks: parent.flatMap((p, i) => (p < 0 ? [build(i)] : [])) };
+    }));
+    return { tasks };
   });
 
 describe('validatePlan (properties)', () => {
   it('accepts every runnable DAG, and its prerequisites admit a topological order', () => {
     fc.assert(
-      fc.property(runnablePlan, (plan) => {
+      fc.property(fc.oneof(runnablePlan(), runnablePlan({ innerDeps: true })), (plan) => {
         const result = validatePlan(plan, BUILTIN_CAPABILITY_NAMES);
         expect(result.ok).toBe(true);
         if (!result.ok) return;
@@ -75,6 +66,44 @@ describe('validatePlan (properties)', () => {
           }
         }
         expect(order.length).toBe(tasks.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('makes every task wait for its ancestors\' dependencies, which then come before it in any run order', () => {
+    fc.assert(
+      fc.property(runnablePlan({ innerDeps: true }), fc.infiniteStream(fc.nat()), (plan, choices) => {
+        const result = validatePlan(plan, BUILTIN_CAPABILITY_NAMES);
+        expect(result.ok).toBe(true);
+        if (!result.ok) return;
+        const tasks = result.graph.tasks;
+        const ancestors = (id: string) => {
+          const out: string[] = [];
+          for (let p = tasks.get(id)!.parentId; p !== null; p = tasks.get(p)!.parentId) out.push(p);
+          return out;
+        };
+        // What a task must not start before: each ancestor's dependencies, but those inside the
+        // ancestor's own subtree (the ancestor waits for them as its descendants anyway).
+        const inherited = (id: string) =>
+          ancestors(id).flatMap((a) => tasks.get(a)!.dependsOn.filter((dep) => dep !== a && !ancestors(dep).includes(a)));
+        for (const task of tasks.values()) {
+          for (const dep of inherited(task.id)) expect(task.waitsOn).toContain(dep);
+        }
+        // Run the tasks one at a time, each picked at random among those whose prerequisites have
+        // finished: every ancestor's dependency finished before the task started.
+        const waiting = new Map([...tasks.values()].map((t) => [t.id, new Set(prerequisites(t))]));
+        const finished = new Set<string>();
+        const stream = choices[Symbol.iterator]();
+        while (finished.size < tasks.size) {
+          const ready = [...waiting].filter(([, pending]) => pending.size === 0).map(([id]) => id);
+          expect(ready.length).toBeGreaterThan(0);
+          const id = ready[stream.next().value % ready.length];
+          for (const dep of inherited(id)) expect(finished).toContain(dep);
+          waiting.delete(id);
+          finished.add(id);
+          for (const pending of waiting.values()) pending.delete(id);
+        }
       }),
       { numRuns: 300 },
     );

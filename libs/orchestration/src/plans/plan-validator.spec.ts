@@ -28,7 +28,7 @@ describe('validatePlan', () => {
     if (!result.ok) return;
     expect([...result.graph.tasks.keys()]).toEqual(['research', 'draft', 'outline', 'review']);
     expect(result.graph.tasks.get('outline')?.parentId).toBe('draft');
-    expect(result.graph.dependants.get('research')).toEqual(['draft']);
+    expect(result.graph.dependants.get('research')).toEqual(['draft', 'outline']);
     expect(result.graph.roots).toEqual(['research', 'draft', 'review']);
   });
 
@@ -96,6 +96,34 @@ describe('validatePlan', () => {
     expect(validatePlan({ tasks: [t('p', { dependsOn: ['c'], children: [t('c')] })] }, caps).ok).toBe(true);
   });
 
+  it('makes children wait for their ancestors\' dependencies (and receive their results)', () => {
+    const result = validatePlan(
+      { tasks: [t('research'), t('notes'), t('draft', { dependsOn: ['research'], children: [t('outline', { dependsOn: ['notes'], children: [t('heading')] })] })] },
+      caps,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { tasks, dependants } = result.graph;
+    expect(tasks.get('outline')).toMatchObject({ dependsOn: ['notes'], dependencies: ['notes', 'research'], waitsOn: ['notes', 'research'] });
+    expect(tasks.get('heading')).toMatchObject({ dependsOn: [], dependencies: ['notes', 'research'], waitsOn: ['notes', 'research'] });
+    expect(dependants.get('research')).toEqual(['draft', 'outline', 'heading']);
+  });
+
+  it('does not pass down a parent\'s dependency on its own descendant', () => {
+    const result = validatePlan({ tasks: [t('p', { dependsOn: ['c'], children: [t('c'), t('d')] })] }, caps);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.graph.tasks.get('c')?.waitsOn).toEqual([]);
+    expect(result.graph.tasks.get('d')?.waitsOn).toEqual([]);
+  });
+
+  it('rejects a dependency that waits for a child of the task depending on it, naming the inherited edge', () => {
+    // outline waits for research, as its parent draft does; research waits for outline.
+    const [issue] = issuesOf({ tasks: [t('research', { dependsOn: ['outline'] }), t('draft', { dependsOn: ['research'], children: [t('outline')] })] });
+    expect(issue.message).toMatch(/can never run: (research → outline → research|outline → research → outline)/);
+    expect(issue.message).toContain('"outline" waits for "research" because its ancestor "draft" depends on it');
+  });
+
   it('enforces the size, depth and input limits', () => {
     const limits = { maxTasks: 3, maxDepth: 2, maxInputBytes: 10 };
     expect(issuesOf({ tasks: [t('a'), t('b'), t('c'), t('d')] }, limits)[0].message).toBe(
@@ -118,6 +146,16 @@ describe('validatePlan for subtasks spawned at run time', () => {
     if (!result.ok) return;
     expect(result.graph.tasks.get('x')?.waitsOn).toEqual([]);
     expect(result.graph.tasks.get('y')?.waitsOn).toEqual(['x']);
+  });
+
+  it('passes the spawning task\'s dependencies down to its subtasks, finished: they receive them and do not wait', () => {
+    const result = validatePlan(
+      { tasks: [t('x', { children: [t('x1', { dependsOn: ['a'] })] })] }, caps, DEFAULT_PLAN_LIMITS, 'subtasks', { ...session, inherited: ['a'] },
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.graph.tasks.get('x')).toMatchObject({ dependencies: ['a'], waitsOn: [] });
+    expect(result.graph.tasks.get('x1')).toMatchObject({ dependencies: ['a'], waitsOn: [] });
   });
 
   it('refuses ids the session has and dependencies on its unfinished tasks', () => {

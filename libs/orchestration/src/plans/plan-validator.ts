@@ -1,6 +1,6 @@
 import { MAX_TASK_CAPABILITIES, repeatedCapabilities } from '../agents/capability-catalog';
 import { Plan, planSchema } from './plan.schema';
-import { buildPlanGraph, FlatTask, findCycle, flattenPlan, PlanGraph } from './plan-graph';
+import { buildPlanGraph, FlatTask, findCycle, flattenPlan, PlanGraph, PlannedTask } from './plan-graph';
 
 /** One thing wrong with a plan: where (a path into the request) and what. */
 export interface PlanIssue {
@@ -23,6 +23,11 @@ export interface SessionContext {
   readonly existingIds: ReadonlySet<string>;
   /** Tasks of the session that finished: new tasks may depend on them. */
   readonly finishedIds: ReadonlySet<string>;
+  /**
+   * The dependencies of the task that spawns the new tasks (its own and its ancestors', all
+   * finished): passed down to the new tasks, which receive their results.
+   */
+  readonly inherited?: readonly string[];
 }
 
 export type PlanValidation =
@@ -114,16 +119,37 @@ export function validatePlan(
   }
   if (issues.length > 0) return { ok: false, issues };
 
-  const graph = buildPlanGraph(flat);
+  const graph = buildPlanGraph(flat, session?.inherited);
   const cycle = findCycle(graph.tasks);
   if (cycle) {
     const culprit = graph.tasks.get(cycle[0])!;
     issues.push({
       path: culprit.path,
-      message: `these tasks wait for each other and can never run: ${cycle.join(' → ')}` +
-        ' (a parent waits for its children, so a task cannot depend on its own ancestor)',
+      message: `these tasks wait for each other and can never run: ${cycle.join(' → ')}${cycleNotes(graph.tasks, cycle)}`,
     });
     return { ok: false, issues };
   }
   return { ok: true, plan, graph };
+}
+
+/**
+ * Why the edges of a cycle (in run order: each task waits for the one before it) that are not a
+ * task's own `dependsOn` exist: a parent waiting for its child, or a task waiting for an
+ * ancestor's dependency.
+ */
+function cycleNotes(tasks: ReadonlyMap<string, PlannedTask>, cycle: readonly string[]): string {
+  const notes: string[] = [];
+  let parentEdge = false;
+  for (let i = 1; i < cycle.length; i++) {
+    const [before, waiter] = [cycle[i - 1], tasks.get(cycle[i])!];
+    if (waiter.childIds.includes(before)) {
+      parentEdge = true;
+    } else if (!waiter.dependsOn.includes(before)) {
+      let ancestor = waiter.parentId === null ? undefined : tasks.get(waiter.parentId);
+      while (ancestor && !ancestor.dependsOn.includes(before)) ancestor = ancestor.parentId === null ? undefined : tasks.get(ancestor.parentId);
+      if (ancestor) notes.push(`"${waiter.id}" waits for "${before}" because its ancestor "${ancestor.id}" depends on it: a task's children wait for its dependencies`);
+    }
+  }
+  if (parentEdge) notes.push('a parent waits for its children, so a task cannot depend on its own ancestor');
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }

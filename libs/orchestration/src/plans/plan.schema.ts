@@ -23,7 +23,10 @@ export const taskSpecSchema = z
     agentType: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type').optional(),
     input: z.json().optional(),
     get dependsOn() {
-      return z.array(taskId).optional();
+      return z
+        .array(taskId)
+        .optional()
+        .describe('Ids of tasks anywhere in the plan that must finish first; its children wait for them too, and every one of them gets their results');
     },
     get children() {
       return z.array(taskSpecSchema).optional();

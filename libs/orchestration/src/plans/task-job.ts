@@ -24,9 +24,13 @@ export interface TaskJobData {
   readonly onFailure: (typeof FAILURE_POLICIES)[number];
   readonly kind: (typeof TASK_KINDS)[number];
   readonly parentId: string | null;
+  /**
+   * The tasks whose results it receives, once they finished: its own `dependsOn` and its
+   * ancestors' (see PlannedTask.dependencies).
+   */
   readonly dependsOn: readonly string[];
   readonly childIds: readonly string[];
-  /** Tasks whose `dependsOn` names this one: told when it completes. */
+  /** Tasks that wait for this one (their `dependsOn`, or an ancestor's, names it): told when it completes. */
   readonly dependants: readonly TaskRef[];
   /**
    * Set once the task's agent spawned subtasks (they are then among `childIds`): when the job

@@ -20,7 +20,8 @@ const FINISHED = new Set(['completed', 'failed', 'skipped']);
 /**
  * Dynamic decomposition: the subtasks an agent returned are validated like any plan (against
  * the session's other tasks too), recorded, and enqueued as children of the agent's own job,
- * which then waits for them in BullMQ's waiting-children state.
+ * which then waits for them in BullMQ's waiting-children state. As children, they receive the
+ * results of the task's dependencies, which finished before it ran.
  */
 @Injectable()
 export class SubtaskSpawner {
@@ -54,6 +55,7 @@ export class SubtaskSpawner {
         {
           existingIds: new Set(existing),
           finishedIds: new Set(referenced.filter((id) => FINISHED.has(statuses.get(id) ?? ''))),
+          inherited: job.data.dependsOn,
         },
       );
     let validation = validate();
@@ -109,7 +111,7 @@ export class SubtaskSpawner {
   }
 
   private decided(task: TaskJobData): PlanGraph {
-    return buildPlanGraph(flattenPlan({ tasks: [...(task.decomposition?.tasks ?? [])] }, 'subtasks'));
+    return buildPlanGraph(flattenPlan({ tasks: [...(task.decomposition?.tasks ?? [])] }, 'subtasks'), task.dependsOn);
   }
 
   private async enqueue(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, graph: PlanGraph, record: boolean): Promise<boolean> {
