@@ -33,7 +33,8 @@ describe('live session events (SSE)', () => {
     const statusesOf = (taskId: string) => events.filter((e) => e.event === 'task' && e.data.taskId === taskId).map((e) => e.data.status);
     expect(statusesOf('a')).toEqual(['ready', 'running', 'completed']);
     expect(statusesOf('b')).toEqual(['waiting', 'ready', 'running', 'completed']);
-    expect(statusesOf('c')).toEqual(['ready', 'running', 'completed']);
+    // A child waits for its parent's dependencies too.
+    expect(statusesOf('c')).toEqual(['waiting', 'ready', 'running', 'completed']);
     expect(statusesOf('p')).toEqual(['waiting', 'ready', 'running', 'completed']);
     const running = events.find((e) => e.event === 'task' && e.data.status === 'running')!;
     expect(running.data).toMatchObject({ attempt: 1, agentId: expect.any(String), worker: { pid: stack.workers[0].pid }, at: expect.any(String) });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from './support/stack';
@@ -16,9 +16,12 @@ describe('what tasks leave in Redis', () => {
 
   beforeAll(async () => {
     workspace = await mkdtemp(join(tmpdir(), 'sy-e2e-outputs-'));
+    // The test's sessions are tenant acme's: their files are in acme's workspace.
+    const files = join(workspace, 'tenants', 'acme');
+    await mkdir(files, { recursive: true });
     // 12 KB files: three fit in a session's outputs, a fourth does not.
-    for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(workspace, `${name}.txt`), name.repeat(12_000));
-    await writeFile(join(workspace, 'big.txt'), 'x'.repeat(MAX_OUTPUT_BYTES + 1));
+    for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(files, `${name}.txt`), name.repeat(12_000));
+    await writeFile(join(files, 'big.txt'), 'x'.repeat(MAX_OUTPUT_BYTES + 1));
     stack = await Stack.start({
       env: { SWITCHYARD_WORKSPACE_DIR: workspace, SWITCHYARD_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES), SWITCHYARD_MAX_SESSION_BYTES: String(MAX_SESSION_BYTES) },
     });
