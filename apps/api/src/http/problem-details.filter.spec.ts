@@ -136,13 +136,13 @@ describe('ProblemDetailsFilter', () => {
  * them), the abstract base aside. libs/agents' errors (tools, models) are thrown in workers only:
  * the API runs no agent.
  */
-const errorClasses = Object.entries(orchestration).filter(
-  (entry): entry is [string, abstract new (...args: never[]) => SwitchyardError] =>
-    typeof entry[1] === 'function' && entry[1].prototype instanceof SwitchyardError,
+type ErrorClass = abstract new (...args: never[]) => SwitchyardError;
+const errorClasses = (Object.entries(orchestration) as [string, unknown][]).filter(
+  (entry): entry is [string, ErrorClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof SwitchyardError,
 );
 
 /** An instance of `type` whatever its constructor takes (its status comes from its class alone), with the fields a problem reads. */
-const instanceOf = (type: abstract new (...args: never[]) => SwitchyardError): SwitchyardError =>
+const instanceOf = (type: ErrorClass): SwitchyardError =>
   Object.assign(Object.create(type.prototype) as SwitchyardError, { message: `a ${type.name}`, code: 'some_code', issues: [] });
 
 describe('the status of each typed error', () => {
