@@ -46,7 +46,7 @@ describe('failure policies and operator input', () => {
 
     const answer = await resolve(sessionId, 'asks', { action: 'provide', output: { text: 'written by hand' } });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ action: 'provide', taskStatus: 'ready', sessionStatus: 'running' });
+    expect(answer.body).toMatchObject({ action: 'provide', taskStatus: 'completed', sessionStatus: 'running' });
     const done = await stack.waitForSession(sessionId);
     expect(done.status).toBe('completed');
     expect(task(done, 'asks')).toMatchObject({ status: 'completed', output: { text: 'written by hand' } });

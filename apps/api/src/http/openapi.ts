@@ -32,9 +32,13 @@ export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: numb
         .setTitle('Switchyard')
         .setDescription('Orchestration of multi-agent work on BullMQ and Redis: start sessions from a goal or a plan, watch their tasks, read their results.')
         .setVersion('0.1.0')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' })
+        // addBearerAuth would declare `bearerFormat: JWT`; the keys are opaque strings.
+        .addSecurity('bearer', { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' })
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same API key, as a header of its own' }, 'api-key')
         .build(),
+      // Tags come from the controllers' @ApiTags only: an automatic one per controller would list
+      // the routes of a controller that tags each route (metrics) a second time.
+      { autoTagControllers: false },
     ),
   );
   for (const operations of Object.values(document.paths)) {

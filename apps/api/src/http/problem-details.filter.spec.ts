@@ -1,8 +1,9 @@
 import { ArgumentsHost, BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ZodValidationException } from 'nestjs-zod';
 import { z, ZodError } from 'zod';
-import { SessionNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
-import { ProblemDetailsFilter, toProblem } from './problem-details.filter';
+import { SessionNotFoundError, StatePermissionError, SwitchyardError, ValidationFailedError } from '@switchyard/orchestration';
+import * as orchestration from '@switchyard/orchestration';
+import { ERROR_STATUS, ProblemDetailsFilter, toProblem } from './problem-details.filter';
 
 /** What a response received: status, content type and body; `sent` once headers went out. */
 function fakeResponse(headersSent = false) {
@@ -127,5 +128,41 @@ describe('ProblemDetailsFilter', () => {
     const { host, received } = fakeResponse(true);
     expect(() => new ProblemDetailsFilter().catch(new ValidationFailedError([{ path: 'a', message: 'bad' }]), host)).not.toThrow();
     expect(received).toEqual({ destroyed: true });
+  });
+});
+
+/**
+ * Every typed error class the orchestration library exports (those of errors/errors.ts among
+ * them), the abstract base aside. libs/agents' errors (tools, models) are thrown in workers only:
+ * the API runs no agent.
+ */
+type ErrorClass = abstract new (...args: never[]) => SwitchyardError;
+const errorClasses = (Object.entries(orchestration) as [string, unknown][]).filter(
+  (entry): entry is [string, ErrorClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof SwitchyardError,
+);
+
+/** An instance of `type` whatever its constructor takes (its status comes from its class alone), with the fields a problem reads. */
+const instanceOf = (type: ErrorClass): SwitchyardError =>
+  Object.assign(Object.create(type.prototype) as SwitchyardError, { message: `a ${type.name}`, code: 'some_code', issues: [] });
+
+describe('the status of each typed error', () => {
+  it('finds the error classes to check', () => {
+    expect(errorClasses.map(([name]) => name)).toEqual(expect.arrayContaining(['ValidationFailedError', 'StatePermissionError', 'DeploymentMismatchError']));
+  });
+
+  it.each(errorClasses)('maps %s explicitly, by its own class', (_name, type) => {
+    expect(ERROR_STATUS.has(type)).toBe(true);
+    expect(toProblem(instanceOf(type)).status).toBe(ERROR_STATUS.get(type)!.status);
+  });
+
+  it('answers a refused state write with 403', () => {
+    expect(toProblem(new StatePermissionError('coder@w:1', 'readonly', 'shared'))).toMatchObject({ status: 403, type: expect.stringContaining('state-permission-denied') });
+  });
+
+  it('answers a typed error of a class nobody mapped with 500', () => {
+    class UnmappedError extends SwitchyardError {
+      readonly code = 'unmapped';
+    }
+    expect(toProblem(new UnmappedError('new kind of failure')).status).toBe(500);
   });
 });

@@ -2,7 +2,34 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
-import { AgentNotFoundError, IdempotencyKeyReusedError, SessionNotFoundError, SwitchyardError, TaskNotFoundError, ValidationFailedError } from '@switchyard/orchestration';
+import {
+  AdmissionTimeoutError,
+  AgentConflictError,
+  AgentDefinitionError,
+  AgentNotFoundError,
+  AgentUnavailableError,
+  DeploymentMismatchError,
+  IdempotencyKeyInUseError,
+  IdempotencyKeyReusedError,
+  InvalidAgentOutputError,
+  NoCapableAgentError,
+  OutputTooLargeError,
+  SessionCancelledError,
+  SessionFinishedError,
+  SessionNotFoundError,
+  SessionOutputsFullError,
+  StateConflictError,
+  StateLockExpiredError,
+  StateLockUnavailableError,
+  StatePermissionError,
+  StateTransactionClosedError,
+  StateValueError,
+  SwitchyardError,
+  TaskNotFoundError,
+  TaskNotPausedError,
+  TaskTimeoutError,
+  ValidationFailedError,
+} from '@switchyard/orchestration';
 
 export interface ProblemDetails {
   type: string;
@@ -26,6 +53,49 @@ function zodPath(path: readonly PropertyKey[]): string {
   );
 }
 
+export interface ErrorMapping {
+  readonly status: number;
+  readonly title: string;
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** Thrown in workers only: should one reach the API, it is the server's fault. */
+const WORKER_ONLY: ErrorMapping = { status: 500, title: 'Internal server error' };
+
+/**
+ * The answer to each typed error, by its own class: a subclass is not answered by its parent's
+ * entry, and a class missing here is a 500 (a unit test checks that every exported class is here).
+ * The problem's `type` ends with the error's `code`.
+ */
+export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<ErrorClass, ErrorMapping>([
+  [ValidationFailedError, { status: 400, title: 'Validation failed' }],
+  [StateValueError, { status: 400, title: 'Validation failed' }],
+  [StatePermissionError, { status: 403, title: 'Forbidden' }],
+  [SessionNotFoundError, { status: 404, title: 'Session not found' }],
+  [TaskNotFoundError, { status: 404, title: 'Task not found' }],
+  [AgentNotFoundError, { status: 404, title: 'Agent not found' }],
+  [AgentConflictError, { status: 409, title: 'Agent already registered' }],
+  [SessionFinishedError, { status: 409, title: 'Session finished' }],
+  [SessionCancelledError, { status: 409, title: 'Session cancelled' }],
+  [TaskNotPausedError, { status: 409, title: 'Task not paused' }],
+  [IdempotencyKeyInUseError, { status: 409, title: 'Idempotency-Key in use' }],
+  [IdempotencyKeyReusedError, { status: 422, title: 'Idempotency-Key reused' }],
+  [StateConflictError, { status: 409, title: 'State conflict' }],
+  [StateLockUnavailableError, { status: 409, title: 'State locked' }],
+  [StateLockExpiredError, { status: 409, title: 'State lock expired' }],
+  [DeploymentMismatchError, { status: 409, title: 'Deployment mismatch' }],
+  [NoCapableAgentError, WORKER_ONLY],
+  [AgentUnavailableError, WORKER_ONLY],
+  [AdmissionTimeoutError, WORKER_ONLY],
+  [TaskTimeoutError, WORKER_ONLY],
+  [InvalidAgentOutputError, WORKER_ONLY],
+  [OutputTooLargeError, WORKER_ONLY],
+  [SessionOutputsFullError, WORKER_ONLY],
+  [AgentDefinitionError, WORKER_ONLY],
+  [StateTransactionClosedError, WORKER_ONLY],
+]);
+
 const INTERNAL: ProblemDetails = {
   type: `${PROBLEM_BASE}internal`, title: 'Internal server error', status: 500, detail: 'Something went wrong on the server; the error is in its log',
 };
@@ -46,27 +116,7 @@ export function toProblem(exception: unknown): ProblemDetails {
 
 function describe(exception: unknown): ProblemDetails {
   if (exception instanceof ZodValidationException) return zodProblem(exception.getZodError());
-  if (exception instanceof ValidationFailedError) {
-    return {
-      type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400,
-      detail: exception.message, errors: exception.issues.map((i) => ({ path: i.path, message: i.message })),
-    };
-  }
-  if (exception instanceof SessionNotFoundError) {
-    return { type: `${PROBLEM_BASE}session-not-found`, title: 'Session not found', status: 404, detail: exception.message };
-  }
-  if (exception instanceof TaskNotFoundError) {
-    return { type: `${PROBLEM_BASE}task-not-found`, title: 'Task not found', status: 404, detail: exception.message };
-  }
-  if (exception instanceof IdempotencyKeyReusedError) {
-    return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: exception.message };
-  }
-  if (exception instanceof AgentNotFoundError) {
-    return { type: `${PROBLEM_BASE}agent-not-found`, title: 'Agent not found', status: 404, detail: exception.message };
-  }
-  if (exception instanceof SwitchyardError) {
-    return { type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: exception.name, status: 409, detail: exception.message };
-  }
+  if (exception instanceof SwitchyardError) return typedProblem(exception);
   if (exception instanceof HttpException) return httpProblem(exception);
   if (exception instanceof Error && exception.name === 'ReplyError' && REDIS_REFUSALS.test(exception.message)) {
     return {
@@ -75,6 +125,17 @@ function describe(exception: unknown): ProblemDetails {
     };
   }
   return bodyReadProblem(exception) ?? INTERNAL;
+}
+
+/** A typed error, answered by its class' entry in {@link ERROR_STATUS}. */
+function typedProblem(exception: SwitchyardError): ProblemDetails {
+  const mapping = ERROR_STATUS.get(exception.constructor as ErrorClass);
+  if (!mapping || mapping.status >= 500) return INTERNAL;
+  const problem: ProblemDetails = {
+    type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: mapping.title, status: mapping.status, detail: exception.message,
+  };
+  if (exception instanceof ValidationFailedError) problem.errors = exception.issues.map((i) => ({ path: i.path, message: i.message }));
+  return problem;
 }
 
 /** A schema's verdict; a schema that failed to run at all (it overflowed the call stack, say) is no verdict. */

@@ -181,11 +181,13 @@ export class ResolveAnswerDto extends createZodDto(
       sessionId: z.string(),
       taskId: z.string(),
       action: z.enum(RESOLVE_ACTIONS),
-      taskStatus: z.enum(TASK_STATUSES),
+      taskStatus: z
+        .enum(TASK_STATUSES)
+        .describe('The status the action leads the task to: ready (retry), skipped, completed (provide) or failed (abort); a skipped or provided task shows ready until a worker takes it up'),
       sessionStatus: z.enum(SESSION_STATUSES),
     })
     .meta({
-      examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'ready', sessionStatus: 'running' }],
+      examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'completed', sessionStatus: 'running' }],
     }),
 ) {}
 

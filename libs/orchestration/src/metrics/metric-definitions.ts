@@ -23,7 +23,13 @@ export interface HistogramDefinition {
 
 export type MetricDefinition = CounterDefinition | HistogramDefinition;
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/**
+ * The bounds of a decade between 0.1 s and 10 s, at most 25% apart: a quantile is estimated by
+ * interpolating within its bucket, so its error is bounded by the bucket's width.
+ */
+const DECADE = [1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5];
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, ...DECADE.map((step) => step / 10), ...DECADE, 10, 15, 20, 30, 60, 120, 300];
 
 export const METRICS = {
   tasksStarted: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_started_total', help: 'Agent runs started (every attempt), by the capability queue of the task and the session\'s tenant' },

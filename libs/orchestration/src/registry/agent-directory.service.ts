@@ -52,15 +52,7 @@ export class AgentDirectory {
   async register(request: AgentRegistration): Promise<AgentRecord> {
     await this.catalog.refresh();
     const declared = new Map((request.customCapabilities ?? []).map((c) => [c.name, c]));
-    const issues: FieldIssue[] = [];
-    request.capabilities.forEach((name, i) => {
-      if (!this.catalog.get(name) && !declared.has(name)) {
-        issues.push({
-          path: `capabilities[${i}]`,
-          message: `unknown capability "${name}": use one of GET /api/orchestrator/capabilities, or declare it in customCapabilities`,
-        });
-      }
-    });
+    const issues = this.unknownCapabilities(request.capabilities, declared, ', or declare it in customCapabilities');
     const policy = this.catalog.policy();
     const privileged = new Set([...policy.privileged, ...[...declared.values()].filter((c) => c.privileged).map((c) => c.name)]);
     for (const refusal of permissionRefusals(request, request.capabilities, { ...policy, privileged })) {
@@ -92,7 +84,14 @@ export class AgentDirectory {
     return { id, unregistered: true };
   }
 
+  /** Keeps an agent alive and records its load, which may not be above its `maxLoad`. */
   async heartbeat(id: string, currentLoad?: number): Promise<AgentRecord> {
+    if (currentLoad !== undefined) {
+      const { maxLoad } = await this.record(id);
+      if (currentLoad > maxLoad) {
+        throw new ValidationFailedError([{ path: 'currentLoad', message: `is ${currentLoad}, above the agent's maxLoad of ${maxLoad}` }], 'The heartbeat is invalid');
+      }
+    }
     if (!(await this.registry.touch(id, currentLoad))) throw new AgentNotFoundError(id);
     return this.record(id);
   }
@@ -106,11 +105,22 @@ export class AgentDirectory {
   /** The selection rule as a dry run over every registered agent. */
   async select(request: AgentSelectionRequest): Promise<SelectionAnswer> {
     await this.catalog.refresh();
+    const issues = this.unknownCapabilities(request.capabilities, new Map(), '');
+    if (issues.length > 0) throw new ValidationFailedError(issues, 'The selection request is invalid');
     const { selected, rejected } = explainSelection((await this.registry.list()).map(asCandidate), request, { policy: this.catalog.policy() });
     return {
       selected: selected?.record ?? null,
       rejected: rejected.map((r) => ({ agentId: r.candidate.record.id, reasons: r.reasons })),
     };
+  }
+
+  /** An issue for each capability neither in the (refreshed) catalog nor in `declared`. */
+  private unknownCapabilities(names: readonly string[], declared: ReadonlyMap<string, unknown>, otherwise: string): FieldIssue[] {
+    return names.flatMap((name, i) =>
+      this.catalog.get(name) || declared.has(name)
+        ? []
+        : [{ path: `capabilities[${i}]`, message: `unknown capability "${name}": use one of GET /api/orchestrator/capabilities${otherwise}` }],
+    );
   }
 
   async capabilities(): Promise<CapabilityListing[]> {

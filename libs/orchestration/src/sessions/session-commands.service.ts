@@ -5,17 +5,24 @@ import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
 import { SessionTerminator } from './session-terminator.service';
-import { FINISHED_SESSION_STATUSES, OperatorResolution, SessionStatus, TaskStatus } from './session.types';
+import { FINISHED_SESSION_STATUSES, OPERATOR_ABORT, OperatorResolution, SessionStatus, TaskStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 
 export interface ResolveAnswer {
   readonly sessionId: string;
   readonly taskId: string;
   readonly action: OperatorResolution['action'];
-  /** The task's status now: `ready` (it runs again, or finishes as skipped / provided) or `failed` (aborted). */
+  /**
+   * The status the resolution leads the task to: `ready` (retry: it runs again), `skipped`,
+   * `completed` (provide) or `failed` (abort). A skipped or provided task shows `ready` until a
+   * worker takes it up and records that status (a provided output over the output limits fails it instead).
+   */
   readonly taskStatus: TaskStatus;
   readonly sessionStatus: SessionStatus;
 }
+
+/** The status each resolution but `abort` leads a paused task to (see {@link ResolveAnswer.taskStatus}). */
+const RESOLVED_STATUS: Record<Exclude<OperatorResolution['action'], 'abort'>, TaskStatus> = { retry: 'ready', skip: 'skipped', provide: 'completed' };
 
 /** What the API may do to a running session. */
 @Injectable()
@@ -49,8 +56,10 @@ export class SessionCommands {
 
     if (resolution.action === 'abort') {
       const message = `Task "${taskId}" was aborted by the operator`;
-      await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: { name: 'OperatorAbort', message, taskId }, finished: true });
-      await this.terminator.fail(tag, sessionId, { name: 'OperatorAbort', message, taskId });
+      await this.store.setTaskStatus(tag, sessionId, taskId, 'failed', { error: { name: OPERATOR_ABORT, message, taskId }, finished: true });
+      // Its job waits in the delayed set for this answer: it leaves, as the session's other idle work does.
+      await this.queues.removeIfIdle(tag, task.queue, jobIds.task(sessionId, taskId));
+      await this.terminator.fail(tag, sessionId, { name: OPERATOR_ABORT, message, taskId });
       return { sessionId, taskId, action: 'abort', taskStatus: 'failed', sessionStatus: 'failed' };
     }
     await this.store.setResolution(tag, sessionId, taskId, resolution);
@@ -59,7 +68,7 @@ export class SessionCommands {
       (await this.store.pausedCount(tag, sessionId)) === 0 && (await this.store.transition(tag, sessionId, ['paused'], 'running'))
         ? 'running'
         : ((await this.store.status(tag, sessionId)) ?? status);
-    return { sessionId, taskId, action: resolution.action, taskStatus: 'ready', sessionStatus };
+    return { sessionId, taskId, action: resolution.action, taskStatus: RESOLVED_STATUS[resolution.action], sessionStatus };
   }
 
   private tagOf(sessionId: string): ShardTag {

@@ -6,11 +6,21 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
 import { SessionRetention } from './session-retention.service';
-import { FailureInfo, SessionStatus } from './session.types';
+import { FailureInfo, OPERATOR_ABORT, SessionStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { SessionLogLevel } from '../log/log-entry';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
 const IDLE_TASK = new Set(['waiting', 'ready', 'paused']);
+
+/**
+ * How severe a session's failure is: an operator's abort is a decision, so a warning (as a
+ * cancellation is); anything else is an error of the work. A failed session is never fatal: the
+ * process that logs it goes on.
+ */
+function failureLevel(error: FailureInfo): SessionLogLevel {
+  return error.name === OPERATOR_ABORT ? 'warn' : 'error';
+}
 
 /**
  * Ends sessions that cannot or must not go on: records why, removes their work that has not
@@ -41,7 +51,7 @@ export class SessionTerminator {
     if (!moved) return false;
     this.log.write(
       tag,
-      { level: 'critical', source: 'orchestrator', sessionId, taskId: error.taskId, message: 'session failed', context: { error: error.message, errorName: error.name } },
+      { level: failureLevel(error), source: 'orchestrator', sessionId, taskId: error.taskId, message: 'session failed', context: { error: error.message, errorName: error.name } },
       this.logger,
     );
     await this.removeIdleWork(tag, sessionId);

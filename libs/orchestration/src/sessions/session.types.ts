@@ -16,6 +16,9 @@ export interface WorkerIdentity {
   readonly pid: number;
 }
 
+/** The `name` of the failure an operator's `abort` records on its task and session. */
+export const OPERATOR_ABORT = 'OperatorAbort';
+
 export interface FailureInfo {
   readonly message: string;
   readonly name?: string;

@@ -158,12 +158,13 @@ export class TaskExecutor {
     const capability = task.capabilities[0];
     const tenant = begin.tenant ?? DEFAULT_TENANT;
     let runStarted: number | undefined;
+    let attempt: number | undefined;
     try {
       const dependencies = begin.dependencies ?? {};
       const shared = begin.shared ?? {};
       const goal = begin.goal;
       const missing = inputFrom.filter((id) => !(id in dependencies));
-      const attempt = begin.attempt ?? (await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom }));
+      attempt = begin.attempt ?? (await this.store.taskStarted(tag, sessionId, taskId, { agentId, worker: this.worker, inputFrom }));
       runStarted = performance.now();
       const readyAt = begin.readyAt ? Date.parse(begin.readyAt) : NaN;
       this.metrics.taskStarted(tag, tenant, capability, attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined);
@@ -225,7 +226,7 @@ export class TaskExecutor {
         throw new UnrecoverableError(abort.reason.message);
       }
       if (durationMs !== undefined) this.metrics.taskRunEnded(tag, tenant, capability, 'failed', durationMs, isFinalAttempt(job, error));
-      return this.outcomes.failed(tag, job, token, error);
+      return this.outcomes.failed(tag, job, token, error, false, attempt);
     } finally {
       lease.release();
     }

@@ -305,14 +305,15 @@ export class TaskOutcomes {
   /**
    * Applies a failed attempt: a retry while attempts remain; on the last one the task's policy —
    * `fail` fails the session, `continue` lets its waiters run without it, `ask` pauses it for an
-   * operator. Always throws what BullMQ must see.
+   * operator. Always throws what BullMQ must see. `attempt` is the run's number as its session
+   * counts runs (retries by an operator included), which the log gives; without it, BullMQ's.
    */
-  async failed(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, error: unknown, unrecoverable = false): Promise<never> {
+  async failed(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, error: unknown, unrecoverable = false, attempt?: number): Promise<never> {
     const task = job.data;
     const { sessionId, taskId } = task;
     const final = unrecoverable || isFinalAttempt(job, error);
     const info = failureInfo(error, taskId);
-    const context = { attempt: job.attemptsMade + 1, final, policy: task.onFailure, error: info.message, errorName: info.name };
+    const context = { attempt: attempt ?? job.attemptsMade + 1, final, policy: task.onFailure, error: info.message, errorName: info.name };
     if (!final) {
       this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, message: 'task attempt failed; it will be retried', context }, this.logger);
       await this.store.setTaskStatus(tag, sessionId, taskId, 'ready', { error: info });
