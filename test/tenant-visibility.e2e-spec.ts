@@ -105,9 +105,9 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     expect(anyone.status).toBe(200);
     expect(anyone.body).toEqual({
       status: 'ok',
-      info: { redis: { status: 'up' }, workers: { status: 'up' } },
+      info: { redis: { status: 'up' }, workers: { status: 'up' }, agents: { status: 'up' } },
       error: {},
-      details: { redis: { status: 'up' }, workers: { status: 'up' } },
+      details: { redis: { status: 'up' }, workers: { status: 'up' }, agents: { status: 'up' } },
     });
 
     const viewer = (await as('otherViewer', 'GET', `${API}/health`)).body;

@@ -74,12 +74,12 @@ const core = {
   providers: [
     ...core.providers, Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
     ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics, DeploymentSetup,
-    // Live agents on /metrics and /stats: active agents in the registry, per capability they offer.
+    // Live agents on /metrics and /stats: active agents hosted by a worker, per capability they offer.
     {
       provide: LIVE_AGENTS,
       inject: [AgentDirectory],
       useFactory: (directory: AgentDirectory): LiveAgentsSource => ({
-        description: 'active agents in the registry offering the capability',
+        description: 'active agents hosted by a worker offering the capability',
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },

@@ -98,7 +98,7 @@ export class CapabilityDto extends createZodDto(
       description: z.string(),
       privileged: z.boolean().describe('Only agents with full permission may take it'),
       custom: z.boolean().describe('Added at run time'),
-      agents: z.number().int().describe('Active agents offering it now'),
+      agents: z.number().int().describe('Live agents offering it now: active and hosted by a worker (agents registered over REST take no tasks)'),
     })
     .meta({
       examples: [{ name: 'database_operations', category: 'integration', description: 'Query and change databases', privileged: true, custom: false, agents: 2 }],

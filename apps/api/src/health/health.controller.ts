@@ -11,11 +11,33 @@ import { NotRateLimited } from '../http/rate-limits';
 type Audience = FigureScope | 'anyone';
 
 /**
+ * A health report: terminus' own, whose status is also `degraded` when every check is up but
+ * work waits for capabilities no live agent can take (the `agents` part, in `details`, lists them).
+ */
+type HealthReport = Omit<HealthCheckResult, 'status'> & { status: HealthCheckResult['status'] | 'degraded' };
+
+/**
+ * `result` with its `agents` part: `up`, or `degraded` with the capabilities that work waits for
+ * and no live agent can take. Without the list (Redis did not answer, which its check reports)
+ * the result as it is.
+ */
+function withAgents(result: HealthCheckResult, uncovered: readonly string[] | undefined): HealthReport {
+  if (uncovered === undefined) return result;
+  if (uncovered.length === 0) {
+    const up = { status: 'up' as const };
+    return { ...result, info: { ...result.info, agents: up }, details: { ...result.details, agents: up } };
+  }
+  // Not an indicator that is down: a missing capability must not fail the probe (see check).
+  const degraded = { status: 'degraded', capabilitiesWithoutLiveAgent: uncovered } as unknown as HealthIndicatorResult[string];
+  return { ...result, status: result.status === 'ok' ? 'degraded' : result.status, details: { ...result.details, agents: degraded } };
+}
+
+/**
  * A health report as `audience` may see it: anyone gets each part's up or down only; a key below
  * admin also its details except the queues (their workers and backlogs are every tenant's work);
  * admins everything.
  */
-function reportFor(result: HealthCheckResult, audience: Audience): HealthCheckResult {
+function reportFor(result: HealthReport, audience: Audience): HealthReport {
   if (audience === 'deployment') return result;
   const part = ({ queues: _queues, ...rest }: HealthIndicatorResult[string]) => (audience === 'anyone' ? { status: rest.status } : rest);
   const parts = (indicators: Partial<HealthIndicatorResult> | undefined): HealthIndicatorResult | undefined =>
@@ -42,14 +64,22 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({
-    summary: 'Redis reachable, at least one live worker, and each queue\'s workers and backlog',
+    summary: 'Redis reachable, at least one live worker, each queue\'s workers and backlog, and the capabilities work waits for with no live agent',
     description:
       'Without a key: `status` and each check\'s up or down only. With a key below admin: each check\'s details without the queues. ' +
-      'With an admin key: each queue\'s workers and backlog too. A key that is not valid is a 401.',
+      'With an admin key: each queue\'s workers and backlog too. A key that is not valid is a 401. ' +
+      '`status` is `degraded` (still a 200) when work waits for capabilities no live agent can take, listed with a key in ' +
+      '`details.agents.capabilitiesWithoutLiveAgent`: those whose queue holds work, and task_decomposition, which every goal needs. ' +
+      'Agents registered over REST do not count: they take no tasks.',
   })
+  @ApiOkResponse({ description: '`status` is `ok`, or `degraded` with the capabilities no live agent serves' })
   @ApiServiceUnavailableResponse({ type: ProblemDto, description: 'Redis does not answer, or no worker consumes any queue' })
-  async check(@Headers() headers: Record<string, string | string[] | undefined>): Promise<HealthCheckResult> {
-    return this.checked([() => this.redis(), () => this.workers()], this.audience(headers));
+  async check(@Headers() headers: Record<string, string | string[] | undefined>): Promise<HealthReport> {
+    // A capability without an agent leaves the API able to take requests: the whole picture says
+    // degraded, and readiness (ready) is not affected.
+    const audience = this.audience(headers);
+    const uncovered = this.cluster.capabilitiesWithoutLiveAgent().catch(() => undefined);
+    return this.checked([() => this.redis(), () => this.workers()], audience, uncovered);
   }
 
   @Get('live')
@@ -63,18 +93,27 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: Redis answers, so the API can take requests (up or down only, for any caller)' })
   @ApiServiceUnavailableResponse({ type: ProblemDto, description: 'Redis does not answer' })
-  ready(): Promise<HealthCheckResult> {
+  ready(): Promise<HealthReport> {
     return this.checked([() => this.redis()], 'anyone');
   }
 
-  /** Runs the checks and answers (or fails with, as a 503) the report `audience` may see. */
-  private async checked(checks: (() => Promise<HealthIndicatorResult>)[], audience: Audience): Promise<HealthCheckResult> {
+  /**
+   * Runs the checks and answers (or fails with, as a 503) the report `audience` may see, with the
+   * capabilities without a live agent when given (see withAgents).
+   */
+  private async checked(
+    checks: (() => Promise<HealthIndicatorResult>)[],
+    audience: Audience,
+    uncovered: Promise<readonly string[] | undefined> = Promise.resolve(undefined),
+  ): Promise<HealthReport> {
+    let result: HealthCheckResult;
     try {
-      return reportFor(await this.health.check(checks), audience);
+      result = await this.health.check(checks);
     } catch (error) {
-      if (error instanceof ServiceUnavailableException) throw new ServiceUnavailableException(reportFor(error.getResponse() as HealthCheckResult, audience));
-      throw error;
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      throw new ServiceUnavailableException(reportFor(withAgents(error.getResponse() as HealthCheckResult, await uncovered), audience));
     }
+    return reportFor(withAgents(result, await uncovered), audience);
   }
 
   /** Whose view of the details the request's key gives; no key is `anyone`, a wrong one a 401. */

@@ -4,6 +4,9 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { SESSION_QUEUE } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
+import { uncoveredCapabilities } from '../registry/admission';
+import { AgentRegistry } from '../registry/agent-registry.service';
+import { PLANNING_CAPABILITY } from '../sessions/planning-capability';
 
 /** A queue's state across every shard: how many worker connections consume it and its backlog. */
 export interface QueueHealth {
@@ -34,6 +37,7 @@ export class ClusterHealth {
     private readonly shards: ShardRouter,
     private readonly queues: TaskQueues,
     private readonly catalog: CapabilityCatalog,
+    private readonly registry: AgentRegistry,
   ) {}
 
   /** Round-trip time of a PING in ms; rejects when Redis does not answer within `timeoutMs`. */
@@ -66,5 +70,28 @@ export class ClusterHealth {
       'Redis',
     );
     return perQueue.filter((q) => q.workers > 0 || q.waiting + q.delayed + q.active > 0);
+  }
+
+  /**
+   * The capabilities no live agent can take (as admission judges them: agents registered over
+   * REST do not count) that work waits for, sorted: those whose queue, in any shard, holds a job
+   * queued, held for its dependencies or waiting for its children; and task_decomposition always,
+   * which every goal needs.
+   */
+  async capabilitiesWithoutLiveAgent(timeoutMs = 2000): Promise<string[]> {
+    const find = async () => {
+      const [agents] = await Promise.all([this.registry.list(), this.catalog.refresh()]);
+      const uncovered = uncoveredCapabilities(agents, this.catalog.names(), this.catalog.policy());
+      const needed = await Promise.all(uncovered.map(async (c) => (c === PLANNING_CAPABILITY || (await this.hasWorkWaiting(c)) ? [c] : [])));
+      return needed.flat().sort();
+    };
+    return withTimeout(find(), timeoutMs, 'Redis');
+  }
+
+  private async hasWorkWaiting(queue: string): Promise<boolean> {
+    const counts = await Promise.all(
+      this.shards.tags.map((tag) => this.queues.queue(tag, queue).getJobCounts('wait', 'prioritized', 'delayed', 'waiting-children')),
+    );
+    return counts.some((c) => Object.values(c).some((n) => n > 0));
   }
 }

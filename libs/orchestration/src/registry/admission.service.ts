@@ -10,8 +10,9 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from '../sessions/session.store';
 import { SessionTerminator } from '../sessions/session-terminator.service';
 import { SessionView } from '../sessions/session.types';
+import { PLANNING_CAPABILITY } from '../sessions/planning-capability';
 import { failureInfo } from '../sessions/task-outcomes.service';
-import { admissionBlock } from './admission';
+import { admissionBlock, uncoveredCapabilities } from './admission';
 import { AgentRegistry } from './agent-registry.service';
 
 /** How many queued jobs of one capability the monitor looks at per round. */
@@ -42,9 +43,12 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
-  /** Adds `waitingFor` to the session's queued tasks (and planning step) no live agent can take. */
+  /**
+   * Adds `waitingFor` to the session's tasks still to run, queued or waiting for their
+   * dependencies, that no live agent can take (and to its planning step).
+   */
   async annotate(view: SessionView): Promise<SessionView> {
-    const queued = view.tasks.filter((t) => t.status === 'ready' && !t.waitingFor);
+    const queued = view.tasks.filter((t) => (t.status === 'ready' || t.status === 'waiting') && !t.waitingFor);
     // A goal's planning job is queued from the start; its step shows once a planner takes it.
     const planning =
       view.planning?.status === 'ready' ? view.planning : view.status === 'pending' && view.goal && !view.planning ? { status: 'ready' as const } : undefined;
@@ -59,7 +63,7 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
       if (reason) task.waitingFor = reason;
     }
     if (planning) {
-      const reason = admissionBlock(agents, { capabilities: ['task_decomposition'] }, policy);
+      const reason = admissionBlock(agents, { capabilities: [PLANNING_CAPABILITY] }, policy);
       if (reason) view.planning = { ...planning, waitingFor: reason };
     }
     return view;
@@ -86,7 +90,7 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
   private async expire(timeoutMs: number): Promise<void> {
     const [agents] = await Promise.all([this.registry.list(), this.catalog.refresh()]);
     const policy = this.catalog.policy();
-    const uncovered = [...this.catalog.names()].filter((c) => admissionBlock(agents, { capabilities: [c] }, policy));
+    const uncovered = uncoveredCapabilities(agents, this.catalog.names(), policy);
     const now = Date.now();
     const seen = new Set<string>();
     for (const tag of this.shards.tags) {

@@ -1,4 +1,4 @@
-import { admissionBlock } from './admission';
+import { admissionBlock, uncoveredCapabilities } from './admission';
 import { AgentRecord } from './agent-record';
 
 const record = (id: string, extra: Partial<AgentRecord> = {}): AgentRecord => ({
@@ -25,5 +25,15 @@ describe('admissionBlock', () => {
     );
     const limited = record('l', { permission: 'limited', capabilities: ['file_operations'] });
     expect(admissionBlock([limited], { capabilities: ['file_operations'] }, policy)).toBe('no live agent allowed to take file_operations');
+  });
+});
+
+describe('agents registered over REST', () => {
+  const remote = record('translator-1', { capabilities: ['translation', 'code_generation'], source: 'api', worker: null, currentLoad: 0, priority: 9 });
+
+  it('do not count as live agents: nothing pulls their queues', () => {
+    expect(admissionBlock([remote], { capabilities: ['translation'] }, policy)).toBe('no live agent with capability translation');
+    expect(admissionBlock([remote, record('a')], { capabilities: ['code_generation'] }, policy)).toBeUndefined();
+    expect(uncoveredCapabilities([remote, record('a')], ['translation', 'code_generation', 'testing'], policy)).toEqual(['translation', 'testing']);
   });
 });

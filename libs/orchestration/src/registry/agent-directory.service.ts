@@ -6,12 +6,12 @@ import { Capability } from '../agents/capability-catalog';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { permissionRefusals } from '../agents/permission-policy';
 import { AgentConflictError, AgentNotFoundError, FieldIssue, ValidationFailedError } from '../errors/errors';
-import { AgentListing, agentAsSeen, AgentRecord, asCandidate, StoredAgent } from './agent-record';
+import { AgentListing, agentAsSeen, AgentRecord, asCandidate, canRunTasks, StoredAgent } from './agent-record';
 import { AgentRegistry } from './agent-registry.service';
 import { AgentFilter, AgentRegistration, AgentSelectionRequest } from './agent-requests.schema';
 
 export interface CapabilityListing extends Capability {
-  /** How many active agents offer it now. */
+  /** How many live agents (active, hosted by a worker: see {@link canRunTasks}) offer it now. */
   readonly agents: number;
 }
 
@@ -47,7 +47,8 @@ export class AgentDirectory {
   /**
    * Registers an agent run outside Switchyard's workers. Every capability must be in the catalog
    * or declared in `customCapabilities`, and allowed to its kind and permission level; it stays
-   * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS).
+   * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS). It announces the agent
+   * and its capabilities, but takes no tasks: no worker pulls its queues (see {@link canRunTasks}).
    */
   async register(request: AgentRegistration): Promise<AgentRecord> {
     await this.catalog.refresh();
@@ -125,12 +126,12 @@ export class AgentDirectory {
 
   async capabilities(): Promise<CapabilityListing[]> {
     const [agents] = await Promise.all([this.registry.list(), this.catalog.refresh()]);
-    const active = agents.filter((a) => a.status === 'active');
+    const live = agents.filter(canRunTasks);
     return this.catalog.list().map((c) => ({
       ...c,
       privileged: c.privileged === true,
       custom: c.custom === true,
-      agents: active.filter((a) => a.capabilities.includes(c.name)).length,
+      agents: live.filter((a) => a.capabilities.includes(c.name)).length,
     }));
   }
 }

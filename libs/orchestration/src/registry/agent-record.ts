@@ -41,12 +41,21 @@ export function agentAsSeen(record: AgentRecord, scope: FigureScope): AgentListi
   return listing;
 }
 
+/**
+ * Whether the agent can take a task now: active, and hosted by a worker, which pulls its
+ * capabilities' queues. An agent registered over REST is listed and heartbeats, but takes none.
+ */
+export function canRunTasks(record: AgentRecord): boolean {
+  return record.status === 'active' && record.source === 'worker';
+}
+
 /** A registry record in the shape the selection rule takes. */
 export function asCandidate(record: AgentRecord): AgentCandidate & { readonly record: AgentRecord } {
   return {
     record,
     status: record.status,
     currentLoad: record.currentLoad,
+    hosted: record.source === 'worker',
     descriptor: {
       id: record.id,
       name: record.name,
