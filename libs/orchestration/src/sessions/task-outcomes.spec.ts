@@ -78,7 +78,7 @@ describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s
     const terminator = strict('terminator', { fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`) });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never);
+    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never, strict('redisFaults', {}) as never);
     /**
      * What followed the refusal, once its handling (which nothing awaits) settled; the dependant's
      * early promotion, sent before the answer came, aside.
