@@ -282,11 +282,14 @@ export class TaskOutcomes {
   async endFailedJobs(tag: ShardTag, sessionId: string): Promise<number> {
     const view = await this.store.view(tag, sessionId);
     const unfinished = (view?.tasks ?? []).filter((t) => UNFINISHED_TASK.has(t.status));
-    const jobs = await Promise.all(unfinished.map((t) => this.queues.queue(tag, t.capabilities[0]).getJob(jobIds.task(sessionId, t.id))));
-    const states = await Promise.all(jobs.map((job) => job?.getState()));
+    const queueOf = (task: { capabilities: string[] }) => this.queues.queue(tag, task.capabilities[0]);
+    // Their jobs' states first: only a failed one's job (with its data) is read.
+    const states = await Promise.all(unfinished.map((t) => queueOf(t).getJobState(jobIds.task(sessionId, t.id))));
     let ended = 0;
-    for (const [i, job] of jobs.entries()) {
-      if (!job || states[i] !== 'failed') continue;
+    for (const [i, task] of unfinished.entries()) {
+      if (states[i] !== 'failed') continue;
+      const job = await queueOf(task).getJob(jobIds.task(sessionId, task.id));
+      if (!job) continue;
       const { taskId } = job.data as TaskJobData;
       this.log.write(
         tag,

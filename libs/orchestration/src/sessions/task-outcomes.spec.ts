@@ -111,7 +111,7 @@ describe('TaskOutcomes.endFailedJobs', () => {
     const jobs = new Map(
       tasks.filter((t) => t.job).map((t) => [
         `s-1.t.${t.id}`,
-        strict('job', { data: data(t.id, t.job!.onFailure ?? 'fail'), failedReason: "OOM command not allowed when used memory > 'maxmemory'.", getState: async () => t.job!.state }),
+        { state: t.job!.state, job: strict('job', { data: data(t.id, t.job!.onFailure ?? 'fail'), failedReason: "OOM command not allowed when used memory > 'maxmemory'." }) },
       ]),
     );
     const store = strict('store', {
@@ -121,7 +121,11 @@ describe('TaskOutcomes.endFailedJobs', () => {
     });
     const looked: string[] = [];
     const queues = strict('queues', {
-      queue: (_tag: ShardTag, name: string) => strict('queue', { getJob: async (id: string) => (looked.push(`${name}:${id}`), jobs.get(id)) }),
+      queue: (_tag: ShardTag, name: string) =>
+        strict('queue', {
+          getJobState: async (id: string) => (looked.push(`${name}:${id}`), jobs.get(id)?.state ?? 'unknown'),
+          getJob: async (id: string) => jobs.get(id)?.job,
+        }),
       promote: async (_tag: ShardTag, _queue: string, jobId: string) => void calls.push(`promote ${jobId}`),
     });
     const runs = strict('runs', {
