@@ -8,6 +8,7 @@ import { PlanEnqueuer } from './plans/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './queues/worker-host.service';
+import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
@@ -133,6 +134,7 @@ export class OrchestrationWorkerModule {
             }),
         },
         AgentPresence,
+        RedisFaultRetry,
         TaskOutcomes,
         SubtaskSpawner,
         TaskExecutor,

@@ -62,6 +62,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
+  SWITCHYARD_REDIS_RETRY_S: intFromEnv('SWITCHYARD_REDIS_RETRY_S', 1, 7 * 24 * 3600).default(600),
   // At most 512: schema validation recurses per level, and must not come near the call stack's end.
   SWITCHYARD_MAX_JSON_DEPTH: intFromEnv('SWITCHYARD_MAX_JSON_DEPTH', 2, 512).default(64),
   SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
@@ -139,6 +140,13 @@ export interface SwitchyardConfig {
    * lost pod) gives its jobs back to the queue within about twice this.
    */
   readonly lockDurationMs: number;
+  /**
+   * How long a job whose work Redis keeps refusing (out of memory, read-only, loading, connection
+   * lost) waits for Redis, backed off up to 30 s, without spending its attempts; after that the
+   * failure counts as the task's own. See RedisFaultRetry.
+   * @defaultValue 600
+   */
+  readonly redisRetrySeconds: number;
   /** Largest request body the API reads. */
   readonly bodyLimitBytes: number;
   /** How long the API waits for a request's whole body once its headers are in; then 408 and the connection closes. */
@@ -271,6 +279,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     maxOutputBytes: env.SWITCHYARD_MAX_OUTPUT_BYTES,
     maxSessionBytes: env.SWITCHYARD_MAX_SESSION_BYTES,
     lockDurationMs: env.SWITCHYARD_LOCK_DURATION_MS,
+    redisRetrySeconds: env.SWITCHYARD_REDIS_RETRY_S,
     idempotencyTtlSeconds: env.SWITCHYARD_IDEMPOTENCY_TTL_S,
     streamTokenTtlSeconds: env.SWITCHYARD_STREAM_TOKEN_TTL_S,
     rateLimit: env.SWITCHYARD_RATE_LIMIT,

@@ -305,3 +305,19 @@ export class DeploymentMismatchError extends SwitchyardError {
     );
   }
 }
+
+/**
+ * A task's BullMQ job failed for good while its task still showed unfinished: its failure was
+ * never recorded (Redis refused it, or the job stalled too often). The session's root job finds
+ * it, and the task's failure policy applies.
+ */
+export class TaskJobFailedError extends SwitchyardError {
+  override readonly name = 'TaskJobFailedError';
+  readonly code = 'task_job_failed';
+  constructor(
+    readonly taskId: string,
+    readonly reason: string,
+  ) {
+    super(`Task "${taskId}"'s job failed without its task recording it (${reason})`);
+  }
+}

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
-import { ShardTag } from '../redis/keys';
+import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
 import { NewSession, SessionStore } from '../sessions/session.store';
 import { buildSessionFlow, taskDefaultsFor } from './flow-builder';
@@ -62,9 +62,12 @@ export class PlanEnqueuer {
 
   /**
    * Writes the plan's bookkeeping, then adds its flows in one step. If either fails, the
-   * bookkeeping is removed again, so no half-made plan stays behind.
+   * bookkeeping is removed again, so no half-made plan stays behind. A session whose flows are in
+   * already (a planning job that enqueued them, then met Redis's refusal, runs again) is left as
+   * it is: its flows went in all at once, with its root job.
    */
   async enqueue(tag: ShardTag, sessionId: string, plan: Plan, graph: PlanGraph): Promise<void> {
+    if ((await this.queues.queue(tag, SESSION_QUEUE).getJobState(jobIds.root(sessionId))) !== 'unknown') return;
     try {
       // The bookkeeping goes out in batches: a failure can leave some of them written.
       await this.store.attachPlan(tag, sessionId, graph, { plan });

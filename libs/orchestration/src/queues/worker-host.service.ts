@@ -16,6 +16,7 @@ import { PlanningRunner } from '../sessions/planning-runner.service';
 import { SessionFinalizer } from '../sessions/session-finalizer.service';
 import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
+import { RedisFaultRetry } from './redis-fault-retry.service';
 
 /** How many session root jobs one worker process finalises at once. */
 const FINALIZER_CONCURRENCY = 8;
@@ -51,6 +52,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly log: SessionLogWriter,
     private readonly metrics: MetricsRecorder,
     private readonly presence: AgentPresence,
+    private readonly redisFaults: RedisFaultRetry,
   ) {}
 
   /** The queues this process consumes in each shard. */
@@ -124,7 +126,15 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
       const abort = new RunAbort();
       this.running.set(key, { job, token, cancel: (reason) => abort.abort(reason) });
       try {
-        return await processor(job, token, abort);
+        const result = await processor(job, token, abort);
+        this.redisFaults.cleared(job);
+        return result;
+      } catch (error) {
+        // Redis refused the job's work (out of memory, say): not the job's failure, so it waits
+        // for Redis without spending an attempt.
+        if (this.redisFaults.waits(job, error)) return await this.redisFaults.defer(job, token, error);
+        this.redisFaults.cleared(job);
+        throw error;
       } finally {
         this.running.delete(key);
       }

@@ -17,6 +17,7 @@ import { taskLogger } from './task-logger';
 import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
 import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
+import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 
 
 /**
@@ -35,6 +36,7 @@ export class PlanningRunner {
     private readonly terminator: SessionTerminator,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
     private readonly log: SessionLogWriter,
+    private readonly redisFaults: RedisFaultRetry,
   ) {}
 
   async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
@@ -93,6 +95,8 @@ export class PlanningRunner {
       await this.store.transition(tag, sessionId, ['planning'], 'running');
       return { tasks: validation.graph.tasks.size };
     } catch (error) {
+      // Redis's failure, not the planner's: the job waits for Redis (see RedisFaultRetry, in WorkerHost).
+      if (this.redisFaults.waits(job, error)) throw error;
       const final = isFinalAttempt(job, error);
       const info = failureInfo(error);
       await this.store.setPlanning(tag, sessionId, {

@@ -30,9 +30,10 @@ export interface SessionResult {
  * then less and less often (see rootCheckDelayMs): it then looks for top-level tasks whose job
  * completed but whose write-back was lost with their worker (Redis refused it, and the worker
  * died before sending it again, see TaskOutcomes.completeAhead), records them from their jobs,
- * and waits again while others are still pending. A worker that died between the last
- * write-back and the root's promotion leaves nothing pending: the next check completes the
- * session.
+ * and waits again while others are still pending. It also ends by their failure policy the tasks
+ * whose job failed without their task recording it (see TaskOutcomes.endFailedJobs), which nothing
+ * else would. A worker that died between the last write-back and the root's promotion leaves
+ * nothing pending: the next check completes the session.
  */
 @Injectable()
 export class SessionFinalizer {
@@ -52,7 +53,11 @@ export class SessionFinalizer {
     const status = await this.store.status(tag, sessionId);
     // Gone, or ended otherwise (failed, cancelled) while this job was held: nothing to do.
     if (status === undefined || FINISHED_SESSION_STATUSES.includes(status)) return null;
-    if ((await this.recoverLost(tag, sessionId)) > 0) return this.waitAgain(tag, job, token);
+    if ((await this.recoverLost(tag, sessionId)) > 0) {
+      // Ended meanwhile: a task found failed in its queue failed its session.
+      if (FINISHED_SESSION_STATUSES.includes((await this.store.status(tag, sessionId)) ?? 'completed')) return null;
+      return this.waitAgain(tag, job, token);
+    }
     const inputs = await this.store.resultInputs(tag, sessionId);
     if (!inputs.exists) return null;
     const { taskIds, finalIds, outputs: stored } = inputs;
@@ -81,8 +86,9 @@ export class SessionFinalizer {
   }
 
   /**
-   * Records the pending top-level tasks whose job completed without their write-back; answers how
-   * many top-level tasks are still pending after that.
+   * Records the pending top-level tasks whose job completed without their write-back, and ends by
+   * their failure policy the unfinished tasks whose job failed without their failure recorded (see
+   * TaskOutcomes.endFailedJobs); answers how many top-level tasks are still pending after that.
    */
   private async recoverLost(tag: ShardTag, sessionId: string): Promise<number> {
     const pending = await this.store.pendingIds(tag, sessionId, ROOT_WAITER);
@@ -90,10 +96,9 @@ export class SessionFinalizer {
     if (pending.length === 0) return 0;
     const statuses = await this.store.statusesOf(tag, sessionId, pending);
     const running = pending.filter((id) => statuses.get(id) === 'running');
-    if (running.length > 0 && (await this.outcomes.recoverFromJobs(tag, sessionId, running)) > 0) {
-      return this.store.pendingCount(tag, sessionId, ROOT_WAITER);
-    }
-    return pending.length;
+    const recovered = running.length > 0 ? await this.outcomes.recoverFromJobs(tag, sessionId, running) : 0;
+    const ended = await this.outcomes.endFailedJobs(tag, sessionId);
+    return recovered + ended > 0 ? this.store.pendingCount(tag, sessionId, ROOT_WAITER) : pending.length;
   }
 
   /** Holds the root job until its next check, or until the last top-level task wakes it. */

@@ -1,23 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
-import { SessionOutputsFullError, SwitchyardError } from '../errors/errors';
+import { SessionOutputsFullError, SwitchyardError, TaskJobFailedError } from '../errors/errors';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
 import { TaskJobData, TaskRef } from '../plans/task-job';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
+import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 import { SessionStore } from './session.store';
 import { FinishedJob, TaskRunStore } from './task-run.store';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionTerminator } from './session-terminator.service';
-import { FailureInfo } from './session.types';
+import { FailureInfo, TaskStatus } from './session.types';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
 import { failpoint, failpointArmed } from '../runtime/failpoint';
 import { isoNow } from '../runtime/iso-now';
 
 /** How often {@link TaskOutcomes.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
+
+/** A task's statuses before it finished, other than paused (whose job waits in the delayed set for an operator). */
+const UNFINISHED_TASK: ReadonlySet<TaskStatus> = new Set(['ready', 'waiting', 'running']);
 
 /** The session's root job, as a task's waiter: it waits for the top-level tasks (see buildSessionFlow). */
 const ROOT: TaskRef = { id: ROOT_WAITER, queue: SESSION_QUEUE };
@@ -64,6 +68,7 @@ export class TaskOutcomes {
     private readonly terminator: SessionTerminator,
     private readonly log: SessionLogWriter,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly redisFaults: RedisFaultRetry,
   ) {}
 
   /** The task's job, kept for the retention from now on (see FINISH_TASK). */
@@ -133,7 +138,7 @@ export class TaskOutcomes {
    * and the session's finalizer each record it from there (see recoverDependencies and
    * recoverChildren). Should it refuse the output (the session's outputs have no room for it,
    * which the worker's own check missed as tasks finishing meanwhile took the room), the task
-   * fails by its policy as far as a completed job allows (see {@link outputRefused}).
+   * fails by its policy as far as a completed job allows (see {@link endWithoutJob}).
    */
   async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown, log?: ScriptedLogEntry): Promise<void> {
     const { sessionId, taskId } = task;
@@ -153,7 +158,7 @@ export class TaskOutcomes {
     if (log) this.log.flushBefore();
     const { sent, ready: written } = this.runs.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
     written.catch(async (first: unknown) => {
-      if (first instanceof SessionOutputsFullError) return this.outputRefused(tag, task, first);
+      if (first instanceof SessionOutputsFullError) return this.endWithoutJob(tag, task, first);
       for (let tries = 1; ; tries++) {
         try {
           await sleep(tries === 1 ? 0 : 100 * 4 ** tries);
@@ -165,7 +170,7 @@ export class TaskOutcomes {
           }
           return;
         } catch (error) {
-          if (error instanceof SessionOutputsFullError) return this.outputRefused(tag, task, error);
+          if (error instanceof SessionOutputsFullError) return this.endWithoutJob(tag, task, error);
           if (tries < COMPLETE_TRIES) continue;
           const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
           this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
@@ -267,6 +272,36 @@ export class TaskOutcomes {
     return recovered;
   }
 
+  /**
+   * Ends by their failure policy the session's unfinished tasks (ready, waiting or running) whose
+   * job failed for good without the task recording it: Redis refused the failure's record, or the
+   * job stalled too often. Nothing else would: their waiters, and the session's root job, would
+   * wait for ever. Answers how many it ended. (The session's root job checks so, see
+   * SessionFinalizer.)
+   */
+  async endFailedJobs(tag: ShardTag, sessionId: string): Promise<number> {
+    const view = await this.store.view(tag, sessionId);
+    const unfinished = (view?.tasks ?? []).filter((t) => UNFINISHED_TASK.has(t.status));
+    const queueOf = (task: { capabilities: string[] }) => this.queues.queue(tag, task.capabilities[0]);
+    // Their jobs' states first: only a failed one's job (with its data) is read.
+    const states = await Promise.all(unfinished.map((t) => queueOf(t).getJobState(jobIds.task(sessionId, t.id))));
+    let ended = 0;
+    for (const [i, task] of unfinished.entries()) {
+      if (states[i] !== 'failed') continue;
+      const job = await queueOf(task).getJob(jobIds.task(sessionId, task.id));
+      if (!job) continue;
+      const { taskId } = job.data as TaskJobData;
+      this.log.write(
+        tag,
+        { level: 'warn', source: 'task', sessionId, taskId, message: 'task found failed in its queue: its failure policy applies', context: { reason: job.failedReason } },
+        this.logger,
+      );
+      await this.endWithoutJob(tag, job.data as TaskJobData, new TaskJobFailedError(taskId, job.failedReason));
+      ended++;
+    }
+    return ended;
+  }
+
   /** Writes back a task whose write-back was lost, with the output its completed job kept (see the recover methods). */
   private async recordFromJob(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
     this.log.write(
@@ -278,22 +313,23 @@ export class TaskOutcomes {
       await this.finish(tag, task, { status: 'completed', output: output ?? null });
     } catch (error) {
       if (!(error instanceof SessionOutputsFullError)) throw error;
-      await this.outputRefused(tag, task, error);
+      await this.endWithoutJob(tag, task, error);
     }
   }
 
   /**
-   * A task whose job completed had its output refused by the write-back: the session's outputs
-   * have no room for it. The task fails: with `continue` its waiters run without it; otherwise,
-   * `ask` included (a completed job cannot pause), its session fails.
+   * A task whose job finished without it: its job completed but the write-back refused its output
+   * (the session's outputs have no room for it), or its job failed without the failure being
+   * recorded. The task fails: with `continue` its waiters run without it; otherwise, `ask`
+   * included (a finished job cannot pause), its session fails.
    */
-  private async outputRefused(tag: ShardTag, task: TaskJobData, error: SessionOutputsFullError): Promise<void> {
+  private async endWithoutJob(tag: ShardTag, task: TaskJobData, error: SessionOutputsFullError | TaskJobFailedError): Promise<void> {
     const { sessionId, taskId } = task;
     const info = failureInfo(error, taskId);
     const context = { final: true, policy: task.onFailure, error: info.message, errorName: info.name };
     this.log.write(tag, { level: 'error', source: 'task', sessionId, taskId, message: 'task failed', context }, this.logger);
     await this.endFailed(tag, task, info).catch((failure: Error) =>
-      this.logger.error({ sessionId, taskId, error: failure.message }, 'could not record the failure of a task whose output was refused'),
+      this.logger.error({ sessionId, taskId, error: failure.message }, 'could not record the failure of a task whose job finished without it'),
     );
   }
 
@@ -311,6 +347,8 @@ export class TaskOutcomes {
   async failed(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, error: unknown, unrecoverable = false, attempt?: number): Promise<never> {
     const task = job.data;
     const { sessionId, taskId } = task;
+    // Redis's failure, not the task's: the job waits for Redis (see RedisFaultRetry, in WorkerHost).
+    if (!unrecoverable && this.redisFaults.waits(job, error)) throw error;
     const final = unrecoverable || isFinalAttempt(job, error);
     const info = failureInfo(error, taskId);
     const context = { attempt: attempt ?? job.attemptsMade + 1, final, policy: task.onFailure, error: info.message, errorName: info.name };

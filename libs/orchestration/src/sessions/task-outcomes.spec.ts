@@ -3,6 +3,7 @@ import { NoCapableAgentError, OutputTooLargeError, SessionOutputsFullError, Task
 import { TaskJobData, TaskRef } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { failureInfo, isFinalAttempt, TaskOutcomes } from './task-outcomes.service';
+import { strict } from '../testing/strict-fake';
 
 const job = (attemptsMade: number, attempts?: number) => ({ attemptsMade, opts: { attempts } }) as unknown as Job;
 
@@ -33,16 +34,6 @@ describe('failureInfo', () => {
     expect(failureInfo('plain')).toEqual({ name: 'Error', message: 'plain' });
   });
 });
-
-/** A fake that has only the members given, and fails on any other that is used. */
-function strict<T>(name: string, members: Record<string, unknown>): T {
-  return new Proxy(members, {
-    get(target, property) {
-      if (property in target || property === 'then') return target[property as string];
-      throw new Error(`${name}.${String(property)} was used, but the test did not arrange it`);
-    },
-  }) as T;
-}
 
 /**
  * A write-back sent ahead of its job's completion comes back refused: the session's outputs had
@@ -78,7 +69,7 @@ describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s
     const terminator = strict('terminator', { fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`) });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never);
+    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never, strict('redisFaults', {}) as never);
     /**
      * What followed the refusal, once its handling (which nothing awaits) settled; the dependant's
      * early promotion, sent before the answer came, aside.
@@ -101,5 +92,90 @@ describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s
     const { service, after } = outcomes();
     await service.completeAhead(tag, task(policy), 'x'.repeat(598));
     expect(await after()).toEqual(['setTaskStatus big failed SessionOutputsFullError', 'fail s-1 SessionOutputsFullError']);
+  });
+});
+
+/**
+ * The session's root job checks for tasks that still show unfinished while their job failed for
+ * good (its failure never recorded: Redis refused it): their failure policy applies.
+ */
+describe('TaskOutcomes.endFailedJobs', () => {
+  const tag = '{t-0}' as ShardTag;
+  const data = (taskId: string, onFailure: TaskJobData['onFailure']): TaskJobData => ({
+    type: 'task', sessionId: 's-1', taskId, capabilities: ['web_research'], onFailure, kind: 'task',
+    parentId: null, dependsOn: [], childIds: [], dependants: [],
+  });
+
+  function outcomes(tasks: { id: string; status: string; job?: { state: string; onFailure?: TaskJobData['onFailure'] } }[]) {
+    const calls: string[] = [];
+    const jobs = new Map(
+      tasks.filter((t) => t.job).map((t) => [
+        `s-1.t.${t.id}`,
+        { state: t.job!.state, job: strict('job', { data: data(t.id, t.job!.onFailure ?? 'fail'), failedReason: "OOM command not allowed when used memory > 'maxmemory'." }) },
+      ]),
+    );
+    const store = strict('store', {
+      view: async () => ({ tasks: tasks.map((t) => ({ id: t.id, status: t.status, capabilities: ['web_research'] })) }),
+      setTaskStatus: async (_tag: ShardTag, _s: string, taskId: string, status: string, extra: { error?: { name: string } }) =>
+        void calls.push(`setTaskStatus ${taskId} ${status} ${extra.error?.name}`),
+    });
+    const looked: string[] = [];
+    const queues = strict('queues', {
+      queue: (_tag: ShardTag, name: string) =>
+        strict('queue', {
+          getJobState: async (id: string) => (looked.push(`${name}:${id}`), jobs.get(id)?.state ?? 'unknown'),
+          getJob: async (id: string) => jobs.get(id)?.job,
+        }),
+      promote: async (_tag: ShardTag, _queue: string, jobId: string) => void calls.push(`promote ${jobId}`),
+    });
+    const runs = strict('runs', {
+      finishTask: async (_tag: ShardTag, _s: string, taskId: string, outcome: { status: string }) => (calls.push(`finishTask ${taskId} ${outcome.status}`), []),
+    });
+    const terminator = strict('terminator', { fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`) });
+    const log = strict('log', { write: () => undefined, flush: async () => undefined });
+    const config = strict('config', { retentionSeconds: 60 });
+    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never, strict('redisFaults', {}) as never);
+    return { service, calls, looked };
+  }
+
+  it('fails a ready, waiting or running task whose job failed by its policy: continue lets its waiters run without it', async () => {
+    const { service, calls } = outcomes([{ id: 'a', status: 'ready', job: { state: 'failed', onFailure: 'continue' } }]);
+    expect(await service.endFailedJobs(tag, 's-1')).toBe(1);
+    expect(calls).toEqual(['setTaskStatus a failed TaskJobFailedError', 'finishTask a failed']);
+  });
+
+  it.each(['ready', 'waiting', 'running'])('fail and ask: a %s task whose job failed fails its session (a failed job cannot pause)', async (status) => {
+    for (const policy of ['fail', 'ask'] as const) {
+      const { service, calls } = outcomes([{ id: 'a', status, job: { state: 'failed', onFailure: policy } }]);
+      expect(await service.endFailedJobs(tag, 's-1')).toBe(1);
+      expect(calls).toEqual(['setTaskStatus a failed TaskJobFailedError', 'fail s-1 TaskJobFailedError']);
+    }
+  });
+
+  it('leaves alone tasks whose job is still on its way, and does not look at finished or paused tasks', async () => {
+    const { service, calls, looked } = outcomes([
+      { id: 'held', status: 'waiting', job: { state: 'delayed' } },
+      { id: 'queued', status: 'ready', job: { state: 'waiting' } },
+      { id: 'running', status: 'running', job: { state: 'active' } },
+      { id: 'done', status: 'completed', job: { state: 'failed' } },
+      { id: 'failed', status: 'failed', job: { state: 'failed' } },
+      { id: 'paused', status: 'paused', job: { state: 'delayed' } },
+    ]);
+    expect(await service.endFailedJobs(tag, 's-1')).toBe(0);
+    expect(calls).toEqual([]);
+    expect(looked).toEqual(['web_research:s-1.t.held', 'web_research:s-1.t.queued', 'web_research:s-1.t.running']);
+  });
+});
+
+describe('TaskOutcomes.failed, for a failure that is Redis\'s', () => {
+  it('records nothing and passes the error on, for the job to wait for Redis without spending an attempt', async () => {
+    const error = new Error('Redis refused it');
+    const waited: unknown[] = [];
+    const redisFaults = strict('redisFaults', { waits: (_job: unknown, e: unknown) => (waited.push(e), true) });
+    const none = (name: string) => strict(name, {});
+    const service = new TaskOutcomes(none('store') as never, none('runs') as never, none('queues') as never, none('terminator') as never, none('log') as never, none('config') as never, redisFaults as never);
+    const failing = { data: { sessionId: 's-1', taskId: 'a', onFailure: 'fail' }, attemptsMade: 2, opts: { attempts: 3 } } as unknown as Job<TaskJobData>;
+    await expect(service.failed('{t-0}' as ShardTag, failing, 'token', error)).rejects.toBe(error);
+    expect(waited).toEqual([error]);
   });
 });
