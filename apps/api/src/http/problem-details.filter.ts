@@ -18,6 +18,7 @@ import {
   SessionFinishedError,
   SessionNotFoundError,
   SessionOutputsFullError,
+  TaskJobFailedError,
   StateConflictError,
   StateLockExpiredError,
   StateLockUnavailableError,
@@ -92,6 +93,7 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
   [InvalidAgentOutputError, WORKER_ONLY],
   [OutputTooLargeError, WORKER_ONLY],
   [SessionOutputsFullError, WORKER_ONLY],
+  [TaskJobFailedError, WORKER_ONLY],
   [AgentDefinitionError, WORKER_ONLY],
   [StateTransactionClosedError, WORKER_ONLY],
 ]);
