@@ -56,3 +56,30 @@ describe("SessionFinalizer's check on a session still pending", () => {
     expect(calls).toEqual(['endFailedJobs s-1', 'updateData checks=1', 'moveToDelayed']);
   });
 });
+
+/**
+ * A session whose planning job enqueued its plan but could not write what follows (its record, the
+ * move to running: Redis refused them) and whose tasks then all finished.
+ */
+describe("SessionFinalizer's check on a session still marked planning", () => {
+  const tag = '{t-0}' as ShardTag;
+
+  it('completes the session and its planning step, as every task has finished', async () => {
+    const calls: string[] = [];
+    const store = strict('store', {
+      status: async () => 'planning',
+      pendingIds: async () => [],
+      resultInputs: async () => ({ exists: true, taskIds: ['a'], finalIds: ['a'], outputs: { a: '{"n":1}' } }),
+      planning: async () => ({ status: 'running', agentId: 'planner@h:1', startedAt: '2026-12-06T13:27:44.000Z' }),
+      setPlanning: async (_tag: ShardTag, _id: string, step: { status: string; agentId: string; finishedAt?: string }) =>
+        void calls.push(`setPlanning ${step.status} ${step.agentId} ${step.finishedAt ? 'finished' : ''}`),
+      transition: async (_tag: ShardTag, _id: string, from: string[], to: string) => (calls.push(`transition ${from.join(',')} -> ${to}`), true),
+    });
+    const retention = strict('retention', { expire: async () => void calls.push('expire') });
+    const log = strict('log', { write: () => void calls.push('log') });
+    const service = new SessionFinalizer(store as never, retention as never, log as never, strict('outcomes', {}) as never, strict('queues', {}) as never, strict('config', {}) as never);
+    const job = strict<Job<SessionJobData>>('job', { id: 's-1', data: { sessionId: 's-1' } });
+    await expect(service.finalize(tag, job, 'token')).resolves.toEqual({ status: 'completed', tasks: 1, completedTasks: 1 });
+    expect(calls).toEqual(['setPlanning completed planner@h:1 finished', 'transition pending,planning,running -> completed', 'expire', 'log']);
+  });
+});

@@ -70,8 +70,14 @@ export class SessionFinalizer {
     const result = `{"outputs":{${taskIds.map(entry).join(',')}},"final":{${finalIds.map(entry).join(',')}},"completedTasks":${completedTasks}}`;
     // The retention goes out with the transition, in the same round trip: should the session have
     // ended otherwise meanwhile (cancelled), its terminator gave its keys the same retention.
+    const finishedAt = new Date().toISOString();
+    // Still `planning`: the planning job enqueued the plan (this job exists only then), but Redis
+    // refused what it writes after that (its record, the move to running; out of memory, say),
+    // and every task has finished meanwhile. The session is complete all the same, and so is its
+    // planning step; the planning job, when it runs again, finds the session finished.
+    if (status === 'planning') await this.completePlanning(tag, sessionId, finishedAt);
     const [moved] = await Promise.all([
-      this.store.transition(tag, sessionId, ['pending', 'running'], 'completed', { result, finishedAt: new Date().toISOString() }),
+      this.store.transition(tag, sessionId, ['pending', 'planning', 'running'], 'completed', { result, finishedAt }),
       this.retention.expire(tag, sessionId, { knownTaskIds: taskIds, tasksFinished: true }),
     ]);
     if (!moved) return null;
@@ -99,6 +105,13 @@ export class SessionFinalizer {
     const recovered = running.length > 0 ? await this.outcomes.recoverFromJobs(tag, sessionId, running) : 0;
     const ended = await this.outcomes.endFailedJobs(tag, sessionId);
     return recovered + ended > 0 ? this.store.pendingCount(tag, sessionId, ROOT_WAITER) : pending.length;
+  }
+
+  private async completePlanning(tag: ShardTag, sessionId: string, finishedAt: string): Promise<void> {
+    const planning = await this.store.planning(tag, sessionId);
+    if (planning && planning.status !== 'completed') {
+      await this.store.setPlanning(tag, sessionId, { ...planning, status: 'completed', finishedAt, error: undefined });
+    }
   }
 
   /** Holds the root job until its next check, or until the last top-level task wakes it. */

@@ -179,6 +179,11 @@ export class SessionStore {
     await this.client.hset(keys.session(tag, sessionId), 'planning', json(step), 'updatedAt', new Date().toISOString());
   }
 
+  /** The planning step's record as the session holds it, if it has one. */
+  async planning(tag: ShardTag, sessionId: string): Promise<StepView | undefined> {
+    return parse<StepView>(await this.client.hget(keys.session(tag, sessionId), 'planning'));
+  }
+
   /**
    * Marks a task running and counts the run; answers which run this is (1 for the first). Every
    * run counts: retries, operator retries and re-runs after a worker died.
