@@ -106,8 +106,8 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
  * and first the session's root job (queue `sy.session`), held in the delayed set. The root waits
  * for the top-level tasks through the dependency resolver (its pending set, see ROOT_WAITER),
  * which promotes it when the last of them finishes, not as their BullMQ parent: a flow child
- * costs BullMQ a parent update at its completion and its insert, which made independent tasks
- * ~10 % slower (measured with `npm run bench`: 0.46 → 0.51 × plain BullMQ).
+ * costs BullMQ a parent link at its insert and an update of the parent at its completion (which
+ * also keeps the child's return value), on every top-level task.
  */
 export function buildSessionFlow(
   sessionId: string,

@@ -32,8 +32,8 @@ export class FlowJobRejectedError extends Error {
 /**
  * Stands for a MULTI in BullMQ's calls that add jobs to one (`addJobToTransaction`,
  * `execCommand`), which call nothing but `runCommand` on it: keeps each command, to be sent
- * later as one transaction (see {@link transaction}). An ioredis MULTI, on the connection where
- * BullMQ defines its scripts, cost a small flow more CPU than its jobs.
+ * later as one transaction (see {@link transaction}). An ioredis MULTI would copy every script
+ * BullMQ defines on the connection into itself first (see inOneWrite).
  */
 class CollectedCommands {
   private readonly commands: [name: string, args: unknown[]][] = [];
@@ -118,10 +118,10 @@ export class TaskQueues implements OnApplicationShutdown {
    * BullMQ's own insert (`addJobToTransaction`, public so that flow producers can share a
    * transaction), its parent released only once the whole tree is in, by BullMQ's
    * `releaseParentIfNoPendingDependencies`. Two differences: the jobs are made with this
-   * process's Queue objects (FlowProducer made a queue backend, key map and trace span per job,
-   * twice the CPU), and the event loop gets a turn every FLOW_SLICE jobs while the MULTI is
-   * built, so a plan of thousands of tasks does not hold up everything else the process does
-   * (it did for 200 ms and more per 5,000 tasks). The inserts' commands are kept meanwhile (see
+   * process's Queue objects (FlowProducer makes a queue backend, a key map and a trace span for
+   * every job), and the event loop gets a turn every FLOW_SLICE jobs while the MULTI is built,
+   * so a plan of thousands of tasks does not hold up everything else the process does for the
+   * whole of its build. The inserts' commands are kept meanwhile (see
    * CollectedCommands), and Redis gets the whole MULTI at once, after what `before` sends.
    * Answers the replies to those (`prior`) and BullMQ's reply for each job, in order.
    */

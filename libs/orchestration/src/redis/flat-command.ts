@@ -4,10 +4,10 @@ const NO_ARGS: never[] = [];
 
 /**
  * Sends `name` with `args` (flat: no nested arrays) as ioredis would, minus one step: ioredis
- * flattens every command's arguments with Array.prototype.flat, which costs Node 20 ~60 ns per
- * argument (~1 µs for a script call of 17 arguments; Node 24 ~6 times less). The script calls
- * on the task and state paths have dozens of arguments and are flat already. A client that
- * prefixes keys or keeps call sites for error stacks gets the ordinary command.
+ * flattens every command's arguments with Array.prototype.flat, which Node 20 runs slowly, per
+ * argument. The script calls on the task and state paths have dozens of arguments and are flat
+ * already. A client that prefixes keys or keeps call sites for error stacks gets the ordinary
+ * command.
  */
 export function sendFlat(client: Redis, name: string, args: readonly (string | number)[]): Promise<unknown> {
   if (client.options.keyPrefix || client.options.showFriendlyErrorStack) return client.call(name, ...args);

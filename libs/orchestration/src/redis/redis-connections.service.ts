@@ -34,8 +34,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
     // Each command leaves in its own socket write, as in plain BullMQ: Redis then runs the
     // commands of concurrent jobs while this process handles the replies of others. Gathering a
-    // tick's commands into one write (tried until 2026-11-29) saved system calls but made the
-    // two take turns: 20,000 no-op tasks ran ~25 % slower with it (docs/benchmarks.md).
+    // tick's commands into one write would save system calls but make the two take turns, each
+    // idle while the other works through a whole tick's commands or replies.
     this.client = this.create('main');
   }
 

@@ -34,8 +34,8 @@ export function writeNow(client: Redis): void {
 /**
  * Runs `send`, which sends commands with `client`, and puts what it sent on the socket in one
  * write — what an ioredis pipeline does, without building one: a Pipeline copies every script
- * defined on its client (BullMQ defines about 60) into itself, ~60 µs of CPU before its first
- * command, and its `exec` costs about as much again (measured with BullMQ's scripts loaded).
+ * defined on its client (BullMQ defines about 60) into itself before its first command, which
+ * costs more than the few commands a batch here carries.
  */
 export function inOneWrite<T>(client: Redis, send: () => T): T {
   const stream = client.status === 'ready' ? client.stream : undefined;

@@ -1,7 +1,7 @@
 /**
  * The abort of one task's run (its session cancelled): what an AbortController does, with the
- * AbortSignal itself made only when the agent (or a timeout) asks for it. An AbortController and
- * its signal cost ~7 µs of CPU per job on Node 20, plus their garbage, and most agents never look
+ * AbortSignal itself made only when the agent (or a timeout) asks for it. Making an
+ * AbortController and its signal for every job costs CPU and garbage, and most agents never look
  * at the signal. (BullMQ makes one per job for a processor that takes a signal; ours does not
  * take one, and keeps this instead.)
  */

@@ -8,7 +8,7 @@ const NEVER = new AbortController().signal;
 
 /**
  * What an agent's {@link TaskContext} is made of. Its state handle and logger are made when the
- * agent first touches them: most runs use neither, and making both cost every task a few
+ * agent first touches them: most runs use neither, and making both would cost every task a few
  * kilobytes of allocations.
  */
 export interface RunContextParts {

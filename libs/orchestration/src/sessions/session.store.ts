@@ -36,8 +36,8 @@ export interface NewSession {
 /**
  * The session record, its tasks' states and its outputs, in the session's shard. Transactions
  * and batches of reads go through {@link transaction} and {@link inOneWrite} rather than an
- * ioredis MULTI or pipeline, which costs ~100 µs or more of CPU on the command connection,
- * where BullMQ defines its scripts: a one-task session made four.
+ * ioredis MULTI or pipeline, which on the command connection copies every script BullMQ defines
+ * there into itself before its first command (see inOneWrite).
  */
 @Injectable()
 export class SessionStore {

@@ -83,7 +83,7 @@ export class ReadWithLock {
    * One lock key (the common case): Redlock's acquire is then one `SET NX PX`, sent as such, with
    * an `HGET` of each entry to read right behind it on the same connection, so that Redis runs
    * them one after the other and both answer in one round trip — cheaper for Redis than a script
-   * call (measured with `BENCH_ONLY=state npm run bench`). Another client's command may run
+   * call, which costs more than the commands it makes. Another client's command may run
    * between the two; the read is still no older than the lock, and the commit's version check
    * refuses what changed after it.
    */

@@ -106,8 +106,8 @@ export class StateLocks implements OnApplicationShutdown {
       // No automatic extension: a transaction's lock lasts its TTL, and a commit after that fails.
       automaticExtensionThreshold: 0,
     });
-    // Redlock draws each lock's value with its own randomBytes(16) call, which showed as the largest
-    // single cost of a transaction in a profile; the same 16 random bytes come from a pool instead.
+    // Redlock draws each lock's value with a randomBytes(16) call of its own, one per lock; the
+    // same 16 random bytes come from a pool instead, drawn for many locks at once.
     (this.redlock as unknown as { _random: () => string })._random = lockValues();
     if (this.reading) this.reading.acquireSha = this.redlock.scripts.acquireScript.hash;
   }
