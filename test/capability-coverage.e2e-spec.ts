@@ -1,5 +1,4 @@
 import { Stack } from './support/stack';
-import { until } from './support/until';
 
 const health = (stack: Stack, headers: Record<string, string> = {}) => stack.request('GET', '/api/orchestrator/health', undefined, undefined, headers);
 

@@ -38,8 +38,7 @@ export const agentsEnvironmentShape = {
   SWITCHYARD_HTTP_MAX_RESPONSE_BYTES: intFromEnv('SWITCHYARD_HTTP_MAX_RESPONSE_BYTES', 1, 64 * 1024 * 1024).default(1024 * 1024),
 };
 
-const agentsEnvironmentSchema = z.object(agentsEnvironmentShape);
-type AgentsEnvironment = z.infer<typeof agentsEnvironmentSchema>;
+type AgentsEnvironment = z.infer<z.ZodObject<typeof agentsEnvironmentShape>>;
 
 /** Rules between variables: the OpenAI-compatible provider needs a model name. */
 export function checkAgentsEnvironment(env: AgentsEnvironment, ctx: z.RefinementCtx): void {

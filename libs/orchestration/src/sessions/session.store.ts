@@ -9,7 +9,6 @@ import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
-import { TaskRef } from '../plans/task-job';
 import {
   FailureInfo,
   OperatorResolution,

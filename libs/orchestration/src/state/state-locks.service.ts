@@ -204,7 +204,7 @@ export class StateLocks implements OnApplicationShutdown {
 
   /** Says why an acquisition failed, from the votes of its last attempt. */
   private async why(error: ExecutionError): Promise<string> {
-    const last = error.attempts[error.attempts.length - 1];
+    const last = error.attempts.at(-1);
     let timer: NodeJS.Timeout | undefined;
     const stats: ExecutionStats | undefined = last
       ? await Promise.race([last, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), LOCK_COMMAND_TIMEOUT_MS * 2)))])
@@ -228,6 +228,11 @@ export class StateLocks implements OnApplicationShutdown {
     // A client whose server is gone would wait for it to come back before quitting.
     // With one Redis, the connection is RedisConnections' to close, after everything else.
     if (this.fenced) return;
-    await Promise.all(this.clients.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+    await Promise.all(
+      this.clients.map(async (c) => {
+        if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+        else c.disconnect();
+      }),
+    );
   }
 }
