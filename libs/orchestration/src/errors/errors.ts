@@ -33,8 +33,9 @@ export class SessionNotFoundError extends SwitchyardError {
 }
 
 /**
- * Redis did not answer: at boot, or (in the API) a command that found the connection down or got
- * no answer within SWITCHYARD_REDIS_WAIT_MS. `redisUrl` is REDIS_URL without its password.
+ * Redis did not answer: at boot (`atBoot`: the message says how to get one), or (in the API) a
+ * command that found the connection down or got no answer within SWITCHYARD_REDIS_WAIT_MS.
+ * `redisUrl` is REDIS_URL without its password.
  */
 export class RedisUnavailableError extends SwitchyardError {
   override readonly name = 'RedisUnavailableError';
@@ -43,11 +44,13 @@ export class RedisUnavailableError extends SwitchyardError {
   readonly redisUrl: string;
   /** When a client may send its request again (the 503's Retry-After). */
   readonly retryAfterSeconds: number;
-  constructor(redisUrl: string, reason: string, options: ErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(redisUrl: string, reason: string, options: ErrorOptions & { atBoot?: boolean; retryAfterSeconds?: number } = {}) {
     const shown = loggableUrl(redisUrl);
     super(
-      `Redis at ${shown} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
-        '`docker compose up -d redis`) or point REDIS_URL at a running one.',
+      options.atBoot
+        ? `Redis at ${shown} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
+            '`docker compose up -d redis`) or point REDIS_URL at a running one.'
+        : `Redis did not answer: ${reason} (${shown})`,
       { cause: options.cause },
     );
     this.redisUrl = shown;

@@ -25,7 +25,7 @@ export class BoundedWaitRedis extends Redis {
   constructor(
     private readonly redisUrl: string,
     options: BoundedWaitOptions,
-    waitMs: number,
+    private readonly waitMs: number,
   ) {
     super(redisUrl, {
       ...options,
@@ -45,7 +45,10 @@ export class BoundedWaitRedis extends Redis {
       reject(
         error instanceof ReplyError || error instanceof RedisUnavailableError
           ? error
-          : new RedisUnavailableError(this.redisUrl, error.message, { cause: error, retryAfterSeconds: this.retryAfterSeconds }),
+          : new RedisUnavailableError(this.redisUrl, this.status === 'ready' ? `no answer within ${this.waitMs} ms` : 'the connection is down', {
+              cause: error,
+              retryAfterSeconds: this.retryAfterSeconds,
+            }),
       );
     return super.sendCommand(command, stream);
   }

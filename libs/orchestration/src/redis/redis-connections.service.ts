@@ -49,7 +49,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       await Promise.race([this.connected(this.client).then(() => this.client.ping()), expired]);
     } catch (error) {
       this.client.disconnect();
-      throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(this.config.redisUrl, (error as Error).message);
+      throw new RedisUnavailableError(this.config.redisUrl, (error as Error).message, { atBoot: true });
     } finally {
       clearTimeout(timer);
     }
