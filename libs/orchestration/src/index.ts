@@ -22,7 +22,6 @@ export { currentWorker } from './runtime/worker-identity';
 export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';
 export { loggableUrl } from './logging/loggable-url';
-export { RedisUnavailableError } from './redis/redis-connections.service';
 export { TemplateCatalog, TemplateSummary } from './plans/templates/template-catalog.service';
 export { SessionEvents, SessionEvent, EventSink } from './sessions/session-events.service';
 export { ClusterHealth, QueueHealth } from './health/cluster-health.service';

@@ -9,7 +9,7 @@ import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './queues/worker-host.service';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
-import { RedisConnections } from './redis/redis-connections.service';
+import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
@@ -73,7 +73,10 @@ const core = {
 @Module({
   imports: core.imports,
   providers: [
-    ...core.providers, Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
+    ...core.providers,
+    // A request never waits for Redis longer than SWITCHYARD_REDIS_WAIT_MS per command: 503 instead.
+    { provide: BOUNDED_REDIS_WAIT, useValue: true },
+    Admission, AgentDirectory, TemplateCatalog, IdempotencyStore, RedisThrottlerStorage, SessionLauncher, SessionQueries, SessionCommands, SessionEvents,
     ClusterHealth, QueueDirectory, SessionLogReader, ClusterMetrics, DeploymentSetup,
     // Live agents on /metrics and /stats: active agents hosted by a worker, per capability they offer.
     {

@@ -1,15 +1,19 @@
 import { ArgumentsHost, BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ZodValidationException } from 'nestjs-zod';
 import { z, ZodError } from 'zod';
-import { SessionNotFoundError, StatePermissionError, SwitchyardError, ValidationFailedError } from '@switchyard/orchestration';
+import { RedisUnavailableError, SessionNotFoundError, StatePermissionError, SwitchyardError, ValidationFailedError } from '@switchyard/orchestration';
 import * as orchestration from '@switchyard/orchestration';
 import { ERROR_STATUS, ProblemDetailsFilter, toProblem } from './problem-details.filter';
 
 /** What a response received: status, content type and body; `sent` once headers went out. */
 function fakeResponse(headersSent = false) {
-  const received: { status?: number; type?: string; body?: string; destroyed: boolean } = { destroyed: false };
+  const received: { status?: number; type?: string; body?: string; headers?: Record<string, string>; destroyed: boolean } = { destroyed: false };
   const response = {
     headersSent,
+    setHeader(name: string, value: string) {
+      received.headers = { ...received.headers, [name]: value };
+      return response;
+    },
     status(code: number) {
       received.status = code;
       return response;
@@ -77,6 +81,7 @@ const shapes: [string, unknown, number][] = [
   ['a failed health check with a circular report', new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' } }, details: circular() }), 500],
   ['a health check shape with a null error', new ServiceUnavailableException({ status: 'error', error: null }), 503],
   ['a Redis refusal', Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }), 503],
+  ['Redis not answering', new RedisUnavailableError('redis://:secret@redis:6379', 'Command timed out', { retryAfterSeconds: 2 }), 503],
   ['body-parser: malformed JSON (a SyntaxError)', Object.assign(new SyntaxError('Unexpected token'), { status: 400, statusCode: 400, expose: true, type: 'entity.parse.failed' }), 400],
   ['body-parser: too large', bodyParserError(413, 'request entity too large', { type: 'entity.too.large' }), 413],
   ['body-parser: unsupported charset', bodyParserError(415, 'unsupported charset "LATIN1"', { type: 'charset.unsupported', charset: 'latin1' }), 415],
@@ -122,6 +127,22 @@ describe('ProblemDetailsFilter', () => {
     expect(toProblem(bodyParserError(415, 'unsupported charset "LATIN1"', { type: 'charset.unsupported', charset: 'latin1' })).detail).toContain('LATIN1');
     expect(toProblem(bodyParserError(415, 'x', { type: 'encoding.unsupported', encoding: 'compress' })).detail).toContain('"compress"');
     expect(toProblem(zlibError()).detail).toContain('Content-Encoding');
+  });
+
+  it('tells when to send again a request that Redis could not serve, without naming the server', () => {
+    const unavailable = fakeResponse();
+    new ProblemDetailsFilter().catch(new RedisUnavailableError('redis://:secret@redis:6379', 'Command timed out', { retryAfterSeconds: 2 }), unavailable.host);
+    expect(unavailable.received).toMatchObject({ status: 503, headers: { 'Retry-After': '2' } });
+    expect(JSON.parse(unavailable.received.body!)).toMatchObject({ type: expect.stringContaining('redis-unavailable') });
+    expect(unavailable.received.body).not.toContain('redis:6379');
+
+    const refused = fakeResponse();
+    new ProblemDetailsFilter().catch(Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }), refused.host);
+    expect(refused.received).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+
+    const other = fakeResponse();
+    new ProblemDetailsFilter().catch(new TypeError('boom'), other.host);
+    expect(other.received.headers).toBeUndefined();
   });
 
   it('cuts a streamed answer short instead of setting headers once they are sent', () => {

@@ -14,6 +14,7 @@ import {
   InvalidAgentOutputError,
   NoCapableAgentError,
   OutputTooLargeError,
+  RedisUnavailableError,
   SessionCancelledError,
   SessionFinishedError,
   SessionNotFoundError,
@@ -46,6 +47,20 @@ const PROBLEM_BASE = 'https://switchyard.dev/problems/';
 
 /** Redis' answers when it refuses a command for its own state (full, a replica, loading, busy), not for the command's. */
 const REDIS_REFUSALS = /^(OOM|READONLY|MISCONF|NOREPLICAS|LOADING|BUSY|MASTERDOWN|EXECABORT)\b/;
+const isRedisRefusal = (exception: unknown): exception is Error =>
+  exception instanceof Error && exception.name === 'ReplyError' && REDIS_REFUSALS.test(exception.message);
+/** Retry-After of a 503 for Redis' refusal: it may take writes again any moment (memory freed, a failover done). */
+const REDIS_REFUSED_RETRY_AFTER_S = 1;
+
+/** Seconds a client should wait before it sends again a request that Redis could not serve. Never throws. */
+function retryAfterOf(exception: unknown): number | undefined {
+  try {
+    if (exception instanceof RedisUnavailableError) return exception.retryAfterSeconds;
+    return isRedisRefusal(exception) ? REDIS_REFUSED_RETRY_AFTER_S : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function zodPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
@@ -96,6 +111,8 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
   [TaskJobFailedError, WORKER_ONLY],
   [AgentDefinitionError, WORKER_ONLY],
   [StateTransactionClosedError, WORKER_ONLY],
+  // Answered before the table is read (see describe), with a Retry-After.
+  [RedisUnavailableError, { status: 503, title: 'Service unavailable' }],
 ]);
 
 const INTERNAL: ProblemDetails = {
@@ -118,9 +135,16 @@ export function toProblem(exception: unknown): ProblemDetails {
 
 function describe(exception: unknown): ProblemDetails {
   if (exception instanceof ZodValidationException) return zodProblem(exception.getZodError());
+  // Before the table: its answer names no server and tells when to send the request again.
+  if (exception instanceof RedisUnavailableError) {
+    return {
+      type: `${PROBLEM_BASE}redis-unavailable`, title: 'Service unavailable', status: 503,
+      detail: 'This request needs Redis, which does not answer now; send it again after the number of seconds in Retry-After',
+    };
+  }
   if (exception instanceof SwitchyardError) return typedProblem(exception);
   if (exception instanceof HttpException) return httpProblem(exception);
-  if (exception instanceof Error && exception.name === 'ReplyError' && REDIS_REFUSALS.test(exception.message)) {
+  if (isRedisRefusal(exception)) {
     return {
       type: `${PROBLEM_BASE}redis-refused`, title: 'Service unavailable', status: 503,
       detail: `Redis refused a command of this request (${exception.message.split('\n')[0]}). Give Redis memory (maxmemory) or point REDIS_URL at a writable primary, then send the request again.`,
@@ -229,6 +253,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    const retryAfter = problem.status === 503 ? retryAfterOf(exception) : undefined;
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 

@@ -6,7 +6,7 @@ describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
       redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
-      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, maxJsonDepth: 64, lockDurationMs: 30_000, redisRetrySeconds: 600,
+      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, redisWaitMs: 2000, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, maxJsonDepth: 64, lockDurationMs: 30_000, redisRetrySeconds: 600,
       maxOutputBytes: 1_048_576, maxSessionBytes: 67_108_864,
       idempotencyTtlSeconds: 86_400, streamTokenTtlSeconds: 300, rateLimit: 6000, tenantRateLimit: 24_000, rateWindowMs: 60_000, corsOrigins: [],
       auth: 'on', apiKeys: [], bullBoard: 'readonly',

@@ -60,6 +60,7 @@ export const environmentSchema = z.object({
   SWITCHYARD_OFFLINE_LATENCY_MS: intFromEnv('SWITCHYARD_OFFLINE_LATENCY_MS', 0, 600_000).default(0),
   SWITCHYARD_MAX_PLAN_TASKS: intFromEnv('SWITCHYARD_MAX_PLAN_TASKS', 1, 100_000).default(10_000),
   SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
+  SWITCHYARD_REDIS_WAIT_MS: intFromEnv('SWITCHYARD_REDIS_WAIT_MS', 100, 600_000).default(2000),
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
   SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
   SWITCHYARD_REDIS_RETRY_S: intFromEnv('SWITCHYARD_REDIS_RETRY_S', 1, 7 * 24 * 3600).default(600),
@@ -133,6 +134,12 @@ export interface SwitchyardConfig {
   readonly offlineLatencyMs: number;
   readonly maxPlanTasks: number;
   readonly maxPlanDepth: number;
+  /**
+   * How long the API waits for Redis to answer one command; then the request answers 503 with
+   * Retry-After. Workers wait for Redis to come back instead.
+   * @defaultValue 2000
+   */
+  readonly redisWaitMs: number;
   /** How long a worker waits for running tasks on SIGTERM before giving them back. */
   readonly shutdownTimeoutMs: number;
   /**
@@ -271,6 +278,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     offlineLatencyMs: env.SWITCHYARD_OFFLINE_LATENCY_MS,
     maxPlanTasks: env.SWITCHYARD_MAX_PLAN_TASKS,
     maxPlanDepth: env.SWITCHYARD_MAX_PLAN_DEPTH,
+    redisWaitMs: env.SWITCHYARD_REDIS_WAIT_MS,
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,

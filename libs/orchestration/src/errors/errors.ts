@@ -1,3 +1,5 @@
+import { loggableUrl } from '../logging/loggable-url';
+
 /** Base of every typed Switchyard failure; `code` is stable, the message says what to do. */
 export abstract class SwitchyardError extends Error {
   abstract readonly code: string;
@@ -27,6 +29,32 @@ export class SessionNotFoundError extends SwitchyardError {
   readonly code = 'session_not_found';
   constructor(readonly sessionId: string) {
     super(`No session "${sessionId}" exists (it may have expired or never been created)`);
+  }
+}
+
+/**
+ * Redis did not answer: at boot (`atBoot`: the message says how to get one), or (in the API) a
+ * command that found the connection down or got no answer within SWITCHYARD_REDIS_WAIT_MS.
+ * `redisUrl` is REDIS_URL without its password.
+ */
+export class RedisUnavailableError extends SwitchyardError {
+  override readonly name = 'RedisUnavailableError';
+  readonly code = 'redis_unavailable';
+  override readonly retryable = true;
+  readonly redisUrl: string;
+  /** When a client may send its request again (the 503's Retry-After). */
+  readonly retryAfterSeconds: number;
+  constructor(redisUrl: string, reason: string, options: ErrorOptions & { atBoot?: boolean; retryAfterSeconds?: number } = {}) {
+    const shown = loggableUrl(redisUrl);
+    super(
+      options.atBoot
+        ? `Redis at ${shown} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
+            '`docker compose up -d redis`) or point REDIS_URL at a running one.'
+        : `Redis did not answer: ${reason} (${shown})`,
+      { cause: options.cause },
+    );
+    this.redisUrl = shown;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }
 

@@ -1,11 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { keys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { RedisScript } from '../redis/redis-script';
 import { ShardRouter } from '../redis/shards';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * How long a request waits for Redis to count it (or SWITCHYARD_REDIS_WAIT_MS, if shorter);
+ * then it goes on uncounted.
+ */
+export const RATE_LIMIT_WAIT_MS = 250;
+
+/** While requests go uncounted, one warning per this at most. */
+const UNCOUNTED_WARNING_EVERY_MS = 60_000;
 
 /**
  * One fixed window per client: count the hit, start the window on the first one; past the limit,
@@ -21,22 +32,64 @@ end
 return { hits, window, redis.call('PTTL', KEYS[2]) }
 `);
 
+/** Rejects when `work` has not settled within `ms`. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not count the request within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Rate-limit counters of @nestjs/throttler kept in Redis, so a client's limit holds across every
  * replica of the API instead of per process.
+ *
+ * The limits fail open: a request that Redis does not count within {@link RATE_LIMIT_WAIT_MS}
+ * (Redis down, slow, or out of memory: counting is a write) goes on uncounted, and a warning says
+ * so once a minute at most. Failing closed would turn a Redis outage into an outage of the whole
+ * API, reads that need no Redis (templates) or no write (a session, its logs) included; a
+ * request that does need Redis then answers its own 503.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger(RedisThrottlerStorage.name);
+  private readonly waitMs: number;
+  /** Requests let through uncounted since the last warning. */
+  private uncounted = 0;
+  private lastWarning = -Infinity;
+
   constructor(
     private readonly redis: RedisConnections,
     private readonly shards: ShardRouter,
-  ) {}
+    @Inject(SWITCHYARD_CONFIG) config: SwitchyardConfig,
+  ) {
+    this.waitMs = Math.min(RATE_LIMIT_WAIT_MS, config.redisWaitMs);
+  }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const tag = this.shards.tags[0];
     const counter = keys.rateLimit(tag, `${throttlerName}:${key}`);
-    const [hits, window, blockedFor] = (await HIT.run(this.redis.client, [counter, `${counter}:blocked`], [ttl, limit, blockDuration])) as number[];
     const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+    let reply: number[];
+    try {
+      reply = (await within(this.waitMs, HIT.run(this.redis.client, [counter, `${counter}:blocked`], [ttl, limit, blockDuration]))) as number[];
+    } catch (error) {
+      this.letThroughUncounted(error);
+      return { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
+    }
+    const [hits, window, blockedFor] = reply;
     return { totalHits: hits, timeToExpire: seconds(window), isBlocked: blockedFor > 0, timeToBlockExpire: seconds(blockedFor) };
+  }
+
+  private letThroughUncounted(error: unknown): void {
+    this.uncounted++;
+    if (Date.now() - this.lastWarning < UNCOUNTED_WARNING_EVERY_MS) return;
+    this.lastWarning = Date.now();
+    this.logger.warn(
+      { uncounted: this.uncounted, error: error instanceof Error ? error.message : String(error) },
+      'rate limits not enforced: Redis did not count requests, which went on uncounted',
+    );
+    this.uncounted = 0;
   }
 }

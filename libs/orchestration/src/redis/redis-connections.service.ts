@@ -1,27 +1,23 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
-import { loggableUrl } from '../logging/loggable-url';
+import { RedisUnavailableError } from '../errors/errors';
+import { BoundedWaitRedis } from './bounded-wait-redis';
 
-/** Redis did not answer at boot; `redisUrl` is REDIS_URL without its password (see loggableUrl). */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
-  readonly redisUrl: string;
-  constructor(redisUrl: string, reason: string) {
-    const shown = loggableUrl(redisUrl);
-    super(
-      `Redis at ${shown} does not answer (${reason}). Start one (apt-get install redis-server, or ` +
-        '`docker compose up -d redis`) or point REDIS_URL at a running one.',
-    );
-    this.redisUrl = shown;
-  }
-}
+/**
+ * Provided by a process that answers clients (the API): its connections wait for Redis at most
+ * SWITCHYARD_REDIS_WAIT_MS per command, then fail (see BoundedWaitRedis). Without it (workers),
+ * commands wait for Redis to come back: BullMQ's blocking reads and a job's writes must not give
+ * up during an outage.
+ */
+export const BOUNDED_REDIS_WAIT = Symbol('BOUNDED_REDIS_WAIT');
 
 /**
  * The one place Redis connections are made. `client` serves plain commands and every BullMQ
  * Queue of the process (flows are added through them); BullMQ Workers duplicate it for their
- * blocking reads.
+ * blocking reads. With {@link BOUNDED_REDIS_WAIT} every connection is a BoundedWaitRedis (the
+ * API has no blocking reads).
  * Connections close after everything else has shut down.
  */
 @Injectable()
@@ -31,7 +27,10 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly extra: Redis[] = [];
   private readonly drains: (() => Promise<void>)[] = [];
 
-  constructor(@Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig) {
+  constructor(
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    @Optional() @Inject(BOUNDED_REDIS_WAIT) private readonly bounded = false,
+  ) {
     // Each command leaves in its own socket write, as in plain BullMQ: Redis then runs the
     // commands of concurrent jobs while this process handles the replies of others. Gathering a
     // tick's commands into one write would save system calls but make the two take turns, each
@@ -47,13 +46,19 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await Promise.race([this.client.ping(), expired]);
+      await Promise.race([this.connected(this.client).then(() => this.client.ping()), expired]);
     } catch (error) {
       this.client.disconnect();
-      throw new RedisUnavailableError(this.config.redisUrl, (error as Error).message);
+      throw new RedisUnavailableError(this.config.redisUrl, (error as Error).message, { atBoot: true });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves once `connection` is ready for commands (a bounded one refuses them before). */
+  private connected(connection: Redis): Promise<void> {
+    if (connection.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => connection.once('ready', () => resolve()));
   }
 
   /** A new connection for a consumer that blocks (a BullMQ Worker) or subscribes. */
@@ -72,12 +77,11 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   private create(name: string): Redis {
-    const connection = new Redis(this.config.redisUrl, {
-      // Required by BullMQ: its blocking commands must never give up on their own.
-      maxRetriesPerRequest: null,
-      connectionName: `switchyard:${name}`,
-      lazyConnect: false,
-    });
+    const common = { connectionName: `switchyard:${name}`, lazyConnect: false };
+    const connection = this.bounded
+      ? new BoundedWaitRedis(this.config.redisUrl, common, this.config.redisWaitMs)
+      : // Required by BullMQ: its blocking commands must never give up on their own.
+        new Redis(this.config.redisUrl, { ...common, maxRetriesPerRequest: null });
     connection.on('error', (error: Error) => this.logger.warn(`Redis (${name}): ${error.message}`));
     return connection;
   }

@@ -6,7 +6,7 @@ import { registryKeys } from '../redis/keys';
 import { hashReply, inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
-import { HEARTBEAT, PURGE, REGISTER, TOUCH, UNREGISTER } from './registry-scripts';
+import { HEARTBEAT, PURGE, REGISTER, SNAPSHOT, TOUCH, UNREGISTER } from './registry-scripts';
 
 /** How long the record of an agent that went silent stays visible (as offline) before it is forgotten. */
 export const OFFLINE_RETENTION_MS = 10 * 60 * 1000;
@@ -103,9 +103,7 @@ export class AgentRegistry {
 
   /** Every agent the registry knows, in id order. */
   async list(): Promise<AgentRecord[]> {
-    const replies = repliesOrThrow(
-      await transaction(this.redis.client, (client) => [...this.keys.slice(0, 4).map((key) => client.hgetall(key)), client.time()]),
-    );
+    const replies = (await SNAPSHOT.run(this.redis.client, this.keys.slice(0, 4), [])) as unknown[];
     const [agents, beats, loads, statuses] = replies.slice(0, 4).map(hashReply);
     const time = replies[4] as [string, string];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);

@@ -27,6 +27,15 @@ return revoked
 `);
 
 /**
+ * The registry as it is at one instant: KEYS agents, heartbeats, loads, statuses. Answers their
+ * four hashes (flat, as HGETALL) and Redis' TIME. Declared read-only (`no-writes`), so Redis runs
+ * it while out of memory, when it refuses every MULTI.
+ */
+export const SNAPSHOT = new RedisScript(`#!lua flags=no-writes
+return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4]), redis.call('TIME') }
+`);
+
+/**
  * Registers an agent over REST, unless a live one has its id. KEYS as {@link HEARTBEAT};
  * ARGV: id, record JSON, ttl ms. Answers 'live' (refused) or 'ok'.
  */
