@@ -55,7 +55,10 @@ mkdirSync('.tmp', { recursive: true });
 // The API demands a key: the demo makes a throwaway admin key for its own API.
 const demoKey = `sy_${randomBytes(32).toString('base64url')}`;
 const env = {
-  SWITCHYARD_OFFLINE_LATENCY_MS: '300', ...process.env, REDIS_URL, PORT: String(port),
+  SWITCHYARD_OFFLINE_LATENCY_MS: '300',
+  ...process.env,
+  REDIS_URL,
+  PORT: String(port),
   SWITCHYARD_API_KEYS: `demo:admin:demo:${createHash('sha256').update(demoKey).digest('hex')}`,
 };
 const auth = { authorization: `Bearer ${demoKey}` };
@@ -76,12 +79,20 @@ function start(app) {
 }
 
 async function stopAll() {
-  await Promise.all(children.map((child) => new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 let exitCode = 0;
@@ -92,9 +103,13 @@ try {
     new Promise((_, reject) => setTimeout(() => reject(new Error('the apps did not start within 60 s; see .tmp/demo-*.log')), 60000)),
   ]);
   const base = `http://127.0.0.1:${port}/api/orchestrator`;
-  const accepted = await (await fetch(`${base}/orchestrate`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ goal }),
-  })).json();
+  const accepted = await (
+    await fetch(`${base}/orchestrate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ goal }),
+    })
+  ).json();
   say(`Goal: ${goal}`);
   say(`Session ${accepted.sessionId} accepted (${accepted.status}); Swagger UI: http://127.0.0.1:${port}/docs`);
 
@@ -122,7 +137,7 @@ try {
   const session = await (await fetch(`${base}/sessions/${accepted.sessionId}`, { headers: auth })).json();
   if (session.planning?.agentId) say(`Planned by ${session.planning.agentId} (pid ${session.planning.worker.pid}).`);
   if (session.status === 'completed') {
-    say('Result (the final outputs; every task\'s output is in result.outputs):');
+    say("Result (the final outputs; every task's output is in result.outputs):");
     say(JSON.stringify(session.result.final, null, 2));
     const ms = Date.parse(session.finishedAt) - Date.parse(session.createdAt);
     say(`Completed ${session.result.completedTasks} tasks in ${ms} ms.`);

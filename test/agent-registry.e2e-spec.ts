@@ -23,8 +23,17 @@ describe('AgentRegistry on Redis', () => {
   let registry: AgentRegistry;
 
   const agent = (id: string): StoredAgent => ({
-    id, name: id, type: 'coder', kind: 'specialised', permission: 'full', capabilities: ['code_generation'], priority: 0, maxLoad: 2,
-    worker: { host: 'h', pid: 1 }, source: 'worker', registeredAt: '2026-11-25T12:00:00.000Z',
+    id,
+    name: id,
+    type: 'coder',
+    kind: 'specialised',
+    permission: 'full',
+    capabilities: ['code_generation'],
+    priority: 0,
+    maxLoad: 2,
+    worker: { host: 'h', pid: 1 },
+    source: 'worker',
+    registeredAt: '2026-11-25T12:00:00.000Z',
   });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,8 +50,16 @@ describe('AgentRegistry on Redis', () => {
   });
 
   it('registers by heartbeat, goes offline when heartbeats stop, and is forgotten by a purge', async () => {
-    expect(await registry.heartbeat([{ agent: agent('a'), load: 1, draining: false }, { agent: agent('b'), load: 0, draining: true }])).toEqual([]);
-    expect((await registry.list()).map((r) => [r.id, r.status, r.currentLoad])).toEqual([['a', 'active', 1], ['b', 'draining', 0]]);
+    expect(
+      await registry.heartbeat([
+        { agent: agent('a'), load: 1, draining: false },
+        { agent: agent('b'), load: 0, draining: true },
+      ]),
+    ).toEqual([]);
+    expect((await registry.list()).map((r) => [r.id, r.status, r.currentLoad])).toEqual([
+      ['a', 'active', 1],
+      ['b', 'draining', 0],
+    ]);
     await sleep(1700);
     expect((await registry.list()).map((r) => r.status)).toEqual(['offline', 'offline']);
     expect(await registry.purge(60_000)).toBe(0);
@@ -50,7 +67,7 @@ describe('AgentRegistry on Redis', () => {
     expect(await registry.list()).toEqual([]);
   });
 
-  it('counts load changes together, and a heartbeat\'s own count wins over those not yet sent', async () => {
+  it("counts load changes together, and a heartbeat's own count wins over those not yet sent", async () => {
     await registry.heartbeat([{ agent: agent('c'), load: 0, draining: false }]);
     registry.countLoad('c', 1);
     registry.countLoad('c', 1);
@@ -110,14 +127,38 @@ describe('AgentPresence on Redis', () => {
     await redis.onApplicationShutdown();
   });
 
-  it('adds a hosted agent\'s custom capability to the catalog, drains, heeds an unregistration and removes its agents', async () => {
+  it("adds a hosted agent's custom capability to the catalog, drains, heeds an unregistration and removes its agents", async () => {
     const registry = new AgentRegistry(redis, config);
     const catalog = new CapabilityCatalog(redis, config);
     const run = async () => null;
     const pool = new LocalAgentPool(
       [
-        { descriptor: { id: 'tr', name: 'tr', type: 'translator', capabilities: ['translation'], concurrency: 1, priority: 0, kind: 'specialised', permission: 'full' }, run },
-        { descriptor: { id: 'rs', name: 'rs', type: 'researcher', capabilities: ['web_research'], concurrency: 1, priority: 0, kind: 'specialised', permission: 'full' }, run },
+        {
+          descriptor: {
+            id: 'tr',
+            name: 'tr',
+            type: 'translator',
+            capabilities: ['translation'],
+            concurrency: 1,
+            priority: 0,
+            kind: 'specialised',
+            permission: 'full',
+          },
+          run,
+        },
+        {
+          descriptor: {
+            id: 'rs',
+            name: 'rs',
+            type: 'researcher',
+            capabilities: ['web_research'],
+            concurrency: 1,
+            priority: 0,
+            kind: 'specialised',
+            permission: 'full',
+          },
+          run,
+        },
       ],
       { policy: () => catalog.policy() },
     );
@@ -128,7 +169,10 @@ describe('AgentPresence on Redis', () => {
       const other = new CapabilityCatalog(redis, config);
       await other.refresh();
       expect(other.get('translation')).toMatchObject({ category: 'custom', description: 'Offered by translator', custom: true, privileged: false });
-      expect((await registry.list()).map((a) => [a.id, a.status])).toEqual([['rs', 'active'], ['tr', 'active']]);
+      expect((await registry.list()).map((a) => [a.id, a.status])).toEqual([
+        ['rs', 'active'],
+        ['tr', 'active'],
+      ]);
 
       await registry.unregister('tr');
       for (let i = 0; i < 50 && changes === 0; i++) await new Promise((r) => setTimeout(r, 50));

@@ -19,15 +19,22 @@ describe('a worker on an OpenAI-compatible model server', () => {
       }
       const body = JSON.parse(request.body);
       const prompt: string = body.messages.at(-1).content;
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-        id: `chatcmpl-${Date.now()}`, object: 'chat.completion', created: 1, model: body.model,
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `served: ${prompt.split('\n')[0]}` } }],
-      }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: `chatcmpl-${Date.now()}`,
+          object: 'chat.completion',
+          created: 1,
+          model: body.model,
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `served: ${prompt.split('\n')[0]}` } }],
+        }),
+      );
     });
     stack = await Stack.start({
       env: {
-        SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_OPENAI_BASE_URL: `${model.origin}/v1`,
-        SWITCHYARD_OPENAI_API_KEY: 'e2e-key', SWITCHYARD_MODEL: 'tiny-model',
+        SWITCHYARD_MODEL_PROVIDER: 'openai',
+        SWITCHYARD_OPENAI_BASE_URL: `${model.origin}/v1`,
+        SWITCHYARD_OPENAI_API_KEY: 'e2e-key',
+        SWITCHYARD_MODEL: 'tiny-model',
       },
     });
   });
@@ -62,7 +69,12 @@ describe('the tool agents in a worker', () => {
 
   beforeAll(async () => {
     api = await LoopbackServer.start((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ queue: 'mail', ms: 120 }, { queue: 'search', ms: 80 }]));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify([
+          { queue: 'mail', ms: 120 },
+          { queue: 'search', ms: 80 },
+        ]),
+      );
     });
     workspace = await mkdtemp(join(tmpdir(), 'sy-e2e-workspace-'));
     stack = await Stack.start({ env: { SWITCHYARD_WORKSPACE_DIR: workspace, SWITCHYARD_HTTP_ALLOWED_HOSTS: `127.0.0.1:${api.port}` } });
@@ -76,15 +88,21 @@ describe('the tool agents in a worker', () => {
 
   it('writes and reads a file, calls an allowed host, and describes both results; refusals fail their tasks', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'write', capabilities: ['file_operations'], input: { operation: 'write', path: 'in/latency.csv', content: 'queue,ms\r\nmail,100\r\n"search, eu",300\r\n' } },
-        { id: 'read', capabilities: ['file_operations'], dependsOn: ['write'], input: { operation: 'read', path: 'in/latency.csv' } },
-        { id: 'file-stats', capabilities: ['data_analysis'], dependsOn: ['read'], input: { from: 'read', percentiles: [50] } },
-        { id: 'fetch', capabilities: ['api_integration'], input: { url: `${api.origin}/metrics` } },
-        { id: 'api-stats', capabilities: ['data_analysis'], dependsOn: ['fetch'], input: { from: 'fetch', percentiles: [50] } },
-        { id: 'escape', capabilities: ['file_operations'], input: { operation: 'read', path: '../../etc/passwd' }, onFailure: 'continue', attempts: 3 },
-        { id: 'elsewhere', capabilities: ['api_integration'], input: { url: 'http://example.com/' }, onFailure: 'continue', attempts: 3 },
-      ] },
+      plan: {
+        tasks: [
+          {
+            id: 'write',
+            capabilities: ['file_operations'],
+            input: { operation: 'write', path: 'in/latency.csv', content: 'queue,ms\r\nmail,100\r\n"search, eu",300\r\n' },
+          },
+          { id: 'read', capabilities: ['file_operations'], dependsOn: ['write'], input: { operation: 'read', path: 'in/latency.csv' } },
+          { id: 'file-stats', capabilities: ['data_analysis'], dependsOn: ['read'], input: { from: 'read', percentiles: [50] } },
+          { id: 'fetch', capabilities: ['api_integration'], input: { url: `${api.origin}/metrics` } },
+          { id: 'api-stats', capabilities: ['data_analysis'], dependsOn: ['fetch'], input: { from: 'fetch', percentiles: [50] } },
+          { id: 'escape', capabilities: ['file_operations'], input: { operation: 'read', path: '../../etc/passwd' }, onFailure: 'continue', attempts: 3 },
+          { id: 'elsewhere', capabilities: ['api_integration'], input: { url: 'http://example.com/' }, onFailure: 'continue', attempts: 3 },
+        ],
+      },
     });
     expect(accepted.status).toBe(202);
     const session = await stack.waitForSession(accepted.body.sessionId);
@@ -93,7 +111,8 @@ describe('the tool agents in a worker', () => {
     expect(await readFile(join(workspace, 'tenants', 'acme', 'in', 'latency.csv'), 'utf8')).toContain('mail,100');
     expect(task(session, 'read').agentId).toMatch(/^files@/);
     expect(task(session, 'file-stats').output).toMatchObject({
-      source: 'dependency read', rows: 2,
+      source: 'dependency read',
+      rows: 2,
       columns: { queue: { type: 'text', distinct: 2 }, ms: { type: 'number', min: 100, max: 300, mean: 200, percentiles: { p50: 200 } } },
     });
     expect(task(session, 'fetch')).toMatchObject({ agentId: expect.stringMatching(/^http@/), output: { status: 200, bodyType: 'json' } });

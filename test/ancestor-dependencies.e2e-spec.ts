@@ -49,12 +49,11 @@ function randomPlan(seed: number, slowMs: number): { tasks: PlanTask[] } {
 
 /** Whether some task of the plan has children and dependencies: what these tests are about. */
 function inheritsDependencies(plan: { tasks: PlanTask[] }): boolean {
-  const inherits = (task: PlanTask): boolean =>
-    ((task.children ?? []).length > 0 && (task.dependsOn ?? []).length > 0) || (task.children ?? []).some(inherits);
+  const inherits = (task: PlanTask): boolean => ((task.children ?? []).length > 0 && (task.dependsOn ?? []).length > 0) || (task.children ?? []).some(inherits);
   return plan.tasks.some(inherits);
 }
 
-describe('children wait for their ancestors\' dependencies', () => {
+describe("children wait for their ancestors' dependencies", () => {
   let stack: Stack;
 
   beforeAll(async () => {
@@ -90,7 +89,7 @@ describe('children wait for their ancestors\' dependencies', () => {
     expect(runOrderViolations(session)).toEqual([]);
   });
 
-  it('random plans: no task starts before every ancestor\'s dependencies finished, and each gets their results', async () => {
+  it("random plans: no task starts before every ancestor's dependencies finished, and each gets their results", async () => {
     // The first four seeds from 1 whose plans have a task with children and dependencies.
     const plans: { tasks: PlanTask[] }[] = [];
     for (let seed = 1; plans.length < 4 && seed < 1000; seed++) {

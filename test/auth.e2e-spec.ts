@@ -4,7 +4,14 @@ import { freePort } from './support/ports';
 import { REDIS_URL, Stack } from './support/stack';
 
 const API = '/api/orchestrator';
-const approvalPlan = { plan: { tasks: [{ id: 'gate', kind: 'approval', capabilities: ['data_analysis'] }, { id: 'after', capabilities: ['data_analysis'], dependsOn: ['gate'] }] } };
+const approvalPlan = {
+  plan: {
+    tasks: [
+      { id: 'gate', kind: 'approval', capabilities: ['data_analysis'] },
+      { id: 'after', capabilities: ['data_analysis'], dependsOn: ['gate'] },
+    ],
+  },
+};
 
 describe('authorisation: API keys, roles and tenants', () => {
   let stack: Stack;
@@ -18,7 +25,13 @@ describe('authorisation: API keys, roles and tenants', () => {
   });
 
   const as = (key: TestKey | 'nobody' | 'wrong', method: string, path: string, body?: unknown) =>
-    stack.request(method, path, body, undefined, key === 'nobody' ? { authorization: '' } : key === 'wrong' ? { authorization: 'Bearer sy_not-a-key' } : authHeader(key));
+    stack.request(
+      method,
+      path,
+      body,
+      undefined,
+      key === 'nobody' ? { authorization: '' } : key === 'wrong' ? { authorization: 'Bearer sy_not-a-key' } : authHeader(key),
+    );
 
   /** A session of tenant acme paused on its approval gate, fresh for each row that changes it. */
   const pausedSession = async () => {
@@ -31,22 +44,30 @@ describe('authorisation: API keys, roles and tenants', () => {
   const routes: { name: string; needs: 'viewer' | 'operator' | 'admin'; call: (key: TestKey, id: string) => Promise<{ status: number }> }[] = [
     { name: 'GET templates', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/templates`) },
     { name: 'GET a session', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}`) },
-    { name: 'GET a session\'s state', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/state`) },
-    { name: 'PATCH a session\'s context', needs: 'operator', call: (k, id) => as(k, 'PATCH', `${API}/sessions/${id}/context`, { note: 'x' }) },
-    { name: 'POST orchestrate', needs: 'operator', call: (k) => as(k, 'POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'a', capabilities: ['data_analysis'] }] } }) },
+    { name: "GET a session's state", needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/state`) },
+    { name: "PATCH a session's context", needs: 'operator', call: (k, id) => as(k, 'PATCH', `${API}/sessions/${id}/context`, { note: 'x' }) },
+    {
+      name: 'POST orchestrate',
+      needs: 'operator',
+      call: (k) => as(k, 'POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'a', capabilities: ['data_analysis'] }] } }),
+    },
     { name: 'POST resolve', needs: 'operator', call: (k, id) => as(k, 'POST', `${API}/sessions/${id}/tasks/gate/resolve`, { action: 'skip' }) },
     { name: 'DELETE a session', needs: 'operator', call: (k, id) => as(k, 'DELETE', `${API}/sessions/${id}`) },
-    { name: 'GET a session\'s logs', needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/logs`) },
+    { name: "GET a session's logs", needs: 'viewer', call: (k, id) => as(k, 'GET', `${API}/sessions/${id}/logs`) },
     { name: 'GET agents', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/agents`) },
     { name: 'GET capabilities', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/capabilities`) },
     { name: 'GET stats', needs: 'viewer', call: (k) => as(k, 'GET', `${API}/stats`) },
     {
-      name: 'POST an agent', needs: 'admin',
-      call: (k) => as(k, 'POST', `${API}/agents`, { name: 'external', type: 'external', capabilities: ['web_research'], kind: 'specialised', permission: 'limited' }),
+      name: 'POST an agent',
+      needs: 'admin',
+      call: (k) =>
+        as(k, 'POST', `${API}/agents`, { name: 'external', type: 'external', capabilities: ['web_research'], kind: 'specialised', permission: 'limited' }),
     },
   ];
   const ranks = { viewer: 0, operator: 1, admin: 2 } as const;
-  const table = routes.flatMap((route) => (['viewer', 'operator', 'admin'] as const).map((role) => [route.name, role, ranks[role] >= ranks[route.needs] ? 'allowed' : 'refused'] as const));
+  const table = routes.flatMap((route) =>
+    (['viewer', 'operator', 'admin'] as const).map((role) => [route.name, role, ranks[role] >= ranks[route.needs] ? 'allowed' : 'refused'] as const),
+  );
 
   it.each(table)('%s as %s: %s', async (name, role, verdict) => {
     const route = routes.find((r) => r.name === name)!;
@@ -69,7 +90,7 @@ describe('authorisation: API keys, roles and tenants', () => {
     expect((await as('nobody', 'GET', '/docs-json')).status).toBe(200);
   });
 
-  it('keeps tenants apart: another tenant\'s session is a 404 on every route, and untouched', async () => {
+  it("keeps tenants apart: another tenant's session is a 404 on every route, and untouched", async () => {
     const sessionId = await pausedSession();
     for (const key of ['otherViewer', 'otherOperator'] as const) {
       expect((await as(key, 'GET', `${API}/sessions/${sessionId}`)).status).toBe(404);

@@ -75,7 +75,7 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
       expect(patch.body.errors[0].path).toMatch(/^a\.a\./);
     });
 
-    it('answers a chain of children within the JSON depth limit with the plan validator\'s 400', async () => {
+    it("answers a chain of children within the JSON depth limit with the plan validator's 400", async () => {
       const answer = await stack.request('POST', ORCHESTRATE, { plan: { tasks: [childChain(25)] } });
       expect(answer.status).toBe(400);
       expect(answer.body.detail).toContain('the limit is 16');
@@ -98,16 +98,22 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
 
     it('answers a body that does not match its Content-Encoding with 400, and an unknown encoding with 415', async () => {
       for (const encoding of ['gzip', 'deflate', 'br']) {
-        const answer = await send(stack, 'POST', ORCHESTRATE, { body: '{"goal":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+        const answer = await send(stack, 'POST', ORCHESTRATE, {
+          body: '{"goal":"x"}',
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        });
         expect([encoding, answer.status, answer.contentType]).toEqual([encoding, 400, expect.stringContaining('application/problem+json')]);
         expect([encoding, answer.body.detail]).toEqual([encoding, expect.stringContaining('Content-Encoding')]);
       }
-      const unknown = await send(stack, 'POST', ORCHESTRATE, { body: '{"goal":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' } });
+      const unknown = await send(stack, 'POST', ORCHESTRATE, {
+        body: '{"goal":"x"}',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      });
       expect(unknown.status).toBe(415);
       expect(unknown.body.detail).toContain('compress');
     });
 
-    it('answers a log cursor beyond Redis\' stream ids with 400 naming cursor', async () => {
+    it("answers a log cursor beyond Redis' stream ids with 400 naming cursor", async () => {
       for (const cursor of ['99999999999999999999-0', '0-99999999999999999999', '18446744073709551615-18446744073709551615']) {
         const answer = await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/logs?cursor=${cursor}`);
         expect([cursor, answer.status]).toEqual([cursor, 400]);
@@ -121,7 +127,7 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
       expect((await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/logs?cursor=18446744073709551615-0&order=desc`)).status).toBe(200);
     });
 
-    it('answers a Last-Event-ID beyond Redis\' stream ids with 400 naming it, before any event-stream header', async () => {
+    it("answers a Last-Event-ID beyond Redis' stream ids with 400 naming it, before any event-stream header", async () => {
       for (const id of ['99999999999999999999-0', '1-0_99999999999999999999-0', '18446744073709551615-18446744073709551615']) {
         const answer = await send(stack, 'GET', `/api/orchestrator/sessions/${sessionId}/events`, { headers: { 'last-event-id': id } });
         expect([id, answer.status, answer.contentType]).toEqual([id, 400, expect.stringContaining('application/problem+json')]);
@@ -137,7 +143,10 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
         const name = path.includes('foo') ? 'foo' : 'limit';
         const answer = await send(stack, 'GET', path);
         expect([path, answer.status]).toEqual([path, 400]);
-        expect([path, answer.body.errors]).toEqual([path, [{ path: `query.${name}`, message: expect.stringContaining('is not a query parameter of this route') }]]);
+        expect([path, answer.body.errors]).toEqual([
+          path,
+          [{ path: `query.${name}`, message: expect.stringContaining('is not a query parameter of this route') }],
+        ]);
       }
     });
 
@@ -155,14 +164,19 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
 
     it('refuses an unknown query parameter on every route of the OpenAPI document, naming it', async () => {
       const document = (await stack.request('GET', '/docs-json')).body as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
-      const routes = Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })));
+      const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
+      );
       expect(routes.length).toBeGreaterThan(20);
       const failures: string[] = [];
       for (const { method, path, operation } of routes) {
         const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'id' && path.includes('/sessions/') ? sessionId : 'unknown-x'));
-        const answer = await send(stack, method, `${filled}?fuzz_param=1`, operation.requestBody ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}).catch(
-          (error: Error) => ({ status: 0, body: { error: error.name } }) as { status: number; body: any },
-        );
+        const answer = await send(
+          stack,
+          method,
+          `${filled}?fuzz_param=1`,
+          operation.requestBody ? { body: '{}', headers: { 'content-type': 'application/json' } } : {},
+        ).catch((error: Error) => ({ status: 0, body: { error: error.name } }) as { status: number; body: any });
         const named = answer.body?.errors?.some((e: { path: string }) => e.path === 'query.fuzz_param');
         if (answer.status !== 400 || !named) failures.push(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
       }
@@ -171,24 +185,37 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
 
     it('refuses a task listing a capability twice, naming the task and the capability, and more than 32 capabilities', async () => {
       const duplicates = await stack.request('POST', ORCHESTRATE, {
-        plan: { tasks: [{ id: 'research', capabilities: ['web_research'] }, { id: 'dupes', capabilities: Array.from({ length: 60_000 }, () => 'web_research') }] },
+        plan: {
+          tasks: [
+            { id: 'research', capabilities: ['web_research'] },
+            { id: 'dupes', capabilities: Array.from({ length: 60_000 }, () => 'web_research') },
+          ],
+        },
       });
       expect(duplicates.status).toBe(400);
       expect(duplicates.body.detail).toContain('dupes');
       expect(duplicates.body.detail).toContain('web_research');
 
-      const twice = await stack.request('POST', ORCHESTRATE, { plan: { tasks: [{ id: 'twice', capabilities: ['web_research', 'code_review', 'web_research'] }] } });
+      const twice = await stack.request('POST', ORCHESTRATE, {
+        plan: { tasks: [{ id: 'twice', capabilities: ['web_research', 'code_review', 'web_research'] }] },
+      });
       expect(twice.status).toBe(400);
       expect(twice.body.errors).toEqual([{ path: 'plan.tasks[0].capabilities[2]', message: expect.stringMatching(/task "twice".*"web_research" twice/) }]);
 
-      const many = await stack.request('POST', ORCHESTRATE, { plan: { tasks: [{ id: 'many', capabilities: Array.from({ length: 33 }, (_, i) => `cap_${i}`) }] } });
+      const many = await stack.request('POST', ORCHESTRATE, {
+        plan: { tasks: [{ id: 'many', capabilities: Array.from({ length: 33 }, (_, i) => `cap_${i}`) }] },
+      });
       expect(many.status).toBe(400);
       expect(many.body.errors).toEqual([expect.objectContaining({ path: 'plan.tasks[0].capabilities', message: expect.stringContaining('32') })]);
     });
 
     it('refuses an agent registration or selection listing a capability twice', async () => {
       const registration = await stack.request('POST', '/api/orchestrator/agents', {
-        name: 'dupe', type: 'dupe', kind: 'specialised', permission: 'full', capabilities: ['web_research', 'web_research'],
+        name: 'dupe',
+        type: 'dupe',
+        kind: 'specialised',
+        permission: 'full',
+        capabilities: ['web_research', 'web_research'],
       });
       expect(registration.status).toBe(400);
       expect(registration.body.errors).toEqual([{ path: 'capabilities[1]', message: expect.stringContaining('"web_research" twice') }]);
@@ -199,7 +226,8 @@ describe('bad input gets a 4xx problem that names it, never a 500', () => {
 
     it('takes a context patch as application/merge-patch+json, and says so in the OpenAPI document', async () => {
       const answer = await send(stack, 'PATCH', `/api/orchestrator/sessions/${sessionId}/context`, {
-        body: JSON.stringify({ tone: 'plain' }), headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ tone: 'plain' }),
+        headers: { 'content-type': 'application/merge-patch+json' },
       });
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ tone: 'plain' });

@@ -62,11 +62,7 @@ describe('BoundedWaitRedis', () => {
     await until('the pause to end', async () => ((await outcome(client.ping())).value === 'PONG' ? true : undefined), 10_000);
     await admin.save();
     await server.down();
-    for (const work of [
-      client.set('late', '1'),
-      COUNT.run(client, ['late-count'], []),
-      transaction(client, (c) => [c.set('late-multi', '1')]),
-    ]) {
+    for (const work of [client.set('late', '1'), COUNT.run(client, ['late-count'], []), transaction(client, (c) => [c.set('late-multi', '1')])]) {
       const { ms, error } = await outcome(work);
       expect(error).toBeInstanceOf(RedisUnavailableError);
       expect(ms).toBeLessThan(WAIT_MS);

@@ -102,7 +102,11 @@ describe('Bull Board: read-only by default, off or full by SWITCHYARD_BULL_BOARD
   const otherApi = async (mode: string) => {
     const port = await freePort();
     const api = new AppProcess('api', {
-      REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(port), SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV, SWITCHYARD_BULL_BOARD: mode,
+      REDIS_URL,
+      SWITCHYARD_PREFIX: stack.prefix,
+      PORT: String(port),
+      SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
+      SWITCHYARD_BULL_BOARD: mode,
     });
     await api.waitForLog('api listening');
     return { api, port };

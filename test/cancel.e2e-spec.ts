@@ -23,12 +23,14 @@ describe('cancelling a session', () => {
 
   it('aborts running agents, removes queued work, ends cancelled and lets the keys expire', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'a', capabilities: ['web_research'] },
-        { id: 'b', capabilities: ['web_research'] },
-        { id: 'c', capabilities: ['document_creation'], dependsOn: ['a', 'b'] },
-        { id: 'p', capabilities: ['code_review'], children: [{ id: 'child', capabilities: ['testing'], dependsOn: ['c'] }] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'a', capabilities: ['web_research'] },
+          { id: 'b', capabilities: ['web_research'] },
+          { id: 'c', capabilities: ['document_creation'], dependsOn: ['a', 'b'] },
+          { id: 'p', capabilities: ['code_review'], children: [{ id: 'child', capabilities: ['testing'], dependsOn: ['c'] }] },
+        ],
+      },
     });
     const sessionId = accepted.body.sessionId;
     await stack.waitForSession(sessionId, (s) => s.tasks.filter((t: any) => t.status === 'running').length === 2);
@@ -49,7 +51,7 @@ describe('cancelling a session', () => {
     expect(await stack.workers[0].waitForLog('task aborted: session cancelled')).toContain(sessionId);
 
     // Its root job may pass through a queue once more on its way out (a no-op finalizer run).
-    for (const deadline = Date.now() + 5000; (await queuedJobsOf(sessionId)).length > 0 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5000; (await queuedJobsOf(sessionId)).length > 0 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await queuedJobsOf(sessionId)).toEqual([]);

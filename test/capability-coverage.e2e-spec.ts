@@ -17,14 +17,19 @@ describe('capabilities that no live agent serves', () => {
     await stack?.stop();
   });
 
-  it('show in /health as degraded (the list for a key only) and as the waiting tasks\' waitingFor at once; the work runs once a worker serves them', async () => {
+  it("show in /health as degraded (the list for a key only) and as the waiting tasks' waitingFor at once; the work runs once a worker serves them", async () => {
     // task_decomposition is needed by every goal: without a planner the deployment is degraded.
     const idle = await health(stack);
     expect(idle.status).toBe(200);
     expect(idle.body).toMatchObject({ status: 'degraded', details: { agents: { status: 'degraded', capabilitiesWithoutLiveAgent: ['task_decomposition'] } } });
 
     const plan = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [{ id: 'research', capabilities: ['web_research'] }, { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] }] },
+      plan: {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'] },
+          { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] },
+        ],
+      },
     });
     const goal = await stack.request('POST', '/api/orchestrator/orchestrate', { goal: 'Summarise Redis persistence' });
     expect([plan.status, goal.status]).toEqual([202, 202]);
@@ -62,7 +67,13 @@ describe('capabilities that no live agent serves', () => {
 
   it('does not count an agent registered over REST as able to run tasks', async () => {
     const created = await stack.request('POST', '/api/orchestrator/agents', {
-      id: 'translator-1', name: 'translator', type: 'translator', capabilities: ['translation'], kind: 'specialised', permission: 'limited', maxLoad: 2,
+      id: 'translator-1',
+      name: 'translator',
+      type: 'translator',
+      capabilities: ['translation'],
+      kind: 'specialised',
+      permission: 'limited',
+      maxLoad: 2,
       customCapabilities: [{ name: 'translation', description: 'Translate text', category: 'communication' }],
     });
     expect(created.status).toBe(201);

@@ -8,7 +8,7 @@ const ROOT = join(__dirname, '..');
  * The README's custom agent, as it stands there, in a worker app of its own
  * (examples/custom-agent, built by `npm run build`) next to the built-in agents.
  */
-describe('the README\'s custom-agent example', () => {
+describe("the README's custom-agent example", () => {
   let stack: Stack;
 
   beforeAll(async () => {
@@ -26,15 +26,21 @@ describe('the README\'s custom-agent example', () => {
       const code = readFileSync(join(ROOT, 'examples', 'custom-agent', 'src', file), 'utf8');
       expect(readme).toContain(`\`\`\`ts\n// examples/custom-agent/src/${file}\n${code}\`\`\``);
     }
-    expect(readFileSync(join(ROOT, 'examples', 'custom-agent', 'src', 'summariser.agent.ts'), 'utf8').trimEnd().split('\n').length).toBeLessThanOrEqual(20);
+    expect(
+      readFileSync(join(ROOT, 'examples', 'custom-agent', 'src', 'summariser.agent.ts'), 'utf8')
+        .trimEnd()
+        .split('\n').length,
+    ).toBeLessThanOrEqual(20);
   });
 
   it('runs a session in which the custom agent takes its capability', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-        { id: 'summary', capabilities: ['data_synthesis'], dependsOn: ['research'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+          { id: 'summary', capabilities: ['data_synthesis'], dependsOn: ['research'] },
+        ],
+      },
     });
     expect(accepted.status).toBe(202);
     const session = await stack.waitForSession(accepted.body.sessionId);

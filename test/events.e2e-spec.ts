@@ -12,13 +12,15 @@ describe('live session events (SSE)', () => {
     await stack?.stop();
   });
 
-  const plan = { tasks: [
-    { id: 'a', capabilities: ['web_research'] },
-    { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
-    { id: 'p', capabilities: ['code_review'], dependsOn: ['b'], children: [{ id: 'c', capabilities: ['testing'] }] },
-  ] };
+  const plan = {
+    tasks: [
+      { id: 'a', capabilities: ['web_research'] },
+      { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
+      { id: 'p', capabilities: ['code_review'], dependsOn: ['b'], children: [{ id: 'c', capabilities: ['testing'] }] },
+    ],
+  };
 
-  it('streams every task transition in order and ends with the session\'s final status', async () => {
+  it("streams every task transition in order and ends with the session's final status", async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan });
     const url = `${stack.baseUrl}/api/orchestrator/sessions/${accepted.body.sessionId}/events`;
     const { status, events } = await readEvents(url);

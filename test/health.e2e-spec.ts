@@ -47,7 +47,7 @@ describe('health probes', () => {
     expect((await get('/live')).status).toBe(200);
 
     await redis.up();
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       if ((await get('/ready')).status === 200) break;
       await new Promise((r) => setTimeout(r, 200));
     }

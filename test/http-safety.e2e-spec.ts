@@ -10,7 +10,10 @@ describe('HTTP safety: rate limits across replicas, security headers, CORS', () 
   let replica: AppProcess | undefined;
 
   beforeAll(async () => {
-    stack = await Stack.start({ workers: 0, env: { SWITCHYARD_RATE_LIMIT: '6', SWITCHYARD_RATE_WINDOW_MS: '60000', SWITCHYARD_CORS_ORIGINS: 'https://app.example.com' } });
+    stack = await Stack.start({
+      workers: 0,
+      env: { SWITCHYARD_RATE_LIMIT: '6', SWITCHYARD_RATE_WINDOW_MS: '60000', SWITCHYARD_CORS_ORIGINS: 'https://app.example.com' },
+    });
   });
 
   afterAll(async () => {
@@ -18,11 +21,15 @@ describe('HTTP safety: rate limits across replicas, security headers, CORS', () 
     await stack?.stop();
   });
 
-  it('counts one key\'s requests over every API replica, then answers 429 with Retry-After', async () => {
+  it("counts one key's requests over every API replica, then answers 429 with Retry-After", async () => {
     const port = await freePort();
     replica = new AppProcess('api', {
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', SWITCHYARD_PREFIX: stack.prefix, PORT: String(port),
-      SWITCHYARD_RATE_LIMIT: '6', SWITCHYARD_RATE_WINDOW_MS: '60000', SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      SWITCHYARD_PREFIX: stack.prefix,
+      PORT: String(port),
+      SWITCHYARD_RATE_LIMIT: '6',
+      SWITCHYARD_RATE_WINDOW_MS: '60000',
+      SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
     });
     await replica.waitForLog('api listening');
     const other = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: authHeader(), signal: AbortSignal.timeout(10_000) });

@@ -61,7 +61,9 @@ describe('Idempotency-Keys of starts that Redis refused', () => {
     // What a start that ends between its claim and its session leaves behind (the API killed, or
     // Redis refusing the start and its clean-up alike): a claim still `creating`.
     const before = new Set(await stack.keys());
-    const store = new IdempotencyStore({ client: probe } as RedisConnections, new ShardRouter(stack.prefix, 1), { idempotencyTtlSeconds: 86_400 } as SwitchyardConfig);
+    const store = new IdempotencyStore({ client: probe } as RedisConnections, new ShardRouter(stack.prefix, 1), {
+      idempotencyTtlSeconds: 86_400,
+    } as SwitchyardConfig);
     expect(await store.claim('acme', 'left-behind', goal(1000), new ShardRouter(stack.prefix, 1).newSessionId())).toMatchObject({ claimed: true });
     const claim = (await stack.keys()).find((key) => !before.has(key))!;
     expect(claim).toContain(':idempotency:');

@@ -14,8 +14,7 @@ describe('POST /orchestrate with an Idempotency-Key', () => {
     await stack?.stop();
   });
 
-  const orchestrate = (body: unknown, key?: string) =>
-    stack.request('POST', ORCHESTRATE, body, undefined, key === undefined ? {} : { 'idempotency-key': key });
+  const orchestrate = (body: unknown, key?: string) => stack.request('POST', ORCHESTRATE, body, undefined, key === undefined ? {} : { 'idempotency-key': key });
 
   it('answers a retry with the session the first request started, and starts no second one', async () => {
     const first = await orchestrate(plan('a'), 'retry-1');

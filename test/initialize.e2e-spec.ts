@@ -20,7 +20,7 @@ describe('POST /initialize', () => {
     // A queue without its BullMQ metadata (as after a flush of that key): initialize writes it.
     // The API's own Queue objects write theirs as they start, which may end after it listens.
     const meta = `{${stack.prefix}-0}:web_research:meta`;
-    for (const deadline = Date.now() + 10_000; (await stack.redis.exists(meta)) === 0 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; (await stack.redis.exists(meta)) === 0 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await stack.redis.exists(meta)).toBe(1);
@@ -54,7 +54,13 @@ describe('POST /initialize', () => {
 
   it('refuses an API configured with another shard count than the deployment recorded (409)', async () => {
     const port = await freePort();
-    const other = new AppProcess('api', { REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(port), SWITCHYARD_SHARDS: '2', SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV });
+    const other = new AppProcess('api', {
+      REDIS_URL,
+      SWITCHYARD_PREFIX: stack.prefix,
+      PORT: String(port),
+      SWITCHYARD_SHARDS: '2',
+      SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
+    });
     try {
       await other.waitForLog('api listening');
       const answer = await fetch(`http://127.0.0.1:${port}${INITIALIZE}`, { method: 'POST', headers: authHeader('admin') });

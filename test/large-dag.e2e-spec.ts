@@ -71,7 +71,7 @@ describe('a 1,000-task DAG over two worker processes', () => {
         .flatMap((w) => w.lines)
         .filter((line) => line.includes('"msg":"task started"') && line.includes(accepted.body.sessionId))
         .map((line) => JSON.parse(line).taskId as string);
-    for (const deadline = Date.now() + 10_000; startedLines().length < 1000 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; startedLines().length < 1000 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const started = startedLines();

@@ -42,10 +42,12 @@ describe('process lifecycle', () => {
     it('finishes the running task, exits 0, and the session goes on with the next worker', async () => {
       const slowWorker = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '1500' });
       const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-        plan: { tasks: [
-          { id: 'slow', capabilities: ['web_research'] },
-          { id: 'after', capabilities: ['document_creation'], dependsOn: ['slow'] },
-        ] },
+        plan: {
+          tasks: [
+            { id: 'slow', capabilities: ['web_research'] },
+            { id: 'after', capabilities: ['document_creation'], dependsOn: ['slow'] },
+          ],
+        },
       });
       const sessionId = accepted.body.sessionId;
       await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');
@@ -75,11 +77,13 @@ describe('process lifecycle', () => {
 
     it('is retried with backoff, then fails the session and cancels what had not started', async () => {
       const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-        plan: { tasks: [
-          { id: 'fine', capabilities: ['web_research'] },
-          { id: 'hasty', capabilities: ['web_research'], timeoutMs: 50, attempts: 2, backoffMs: 100 },
-          { id: 'after', capabilities: ['document_creation'], dependsOn: ['hasty', 'fine'] },
-        ] },
+        plan: {
+          tasks: [
+            { id: 'fine', capabilities: ['web_research'] },
+            { id: 'hasty', capabilities: ['web_research'], timeoutMs: 50, attempts: 2, backoffMs: 100 },
+            { id: 'after', capabilities: ['document_creation'], dependsOn: ['hasty', 'fine'] },
+          ],
+        },
       });
       // The session turns failed first; its idle tasks are cancelled right after.
       const session = await stack.waitForSession(
@@ -110,10 +114,12 @@ describe('process lifecycle', () => {
     it('loses nothing: the task runs again on another worker and the session finishes', async () => {
       const doomed = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '60000' });
       const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-        plan: { tasks: [
-          { id: 'interrupted', capabilities: ['web_research'] },
-          { id: 'after', capabilities: ['document_creation'], dependsOn: ['interrupted'] },
-        ] },
+        plan: {
+          tasks: [
+            { id: 'interrupted', capabilities: ['web_research'] },
+            { id: 'after', capabilities: ['document_creation'], dependsOn: ['interrupted'] },
+          ],
+        },
       });
       const sessionId = accepted.body.sessionId;
       await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');

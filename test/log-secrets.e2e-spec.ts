@@ -31,9 +31,7 @@ describe('secrets in logs', () => {
       '/api/orchestrator/orchestrate',
       {
         plan: {
-          tasks: [
-            { id: 'refused', capabilities: ['api_integration'], input: { url: `https://api.example.com/v1/items?token=${token}&page=2` } },
-          ],
+          tasks: [{ id: 'refused', capabilities: ['api_integration'], input: { url: `https://api.example.com/v1/items?token=${token}&page=2` } }],
         },
       },
       undefined,

@@ -38,7 +38,9 @@ describe('a write-back lost with its worker', () => {
 
   it("is recovered by the parent from the child's job: the child runs once, the parent after it", async () => {
     const { session, doomed, survivor } = await stack.orchestrateThroughCrash('write-back-lost', {
-      tasks: [{ id: 'report', capabilities: ['document_creation'], children: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'rate limiters' } }] }],
+      tasks: [
+        { id: 'report', capabilities: ['document_creation'], children: [{ id: 'notes', capabilities: ['web_research'], input: { topic: 'rate limiters' } }] },
+      ],
     });
     await expectRecovered(session, doomed.pid);
     await survivor.stop();

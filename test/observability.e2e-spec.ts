@@ -1,5 +1,13 @@
 import { authHeader } from './support/api-keys';
-import { RedisConnections, RedisWriteBatcher, SessionLogWriter, shardTag, SwitchyardConfig, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
+import {
+  RedisConnections,
+  RedisWriteBatcher,
+  SessionLogWriter,
+  shardTag,
+  SwitchyardConfig,
+  toSwitchyardConfig,
+  validateEnvironment,
+} from '@switchyard/orchestration';
 import { sample } from './support/prometheus';
 import { readEvents } from './support/sse-client';
 import { REDIS_URL, Stack } from './support/stack';
@@ -73,10 +81,12 @@ describe('orchestration log, log events and metrics', () => {
       // A slow first task, so the worker is stopped while it runs and hands it back (a system entry).
       const slow = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '3000' });
       await stack.workers[0].stop();
-      const plan = { tasks: [
-        { id: 'a', capabilities: ['web_research'], attempts: 2 },
-        { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
-      ] };
+      const plan = {
+        tasks: [
+          { id: 'a', capabilities: ['web_research'], attempts: 2 },
+          { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
+        ],
+      };
       sessionId = (await stack.request('POST', '/api/orchestrator/orchestrate', { plan })).body.sessionId;
       await stack.waitForSession(sessionId, (s) => s.tasks.some((t: any) => t.id === 'a' && t.status === 'running'));
       await slow.stop();
@@ -99,13 +109,20 @@ describe('orchestration log, log events and metrics', () => {
       expect(entries[entries.length - 1]).toMatchObject({ source: 'orchestrator', message: 'session completed' });
       const story = entries.map((e) => `${e.source}:${e.taskId ?? ''}:${e.message}`);
       const at = (line: string) => story.indexOf(line);
-      expect(at('system:a:worker shutting down: the running task did not finish in time and goes back to its queue')).toBeGreaterThan(at('task:a:task started'));
+      expect(at('system:a:worker shutting down: the running task did not finish in time and goes back to its queue')).toBeGreaterThan(
+        at('task:a:task started'),
+      );
       expect(at('task:b:task started')).toBeGreaterThan(at('task:a:task completed'));
       expect(at('agent:b:model answered')).toBeGreaterThan(at('task:b:task started'));
       // b has no dependants: its write-back appends "task completed", after what its agent logged.
       expect(at('task:b:task completed')).toBeGreaterThan(at('agent:b:model answered'));
       const system = entries.find((e) => e.source === 'system');
-      expect(system).toMatchObject({ level: 'warn', taskId: 'a', worker: { pid: entries[at('task:a:task started')].worker.pid }, context: { queue: 'web_research' } });
+      expect(system).toMatchObject({
+        level: 'warn',
+        taskId: 'a',
+        worker: { pid: entries[at('task:a:task started')].worker.pid },
+        context: { queue: 'web_research' },
+      });
     });
 
     it('filters by level, minLevel, source, task, agent, time range and text', async () => {
@@ -166,8 +183,16 @@ describe('orchestration log, log events and metrics', () => {
     });
 
     it('rejects bad parameters with 400 naming them, and unknown sessions with 404', async () => {
-      for (const [query, path] of [['limit=0', 'limit'], ['level=loud', 'level'], ['minLevel=x', 'minLevel'], ['source=kernel', 'source'], ['order=up', 'order'],
-        ['since=yesterday', 'since'], ['cursor=abc', 'cursor'], ['since=2026-11-25T12:00:00Z&until=2026-11-25T11:00:00Z', 'until']]) {
+      for (const [query, path] of [
+        ['limit=0', 'limit'],
+        ['level=loud', 'level'],
+        ['minLevel=x', 'minLevel'],
+        ['source=kernel', 'source'],
+        ['order=up', 'order'],
+        ['since=yesterday', 'since'],
+        ['cursor=abc', 'cursor'],
+        ['since=2026-11-25T12:00:00Z&until=2026-11-25T11:00:00Z', 'until'],
+      ]) {
         const answer = await logs(sessionId, `?${query}`);
         expect(answer.status).toBe(400);
         expect(answer.body.errors.map((e: any) => e.path.split('[')[0])).toContain(path);
@@ -179,7 +204,7 @@ describe('orchestration log, log events and metrics', () => {
       expect((await stack.request('GET', `/api/orchestrator/sessions/${unknown}/logs/export`)).status).toBe(404);
     });
 
-    it('gives the log the session\'s retention time to live', async () => {
+    it("gives the log the session's retention time to live", async () => {
       const logKey = `{${stack.prefix}-0}:_sy:session:${sessionId}:log`;
       const ttl = await stack.redis.ttl(logKey);
       expect(ttl).toBeGreaterThan(0);
@@ -197,8 +222,13 @@ describe('orchestration log, log events and metrics', () => {
     await withWriter(stack, {}, (writer) => {
       for (let i = 0; i < total; i++) {
         writer.write(tag, {
-          level: LEVELS[i % 5] as any, source: 'agent', sessionId, taskId: 'only', agentId: 'seeder',
-          message: `seed ${i}, "quoted"\nsecond line`, context: { i, note: 'a,b' },
+          level: LEVELS[i % 5] as any,
+          source: 'agent',
+          sessionId,
+          taskId: 'only',
+          agentId: 'seeder',
+          message: `seed ${i}, "quoted"\nsecond line`,
+          context: { i, note: 'a,b' },
         });
       }
     });
@@ -245,10 +275,12 @@ describe('orchestration log, log events and metrics', () => {
   });
 
   it('streams log entries with the events, and resumes both exactly after Last-Event-ID', async () => {
-    const plan = { tasks: [
-      { id: 'a', capabilities: ['web_research'] },
-      { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
-    ] };
+    const plan = {
+      tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['code_generation'], dependsOn: ['a'] },
+      ],
+    };
     const sessionId = (await stack.request('POST', '/api/orchestrator/orchestrate', { plan })).body.sessionId;
     const url = `${stack.baseUrl}/api/orchestrator/sessions/${sessionId}/events?logLevel=info`;
     const first = await readEvents(url, { stopAfter: 7 });
@@ -278,11 +310,13 @@ describe('orchestration log, log events and metrics', () => {
   it('counts task runs in /metrics exactly, and /stats shows the same figures', async () => {
     const before = (await stack.request('GET', '/api/orchestrator/stats')).body.tasks.byCapability;
     const startedBefore = (cap: string) => before[cap]?.started ?? 0;
-    const plan = { tasks: [
-      { id: 'r1', capabilities: ['data_analysis'] },
-      { id: 'r2', capabilities: ['data_analysis'], dependsOn: ['r1'] },
-      { id: 'flaky', capabilities: ['pattern_recognition'], input: { simulateFailures: 1 }, attempts: 2, backoffMs: 10 },
-    ] };
+    const plan = {
+      tasks: [
+        { id: 'r1', capabilities: ['data_analysis'] },
+        { id: 'r2', capabilities: ['data_analysis'], dependsOn: ['r1'] },
+        { id: 'flaky', capabilities: ['pattern_recognition'], input: { simulateFailures: 1 }, attempts: 2, backoffMs: 10 },
+      ],
+    };
     const sessionId = (await stack.request('POST', '/api/orchestrator/orchestrate', { plan })).body.sessionId;
     expect((await stack.waitForSession(sessionId)).status).toBe('completed');
     let text = '';

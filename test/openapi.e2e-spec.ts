@@ -20,7 +20,9 @@ describe('the OpenAPI document', () => {
   });
 
   const operations = () =>
-    Object.entries(document.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })));
+    Object.entries(document.paths).flatMap(([path, byMethod]) =>
+      Object.entries(byMethod).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })),
+    );
 
   it('lists exactly the routes the API serves', async () => {
     // Nest logs every route it maps as the app starts: that is what the process really serves.
@@ -29,7 +31,11 @@ describe('the OpenAPI document', () => {
       .filter((match): match is RegExpExecArray => match !== null)
       .map(([, path, method]) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
     expect(served.length).toBeGreaterThan(5);
-    expect(operations().map((o) => o.route).sort()).toEqual([...new Set(served)].sort());
+    expect(
+      operations()
+        .map((o) => o.route)
+        .sort(),
+    ).toEqual([...new Set(served)].sort());
   });
 
   it('gives an example of every JSON body a route takes or answers with (health reports come from terminus)', () => {
@@ -44,7 +50,9 @@ describe('the OpenAPI document', () => {
     for (const { route, operation } of operations()) {
       if (route.includes('/health')) continue;
       const bodies = [
-        ...Object.entries(operation.responses).filter(([status]) => status.startsWith('2')).map(([status, r]) => [status, (r.content ?? {})['application/json']] as const),
+        ...Object.entries(operation.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .map(([status, r]) => [status, (r.content ?? {})['application/json']] as const),
         ['request body', ((operation.requestBody as any)?.content ?? {})['application/json']] as const,
       ];
       for (const [what, content] of bodies) if (content && !exemplified((content as any).schema)) without.push(`${route} ${what}`);

@@ -26,7 +26,14 @@ describe('starting a session when Redis refuses writes', () => {
   });
 
   const sessionKeys = async () => (await stack.keys()).filter((key) => key.includes(':_sy:session:'));
-  const plan = { plan: { tasks: [{ id: 'collect', capabilities: ['web_research'] }, { id: 'write', capabilities: ['document_creation'], dependsOn: ['collect'] }] } };
+  const plan = {
+    plan: {
+      tasks: [
+        { id: 'collect', capabilities: ['web_research'] },
+        { id: 'write', capabilities: ['document_creation'], dependsOn: ['collect'] },
+      ],
+    },
+  };
 
   it('answers 503 naming the refusal and what to do, writes nothing, and starts sessions again once Redis takes writes', async () => {
     expect(await sessionKeys()).toEqual([]);

@@ -62,7 +62,9 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
       tasks: [
         { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
         {
-          id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
+          id: 'draft',
+          capabilities: ['document_creation'],
+          dependsOn: ['research'],
           children: [
             { id: 'outline', capabilities: ['workflow_design'] },
             { id: 'figures', capabilities: ['data_analysis'], dependsOn: ['outline', 'research'] },
@@ -77,7 +79,11 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expect(session.status).toBe('completed');
     expect(session.planning).toBeUndefined();
     expect(session.tasks.map((t: any) => [t.id, t.parentId])).toEqual([
-      ['research', null], ['draft', null], ['outline', 'draft'], ['figures', 'draft'], ['review', null],
+      ['research', null],
+      ['draft', null],
+      ['outline', 'draft'],
+      ['figures', 'draft'],
+      ['review', null],
     ]);
     expectRunOrder(session);
     // A parent receives its children's results as well as its dependencies'.
@@ -96,19 +102,25 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session).toMatchObject({ status: 'completed', template: 'research-report' });
     expect(session.tasks.map((t: any) => [t.id, t.parentId])).toEqual([
-      ['research', null], ['draft', null], ['section-costs', 'draft'], ['section-risks', 'draft'], ['review', null],
+      ['research', null],
+      ['draft', null],
+      ['section-costs', 'draft'],
+      ['section-risks', 'draft'],
+      ['review', null],
     ]);
     expectRunOrder(session);
   });
 
   it('runs a diamond: one task fans out to two, which fan in to one', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'top', capabilities: ['web_research'] },
-        { id: 'left', capabilities: ['code_generation'], dependsOn: ['top'] },
-        { id: 'right', capabilities: ['data_analysis'], dependsOn: ['top'] },
-        { id: 'bottom', capabilities: ['code_review'], dependsOn: ['left', 'right'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'top', capabilities: ['web_research'] },
+          { id: 'left', capabilities: ['code_generation'], dependsOn: ['top'] },
+          { id: 'right', capabilities: ['data_analysis'], dependsOn: ['top'] },
+          { id: 'bottom', capabilities: ['code_review'], dependsOn: ['left', 'right'] },
+        ],
+      },
     });
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session.status).toBe('completed');
@@ -120,10 +132,12 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
 
   it('retries a failing task with backoff until it succeeds', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'flaky', capabilities: ['web_research'], input: { simulateFailures: 2 }, attempts: 3, backoffMs: 100 },
-        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'flaky', capabilities: ['web_research'], input: { simulateFailures: 2 }, attempts: 3, backoffMs: 100 },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
+        ],
+      },
     });
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session.status).toBe('completed');
@@ -144,7 +158,17 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
       [{ goal: 'x', colour: 'red' }, '(body)'],
       [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['ghost'] }] } }, 'plan.tasks[0].dependsOn[0]'],
       [{ plan: { tasks: [{ id: 'a', capabilities: ['telepathy'] }] } }, 'plan.tasks[0].capabilities[0]'],
-      [{ plan: { tasks: [{ id: 'a', capabilities: ['web_research'], dependsOn: ['b'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] } }, 'plan.tasks'],
+      [
+        {
+          plan: {
+            tasks: [
+              { id: 'a', capabilities: ['web_research'], dependsOn: ['b'] },
+              { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+            ],
+          },
+        },
+        'plan.tasks',
+      ],
       [{ template: { name: 'no-such-template' } }, 'template.name'],
       [{ template: { name: 'data-analysis', params: { question: 'why?', datasets: [] } } }, 'template.params.datasets'],
       [{ goal: 'x', template: { name: 'research-report', params: { topic: 'AOF' } } }, '(body)'],

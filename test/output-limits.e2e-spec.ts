@@ -23,7 +23,11 @@ describe('what tasks leave in Redis', () => {
     for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(files, `${name}.txt`), name.repeat(12_000));
     await writeFile(join(files, 'big.txt'), 'x'.repeat(MAX_OUTPUT_BYTES + 1));
     stack = await Stack.start({
-      env: { SWITCHYARD_WORKSPACE_DIR: workspace, SWITCHYARD_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES), SWITCHYARD_MAX_SESSION_BYTES: String(MAX_SESSION_BYTES) },
+      env: {
+        SWITCHYARD_WORKSPACE_DIR: workspace,
+        SWITCHYARD_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES),
+        SWITCHYARD_MAX_SESSION_BYTES: String(MAX_SESSION_BYTES),
+      },
     });
   });
 
@@ -56,7 +60,12 @@ describe('what tasks leave in Redis', () => {
   });
 
   it('a task whose output is over SWITCHYARD_MAX_OUTPUT_BYTES fails at once, without retries, stores nothing, and its policy applies', async () => {
-    const read = (id: string, path: string, extra: Record<string, unknown> = {}) => ({ id, capabilities: ['file_operations'], input: { operation: 'read', path }, ...extra });
+    const read = (id: string, path: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      capabilities: ['file_operations'],
+      input: { operation: 'read', path },
+      ...extra,
+    });
     const session = await run([
       read('big', 'big.txt', { attempts: 3, backoffMs: 10, onFailure: 'continue' }),
       { id: 'after', capabilities: ['data_analysis'], dependsOn: ['big'] },
@@ -64,7 +73,9 @@ describe('what tasks leave in Redis', () => {
     expect(session.status).toBe('completed');
     const big = task(session, 'big');
     expect(big).toMatchObject({ status: 'failed', attempts: 1, error: { name: 'OutputTooLargeError', taskId: 'big' } });
-    expect(big.error.message).toMatch(new RegExp(`^Task "big" returned an output of \\d+ bytes as JSON, over the limit of ${MAX_OUTPUT_BYTES} bytes \\(SWITCHYARD_MAX_OUTPUT_BYTES\\)`));
+    expect(big.error.message).toMatch(
+      new RegExp(`^Task "big" returned an output of \\d+ bytes as JSON, over the limit of ${MAX_OUTPUT_BYTES} bytes \\(SWITCHYARD_MAX_OUTPUT_BYTES\\)`),
+    );
     expect(big.output).toBeUndefined();
     expect(session.result.outputs.big).toBeNull();
     // `continue`: its dependant ran without it.
@@ -86,8 +97,15 @@ describe('what tasks leave in Redis', () => {
     expect(session.tasks.map((t: any) => t.id)).toEqual(['breakdown']);
   });
 
-  it('a task whose output would take its session\'s stored outputs over SWITCHYARD_MAX_SESSION_BYTES fails at once, and it is not stored', async () => {
-    const read = (id: string, dependsOn: string[] = []) => ({ id, capabilities: ['file_operations'], input: { operation: 'read', path: `${id}.txt` }, dependsOn, attempts: 3, backoffMs: 10 });
+  it("a task whose output would take its session's stored outputs over SWITCHYARD_MAX_SESSION_BYTES fails at once, and it is not stored", async () => {
+    const read = (id: string, dependsOn: string[] = []) => ({
+      id,
+      capabilities: ['file_operations'],
+      input: { operation: 'read', path: `${id}.txt` },
+      dependsOn,
+      attempts: 3,
+      backoffMs: 10,
+    });
     const session = await run([read('a'), read('b', ['a']), read('c', ['b']), read('d', ['c'])]);
     expect(session.status).toBe('failed');
     expect(session.tasks.map((t: any) => t.status)).toEqual(['completed', 'completed', 'completed', 'failed']);
@@ -99,8 +117,13 @@ describe('what tasks leave in Redis', () => {
     expect(stored).toBeLessThanOrEqual(MAX_SESSION_BYTES);
   });
 
-  it('tasks finishing together never take a session\'s stored outputs over the bound', async () => {
-    const reads = ['a', 'b', 'c', 'd'].map((id) => ({ id, capabilities: ['file_operations'], input: { operation: 'read', path: `${id}.txt` }, onFailure: 'continue' }));
+  it("tasks finishing together never take a session's stored outputs over the bound", async () => {
+    const reads = ['a', 'b', 'c', 'd'].map((id) => ({
+      id,
+      capabilities: ['file_operations'],
+      input: { operation: 'read', path: `${id}.txt` },
+      onFailure: 'continue',
+    }));
     const session = await run(reads);
     expect(session.status).toBe('completed');
     const failed = session.tasks.filter((t: any) => t.status === 'failed');

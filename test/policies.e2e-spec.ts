@@ -20,7 +20,7 @@ describe('failure policies and operator input', () => {
   const resolve = (sessionId: string, taskId: string, body: unknown) =>
     stack.request('POST', `/api/orchestrator/sessions/${sessionId}/tasks/${taskId}/resolve`, body);
 
-  it('continue: dependants and the parent run without the failed task\'s result', async () => {
+  it("continue: dependants and the parent run without the failed task's result", async () => {
     const sessionId = await start([
       fine('ok'),
       failing('flaky', { onFailure: 'continue' }),

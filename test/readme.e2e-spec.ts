@@ -19,7 +19,8 @@ const API = '/api/orchestrator';
  * that the README no longer has.
  */
 const NOT_RUN: Record<string, string> = {
-  'npm ci && npm run demo': 'npm ci reinstalls node_modules, which every worktree and process of this machine shares, and the demo rebuilds dist/ under the running stack',
+  'npm ci && npm run demo':
+    'npm ci reinstalls node_modules, which every worktree and process of this machine shares, and the demo rebuilds dist/ under the running stack',
   'npm test': 'the whole suite, this test included',
   'SWITCHYARD_MODEL_PROVIDER=openai SWITCHYARD_OPENAI_BASE_URL=http://127.0.0.1:11434/v1 SWITCHYARD_MODEL=llama3.1 npm run start:worker':
     'needs an Ollama server, and a worker runs until it is stopped',
@@ -36,9 +37,14 @@ interface MadeKey {
 /** Runs one shell command through bash in `cwd`, bounded; answers its output, whatever its exit code. */
 function bash(script: string, env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['-c', script],
+      { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -77,13 +83,15 @@ describe('the README runs as written', () => {
       const exported = /^export (\w+)=(?:'([^']*)'|(\S+))$/.exec(example.command);
       if (exported && exported[1] === 'SWITCHYARD_API_KEYS') {
         for (const shown of exported[2].split(',')) {
-          if (!madeKeys.some(({ entry }) => abridgedPattern(shown).test(entry))) problems.push(`${where(example)}: no apikey command before it printed an entry like ${shown}`);
+          if (!madeKeys.some(({ entry }) => abridgedPattern(shown).test(entry)))
+            problems.push(`${where(example)}: no apikey command before it printed an entry like ${shown}`);
         }
       } else if (exported && (exported[3] ?? '').startsWith('sy_')) {
         const made = madeKeys[exportedKeys];
         exportedKeys += 1;
         if (!made) problems.push(`${where(example)}: no apikey command before it made a key for it`);
-        else if (!abridgedPattern(exported[3]).test(made.key)) problems.push(`${where(example)}: ${exported[3]} is not the shape of the key made (${made.key})`);
+        else if (!abridgedPattern(exported[3]).test(made.key))
+          problems.push(`${where(example)}: ${exported[3]} is not the shape of the key made (${made.key})`);
         else shellKeys[exported[1]] = made.key;
       }
     }
@@ -116,10 +124,14 @@ describe('the README runs as written', () => {
     const port = new URL(stack.baseUrl).port;
     const admin = (path: string, method = 'GET', body?: unknown) => stack.request(method, `${API}${path}`, body);
     // A finished session for the examples that read one; its events stream ends with it.
-    const finished = await admin('/orchestrate', 'POST', { plan: { tasks: [
-      { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-      { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] },
-    ] } });
+    const finished = await admin('/orchestrate', 'POST', {
+      plan: {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+          { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] },
+        ],
+      },
+    });
     expect(finished.status).toBe(202);
     await stack.waitForSession(finished.body.sessionId, (s) => s.status === 'completed');
     // A session paused on its approval task `review`, fresh for each example that changes one.
@@ -173,7 +185,10 @@ describe('the README runs as written', () => {
           body = undefined;
         }
         const missing = shown.fields.filter((f) => !body || !(f.name in body) || ('value' in f && body[f.name] !== f.value));
-        if (missing.length > 0) failures.push(`${where(example)}: the answer lacks ${missing.map((f) => ('value' in f ? `${f.name}=${JSON.stringify(f.value)}` : f.name)).join(', ')}; ${said}`);
+        if (missing.length > 0)
+          failures.push(
+            `${where(example)}: the answer lacks ${missing.map((f) => ('value' in f ? `${f.name}=${JSON.stringify(f.value)}` : f.name)).join(', ')}; ${said}`,
+          );
       }
     }
     expect(failures).toEqual([]);
@@ -189,10 +204,14 @@ describe('the README runs as written', () => {
     for (const problem of problems) {
       // The plan it is about: a second task asking for the capability its detail names.
       const capability = /unknown capability "(\w+)"/.exec(problem.detail)![1];
-      const answer = await stack.request('POST', `${API}/orchestrate`, { plan: { tasks: [
-        { id: 'first', capabilities: ['web_research'] },
-        { id: 'second', capabilities: [capability] },
-      ] } });
+      const answer = await stack.request('POST', `${API}/orchestrate`, {
+        plan: {
+          tasks: [
+            { id: 'first', capabilities: ['web_research'] },
+            { id: 'second', capabilities: [capability] },
+          ],
+        },
+      });
       expect(answer.contentType).toMatch(/^application\/problem\+json/);
       expect(answer.body).toMatchObject(problem);
     }
@@ -201,7 +220,9 @@ describe('the README runs as written', () => {
   it('says what examples/custom-agent takes: each of its files, its main.ts as it is and its nest-cli.json project', () => {
     const section = README.slice(README.indexOf('## Writing an agent'), README.indexOf('### Session state'));
     const folder = join(ROOT, 'examples', 'custom-agent');
-    const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(folder.length + 1));
+    const files = readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(folder.length + 1));
     expect(files.filter((file) => !section.includes(file))).toEqual([]);
     // The two others are pinned with the app they make by custom-agent.e2e-spec.ts.
     expect(section).toContain(`\`\`\`ts\n// examples/custom-agent/src/main.ts\n${readFileSync(join(folder, 'src', 'main.ts'), 'utf8')}\`\`\``);

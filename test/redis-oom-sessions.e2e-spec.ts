@@ -14,10 +14,12 @@ const FINAL = ['completed', 'failed', 'cancelled'];
  */
 const request = (i: number) => (i % 2 === 0 ? { goal: `Write a short report on tides ${i}` } : plan(i));
 const plan = (i: number) => ({
-  plan: { tasks: [
-    { id: 'research', capabilities: ['web_research'], input: { topic: `tides ${i}` } },
-    { id: 'report', capabilities: ['document_creation'], dependsOn: ['research'], children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
-  ] },
+  plan: {
+    tasks: [
+      { id: 'research', capabilities: ['web_research'], input: { topic: `tides ${i}` } },
+      { id: 'report', capabilities: ['document_creation'], dependsOn: ['research'], children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+    ],
+  },
 });
 
 /**
@@ -37,7 +39,9 @@ describe('sessions accepted while Redis was out of memory', () => {
       workers: 1,
       redisUrl: server.url,
       env: {
-        SWITCHYARD_RATE_LIMIT: '0', SWITCHYARD_OFFLINE_LATENCY_MS: '20', SWITCHYARD_RETENTION_S: String(RETENTION_S),
+        SWITCHYARD_RATE_LIMIT: '0',
+        SWITCHYARD_OFFLINE_LATENCY_MS: '20',
+        SWITCHYARD_RETENTION_S: String(RETENTION_S),
         // The root job's first check after 4 s, then at 8, 16 and every 32 s.
         SWITCHYARD_LOCK_DURATION_MS: '2000',
       },
@@ -125,7 +129,10 @@ describe('a task whose job failed without its task recording it', () => {
 
   beforeAll(async () => {
     // No worker of Switchyard's yet: the test's own takes the task first. The root job's first check after 2 s.
-    stack = await Stack.start({ workers: 0, env: { SWITCHYARD_LOCK_DURATION_MS: '1000', SWITCHYARD_OFFLINE_LATENCY_MS: '20', SWITCHYARD_RETENTION_S: String(RETENTION_S) } });
+    stack = await Stack.start({
+      workers: 0,
+      env: { SWITCHYARD_LOCK_DURATION_MS: '1000', SWITCHYARD_OFFLINE_LATENCY_MS: '20', SWITCHYARD_RETENTION_S: String(RETENTION_S) },
+    });
     connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   });
 
@@ -136,9 +143,13 @@ describe('a task whose job failed without its task recording it', () => {
 
   /** Starts `plan` and has a BullMQ worker of the test's own fail the job of its `web_research` task unrecorded. */
   async function failedUnrecorded(plan: unknown): Promise<string> {
-    const failing = new Worker('web_research', async () => {
-      throw new UnrecoverableError("OOM command not allowed when used memory > 'maxmemory'.");
-    }, { connection, prefix: `{${stack.prefix}-0}` });
+    const failing = new Worker(
+      'web_research',
+      async () => {
+        throw new UnrecoverableError("OOM command not allowed when used memory > 'maxmemory'.");
+      },
+      { connection, prefix: `{${stack.prefix}-0}` },
+    );
     try {
       const accepted = await stack.request('POST', ORCHESTRATE, { plan });
       expect(accepted.status).toBe(202);
@@ -162,14 +173,18 @@ describe('a task whose job failed without its task recording it', () => {
   }
 
   it('fails its session under `fail`, and continues without it under `continue`', async () => {
-    const failSession = await failedUnrecorded({ tasks: [
-      { id: 'flaky', capabilities: ['web_research'] },
-      { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
-    ] });
-    const continueSession = await failedUnrecorded({ tasks: [
-      { id: 'flaky', capabilities: ['web_research'], onFailure: 'continue' },
-      { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
-    ] });
+    const failSession = await failedUnrecorded({
+      tasks: [
+        { id: 'flaky', capabilities: ['web_research'] },
+        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
+      ],
+    });
+    const continueSession = await failedUnrecorded({
+      tasks: [
+        { id: 'flaky', capabilities: ['web_research'], onFailure: 'continue' },
+        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky'] },
+      ],
+    });
     await stack.addWorker();
 
     const failed = await stack.waitForSession(failSession, undefined, 30_000);

@@ -56,7 +56,10 @@ describe('the API while Redis is down or full', () => {
     for (const path of [`${API}/sessions/${sessionId}`, `${API}/sessions/${sessionId}/logs`]) {
       const answer = await timed('GET', path);
       expect({ path, status: answer.status, contentType: answer.contentType, type: answer.body?.type }).toEqual({
-        path, status: 503, contentType: expect.stringContaining('application/problem+json'), type: expect.stringContaining('redis-unavailable'),
+        path,
+        status: 503,
+        contentType: expect.stringContaining('application/problem+json'),
+        type: expect.stringContaining('redis-unavailable'),
       });
       expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
       // A bound, not a benchmark.
@@ -74,17 +77,21 @@ describe('the API while Redis is down or full', () => {
     expect((await stack.request('GET', `${API}/sessions/${sessionId}`)).status).toBe(503);
 
     await server.up();
-    const session = await until('the session to be readable again', async () => {
-      const answer = await stack.request('GET', `${API}/sessions/${sessionId}`);
-      return answer.status === 200 ? answer : undefined;
-    }, 30_000);
+    const session = await until(
+      'the session to be readable again',
+      async () => {
+        const answer = await stack.request('GET', `${API}/sessions/${sessionId}`);
+        return answer.status === 200 ? answer : undefined;
+      },
+      30_000,
+    );
     expect(session.body).toMatchObject({ sessionId });
     expect((await stack.request('GET', `${API}/sessions/${sessionId}/logs`)).status).toBe(200);
     expect((await stack.request('GET', `${API}/templates`)).status).toBe(200);
     expect((await stack.request('POST', `${API}/orchestrate`, approvalPlan)).status).toBe(202);
   });
 
-  it('answers reads while Redis is out of memory: none needs a write, the rate limiter\'s count included', async () => {
+  it("answers reads while Redis is out of memory: none needs a write, the rate limiter's count included", async () => {
     await probe.config('SET', 'maxmemory', '1');
     try {
       const answers = [];

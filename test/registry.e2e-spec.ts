@@ -29,8 +29,16 @@ describe('agent registry and routing', () => {
     expect(all).toHaveLength(2);
     const [researcher] = await agentsOf(stack, researchers);
     expect(researcher).toMatchObject({
-      id: expect.stringMatching(/^researcher@.+:\d+$/), type: 'researcher', kind: 'specialised', permission: 'full', status: 'active',
-      maxLoad: 4, currentLoad: 0, source: 'worker', worker: { pid: researchers.pid }, lastHeartbeat: expect.any(String),
+      id: expect.stringMatching(/^researcher@.+:\d+$/),
+      type: 'researcher',
+      kind: 'specialised',
+      permission: 'full',
+      status: 'active',
+      maxLoad: 4,
+      currentLoad: 0,
+      source: 'worker',
+      worker: { pid: researchers.pid },
+      lastHeartbeat: expect.any(String),
     });
     expect((await stack.request('GET', '/api/orchestrator/agents?type=coder')).body.map((a: any) => a.worker.pid)).toEqual([coders.pid]);
     expect((await stack.request('GET', '/api/orchestrator/agents?capability=web_research')).body.map((a: any) => a.type)).toEqual(['researcher']);
@@ -50,8 +58,11 @@ describe('agent registry and routing', () => {
     const doc = (await stack.request('GET', '/docs-json')).body;
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        '/api/orchestrator/agents', '/api/orchestrator/agents/{id}', '/api/orchestrator/agents/select',
-        '/api/orchestrator/agents/{id}/heartbeat', '/api/orchestrator/capabilities',
+        '/api/orchestrator/agents',
+        '/api/orchestrator/agents/{id}',
+        '/api/orchestrator/agents/select',
+        '/api/orchestrator/agents/{id}/heartbeat',
+        '/api/orchestrator/capabilities',
       ]),
     );
     expect(Object.keys(doc.paths['/api/orchestrator/agents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '409']));
@@ -61,12 +72,14 @@ describe('agent registry and routing', () => {
 
   it('gives two workers with different capabilities only their own tasks', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'r1', capabilities: ['web_research'] },
-        { id: 'c1', capabilities: ['code_generation'] },
-        { id: 'r2', capabilities: ['data_synthesis'], dependsOn: ['r1', 'c1'] },
-        { id: 'c2', capabilities: ['testing'], dependsOn: ['r2'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'r1', capabilities: ['web_research'] },
+          { id: 'c1', capabilities: ['code_generation'] },
+          { id: 'r2', capabilities: ['data_synthesis'], dependsOn: ['r1', 'c1'] },
+          { id: 'c2', capabilities: ['testing'], dependsOn: ['r2'] },
+        ],
+      },
     });
     const done = await stack.waitForSession(accepted.body.sessionId);
     expect(done.status).toBe('completed');
@@ -107,29 +120,54 @@ describe('agent registry and routing', () => {
     expect((await stack.request('POST', '/api/orchestrator/orchestrate', plan)).status).toBe(400);
 
     const created = await stack.request('POST', '/api/orchestrator/agents', {
-      id: 'translator-1', name: 'translator', type: 'translator', capabilities: ['translation', 'web_research'], kind: 'specialised',
-      permission: 'limited', priority: 3, maxLoad: 2,
+      id: 'translator-1',
+      name: 'translator',
+      type: 'translator',
+      capabilities: ['translation', 'web_research'],
+      kind: 'specialised',
+      permission: 'limited',
+      priority: 3,
+      maxLoad: 2,
       customCapabilities: [{ name: 'translation', description: 'Translate text', category: 'communication' }],
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
-      id: 'translator-1', status: 'active', currentLoad: 0, maxLoad: 2, priority: 3, worker: null, source: 'api', lastHeartbeat: expect.any(String),
+      id: 'translator-1',
+      status: 'active',
+      currentLoad: 0,
+      maxLoad: 2,
+      priority: 3,
+      worker: null,
+      source: 'api',
+      lastHeartbeat: expect.any(String),
     });
     const capabilities = (await stack.request('GET', '/api/orchestrator/capabilities')).body;
     expect(capabilities.find((c: any) => c.name === 'translation')).toMatchObject({
       // No live agent: one registered over REST takes no tasks.
-      category: 'communication', description: 'Translate text', custom: true, privileged: false, agents: 0,
+      category: 'communication',
+      description: 'Translate text',
+      custom: true,
+      privileged: false,
+      agents: 0,
     });
     expect((await stack.request('POST', '/api/orchestrator/orchestrate', plan)).status).toBe(202);
     // Its queue joins Bull Board, which was mounted before the capability existed.
-    const board = async () => ((await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin') })).json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
+    const board = async () =>
+      ((await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin') })).json()) as { queues: { name: string }[] }).queues.map(
+        (q) => q.name,
+      );
     const deadline = Date.now() + 5000;
     while (!(await board()).includes('translation') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await board()).toContain('translation');
 
     // A live agent keeps its id; heartbeats report its load.
     const again = await stack.request('POST', '/api/orchestrator/agents', {
-      id: 'translator-1', name: 'x', type: 'translator', capabilities: ['web_research'], kind: 'specialised', permission: 'full',
+      id: 'translator-1',
+      name: 'x',
+      type: 'translator',
+      capabilities: ['web_research'],
+      kind: 'specialised',
+      permission: 'full',
     });
     expect(again.status).toBe(409);
     const beat = await stack.request('POST', '/api/orchestrator/agents/translator-1/heartbeat', { currentLoad: 1 });
@@ -150,30 +188,51 @@ describe('agent registry and routing', () => {
     expect((await stack.request('DELETE', '/api/orchestrator/agents/translator-1')).status).toBe(404);
   });
 
-  it('refuses what an agent\'s kind or permission level forbids, at registration and in selection', async () => {
+  it("refuses what an agent's kind or permission level forbids, at registration and in selection", async () => {
     const limited = await stack.request('POST', '/api/orchestrator/agents', {
-      name: 'dba', type: 'dba', capabilities: ['database_operations'], kind: 'specialised', permission: 'limited',
+      name: 'dba',
+      type: 'dba',
+      capabilities: ['database_operations'],
+      kind: 'specialised',
+      permission: 'limited',
     });
     expect(limited.status).toBe(400);
     expect(limited.body.errors).toEqual([{ path: 'capabilities', message: 'a limited agent may not take privileged capabilities: database_operations' }]);
 
     const readonly = await stack.request('POST', '/api/orchestrator/agents', {
-      name: 'fs', type: 'fs', capabilities: ['file_operations', 'web_research'], kind: 'specialised', permission: 'readonly',
+      name: 'fs',
+      type: 'fs',
+      capabilities: ['file_operations', 'web_research'],
+      kind: 'specialised',
+      permission: 'readonly',
     });
     expect(readonly.body.errors).toEqual([{ path: 'capabilities', message: 'a readonly agent may not take privileged capabilities: file_operations' }]);
 
     const guest = await stack.request('POST', '/api/orchestrator/agents', {
-      name: 'visitor', type: 'visitor', capabilities: ['web_research', 'code_generation'], kind: 'guest', permission: 'full',
+      name: 'visitor',
+      type: 'visitor',
+      capabilities: ['web_research', 'code_generation'],
+      kind: 'guest',
+      permission: 'full',
     });
     expect(guest.status).toBe(400);
     expect(guest.body.errors).toEqual([{ path: 'capabilities', message: 'a guest agent may not take code_generation (not on the guest allow-list)' }]);
 
     // A limited agent with what it may take is accepted, and then passed over for privileged work.
     const ok = await stack.request('POST', '/api/orchestrator/agents', {
-      id: 'limited-1', name: 'limited', type: 'coder', capabilities: ['code_generation'], kind: 'specialised', permission: 'limited', priority: 9,
+      id: 'limited-1',
+      name: 'limited',
+      type: 'coder',
+      capabilities: ['code_generation'],
+      kind: 'specialised',
+      permission: 'limited',
+      priority: 9,
     });
     expect(ok.status).toBe(201);
-    const pick = await stack.request('POST', '/api/orchestrator/agents/select', { capabilities: ['code_generation', 'database_operations'], agentType: 'coder' });
+    const pick = await stack.request('POST', '/api/orchestrator/agents/select', {
+      capabilities: ['code_generation', 'database_operations'],
+      agentType: 'coder',
+    });
     const [coder] = await agentsOf(stack, coders);
     expect(pick.body.selected.id).toBe(coder.id);
     expect(pick.body.rejected.find((r: any) => r.agentId === 'limited-1').reasons).toEqual([
@@ -192,8 +251,18 @@ describe('agent registry and routing', () => {
       ['POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'specialised', permission: 'root' }, 'permission'],
       ['POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'alien', permission: 'full' }, 'kind'],
       ['POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: [], kind: 'specialised', permission: 'full' }, 'capabilities'],
-      ['POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'specialised', permission: 'full', maxLoad: 0 }, 'maxLoad'],
-      ['POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'specialised', permission: 'full', colour: 'red' }, '(body)'],
+      [
+        'POST',
+        '/api/orchestrator/agents',
+        { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'specialised', permission: 'full', maxLoad: 0 },
+        'maxLoad',
+      ],
+      [
+        'POST',
+        '/api/orchestrator/agents',
+        { name: 'x', type: 'x', capabilities: ['web_research'], kind: 'specialised', permission: 'full', colour: 'red' },
+        '(body)',
+      ],
       ['POST', '/api/orchestrator/agents/select', { capabilities: [] }, 'capabilities'],
       ['POST', '/api/orchestrator/agents/select', { capabilities: ['Web Research'] }, 'capabilities[0]'],
       ['GET', '/api/orchestrator/agents?status=sleeping', undefined, 'status'],
@@ -205,7 +274,13 @@ describe('agent registry and routing', () => {
       expect(answer.contentType).toContain('application/problem+json');
       expect(answer.body.errors.map((e: any) => e.path)).toContain(field);
     }
-    const unknown = await stack.request('POST', '/api/orchestrator/agents', { name: 'x', type: 'x', capabilities: ['telepathy'], kind: 'specialised', permission: 'full' });
+    const unknown = await stack.request('POST', '/api/orchestrator/agents', {
+      name: 'x',
+      type: 'x',
+      capabilities: ['telepathy'],
+      kind: 'specialised',
+      permission: 'full',
+    });
     expect(unknown.body.detail).toContain('unknown capability "telepathy"');
     expect((await stack.request('GET', '/api/orchestrator/agents/nobody')).status).toBe(404);
     expect((await stack.request('GET', '/api/orchestrator/agents')).body.map((a: any) => a.id)).toEqual(before);
@@ -244,7 +319,7 @@ describe('a worker killed with SIGKILL', () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'build', capabilities: ['code_generation'] }] } });
     const sessionId = accepted.body.sessionId;
     await stack.waitForSession(sessionId, (s) => s.tasks[0].status === 'running');
-    const agent = await until('the running task to count in its agent\'s load', async () => {
+    const agent = await until("the running task to count in its agent's load", async () => {
       const [record] = await agentsOf(stack, doomed);
       return record?.currentLoad === 1 ? record : undefined;
     });
@@ -252,7 +327,7 @@ describe('a worker killed with SIGKILL', () => {
 
     const survivor = await stack.addWorker();
     await doomed.stop('SIGKILL');
-    const offline = await until('the killed worker\'s agent to go offline', async () => {
+    const offline = await until("the killed worker's agent to go offline", async () => {
       const record = (await stack.request('GET', `/api/orchestrator/agents/${encodeURIComponent(agent.id)}`)).body;
       return record.status === 'offline' ? record : undefined;
     });
@@ -266,7 +341,7 @@ describe('a worker killed with SIGKILL', () => {
     expect(done.tasks[0]).toMatchObject({ status: 'completed', worker: { pid: survivor.pid }, attempts: 2 });
     // The survivor's load went back to zero once the task was done.
     const [survivorAgent] = await agentsOf(stack, survivor);
-    await until('the survivor\'s load to be counted back down', async () =>
+    await until("the survivor's load to be counted back down", async () =>
       (await stack.request('GET', `/api/orchestrator/agents/${encodeURIComponent(survivorAgent.id)}`)).body.currentLoad === 0 ? true : undefined,
     );
   });
@@ -317,7 +392,12 @@ describe('admission timeout', () => {
 
   it('fails a task that no live agent could take within the wait, with the reason', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [{ id: 'research', capabilities: ['web_research'] }, { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] }] },
+      plan: {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'] },
+          { id: 'review', capabilities: ['code_review'], dependsOn: ['research'] },
+        ],
+      },
     });
     const done = await stack.waitForSession(accepted.body.sessionId);
     expect(done.status).toBe('failed');

@@ -92,7 +92,13 @@ describe('request bodies: authenticated on the headers first, and read within SW
 
   it('answers 408 and closes the connection when a body with a valid key trickles in slower than the timeout', async () => {
     const body = JSON.stringify({ goal: 'a goal sent one byte at a time' });
-    const answer = await exchange(port, head({ authorization: `Bearer ${TEST_KEYS.operator.key}`, 'content-length': String(body.length) }), [...body], 100, 10_000);
+    const answer = await exchange(
+      port,
+      head({ authorization: `Bearer ${TEST_KEYS.operator.key}`, 'content-length': String(body.length) }),
+      [...body],
+      100,
+      10_000,
+    );
     expect(answer.firstByteMs).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50);
     expect(answer.firstByteMs).toBeLessThan(BODY_TIMEOUT_MS + 2000);
     expect(answer.closedMs).toBeDefined();

@@ -30,13 +30,22 @@ describe('retention of a finished session', () => {
     expect(found.filter(([, ttl]) => ttl <= 0 || ttl > RETENTION_S)).toEqual([]);
   }
 
-  it('gives a completed session\'s keys and every one of its BullMQ jobs the retention as time to live', async () => {
+  it("gives a completed session's keys and every one of its BullMQ jobs the retention as time to live", async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'research', capabilities: ['web_research'] },
-        { id: 'report', capabilities: ['document_creation'], dependsOn: ['research'],
-          children: [{ id: 'outline', capabilities: ['workflow_design'] }, { id: 'figures', capabilities: ['data_analysis'] }] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'research', capabilities: ['web_research'] },
+          {
+            id: 'report',
+            capabilities: ['document_creation'],
+            dependsOn: ['research'],
+            children: [
+              { id: 'outline', capabilities: ['workflow_design'] },
+              { id: 'figures', capabilities: ['data_analysis'] },
+            ],
+          },
+        ],
+      },
     });
     const sessionId = accepted.body.sessionId;
     expect((await stack.waitForSession(sessionId)).status).toBe('completed');
@@ -44,7 +53,13 @@ describe('retention of a finished session', () => {
     await new Promise((r) => setTimeout(r, 300));
     const found = await keysOf(sessionId);
     // The root job, every task's job, and the parent task's list of its children's results.
-    for (const job of [`:sy.session:${sessionId}`, `:web_research:${sessionId}.t.research`, `:document_creation:${sessionId}.t.report`, `:document_creation:${sessionId}.t.report:processed`, `:data_analysis:${sessionId}.t.figures`]) {
+    for (const job of [
+      `:sy.session:${sessionId}`,
+      `:web_research:${sessionId}.t.research`,
+      `:document_creation:${sessionId}.t.report`,
+      `:document_creation:${sessionId}.t.report:processed`,
+      `:data_analysis:${sessionId}.t.figures`,
+    ]) {
       expect(found.map(([k]) => k)).toContainEqual(expect.stringMatching(new RegExp(`${job.replace(/[.]/g, '\\.')}$`)));
     }
     await expectAllExpiring(sessionId);
@@ -53,13 +68,19 @@ describe('retention of a finished session', () => {
   it('does the same for a completed session whose tasks failed under `continue`, were skipped by the operator, or spawned subtasks', async () => {
     // Each task's job got its time to live when the task finished; the finalizer does not visit them.
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'flaky', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' },
-        { id: 'asks', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'ask' },
-        { id: 'breakdown', capabilities: ['task_decomposition'], input: { goal: 'Implement a rate limiter API' },
-          children: [{ id: 'child', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' }] },
-        { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky', 'asks', 'breakdown'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'flaky', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' },
+          { id: 'asks', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'ask' },
+          {
+            id: 'breakdown',
+            capabilities: ['task_decomposition'],
+            input: { goal: 'Implement a rate limiter API' },
+            children: [{ id: 'child', capabilities: ['web_research'], timeoutMs: 1, attempts: 1, onFailure: 'continue' }],
+          },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['flaky', 'asks', 'breakdown'] },
+        ],
+      },
     });
     const sessionId = accepted.body.sessionId;
     await stack.waitForSession(sessionId, (s) => s.status === 'paused');
@@ -80,13 +101,20 @@ describe('retention of a finished session', () => {
   it('does the same for a session that started from a goal (its planning job), a failed one and a cancelled one', async () => {
     const planned = await stack.request('POST', '/api/orchestrator/orchestrate', { goal: 'Write a short report on rate limiters' });
     const failing = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'hasty', capabilities: ['web_research'], timeoutMs: 1, attempts: 1 },
-        { id: 'after', capabilities: ['document_creation'], dependsOn: ['hasty'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'hasty', capabilities: ['web_research'], timeoutMs: 1, attempts: 1 },
+          { id: 'after', capabilities: ['document_creation'], dependsOn: ['hasty'] },
+        ],
+      },
     });
     const paused = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [{ id: 'first', capabilities: ['web_research'] }, { id: 'approve', capabilities: ['code_review'], kind: 'approval', dependsOn: ['first'] }] },
+      plan: {
+        tasks: [
+          { id: 'first', capabilities: ['web_research'] },
+          { id: 'approve', capabilities: ['code_review'], kind: 'approval', dependsOn: ['first'] },
+        ],
+      },
     });
     expect((await stack.waitForSession(planned.body.sessionId)).status).toBe('completed');
     await stack.waitForSession(paused.body.sessionId, (s) => s.status === 'paused');

@@ -24,11 +24,37 @@ const ROUTES: { name: string; method: string; path: (id: string) => string; body
   { name: 'GET a session', method: 'GET', path: (id) => `${API}/sessions/${id}`, invalid: { path: (id) => `${API}/sessions/${id}?verbose=1` } },
   { name: 'GET its state', method: 'GET', path: (id) => `${API}/sessions/${id}/state`, invalid: { path: (id) => `${API}/sessions/${id}/state?verbose=1` } },
   { name: 'GET its logs', method: 'GET', path: (id) => `${API}/sessions/${id}/logs`, invalid: { path: (id) => `${API}/sessions/${id}/logs?limit=abc` } },
-  { name: 'GET its log stats', method: 'GET', path: (id) => `${API}/sessions/${id}/logs/stats`, invalid: { path: (id) => `${API}/sessions/${id}/logs/stats?level=x` } },
-  { name: 'GET its log export', method: 'GET', path: (id) => `${API}/sessions/${id}/logs/export`, invalid: { path: (id) => `${API}/sessions/${id}/logs/export?format=xml` } },
-  { name: 'GET its events', method: 'GET', path: (id) => `${API}/sessions/${id}/events`, invalid: { path: (id) => `${API}/sessions/${id}/events?logLevel=loud` } },
-  { name: 'POST an events token', method: 'POST', path: (id) => `${API}/sessions/${id}/events/token`, invalid: { path: (id) => `${API}/sessions/${id}/events/token?ttl=1` } },
-  { name: 'PATCH its context', method: 'PATCH', path: (id) => `${API}/sessions/${id}/context`, body: { note: 'x' }, invalid: { path: (id) => `${API}/sessions/${id}/context`, body: [1] } },
+  {
+    name: 'GET its log stats',
+    method: 'GET',
+    path: (id) => `${API}/sessions/${id}/logs/stats`,
+    invalid: { path: (id) => `${API}/sessions/${id}/logs/stats?level=x` },
+  },
+  {
+    name: 'GET its log export',
+    method: 'GET',
+    path: (id) => `${API}/sessions/${id}/logs/export`,
+    invalid: { path: (id) => `${API}/sessions/${id}/logs/export?format=xml` },
+  },
+  {
+    name: 'GET its events',
+    method: 'GET',
+    path: (id) => `${API}/sessions/${id}/events`,
+    invalid: { path: (id) => `${API}/sessions/${id}/events?logLevel=loud` },
+  },
+  {
+    name: 'POST an events token',
+    method: 'POST',
+    path: (id) => `${API}/sessions/${id}/events/token`,
+    invalid: { path: (id) => `${API}/sessions/${id}/events/token?ttl=1` },
+  },
+  {
+    name: 'PATCH its context',
+    method: 'PATCH',
+    path: (id) => `${API}/sessions/${id}/context`,
+    body: { note: 'x' },
+    invalid: { path: (id) => `${API}/sessions/${id}/context`, body: [1] },
+  },
   { name: 'DELETE it', method: 'DELETE', path: (id) => `${API}/sessions/${id}`, invalid: { path: (id) => `${API}/sessions/${id}?force=1` } },
   {
     name: 'POST resolve',
@@ -96,12 +122,15 @@ describe('a session of another tenant is answered exactly as one that does not e
     expect(answers[2]).toEqual(answers[0]);
   });
 
-  it.each(ROUTES.map((route) => [route.name, route] as const))('%s: malformed input is the same 400 for a foreign, a random and an expired id', async (_, route) => {
-    const answers = await Promise.all(Object.values(ids).map((id) => ask(route.method, route.invalid.path(id), id, route.invalid.body)));
-    expect(answers[0].status).toBe(400);
-    expect(answers[1]).toEqual(answers[0]);
-    expect(answers[2]).toEqual(answers[0]);
-  });
+  it.each(ROUTES.map((route) => [route.name, route] as const))(
+    '%s: malformed input is the same 400 for a foreign, a random and an expired id',
+    async (_, route) => {
+      const answers = await Promise.all(Object.values(ids).map((id) => ask(route.method, route.invalid.path(id), id, route.invalid.body)));
+      expect(answers[0].status).toBe(400);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[2]).toEqual(answers[0]);
+    },
+  );
 
   it('covers every route under sessions/{id} of the API document', async () => {
     const document = (await stack.request('GET', '/docs-json')).body as { paths: Record<string, Record<string, unknown>> };

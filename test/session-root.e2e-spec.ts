@@ -27,11 +27,13 @@ describe("a session's root job", () => {
 
   it('waits again at a check while tasks run, and is woken by the last write-back, not by its next check', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'a', capabilities: ['web_research'] },
-        { id: 'b', capabilities: ['web_research'] },
-        { id: 'c', capabilities: ['document_creation'], dependsOn: ['a', 'b'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'a', capabilities: ['web_research'] },
+          { id: 'b', capabilities: ['web_research'] },
+          { id: 'c', capabilities: ['document_creation'], dependsOn: ['a', 'b'] },
+        ],
+      },
     });
     const sessionId = accepted.body.sessionId;
     const rootKey = await rootJobKey(sessionId);
@@ -46,10 +48,12 @@ describe("a session's root job", () => {
 
   it('leaves the delayed set when its session fails', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'slow', capabilities: ['web_research'] },
-        { id: 'doomed', capabilities: ['web_research'], timeoutMs: 1, attempts: 1 },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'slow', capabilities: ['web_research'] },
+          { id: 'doomed', capabilities: ['web_research'], timeoutMs: 1, attempts: 1 },
+        ],
+      },
     });
     const sessionId = accepted.body.sessionId;
     const rootKey = await rootJobKey(sessionId);

@@ -55,14 +55,20 @@ describe('starting a session with a plan', () => {
     const sessionId = shards.newSessionId();
     const tag = shards.tagOf(sessionId)!;
     const entry = { level: 'info' as const, source: 'orchestrator' as const, sessionId, message: 'session accepted' };
-    const started = enqueuer.start(tag, { id: sessionId, tenant: 'acme', goal: 'a report', context: { topic: 'tides' } }, validation.plan, validation.graph, (client) =>
-      log.sendWith(client, tag, entry, true),
+    const started = enqueuer.start(
+      tag,
+      { id: sessionId, tenant: 'acme', goal: 'a report', context: { topic: 'tides' } },
+      validation.plan,
+      validation.graph,
+      (client) => log.sendWith(client, tag, entry, true),
     );
     return { sessionId, tag, graph: validation.graph, started };
   };
 
-  it('writes the session, its first log entry, its tasks\' bookkeeping and its jobs in one MULTI', async () => {
-    await (await start()).started; // BullMQ's scripts and ours loaded
+  it("writes the session, its first log entry, its tasks' bookkeeping and its jobs in one MULTI", async () => {
+    await (
+      await start()
+    ).started; // BullMQ's scripts and ours loaded
     await probe.config('RESETSTAT');
     const { sessionId, tag, started } = await start();
     await started;
@@ -83,7 +89,9 @@ describe('starting a session with a plan', () => {
   });
 
   it('starts once Redis lost its scripts (SCRIPT FLUSH): the jobs go again, the rest is not written twice', async () => {
-    await (await start()).started; // scripts known to the connection
+    await (
+      await start()
+    ).started; // scripts known to the connection
     await probe.script('FLUSH');
     const { sessionId, tag, started } = await start();
     await started;

@@ -8,9 +8,7 @@ const fine = (id: string, extra: Record<string, unknown> = {}) => ({ id, capabil
 
 /** A process log line (pino JSON) of the given message about the given session. */
 const processLines = (lines: readonly string[], sessionId: string, msg: string) =>
-  lines
-    .filter((line) => line.includes(sessionId) && line.includes(`"msg":"${msg}"`))
-    .map((line) => JSON.parse(line) as { level: number; sessionId: string });
+  lines.filter((line) => line.includes(sessionId) && line.includes(`"msg":"${msg}"`)).map((line) => JSON.parse(line) as { level: number; sessionId: string });
 
 describe('issue 26, the smaller defects', () => {
   let stack: Stack;
@@ -40,8 +38,16 @@ describe('issue 26, the smaller defects', () => {
       expect(answer.body.errors).toEqual([{ path: 'query.foo', message: expect.stringContaining('is not a query parameter of this route') }]);
     });
 
-    it('refuses a heartbeat whose currentLoad is above the agent\'s maxLoad, naming currentLoad', async () => {
-      const registered = await stack.request('POST', `${API}/agents`, { id: 'loaded-1', name: 'loaded', type: 'researcher', capabilities: ['web_research'], kind: 'specialised', permission: 'limited', maxLoad: 2 });
+    it("refuses a heartbeat whose currentLoad is above the agent's maxLoad, naming currentLoad", async () => {
+      const registered = await stack.request('POST', `${API}/agents`, {
+        id: 'loaded-1',
+        name: 'loaded',
+        type: 'researcher',
+        capabilities: ['web_research'],
+        kind: 'specialised',
+        permission: 'limited',
+        maxLoad: 2,
+      });
       expect(registered.status).toBe(201);
       const over = await stack.request('POST', `${API}/agents/loaded-1/heartbeat`, { currentLoad: 3 });
       expect(over.status).toBe(400);
@@ -61,7 +67,7 @@ describe('issue 26, the smaller defects', () => {
   });
 
   describe('operator input', () => {
-    it('logs the attempt a run is in the session\'s own count, after a resolve retry too', async () => {
+    it("logs the attempt a run is in the session's own count, after a resolve retry too", async () => {
       const sessionId = await start([failing('asks', { onFailure: 'ask', attempts: 2, backoffMs: 0 })]);
       await stack.waitForSession(sessionId, (s) => task(s, 'asks').status === 'paused');
       expect((await resolve(sessionId, 'asks', { action: 'retry' })).status).toBe(200);
@@ -83,7 +89,7 @@ describe('issue 26, the smaller defects', () => {
       expect(task(done, 'asks').status).toBe(answer.body.taskStatus);
     });
 
-    it('removes an aborted approval task\'s job from its queue\'s delayed set', async () => {
+    it("removes an aborted approval task's job from its queue's delayed set", async () => {
       const sessionId = await start([{ id: 'gate', kind: 'approval', capabilities: ['code_review'] }]);
       await stack.waitForSession(sessionId, (s) => task(s, 'gate').status === 'paused');
       const delayed = async () => (await stack.redis.zrange(`{${stack.prefix}-0}:code_review:delayed`, '0', '-1')).filter((id) => id.startsWith(sessionId));
@@ -94,7 +100,7 @@ describe('issue 26, the smaller defects', () => {
       expect(await stack.redis.exists(`{${stack.prefix}-0}:code_review:${sessionId}.t.gate`)).toBe(0);
     });
 
-    it('logs a session failed by an operator\'s abort as a warning, one failed by its task as an error, neither as fatal', async () => {
+    it("logs a session failed by an operator's abort as a warning, one failed by its task as an error, neither as fatal", async () => {
       const aborted = await start([{ id: 'gate', kind: 'approval', capabilities: ['code_review'] }]);
       await stack.waitForSession(aborted, (s) => task(s, 'gate').status === 'paused');
       expect((await resolve(aborted, 'gate', { action: 'abort' })).status).toBe(200);

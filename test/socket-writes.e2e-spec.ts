@@ -64,7 +64,11 @@ describe('socket writes', () => {
     await client.set(`${key}:string`, 'not a stream');
     let refused = 0;
     batcher.register({
-      drainInto: (redis) => [redis.xadd(`${key}:stream`, '*', 'n', '1'), redis.xadd(`${key}:string`, '*', 'n', '2'), redis.xadd(`${key}:stream`, '*', 'n', '3')],
+      drainInto: (redis) => [
+        redis.xadd(`${key}:stream`, '*', 'n', '1'),
+        redis.xadd(`${key}:string`, '*', 'n', '2'),
+        redis.xadd(`${key}:stream`, '*', 'n', '3'),
+      ],
       failed: (count) => (refused += count),
     });
     batcher.register({ drainInto: () => [] });

@@ -29,7 +29,11 @@ describe('session state over the API', () => {
 
   it('merges a patch into the shared context and answers all of it; the session shows it', async () => {
     const { sessionId } = await openSession({ audience: 'operators', limits: { words: 2000, pages: 4 } });
-    const patched = await stack.request('PATCH', `/api/orchestrator/sessions/${sessionId}/context`, { limits: { pages: null, chars: 9000 }, tone: 'plain', audience: null });
+    const patched = await stack.request('PATCH', `/api/orchestrator/sessions/${sessionId}/context`, {
+      limits: { pages: null, chars: 9000 },
+      tone: 'plain',
+      audience: null,
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toEqual({ limits: { words: 2000, chars: 9000 }, tone: 'plain' });
     expect((await stack.request('GET', `/api/orchestrator/sessions/${sessionId}`)).body.context).toEqual(patched.body);
@@ -53,7 +57,7 @@ describe('session state over the API', () => {
     expect((await stack.request('GET', `/api/orchestrator/sessions/${sessionId}`)).body.context).toEqual({});
   });
 
-  it('never loses an agent\'s concurrent update to the same context key', async () => {
+  it("never loses an agent's concurrent update to the same context key", async () => {
     const { sessionId, tag } = await openSession();
     const agent = agents.state.forAgent(tag, sessionId, { id: 'coder@test:1', permission: 'full' });
     await Promise.all([

@@ -123,7 +123,7 @@ describe('a read-modify-write transaction on one Redis', () => {
       expect(counted.exists).toBe(10);
     });
 
-    it('waits while a transaction holds the entry\'s lock, then sees what it wrote (a conflict, so transaction() runs the work again)', async () => {
+    it("waits while a transaction holds the entry's lock, then sees what it wrote (a conflict, so transaction() runs the work again)", async () => {
       const state = await open();
       await state.set('n', 0);
       const holder = await state.begin({ lock: ['n'] });
@@ -143,9 +143,13 @@ describe('a read-modify-write transaction on one Redis', () => {
 
     it('loses no update among concurrent writers of distinct keys, nor against locking writers of the same key', async () => {
       const state = await open();
-      await Promise.all(Array.from({ length: 20 }, (_, w) => (async () => {
-        for (let i = 0; i < 10; i++) await optimistic(state, `k${w}`);
-      })()));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, w) =>
+          (async () => {
+            for (let i = 0; i < 10; i++) await optimistic(state, `k${w}`);
+          })(),
+        ),
+      );
       for (let w = 0; w < 20; w++) expect(await state.get(`k${w}`)).toBe(10);
       // Mixed with transactions that lock the key: every update of both kinds lands (an optimistic
       // one that keeps meeting changes runs its work again, up to its retries).

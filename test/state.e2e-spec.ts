@@ -1,11 +1,4 @@
-import {
-  keys,
-  SessionNotFoundError,
-  StateConflictError,
-  StateLockExpiredError,
-  StatePermissionError,
-  StateValueError,
-} from '@switchyard/orchestration';
+import { keys, SessionNotFoundError, StateConflictError, StateLockExpiredError, StatePermissionError, StateValueError } from '@switchyard/orchestration';
 import { runTsChild } from './support/child-node';
 import { StateHarness } from './support/state-harness';
 
@@ -170,7 +163,7 @@ describe('session state', () => {
   });
 
   describe('isolation', () => {
-    it('keeps an agent\'s private scope from every other agent', async () => {
+    it("keeps an agent's private scope from every other agent", async () => {
       const { sessionId, tag } = await harness.newSession();
       const a = agent(tag, sessionId, 'researcher@host:1');
       const b = agent(tag, sessionId, 'researcher@host:2');
@@ -184,7 +177,7 @@ describe('session state', () => {
       expect(view.private).toEqual([{ agentId: 'researcher@host:1', entries: 1, redacted: true }]);
     });
 
-    it('keeps one session\'s state from another', async () => {
+    it("keeps one session's state from another", async () => {
       const x = await harness.newSession();
       const y = await harness.newSession();
       await agent(x.tag, x.sessionId, 'a').shared.set('k', 'x');
@@ -193,7 +186,7 @@ describe('session state', () => {
       expect(await agent(y.tag, y.sessionId, 'a').private.get('k')).toBeUndefined();
     });
 
-    it('refuses a readonly agent\'s writes, and a limited one\'s to the shared scope', async () => {
+    it("refuses a readonly agent's writes, and a limited one's to the shared scope", async () => {
       const { sessionId, tag } = await harness.newSession({ topic: 'AOF' });
       const readonly = agent(tag, sessionId, 'viewer', 'readonly');
       expect(await readonly.get('topic')).toBe('AOF');

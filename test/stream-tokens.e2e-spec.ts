@@ -7,9 +7,14 @@ import { REDIS_URL, Stack } from './support/stack';
 import { until } from './support/until';
 
 const API = '/api/orchestrator';
-const plan = { tasks: [{ id: 'a', capabilities: ['data_analysis'] }, { id: 'b', capabilities: ['data_analysis'], dependsOn: ['a'] }] };
+const plan = {
+  tasks: [
+    { id: 'a', capabilities: ['data_analysis'] },
+    { id: 'b', capabilities: ['data_analysis'], dependsOn: ['a'] },
+  ],
+};
 
-describe('stream tokens: a browser\'s EventSource reads one session\'s events without an API key', () => {
+describe("stream tokens: a browser's EventSource reads one session's events without an API key", () => {
   let stack: Stack;
   /** A second API replica on the same deployment, whose tokens last one second. */
   let replica: AppProcess;
@@ -20,7 +25,11 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
     const port = await freePort();
     replicaUrl = `http://127.0.0.1:${port}`;
     replica = new AppProcess('api', {
-      REDIS_URL, SWITCHYARD_PREFIX: stack.prefix, PORT: String(port), SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV, SWITCHYARD_RATE_LIMIT: '0',
+      REDIS_URL,
+      SWITCHYARD_PREFIX: stack.prefix,
+      PORT: String(port),
+      SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
+      SWITCHYARD_RATE_LIMIT: '0',
       SWITCHYARD_STREAM_TOKEN_TTL_S: '1',
     });
     await replica.waitForLog('api listening');
@@ -39,7 +48,11 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
   /** Every token the API gave out in these tests: none may ever appear in a process log. */
   const issued: string[] = [];
   const tokenFor = async (sessionId: string, as: TestKey = 'viewer', baseUrl = stack.baseUrl) => {
-    const response = await fetch(`${baseUrl}${API}/sessions/${sessionId}/events/token`, { method: 'POST', headers: authHeader(as), signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${baseUrl}${API}/sessions/${sessionId}/events/token`, {
+      method: 'POST',
+      headers: authHeader(as),
+      signal: AbortSignal.timeout(10_000),
+    });
     const body: any = await response.json();
     if (typeof body.token === 'string') issued.push(body.token);
     return { status: response.status, body };
@@ -58,7 +71,11 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
     const answer = await tokenFor(sessionId);
     expect(answer.status).toBe(201);
     const grant = answer.body;
-    expect(grant).toEqual({ token: expect.stringMatching(/^syst_[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String), url: `${API}/sessions/${sessionId}/events?token=${grant.token}` });
+    expect(grant).toEqual({
+      token: expect.stringMatching(/^syst_[A-Za-z0-9_-]{43}$/),
+      expiresAt: expect.any(String),
+      url: `${API}/sessions/${sessionId}/events?token=${grant.token}`,
+    });
     const expiresIn = Date.parse(grant.expiresAt) - before;
     expect(expiresIn).toBeGreaterThan(290_000);
     expect(expiresIn).toBeLessThanOrEqual(301_000);
@@ -89,7 +106,11 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
     await stack.waitForSession(sessionId);
 
     const other = await bare('GET', `${API}/sessions/${otherId}/events?token=${token}`);
-    expect(other).toMatchObject({ status: 401, contentType: expect.stringContaining('application/problem+json'), body: { detail: expect.stringContaining('another session') } });
+    expect(other).toMatchObject({
+      status: 401,
+      contentType: expect.stringContaining('application/problem+json'),
+      body: { detail: expect.stringContaining('another session') },
+    });
     for (const [method, path] of [
       ['GET', `${API}/sessions/${sessionId}`],
       ['GET', `${API}/sessions/${sessionId}/state`],
@@ -129,7 +150,7 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
     expect(expired).toMatchObject({ status: 401, body: { detail: expect.stringContaining('expired') } });
   });
 
-  it('answers another tenant\'s session exactly as a missing one (404), and gives it no token', async () => {
+  it("answers another tenant's session exactly as a missing one (404), and gives it no token", async () => {
     const sessionId = await startSession();
     const missingId = '0-00000000-0000-4000-8000-000000000000';
     const before = await tokenKeys();
@@ -146,7 +167,7 @@ describe('stream tokens: a browser\'s EventSource reads one session\'s events wi
     expect((await tokenFor('not-a-session', 'viewer')).status).toBe(400);
   });
 
-  it('never writes a token into the API\'s or the worker\'s log', async () => {
+  it("never writes a token into the API's or the worker's log", async () => {
     const sessionId = await startSession();
     const { token, url } = (await tokenFor(sessionId)).body;
     expect((await readEvents(`${stack.baseUrl}${url}`, { withoutKey: true })).status).toBe(200);

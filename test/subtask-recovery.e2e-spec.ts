@@ -18,22 +18,25 @@ describe('a worker that dies while spawning subtasks', () => {
     await stack?.stop();
   });
 
-  it.each(['subtasks-decided', 'subtasks-recorded', 'subtasks-enqueued'])('after "%s": the next worker finishes the spawn, each subtask runs once', async (point) => {
-    const { session, survivor } = await stack.orchestrateThroughCrash(point, {
-      tasks: [
-        { id: 'breakdown', capabilities: ['task_decomposition'], input: { goal: 'Implement a rate limiter API' } },
-        { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
-      ],
-    });
-    expect(session.status).toBe('completed');
-    const byId = new Map<string, any>(session.tasks.map((t: any) => [t.id, t]));
-    const spawned = session.tasks.filter((t: any) => t.id.startsWith('breakdown.'));
-    expect(spawned.map((t: any) => t.id)).toEqual(['breakdown.research', 'breakdown.implement', 'breakdown.test', 'breakdown.review']);
-    for (const sub of spawned) expect(sub).toMatchObject({ parentId: 'breakdown', status: 'completed', attempts: 1, worker: { pid: survivor.pid } });
-    // The agent that decomposed ran once (on the doomed worker); its result is its subtasks'.
-    expect(byId.get('breakdown')).toMatchObject({ status: 'completed', attempts: 1 });
-    expect(Object.keys(byId.get('breakdown').output)).toEqual(spawned.map((t: any) => t.id));
-    expect(Date.parse(byId.get('wrap-up').startedAt)).toBeGreaterThanOrEqual(Date.parse(byId.get('breakdown').finishedAt));
-    await survivor.stop();
-  });
+  it.each(['subtasks-decided', 'subtasks-recorded', 'subtasks-enqueued'])(
+    'after "%s": the next worker finishes the spawn, each subtask runs once',
+    async (point) => {
+      const { session, survivor } = await stack.orchestrateThroughCrash(point, {
+        tasks: [
+          { id: 'breakdown', capabilities: ['task_decomposition'], input: { goal: 'Implement a rate limiter API' } },
+          { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
+        ],
+      });
+      expect(session.status).toBe('completed');
+      const byId = new Map<string, any>(session.tasks.map((t: any) => [t.id, t]));
+      const spawned = session.tasks.filter((t: any) => t.id.startsWith('breakdown.'));
+      expect(spawned.map((t: any) => t.id)).toEqual(['breakdown.research', 'breakdown.implement', 'breakdown.test', 'breakdown.review']);
+      for (const sub of spawned) expect(sub).toMatchObject({ parentId: 'breakdown', status: 'completed', attempts: 1, worker: { pid: survivor.pid } });
+      // The agent that decomposed ran once (on the doomed worker); its result is its subtasks'.
+      expect(byId.get('breakdown')).toMatchObject({ status: 'completed', attempts: 1 });
+      expect(Object.keys(byId.get('breakdown').output)).toEqual(spawned.map((t: any) => t.id));
+      expect(Date.parse(byId.get('wrap-up').startedAt)).toBeGreaterThanOrEqual(Date.parse(byId.get('breakdown').finishedAt));
+      await survivor.stop();
+    },
+  );
 });

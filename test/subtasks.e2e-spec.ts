@@ -13,11 +13,13 @@ describe('dynamic decomposition', () => {
 
   it('subtasks an agent returns join the session under its task, which completes only after them', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        { id: 'context', capabilities: ['web_research'] },
-        { id: 'breakdown', capabilities: ['task_decomposition'], dependsOn: ['context'], input: { goal: 'Implement a rate limiter API' } },
-        { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'context', capabilities: ['web_research'] },
+          { id: 'breakdown', capabilities: ['task_decomposition'], dependsOn: ['context'], input: { goal: 'Implement a rate limiter API' } },
+          { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
+        ],
+      },
     });
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session.status).toBe('completed');

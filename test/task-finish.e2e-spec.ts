@@ -26,13 +26,20 @@ afterAll(async () => {
 describe('a completed task written back again', () => {
   it('keeps its first output and finish time, and still tells its waiters', async () => {
     const { sessionId, tag } = await harness.newSession();
-    const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] };
+    const plan = {
+      tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+      ],
+    };
     await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
     const events = async () => (await harness.redis.client.xrange(keys.events(tag, sessionId), '-', '+')).filter(([, f]) => f[3].includes('"taskId":"a"'));
     const eventsBefore = (await events()).length;
 
     const waiter = { id: 'b', queue: 'web_research' };
-    expect(await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [waiter], { at: '2026-11-30T03:00:00.000Z' })).toEqual([waiter]);
+    expect(await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [waiter], { at: '2026-11-30T03:00:00.000Z' })).toEqual([
+      waiter,
+    ]);
     const again = await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [waiter], { at: '2026-11-30T03:00:05.000Z' });
 
     expect(again).toEqual([waiter]);
@@ -62,7 +69,12 @@ describe('a completed task written back again', () => {
 describe('a task started after its dependency finished by another process', () => {
   it('is stamped no earlier than that finish, and runs with its output', async () => {
     const { sessionId, tag } = await harness.newSession();
-    const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }, { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] }] };
+    const plan = {
+      tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+      ],
+    };
     await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
     // The process that finished `a` stamped a time this one's clock has not reached.
     const later = new Date(Date.now() + 60_000).toISOString();
@@ -75,15 +87,16 @@ describe('a task started after its dependency finished by another process', () =
   });
 });
 
-
 /**
  * The write-back counts the bytes a session's outputs take, in the session's hash, and refuses
  * an output that would take them over SWITCHYARD_MAX_SESSION_BYTES: nothing of it is written.
  */
-describe('a session\'s stored outputs', () => {
+describe("a session's stored outputs", () => {
   /** A store whose sessions may hold 100 bytes of outputs. */
   const bounded = () => new TaskRunStore(harness.redis, { maxSessionBytes: 100 });
-  const plan = (ids: string[]) => ({ tasks: [...ids.map((id) => ({ id, capabilities: ['web_research'] })), { id: 'z', capabilities: ['web_research'], dependsOn: ids }] });
+  const plan = (ids: string[]) => ({
+    tasks: [...ids.map((id) => ({ id, capabilities: ['web_research'] })), { id: 'z', capabilities: ['web_research'], dependsOn: ids }],
+  });
   const waiter = { id: 'z', queue: 'web_research' };
   /** An output of exactly `n` bytes as JSON. */
   const ofBytes = (n: number) => 'x'.repeat(n - 2);

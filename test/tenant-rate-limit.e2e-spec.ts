@@ -19,7 +19,7 @@ describe('rate limits per tenant, across all its keys', () => {
 
   const get = (key: TestKey) => stack.request('GET', TEMPLATES, undefined, undefined, authHeader(key));
 
-  it('stops globex\'s two keys together at the tenant limit (429 naming it, with Retry-After) while acme\'s keys go on', async () => {
+  it("stops globex's two keys together at the tenant limit (429 naming it, with Retry-After) while acme's keys go on", async () => {
     // Three requests through each of globex's keys: six, the tenant's limit.
     for (let i = 0; i < 3; i++) {
       expect((await get('otherOperator')).status).toBe(200);

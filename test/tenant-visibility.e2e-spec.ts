@@ -3,7 +3,12 @@ import { sample } from './support/prometheus';
 import { Stack } from './support/stack';
 
 const API = '/api/orchestrator';
-const TASK_METRICS = ['switchyard_tasks_started_total', 'switchyard_tasks_completed_total', 'switchyard_task_duration_seconds_count', 'switchyard_dispatch_latency_seconds_count'];
+const TASK_METRICS = [
+  'switchyard_tasks_started_total',
+  'switchyard_tasks_completed_total',
+  'switchyard_task_duration_seconds_count',
+  'switchyard_dispatch_latency_seconds_count',
+];
 
 describe('what tenants see of each other: metrics, stats, agents, health', () => {
   let stack: Stack;
@@ -20,11 +25,13 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     stack = await Stack.start({ workers: 1, env: { SWITCHYARD_RATE_LIMIT: '0' } });
     // acme runs three tasks (two data_analysis, one pattern_recognition), globex one (web_research).
     const acme = await as('operator', 'POST', `${API}/orchestrate`, {
-      plan: { tasks: [
-        { id: 'a', capabilities: ['data_analysis'] },
-        { id: 'b', capabilities: ['data_analysis'], dependsOn: ['a'] },
-        { id: 'c', capabilities: ['pattern_recognition'] },
-      ] },
+      plan: {
+        tasks: [
+          { id: 'a', capabilities: ['data_analysis'] },
+          { id: 'b', capabilities: ['data_analysis'], dependsOn: ['a'] },
+          { id: 'c', capabilities: ['pattern_recognition'] },
+        ],
+      },
     });
     const globex = await as('otherOperator', 'POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'w', capabilities: ['web_research'] }] } });
     expect([acme.status, globex.status]).toEqual([202, 202]);
@@ -40,7 +47,7 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     await stack?.stop();
   });
 
-  it('/metrics: a viewer of globex sees only globex\'s task figures, none of acme\'s, and no queue figures', async () => {
+  it("/metrics: a viewer of globex sees only globex's task figures, none of acme's, and no queue figures", async () => {
     const text = await scrape('otherViewer');
     for (const name of TASK_METRICS) {
       expect([name, sample(text, name)]).toEqual([name, 1]);
@@ -51,7 +58,7 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     expect(text.split('\n').filter((line) => /^switchyard_(queue_|jobs_stalled|lock_)/.test(line))).toEqual([]);
   });
 
-  it('/metrics: a viewer of acme sees acme\'s own figures; an admin sees every tenant\'s and the queues', async () => {
+  it("/metrics: a viewer of acme sees acme's own figures; an admin sees every tenant's and the queues", async () => {
     const own = await scrape('viewer');
     expect(sample(own, 'switchyard_tasks_started_total', { tenant: 'acme', capability: 'data_analysis' })).toBe(2);
     expect(sample(own, 'switchyard_tasks_started_total', { tenant: 'acme', capability: 'pattern_recognition' })).toBe(1);
@@ -65,7 +72,7 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     expect(sample(all, 'switchyard_queue_workers', { queue: 'data_analysis' })).toBe(1);
   });
 
-  it('/stats: each tenant\'s viewer gets its own tasks without the deployment\'s queues, locks and stalls; an admin gets all', async () => {
+  it("/stats: each tenant's viewer gets its own tasks without the deployment's queues, locks and stalls; an admin gets all", async () => {
     const globex = (await as('otherViewer', 'GET', `${API}/stats`)).body;
     expect(globex.tenant).toBe('globex');
     expect(globex.tasks).toMatchObject({ started: 1, completed: 1 });
@@ -85,7 +92,7 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
     expect(admin.queues.find((q: any) => q.queue === 'data_analysis')).toMatchObject({ workers: 1 });
   });
 
-  it('agents: keys below admin see agents without their load (every tenant\'s work); the selection dry run is for admins', async () => {
+  it("agents: keys below admin see agents without their load (every tenant's work); the selection dry run is for admins", async () => {
     const listed = (await as('otherViewer', 'GET', `${API}/agents`)).body as any[];
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.filter((agent) => 'currentLoad' in agent)).toEqual([]);
@@ -119,7 +126,10 @@ describe('what tenants see of each other: metrics, stats, agents, health', () =>
 
     expect((await as('nobody', 'GET', `${API}/health/live`)).body).toEqual({ status: 'ok' });
     expect((await as('nobody', 'GET', `${API}/health/ready`)).body).toEqual({
-      status: 'ok', info: { redis: { status: 'up' } }, error: {}, details: { redis: { status: 'up' } },
+      status: 'ok',
+      info: { redis: { status: 'up' } },
+      error: {},
+      details: { redis: { status: 'up' } },
     });
   });
 });

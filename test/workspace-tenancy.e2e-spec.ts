@@ -38,7 +38,11 @@ describe('file workspaces per tenant', () => {
 
     const path = 'acme-private/report.txt';
     const step = (id: string, input: unknown, after?: string) => ({
-      id, capabilities: ['file_operations'], input, onFailure: 'continue', ...(after ? { dependsOn: [after] } : {}),
+      id,
+      capabilities: ['file_operations'],
+      input,
+      onFailure: 'continue',
+      ...(after ? { dependsOn: [after] } : {}),
     });
     const globex = await runPlan('otherOperator', [
       step('read', { operation: 'read', path }),

@@ -26,18 +26,24 @@ describe('write-backs that do not wait for their answer', () => {
   // One session for both paths.
   it('are sent again when Redis lost the script, and whoever waits for them runs after them', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
-      plan: { tasks: [
-        // Without dependants: the parent waits for its children's write-backs.
-        { id: 'parent', capabilities: ['code_review'], children: [
-          { id: 'first', capabilities: ['web_research'] },
-          { id: 'second', capabilities: ['web_research'] },
-        ] },
-        { id: 'alone', capabilities: ['web_research'] },
-        // With a sole dependant: b waits for a alone; c for a and b.
-        { id: 'a', capabilities: ['web_research'] },
-        { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
-        { id: 'c', capabilities: ['web_research'], dependsOn: ['a', 'b'] },
-      ] },
+      plan: {
+        tasks: [
+          // Without dependants: the parent waits for its children's write-backs.
+          {
+            id: 'parent',
+            capabilities: ['code_review'],
+            children: [
+              { id: 'first', capabilities: ['web_research'] },
+              { id: 'second', capabilities: ['web_research'] },
+            ],
+          },
+          { id: 'alone', capabilities: ['web_research'] },
+          // With a sole dependant: b waits for a alone; c for a and b.
+          { id: 'a', capabilities: ['web_research'] },
+          { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+          { id: 'c', capabilities: ['web_research'], dependsOn: ['a', 'b'] },
+        ],
+      },
     });
     expect(accepted.status).toBe(202);
     const sessionId = accepted.body.sessionId;
@@ -65,13 +71,21 @@ describe('write-backs that do not wait for their answer', () => {
   // same way until the API's connection is made again.
   it('take plans again after Redis lost its scripts: the flow is added once its scripts are loaded back', async () => {
     expect(await stack.redis.script('FLUSH')).toBe('OK');
-    const plan = { tasks: [{ id: 'notes', capabilities: ['web_research'] }, { id: 'report', capabilities: ['document_creation'], dependsOn: ['notes'] }] };
+    const plan = {
+      tasks: [
+        { id: 'notes', capabilities: ['web_research'] },
+        { id: 'report', capabilities: ['document_creation'], dependsOn: ['notes'] },
+      ],
+    };
     for (let i = 0; i < 2; i++) {
       const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan });
       expect(accepted.status).toBe(202);
       const session = await stack.waitForSession(accepted.body.sessionId);
       expect(session.status).toBe('completed');
-      expect(session.tasks.map((t: any) => [t.id, t.attempts])).toEqual([['notes', 1], ['report', 1]]);
+      expect(session.tasks.map((t: any) => [t.id, t.attempts])).toEqual([
+        ['notes', 1],
+        ['report', 1],
+      ]);
     }
   });
 });

@@ -10,7 +10,17 @@ import { NestFactory } from '@nestjs/core';
 import { FlowJob, FlowProducer, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
-import { keys, OrchestrationApiModule, OrchestrationWorkerModule, SESSION_QUEUE, SessionLauncher, SessionState, ShardRouter, shardTag, TaskRun } from '@switchyard/orchestration';
+import {
+  keys,
+  OrchestrationApiModule,
+  OrchestrationWorkerModule,
+  SESSION_QUEUE,
+  SessionLauncher,
+  SessionState,
+  ShardRouter,
+  shardTag,
+  TaskRun,
+} from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
 import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, inRounds, percentile, ratioCells, sleep } from './harness';
 
@@ -89,9 +99,17 @@ const notes: string[] = [];
 /** One row from a figure measured in each round on both sides: the medians, and each round's ratio. */
 function roundsRow(scenario: string, unit: string, better: Row['better'], measured: { bull: number; sy: number }[]): Row {
   return {
-    scenario, unit, better,
-    bull: percentile(measured.map((m) => m.bull), 50),
-    sy: percentile(measured.map((m) => m.sy), 50),
+    scenario,
+    unit,
+    better,
+    bull: percentile(
+      measured.map((m) => m.bull),
+      50,
+    ),
+    sy: percentile(
+      measured.map((m) => m.sy),
+      50,
+    ),
     rounds: measured.map((m) => m.sy / m.bull),
   };
 }
@@ -105,11 +123,7 @@ async function main(): Promise<void> {
   const queue = new Queue('noop', { connection: bullConnection, prefix: BULL_PREFIX });
   const flows = new FlowProducer({ connection: bullConnection, prefix: BULL_PREFIX });
   let onBullDone: () => void = () => undefined;
-  const worker = new Worker(
-    'noop',
-    (job) => work(job.data),
-    { connection: bullConnection, prefix: BULL_PREFIX, concurrency: CONCURRENCY },
-  );
+  const worker = new Worker('noop', (job) => work(job.data), { connection: bullConnection, prefix: BULL_PREFIX, concurrency: CONCURRENCY });
   worker.on('completed', () => onBullDone());
   const bullEvents = new Completions(new QueueEvents('noop', { connection, prefix: BULL_PREFIX }));
 
@@ -170,8 +184,16 @@ async function main(): Promise<void> {
     });
     rows.push(roundsRow(`${N_THROUGHPUT} independent no-op tasks, 1 worker at concurrency ${CONCURRENCY}`, 'tasks/s', 'higher', measured));
     const perTask = N_THROUGHPUT * ROUNDS;
-    rows.push({ scenario: 'Redis commands per task (whole run, all clients)', unit: 'commands', bull: commands.bull / perTask, sy: commands.sy / perTask, better: 'lower' });
-    notes.push(`Both sides were given the ${N_THROUGHPUT} tasks in chunks of ${CHUNK}, each added once the one before was: BullMQ by addBulk, Switchyard as one session per chunk.`);
+    rows.push({
+      scenario: 'Redis commands per task (whole run, all clients)',
+      unit: 'commands',
+      bull: commands.bull / perTask,
+      sy: commands.sy / perTask,
+      better: 'lower',
+    });
+    notes.push(
+      `Both sides were given the ${N_THROUGHPUT} tasks in chunks of ${CHUNK}, each added once the one before was: BullMQ by addBulk, Switchyard as one session per chunk.`,
+    );
   }
 
   // 1b. Processing alone (BENCH_ONLY=processing): the same independent tasks, all enqueued while
@@ -208,15 +230,43 @@ async function main(): Promise<void> {
       return async () => void (await Promise.all(sessions));
     });
     await syQueue.close();
-    rows.push({ scenario: `${N_THROUGHPUT} independent no-op tasks enqueued beforehand, processing alone`, unit: 'tasks/s', bull: (N_THROUGHPUT / bull.ms) * 1000, sy: (N_THROUGHPUT / sy.ms) * 1000, better: 'higher' });
+    rows.push({
+      scenario: `${N_THROUGHPUT} independent no-op tasks enqueued beforehand, processing alone`,
+      unit: 'tasks/s',
+      bull: (N_THROUGHPUT / bull.ms) * 1000,
+      sy: (N_THROUGHPUT / sy.ms) * 1000,
+      better: 'higher',
+    });
     rows.push({ scenario: 'processing alone: CPU time of this process per task', unit: 'µs', bull: bull.nodeUs, sy: sy.nodeUs, better: 'lower' });
     rows.push({ scenario: 'processing alone: CPU time of Redis per task', unit: 'µs', bull: bull.redisUs, sy: sy.redisUs, better: 'lower' });
-    rows.push({ scenario: 'enqueueing alone (queue paused): CPU time of this process per task', unit: 'µs', bull: bull.enqueueNodeUs, sy: sy.enqueueNodeUs, better: 'lower' });
-    rows.push({ scenario: 'enqueueing alone (queue paused): CPU time of Redis per task', unit: 'µs', bull: bull.enqueueRedisUs, sy: sy.enqueueRedisUs, better: 'lower' });
+    rows.push({
+      scenario: 'enqueueing alone (queue paused): CPU time of this process per task',
+      unit: 'µs',
+      bull: bull.enqueueNodeUs,
+      sy: sy.enqueueNodeUs,
+      better: 'lower',
+    });
+    rows.push({
+      scenario: 'enqueueing alone (queue paused): CPU time of Redis per task',
+      unit: 'µs',
+      bull: bull.enqueueRedisUs,
+      sy: sy.enqueueRedisUs,
+      better: 'lower',
+    });
     const perTask = (side: typeof bull) => side.enqueueNodeUs + side.nodeUs + side.enqueueRedisUs + side.redisUs;
-    rows.push({ scenario: 'enqueue + processing: CPU time of this process and Redis per task', unit: 'µs', bull: perTask(bull), sy: perTask(sy), better: 'lower' });
-    notes.push('Processing alone: each side\'s tasks were all enqueued while its queue was paused (Queue.pause), then the queue was resumed; the time runs from there to the last task (for Switchyard, to each session\'s finalizer). Enqueueing alone is the CPU time spent adding them meanwhile (BullMQ: addBulk; Switchyard: one session per chunk, validation and bookkeeping included).');
-    notes.push(`CPU time is what bounds the throughput section (a worker processes while the next chunk is added) when this process and Redis share a small machine's cores: the inverse of the "enqueue + processing" ratio, here ${(perTask(bull) / perTask(sy)).toFixed(2)}, is the throughput ratio that CPU alone would give.`);
+    rows.push({
+      scenario: 'enqueue + processing: CPU time of this process and Redis per task',
+      unit: 'µs',
+      bull: perTask(bull),
+      sy: perTask(sy),
+      better: 'lower',
+    });
+    notes.push(
+      "Processing alone: each side's tasks were all enqueued while its queue was paused (Queue.pause), then the queue was resumed; the time runs from there to the last task (for Switchyard, to each session's finalizer). Enqueueing alone is the CPU time spent adding them meanwhile (BullMQ: addBulk; Switchyard: one session per chunk, validation and bookkeeping included).",
+    );
+    notes.push(
+      `CPU time is what bounds the throughput section (a worker processes while the next chunk is added) when this process and Redis share a small machine's cores: the inverse of the "enqueue + processing" ratio, here ${(perTask(bull) / perTask(sy)).toFixed(2)}, is the throughput ratio that CPU alone would give.`,
+    );
   }
 
   // 2. Flows: one parent with 1,000 children; a 3-level tree 10 x 10 x 10.
@@ -233,14 +283,38 @@ async function main(): Promise<void> {
       rows.push(roundsRow(label, 'ms', 'lower', measured));
     };
     await wide(
-      'flow: 1 parent with 1,000 children, to the root\'s completion',
-      bullFlow('root', Array.from({ length: 1000 }, (_, i) => bullFlow(`c${i}`))),
+      "flow: 1 parent with 1,000 children, to the root's completion",
+      bullFlow(
+        'root',
+        Array.from({ length: 1000 }, (_, i) => bullFlow(`c${i}`)),
+      ),
       [task('root', { children: Array.from({ length: 1000 }, (_, i) => task(`c${i}`)) })],
     );
     await wide(
-      'tree: 10 x 10 x 10 (1,111 jobs), to the root\'s completion',
-      bullFlow('root', Array.from({ length: 10 }, (_, a) => bullFlow(`a${a}`, Array.from({ length: 10 }, (_, b) => bullFlow(`a${a}b${b}`, Array.from({ length: 10 }, (_, c) => bullFlow(`a${a}b${b}c${c}`))))))),
-      [task('root', { children: Array.from({ length: 10 }, (_, a) => task(`a${a}`, { children: Array.from({ length: 10 }, (_, b) => task(`a${a}b${b}`, { children: Array.from({ length: 10 }, (_, c) => task(`a${a}b${b}c${c}`)) })) })) })],
+      "tree: 10 x 10 x 10 (1,111 jobs), to the root's completion",
+      bullFlow(
+        'root',
+        Array.from({ length: 10 }, (_, a) =>
+          bullFlow(
+            `a${a}`,
+            Array.from({ length: 10 }, (_, b) =>
+              bullFlow(
+                `a${a}b${b}`,
+                Array.from({ length: 10 }, (_, c) => bullFlow(`a${a}b${b}c${c}`)),
+              ),
+            ),
+          ),
+        ),
+      ),
+      [
+        task('root', {
+          children: Array.from({ length: 10 }, (_, a) =>
+            task(`a${a}`, {
+              children: Array.from({ length: 10 }, (_, b) => task(`a${a}b${b}`, { children: Array.from({ length: 10 }, (_, c) => task(`a${a}b${b}c${c}`)) })),
+            }),
+          ),
+        }),
+      ],
     );
   }
 
@@ -254,10 +328,20 @@ async function main(): Promise<void> {
         const { job } = await flows.add(chain);
         await bullEvents.expect(job.id!);
       });
-      return { bull: bullMs, sy: await time(() => runSession(Array.from({ length: 100 }, (_, i) => task(`s${i}`, i > 0 ? { dependsOn: [`s${i - 1}`] } : {})))) };
+      return {
+        bull: bullMs,
+        sy: await time(() => runSession(Array.from({ length: 100 }, (_, i) => task(`s${i}`, i > 0 ? { dependsOn: [`s${i - 1}`] } : {})))),
+      };
     });
     rows.push(roundsRow('chain of 100 dependent steps, to completion', 'ms', 'lower', measured));
-    rows.push(roundsRow('chain: handoff per step', 'ms', 'lower', measured.map(({ bull, sy }) => ({ bull: bull / 100, sy: sy / 100 }))));
+    rows.push(
+      roundsRow(
+        'chain: handoff per step',
+        'ms',
+        'lower',
+        measured.map(({ bull, sy }) => ({ bull: bull / 100, sy: sy / 100 })),
+      ),
+    );
   }
 
   // 4. Dispatch latency at a paced 500 tasks/s: from submission, and from the moment the task
@@ -290,13 +374,39 @@ async function main(): Promise<void> {
     const bull = await pace((seq) => queue.add('noop', { seq }));
     const sy = await pace((seq) => startSession([task('t', { input: { seq } })]));
     const label = `paced ${PACE_PER_S} tasks/s for ${PACE_SECONDS} s`;
-    rows.push({ scenario: `${label}, submit → start: p50`, unit: 'ms', bull: percentile(bull.fromSubmit, 50), sy: percentile(sy.fromSubmit, 50), better: 'lower' });
-    rows.push({ scenario: `${label}, submit → start: p99`, unit: 'ms', bull: percentile(bull.fromSubmit, 99), sy: percentile(sy.fromSubmit, 99), better: 'lower' });
-    rows.push({ scenario: `${label}, enqueued → start: p50`, unit: 'ms', bull: percentile(bull.fromEnqueued, 50), sy: percentile(sy.fromEnqueued, 50), better: 'lower' });
-    rows.push({ scenario: `${label}, enqueued → start: p99`, unit: 'ms', bull: percentile(bull.fromEnqueued, 99), sy: percentile(sy.fromEnqueued, 99), better: 'lower' });
+    rows.push({
+      scenario: `${label}, submit → start: p50`,
+      unit: 'ms',
+      bull: percentile(bull.fromSubmit, 50),
+      sy: percentile(sy.fromSubmit, 50),
+      better: 'lower',
+    });
+    rows.push({
+      scenario: `${label}, submit → start: p99`,
+      unit: 'ms',
+      bull: percentile(bull.fromSubmit, 99),
+      sy: percentile(sy.fromSubmit, 99),
+      better: 'lower',
+    });
+    rows.push({
+      scenario: `${label}, enqueued → start: p50`,
+      unit: 'ms',
+      bull: percentile(bull.fromEnqueued, 50),
+      sy: percentile(sy.fromEnqueued, 50),
+      better: 'lower',
+    });
+    rows.push({
+      scenario: `${label}, enqueued → start: p99`,
+      unit: 'ms',
+      bull: percentile(bull.fromEnqueued, 99),
+      sy: percentile(sy.fromEnqueued, 99),
+      better: 'lower',
+    });
     rows.push({ scenario: `${label}: CPU time of this process per task`, unit: 'µs', bull: bull.nodeUs, sy: sy.nodeUs, better: 'lower' });
     rows.push({ scenario: `${label}: CPU time of Redis per task`, unit: 'µs', bull: bull.redisUs, sy: sy.redisUs, better: 'lower' });
-    notes.push(`Dispatch: BullMQ saw ${bull.seen} and Switchyard ${sy.seen} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, bookkeeping, flow with root job, task job, finalizer). "Enqueued" is when the submit call returned; a start can come before it (counted as 0). CPU time runs from the first submit to the last start (a session's finalizer may come after it); at ${PACE_PER_S}/s, ${Math.round(1e6 / PACE_PER_S)} µs per task is a whole core.`);
+    notes.push(
+      `Dispatch: BullMQ saw ${bull.seen} and Switchyard ${sy.seen} of ${PACE_PER_S * PACE_SECONDS} tasks start; each Switchyard task is its own one-task session (session record, bookkeeping, flow with root job, task job, finalizer). "Enqueued" is when the submit call returned; a start can come before it (counted as 0). CPU time runs from the first submit to the last start (a session's finalizer may come after it); at ${PACE_PER_S}/s, ${Math.round(1e6 / PACE_PER_S)} µs per task is a whole core.`,
+    );
   }
 
   // 5. Ready → started inside a running session, at a paced 500 tasks/s: CHAINS chains whose
@@ -324,30 +434,57 @@ async function main(): Promise<void> {
       }
       return { gaps, rate: (CHAINS * length * 1000) / ms };
     };
-    const runBull = () => measure(async () => {
-      const roots = Array.from({ length: CHAINS }, (_, chain) => {
-        let flow: FlowJob = { name: `c${chain}s0`, queueName: 'noop', data: input(chain, 0) };
-        for (let step = 1; step < length; step++) flow = { name: `c${chain}s${step}`, queueName: 'noop', data: input(chain, step), children: [flow] };
-        return flow;
+    const runBull = () =>
+      measure(async () => {
+        const roots = Array.from({ length: CHAINS }, (_, chain) => {
+          let flow: FlowJob = { name: `c${chain}s0`, queueName: 'noop', data: input(chain, 0) };
+          for (let step = 1; step < length; step++) flow = { name: `c${chain}s${step}`, queueName: 'noop', data: input(chain, step), children: [flow] };
+          return flow;
+        });
+        const added = await flows.addBulk(roots);
+        await Promise.all(added.map(({ job }) => bullEvents.expect(job.id!)));
       });
-      const added = await flows.addBulk(roots);
-      await Promise.all(added.map(({ job }) => bullEvents.expect(job.id!)));
-    });
-    const runSy = () => measure(() =>
-      runSession(
-        Array.from({ length: CHAINS }, (_, chain) =>
-          Array.from({ length }, (_, step) => task(`c${chain}s${step}`, { input: input(chain, step), ...(step > 0 ? { dependsOn: [`c${chain}s${step - 1}`] } : {}) })),
-        ).flat(),
-      ),
-    );
+    const runSy = () =>
+      measure(() =>
+        runSession(
+          Array.from({ length: CHAINS }, (_, chain) =>
+            Array.from({ length }, (_, step) =>
+              task(`c${chain}s${step}`, { input: input(chain, step), ...(step > 0 ? { dependsOn: [`c${chain}s${step - 1}`] } : {}) }),
+            ),
+          ).flat(),
+        ),
+      );
     const measured = await inRounds(ROUNDS, async () => ({ bull: await runBull(), sy: await runSy() }));
     const label = `ready → started inside a session, ${CHAINS} chains at ~${PACE_PER_S} steps/s`;
     const figure = (of: (gaps: number[]) => number) => measured.map(({ bull, sy }) => ({ bull: of(bull.gaps), sy: of(sy.gaps) }));
-    rows.push(roundsRow(`${label}: p50`, 'ms', 'lower', figure((gaps) => percentile(gaps, 50))));
-    rows.push(roundsRow(`${label}: p99`, 'ms', 'lower', figure((gaps) => percentile(gaps, 99))));
-    rows.push(roundsRow(`${label}: max`, 'ms', 'lower', figure((gaps) => Math.max(...gaps))));
+    rows.push(
+      roundsRow(
+        `${label}: p50`,
+        'ms',
+        'lower',
+        figure((gaps) => percentile(gaps, 50)),
+      ),
+    );
+    rows.push(
+      roundsRow(
+        `${label}: p99`,
+        'ms',
+        'lower',
+        figure((gaps) => percentile(gaps, 99)),
+      ),
+    );
+    rows.push(
+      roundsRow(
+        `${label}: max`,
+        'ms',
+        'lower',
+        figure((gaps) => Math.max(...gaps)),
+      ),
+    );
     const rates = (side: 'bull' | 'sy') => measured.map((m) => m[side].rate.toFixed(0)).join(' / ');
-    notes.push(`Ready → started: ${CHAINS} chains of ${length} steps, each step working ${workMs} ms; BullMQ ran ${rates('bull')} and Switchyard ${rates('sy')} steps/s in the rounds (the work itself caps it at ${((CHAINS * 1000) / workMs).toFixed(0)}).`);
+    notes.push(
+      `Ready → started: ${CHAINS} chains of ${length} steps, each step working ${workMs} ms; BullMQ ran ${rates('bull')} and Switchyard ${rates('sy')} steps/s in the rounds (the work itself caps it at ${((CHAINS * 1000) / workMs).toFixed(0)}).`,
+    );
   }
 
   // 6. Heap taken to submit a 10,000-task plan (API side: validation, bookkeeping, one flow).
@@ -365,7 +502,9 @@ async function main(): Promise<void> {
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(200)) {
       if (['completed', 'failed', 'cancelled'].includes((await redis.hget(record, 'status')) ?? '')) break;
     }
-    notes.push(`Submitting a 10,000-task plan (9,000 of them with a dependency) raised this process's heap by at most ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB above its ${(baseline / 1024 / 1024).toFixed(1)} MB baseline${global.gc ? '' : ' (run with --expose-gc for a clean baseline)'}.`);
+    notes.push(
+      `Submitting a 10,000-task plan (9,000 of them with a dependency) raised this process's heap by at most ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB above its ${(baseline / 1024 / 1024).toFixed(1)} MB baseline${global.gc ? '' : ' (run with --expose-gc for a clean baseline)'}.`,
+    );
   }
 
   // 7. Session state: transactions beside an unguarded Lua increment.
@@ -382,7 +521,9 @@ async function main(): Promise<void> {
   }
   console.log('');
   if (ROUNDS > 1 && rows.some((r) => r.rounds)) {
-    console.log(`- Rows with a ratio for each round ran ${ROUNDS} rounds (BENCH_ROUNDS), BullMQ then Switchyard in each: their figures are each side's median, their ratio the median of the rounds' ratios.`);
+    console.log(
+      `- Rows with a ratio for each round ran ${ROUNDS} rounds (BENCH_ROUNDS), BullMQ then Switchyard in each: their figures are each side's median, their ratio the median of the rounds' ratios.`,
+    );
   }
   for (const note of notes) console.log(`- ${note}`);
   if (state) printState(state);

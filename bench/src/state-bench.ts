@@ -55,12 +55,7 @@ function medianRate(rates: Rate[]): Rate {
  * distinct-key transactions run in `rounds` rounds, each measuring the ceiling again right
  * before them, so that a change of the machine's speed falls on both.
  */
-export async function benchState(
-  redis: Redis,
-  open: () => Promise<StateHandle>,
-  each: number,
-  rounds = 1,
-): Promise<{ rows: StateRow[]; notes: string[] }> {
+export async function benchState(redis: Redis, open: () => Promise<StateHandle>, each: number, rounds = 1): Promise<{ rows: StateRow[]; notes: string[] }> {
   const ceilingKey = `benchstate${randomBytes(4).toString('hex')}`;
   const sha = (await redis.script('LOAD', "return redis.call('INCR', KEYS[1])")) as string;
   const luaIncr = (key: string) => redis.evalsha(sha, 1, key);
@@ -75,7 +70,11 @@ export async function benchState(
     // entries is a listpack in Redis, which HGET and HSET scan.
     const helperScope = await open();
     const helper = await rate(redis, WRITERS, each * 4, (w) => helperScope.shared.increment(`key${w}`));
-    rows.push({ scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingFirst.perSecond, sy: helper.perSecond });
+    rows.push({
+      scenario: `state.shared.increment (atomic Lua helper), ${WRITERS} writers on ${WRITERS} distinct keys`,
+      ceiling: ceilingFirst.perSecond,
+      sy: helper.perSecond,
+    });
 
     const bump = (key: string) => async (tx: StateTransaction) => void tx.set(key, ((await tx.get<number>(key)) ?? 0) + 1);
     const rmw = (handle: StateHandle, key: string) => handle.transaction(bump(key), { lock: [key] });
@@ -98,8 +97,18 @@ export async function benchState(
     const distinct = medianRate(measured.map((m) => m.locked));
     const free = medianRate(measured.map((m) => m.free));
     const ratios = (side: 'locked' | 'free') => (rounds > 1 ? measured.map((m) => m[side].perSecond / m.ceiling.perSecond) : undefined);
-    rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: distinct.perSecond, rounds: ratios('locked') });
-    rows.push({ scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`, ceiling: ceilingMany.perSecond, sy: free.perSecond, rounds: ratios('free') });
+    rows.push({
+      scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on ${WRITERS} distinct keys`,
+      ceiling: ceilingMany.perSecond,
+      sy: distinct.perSecond,
+      rounds: ratios('locked'),
+    });
+    rows.push({
+      scenario: `transaction without a lock (read, write, commit with version check), ${WRITERS} writers on ${WRITERS} distinct keys`,
+      ceiling: ceilingMany.perSecond,
+      sy: free.perSecond,
+      rounds: ratios('free'),
+    });
     const oneScope = await open();
     const one = await rate(redis, WRITERS, ONE_KEY_EACH, () => rmw(oneScope, 'one'));
     rows.push({ scenario: `transaction (lock, read, write, commit), ${WRITERS} writers on one key`, ceiling: ceilingOne.perSecond, sy: one.perSecond });
@@ -110,7 +119,9 @@ export async function benchState(
       `State: ${WRITERS} async writers in this one process, each kind of write in a session of its own (its shared scope holds just that row's keys), ${each} transactions each on distinct keys and ${ONE_KEY_EACH} on one key (${each * 4} Lua calls each for the ceiling and the helper); the one-key counter ended at ${final} of ${WRITERS * ONE_KEY_EACH}.`,
       `Before the distinct-key transaction rows, one unmeasured pass of ${WRITERS} × ${each} transactions of each kind warms the code, as the one-key ceiling run does for the 50-key one; the first, with a lock, ran at ${firstPass.perSecond.toFixed(0)} transactions/s (${(firstPass.perSecond / ceilingFirst.perSecond).toFixed(2)} × the ceiling measured before it).`,
       ...(rounds > 1
-        ? [`The distinct-key transactions ran in ${rounds} rounds, each after the 50-key ceiling measured again: their rates, CPU times and the ceiling are medians over the rounds, their ratio the median of the rounds' ratios.`]
+        ? [
+            `The distinct-key transactions ran in ${rounds} rounds, each after the 50-key ceiling measured again: their rates, CPU times and the ceiling are medians over the rounds, their ratio the median of the rounds' ratios.`,
+          ]
         : []),
       `CPU time per call, this process + Redis (steadier than the rates on a busy machine): Lua INCR on ${WRITERS} keys ${cpu(ceilingMany)}; increment helper ${cpu(helper)}; distinct-key transaction ${cpu(distinct)}, without a lock ${cpu(free)}. The ceiling's total over the transaction's: ${(total(ceilingMany) / total(distinct)).toFixed(2)} (${(total(ceilingMany) / total(free)).toFixed(2)} without a lock).`,
       `Redlock here locks on the deployment's Redis (one server); a contended lock is retried every 15 ± 15 ms, which bounds one-key throughput.`,

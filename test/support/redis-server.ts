@@ -42,7 +42,7 @@ export class OwnRedis {
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
     probe.on('error', () => undefined);
     try {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
         try {
           await probe.connect();
           if ((await probe.ping()) === 'PONG') return;

@@ -19,7 +19,7 @@ export function runOrderViolations(session: { tasks: any[] }): string[] {
     for (const id of before) {
       const prerequisite = byId.get(id);
       if (!(Date.parse(task.startedAt) >= Date.parse(prerequisite?.finishedAt))) {
-        const why = inherited.includes(id) && !task.dependsOn.includes(id) ? 'an ancestor\'s dependency' : children.includes(id) ? 'a child' : 'a dependency';
+        const why = inherited.includes(id) && !task.dependsOn.includes(id) ? "an ancestor's dependency" : children.includes(id) ? 'a child' : 'a dependency';
         violations.push(`${task.id} started at ${task.startedAt}, before ${id} (${why}) finished at ${prerequisite?.finishedAt}`);
       }
     }

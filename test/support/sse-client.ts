@@ -16,11 +16,19 @@ export async function readEvents(
   options: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; headers?: Record<string, string>; withoutKey?: boolean } = {},
 ): Promise<{ status: number; events: SseEvent[] }> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`the event stream did not end within ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`the event stream did not end within ${options.timeoutMs ?? 30_000} ms`)),
+    options.timeoutMs ?? 30_000,
+  );
   const events: SseEvent[] = [];
   try {
     const response = await fetch(url, {
-      headers: { accept: 'text/event-stream', ...(options.withoutKey ? {} : authHeader()), ...options.headers, ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
+      headers: {
+        accept: 'text/event-stream',
+        ...(options.withoutKey ? {} : authHeader()),
+        ...options.headers,
+        ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
+      },
       signal: controller.signal,
     });
     if (!response.ok || !response.body) return { status: response.status, events };
@@ -36,7 +44,10 @@ export async function readEvents(
         const block = buffer.slice(0, boundary);
         buffer = buffer.slice(boundary + 2);
         const fields = Object.fromEntries(
-          block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+          block
+            .split('\n')
+            .filter((l) => l && !l.startsWith(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
         );
         if (!fields.data) continue;
         events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });

@@ -6,7 +6,6 @@ import { AppName, AppProcess } from './app-process';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-
 export interface HttpAnswer<T = any> {
   status: number;
   contentType: string | null;
@@ -35,7 +34,13 @@ export class Stack {
   static async start(options: { workers?: number; env?: Record<string, string>; redisUrl?: string } = {}): Promise<Stack> {
     const stack = new Stack(options.redisUrl ?? REDIS_URL);
     stack.port = await freePort();
-    stack.env = { REDIS_URL: stack.redisUrl, SWITCHYARD_PREFIX: stack.prefix, PORT: String(stack.port), SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV, ...options.env };
+    stack.env = {
+      REDIS_URL: stack.redisUrl,
+      SWITCHYARD_PREFIX: stack.prefix,
+      PORT: String(stack.port),
+      SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
+      ...options.env,
+    };
     stack.api = new AppProcess('api', stack.env);
     stack.workers = Array.from({ length: options.workers ?? 1 }, () => new AppProcess('worker', stack.env));
     try {

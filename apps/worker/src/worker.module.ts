@@ -4,9 +4,6 @@ import { OrchestrationWorkerModule, ProcessLoggerModule } from '@switchyard/orch
 
 /** A worker process: hosts the built-in agents and consumes the queues of their capabilities. */
 @Module({
-  imports: [
-    ProcessLoggerModule.forApp('worker'),
-    OrchestrationWorkerModule.register({ agents: AgentsModule.register() }),
-  ],
+  imports: [ProcessLoggerModule.forApp('worker'), OrchestrationWorkerModule.register({ agents: AgentsModule.register() })],
 })
 export class WorkerModule {}

@@ -22,7 +22,11 @@ describe('AgentsModule', () => {
     expect([...declared].sort()).toEqual(BUILTIN_CAPABILITIES.map((c) => c.name).sort());
     const owner = (capability: string) => agents.find((a) => a.descriptor.capabilities.includes(capability))!.descriptor.type;
     // Each model-backed type covers its own category.
-    for (const [category, type] of [['planning', 'planner'], ['research', 'researcher'], ['communication', 'researcher']]) {
+    for (const [category, type] of [
+      ['planning', 'planner'],
+      ['research', 'researcher'],
+      ['communication', 'researcher'],
+    ]) {
       for (const c of BUILTIN_CAPABILITIES.filter((c) => c.category === category)) expect(owner(c.name)).toBe(type);
     }
     expect(['code_generation', 'code_refactoring', 'testing'].map(owner)).toEqual(['coder', 'coder', 'coder']);
@@ -42,18 +46,35 @@ describe('AgentsModule', () => {
       }
     };
     expect(await provider({})).toBeInstanceOf(OfflineModelProvider);
-    expect(await provider({ SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_MODEL: 'llama3.1', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' })).toBeInstanceOf(OpenAiCompatibleModelProvider);
+    expect(
+      await provider({ SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_MODEL: 'llama3.1', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }),
+    ).toBeInstanceOf(OpenAiCompatibleModelProvider);
   });
 
   it('runs the planner on a goal and the others on a task, through the model provider', async () => {
     const [planner, researcher] = await hosted();
     const plan = (await planner.run(
-      { sessionId: 's', taskId: 'plan', capabilities: ['task_decomposition'], input: { goal: 'Write a report' }, dependencies: {}, goal: 'Write a report', attempt: 1 },
+      {
+        sessionId: 's',
+        taskId: 'plan',
+        capabilities: ['task_decomposition'],
+        input: { goal: 'Write a report' },
+        dependencies: {},
+        goal: 'Write a report',
+        attempt: 1,
+      },
       context(),
     )) as { tasks: unknown[] };
     expect(plan.tasks.length).toBeGreaterThanOrEqual(3);
     const output = await researcher.run(
-      { sessionId: 's', taskId: 'draft', capabilities: ['document_creation'], input: {}, dependencies: { research: { text: 'AOF logs every write' } }, attempt: 1 },
+      {
+        sessionId: 's',
+        taskId: 'draft',
+        capabilities: ['document_creation'],
+        input: {},
+        dependencies: { research: { text: 'AOF logs every write' } },
+        attempt: 1,
+      },
       context(),
     );
     expect(output).toMatchObject({ capability: 'document_creation', basedOn: ['research'] });

@@ -1,11 +1,5 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import {
-  AgentDefinitionError,
-  HOSTED_AGENTS,
-  RunnableAgent,
-  SWITCHYARD_CONFIG,
-  SwitchyardConfig,
-} from '@switchyard/orchestration';
+import { AgentDefinitionError, HOSTED_AGENTS, RunnableAgent, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { AGENT_OPTIONS, AgentHandler, AgentOptions } from './sdk/agent.decorator';
 import { describeAgent } from './sdk/define-agent';
 import { MODEL_PROVIDER } from './models/model-provider';

@@ -21,7 +21,8 @@ function adminOnly(guard: AuthGuard) {
   return (request: Request, response: Response, next: NextFunction) => {
     try {
       const principal = guard.authenticate(request.headers);
-      if (!roleAllows(principal.role, 'admin')) throw new HttpException(`Bull Board needs the admin role; the key "${principal.keyId}" is ${principal.role}`, 403);
+      if (!roleAllows(principal.role, 'admin'))
+        throw new HttpException(`Bull Board needs the admin role; the key "${principal.keyId}" is ${principal.role}`, 403);
       next();
     } catch (error) {
       const problem = toProblem(error);
@@ -44,7 +45,7 @@ function readsOnly(request: Request, response: Response, next: NextFunction) {
     response,
     toProblem(
       new HttpException(
-        'Bull Board is read-only (SWITCHYARD_BULL_BOARD=readonly): change sessions through Switchyard\'s routes (cancel, resolve), which keep them consistent',
+        "Bull Board is read-only (SWITCHYARD_BULL_BOARD=readonly): change sessions through Switchyard's routes (cancel, resolve), which keep them consistent",
         405,
       ),
     ),
@@ -79,7 +80,10 @@ export function mountBullBoard(app: INestApplication): void {
           // With one shard the queue's name says it all; with more, say which shard.
           displayName: shards > 1 ? `${name} ${tag}` : name,
           readOnlyMode,
-          description: name === 'sy.session' ? 'Each session\'s root job: held (delayed) until all its tasks are done, then it completes the session' : `Tasks needing ${name}`,
+          description:
+            name === 'sy.session'
+              ? "Each session's root job: held (delayed) until all its tasks are done, then it completes the session"
+              : `Tasks needing ${name}`,
         }),
     );
   };

@@ -1,13 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AgentDirectory, AgentListing, AgentRecord, CapabilityListing, figureScopeOf, Principal, SelectionAnswer } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { Access, CurrentPrincipal } from '../auth/access';
@@ -49,10 +41,10 @@ export class AgentsController {
   @Post('agents/select')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: 'Dry run of the selection rule for a task\'s requirements',
+    summary: "Dry run of the selection rule for a task's requirements",
     description:
       'Keeps agents hosted by a worker, of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
-      'Admin keys only: its answer shows the agents\' load, which is every tenant\'s work.',
+      "Admin keys only: its answer shows the agents' load, which is every tenant's work.",
   })
   @ApiOkResponse({ type: AgentSelectionDto })
   @ApiBadRequestResponse({ type: ProblemDto })
@@ -73,7 +65,7 @@ export class AgentsController {
   @Access('admin')
   @Post('agents')
   @ApiOperation({
-    summary: 'Register an agent run outside Switchyard\'s workers',
+    summary: "Register an agent run outside Switchyard's workers",
     description:
       'It announces the agent and its capabilities (declaring custom ones in the catalog) and shows in the registry; it must heartbeat (POST agents/:id/heartbeat) at least every SWITCHYARD_AGENT_TTL_MS to stay active. ' +
       'It takes no tasks: no worker hosts it and remote agents cannot pull work yet, so it counts for neither selection, admission nor health.',
@@ -100,7 +92,8 @@ export class AgentsController {
   @Delete('agents/:id')
   @ApiOperation({
     summary: 'Unregister an agent',
-    description: 'It takes no new task (its worker notices at its next heartbeat and stops pulling queues no other agent of it takes); its running tasks finish.',
+    description:
+      'It takes no new task (its worker notices at its next heartbeat and stops pulling queues no other agent of it takes); its running tasks finish.',
   })
   @ApiOkResponse({ type: AgentUnregisteredDto })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No agent with this id is registered' })

@@ -14,9 +14,20 @@ import {
 /** Request and response schemas of the registry routes, for validation and the OpenAPI document. */
 
 const exampleRecord = {
-  id: 'coder@worker-1:4242', name: 'coder', type: 'coder', kind: 'specialised', permission: 'full',
-  capabilities: ['code_generation', 'code_refactoring', 'testing'], priority: 0, maxLoad: 4, currentLoad: 1, status: 'active',
-  worker: { host: 'worker-1', pid: 4242 }, source: 'worker', registeredAt: '2026-11-25T12:00:00.000Z', lastHeartbeat: '2026-11-25T12:03:10.000Z',
+  id: 'coder@worker-1:4242',
+  name: 'coder',
+  type: 'coder',
+  kind: 'specialised',
+  permission: 'full',
+  capabilities: ['code_generation', 'code_refactoring', 'testing'],
+  priority: 0,
+  maxLoad: 4,
+  currentLoad: 1,
+  status: 'active',
+  worker: { host: 'worker-1', pid: 4242 },
+  source: 'worker',
+  registeredAt: '2026-11-25T12:00:00.000Z',
+  lastHeartbeat: '2026-11-25T12:03:10.000Z',
 };
 
 const agentRecordSchema = z
@@ -54,7 +65,12 @@ export class AgentRegistrationDto extends createZodDto(
     examples: [
       { name: 'sql-runner', type: 'dba', capabilities: ['database_operations'], kind: 'specialised', permission: 'full', priority: 5, maxLoad: 2 },
       {
-        id: 'translator-1', name: 'translator', type: 'translator', capabilities: ['translation'], kind: 'specialised', permission: 'limited',
+        id: 'translator-1',
+        name: 'translator',
+        type: 'translator',
+        capabilities: ['translation'],
+        kind: 'specialised',
+        permission: 'limited',
         customCapabilities: [{ name: 'translation', description: 'Translate text between languages', category: 'communication' }],
       },
     ],
@@ -101,6 +117,8 @@ export class CapabilityDto extends createZodDto(
       agents: z.number().int().describe('Live agents offering it now: active and hosted by a worker (agents registered over REST take no tasks)'),
     })
     .meta({
-      examples: [{ name: 'database_operations', category: 'integration', description: 'Query and change databases', privileged: true, custom: false, agents: 2 }],
+      examples: [
+        { name: 'database_operations', category: 'integration', description: 'Query and change databases', privileged: true, custom: false, agents: 2 },
+      ],
     }),
 ) {}

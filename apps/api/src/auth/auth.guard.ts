@@ -10,7 +10,7 @@ const NEW_TOKEN = 'ask for a new one with POST /api/orchestrator/sessions/<id>/e
 const STREAM_TOKEN_REFUSALS: Record<StreamTokenRefusal, string> = {
   malformed: `The stream token is malformed: pass it as ?token= exactly as it was given, or ${NEW_TOKEN}`,
   unknown: `The stream token has expired (or was never issued): ${NEW_TOKEN}`,
-  other_session: 'The stream token is for another session\'s events: each token opens the stream of the session it was issued for',
+  other_session: "The stream token is for another session's events: each token opens the stream of the session it was issued for",
 };
 
 interface AuthRequest {
@@ -68,7 +68,9 @@ export class AuthGuard implements CanActivate {
   private async authenticateStreamToken(context: ExecutionContext, request: AuthRequest): Promise<Principal> {
     if (this.config.auth === 'off') return ANONYMOUS_ADMIN;
     if (!this.reflector.get<boolean | undefined>(STREAM_TOKEN, context.getHandler())) {
-      throw new UnauthorizedException('A stream token is accepted only on the events route of its session (GET /api/orchestrator/sessions/<id>/events); other routes need an API key');
+      throw new UnauthorizedException(
+        'A stream token is accepted only on the events route of its session (GET /api/orchestrator/sessions/<id>/events); other routes need an API key',
+      );
     }
     const check = await this.streamTokens.check(request.query?.token, request.params?.id ?? '');
     if (!check.accepted) throw new UnauthorizedException(STREAM_TOKEN_REFUSALS[check.refusal]);

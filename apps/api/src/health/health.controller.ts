@@ -64,10 +64,10 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({
-    summary: 'Redis reachable, at least one live worker, each queue\'s workers and backlog, and the capabilities work waits for with no live agent',
+    summary: "Redis reachable, at least one live worker, each queue's workers and backlog, and the capabilities work waits for with no live agent",
     description:
-      'Without a key: `status` and each check\'s up or down only. With a key below admin: each check\'s details without the queues. ' +
-      'With an admin key: each queue\'s workers and backlog too. A key that is not valid is a 401. ' +
+      "Without a key: `status` and each check's up or down only. With a key below admin: each check's details without the queues. " +
+      "With an admin key: each queue's workers and backlog too. A key that is not valid is a 401. " +
       '`status` is `degraded` (still a 200) when work waits for capabilities no live agent can take, listed with a key in ' +
       '`details.agents.capabilitiesWithoutLiveAgent`: those whose queue holds work, and task_decomposition, which every goal needs. ' +
       'Agents registered over REST do not count: they take no tasks.',

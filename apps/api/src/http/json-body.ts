@@ -21,7 +21,12 @@ export function useJsonBody(app: NestExpressApplication, config: Pick<Switchyard
     if (!tooDeep) return next();
     next(
       new ValidationFailedError(
-        [{ path: tooDeep.path || '(body)', message: `is nested ${tooDeep.depth} deep; a body may nest at most ${config.maxJsonDepth} deep (SWITCHYARD_MAX_JSON_DEPTH)` }],
+        [
+          {
+            path: tooDeep.path || '(body)',
+            message: `is nested ${tooDeep.depth} deep; a body may nest at most ${config.maxJsonDepth} deep (SWITCHYARD_MAX_JSON_DEPTH)`,
+          },
+        ],
         'The request body is nested too deeply',
       ),
     );

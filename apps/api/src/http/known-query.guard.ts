@@ -40,7 +40,10 @@ export class KnownQueryGuard implements CanActivate {
     if (declared === undefined) {
       const args: Record<string, RouteArg> = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ?? {};
       const types: unknown[] = Reflect.getMetadata('design:paramtypes', context.getClass().prototype, handler.name) ?? [];
-      const of = (type: RouteParamtypes) => Object.entries(args).filter(([key]) => Number(key.split(':')[0]) === type).map(([, arg]) => arg);
+      const of = (type: RouteParamtypes) =>
+        Object.entries(args)
+          .filter(([key]) => Number(key.split(':')[0]) === type)
+          .map(([, arg]) => arg);
       const queries = of(RouteParamtypes.QUERY).map((arg) => (arg.data === undefined ? fieldsOf(types[arg.index]) : [String(arg.data)]));
       declared = {
         query: queries.some((names) => names === 'any') ? 'any' : (queries as string[][]).flat(),
@@ -61,7 +64,9 @@ function fieldsOf(type: unknown): readonly string[] | 'any' {
 function unknownQuery(given: readonly string[], declared: readonly string[] | 'any'): FieldIssue[] {
   if (declared === 'any') return [];
   const accepted = declared.length > 0 ? `; it takes ${declared.join(', ')}` : '; it takes none';
-  return given.filter((name) => !declared.includes(name)).map((name) => ({ path: `query.${name}`, message: `is not a query parameter of this route${accepted}` }));
+  return given
+    .filter((name) => !declared.includes(name))
+    .map((name) => ({ path: `query.${name}`, message: `is not a query parameter of this route${accepted}` }));
 }
 
 /** Nothing, or an empty object, is no body; anything else on a route that reads none is refused. */

@@ -8,7 +8,8 @@ export const RateLimited = () =>
   applyDecorators(
     ApiTooManyRequestsResponse({
       type: ProblemDto,
-      description: 'Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait',
+      description:
+        'Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait',
     }),
   );
 

@@ -67,7 +67,11 @@ const shapes: [string, unknown, number][] = [
   ['a ZodValidationException over a RangeError (no issues)', new ZodValidationException(overflow()), 400],
   ['a ZodValidationException over undefined', new ZodValidationException(undefined), 500],
   ['a ZodValidationException over a string', new ZodValidationException('boom'), 500],
-  ['a ZodValidationException whose issues are malformed', new ZodValidationException({ issues: [null, { path: 'x' }, { path: [Symbol('s'), 1], message: 3 }] }), 400],
+  [
+    'a ZodValidationException whose issues are malformed',
+    new ZodValidationException({ issues: [null, { path: 'x' }, { path: [Symbol('s'), 1], message: 3 }] }),
+    400,
+  ],
   ['a ValidationFailedError', new ValidationFailedError([{ path: 'a', message: 'bad' }]), 400],
   ['a SessionNotFoundError', new SessionNotFoundError('0-x'), 404],
   ['an HttpException with a string response', new HttpException('nope', 418), 418],
@@ -78,14 +82,26 @@ const shapes: [string, unknown, number][] = [
   ['an HttpException with a circular response', new HttpException(circular(), 400), 400],
   ['an HttpException with an unknown status', new HttpException('odd', 499), 499],
   ['a failed health check', new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' }, other: undefined }, details: {} }), 503],
-  ['a failed health check with a circular report', new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' } }, details: circular() }), 500],
+  [
+    'a failed health check with a circular report',
+    new ServiceUnavailableException({ status: 'error', error: { redis: { message: 'down' } }, details: circular() }),
+    500,
+  ],
   ['a health check shape with a null error', new ServiceUnavailableException({ status: 'error', error: null }), 503],
   ['a Redis refusal', Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }), 503],
   ['Redis not answering', new RedisUnavailableError('redis://:secret@redis:6379', 'Command timed out', { retryAfterSeconds: 2 }), 503],
-  ['body-parser: malformed JSON (a SyntaxError)', Object.assign(new SyntaxError('Unexpected token'), { status: 400, statusCode: 400, expose: true, type: 'entity.parse.failed' }), 400],
+  [
+    'body-parser: malformed JSON (a SyntaxError)',
+    Object.assign(new SyntaxError('Unexpected token'), { status: 400, statusCode: 400, expose: true, type: 'entity.parse.failed' }),
+    400,
+  ],
   ['body-parser: too large', bodyParserError(413, 'request entity too large', { type: 'entity.too.large' }), 413],
   ['body-parser: unsupported charset', bodyParserError(415, 'unsupported charset "LATIN1"', { type: 'charset.unsupported', charset: 'latin1' }), 415],
-  ['body-parser: unsupported encoding', bodyParserError(415, 'unsupported content encoding "compress"', { type: 'encoding.unsupported', encoding: 'compress' }), 415],
+  [
+    'body-parser: unsupported encoding',
+    bodyParserError(415, 'unsupported content encoding "compress"', { type: 'encoding.unsupported', encoding: 'compress' }),
+    415,
+  ],
   ['body-parser: aborted request', bodyParserError(400, 'request aborted', { type: 'request.aborted' }), 400],
   ['body-parser: a stream error (not exposed)', bodyParserError(500, 'stream is not readable', { type: 'stream.not.readable' }), 500],
   ['a zlib error body-parser passed on', zlibError(), 400],
@@ -94,7 +110,15 @@ const shapes: [string, unknown, number][] = [
   ['a plain object with a string status', { status: '400' }, 500],
   ['a plain object', { any: 'thing' }, 500],
   ['an object with circular fields', circular(), 500],
-  ['an object whose getters throw', Object.defineProperty({}, 'type', { get: () => { throw new Error('trap'); } }), 500],
+  [
+    'an object whose getters throw',
+    Object.defineProperty({}, 'type', {
+      get: () => {
+        throw new Error('trap');
+      },
+    }),
+    500,
+  ],
   ['a string', 'failed', 500],
   ['a number', 42, 500],
   ['null', null, 500],
@@ -108,7 +132,9 @@ const shapes: [string, unknown, number][] = [
 describe('ProblemDetailsFilter', () => {
   it.each(shapes)('answers %s with a well-formed problem', (_what, exception, status) => {
     const problem = toProblem(exception);
-    expect(problem).toEqual(expect.objectContaining({ type: expect.stringMatching(/^https:\/\//), title: expect.any(String), status, detail: expect.any(String) }));
+    expect(problem).toEqual(
+      expect.objectContaining({ type: expect.stringMatching(/^https:\/\//), title: expect.any(String), status, detail: expect.any(String) }),
+    );
     if (problem.errors) for (const error of problem.errors) expect(error).toEqual({ path: expect.any(String), message: expect.any(String) });
 
     const { host, received } = fakeResponse();
@@ -177,7 +203,10 @@ describe('the status of each typed error', () => {
   });
 
   it('answers a refused state write with 403', () => {
-    expect(toProblem(new StatePermissionError('coder@w:1', 'readonly', 'shared'))).toMatchObject({ status: 403, type: expect.stringContaining('state-permission-denied') });
+    expect(toProblem(new StatePermissionError('coder@w:1', 'readonly', 'shared'))).toMatchObject({
+      status: 403,
+      type: expect.stringContaining('state-permission-denied'),
+    });
   });
 
   it('answers a typed error of a class nobody mapped with 500', () => {

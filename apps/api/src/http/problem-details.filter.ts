@@ -63,10 +63,7 @@ function retryAfterOf(exception: unknown): number | undefined {
 }
 
 function zodPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-    '',
-  );
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
 }
 
 export interface ErrorMapping {
@@ -116,7 +113,10 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
 ]);
 
 const INTERNAL: ProblemDetails = {
-  type: `${PROBLEM_BASE}internal`, title: 'Internal server error', status: 500, detail: 'Something went wrong on the server; the error is in its log',
+  type: `${PROBLEM_BASE}internal`,
+  title: 'Internal server error',
+  status: 500,
+  detail: 'Something went wrong on the server; the error is in its log',
 };
 
 /**
@@ -138,7 +138,9 @@ function describe(exception: unknown): ProblemDetails {
   // Before the table: its answer names no server and tells when to send the request again.
   if (exception instanceof RedisUnavailableError) {
     return {
-      type: `${PROBLEM_BASE}redis-unavailable`, title: 'Service unavailable', status: 503,
+      type: `${PROBLEM_BASE}redis-unavailable`,
+      title: 'Service unavailable',
+      status: 503,
       detail: 'This request needs Redis, which does not answer now; send it again after the number of seconds in Retry-After',
     };
   }
@@ -146,7 +148,9 @@ function describe(exception: unknown): ProblemDetails {
   if (exception instanceof HttpException) return httpProblem(exception);
   if (isRedisRefusal(exception)) {
     return {
-      type: `${PROBLEM_BASE}redis-refused`, title: 'Service unavailable', status: 503,
+      type: `${PROBLEM_BASE}redis-refused`,
+      title: 'Service unavailable',
+      status: 503,
       detail: `Redis refused a command of this request (${exception.message.split('\n')[0]}). Give Redis memory (maxmemory) or point REDIS_URL at a writable primary, then send the request again.`,
     };
   }
@@ -158,7 +162,10 @@ function typedProblem(exception: SwitchyardError): ProblemDetails {
   const mapping = ERROR_STATUS.get(exception.constructor as ErrorClass);
   if (!mapping || mapping.status >= 500) return INTERNAL;
   const problem: ProblemDetails = {
-    type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`, title: mapping.title, status: mapping.status, detail: exception.message,
+    type: `${PROBLEM_BASE}${exception.code.replace(/_/g, '-')}`,
+    title: mapping.title,
+    status: mapping.status,
+    detail: exception.message,
   };
   if (exception instanceof ValidationFailedError) problem.errors = exception.issues.map((i) => ({ path: i.path, message: i.message }));
   return problem;
@@ -178,8 +185,11 @@ function zodProblem(error: unknown): ProblemDetails {
     message: String(issue?.message ?? 'is invalid'),
   }));
   return {
-    type: `${PROBLEM_BASE}validation-failed`, title: 'Validation failed', status: 400,
-    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors,
+    type: `${PROBLEM_BASE}validation-failed`,
+    title: 'Validation failed',
+    status: 400,
+    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+    errors,
   };
 }
 
@@ -191,11 +201,14 @@ function httpProblem(exception: HttpException): ProblemDetails {
     // A failed health check (@nestjs/terminus): name each failing part, keep the whole report.
     const failing = Object.entries(health.error).map(([name, info]) => `${name}: ${info?.message ?? 'down'}`);
     return {
-      type: `${PROBLEM_BASE}unhealthy`, title: 'Service unavailable', status, detail: failing.join('; '),
+      type: `${PROBLEM_BASE}unhealthy`,
+      title: 'Service unavailable',
+      status,
+      detail: failing.join('; '),
       checks: health.details,
     };
   }
-  const message = typeof body === 'string' ? body : (body as { message?: unknown } | null)?.message ?? exception.message;
+  const message = typeof body === 'string' ? body : ((body as { message?: unknown } | null)?.message ?? exception.message);
   const detail = Array.isArray(message) ? message.map(String).join('; ') : String(message);
   return { type: `${PROBLEM_BASE}http-${status}`, title: titleOf(status), status, detail };
 }
@@ -211,28 +224,53 @@ function titleOf(status: number): string {
  */
 function bodyReadProblem(exception: unknown): ProblemDetails | undefined {
   if (exception === null || typeof exception !== 'object') return undefined;
-  const error = exception as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; charset?: unknown; encoding?: unknown; errno?: unknown };
+  const error = exception as {
+    type?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    charset?: unknown;
+    encoding?: unknown;
+    errno?: unknown;
+  };
   const status = typeof error.status === 'number' ? error.status : error.statusCode;
   switch (error.type) {
     case 'entity.parse.failed':
-      return { type: `${PROBLEM_BASE}malformed-json`, title: 'Malformed JSON', status: 400, detail: `The request body is not valid JSON: ${String(error.message)}` };
+      return {
+        type: `${PROBLEM_BASE}malformed-json`,
+        title: 'Malformed JSON',
+        status: 400,
+        detail: `The request body is not valid JSON: ${String(error.message)}`,
+      };
     case 'entity.too.large':
-      return { type: `${PROBLEM_BASE}payload-too-large`, title: 'Payload too large', status: 413, detail: 'The request body is larger than the server accepts' };
+      return {
+        type: `${PROBLEM_BASE}payload-too-large`,
+        title: 'Payload too large',
+        status: 413,
+        detail: 'The request body is larger than the server accepts',
+      };
     case 'charset.unsupported':
       return {
-        type: `${PROBLEM_BASE}unsupported-charset`, title: 'Unsupported media type', status: 415,
+        type: `${PROBLEM_BASE}unsupported-charset`,
+        title: 'Unsupported media type',
+        status: 415,
         detail: `The request body's charset ${String(error.charset ?? '').toUpperCase() || '(unnamed)'} is not supported: send JSON in UTF-8`,
       };
     case 'encoding.unsupported':
       return {
-        type: `${PROBLEM_BASE}unsupported-encoding`, title: 'Unsupported media type', status: 415,
+        type: `${PROBLEM_BASE}unsupported-encoding`,
+        title: 'Unsupported media type',
+        status: 415,
         detail: `Content-Encoding "${String(error.encoding)}" is not supported: send the body as it is, or encoded with gzip, deflate or br`,
       };
   }
   if (typeof status !== 'number' || status < 400 || status > 499 || error.expose === false) return undefined;
   if (error.type === undefined && typeof error.errno === 'number') {
     return {
-      type: `${PROBLEM_BASE}undecodable-body`, title: 'Bad request', status: 400,
+      type: `${PROBLEM_BASE}undecodable-body`,
+      title: 'Bad request',
+      status: 400,
       detail: `The request body does not decode as its Content-Encoding says (${String(error.message)}); send it as it is, without Content-Encoding, or encoded as the header says`,
     };
   }

@@ -39,9 +39,16 @@ export const logEntrySchema = z
   .describe('One orchestration log entry');
 
 const example = {
-  id: '1795610093336-0', time: '2026-11-25T12:00:00.300Z', level: 'info', source: 'task', message: 'task started',
-  sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'research', agentId: 'researcher@worker-1:4242',
-  worker: { host: 'worker-1', pid: 4242 }, context: { attempt: 1, capabilities: ['web_research'] },
+  id: '1795610093336-0',
+  time: '2026-11-25T12:00:00.300Z',
+  level: 'info',
+  source: 'task',
+  message: 'task started',
+  sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+  taskId: 'research',
+  agentId: 'researcher@worker-1:4242',
+  worker: { host: 'worker-1', pid: 4242 },
+  context: { attempt: 1, capabilities: ['web_research'] },
 };
 
 export class LogPageDto extends createZodDto(
@@ -50,7 +57,8 @@ export class LogPageDto extends createZodDto(
     .meta({ examples: [{ entries: [example], nextCursor: '1795610093336-0' }] }),
 ) {}
 
-const counts = <T extends readonly string[]>(names: T) => z.object(Object.fromEntries(names.map((n) => [n, z.number().int()])) as Record<T[number], z.ZodNumber>);
+const counts = <T extends readonly string[]>(names: T) =>
+  z.object(Object.fromEntries(names.map((n) => [n, z.number().int()])) as Record<T[number], z.ZodNumber>);
 
 export class LogStatsDto extends createZodDto(
   z
@@ -68,56 +76,80 @@ export class LogStatsDto extends createZodDto(
       lastAt: z.string().nullable(),
     })
     .meta({
-      examples: [{
-        sessionId: example.sessionId, total: 42, written: 42, dropped: 0,
-        byLevel: { debug: 0, info: 38, warn: 3, error: 1, critical: 0 }, bySource: { orchestrator: 4, agent: 10, task: 27, system: 1 },
-        errorRate: 0.0238, firstError: { ...example, level: 'error', message: 'task failed' }, lastError: { ...example, level: 'error', message: 'task failed' },
-        firstAt: '2026-11-25T12:00:00.100Z', lastAt: '2026-11-25T12:00:04.900Z',
-      }],
+      examples: [
+        {
+          sessionId: example.sessionId,
+          total: 42,
+          written: 42,
+          dropped: 0,
+          byLevel: { debug: 0, info: 38, warn: 3, error: 1, critical: 0 },
+          bySource: { orchestrator: 4, agent: 10, task: 27, system: 1 },
+          errorRate: 0.0238,
+          firstError: { ...example, level: 'error', message: 'task failed' },
+          lastError: { ...example, level: 'error', message: 'task failed' },
+          firstAt: '2026-11-25T12:00:00.100Z',
+          lastAt: '2026-11-25T12:00:04.900Z',
+        },
+      ],
     }),
 ) {}
 
 const histogram = z.object({
-  count: z.number(), sumSeconds: z.number(), meanSeconds: z.number().nullable(), p50Seconds: z.number().nullable(), p95Seconds: z.number().nullable(),
+  count: z.number(),
+  sumSeconds: z.number(),
+  meanSeconds: z.number().nullable(),
+  p50Seconds: z.number().nullable(),
+  p95Seconds: z.number().nullable(),
 });
 const taskCounts = {
-  started: z.number(), completed: z.number(), failed: z.number(), failedFinal: z.number(), cancelled: z.number(),
-  durationSeconds: histogram.optional(), dispatchLatencySeconds: histogram.optional(),
+  started: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  failedFinal: z.number(),
+  cancelled: z.number(),
+  durationSeconds: histogram.optional(),
+  dispatchLatencySeconds: histogram.optional(),
 };
 
 export class ClusterStatsDto extends createZodDto(
-  z.object({
-    at: z.string(),
-    tenant: z.string().optional().describe('Set when the figures are this tenant\'s only (a key below admin)'),
-    tasks: z.object({ ...taskCounts, byCapability: z.record(z.string(), z.object(taskCounts)) }),
-    queues: z
-      .array(z.object({ queue: z.string(), workers: z.number(), waiting: z.number(), delayed: z.number(), active: z.number() }))
-      .optional()
-      .describe('Admin keys only'),
-    liveAgents: z.object({ source: z.string(), byCapability: z.record(z.string(), z.number()) }),
-    jobsStalled: z.record(z.string(), z.number()).optional().describe('Admin keys only'),
-    locks: z
-      .object({
-        waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
-        failures: z.record(z.string(), z.record(z.string(), z.number())),
-      })
-      .optional()
-      .describe('Admin keys only'),
-  }).meta({
-    examples: [
-      {
-        at: '2026-11-25T16:12:35.194Z',
-        tasks: {
-          started: 42, completed: 40, failed: 1, failedFinal: 0, cancelled: 1,
-          durationSeconds: { count: 41, sumSeconds: 12.3, meanSeconds: 0.3, p50Seconds: 0.25, p95Seconds: 0.9 },
-          dispatchLatencySeconds: { count: 42, sumSeconds: 0.21, meanSeconds: 0.005, p50Seconds: 0.004, p95Seconds: 0.01 },
-          byCapability: { web_research: { started: 12, completed: 12, failed: 0, failedFinal: 0, cancelled: 0 } },
+  z
+    .object({
+      at: z.string(),
+      tenant: z.string().optional().describe("Set when the figures are this tenant's only (a key below admin)"),
+      tasks: z.object({ ...taskCounts, byCapability: z.record(z.string(), z.object(taskCounts)) }),
+      queues: z
+        .array(z.object({ queue: z.string(), workers: z.number(), waiting: z.number(), delayed: z.number(), active: z.number() }))
+        .optional()
+        .describe('Admin keys only'),
+      liveAgents: z.object({ source: z.string(), byCapability: z.record(z.string(), z.number()) }),
+      jobsStalled: z.record(z.string(), z.number()).optional().describe('Admin keys only'),
+      locks: z
+        .object({
+          waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),
+          failures: z.record(z.string(), z.record(z.string(), z.number())),
+        })
+        .optional()
+        .describe('Admin keys only'),
+    })
+    .meta({
+      examples: [
+        {
+          at: '2026-11-25T16:12:35.194Z',
+          tasks: {
+            started: 42,
+            completed: 40,
+            failed: 1,
+            failedFinal: 0,
+            cancelled: 1,
+            durationSeconds: { count: 41, sumSeconds: 12.3, meanSeconds: 0.3, p50Seconds: 0.25, p95Seconds: 0.9 },
+            dispatchLatencySeconds: { count: 42, sumSeconds: 0.21, meanSeconds: 0.005, p50Seconds: 0.004, p95Seconds: 0.01 },
+            byCapability: { web_research: { started: 12, completed: 12, failed: 0, failedFinal: 0, cancelled: 0 } },
+          },
+          queues: [{ queue: 'web_research', workers: 2, waiting: 0, delayed: 1, active: 1 }],
+          liveAgents: { source: 'active agents hosted by a worker offering the capability', byCapability: { web_research: 2 } },
+          jobsStalled: { web_research: 1 },
+          locks: { waits: { 'session-state': { count: 3 } }, failures: { 'session-state': { expired: 1 } } },
         },
-        queues: [{ queue: 'web_research', workers: 2, waiting: 0, delayed: 1, active: 1 }],
-        liveAgents: { source: 'active agents hosted by a worker offering the capability', byCapability: { web_research: 2 } },
-        jobsStalled: { web_research: 1 },
-        locks: { waits: { 'session-state': { count: 3 } }, failures: { 'session-state': { expired: 1 } } },
-      },
-    ],
-  }),
+      ],
+    }),
 ) {}

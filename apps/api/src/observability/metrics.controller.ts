@@ -20,11 +20,11 @@ export class MetricsController {
   @ApiTags('metrics')
   @ApiProduces('text/plain')
   @ApiOperation({
-    summary: 'Prometheus metrics of the whole cluster (admin keys) or of the key\'s tenant',
+    summary: "Prometheus metrics of the whole cluster (admin keys) or of the key's tenant",
     description:
       'Task runs started / completed / failed per capability and tenant, run durations and dispatch latency (histograms), stalled jobs, lock waits and failures ' +
       '(counted in Redis by every API and worker process), queue depth and workers per queue and live agents per capability (read at scrape time), ' +
-      'and this API process\' own metrics (switchyard_api_*). A key below admin gets its own tenant\'s task metrics and the live agents per capability only.',
+      "and this API process' own metrics (switchyard_api_*). A key below admin gets its own tenant's task metrics and the live agents per capability only.",
   })
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4' })
   async prometheus(@CurrentPrincipal() principal: Principal, @Res() response: Response): Promise<void> {
@@ -37,7 +37,7 @@ export class MetricsController {
   @ApiTags('orchestrator')
   @ApiOperation({
     summary: 'The figures of /metrics as JSON: tasks per capability, durations, dispatch latency, queues, live agents, locks',
-    description: 'For a key below admin: its own tenant\'s tasks (with `tenant` set) and the live agents, without queues, stalled jobs and locks.',
+    description: "For a key below admin: its own tenant's tasks (with `tenant` set) and the live agents, without queues, stalled jobs and locks.",
   })
   @ApiOkResponse({ type: ClusterStatsDto })
   stats(@CurrentPrincipal() principal: Principal): Promise<ClusterStats> {

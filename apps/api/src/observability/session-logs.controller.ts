@@ -22,7 +22,7 @@ export class SessionLogsController {
 
   @Get()
   @ApiOperation({
-    summary: 'The session\'s orchestration log, filtered and paginated',
+    summary: "The session's orchestration log, filtered and paginated",
     description:
       'Entries from the orchestrator, tasks, agents and the worker processes, in the order they were appended (`order=asc`, the default) or newest first. ' +
       'All given filters must match. Pass `nextCursor` back as `cursor` for the next page (with the same filters and order).',
@@ -36,7 +36,7 @@ export class SessionLogsController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: 'Counts of the session\'s log per level and source, its error rate, and its first and last error' })
+  @ApiOperation({ summary: "Counts of the session's log per level and source, its error rate, and its first and last error" })
   @ApiOkResponse({ type: LogStatsDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
@@ -48,13 +48,19 @@ export class SessionLogsController {
   @Get('export')
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOperation({
-    summary: 'Download the session\'s log as NDJSON or CSV',
-    description: 'Streamed: read from Redis a page at a time and written as it goes. Takes the same filters as the log and `order`. CSV columns: id, time, level, source, sessionId, taskId, agentId, workerHost, workerPid, message, context (JSON).',
+    summary: "Download the session's log as NDJSON or CSV",
+    description:
+      'Streamed: read from Redis a page at a time and written as it goes. Takes the same filters as the log and `order`. CSV columns: id, time, level, source, sessionId, taskId, agentId, workerHost, workerPid, message, context (JSON).',
   })
   @ApiOkResponse({ description: 'One entry per line (NDJSON), or a CSV file with a header row' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'A malformed id or query parameter; `errors` names it' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  async export(@Param() params: SessionIdParamDto, @Query() query: LogExportQueryDto, @CurrentPrincipal() principal: Principal, @Res() response: Response): Promise<void> {
+  async export(
+    @Param() params: SessionIdParamDto,
+    @Query() query: LogExportQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res() response: Response,
+  ): Promise<void> {
     await this.sessions.requireVisible(params.id, principal);
     const { format, order, ...filter } = query;
     const pages = await this.logs.pages(params.id, filter, order);

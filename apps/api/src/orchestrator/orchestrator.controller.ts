@@ -92,8 +92,14 @@ export class OrchestratorController {
       'Any unique string (1–255 visible ASCII characters, e.g. a UUID). A retry with the same key and the same body answers with the session the first request started ' +
       '(its current status, `replayed: true` and the header `Idempotent-Replayed: true`) instead of starting another. Keys are kept for SWITCHYARD_IDEMPOTENCY_TTL_S (default 24 h).',
   })
-  @ApiAcceptedResponse({ type: OrchestrateAcceptedDto, description: 'The session was created and its first work enqueued, or, for a repeated Idempotency-Key, the session it started' })
-  @ApiBadRequestResponse({ type: ProblemDto, description: 'The body is malformed, the plan is invalid or the Idempotency-Key is malformed; `errors` names every culprit' })
+  @ApiAcceptedResponse({
+    type: OrchestrateAcceptedDto,
+    description: 'The session was created and its first work enqueued, or, for a repeated Idempotency-Key, the session it started',
+  })
+  @ApiBadRequestResponse({
+    type: ProblemDto,
+    description: 'The body is malformed, the plan is invalid or the Idempotency-Key is malformed; `errors` names every culprit',
+  })
   @ApiConflictResponse({ type: ProblemDto, description: 'The first request with this Idempotency-Key is still being processed: retry in a moment' })
   @ApiUnprocessableEntityResponse({ type: ProblemDto, description: 'This Idempotency-Key was already used with a different body' })
   async orchestrate(
@@ -125,12 +131,12 @@ export class OrchestratorController {
   @ApiOperation({
     summary: 'Live events of a session (Server-Sent Events)',
     description:
-      'Every event has an `id:` that orders the session\'s events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; ' +
-      '`event: session` carries `{ status, at, result?, error? }` when the session\'s status changes, and the stream ends after the final one. ' +
-      'Without `Last-Event-ID` the stream first replays the session\'s events from its start; with it, it resumes after that event. ' +
-      'With `?logLevel=info` (or debug, warn, error, critical) the session\'s log entries at that level or above come too, as `event: log` ' +
+      "Every event has an `id:` that orders the session's events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; " +
+      "`event: session` carries `{ status, at, result?, error? }` when the session's status changes, and the stream ends after the final one. " +
+      "Without `Last-Event-ID` the stream first replays the session's events from its start; with it, it resumes after that event. " +
+      "With `?logLevel=info` (or debug, warn, error, critical) the session's log entries at that level or above come too, as `event: log` " +
       '(data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both. ' +
-      'A browser\'s `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).',
+      "A browser's `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).",
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   @ApiOkResponse({ description: 'text/event-stream of `task`, `session` and (with logLevel) `log` events' })
@@ -149,7 +155,8 @@ export class OrchestratorController {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const sink = {
       closed: false,
-      send: (event: { id: string; type: string; data: unknown }) => response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`),
+      send: (event: { id: string; type: string; data: unknown }) =>
+        response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`),
       keepAlive: () => response.write(': keep-alive\n\n'),
     };
     request.on('close', () => (sink.closed = true));
@@ -160,13 +167,13 @@ export class OrchestratorController {
   @Access('viewer')
   @Post('sessions/:id/events/token')
   @ApiOperation({
-    summary: 'A short-lived token that opens this session\'s event stream, for a browser\'s EventSource',
+    summary: "A short-lived token that opens this session's event stream, for a browser's EventSource",
     description:
-      '`EventSource` cannot send headers, and API keys never go in URLs: hand the answer\'s `url` (the events route with `?token=`) to `new EventSource(url)`. ' +
+      "`EventSource` cannot send headers, and API keys never go in URLs: hand the answer's `url` (the events route with `?token=`) to `new EventSource(url)`. " +
       'The token opens that one stream, as the key that asked for it, for SWITCHYARD_STREAM_TOKEN_TTL_S (default 300 s): any other route or session answers 401. ' +
       'A stream opened in time runs to its end; to reconnect after the token has expired, ask for a new one.',
   })
-  @ApiCreatedResponse({ type: StreamTokenDto, description: 'The token, when it expires, and the stream\'s URL with it' })
+  @ApiCreatedResponse({ type: StreamTokenDto, description: "The token, when it expires, and the stream's URL with it" })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   async streamToken(@Param() params: SessionIdParamDto, @CurrentPrincipal() principal: Principal): Promise<StreamTokenDto> {
@@ -179,7 +186,8 @@ export class OrchestratorController {
   @Delete('sessions/:id')
   @ApiOperation({
     summary: 'Cancel a session',
-    description: 'Nothing more starts, its waiting and delayed jobs leave their queues, and its running agents see their AbortSignal fire. Its keys are kept for SWITCHYARD_RETENTION_S, then expire. Cancelling a cancelled session again answers the same.',
+    description:
+      'Nothing more starts, its waiting and delayed jobs leave their queues, and its running agents see their AbortSignal fire. Its keys are kept for SWITCHYARD_RETENTION_S, then expire. Cancelling a cancelled session again answers the same.',
   })
   @ApiOkResponse({ type: SessionCancelledDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })
@@ -195,7 +203,8 @@ export class OrchestratorController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Answer a task paused for operator input',
-    description: 'A task pauses when it fails its last attempt under `onFailure: "ask"`, or when it is of kind `approval`. Its branch waits; other branches go on.',
+    description:
+      'A task pauses when it fails its last attempt under `onFailure: "ask"`, or when it is of kind `approval`. Its branch waits; other branches go on.',
   })
   @ApiOkResponse({ type: ResolveAnswerDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed ids or body (e.g. `provide` without `output`)' })
@@ -212,14 +221,21 @@ export class OrchestratorController {
   @ApiOperation({
     summary: 'Update the shared context of a running session',
     description:
-      'A JSON Merge Patch (RFC 7396; sent as application/merge-patch+json or application/json) of the shared scope of the session\'s state, applied in a transaction that locks the keys it touches; ' +
+      "A JSON Merge Patch (RFC 7396; sent as application/merge-patch+json or application/json) of the shared scope of the session's state, applied in a transaction that locks the keys it touches; " +
       'a concurrent write by an agent makes it read and merge again, so neither update is lost. Answers the whole shared context.',
   })
   @ApiOkResponse({ type: ContextDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id, or the body is not a JSON object within the state limits' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
-  @ApiConflictResponse({ type: ProblemDto, description: 'The session already finished, or its keys stayed locked for longer than SWITCHYARD_STATE_LOCK_WAIT_MS' })
-  async patchContext(@Param() params: SessionIdParamDto, @Body() body: ContextPatchDto, @CurrentPrincipal() principal: Principal): Promise<Record<string, unknown>> {
+  @ApiConflictResponse({
+    type: ProblemDto,
+    description: 'The session already finished, or its keys stayed locked for longer than SWITCHYARD_STATE_LOCK_WAIT_MS',
+  })
+  async patchContext(
+    @Param() params: SessionIdParamDto,
+    @Body() body: ContextPatchDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Record<string, unknown>> {
     await this.sessions.requireVisible(params.id, principal);
     return this.state.patchContext(params.id, body);
   }
@@ -227,8 +243,9 @@ export class OrchestratorController {
   @Access('viewer')
   @Get('sessions/:id/state')
   @ApiOperation({
-    summary: 'The session\'s state, for operators',
-    description: 'Shared and temporary entries with their versions; private scopes are always redacted to their agent and entry count (there is no authentication yet, so no caller is an admin).',
+    summary: "The session's state, for operators",
+    description:
+      'Shared and temporary entries with their versions; private scopes are always redacted to their agent and entry count (there is no authentication yet, so no caller is an admin).',
   })
   @ApiOkResponse({ type: SessionStateDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'The id is not a session id' })

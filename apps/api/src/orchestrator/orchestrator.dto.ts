@@ -1,13 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import {
-  orchestrateRequestSchema,
-  resolveRequestSchema,
-  RESOLVE_ACTIONS,
-  SESSION_STATUSES,
-  TASK_ID,
-  TASK_STATUSES,
-} from '@switchyard/orchestration';
+import { orchestrateRequestSchema, resolveRequestSchema, RESOLVE_ACTIONS, SESSION_STATUSES, TASK_ID, TASK_STATUSES } from '@switchyard/orchestration';
 
 /** Request and response schemas of the orchestrator routes, for validation and the OpenAPI document. */
 
@@ -20,10 +13,17 @@ export class OrchestrateRequestDto extends createZodDto(
         plan: {
           tasks: [
             { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-            { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
-              children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
-            { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], onFailure: 'continue',
-              attempts: 3, backoffMs: 500, timeoutMs: 60000, priority: 5 },
+            { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'], children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+            {
+              id: 'review',
+              capabilities: ['code_review'],
+              dependsOn: ['draft'],
+              onFailure: 'continue',
+              attempts: 3,
+              backoffMs: 500,
+              timeoutMs: 60000,
+              priority: 5,
+            },
           ],
         },
       },
@@ -62,7 +62,10 @@ const taskViewSchema = z
     attempts: z.number().int(),
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),
-    inputFrom: z.array(z.string()).optional().describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
+    inputFrom: z
+      .array(z.string())
+      .optional()
+      .describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
     output: z.json().optional(),
     error: failureSchema.optional(),
     waitingFor: z.string().optional(),
@@ -100,16 +103,28 @@ export class SessionDto extends createZodDto(
       error: failureSchema.optional(),
     })
     .meta({
-
       examples: [
         {
-          id: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
-          status: 'completed', goal: 'Write a report on Redis persistence',
-          createdAt: '2026-11-25T12:00:00.000Z', updatedAt: '2026-11-25T12:00:01.200Z',
+          id: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+          sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+          status: 'completed',
+          goal: 'Write a report on Redis persistence',
+          createdAt: '2026-11-25T12:00:00.000Z',
+          updatedAt: '2026-11-25T12:00:01.200Z',
           tasks: [
-            { id: 'research', parentId: null, capabilities: ['web_research'], dependsOn: [], status: 'completed',
-              agentId: 'researcher@worker-1:4242', worker: { host: 'worker-1', pid: 4242 }, attempts: 1,
-              startedAt: '2026-11-25T12:00:00.300Z', finishedAt: '2026-11-25T12:00:00.500Z', output: { text: '...' } },
+            {
+              id: 'research',
+              parentId: null,
+              capabilities: ['web_research'],
+              dependsOn: [],
+              status: 'completed',
+              agentId: 'researcher@worker-1:4242',
+              worker: { host: 'worker-1', pid: 4242 },
+              attempts: 1,
+              startedAt: '2026-11-25T12:00:00.300Z',
+              finishedAt: '2026-11-25T12:00:00.500Z',
+              output: { text: '...' },
+            },
           ],
           context: { audience: 'operators' },
           result: { outputs: { research: { text: '...' } }, final: {}, completedTasks: 1 },
@@ -118,13 +133,12 @@ export class SessionDto extends createZodDto(
     }),
 ) {}
 
-
 export class TemplateDto extends createZodDto(
   z
     .object({
       name: z.string(),
       description: z.string(),
-      params: z.record(z.string(), z.json()).describe('JSON Schema of the template\'s params'),
+      params: z.record(z.string(), z.json()).describe("JSON Schema of the template's params"),
       example: z.json().describe('Params that make a good first run'),
     })
     .meta({
@@ -148,16 +162,20 @@ export class SessionCancelledDto extends createZodDto(
 export class StreamTokenDto extends createZodDto(
   z
     .object({
-      token: z.string().describe('Opens this session\'s event stream, as `?token=`, and nothing else; keep it out of logs and bookmarks'),
-      expiresAt: z.string().describe('ISO time after which the token opens nothing (SWITCHYARD_STREAM_TOKEN_TTL_S after it was issued): ask for a new one to reconnect later'),
-      url: z.string().describe('The stream\'s path with the token, relative to the API\'s origin: hand it to `new EventSource(...)`'),
+      token: z.string().describe("Opens this session's event stream, as `?token=`, and nothing else; keep it out of logs and bookmarks"),
+      expiresAt: z
+        .string()
+        .describe('ISO time after which the token opens nothing (SWITCHYARD_STREAM_TOKEN_TTL_S after it was issued): ask for a new one to reconnect later'),
+      url: z.string().describe("The stream's path with the token, relative to the API's origin: hand it to `new EventSource(...)`"),
     })
     .meta({
-      examples: [{
-        token: 'syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
-        expiresAt: '2026-11-25T12:05:00.000Z',
-        url: '/api/orchestrator/sessions/0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33/events?token=syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
-      }],
+      examples: [
+        {
+          token: 'syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
+          expiresAt: '2026-11-25T12:05:00.000Z',
+          url: '/api/orchestrator/sessions/0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33/events?token=syst_4Qm9xv2LbO7n1d8RkWq3Yt6eZp0sHc5uJf2GiAaVwKo',
+        },
+      ],
     }),
 ) {}
 
@@ -183,11 +201,15 @@ export class ResolveAnswerDto extends createZodDto(
       action: z.enum(RESOLVE_ACTIONS),
       taskStatus: z
         .enum(TASK_STATUSES)
-        .describe('The status the action leads the task to: ready (retry), skipped, completed (provide) or failed (abort); a skipped or provided task shows ready until a worker takes it up'),
+        .describe(
+          'The status the action leads the task to: ready (retry), skipped, completed (provide) or failed (abort); a skipped or provided task shows ready until a worker takes it up',
+        ),
       sessionStatus: z.enum(SESSION_STATUSES),
     })
     .meta({
-      examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'completed', sessionStatus: 'running' }],
+      examples: [
+        { sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'review', action: 'provide', taskStatus: 'completed', sessionStatus: 'running' },
+      ],
     }),
 ) {}
 
@@ -208,14 +230,18 @@ export class ContextPatchDto extends createZodDto(
 ) {}
 
 export class ContextDto extends createZodDto(
-  z.record(z.string(), z.json()).meta({ description: 'The whole shared context after the update', examples: [{ audience: 'operators', limits: { words: 2000 } }] }),
+  z
+    .record(z.string(), z.json())
+    .meta({ description: 'The whole shared context after the update', examples: [{ audience: 'operators', limits: { words: 2000 } }] }),
 ) {}
 
 export class SessionStateDto extends createZodDto(
   z
     .object({
       sessionId: z.string(),
-      shared: z.record(z.string(), z.object({ value: z.json(), version: z.number().int() })).describe('Every shared entry with its version (0: written before versions, at the session\'s start)'),
+      shared: z
+        .record(z.string(), z.object({ value: z.json(), version: z.number().int() }))
+        .describe("Every shared entry with its version (0: written before versions, at the session's start)"),
       temporary: z.record(z.string(), z.object({ value: z.json(), version: z.number().int(), expiresInMs: z.number().int() })),
       private: z
         .array(
@@ -252,9 +278,13 @@ export class InitializeAnswerDto extends createZodDto(
     .meta({
       examples: [
         {
-          changed: false, message: 'Already initialized at 2026-11-25T16:20:00.000Z; nothing changed',
+          changed: false,
+          message: 'Already initialized at 2026-11-25T16:20:00.000Z; nothing changed',
           deployment: { prefix: 'sy', shards: 1, version: '0.1.0', initializedAt: '2026-11-25T16:20:00.000Z' },
-          createdQueues: [], queues: 20, capabilities: { builtin: 19, custom: 0 }, templates: ['research-report', 'implement-and-review', 'data-analysis'],
+          createdQueues: [],
+          queues: 20,
+          capabilities: { builtin: 19, custom: 0 },
+          templates: ['research-report', 'implement-and-review', 'data-analysis'],
         },
       ],
     }),

@@ -37,9 +37,7 @@ export class PlannerAgent {
     context.log.info('plan drafted', { tasks: plan.tasks.length, model: reading.model });
     if (task.taskId === PLANNING_STEP_ID) return plan;
     const prefixed = (id: string) => `${task.taskId}.${id}`;
-    return spawnSubtasks(
-      plan.tasks.map((t) => ({ ...t, id: prefixed(t.id), ...(t.dependsOn ? { dependsOn: t.dependsOn.map(prefixed) } : {}) })),
-    );
+    return spawnSubtasks(plan.tasks.map((t) => ({ ...t, id: prefixed(t.id), ...(t.dependsOn ? { dependsOn: t.dependsOn.map(prefixed) } : {}) })));
   }
 }
 

@@ -1,16 +1,11 @@
 import { BUILTIN_CAPABILITY_NAMES, validatePlan } from '@switchyard/orchestration';
 import { draftPlan } from './offline-planner';
 
-const shape = (goal: string) =>
-  draftPlan(goal).tasks.map((t) => `${t.id}<${(t.dependsOn ?? []).join(',')}>:${t.capabilities.join('+')}`);
+const shape = (goal: string) => draftPlan(goal).tasks.map((t) => `${t.id}<${(t.dependsOn ?? []).join(',')}>:${t.capabilities.join('+')}`);
 
 describe('draftPlan', () => {
   it('plans research, writing and review for a report', () => {
-    expect(shape('Write a report on Redis persistence')).toEqual([
-      'research<>:web_research',
-      'draft<research>:document_creation',
-      'review<draft>:code_review',
-    ]);
+    expect(shape('Write a report on Redis persistence')).toEqual(['research<>:web_research', 'draft<research>:document_creation', 'review<draft>:code_review']);
   });
 
   it('plans code and tests for an implementation goal', () => {
@@ -34,7 +29,7 @@ describe('draftPlan', () => {
   });
 
   it('adds analysis and slides when asked', () => {
-    expect(shape('Analyse last week\'s latency metrics and prepare a presentation')).toEqual([
+    expect(shape("Analyse last week's latency metrics and prepare a presentation")).toEqual([
       'research<>:web_research',
       'analyse<research>:data_analysis',
       'draft<research,analyse>:document_creation',

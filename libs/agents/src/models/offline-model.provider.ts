@@ -13,7 +13,10 @@ export class OfflineModelProvider implements ModelProvider {
 
   async complete(request: CompletionRequest): Promise<Completion> {
     await this.wait(request.signal);
-    const digest = createHash('sha256').update(`${request.system ?? ''}\n${request.prompt}`).digest('hex').slice(0, 12);
+    const digest = createHash('sha256')
+      .update(`${request.system ?? ''}\n${request.prompt}`)
+      .digest('hex')
+      .slice(0, 12);
     const subject = request.prompt.replace(/\s+/g, ' ').trim();
     const excerpt = subject.length > 1000 ? `${subject.slice(0, 997)}...` : subject;
     return { model: OFFLINE_MODEL, text: `[${OFFLINE_MODEL} ${digest}] ${excerpt}` };

@@ -3,10 +3,14 @@ import { LoopbackServer, ReceivedRequest } from '../testing/loopback-server';
 import { ModelRequestError, ModelResponseError, ModelTimeoutError } from './model-errors';
 import { OpenAiCompatibleModelProvider, OpenAiCompatibleOptions } from './openai-compatible.provider';
 
-const completion = (content: unknown, model = 'served-model') => JSON.stringify({
-  id: 'chatcmpl-1', object: 'chat.completion', created: 1, model,
-  choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-});
+const completion = (content: unknown, model = 'served-model') =>
+  JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model,
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+  });
 
 /**
  * A small OpenAI-compatible server: each request takes the next scripted answer (the last one
@@ -34,10 +38,19 @@ describe('OpenAiCompatibleModelProvider', () => {
     served = 0;
   });
 
-  const json = (status: number, body: string, headers: Record<string, string> = {}) => (_: ReceivedRequest, response: ServerResponse) =>
-    response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  const json =
+    (status: number, body: string, headers: Record<string, string> = {}) =>
+    (_: ReceivedRequest, response: ServerResponse) =>
+      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
   const provider = (options: Partial<OpenAiCompatibleOptions> = {}) =>
-    new OpenAiCompatibleModelProvider({ baseUrl: `${server.origin}/v1`, model: 'test-model', timeoutMs: 10_000, maxRetries: 2, maxRetryDelayMs: 50, ...options });
+    new OpenAiCompatibleModelProvider({
+      baseUrl: `${server.origin}/v1`,
+      model: 'test-model',
+      timeoutMs: 10_000,
+      maxRetries: 2,
+      maxRetryDelayMs: 50,
+      ...options,
+    });
 
   it('posts a non-streaming chat completion request and answers its text', async () => {
     script = [json(200, completion('Hello from the model'))];
@@ -50,8 +63,13 @@ describe('OpenAiCompatibleModelProvider', () => {
     expect(request.headers.authorization).toBe('Bearer sk-test');
     expect(request.headers['content-type']).toContain('application/json');
     expect(JSON.parse(request.body)).toEqual({
-      model: 'test-model', stream: false, max_tokens: 64,
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hello' }],
+      model: 'test-model',
+      stream: false,
+      max_tokens: 64,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Say hello' },
+      ],
     });
   });
 
@@ -102,7 +120,11 @@ describe('OpenAiCompatibleModelProvider', () => {
     ['an empty choices array', json(200, '{"choices":[]}'), 'its choices array is empty'],
     ['a choice without text', json(200, completion(null)), 'choices[0].message.content is not text'],
     ['a body that is not JSON', json(200, '{"choices": ['), 'the body is not valid JSON'],
-    ['plain text', (_: ReceivedRequest, r: ServerResponse) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>'), 'expected a JSON object, got text: "<html>proxy login</html>"'],
+    [
+      'plain text',
+      (_: ReceivedRequest, r: ServerResponse) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>'),
+      'expected a JSON object, got text: "<html>proxy login</html>"',
+    ],
   ])('turns %s into a clear ModelResponseError', async (_what, answer, detail) => {
     script = [answer];
     const attempt = provider().complete({ prompt: 'p' });
@@ -118,7 +140,7 @@ describe('OpenAiCompatibleModelProvider', () => {
     await expect(attempt).rejects.toMatchObject({ timeoutMs: 200, retryable: true });
   });
 
-  it('cancels the request when the signal fires, with the signal\'s reason', async () => {
+  it("cancels the request when the signal fires, with the signal's reason", async () => {
     script = [() => undefined];
     const controller = new AbortController();
     const reason = new Error('task cancelled');

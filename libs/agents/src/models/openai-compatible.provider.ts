@@ -25,9 +25,12 @@ export interface OpenAiCompatibleOptions {
 const chatCompletion = z.object({
   model: z.string().optional(),
   choices: z
-    .array(z.object({ message: z.object({ content: z.string({ error: 'choices[0].message.content is not text' }) }, { error: 'choices[0].message is missing' }) }), {
-      error: 'it has no choices array',
-    })
+    .array(
+      z.object({ message: z.object({ content: z.string({ error: 'choices[0].message.content is not text' }) }, { error: 'choices[0].message is missing' }) }),
+      {
+        error: 'it has no choices array',
+      },
+    )
     .min(1, 'its choices array is empty'),
 });
 
@@ -83,10 +86,7 @@ export class OpenAiCompatibleModelProvider implements ModelProvider {
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
-    const messages = [
-      ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
-      { role: 'user' as const, content: request.prompt },
-    ];
+    const messages = [...(request.system ? [{ role: 'system' as const, content: request.system }] : []), { role: 'user' as const, content: request.prompt }];
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(this.options.timeoutMs);
       const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
@@ -109,7 +109,10 @@ export class OpenAiCompatibleModelProvider implements ModelProvider {
 
   private read(answer: unknown): Completion {
     if (typeof answer !== 'object' || answer === null) {
-      throw new ModelResponseError(this.endpoint, `expected a JSON object, got ${typeof answer === 'string' ? `text: ${JSON.stringify(answer.slice(0, 100))}` : String(answer)}`);
+      throw new ModelResponseError(
+        this.endpoint,
+        `expected a JSON object, got ${typeof answer === 'string' ? `text: ${JSON.stringify(answer.slice(0, 100))}` : String(answer)}`,
+      );
     }
     const parsed = chatCompletion.safeParse(answer);
     if (!parsed.success) throw new ModelResponseError(this.endpoint, parsed.error.issues[0].message);
@@ -119,11 +122,13 @@ export class OpenAiCompatibleModelProvider implements ModelProvider {
   /** The typed error for a failed request. */
   private failure(error: unknown, timedOut: boolean): ModelRequestError | ModelResponseError | ModelTimeoutError {
     if (timedOut || error instanceof APIConnectionTimeoutError) return new ModelTimeoutError(this.endpoint, this.options.timeoutMs);
-    if (error instanceof APIConnectionError) return new ModelRequestError(this.endpoint, undefined, error.cause instanceof Error ? error.cause.message : error.message);
+    if (error instanceof APIConnectionError)
+      return new ModelRequestError(this.endpoint, undefined, error.cause instanceof Error ? error.cause.message : error.message);
     if (error instanceof APIError) return new ModelRequestError(this.endpoint, error.status, error.message);
     // The SDK read a body that said it was JSON and was not. (By name: the SyntaxError may come
     // from another realm than this module's global.)
-    if ((error as Error | undefined)?.name === 'SyntaxError') return new ModelResponseError(this.endpoint, `the body is not valid JSON (${(error as Error).message})`);
+    if ((error as Error | undefined)?.name === 'SyntaxError')
+      return new ModelResponseError(this.endpoint, `the body is not valid JSON (${(error as Error).message})`);
     throw error;
   }
 

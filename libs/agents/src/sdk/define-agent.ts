@@ -1,11 +1,5 @@
 import { hostname } from 'node:os';
-import {
-  AgentDefinitionError,
-  AgentDescriptor,
-  RunnableAgent,
-  TaskContext,
-  TaskRun,
-} from '@switchyard/orchestration';
+import { AgentDefinitionError, AgentDescriptor, RunnableAgent, TaskContext, TaskRun } from '@switchyard/orchestration';
 import { AgentOptions } from './agent.decorator';
 
 /** Fills in an agent's defaults and checks what it declared. */
@@ -27,9 +21,6 @@ export function describeAgent(options: AgentOptions): AgentDescriptor {
 }
 
 /** An agent written as a plain function. */
-export function defineAgent(
-  options: AgentOptions,
-  run: (task: TaskRun, context: TaskContext) => Promise<unknown>,
-): RunnableAgent {
+export function defineAgent(options: AgentOptions, run: (task: TaskRun, context: TaskContext) => Promise<unknown>): RunnableAgent {
   return { descriptor: describeAgent(options), run };
 }

@@ -36,7 +36,9 @@ describe('ApiIntegrationAgent', () => {
     server = await LoopbackServer.start((request, response) => {
       if (request.url === '/echo') {
         response.writeHead(201, { 'content-type': 'application/json', 'x-secret': 'dropped', etag: '"1"' });
-        response.end(JSON.stringify({ method: request.method, body: request.body, type: request.headers['content-type'], token: request.headers.authorization }));
+        response.end(
+          JSON.stringify({ method: request.method, body: request.body, type: request.headers['content-type'], token: request.headers.authorization }),
+        );
       } else if (request.url?.split('?')[0] === '/text') {
         response.writeHead(200, { 'content-type': 'text/plain' }).end('plain words');
       } else if (request.url === '/bad-json') {
@@ -73,7 +75,9 @@ describe('ApiIntegrationAgent', () => {
     const agent = agentFor([`127.0.0.1:${server.port}`]);
     const output = await run(agent, { method: 'post', url: `${server.origin}/echo`, headers: { authorization: 'Bearer t' }, body: { a: [1, 2] } });
     expect(output).toEqual({
-      status: 201, ok: true, url: `${server.origin}/echo`,
+      status: 201,
+      ok: true,
+      url: `${server.origin}/echo`,
       headers: { 'content-type': 'application/json', etag: '"1"' },
       bodyType: 'json',
       body: { method: 'POST', body: '{"a":[1,2]}', type: 'application/json', token: 'Bearer t' },
@@ -92,7 +96,9 @@ describe('ApiIntegrationAgent', () => {
     for (const hosts of [[], ['127.0.0.1:1'], ['localhost'], ['*.0.0.1']]) {
       const attempt = run(agentFor(hosts), { url: `${server.origin}/echo` });
       await expect(attempt).rejects.toBeInstanceOf(HostNotAllowedError);
-      await expect(attempt).rejects.toThrow(`Calling ${server.origin}/echo is refused: host "127.0.0.1:${server.port}" is not in SWITCHYARD_HTTP_ALLOWED_HOSTS`);
+      await expect(attempt).rejects.toThrow(
+        `Calling ${server.origin}/echo is refused: host "127.0.0.1:${server.port}" is not in SWITCHYARD_HTTP_ALLOWED_HOSTS`,
+      );
     }
     expect(server.requests.length).toBe(before);
   });
@@ -106,7 +112,9 @@ describe('ApiIntegrationAgent', () => {
 
   it('fails a response over the size limit instead of cutting it', async () => {
     await expect(run(agentFor([`127.0.0.1:${server.port}`]), { url: `${server.origin}/big` })).rejects.toThrow(ResponseTooLargeError);
-    expect(await run(agentFor([`127.0.0.1:${server.port}`], { httpMaxResponseBytes: 1200 }), { url: `${server.origin}/big` })).toMatchObject({ body: 'x'.repeat(600) + 'y'.repeat(600) });
+    expect(await run(agentFor([`127.0.0.1:${server.port}`], { httpMaxResponseBytes: 1200 }), { url: `${server.origin}/big` })).toMatchObject({
+      body: 'x'.repeat(600) + 'y'.repeat(600),
+    });
   });
 
   it('ends a call at its timeout with a retryable error', async () => {
@@ -128,7 +136,10 @@ describe('ApiIntegrationAgent', () => {
     await expect(timedOut).rejects.toMatchObject({ url: `${server.origin}/slow` });
 
     const logged: unknown[] = [];
-    const context = { ...taskContext(), log: { ...taskContext().log, info: (message: string, fields?: Record<string, unknown>) => logged.push({ message, ...fields }) } };
+    const context = {
+      ...taskContext(),
+      log: { ...taskContext().log, info: (message: string, fields?: Record<string, unknown>) => logged.push({ message, ...fields }) },
+    };
     const agent = agentFor([`127.0.0.1:${server.port}`]);
     const output = await agent.run(taskRun({ url: `${server.origin}/text${secret}` }, { capabilities: ['api_integration'] }), context);
     // The output is the caller's own: it keeps the URL that answered, as it was.
@@ -136,7 +147,7 @@ describe('ApiIntegrationAgent', () => {
     expect(logged).toEqual([{ message: 'http call done', method: 'GET', url: `${server.origin}/text`, status: 200 }]);
   });
 
-  it('ends a call when the task\'s signal fires, with its reason', async () => {
+  it("ends a call when the task's signal fires, with its reason", async () => {
     const controller = new AbortController();
     const attempt = run(agentFor([`127.0.0.1:${server.port}`]), { url: `${server.origin}/slow` }, controller.signal);
     const reason = new Error('session cancelled');

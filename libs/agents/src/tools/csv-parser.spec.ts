@@ -5,12 +5,23 @@ const fields = (text: string, delimiter?: string) => parseCsvRows(text, delimite
 
 describe('parseCsvRows', () => {
   it('splits plain fields and lines', () => {
-    expect(fields('a,b,c\n1,2,3\n')).toEqual([['a', 'b', 'c'], ['1', '2', '3']]);
-    expect(fields('a,b\n1,2')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(fields('a,b,c\n1,2,3\n')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '2', '3'],
+    ]);
+    expect(fields('a,b\n1,2')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 
   it('takes CRLF, LF and CR line ends, and ignores empty lines and a BOM', () => {
-    expect(fields('\uFEFFa,b\r\n1,2\r\n\r\n3,4\r5,6\n')).toEqual([['a', 'b'], ['1', '2'], ['3', '4'], ['5', '6']]);
+    expect(fields('\uFEFFa,b\r\n1,2\r\n\r\n3,4\r5,6\n')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+    ]);
   });
 
   it('keeps delimiters, line breaks and doubled quotes inside quoted fields', () => {
@@ -25,7 +36,10 @@ describe('parseCsvRows', () => {
   });
 
   it('takes another delimiter', () => {
-    expect(fields('a;b\n"x;y";2', ';')).toEqual([['a', 'b'], ['x;y', '2']]);
+    expect(fields('a;b\n"x;y";2', ';')).toEqual([
+      ['a', 'b'],
+      ['x;y', '2'],
+    ]);
   });
 
   it('numbers rows by the line they start on, across quoted line breaks', () => {
@@ -44,7 +58,10 @@ describe('parseCsvRows', () => {
 
 describe('parseCsvRecords', () => {
   it('keys each row by the header', () => {
-    expect(parseCsvRecords('city,temp\nOslo,3\n"Rio, BR",31\n')).toEqual([{ city: 'Oslo', temp: '3' }, { city: 'Rio, BR', temp: '31' }]);
+    expect(parseCsvRecords('city,temp\nOslo,3\n"Rio, BR",31\n')).toEqual([
+      { city: 'Oslo', temp: '3' },
+      { city: 'Rio, BR', temp: '31' },
+    ]);
     expect(parseCsvRecords('')).toEqual([]);
     expect(parseCsvRecords('a,b\n')).toEqual([]);
   });

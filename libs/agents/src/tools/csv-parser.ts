@@ -54,7 +54,8 @@ export function parseCsvRows(text: string, delimiter = ','): CsvRow[] {
       line++;
       rowLine = line;
     } else if (c === '"') {
-      if (field.length > 0 || closed) throw new DataFormatError(`CSV line ${line}`, 'a quote inside an unquoted field (quote the whole field and double the quote)');
+      if (field.length > 0 || closed)
+        throw new DataFormatError(`CSV line ${line}`, 'a quote inside an unquoted field (quote the whole field and double the quote)');
       quoted = true;
       quoteLine = line;
     } else {

@@ -15,7 +15,16 @@ describe('DataAnalysisAgent', () => {
       source: 'input.data',
       rows: 3,
       columns: {
-        queue: { type: 'text', count: 3, missing: 0, distinct: 2, values: [{ value: 'mail', count: 2 }, { value: 'search, eu', count: 1 }] },
+        queue: {
+          type: 'text',
+          count: 3,
+          missing: 0,
+          distinct: 2,
+          values: [
+            { value: 'mail', count: 2 },
+            { value: 'search, eu', count: 1 },
+          ],
+        },
         p99_ms: { type: 'number', count: 3, missing: 0, min: 80, max: 120, sum: 300, mean: 100, median: 100, stddev: 20, percentiles: { p50: 100 } },
       },
     });
@@ -28,7 +37,7 @@ describe('DataAnalysisAgent', () => {
     expect(await run({ data: 'x;y\n1;2', delimiter: ';' })).toMatchObject({ columns: { x: { type: 'number' }, y: { type: 'number' } } });
   });
 
-  it('takes the data from a dependency: an HTTP body, a file\'s content, or the result itself', async () => {
+  it("takes the data from a dependency: an HTTP body, a file's content, or the result itself", async () => {
     const dependencies = {
       fetch: { status: 200, bodyType: 'json', body: [{ n: 1 }, { n: 5 }] },
       read: { operation: 'read', content: 'n\n2\n4\n' },
@@ -37,13 +46,16 @@ describe('DataAnalysisAgent', () => {
     expect(await run({ from: 'fetch' }, dependencies)).toMatchObject({ source: 'dependency fetch', rows: 2, columns: { n: { mean: 3 } } });
     expect(await run({ from: 'read' }, dependencies)).toMatchObject({ source: 'dependency read', columns: { n: { mean: 3 } } });
     expect(await run({ from: 'plain' }, dependencies)).toMatchObject({ columns: { value: { sum: 30 } } });
-    await expect(run({ from: 'nope' }, dependencies)).rejects.toThrow('input.from: "nope" is not a dependency of this task with a result (it has fetch, read, plain)');
+    await expect(run({ from: 'nope' }, dependencies)).rejects.toThrow(
+      'input.from: "nope" is not a dependency of this task with a result (it has fetch, read, plain)',
+    );
   });
 
-  it('without data, describes its dependencies\' results, one row each (planner-made tasks have no data)', async () => {
+  it("without data, describes its dependencies' results, one row each (planner-made tasks have no data)", async () => {
     const output = await run({ goal: 'Analyse the metrics', instruction: 'Compute' }, { research: { capability: 'web_research', text: 'found' }, count: 7 });
     expect(output).toMatchObject({
-      source: 'dependencies', rows: 2,
+      source: 'dependencies',
+      rows: 2,
       columns: { task: { type: 'text', distinct: 2 }, capability: { count: 1 }, value: { type: 'number', sum: 7 } },
     });
     expect(await run({})).toEqual({ source: 'dependencies', rows: 0, columns: {} });

@@ -17,7 +17,11 @@ export const dataAnalysisInput = z.object({
   from: z.string({ error: 'from must be a task id' }).optional(),
   /** How to read a string: `auto` takes text starting with `[` as JSON, anything else as CSV. */
   format: z.enum(['auto', 'json', 'csv'], { error: 'format must be auto, json or csv' }).default('auto'),
-  delimiter: z.string().length(1, 'delimiter must be one character').refine((d) => d !== '"' && d !== '\n' && d !== '\r', 'delimiter cannot be a quote or a line break').default(','),
+  delimiter: z
+    .string()
+    .length(1, 'delimiter must be one character')
+    .refine((d) => d !== '"' && d !== '\n' && d !== '\r', 'delimiter cannot be a quote or a line break')
+    .default(','),
   percentiles: z.array(z.number().min(0, 'percentiles are between 0 and 100').max(100, 'percentiles are between 0 and 100')).max(20).optional(),
   topValues: z.number().int().min(1).max(1000).optional(),
 });
@@ -54,7 +58,10 @@ function rowsOfArray(items: readonly unknown[], where: string): Record<string, u
   if (items.every((v) => typeof v === 'number')) return items.map((value) => ({ value }));
   const bad = items.findIndex((v) => !isRecord(v) && typeof v !== 'number');
   const kind = items[bad] === null ? 'null' : Array.isArray(items[bad]) ? 'an array' : typeof items[bad];
-  throw new DataFormatError(`${where}[${bad === -1 ? 0 : bad}]`, `is ${bad === -1 ? 'a mix of objects and numbers' : kind}; rows must be all objects or all numbers`);
+  throw new DataFormatError(
+    `${where}[${bad === -1 ? 0 : bad}]`,
+    `is ${bad === -1 ? 'a mix of objects and numbers' : kind}; rows must be all objects or all numbers`,
+  );
 }
 
 function rowsOf(data: unknown, input: DataAnalysisInput, where: string): Record<string, unknown>[] {
@@ -92,7 +99,10 @@ export class DataAnalysisAgent {
     if (input.data !== undefined) return { rows: rowsOf(input.data, input, 'input.data'), source: 'input.data' };
     if (input.from !== undefined) {
       if (!(input.from in task.dependencies)) {
-        throw new DataFormatError('input.from', `"${input.from}" is not a dependency of this task with a result (it has ${Object.keys(task.dependencies).join(', ') || 'none'})`);
+        throw new DataFormatError(
+          'input.from',
+          `"${input.from}" is not a dependency of this task with a result (it has ${Object.keys(task.dependencies).join(', ') || 'none'})`,
+        );
       }
       const result = task.dependencies[input.from];
       const data = isRecord(result) && 'body' in result ? result.body : isRecord(result) && 'content' in result ? result.content : result;

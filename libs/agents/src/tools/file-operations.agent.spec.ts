@@ -30,15 +30,30 @@ describe('FileOperationsAgent', () => {
   });
 
   it('writes, appends, reads, lists, stats and deletes inside the workspace', async () => {
-    expect(await run({ operation: 'write', path: 'notes/a.txt', content: 'hello' })).toEqual({ operation: 'write', path: 'notes/a.txt', bytesWritten: 5, created: true });
+    expect(await run({ operation: 'write', path: 'notes/a.txt', content: 'hello' })).toEqual({
+      operation: 'write',
+      path: 'notes/a.txt',
+      bytesWritten: 5,
+      created: true,
+    });
     expect(await readFile(join(workspace, 'notes', 'a.txt'), 'utf8')).toBe('hello');
     expect(await run({ operation: 'write', path: 'notes/a.txt', content: ' world', append: true })).toMatchObject({ created: false });
-    expect(await run({ operation: 'read', path: 'notes/a.txt' })).toEqual({ operation: 'read', path: 'notes/a.txt', size: 11, encoding: 'utf8', content: 'hello world' });
+    expect(await run({ operation: 'read', path: 'notes/a.txt' })).toEqual({
+      operation: 'read',
+      path: 'notes/a.txt',
+      size: 11,
+      encoding: 'utf8',
+      content: 'hello world',
+    });
     await run({ operation: 'write', path: 'notes/b.bin', content: Buffer.from([0, 255]).toString('base64'), encoding: 'base64' });
     expect((await run({ operation: 'read', path: 'notes/b.bin', encoding: 'base64' })).content).toBe('AP8=');
     expect(await run({ operation: 'list', path: 'notes' })).toEqual({
-      operation: 'list', path: 'notes',
-      entries: [{ name: 'a.txt', type: 'file', size: 11 }, { name: 'b.bin', type: 'file', size: 2 }],
+      operation: 'list',
+      path: 'notes',
+      entries: [
+        { name: 'a.txt', type: 'file', size: 11 },
+        { name: 'b.bin', type: 'file', size: 2 },
+      ],
     });
     expect((await run({ operation: 'list' })).entries).toEqual([{ name: 'notes', type: 'directory', size: 0 }]);
     expect(await run({ operation: 'stat', path: 'notes/a.txt' })).toMatchObject({ path: 'notes/a.txt', exists: true, type: 'file', size: 11 });
@@ -112,7 +127,9 @@ describe('FileOperationsAgent', () => {
       { operation: 'write', path: 'secret-link.txt', content: 'overwritten' },
       { operation: 'write', path: 'dangling.txt', content: 'x' },
     ]) {
-      await expect(run(input)).rejects.toThrow(new RegExp(`^Path "${input.path}" is refused: it (leads outside the workspace|goes through a symbolic link to nothing)`));
+      await expect(run(input)).rejects.toThrow(
+        new RegExp(`^Path "${input.path}" is refused: it (leads outside the workspace|goes through a symbolic link to nothing)`),
+      );
     }
     expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
     await expect(readFile(join(outside, 'new.txt'))).rejects.toThrow('ENOENT');
@@ -152,9 +169,13 @@ describe('FileOperationsAgent', () => {
         return (error as ValidationFailedError).issues;
       }
     };
-    expect(await issues({ operation: 'copy', path: 'a' })).toEqual([{ path: 'input.operation', message: 'operation must be one of read, write, list, stat, delete' }]);
+    expect(await issues({ operation: 'copy', path: 'a' })).toEqual([
+      { path: 'input.operation', message: 'operation must be one of read, write, list, stat, delete' },
+    ]);
     expect(await issues({ operation: 'write', path: 'a' })).toEqual([{ path: 'input.content', message: 'content must be a string' }]);
-    expect(await issues({ operation: 'read', path: 'a', encoding: 'latin1' })).toEqual([{ path: 'input.encoding', message: 'encoding must be utf8 or base64' }]);
+    expect(await issues({ operation: 'read', path: 'a', encoding: 'latin1' })).toEqual([
+      { path: 'input.encoding', message: 'encoding must be utf8 or base64' },
+    ]);
     expect(await issues(undefined)).toHaveLength(1);
     await expect(run({ operation: 'read', path: '' })).rejects.toThrow('Path "" is refused: it is empty');
   });

@@ -5,14 +5,21 @@ describe('describeRows', () => {
     const rows = [2, 4, 4, 4, 5, 5, 7, 9].map((v) => ({ v }));
     const { columns } = describeRows(rows, { percentiles: [0, 25, 90, 100] });
     expect(columns.v).toEqual({
-      type: 'number', count: 8, missing: 0, min: 2, max: 9, sum: 40, mean: 5, median: 4.5,
+      type: 'number',
+      count: 8,
+      missing: 0,
+      min: 2,
+      max: 9,
+      sum: 40,
+      mean: 5,
+      median: 4.5,
       // Sample standard deviation of this classic set: sqrt(32 / 7).
       stddev: Math.sqrt(32 / 7),
       percentiles: { p0: 2, p25: 4, p90: 7.6, p100: 9 },
     });
   });
 
-  it('interpolates percentiles like numpy\'s default (linear)', () => {
+  it("interpolates percentiles like numpy's default (linear)", () => {
     const sorted = [1, 2, 3, 4];
     expect([0, 10, 50, 75, 99, 100].map((p) => percentile(sorted, p))).toEqual([1, 1.3, 2.5, 3.25, 3.9699999999999998, 4]);
     expect(percentile([42], 90)).toBe(42);
@@ -29,8 +36,15 @@ describe('describeRows', () => {
     expect(n).toBe(4);
     expect(columns.temp).toMatchObject({ type: 'number', count: 3, missing: 1, min: -10, max: 31.5, sum: 24.5, median: 3 });
     expect(columns.city).toEqual({
-      type: 'text', count: 4, missing: 0, distinct: 3,
-      values: [{ value: 'Oslo', count: 2 }, { value: 'Lima', count: 1 }, { value: 'Rio', count: 1 }],
+      type: 'text',
+      count: 4,
+      missing: 0,
+      distinct: 3,
+      values: [
+        { value: 'Oslo', count: 2 },
+        { value: 'Lima', count: 1 },
+        { value: 'Rio', count: 1 },
+      ],
     });
     expect(columns.note).toMatchObject({ type: 'text', count: 3, missing: 1, distinct: 3 });
   });

@@ -42,7 +42,6 @@ export interface TaskRun {
   readonly attempt: number;
 }
 
-
 export interface TaskLogger {
   debug(message: string, context?: Record<string, unknown>): void;
   info(message: string, context?: Record<string, unknown>): void;

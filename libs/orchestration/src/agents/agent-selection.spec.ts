@@ -9,8 +9,15 @@ const policy: PermissionPolicy = {
 
 const agent = (id: string, extra: Partial<AgentDescriptor> = {}, load = 0, status: AgentCandidate['status'] = 'active'): AgentCandidate => ({
   descriptor: {
-    id, name: id, type: 'coder', capabilities: ['code_generation', 'testing'], concurrency: 2, priority: 0,
-    kind: 'specialised', permission: 'full', ...extra,
+    id,
+    name: id,
+    type: 'coder',
+    capabilities: ['code_generation', 'testing'],
+    concurrency: 2,
+    priority: 0,
+    kind: 'specialised',
+    permission: 'full',
+    ...extra,
   },
   status,
   currentLoad: load,

@@ -66,7 +66,9 @@ export class CapabilityCatalog {
       const key = registryKeys.capabilities(this.config.prefix);
       await Promise.all(
         inOneWrite(client, () =>
-          fresh.map((c) => client.hsetnx(key, c.name, JSON.stringify({ category: c.category ?? 'custom', description: c.description, privileged: c.privileged === true }))),
+          fresh.map((c) =>
+            client.hsetnx(key, c.name, JSON.stringify({ category: c.category ?? 'custom', description: c.description, privileged: c.privileged === true })),
+          ),
         ),
       );
     }
@@ -76,7 +78,11 @@ export class CapabilityCatalog {
   /** The permission rules of this deployment, from the cached catalog and the guest allow-list. */
   policy(): PermissionPolicy {
     this.cachedPolicy ??= {
-      privileged: new Set(this.list().filter((c) => c.privileged).map((c) => c.name)),
+      privileged: new Set(
+        this.list()
+          .filter((c) => c.privileged)
+          .map((c) => c.name),
+      ),
       guestCapabilities: new Set(this.config.guestCapabilities),
     };
     return this.cachedPolicy;

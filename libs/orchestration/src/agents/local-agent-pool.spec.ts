@@ -6,7 +6,17 @@ import { PermissionPolicy } from './permission-policy';
 const policy: PermissionPolicy = { privileged: new Set(['database_operations']), guestCapabilities: new Set(['web_research']) };
 
 const hosted = (id: string, extra: Partial<AgentDescriptor> = {}): RunnableAgent => ({
-  descriptor: { id, name: id, type: 'coder', capabilities: ['code_generation'], concurrency: 1, priority: 0, kind: 'specialised', permission: 'full', ...extra },
+  descriptor: {
+    id,
+    name: id,
+    type: 'coder',
+    capabilities: ['code_generation'],
+    concurrency: 1,
+    priority: 0,
+    kind: 'specialised',
+    permission: 'full',
+    ...extra,
+  },
   run: async () => id,
 });
 
@@ -32,7 +42,11 @@ describe('LocalAgentPool', () => {
     expect([first.agent.descriptor.id, second.agent.descriptor.id]).toEqual(['a', 'b']);
     first.release();
     first.release();
-    expect(changes).toEqual([['a', 1], ['b', 1], ['a', -1]]);
+    expect(changes).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['a', -1],
+    ]);
     expect(agents.snapshot().map((s) => s.load)).toEqual([0, 1]);
   });
 

@@ -43,9 +43,7 @@ export class LocalAgentPool {
       }
       for (const capability of descriptor.capabilities) {
         if (!CAPABILITY_NAME.test(capability)) {
-          throw new AgentDefinitionError(
-            `Agent "${descriptor.id}" declares malformed capability "${capability}" (lower snake case, at most 63 characters)`,
-          );
+          throw new AgentDefinitionError(`Agent "${descriptor.id}" declares malformed capability "${capability}" (lower snake case, at most 63 characters)`);
         }
       }
       if (!Number.isInteger(descriptor.concurrency) || descriptor.concurrency < 1) {
@@ -76,9 +74,7 @@ export class LocalAgentPool {
 
   /** How many jobs of one capability's queue this process runs at once. */
   concurrencyFor(capability: string): number {
-    return this.slots
-      .filter((s) => s.descriptor.capabilities.includes(capability))
-      .reduce((sum, s) => sum + s.descriptor.concurrency, 0);
+    return this.slots.filter((s) => s.descriptor.capabilities.includes(capability)).reduce((sum, s) => sum + s.descriptor.concurrency, 0);
   }
 
   /** Whether some agent here that has the capability takes new tasks. */
@@ -113,7 +109,11 @@ export class LocalAgentPool {
       selectAgent(this.slots, requirement, { policy, ignoreLoad: true });
     if (!slot) {
       const idle = this.slots.filter((s) => s.status !== 'active' && selectAgent([{ ...s, status: 'active' }], requirement, { policy, ignoreLoad: true }));
-      if (idle.length > 0) throw new AgentUnavailableError(taskId, idle.map((s) => s.descriptor.id));
+      if (idle.length > 0)
+        throw new AgentUnavailableError(
+          taskId,
+          idle.map((s) => s.descriptor.id),
+        );
       throw new NoCapableAgentError(taskId, requirement.capabilities, requirement.agentType);
     }
     slot.currentLoad += 1;

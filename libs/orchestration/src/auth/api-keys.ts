@@ -39,7 +39,10 @@ export function newApiKey(): string {
 export function parseApiKeys(raw: string): { entries: ApiKeyEntry[]; problems: string[] } {
   const entries: ApiKeyEntry[] = [];
   const problems: string[] = [];
-  const parts = raw.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   parts.forEach((part, index) => {
     const fields = part.split(':');
     const where = `entry ${index + 1}`;
@@ -51,7 +54,8 @@ export function parseApiKeys(raw: string): { entries: ApiKeyEntry[]; problems: s
     if (!ID.test(keyId)) problems.push(`${where}: id must be 1 to 40 letters, digits, "_" or "-"`);
     if (!(ROLES as readonly string[]).includes(role)) problems.push(`${where} (${keyId}): role must be one of ${ROLES.join(', ')}`);
     if (!ID.test(tenant)) problems.push(`${where} (${keyId}): tenant must be 1 to 40 letters, digits, "_" or "-"`);
-    if (!/^[0-9a-f]{64}$/.test(sha256)) problems.push(`${where} (${keyId}): the last field must be the key's SHA-256 in lower-case hex (npm run apikey makes one)`);
+    if (!/^[0-9a-f]{64}$/.test(sha256))
+      problems.push(`${where} (${keyId}): the last field must be the key's SHA-256 in lower-case hex (npm run apikey makes one)`);
     if (entries.some((e) => e.keyId === keyId)) problems.push(`${where}: id "${keyId}" is used twice`);
     entries.push({ keyId, role: role as Role, tenant, sha256 });
   });

@@ -32,13 +32,20 @@ class FakeStorage implements StreamTokenStorage {
 
 function setup() {
   const storage = new FakeStorage();
-  const owners = new Map([[ACME_SESSION, 'acme'], [OTHER_ACME_SESSION, 'acme']]);
-  const tokens = new StreamTokens(storage, { tenantOf: async (id) => owners.get(id) }, { prefix: 'sy', ttlSeconds: 300, now: () => Date.parse('2026-12-06T12:00:00.000Z') });
+  const owners = new Map([
+    [ACME_SESSION, 'acme'],
+    [OTHER_ACME_SESSION, 'acme'],
+  ]);
+  const tokens = new StreamTokens(
+    storage,
+    { tenantOf: async (id) => owners.get(id) },
+    { prefix: 'sy', ttlSeconds: 300, now: () => Date.parse('2026-12-06T12:00:00.000Z') },
+  );
   return { storage, tokens };
 }
 
 describe('StreamTokens', () => {
-  it('issues a 256-bit token for a session of the caller\'s tenant, stored by its SHA-256 under the global tag with the TTL', async () => {
+  it("issues a 256-bit token for a session of the caller's tenant, stored by its SHA-256 under the global tag with the TTL", async () => {
     const { storage, tokens } = setup();
     const issued = await tokens.issue(ACME_SESSION, viewer);
     expect(issued).toEqual({ token: expect.stringMatching(/^syst_[A-Za-z0-9_-]{43}$/), sessionId: ACME_SESSION, expiresAt: '2026-12-06T12:05:00.000Z' });
@@ -51,7 +58,7 @@ describe('StreamTokens', () => {
     expect((await tokens.issue(ACME_SESSION, viewer)).token).not.toBe(issued.token);
   });
 
-  it('answers a session of another tenant exactly as a missing one, and stores nothing; admins see every tenant\'s', async () => {
+  it("answers a session of another tenant exactly as a missing one, and stores nothing; admins see every tenant's", async () => {
     const { storage, tokens } = setup();
     await expect(tokens.issue(ACME_SESSION, stranger)).rejects.toEqual(new SessionNotFoundError(ACME_SESSION));
     await expect(tokens.issue(ACME_SESSION, stranger)).rejects.toBeInstanceOf(SessionNotFoundError);

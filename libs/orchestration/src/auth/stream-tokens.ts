@@ -19,9 +19,7 @@ export interface IssuedStreamToken {
 /** Why a presented token opens nothing: not shaped like a token, expired (or never issued), or for another session. */
 export type StreamTokenRefusal = 'malformed' | 'unknown' | 'other_session';
 
-export type StreamTokenCheck =
-  | { readonly accepted: true; readonly principal: Principal }
-  | { readonly accepted: false; readonly refusal: StreamTokenRefusal };
+export type StreamTokenCheck = { readonly accepted: true; readonly principal: Principal } | { readonly accepted: false; readonly refusal: StreamTokenRefusal };
 
 /** What stream tokens need of Redis: a string with a time to live, read back. */
 export interface StreamTokenStorage {

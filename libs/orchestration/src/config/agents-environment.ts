@@ -14,9 +14,7 @@ const ALLOWED_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]
  * and the limits of the tool agents. Part of the one environment schema (see switchyard-config.ts).
  */
 export const agentsEnvironmentShape = {
-  SWITCHYARD_MODEL_PROVIDER: z
-    .enum(MODEL_PROVIDERS, { error: `SWITCHYARD_MODEL_PROVIDER must be one of ${MODEL_PROVIDERS.join(', ')}` })
-    .default('offline'),
+  SWITCHYARD_MODEL_PROVIDER: z.enum(MODEL_PROVIDERS, { error: `SWITCHYARD_MODEL_PROVIDER must be one of ${MODEL_PROVIDERS.join(', ')}` }).default('offline'),
   SWITCHYARD_OPENAI_BASE_URL: z
     .string()
     .default('https://api.openai.com/v1')
@@ -29,11 +27,13 @@ export const agentsEnvironmentShape = {
   SWITCHYARD_HTTP_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-    .refine(
-      (hosts) => hosts.every((h) => ALLOWED_HOST.test(h)),
-      'SWITCHYARD_HTTP_ALLOWED_HOSTS must be a comma-separated list of host, host:port or *.domain',
-    ),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.every((h) => ALLOWED_HOST.test(h)), 'SWITCHYARD_HTTP_ALLOWED_HOSTS must be a comma-separated list of host, host:port or *.domain'),
   SWITCHYARD_HTTP_TIMEOUT_MS: intFromEnv('SWITCHYARD_HTTP_TIMEOUT_MS', 100, 600_000).default(30_000),
   SWITCHYARD_HTTP_MAX_RESPONSE_BYTES: intFromEnv('SWITCHYARD_HTTP_MAX_RESPONSE_BYTES', 1, 64 * 1024 * 1024).default(1024 * 1024),
 };

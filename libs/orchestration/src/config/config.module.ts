@@ -1,11 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import {
-  environmentSchema,
-  SwitchyardConfig,
-  toSwitchyardConfig,
-  validateEnvironment,
-} from './switchyard-config';
+import { environmentSchema, SwitchyardConfig, toSwitchyardConfig, validateEnvironment } from './switchyard-config';
 
 /** Injection token of the typed {@link SwitchyardConfig}. */
 export const SWITCHYARD_CONFIG = Symbol('SWITCHYARD_CONFIG');

@@ -5,16 +5,42 @@ import { ConfigurationError, toSwitchyardConfig, validateEnvironment } from './s
 describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
-      redisUrl: 'redis://127.0.0.1:6379', port: 3000, prefix: 'sy', shards: 1, logLevel: 'info',
-      offlineLatencyMs: 0, maxPlanTasks: 10_000, maxPlanDepth: 16, redisWaitMs: 2000, shutdownTimeoutMs: 30_000, retentionSeconds: 86_400, bodyLimitBytes: 1_048_576, bodyTimeoutMs: 10_000, maxJsonDepth: 64, lockDurationMs: 30_000, redisRetrySeconds: 600,
-      maxOutputBytes: 1_048_576, maxSessionBytes: 67_108_864,
-      idempotencyTtlSeconds: 86_400, streamTokenTtlSeconds: 300, rateLimit: 6000, tenantRateLimit: 24_000, rateWindowMs: 60_000, corsOrigins: [],
-      auth: 'on', apiKeys: [], bullBoard: 'readonly',
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 3000,
+      prefix: 'sy',
+      shards: 1,
+      logLevel: 'info',
+      offlineLatencyMs: 0,
+      maxPlanTasks: 10_000,
+      maxPlanDepth: 16,
+      redisWaitMs: 2000,
+      shutdownTimeoutMs: 30_000,
+      retentionSeconds: 86_400,
+      bodyLimitBytes: 1_048_576,
+      bodyTimeoutMs: 10_000,
+      maxJsonDepth: 64,
+      lockDurationMs: 30_000,
+      redisRetrySeconds: 600,
+      maxOutputBytes: 1_048_576,
+      maxSessionBytes: 67_108_864,
+      idempotencyTtlSeconds: 86_400,
+      streamTokenTtlSeconds: 300,
+      rateLimit: 6000,
+      tenantRateLimit: 24_000,
+      rateWindowMs: 60_000,
+      corsOrigins: [],
+      auth: 'on',
+      apiKeys: [],
+      bullBoard: 'readonly',
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
       state: { lockRedisUrls: [], lockTtlMs: 10_000, lockWaitMs: 10_000, maxKeyBytes: 256, maxValueBytes: 1_048_576, temporaryTtlMs: 3_600_000 },
-      logMaxEntries: 10_000, logFlushMs: 10,
-      heartbeatMs: 5000, agentTtlMs: 15_000, admissionTimeoutMs: 0, hostedAgentTypes: [],
+      logMaxEntries: 10_000,
+      logFlushMs: 10,
+      heartbeatMs: 5000,
+      agentTtlMs: 15_000,
+      admissionTimeoutMs: 0,
+      hostedAgentTypes: [],
       guestCapabilities: ['web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition'],
     });
   });
@@ -24,7 +50,7 @@ describe('validateEnvironment', () => {
     expect(config).toMatchObject({ port: 8080, prefix: 'prod-eu', shards: 4 });
   });
 
-  it('gives a tenant four keys\' worth of requests unless SWITCHYARD_TENANT_RATE_LIMIT says otherwise (0: no limit)', () => {
+  it("gives a tenant four keys' worth of requests unless SWITCHYARD_TENANT_RATE_LIMIT says otherwise (0: no limit)", () => {
     const limits = (env: Record<string, string>) => {
       const { rateLimit, tenantRateLimit } = toSwitchyardConfig(validateEnvironment(env));
       return { rateLimit, tenantRateLimit };
@@ -61,14 +87,21 @@ describe('validateEnvironment', () => {
 
   it('takes SWITCHYARD_BULL_BOARD as readonly, full or off, and names it otherwise', () => {
     expect(toSwitchyardConfig(validateEnvironment({ SWITCHYARD_BULL_BOARD: 'off' })).bullBoard).toBe('off');
-    expect(() => validateEnvironment({ SWITCHYARD_BULL_BOARD: 'rw' })).toThrow('SWITCHYARD_BULL_BOARD: SWITCHYARD_BULL_BOARD must be one of readonly, full, off');
+    expect(() => validateEnvironment({ SWITCHYARD_BULL_BOARD: 'rw' })).toThrow(
+      'SWITCHYARD_BULL_BOARD: SWITCHYARD_BULL_BOARD must be one of readonly, full, off',
+    );
   });
 
-  it('reads the model provider and the tool agents\' limits', () => {
-    const config = toSwitchyardConfig(validateEnvironment({
-      SWITCHYARD_MODEL_PROVIDER: 'openai', SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', SWITCHYARD_MODEL: 'llama3.1',
-      SWITCHYARD_HTTP_ALLOWED_HOSTS: ' API.example.com, 127.0.0.1:8080,*.internal.example ', SWITCHYARD_WORKSPACE_DIR: '/srv/work',
-    }));
+  it("reads the model provider and the tool agents' limits", () => {
+    const config = toSwitchyardConfig(
+      validateEnvironment({
+        SWITCHYARD_MODEL_PROVIDER: 'openai',
+        SWITCHYARD_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+        SWITCHYARD_MODEL: 'llama3.1',
+        SWITCHYARD_HTTP_ALLOWED_HOSTS: ' API.example.com, 127.0.0.1:8080,*.internal.example ',
+        SWITCHYARD_WORKSPACE_DIR: '/srv/work',
+      }),
+    );
     expect(config.models).toMatchObject({ provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: undefined });
     expect(config.tools).toMatchObject({ workspaceDir: '/srv/work', httpAllowedHosts: ['api.example.com', '127.0.0.1:8080', '*.internal.example'] });
   });

@@ -25,99 +25,116 @@ export type BullBoardMode = (typeof BULL_BOARD_MODES)[number];
 
 /** Capabilities a guest agent may take unless SWITCHYARD_GUEST_CAPABILITIES says otherwise. */
 export const DEFAULT_GUEST_CAPABILITIES = [
-  'web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition',
+  'web_research',
+  'document_analysis',
+  'data_synthesis',
+  'document_creation',
+  'presentation',
+  'data_analysis',
+  'pattern_recognition',
 ] as const;
 
 const capabilityList = (name: string) =>
-  z
-    .string()
-    .refine(
-      (v) => v.split(',').map((c) => c.trim()).filter(Boolean).every((c) => /^[a-z][a-z0-9_]{0,62}$/.test(c)),
-      `${name} must be a comma-separated list of capability names (lower snake case)`,
-    );
+  z.string().refine(
+    (v) =>
+      v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+        .every((c) => /^[a-z][a-z0-9_]{0,62}$/.test(c)),
+    `${name} must be a comma-separated list of capability names (lower snake case)`,
+  );
 
-const listOf = (value: string) => value.split(',').map((c) => c.trim()).filter(Boolean);
+const listOf = (value: string) =>
+  value
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
 
 /**
  * The environment Switchyard reads, validated once at boot.
  * Every variable has a default, so an empty environment runs against a local Redis.
  */
-export const environmentSchema = z.object({
-  REDIS_URL: z
-    .string()
-    .default('redis://127.0.0.1:6379')
-    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'REDIS_URL must be a redis:// or rediss:// URL'),
-  PORT: intFromEnv('PORT', 0, 65535).default(3000),
-  SWITCHYARD_PREFIX: z
-    .string()
-    .default('sy')
-    .refine(
-      (v) => /^[A-Za-z0-9_-]{1,40}$/.test(v),
-      'SWITCHYARD_PREFIX must be 1 to 40 letters, digits, "_" or "-"',
-    ),
-  SWITCHYARD_SHARDS: intFromEnv('SWITCHYARD_SHARDS', 1, 1024).default(1),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  SWITCHYARD_OFFLINE_LATENCY_MS: intFromEnv('SWITCHYARD_OFFLINE_LATENCY_MS', 0, 600_000).default(0),
-  SWITCHYARD_MAX_PLAN_TASKS: intFromEnv('SWITCHYARD_MAX_PLAN_TASKS', 1, 100_000).default(10_000),
-  SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
-  SWITCHYARD_REDIS_WAIT_MS: intFromEnv('SWITCHYARD_REDIS_WAIT_MS', 100, 600_000).default(2000),
-  SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
-  SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
-  SWITCHYARD_REDIS_RETRY_S: intFromEnv('SWITCHYARD_REDIS_RETRY_S', 1, 7 * 24 * 3600).default(600),
-  // At most 512: schema validation recurses per level, and must not come near the call stack's end.
-  SWITCHYARD_MAX_JSON_DEPTH: intFromEnv('SWITCHYARD_MAX_JSON_DEPTH', 2, 512).default(64),
-  SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
-  SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
-  SWITCHYARD_MAX_OUTPUT_BYTES: intFromEnv('SWITCHYARD_MAX_OUTPUT_BYTES', 1024, 512 * 1024 * 1024).default(1024 * 1024),
-  SWITCHYARD_MAX_SESSION_BYTES: intFromEnv('SWITCHYARD_MAX_SESSION_BYTES', 1024, 1024 ** 4).default(64 * 1024 * 1024),
-  SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
-  SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
-  SWITCHYARD_STREAM_TOKEN_TTL_S: intFromEnv('SWITCHYARD_STREAM_TOKEN_TTL_S', 1, 3600).default(300),
-  SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
-  SWITCHYARD_TENANT_RATE_LIMIT: intFromEnv('SWITCHYARD_TENANT_RATE_LIMIT', 0, 100_000_000).optional(),
-  SWITCHYARD_RATE_WINDOW_MS: intFromEnv('SWITCHYARD_RATE_WINDOW_MS', 100, 3_600_000).default(60_000),
-  SWITCHYARD_CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
-    .refine(
-      (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)),
-      'SWITCHYARD_CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
-    ),
-  SWITCHYARD_AUTH: z.enum(['on', 'off'], { error: 'SWITCHYARD_AUTH must be "on" or "off"' }).default('on'),
-  SWITCHYARD_BULL_BOARD: z.enum(BULL_BOARD_MODES, { error: `SWITCHYARD_BULL_BOARD must be one of ${BULL_BOARD_MODES.join(', ')}` }).default('readonly'),
-  SWITCHYARD_API_KEYS: z
-    .string()
-    .default('')
-    .transform((raw, ctx) => {
-      const { entries, problems } = parseApiKeys(raw);
-      for (const problem of problems) ctx.addIssue({ code: 'custom', message: `SWITCHYARD_API_KEYS: ${problem}` });
-      return entries;
-    }),
-  SWITCHYARD_LOCK_REDIS_URLS: z
-    .string()
-    .optional()
-    .refine(
-      (v) => v === undefined || v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())),
-      'SWITCHYARD_LOCK_REDIS_URLS must be a comma-separated list of redis:// or rediss:// URLs',
-    ),
-  SWITCHYARD_STATE_LOCK_TTL_MS: intFromEnv('SWITCHYARD_STATE_LOCK_TTL_MS', 10, 600_000).default(10_000),
-  SWITCHYARD_STATE_LOCK_WAIT_MS: intFromEnv('SWITCHYARD_STATE_LOCK_WAIT_MS', 0, 600_000).default(10_000),
-  SWITCHYARD_STATE_MAX_KEY_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_KEY_BYTES', 1, 4096).default(256),
-  SWITCHYARD_STATE_MAX_VALUE_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_VALUE_BYTES', 16, 64 * 1024 * 1024).default(1024 * 1024),
-  SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
-  SWITCHYARD_LOG_MAX_ENTRIES: intFromEnv('SWITCHYARD_LOG_MAX_ENTRIES', 10, 1_000_000).default(10_000),
-  SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
-  SWITCHYARD_HEARTBEAT_MS: intFromEnv('SWITCHYARD_HEARTBEAT_MS', 100, 600_000).default(5000),
-  SWITCHYARD_AGENT_TTL_MS: intFromEnv('SWITCHYARD_AGENT_TTL_MS', 300, 3_600_000).default(15_000),
-  SWITCHYARD_ADMISSION_TIMEOUT_MS: intFromEnv('SWITCHYARD_ADMISSION_TIMEOUT_MS', 0, 30 * 24 * 3600 * 1000).default(0),
-  SWITCHYARD_GUEST_CAPABILITIES: capabilityList('SWITCHYARD_GUEST_CAPABILITIES').default(DEFAULT_GUEST_CAPABILITIES.join(',')),
-  SWITCHYARD_AGENTS: z
-    .string()
-    .default('')
-    .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
-  ...agentsEnvironmentShape,
-}).superRefine(checkAgentsEnvironment);
+export const environmentSchema = z
+  .object({
+    REDIS_URL: z
+      .string()
+      .default('redis://127.0.0.1:6379')
+      .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'REDIS_URL must be a redis:// or rediss:// URL'),
+    PORT: intFromEnv('PORT', 0, 65535).default(3000),
+    SWITCHYARD_PREFIX: z
+      .string()
+      .default('sy')
+      .refine((v) => /^[A-Za-z0-9_-]{1,40}$/.test(v), 'SWITCHYARD_PREFIX must be 1 to 40 letters, digits, "_" or "-"'),
+    SWITCHYARD_SHARDS: intFromEnv('SWITCHYARD_SHARDS', 1, 1024).default(1),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    SWITCHYARD_OFFLINE_LATENCY_MS: intFromEnv('SWITCHYARD_OFFLINE_LATENCY_MS', 0, 600_000).default(0),
+    SWITCHYARD_MAX_PLAN_TASKS: intFromEnv('SWITCHYARD_MAX_PLAN_TASKS', 1, 100_000).default(10_000),
+    SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
+    SWITCHYARD_REDIS_WAIT_MS: intFromEnv('SWITCHYARD_REDIS_WAIT_MS', 100, 600_000).default(2000),
+    SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
+    SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
+    SWITCHYARD_REDIS_RETRY_S: intFromEnv('SWITCHYARD_REDIS_RETRY_S', 1, 7 * 24 * 3600).default(600),
+    // At most 512: schema validation recurses per level, and must not come near the call stack's end.
+    SWITCHYARD_MAX_JSON_DEPTH: intFromEnv('SWITCHYARD_MAX_JSON_DEPTH', 2, 512).default(64),
+    SWITCHYARD_BODY_LIMIT_BYTES: intFromEnv('SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024).default(1024 * 1024),
+    SWITCHYARD_BODY_TIMEOUT_MS: intFromEnv('SWITCHYARD_BODY_TIMEOUT_MS', 100, 3_600_000).default(10_000),
+    SWITCHYARD_MAX_OUTPUT_BYTES: intFromEnv('SWITCHYARD_MAX_OUTPUT_BYTES', 1024, 512 * 1024 * 1024).default(1024 * 1024),
+    SWITCHYARD_MAX_SESSION_BYTES: intFromEnv('SWITCHYARD_MAX_SESSION_BYTES', 1024, 1024 ** 4).default(64 * 1024 * 1024),
+    SWITCHYARD_RETENTION_S: intFromEnv('SWITCHYARD_RETENTION_S', 1, 365 * 24 * 3600).default(24 * 3600),
+    SWITCHYARD_IDEMPOTENCY_TTL_S: intFromEnv('SWITCHYARD_IDEMPOTENCY_TTL_S', 1, 30 * 24 * 3600).default(24 * 3600),
+    SWITCHYARD_STREAM_TOKEN_TTL_S: intFromEnv('SWITCHYARD_STREAM_TOKEN_TTL_S', 1, 3600).default(300),
+    SWITCHYARD_RATE_LIMIT: intFromEnv('SWITCHYARD_RATE_LIMIT', 0, 1_000_000).default(6000),
+    SWITCHYARD_TENANT_RATE_LIMIT: intFromEnv('SWITCHYARD_TENANT_RATE_LIMIT', 0, 100_000_000).optional(),
+    SWITCHYARD_RATE_WINDOW_MS: intFromEnv('SWITCHYARD_RATE_WINDOW_MS', 100, 3_600_000).default(60_000),
+    SWITCHYARD_CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0),
+      )
+      .refine(
+        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)),
+        'SWITCHYARD_CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
+      ),
+    SWITCHYARD_AUTH: z.enum(['on', 'off'], { error: 'SWITCHYARD_AUTH must be "on" or "off"' }).default('on'),
+    SWITCHYARD_BULL_BOARD: z.enum(BULL_BOARD_MODES, { error: `SWITCHYARD_BULL_BOARD must be one of ${BULL_BOARD_MODES.join(', ')}` }).default('readonly'),
+    SWITCHYARD_API_KEYS: z
+      .string()
+      .default('')
+      .transform((raw, ctx) => {
+        const { entries, problems } = parseApiKeys(raw);
+        for (const problem of problems) ctx.addIssue({ code: 'custom', message: `SWITCHYARD_API_KEYS: ${problem}` });
+        return entries;
+      }),
+    SWITCHYARD_LOCK_REDIS_URLS: z
+      .string()
+      .optional()
+      .refine(
+        (v) => v === undefined || v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())),
+        'SWITCHYARD_LOCK_REDIS_URLS must be a comma-separated list of redis:// or rediss:// URLs',
+      ),
+    SWITCHYARD_STATE_LOCK_TTL_MS: intFromEnv('SWITCHYARD_STATE_LOCK_TTL_MS', 10, 600_000).default(10_000),
+    SWITCHYARD_STATE_LOCK_WAIT_MS: intFromEnv('SWITCHYARD_STATE_LOCK_WAIT_MS', 0, 600_000).default(10_000),
+    SWITCHYARD_STATE_MAX_KEY_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_KEY_BYTES', 1, 4096).default(256),
+    SWITCHYARD_STATE_MAX_VALUE_BYTES: intFromEnv('SWITCHYARD_STATE_MAX_VALUE_BYTES', 16, 64 * 1024 * 1024).default(1024 * 1024),
+    SWITCHYARD_STATE_TEMP_TTL_MS: intFromEnv('SWITCHYARD_STATE_TEMP_TTL_MS', 1, 30 * 24 * 3600 * 1000).default(3600 * 1000),
+    SWITCHYARD_LOG_MAX_ENTRIES: intFromEnv('SWITCHYARD_LOG_MAX_ENTRIES', 10, 1_000_000).default(10_000),
+    SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
+    SWITCHYARD_HEARTBEAT_MS: intFromEnv('SWITCHYARD_HEARTBEAT_MS', 100, 600_000).default(5000),
+    SWITCHYARD_AGENT_TTL_MS: intFromEnv('SWITCHYARD_AGENT_TTL_MS', 300, 3_600_000).default(15_000),
+    SWITCHYARD_ADMISSION_TIMEOUT_MS: intFromEnv('SWITCHYARD_ADMISSION_TIMEOUT_MS', 0, 30 * 24 * 3600 * 1000).default(0),
+    SWITCHYARD_GUEST_CAPABILITIES: capabilityList('SWITCHYARD_GUEST_CAPABILITIES').default(DEFAULT_GUEST_CAPABILITIES.join(',')),
+    SWITCHYARD_AGENTS: z
+      .string()
+      .default('')
+      .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
+    ...agentsEnvironmentShape,
+  })
+  .superRefine(checkAgentsEnvironment);
 
 export type Environment = z.infer<typeof environmentSchema>;
 
@@ -238,9 +255,7 @@ export interface StateSettings {
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(
-      `Invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`,
-    );
+    super(`Invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
   }
 }
 
@@ -261,9 +276,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     );
   }
   if (parsed.data.SWITCHYARD_AGENT_TTL_MS <= parsed.data.SWITCHYARD_HEARTBEAT_MS) {
-    throw new ConfigurationError([
-      { variable: 'SWITCHYARD_AGENT_TTL_MS', message: 'SWITCHYARD_AGENT_TTL_MS must be longer than SWITCHYARD_HEARTBEAT_MS' },
-    ]);
+    throw new ConfigurationError([{ variable: 'SWITCHYARD_AGENT_TTL_MS', message: 'SWITCHYARD_AGENT_TTL_MS must be longer than SWITCHYARD_HEARTBEAT_MS' }]);
   }
   return parsed.data;
 }
@@ -300,7 +313,10 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     models: toModelConfig(env),
     tools: toToolsConfig(env),
     state: {
-      lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+      lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
       lockTtlMs: env.SWITCHYARD_STATE_LOCK_TTL_MS,
       lockWaitMs: env.SWITCHYARD_STATE_LOCK_WAIT_MS,
       maxKeyBytes: env.SWITCHYARD_STATE_MAX_KEY_BYTES,

@@ -52,9 +52,11 @@ export class DeploymentSetup {
 
   async initialize(): Promise<InitializeAnswer> {
     const now = new Date().toISOString();
-    const stored = (await RECORD.run(this.redis.client, [registryKeys.deployment(this.config.prefix)], [
-      'prefix', this.config.prefix, 'shards', this.config.shards, 'version', VERSION, 'initializedAt', now,
-    ])) as string[] | null;
+    const stored = (await RECORD.run(
+      this.redis.client,
+      [registryKeys.deployment(this.config.prefix)],
+      ['prefix', this.config.prefix, 'shards', this.config.shards, 'version', VERSION, 'initializedAt', now],
+    )) as string[] | null;
     const record = stored ? hashReply(stored) : undefined;
     if (record && Number(record.shards) !== this.config.shards) {
       throw new DeploymentMismatchError({ shards: Number(record.shards) }, { shards: this.config.shards });

@@ -67,10 +67,7 @@ export class NoCapableAgentError extends SwitchyardError {
     readonly capabilities: readonly string[],
     readonly agentType?: string,
   ) {
-    super(
-      `No agent here can take task "${taskId}": it needs ${capabilities.join(' + ')}` +
-        (agentType ? ` from an agent of type "${agentType}"` : ''),
-    );
+    super(`No agent here can take task "${taskId}": it needs ${capabilities.join(' + ')}` + (agentType ? ` from an agent of type "${agentType}"` : ''));
   }
 }
 
@@ -306,7 +303,9 @@ export class StateLockExpiredError extends SwitchyardError {
   override readonly name = 'StateLockExpiredError';
   readonly code = 'state_lock_expired';
   constructor(readonly lockTtlMs: number) {
-    super(`The transaction's lock (${lockTtlMs} ms) expired before it committed; nothing was written. Make the transaction faster or give it a longer lockTtlMs`);
+    super(
+      `The transaction's lock (${lockTtlMs} ms) expired before it committed; nothing was written. Make the transaction faster or give it a longer lockTtlMs`,
+    );
   }
 }
 

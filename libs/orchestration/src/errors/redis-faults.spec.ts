@@ -14,7 +14,7 @@ function execAbort(...previous: Error[]): Error {
 const socketError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:6379`), { code });
 
 describe('isRedisFault', () => {
-  it('knows Redis refusing a command for a reason of its own, by the reply\'s error code, in a script too', () => {
+  it("knows Redis refusing a command for a reason of its own, by the reply's error code, in a script too", () => {
     expect(isRedisFault(new ReplyError("OOM command not allowed when used memory > 'maxmemory'."))).toBe(true);
     expect(isRedisFault(new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: 91fb98f1, on @user_script:1."))).toBe(true);
     for (const code of ['READONLY', 'LOADING', 'MASTERDOWN', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'NOREPLICAS', 'MISCONF']) {
@@ -37,7 +37,7 @@ describe('isRedisFault', () => {
     expect(isRedisFault(new MaxRetriesPerRequestError('Reached the max retries per request limit (which is 20).'))).toBe(true);
   });
 
-  it('leaves everything else to the work: a wrong command, a script\'s own error, a task\'s, a message that merely mentions OOM', () => {
+  it("leaves everything else to the work: a wrong command, a script's own error, a task's, a message that merely mentions OOM", () => {
     expect(isRedisFault(new ReplyError('ERR Error running script (call to f_abc): @user_script:3: wrong kind of value'))).toBe(false);
     expect(isRedisFault(new ReplyError('NOSCRIPT No matching script. Please use EVAL.'))).toBe(false);
     expect(isRedisFault(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);

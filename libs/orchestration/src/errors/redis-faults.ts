@@ -6,12 +6,27 @@ import { ReplyError } from 'ioredis';
  * script, persistence broken. The code is the reply's first word (Redis's own error prefix).
  */
 const UNAVAILABLE_REPLY_CODES: ReadonlySet<string> = new Set([
-  'OOM', 'READONLY', 'LOADING', 'MASTERDOWN', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'NOREPLICAS', 'MISCONF',
+  'OOM',
+  'READONLY',
+  'LOADING',
+  'MASTERDOWN',
+  'BUSY',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'NOREPLICAS',
+  'MISCONF',
 ]);
 
 /** Node's codes for a connection that was refused, reset or timed out. */
 const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
 ]);
 
 /** A Redis reply's error code: the first word of its message. */

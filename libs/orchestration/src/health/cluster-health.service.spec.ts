@@ -7,9 +7,21 @@ import type { AgentRegistry } from '../registry/agent-registry.service';
 import { ClusterHealth } from './cluster-health.service';
 
 const agent = (id: string, capabilities: string[], extra: Partial<AgentRecord> = {}): AgentRecord => ({
-  id, name: id, type: id, kind: 'specialised', permission: 'full', capabilities, priority: 0, maxLoad: 1, currentLoad: 0,
-  status: 'active', worker: { host: 'h', pid: 1 }, source: 'worker', registeredAt: '2026-12-01T00:00:00.000Z',
-  lastHeartbeat: '2026-12-01T00:00:00.000Z', ...extra,
+  id,
+  name: id,
+  type: id,
+  kind: 'specialised',
+  permission: 'full',
+  capabilities,
+  priority: 0,
+  maxLoad: 1,
+  currentLoad: 0,
+  status: 'active',
+  worker: { host: 'h', pid: 1 },
+  source: 'worker',
+  registeredAt: '2026-12-01T00:00:00.000Z',
+  lastHeartbeat: '2026-12-01T00:00:00.000Z',
+  ...extra,
 });
 
 type Counts = Record<string, number>;
@@ -56,10 +68,7 @@ describe('ClusterHealth.capabilitiesWithoutLiveAgent', () => {
   });
 
   it('does not count agents registered over REST, nor agents that are not active', async () => {
-    const agents = [
-      agent('translator-1', ['translation'], { source: 'api', worker: null }),
-      agent('planner', ['task_decomposition'], { status: 'offline' }),
-    ];
+    const agents = [agent('translator-1', ['translation'], { source: 'api', worker: null }), agent('planner', ['task_decomposition'], { status: 'offline' })];
     const { health } = build(agents, ['task_decomposition', 'translation'], { '{p-0}': { translation: { wait: 1 } } });
     expect(await health.capabilitiesWithoutLiveAgent()).toEqual(['task_decomposition', 'translation']);
   });

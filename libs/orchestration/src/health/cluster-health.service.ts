@@ -61,7 +61,13 @@ export class ClusterHealth {
             }),
           );
           return rows.reduce(
-            (sum, r) => ({ queue, workers: sum.workers + r.workers, waiting: sum.waiting + r.waiting, delayed: sum.delayed + r.delayed, active: sum.active + r.active }),
+            (sum, r) => ({
+              queue,
+              workers: sum.workers + r.workers,
+              waiting: sum.waiting + r.waiting,
+              delayed: sum.delayed + r.delayed,
+              active: sum.active + r.active,
+            }),
             { queue, workers: 0, waiting: 0, delayed: 0, active: 0 },
           );
         }),

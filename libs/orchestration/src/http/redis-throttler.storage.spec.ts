@@ -26,7 +26,12 @@ describe('RedisThrottlerStorage', () => {
 
   it("answers Redis' count", async () => {
     const { storage } = storageAnswering(async () => [3, 59_500, -2]);
-    expect(await storage.increment('key:ci', 60_000, 100, 60_000, 'default')).toEqual({ totalHits: 3, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 });
+    expect(await storage.increment('key:ci', 60_000, 100, 60_000, 'default')).toEqual({
+      totalHits: 3,
+      timeToExpire: 60,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
   });
 
   it('lets a request through uncounted when Redis refuses to count it (out of memory, down)', async () => {
@@ -38,7 +43,10 @@ describe('RedisThrottlerStorage', () => {
 
   it('lets a request through uncounted when Redis does not count it within the bound, and the shorter of the two bounds holds', async () => {
     jest.useFakeTimers();
-    for (const [redisWaitMs, bound] of [[2000, RATE_LIMIT_WAIT_MS], [100, 100]]) {
+    for (const [redisWaitMs, bound] of [
+      [2000, RATE_LIMIT_WAIT_MS],
+      [100, 100],
+    ]) {
       const { storage } = storageAnswering(() => new Promise(() => undefined), redisWaitMs);
       let answer: unknown;
       void storage.increment('key:ci', 60_000, 100, 60_000, 'default').then((a) => (answer = a));

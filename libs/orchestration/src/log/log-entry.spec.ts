@@ -9,15 +9,47 @@ describe('log entries in a stream', () => {
       worker,
     );
     expect(decodeLogEntry('s', '5-1', fields)).toEqual({
-      id: '5-1', time: '2026-11-25T12:00:00.000Z', level: 'warn', source: 'agent', message: 'm', sessionId: 's', taskId: 't', agentId: 'a', worker, context: { n: 1 },
+      id: '5-1',
+      time: '2026-11-25T12:00:00.000Z',
+      level: 'warn',
+      source: 'agent',
+      message: 'm',
+      sessionId: 's',
+      taskId: 't',
+      agentId: 'a',
+      worker,
+      context: { n: 1 },
     });
   });
 
   it('are one field of JSON, and read entries of the older one-field-per-property form too', () => {
     expect(encodeLogEntry({ level: 'info', source: 'task', message: 'm', sessionId: 's' }, worker)).toEqual(['entry', expect.any(String)]);
-    const older = ['time', '2026-11-25T12:00:00.000Z', 'level', 'error', 'source', 'task', 'message', 'm', 'taskId', 't', 'worker', 'host:with:colons:42', 'context', '{"n":1}'];
+    const older = [
+      'time',
+      '2026-11-25T12:00:00.000Z',
+      'level',
+      'error',
+      'source',
+      'task',
+      'message',
+      'm',
+      'taskId',
+      't',
+      'worker',
+      'host:with:colons:42',
+      'context',
+      '{"n":1}',
+    ];
     expect(decodeLogEntry('s', '5-1', older)).toEqual({
-      id: '5-1', time: '2026-11-25T12:00:00.000Z', level: 'error', source: 'task', message: 'm', sessionId: 's', taskId: 't', worker, context: { n: 1 },
+      id: '5-1',
+      time: '2026-11-25T12:00:00.000Z',
+      level: 'error',
+      source: 'task',
+      message: 'm',
+      sessionId: 's',
+      taskId: 't',
+      worker,
+      context: { n: 1 },
     });
   });
 
@@ -70,11 +102,25 @@ describe('log entries written by a script', () => {
 
 describe('isStreamId', () => {
   it('takes the ids Redis can resume a range after', () => {
-    for (const id of ['0-0', '1795610093336-0', '18446744073709551615-0', '0-18446744073709551615', '18446744073709551615-18446744073709551614']) expect([id, isStreamId(id)]).toEqual([id, true]);
+    for (const id of ['0-0', '1795610093336-0', '18446744073709551615-0', '0-18446744073709551615', '18446744073709551615-18446744073709551614'])
+      expect([id, isStreamId(id)]).toEqual([id, true]);
   });
 
   it('refuses ids beyond 64 bits, the last id there can be, leading zeros and other shapes', () => {
-    for (const id of ['99999999999999999999-0', '18446744073709551616-0', '0-18446744073709551616', '18446744073709551615-18446744073709551615', '01-0', '1-00', '1', '1-', '-1', '1-0_1-0', 'a-0', ' 1-0']) {
+    for (const id of [
+      '99999999999999999999-0',
+      '18446744073709551616-0',
+      '0-18446744073709551616',
+      '18446744073709551615-18446744073709551615',
+      '01-0',
+      '1-00',
+      '1',
+      '1-',
+      '-1',
+      '1-0_1-0',
+      'a-0',
+      ' 1-0',
+    ]) {
       expect([id, isStreamId(id)]).toEqual([id, false]);
     }
   });

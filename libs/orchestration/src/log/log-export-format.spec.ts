@@ -14,8 +14,16 @@ describe('CSV export', () => {
   it('writes a header and one CRLF-terminated record per entry', () => {
     expect(csvHeader()).toBe('id,time,level,source,sessionId,taskId,agentId,workerHost,workerPid,message,context\r\n');
     const row = csvRow({
-      id: '1-0', time: 't', level: 'warn', source: 'agent', sessionId: 's', taskId: 'x', agentId: 'a',
-      worker: { host: 'h', pid: 7 }, message: 'm, "q"', context: { k: 'v' },
+      id: '1-0',
+      time: 't',
+      level: 'warn',
+      source: 'agent',
+      sessionId: 's',
+      taskId: 'x',
+      agentId: 'a',
+      worker: { host: 'h', pid: 7 },
+      message: 'm, "q"',
+      context: { k: 'v' },
     });
     expect(row).toBe('1-0,t,warn,agent,s,x,a,h,7,"m, ""q""","{""k"":""v""}"\r\n');
     expect(csvRow({ id: '1-1', time: 't', level: 'info', source: 'system', sessionId: 's', message: 'm' })).toBe('1-1,t,info,system,s,,,,,m,\r\n');

@@ -17,8 +17,17 @@ export function csvHeader(): string {
 /** One entry as a CSV record (CRLF-terminated); the context is its JSON. */
 export function csvRow(entry: LogEntry): string {
   const cells = [
-    entry.id, entry.time, entry.level, entry.source, entry.sessionId, entry.taskId ?? '', entry.agentId ?? '',
-    entry.worker?.host ?? '', entry.worker ? String(entry.worker.pid) : '', entry.message, entry.context ? JSON.stringify(entry.context) : '',
+    entry.id,
+    entry.time,
+    entry.level,
+    entry.source,
+    entry.sessionId,
+    entry.taskId ?? '',
+    entry.agentId ?? '',
+    entry.worker?.host ?? '',
+    entry.worker ? String(entry.worker.pid) : '',
+    entry.message,
+    entry.context ? JSON.stringify(entry.context) : '',
   ];
   return `${cells.map(csvField).join(',')}\r\n`;
 }

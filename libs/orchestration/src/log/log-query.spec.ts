@@ -2,8 +2,13 @@ import { LogEntry } from './log-entry';
 import { collectPage, LogOrder, LogPageReader, logQuerySchema, matchesFilter, scanEntries } from './log-query';
 
 const entry = (n: number, over: Partial<LogEntry> = {}): LogEntry => ({
-  id: `1000-${n}`, time: new Date(Date.UTC(2026, 10, 25, 12, 0, n)).toISOString(), level: 'info', source: 'task',
-  message: `entry ${n}`, sessionId: 's', ...over,
+  id: `1000-${n}`,
+  time: new Date(Date.UTC(2026, 10, 25, 12, 0, n)).toISOString(),
+  level: 'info',
+  source: 'task',
+  message: `entry ${n}`,
+  sessionId: 's',
+  ...over,
 });
 
 /** The stream as an in-memory list, read the way XRANGE / XREVRANGE with an exclusive start read it. */

@@ -4,7 +4,12 @@ import { compareStreamIds, isStreamId, LOG_SOURCES, LogEntry, levelRank, SESSION
 
 const sources = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(LOG_SOURCES, { error: `must be ${LOG_SOURCES.join(', ')} (or several, comma-separated)` })).min(1, 'must name a source'));
 
 const isoTime = (name: string) =>
@@ -12,8 +17,14 @@ const isoTime = (name: string) =>
 
 /** Which entries of a session's log to show (every field optional; all given ones must match). */
 export const logFilterSchema = z.object({
-  level: z.enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` }).optional().describe('Only entries of exactly this level'),
-  minLevel: z.enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` }).optional().describe('Only entries of this level or a more severe one'),
+  level: z
+    .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
+    .optional()
+    .describe('Only entries of exactly this level'),
+  minLevel: z
+    .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
+    .optional()
+    .describe('Only entries of this level or a more severe one'),
   source: sources.optional().describe(`Only entries from these sources: ${LOG_SOURCES.join(', ')} (comma-separated)`),
   taskId: z.string().regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"').optional(),
   agentId: z.string().min(1).max(256).optional(),
@@ -30,7 +41,12 @@ const order = z.enum(LOG_ORDERS, { error: 'must be asc (oldest first) or desc (n
 /** GET .../logs: a filter, a page size, a cursor and an order. */
 export const logQuerySchema = logFilterSchema
   .extend({
-    limit: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+    limit: z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(100),
     cursor: z.string().refine(isStreamId, 'must be a nextCursor from an earlier answer').optional(),
     order,
   })
@@ -81,7 +97,12 @@ export interface LogPage {
  * One page of matching entries: reads the stream page by page from the cursor until it has
  * `limit` matches and knows whether one more exists, or reaches the end.
  */
-export async function collectPage(read: LogPageReader, filter: LogFilter, options: { limit: number; cursor?: string; order: LogOrder }, pageSize = 500): Promise<LogPage> {
+export async function collectPage(
+  read: LogPageReader,
+  filter: LogFilter,
+  options: { limit: number; cursor?: string; order: LogOrder },
+  pageSize = 500,
+): Promise<LogPage> {
   const found: LogEntry[] = [];
   let position = options.cursor;
   for (;;) {

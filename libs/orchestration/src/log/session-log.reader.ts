@@ -74,9 +74,17 @@ export class SessionLogReader {
     }
     const written = await this.entriesAdded(tag, sessionId, total);
     return {
-      sessionId, total, written, dropped: written - total, byLevel, bySource,
+      sessionId,
+      total,
+      written,
+      dropped: written - total,
+      byLevel,
+      bySource,
       errorRate: total === 0 ? 0 : (byLevel.error + byLevel.critical) / total,
-      firstError, lastError, firstAt, lastAt,
+      firstError,
+      lastError,
+      firstAt,
+      lastAt,
     };
   }
 

@@ -25,7 +25,9 @@ async function logOf(path: string, headers: Record<string, string>, setCookie?: 
   try {
     const { port } = server.address() as AddressInfo;
     const answered = new Promise<void>((resolve, reject) => {
-      request({ host: '127.0.0.1', port, path, headers }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+      request({ host: '127.0.0.1', port, path, headers }, (res) => res.resume().on('end', resolve))
+        .on('error', reject)
+        .end();
     });
     await answered;
     // pino-http writes its line when the response finishes: give the sink its turn, bounded.
@@ -39,11 +41,23 @@ async function logOf(path: string, headers: Record<string, string>, setCookie?: 
 
 describe('processLoggerOptions', () => {
   it('logs key, cookie and idempotency headers as [redacted], keeping the others', async () => {
-    const line = await logOf('/api/orchestrator/templates', {
-      authorization: 'Bearer sy_secret1', 'x-api-key': 'sy_secret2', cookie: 'a=secret3', 'idempotency-key': 'secret4', 'user-agent': 'spec',
-    }, 'session=secret5');
+    const line = await logOf(
+      '/api/orchestrator/templates',
+      {
+        authorization: 'Bearer sy_secret1',
+        'x-api-key': 'sy_secret2',
+        cookie: 'a=secret3',
+        'idempotency-key': 'secret4',
+        'user-agent': 'spec',
+      },
+      'session=secret5',
+    );
     expect(line.req.headers).toMatchObject({
-      authorization: '[redacted]', 'x-api-key': '[redacted]', cookie: '[redacted]', 'idempotency-key': '[redacted]', 'user-agent': 'spec',
+      authorization: '[redacted]',
+      'x-api-key': '[redacted]',
+      cookie: '[redacted]',
+      'idempotency-key': '[redacted]',
+      'user-agent': 'spec',
     });
     expect(line.res.headers['set-cookie']).toBe('[redacted]');
     expect(JSON.stringify(line)).not.toMatch(/secret\d/);

@@ -40,10 +40,7 @@ export function processLoggerOptions(app: 'api' | 'worker', config: Pick<Switchy
     quietReqLogger: true,
     serializers: { req: serializeRequest },
     redact: {
-      paths: [
-        ...REDACTED_HEADERS.request.map((name) => `req.headers["${name}"]`),
-        ...REDACTED_HEADERS.response.map((name) => `res.headers["${name}"]`),
-      ],
+      paths: [...REDACTED_HEADERS.request.map((name) => `req.headers["${name}"]`), ...REDACTED_HEADERS.response.map((name) => `res.headers["${name}"]`)],
       censor: '[redacted]',
     },
   };

@@ -4,7 +4,15 @@ import type { ShardRouter } from '../redis/shards';
 import { ClusterMetrics, LiveAgentsSource, MetricsSnapshot } from './cluster-metrics.service';
 import { counterField, histogramField, METRICS } from './metric-definitions';
 
-const fail = (what: string) => new Proxy({}, { get: (_, property) => { throw new Error(`unexpected use of ${what}.${String(property)}`); } });
+const fail = (what: string) =>
+  new Proxy(
+    {},
+    {
+      get: (_, property) => {
+        throw new Error(`unexpected use of ${what}.${String(property)}`);
+      },
+    },
+  );
 
 /** A snapshot where acme ran 2 data_analysis tasks and globex 1 web_research task, with a queue and a lock figure. */
 function snapshot(): MetricsSnapshot {
@@ -47,7 +55,7 @@ describe('ClusterMetrics per tenant', () => {
     expect(stats.tasks.durationSeconds?.count).toBe(1);
   });
 
-  it('answers the deployment every tenant\'s tasks, summed per capability, and the shared figures', async () => {
+  it("answers the deployment every tenant's tasks, summed per capability, and the shared figures", async () => {
     const stats = await metricsUnderTest().stats('deployment');
     expect(stats.tenant).toBeUndefined();
     expect(stats.tasks).toMatchObject({ started: 3, completed: 3 });
@@ -55,7 +63,7 @@ describe('ClusterMetrics per tenant', () => {
     expect(stats.locks?.failures).toEqual({ 'session-state': { timeout: 1 } });
   });
 
-  it('renders a tenant\'s Prometheus text with its own series only', async () => {
+  it("renders a tenant's Prometheus text with its own series only", async () => {
     const text = await metricsUnderTest().prometheus({ tenant: 'acme' });
     expect(text).toContain('switchyard_tasks_started_total{capability="data_analysis",tenant="acme"} 2');
     expect(text).toContain('switchyard_task_duration_seconds_count{capability="data_analysis",outcome="completed",tenant="acme"} 2');

@@ -154,8 +154,7 @@ export class ClusterMetrics {
     const counter = (metric: CounterDefinition) => counterSeries(snap.values, metric.name).filter((s) => keep(s.labels));
     const histogram = (metric: HistogramDefinition) => histogramSeries(snap.values, metric).filter((s) => keep(s.labels));
     const byCapability: Record<string, CapabilityStats> = {};
-    const of = (capability: string) =>
-      (byCapability[capability] ??= { started: 0, completed: 0, failed: 0, failedFinal: 0, cancelled: 0 });
+    const of = (capability: string) => (byCapability[capability] ??= { started: 0, completed: 0, failed: 0, failedFinal: 0, cancelled: 0 });
     for (const s of counter(METRICS.tasksStarted)) of(s.labels.capability).started += s.value;
     for (const s of counter(METRICS.tasksCompleted)) of(s.labels.capability).completed += s.value;
     for (const s of counter(METRICS.tasksCancelled)) of(s.labels.capability).cancelled += s.value;
@@ -172,7 +171,11 @@ export class ClusterMetrics {
     const all = Object.values(byCapability);
     const total = (field: 'started' | 'completed' | 'failed' | 'failedFinal' | 'cancelled') => all.reduce((n, c) => n + c[field], 0);
     const tasks = {
-      started: total('started'), completed: total('completed'), failed: total('failed'), failedFinal: total('failedFinal'), cancelled: total('cancelled'),
+      started: total('started'),
+      completed: total('completed'),
+      failed: total('failed'),
+      failedFinal: total('failedFinal'),
+      cancelled: total('cancelled'),
       durationSeconds: summary(mergeHistograms(durations)),
       dispatchLatencySeconds: summary(mergeHistograms(latencies)),
       byCapability,
@@ -207,8 +210,10 @@ export class ClusterMetrics {
     for (const metric of [METRICS.jobsStalled, METRICS.lockWaits, METRICS.lockFailures]) this.storedCounter(this.registry, metric, () => true);
     this.registry.registerMetric(this.storedHistogram(METRICS.lockWaitSeconds, () => true));
     new Gauge({
-      name: 'switchyard_queue_jobs', help: 'Jobs in each queue by state (waiting, delayed, active), over every shard',
-      labelNames: ['queue', 'state'], registers: [this.registry],
+      name: 'switchyard_queue_jobs',
+      help: 'Jobs in each queue by state (waiting, delayed, active), over every shard',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
       async collect() {
         const snap = await self.snapshot();
         this.reset();
@@ -218,8 +223,10 @@ export class ClusterMetrics {
       },
     });
     new Gauge({
-      name: 'switchyard_queue_workers', help: 'Worker connections consuming each queue, over every shard',
-      labelNames: ['queue'], registers: [this.registry],
+      name: 'switchyard_queue_workers',
+      help: 'Worker connections consuming each queue, over every shard',
+      labelNames: ['queue'],
+      registers: [this.registry],
       async collect() {
         const snap = await self.snapshot();
         this.reset();
@@ -238,8 +245,10 @@ export class ClusterMetrics {
   private defineLiveAgents(registry: Registry): void {
     const self = this;
     new Gauge({
-      name: 'switchyard_live_agents', help: `Live agents per capability (today: ${this.agentsSource.description})`,
-      labelNames: ['capability'], registers: [registry],
+      name: 'switchyard_live_agents',
+      help: `Live agents per capability (today: ${this.agentsSource.description})`,
+      labelNames: ['capability'],
+      registers: [registry],
       async collect() {
         const snap = await self.snapshot();
         this.reset();
@@ -252,7 +261,10 @@ export class ClusterMetrics {
   private storedCounter(registry: Registry, metric: CounterDefinition, keep: SeriesFilter): void {
     const self = this;
     new Counter({
-      name: metric.name, help: metric.help, labelNames: [...metric.labelNames], registers: [registry],
+      name: metric.name,
+      help: metric.help,
+      labelNames: [...metric.labelNames],
+      registers: [registry],
       async collect() {
         const snap = await self.snapshot();
         this.reset();
@@ -268,11 +280,13 @@ export class ClusterMetrics {
   private storedHistogram(metric: HistogramDefinition, keep: SeriesFilter): Metric {
     const get = async () => {
       const snap = await this.snapshot();
-      const values = histogramSeries(snap.values, metric).filter((s) => keep(s.labels)).flatMap((s) => [
-        ...s.buckets.map((b) => ({ metricName: `${metric.name}_bucket`, labels: { ...s.labels, le: b.le }, value: b.count })),
-        { metricName: `${metric.name}_sum`, labels: { ...s.labels }, value: s.sum },
-        { metricName: `${metric.name}_count`, labels: { ...s.labels }, value: s.count },
-      ]);
+      const values = histogramSeries(snap.values, metric)
+        .filter((s) => keep(s.labels))
+        .flatMap((s) => [
+          ...s.buckets.map((b) => ({ metricName: `${metric.name}_bucket`, labels: { ...s.labels, le: b.le }, value: b.count })),
+          { metricName: `${metric.name}_sum`, labels: { ...s.labels }, value: s.sum },
+          { metricName: `${metric.name}_count`, labels: { ...s.labels }, value: s.count },
+        ]);
       return { name: metric.name, help: metric.help, type: 'histogram', values, aggregator: 'sum' };
     };
     return { name: metric.name, help: metric.help, type: 'histogram', get } as unknown as Metric;

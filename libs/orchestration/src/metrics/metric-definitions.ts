@@ -32,19 +32,64 @@ const DECADE = [1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5];
 const SECONDS = [0.005, 0.01, 0.025, 0.05, ...DECADE.map((step) => step / 10), ...DECADE, 10, 15, 20, 30, 60, 120, 300];
 
 export const METRICS = {
-  tasksStarted: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_started_total', help: 'Agent runs started (every attempt), by the capability queue of the task and the session\'s tenant' },
-  tasksCompleted: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_completed_total', help: 'Agent runs that completed with a result (or returned subtasks)' },
-  tasksFailed: { labelNames: ['capability', 'tenant', 'final'], kind: 'counter', name: 'switchyard_tasks_failed_total', help: 'Agent runs that failed; final="true" when no attempt was left' },
-  tasksCancelled: { labelNames: ['capability', 'tenant'], kind: 'counter', name: 'switchyard_tasks_cancelled_total', help: 'Agent runs aborted because their session was cancelled' },
-  taskDuration: { labelNames: ['capability', 'tenant', 'outcome'], kind: 'histogram', name: 'switchyard_task_duration_seconds', help: 'How long agent runs took, by capability, tenant and outcome', buckets: SECONDS },
+  tasksStarted: {
+    labelNames: ['capability', 'tenant'],
+    kind: 'counter',
+    name: 'switchyard_tasks_started_total',
+    help: "Agent runs started (every attempt), by the capability queue of the task and the session's tenant",
+  },
+  tasksCompleted: {
+    labelNames: ['capability', 'tenant'],
+    kind: 'counter',
+    name: 'switchyard_tasks_completed_total',
+    help: 'Agent runs that completed with a result (or returned subtasks)',
+  },
+  tasksFailed: {
+    labelNames: ['capability', 'tenant', 'final'],
+    kind: 'counter',
+    name: 'switchyard_tasks_failed_total',
+    help: 'Agent runs that failed; final="true" when no attempt was left',
+  },
+  tasksCancelled: {
+    labelNames: ['capability', 'tenant'],
+    kind: 'counter',
+    name: 'switchyard_tasks_cancelled_total',
+    help: 'Agent runs aborted because their session was cancelled',
+  },
+  taskDuration: {
+    labelNames: ['capability', 'tenant', 'outcome'],
+    kind: 'histogram',
+    name: 'switchyard_task_duration_seconds',
+    help: 'How long agent runs took, by capability, tenant and outcome',
+    buckets: SECONDS,
+  },
   dispatchLatency: {
     labelNames: ['capability', 'tenant'],
-    kind: 'histogram', name: 'switchyard_dispatch_latency_seconds', help: 'From a task becoming ready to its first run starting, by capability and tenant', buckets: SECONDS,
+    kind: 'histogram',
+    name: 'switchyard_dispatch_latency_seconds',
+    help: 'From a task becoming ready to its first run starting, by capability and tenant',
+    buckets: SECONDS,
   },
-  jobsStalled: { labelNames: ['queue'], kind: 'counter', name: 'switchyard_jobs_stalled_total', help: 'Jobs whose worker stopped renewing their lock (it died); they run again' },
+  jobsStalled: {
+    labelNames: ['queue'],
+    kind: 'counter',
+    name: 'switchyard_jobs_stalled_total',
+    help: 'Jobs whose worker stopped renewing their lock (it died); they run again',
+  },
   lockWaits: { labelNames: ['resource'], kind: 'counter', name: 'switchyard_lock_waits_total', help: 'Lock acquisitions that had to wait, by resource kind' },
-  lockWaitSeconds: { labelNames: ['resource'], kind: 'histogram', name: 'switchyard_lock_wait_seconds', help: 'How long lock acquisitions waited, by resource kind', buckets: SECONDS },
-  lockFailures: { labelNames: ['resource', 'reason'], kind: 'counter', name: 'switchyard_lock_failures_total', help: 'Locks not acquired or lost while held, by resource kind and reason' },
+  lockWaitSeconds: {
+    labelNames: ['resource'],
+    kind: 'histogram',
+    name: 'switchyard_lock_wait_seconds',
+    help: 'How long lock acquisitions waited, by resource kind',
+    buckets: SECONDS,
+  },
+  lockFailures: {
+    labelNames: ['resource', 'reason'],
+    kind: 'counter',
+    name: 'switchyard_lock_failures_total',
+    help: 'Locks not acquired or lost while held, by resource kind and reason',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** Canonical JSON of a label set (keys sorted), so equal sets make equal fields. */
@@ -85,9 +130,7 @@ export function parseField(field: string): { name: string; labels: Labels; part?
   const last = rest.lastIndexOf('|');
   const hasPart = last >= 0 && rest.endsWith('}') === false;
   try {
-    return hasPart
-      ? { name, labels: JSON.parse(rest.slice(0, last)) as Labels, part: rest.slice(last + 1) }
-      : { name, labels: JSON.parse(rest) as Labels };
+    return hasPart ? { name, labels: JSON.parse(rest.slice(0, last)) as Labels, part: rest.slice(last + 1) } : { name, labels: JSON.parse(rest) as Labels };
   } catch {
     return undefined;
   }

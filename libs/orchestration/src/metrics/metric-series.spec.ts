@@ -20,12 +20,27 @@ describe('stored metrics', () => {
   it('sums shards and makes buckets cumulative', () => {
     const labels = { capability: 'x' };
     const values = sumHashes([
-      { [counterField('c_total', labels)]: '2', [histogramField('h_seconds', labels, '0.1')]: '1', [histogramField('h_seconds', labels, 'count')]: '1', [histogramField('h_seconds', labels, 'sum')]: '0.05' },
-      { [counterField('c_total', labels)]: '3', [histogramField('h_seconds', labels, '10')]: '2', [histogramField('h_seconds', labels, 'count')]: '2', [histogramField('h_seconds', labels, 'sum')]: '9' },
+      {
+        [counterField('c_total', labels)]: '2',
+        [histogramField('h_seconds', labels, '0.1')]: '1',
+        [histogramField('h_seconds', labels, 'count')]: '1',
+        [histogramField('h_seconds', labels, 'sum')]: '0.05',
+      },
+      {
+        [counterField('c_total', labels)]: '3',
+        [histogramField('h_seconds', labels, '10')]: '2',
+        [histogramField('h_seconds', labels, 'count')]: '2',
+        [histogramField('h_seconds', labels, 'sum')]: '9',
+      },
     ]);
     expect(counterSeries(values, 'c_total')).toEqual([{ labels, value: 5 }]);
     const [series] = histogramSeries(values, histogram);
-    expect(series.buckets).toEqual([{ le: '0.1', count: 1 }, { le: '1', count: 1 }, { le: '10', count: 3 }, { le: '+Inf', count: 3 }]);
+    expect(series.buckets).toEqual([
+      { le: '0.1', count: 1 },
+      { le: '1', count: 1 },
+      { le: '10', count: 3 },
+      { le: '+Inf', count: 3 },
+    ]);
     expect(series).toMatchObject({ count: 3, sum: 9.05 });
     // Rank 1.5 of 3 lies in (1, 10]: a quarter of the way through its 2 values.
     expect(estimateQuantile(series, 0.5)).toBeCloseTo(1 + 9 * 0.25, 10);

@@ -17,15 +17,19 @@ describe('buildSessionFlow', () => {
   const graph = graphOf({
     tasks: [
       { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-      { id: 'draft', capabilities: ['document_creation', 'data_synthesis'], dependsOn: ['research'],
-        children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+      {
+        id: 'draft',
+        capabilities: ['document_creation', 'data_synthesis'],
+        dependsOn: ['research'],
+        children: [{ id: 'outline', capabilities: ['workflow_design'] }],
+      },
       { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], attempts: 5, backoffMs: 200, priority: 5 },
     ],
   });
   const [root, ...tops] = buildSessionFlow('0-s', tag, graph);
   const byName = (nodes: FlowJobNode[] | undefined, name: string) => nodes!.find((n) => n.name === name)!;
 
-  it('keeps every job of the session, root included, for the session\'s retention once it finishes', () => {
+  it("keeps every job of the session, root included, for the session's retention once it finishes", () => {
     const kept = buildSessionFlow('0-s', tag, graph, taskDefaultsFor(3600));
     const all = (node: FlowJob): FlowJob[] => [node, ...(node.children ?? []).flatMap((c) => all(c as FlowJob))];
     const jobs = kept.flatMap(all);
@@ -53,7 +57,7 @@ describe('buildSessionFlow', () => {
     expect(draft.children!.map((c) => [c.name, c.queueName])).toEqual([['outline', 'workflow_design']]);
   });
 
-  it('holds leaves that wait for dependencies (their ancestors\' too), and not parents or free tasks', () => {
+  it("holds leaves that wait for dependencies (their ancestors' too), and not parents or free tasks", () => {
     expect(byName(tops, 'research').opts?.delay).toBeUndefined();
     expect(byName(tops, 'review').opts?.delay).toBe(HOLD_DELAY_MS);
     expect(byName(tops, 'draft').opts?.delay).toBeUndefined();
@@ -63,8 +67,15 @@ describe('buildSessionFlow', () => {
   it('carries the task and who to tell when it completes', () => {
     const research = byName(tops, 'research').data as TaskJobData;
     expect(research).toMatchObject({
-      sessionId: '0-s', taskId: 'research', input: { topic: 'AOF' }, parentId: null, onFailure: 'fail',
-      dependants: [{ id: 'draft', queue: 'document_creation' }, { id: 'outline', queue: 'workflow_design', sole: true }],
+      sessionId: '0-s',
+      taskId: 'research',
+      input: { topic: 'AOF' },
+      parentId: null,
+      onFailure: 'fail',
+      dependants: [
+        { id: 'draft', queue: 'document_creation' },
+        { id: 'outline', queue: 'workflow_design', sole: true },
+      ],
     });
     const outline = byName(byName(tops, 'draft').children, 'outline').data as TaskJobData;
     // Its parent's dependency is its own: it waits for it and receives its result.
@@ -74,17 +85,23 @@ describe('buildSessionFlow', () => {
   it('marks a dependant that waits for nothing but the task as its sole dependant', () => {
     // draft also waits for its child outline; outline and review wait for research and draft alone.
     expect((byName(tops, 'research').data as TaskJobData).dependants).toEqual([
-      { id: 'draft', queue: 'document_creation' }, { id: 'outline', queue: 'workflow_design', sole: true },
+      { id: 'draft', queue: 'document_creation' },
+      { id: 'outline', queue: 'workflow_design', sole: true },
     ]);
     expect((byName(tops, 'draft').data as TaskJobData).dependants).toEqual([{ id: 'review', queue: 'code_review', sole: true }]);
-    const fanIn = graphOf({ tasks: [
-      { id: 'a', capabilities: ['web_research'] },
-      { id: 'b', capabilities: ['web_research'] },
-      { id: 'c', capabilities: ['data_synthesis'], dependsOn: ['a', 'b'] },
-      { id: 'd', capabilities: ['data_synthesis'], dependsOn: ['a'] },
-    ] });
+    const fanIn = graphOf({
+      tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['web_research'] },
+        { id: 'c', capabilities: ['data_synthesis'], dependsOn: ['a', 'b'] },
+        { id: 'd', capabilities: ['data_synthesis'], dependsOn: ['a'] },
+      ],
+    });
     const a = byName(buildSessionFlow('0-f', tag, fanIn).slice(1), 'a').data as TaskJobData;
-    expect(a.dependants).toEqual([{ id: 'c', queue: 'data_synthesis' }, { id: 'd', queue: 'data_synthesis', sole: true }]);
+    expect(a.dependants).toEqual([
+      { id: 'c', queue: 'data_synthesis' },
+      { id: 'd', queue: 'data_synthesis', sole: true },
+    ]);
   });
 
   it('maps attempts, backoff and priority to BullMQ options', () => {

@@ -34,7 +34,10 @@ export function rootCheckDelayMs(lockDurationMs: number, checks: number): number
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskDefaults = {
-  attempts: 3, backoffMs: 1000, keepJobsSeconds: 24 * 3600, rootCheckMs: rootCheckDelayMs(DEFAULT_LOCK_DURATION_MS, 0),
+  attempts: 3,
+  backoffMs: 1000,
+  keepJobsSeconds: 24 * 3600,
+  rootCheckMs: rootCheckDelayMs(DEFAULT_LOCK_DURATION_MS, 0),
 };
 
 /**
@@ -109,12 +112,7 @@ function taskJobOptions(sessionId: string, task: PlannedTask, defaults: TaskDefa
  * costs BullMQ a parent link at its insert and an update of the parent at its completion (which
  * also keeps the child's return value), on every top-level task.
  */
-export function buildSessionFlow(
-  sessionId: string,
-  tag: ShardTag,
-  graph: PlanGraph,
-  defaults: TaskDefaults = DEFAULT_TASK_OPTIONS,
-): FlowJob[] {
+export function buildSessionFlow(sessionId: string, tag: ShardTag, graph: PlanGraph, defaults: TaskDefaults = DEFAULT_TASK_OPTIONS): FlowJob[] {
   const node = taskNode(sessionId, tag, graph, defaults);
   const data: SessionJobData = { sessionId };
   const root: FlowJob = {

@@ -124,7 +124,10 @@ export function findCycle(tasks: ReadonlyMap<string, PlannedTask>): string[] | n
       if (c === GREY) {
         const from = stack.findIndex((f) => f.id === nextId);
         // The stack runs waiter → prerequisite; reverse it so the cycle reads in run order.
-        const cycle = stack.slice(from).map((f) => f.id).reverse();
+        const cycle = stack
+          .slice(from)
+          .map((f) => f.id)
+          .reverse();
         return [...cycle, cycle[0]];
       }
       if (c === WHITE) {

@@ -15,33 +15,34 @@ interface RawTask {
  * A random plan that can run (see PlanForest): with `innerDeps`, every inner task that can depend
  * on a task outside its subtree does, so its descendants wait for that task too.
  */
-const runnablePlan = ({ innerDeps = false } = {}) => fc
-  .record({
-    size: fc.integer({ min: 1, max: 40 }),
-    parents: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
-    edges: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 80 }),
-    picks: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
-  })
-  .map(({ size, parents, edges, picks }) => {
-    const forest = PlanForest.random(size, (i, n) => parents[i] % n);
-    const deps = Array.from({ length: size }, () => new Set<number>());
-    for (const [x, y] of edges) {
-      const [a, b] = [x % size, y % size];
-      if (forest.mayDependOn(b, a)) deps[b].add(a);
-    }
-    if (innerDeps) {
-      forest.children.forEach((kids, i) => {
-        const outside = forest.passableDependencies(i);
-        if (kids.length > 0 && outside.length > 0) deps[i].add(outside[picks[i] % outside.length]);
-      });
-    }
-    const tasks: RawTask[] = forest.tasks((i) => ({
-      id: `t${i}`,
-      capabilities: ['web_research'],
-      ...(deps[i].size ? { dependsOn: [...deps[i]].map((d) => `t${d}`) } : {}),
-    }));
-    return { tasks };
-  });
+const runnablePlan = ({ innerDeps = false } = {}) =>
+  fc
+    .record({
+      size: fc.integer({ min: 1, max: 40 }),
+      parents: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+      edges: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 80 }),
+      picks: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+    })
+    .map(({ size, parents, edges, picks }) => {
+      const forest = PlanForest.random(size, (i, n) => parents[i] % n);
+      const deps = Array.from({ length: size }, () => new Set<number>());
+      for (const [x, y] of edges) {
+        const [a, b] = [x % size, y % size];
+        if (forest.mayDependOn(b, a)) deps[b].add(a);
+      }
+      if (innerDeps) {
+        forest.children.forEach((kids, i) => {
+          const outside = forest.passableDependencies(i);
+          if (kids.length > 0 && outside.length > 0) deps[i].add(outside[picks[i] % outside.length]);
+        });
+      }
+      const tasks: RawTask[] = forest.tasks((i) => ({
+        id: `t${i}`,
+        capabilities: ['web_research'],
+        ...(deps[i].size ? { dependsOn: [...deps[i]].map((d) => `t${d}`) } : {}),
+      }));
+      return { tasks };
+    });
 
 describe('validatePlan (properties)', () => {
   it('accepts every runnable DAG, and its prerequisites admit a topological order', () => {
@@ -71,7 +72,7 @@ describe('validatePlan (properties)', () => {
     );
   });
 
-  it('makes every task wait for its ancestors\' dependencies, which then come before it in any run order', () => {
+  it("makes every task wait for its ancestors' dependencies, which then come before it in any run order", () => {
     fc.assert(
       fc.property(runnablePlan({ innerDeps: true }), fc.infiniteStream(fc.nat()), (plan, choices) => {
         const result = validatePlan(plan, BUILTIN_CAPABILITY_NAMES);
@@ -85,8 +86,7 @@ describe('validatePlan (properties)', () => {
         };
         // What a task must not start before: each ancestor's dependencies, but those inside the
         // ancestor's own subtree (the ancestor waits for them as its descendants anyway).
-        const inherited = (id: string) =>
-          ancestors(id).flatMap((a) => tasks.get(a)!.dependsOn.filter((dep) => dep !== a && !ancestors(dep).includes(a)));
+        const inherited = (id: string) => ancestors(id).flatMap((a) => tasks.get(a)!.dependsOn.filter((dep) => dep !== a && !ancestors(dep).includes(a)));
         for (const task of tasks.values()) {
           for (const dep of inherited(task.id)) expect(task.waitsOn).toContain(dep);
         }
@@ -110,14 +110,12 @@ describe('validatePlan (properties)', () => {
   });
 
   it('rejects every plan with a dependency cycle, naming tasks of the cycle', () => {
-    const cyclic = fc
-      .record({ length: fc.integer({ min: 2, max: 12 }), extra: fc.integer({ min: 0, max: 10 }) })
-      .map(({ length, extra }) => {
-        // A ring t0 → t1 → … → t0 plus free tasks around it.
-        const ring = Array.from({ length }, (_, i) => ({ id: `r${i}`, capabilities: ['web_research'], dependsOn: [`r${(i + 1) % length}`] }));
-        const free = Array.from({ length: extra }, (_, i) => ({ id: `f${i}`, capabilities: ['web_research'] }));
-        return { plan: { tasks: [...free, ...ring] }, ring: ring.map((t) => t.id) };
-      });
+    const cyclic = fc.record({ length: fc.integer({ min: 2, max: 12 }), extra: fc.integer({ min: 0, max: 10 }) }).map(({ length, extra }) => {
+      // A ring t0 → t1 → … → t0 plus free tasks around it.
+      const ring = Array.from({ length }, (_, i) => ({ id: `r${i}`, capabilities: ['web_research'], dependsOn: [`r${(i + 1) % length}`] }));
+      const free = Array.from({ length: extra }, (_, i) => ({ id: `f${i}`, capabilities: ['web_research'] }));
+      return { plan: { tasks: [...free, ...ring] }, ring: ring.map((t) => t.id) };
+    });
     fc.assert(
       fc.property(cyclic, ({ plan, ring }) => {
         const result = validatePlan(plan, BUILTIN_CAPABILITY_NAMES);

@@ -16,10 +16,17 @@ describe('validatePlan', () => {
       {
         tasks: [
           { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-          { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'],
-            children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
-          { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'], onFailure: 'continue',
-            attempts: 3, backoffMs: 500, timeoutMs: 60000, priority: 5 },
+          { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'], children: [{ id: 'outline', capabilities: ['workflow_design'] }] },
+          {
+            id: 'review',
+            capabilities: ['code_review'],
+            dependsOn: ['draft'],
+            onFailure: 'continue',
+            attempts: 3,
+            backoffMs: 500,
+            timeoutMs: 60000,
+            priority: 5,
+          },
         ],
       },
       caps,
@@ -47,9 +54,7 @@ describe('validatePlan', () => {
 
   it('rejects duplicate ids anywhere in the tree, naming both places', () => {
     const issues = issuesOf({ tasks: [t('a', { children: [t('x')] }), t('b', { children: [t('x')] })] });
-    expect(issues).toEqual([
-      { path: 'plan.tasks[1].children[0].id', message: 'duplicate task id "x" (already used at plan.tasks[0].children[0])' },
-    ]);
+    expect(issues).toEqual([{ path: 'plan.tasks[1].children[0].id', message: 'duplicate task id "x" (already used at plan.tasks[0].children[0])' }]);
   });
 
   it('rejects unknown capabilities and unknown or self references', () => {
@@ -71,7 +76,7 @@ describe('validatePlan', () => {
     ]);
   });
 
-  it('bounds a task\'s capabilities, with a bounded number of issues however long the list', () => {
+  it("bounds a task's capabilities, with a bounded number of issues however long the list", () => {
     const many = issuesOf({ tasks: [t('many', { capabilities: Array.from({ length: 60_000 }, (_, i) => `cap_${i % 3}`) })] });
     expect(many).toEqual([
       { path: 'plan.tasks[0].capabilities[3]', message: 'task "many" lists capability "cap_0" twice' },
@@ -96,9 +101,15 @@ describe('validatePlan', () => {
     expect(validatePlan({ tasks: [t('p', { dependsOn: ['c'], children: [t('c')] })] }, caps).ok).toBe(true);
   });
 
-  it('makes children wait for their ancestors\' dependencies (and receive their results)', () => {
+  it("makes children wait for their ancestors' dependencies (and receive their results)", () => {
     const result = validatePlan(
-      { tasks: [t('research'), t('notes'), t('draft', { dependsOn: ['research'], children: [t('outline', { dependsOn: ['notes'], children: [t('heading')] })] })] },
+      {
+        tasks: [
+          t('research'),
+          t('notes'),
+          t('draft', { dependsOn: ['research'], children: [t('outline', { dependsOn: ['notes'], children: [t('heading')] })] }),
+        ],
+      },
       caps,
     );
     expect(result.ok).toBe(true);
@@ -109,7 +120,7 @@ describe('validatePlan', () => {
     expect(dependants.get('research')).toEqual(['draft', 'outline', 'heading']);
   });
 
-  it('does not pass down a parent\'s dependency on its own descendant', () => {
+  it("does not pass down a parent's dependency on its own descendant", () => {
     const result = validatePlan({ tasks: [t('p', { dependsOn: ['c'], children: [t('c'), t('d')] })] }, caps);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -126,9 +137,7 @@ describe('validatePlan', () => {
 
   it('enforces the size, depth and input limits', () => {
     const limits = { maxTasks: 3, maxDepth: 2, maxInputBytes: 10 };
-    expect(issuesOf({ tasks: [t('a'), t('b'), t('c'), t('d')] }, limits)[0].message).toBe(
-      'the plan has 4 tasks; the limit is 3',
-    );
+    expect(issuesOf({ tasks: [t('a'), t('b'), t('c'), t('d')] }, limits)[0].message).toBe('the plan has 4 tasks; the limit is 3');
     expect(issuesOf({ tasks: [t('a', { children: [t('b', { children: [t('c')] })] })] }, limits)[0]).toEqual({
       path: 'plan.tasks[0].children[0].children[0]',
       message: 'task "c" is nested 3 deep; the limit is 2',
@@ -148,10 +157,11 @@ describe('validatePlan for subtasks spawned at run time', () => {
     expect(result.graph.tasks.get('y')?.waitsOn).toEqual(['x']);
   });
 
-  it('passes the spawning task\'s dependencies down to its subtasks, finished: they receive them and do not wait', () => {
-    const result = validatePlan(
-      { tasks: [t('x', { children: [t('x1', { dependsOn: ['a'] })] })] }, caps, DEFAULT_PLAN_LIMITS, 'subtasks', { ...session, inherited: ['a'] },
-    );
+  it("passes the spawning task's dependencies down to its subtasks, finished: they receive them and do not wait", () => {
+    const result = validatePlan({ tasks: [t('x', { children: [t('x1', { dependsOn: ['a'] })] })] }, caps, DEFAULT_PLAN_LIMITS, 'subtasks', {
+      ...session,
+      inherited: ['a'],
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.graph.tasks.get('x')).toMatchObject({ dependencies: ['a'], waitsOn: [] });
@@ -164,7 +174,10 @@ describe('validatePlan for subtasks spawned at run time', () => {
     if (result.ok) return;
     expect(result.issues).toEqual([
       { path: 'subtasks.tasks[0].id', message: 'task id "a" is already a task of the session' },
-      { path: 'subtasks.tasks[1].dependsOn[0]', message: 'task "x" depends on "b", which has not finished; new tasks may depend only on each other and on finished tasks' },
+      {
+        path: 'subtasks.tasks[1].dependsOn[0]',
+        message: 'task "x" depends on "b", which has not finished; new tasks may depend only on each other and on finished tasks',
+      },
     ]);
   });
 });

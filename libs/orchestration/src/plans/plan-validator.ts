@@ -31,8 +31,7 @@ export interface SessionContext {
 }
 
 export type PlanValidation =
-  | { readonly ok: true; readonly plan: Plan; readonly graph: PlanGraph }
-  | { readonly ok: false; readonly issues: readonly PlanIssue[] };
+  { readonly ok: true; readonly plan: Plan; readonly graph: PlanGraph } | { readonly ok: false; readonly issues: readonly PlanIssue[] };
 
 /**
  * Validates a plan completely before anything is enqueued: its shape, unique ids, known
@@ -86,7 +85,10 @@ export function validatePlan(
       issues.push({ path: `${task.path}.capabilities[${index}]`, message: `task "${task.id}" lists capability "${name}" twice` });
     }
     if (capabilities.length > MAX_TASK_CAPABILITIES) {
-      issues.push({ path: `${task.path}.capabilities`, message: `task "${task.id}" lists ${capabilities.length} capabilities; a task takes at most ${MAX_TASK_CAPABILITIES}` });
+      issues.push({
+        path: `${task.path}.capabilities`,
+        message: `task "${task.id}" lists ${capabilities.length} capabilities; a task takes at most ${MAX_TASK_CAPABILITIES}`,
+      });
     } else {
       capabilities.forEach((capability, i) => {
         if (!knownCapabilities.has(capability)) {
@@ -147,7 +149,8 @@ function cycleNotes(tasks: ReadonlyMap<string, PlannedTask>, cycle: readonly str
     } else if (!waiter.dependsOn.includes(before)) {
       let ancestor = waiter.parentId === null ? undefined : tasks.get(waiter.parentId);
       while (ancestor && !ancestor.dependsOn.includes(before)) ancestor = ancestor.parentId === null ? undefined : tasks.get(ancestor.parentId);
-      if (ancestor) notes.push(`"${waiter.id}" waits for "${before}" because its ancestor "${ancestor.id}" depends on it: a task's children wait for its dependencies`);
+      if (ancestor)
+        notes.push(`"${waiter.id}" waits for "${before}" because its ancestor "${ancestor.id}" depends on it: a task's children wait for its dependencies`);
     }
   }
   if (parentEdge) notes.push('a parent waits for its children, so a task cannot depend on its own ancestor');

@@ -7,9 +7,7 @@ export const TASK_KINDS = ['task', 'approval'] as const;
 /** Task priorities run from 0 (the default) to this; higher runs first. */
 export const MAX_TASK_PRIORITY = 1000;
 
-const taskId = z
-  .string()
-  .regex(TASK_ID, 'must be 1 to 64 letters, digits, "_", "." or "-"');
+const taskId = z.string().regex(TASK_ID, 'must be 1 to 64 letters, digits, "_", "." or "-"');
 
 /** One task of a plan, as the wire contract defines it. Children nest to any depth. */
 export const taskSpecSchema = z
@@ -20,7 +18,10 @@ export const taskSpecSchema = z
       .array(z.string().regex(CAPABILITY_NAME, 'must be a capability name in lower snake case'))
       .min(1, 'needs at least one capability')
       .describe(`The capabilities an agent needs to take the task: at most ${MAX_TASK_CAPABILITIES}, each once`),
-    agentType: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type').optional(),
+    agentType: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type')
+      .optional(),
     input: z.json().optional(),
     get dependsOn() {
       return z

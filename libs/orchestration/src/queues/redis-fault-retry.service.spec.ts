@@ -55,7 +55,7 @@ describe('RedisFaultRetry', () => {
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
   });
 
-  it('tries a deferral Redis refused again, and passes the job\'s error on when Redis keeps refusing it', async () => {
+  it("tries a deferral Redis refused again, and passes the job's error on when Redis keeps refusing it", async () => {
     const retry = new RedisFaultRetry({ redisRetrySeconds: 600 });
     const once = job('a', 1);
     retry.waits(once.fake, oom());

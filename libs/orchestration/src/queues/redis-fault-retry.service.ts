@@ -62,7 +62,10 @@ export class RedisFaultRetry {
     const entry = this.followed.get(keyOf(job)) ?? { since: Date.now(), deferrals: 0 };
     const delayMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** entry.deferrals);
     entry.deferrals++;
-    this.logger.warn({ job: job.id, queue: job.queueQualifiedName, delayMs, error: (error as Error).message }, 'Redis refused the job\'s work: it waits for Redis, without spending an attempt');
+    this.logger.warn(
+      { job: job.id, queue: job.queueQualifiedName, delayMs, error: (error as Error).message },
+      "Redis refused the job's work: it waits for Redis, without spending an attempt",
+    );
     for (let tries = 1; ; tries++) {
       try {
         await job.moveToDelayed(Date.now() + delayMs, token);

@@ -143,7 +143,13 @@ export class TaskQueues implements OnApplicationShutdown {
       if (i % FLOW_SLICE === FLOW_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
     }
     for (const [parentKey, { parentId, parentQueueKey }] of parents) {
-      first.backend.execCommand(commands as never, 'releaseParentIfNoPendingDependencies', [parentKey, `${parentKey}:dependencies`, parentQueueKey, parentId, Date.now()]);
+      first.backend.execCommand(commands as never, 'releaseParentIfNoPendingDependencies', [
+        parentKey,
+        `${parentKey}:dependencies`,
+        parentQueueKey,
+        parentId,
+        Date.now(),
+      ]);
     }
     let priorCount = 0;
     const results = await transaction(this.redis.client, (client) => {
@@ -224,8 +230,17 @@ export class TaskQueues implements OnApplicationShutdown {
     if (!this.scriptsDefined) return this.defineScripts(queue).then(() => this.promoteNow(tag, queueName, jobId));
     const { keys } = queue;
     const sent = queue.backend.execCommand(createIORedisClient(this.redis.client), 'promote', [
-      keys.delayed, keys.wait, keys.paused, keys.meta, keys.prioritized, keys.active, keys.pc, keys.events, keys.marker,
-      queue.toKey(''), jobId,
+      keys.delayed,
+      keys.wait,
+      keys.paused,
+      keys.meta,
+      keys.prioritized,
+      keys.active,
+      keys.pc,
+      keys.events,
+      keys.marker,
+      queue.toKey(''),
+      jobId,
     ]) as Promise<number>;
     return sent.then((code) => (code < 0 ? this.promote(tag, queueName, jobId) : undefined));
   }

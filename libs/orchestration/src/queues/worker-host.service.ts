@@ -70,16 +70,11 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         );
         this.byCapability.set(capability, [...(this.byCapability.get(capability) ?? []), worker]);
       }
-      this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job, token) =>
-        this.finalizer.finalize(tag, job as Job<SessionJobData>, token),
-      );
+      this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job, token) => this.finalizer.finalize(tag, job as Job<SessionJobData>, token));
     }
     await this.listenForCancellations();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.logger.log(
-      { queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) },
-      'worker ready',
-    );
+    this.logger.log({ queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) }, 'worker ready');
   }
 
   /**
@@ -107,9 +102,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
 
   private processCapabilityJob(tag: ShardTag, job: Job<CapabilityJobData>, token: string | undefined, abort: RunAbort) {
     const data = job.data;
-    return data.type === 'plan'
-      ? this.planner.plan(tag, job as Job<typeof data>, abort)
-      : this.executor.execute(tag, job as Job<typeof data>, token, abort);
+    return data.type === 'plan' ? this.planner.plan(tag, job as Job<typeof data>, abort) : this.executor.execute(tag, job as Job<typeof data>, token, abort);
   }
 
   private start(
@@ -153,7 +146,8 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     // them the retention too, so nothing of the session stays in Redis for ever.
     worker.on('failed', (job) => {
       if (!job?.parentKey) return;
-      for (const suffix of [':unsuccessful', ':failed']) void this.redis.client.expire(job.parentKey + suffix, this.config.retentionSeconds).catch(() => undefined);
+      for (const suffix of [':unsuccessful', ':failed'])
+        void this.redis.client.expire(job.parentKey + suffix, this.config.retentionSeconds).catch(() => undefined);
     });
     worker.on('stalled', (jobId) => {
       this.metrics.jobStalled(tag, queue);
@@ -186,16 +180,16 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         const tag = key.slice(0, key.indexOf('/')) as ShardTag;
         if (ids) {
           this.log.write(tag, {
-            level: 'warn', source: 'system', ...ids,
+            level: 'warn',
+            source: 'system',
+            ...ids,
             message: 'worker shutting down: the running task did not finish in time and goes back to its queue',
             context: { queue: job.queueName, timeoutMs: this.config.shutdownTimeoutMs },
           });
         }
       }
       void this.log.flush(); // before the jobs go back and another worker picks them up
-      await Promise.all(
-        [...this.running.values()].map(({ job, token }) => job.moveToWait(token).catch(() => undefined)),
-      );
+      await Promise.all([...this.running.values()].map(({ job, token }) => job.moveToWait(token).catch(() => undefined)));
       await Promise.all(this.workers.map((w) => w.close(true)));
     }
     await this.subscriber?.unsubscribe();

@@ -36,13 +36,11 @@ export const keys = {
   /** List: the session's task ids, in plan order, then subtasks as they are spawned. */
   taskIds: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:tasks`,
   /** Hash: one task's state (status, agent, worker, attempts, timings, error). */
-  task: (tag: ShardTag, sessionId: string, taskId: string) =>
-    `${ns(tag)}:session:${sessionId}:task:${taskId}`,
+  task: (tag: ShardTag, sessionId: string, taskId: string) => `${ns(tag)}:session:${sessionId}:task:${taskId}`,
   /** Hash: task id → JSON output of every finished task of the session. */
   outputs: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:outputs`,
   /** Set: the ids of the dependencies (and children) a task still waits for; ROOT_WAITER's, the top-level tasks the session waits for. */
-  pendingDeps: (tag: ShardTag, sessionId: string, taskId: string) =>
-    `${ns(tag)}:session:${sessionId}:pending:${taskId}`,
+  pendingDeps: (tag: ShardTag, sessionId: string, taskId: string) => `${ns(tag)}:session:${sessionId}:pending:${taskId}`,
   /** Hash: task id → JSON list of the tasks that depend on it. */
   dependants: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:dependants`,
   /** Stream: the session's events (task and session state changes), in order, for live views. */

@@ -88,8 +88,6 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.drains.map((drain) => drain().catch(() => undefined)));
-    await Promise.all(
-      [...this.extra, this.client].map((c) => c.quit().catch(() => c.disconnect())),
-    );
+    await Promise.all([...this.extra, this.client].map((c) => c.quit().catch(() => c.disconnect())));
   }
 }

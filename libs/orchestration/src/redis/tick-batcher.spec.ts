@@ -9,7 +9,10 @@ describe('TickBatcher', () => {
     });
     const results = await Promise.all([batcher.add('a', 1), batcher.add('b', 2), batcher.add('a', 3)]);
     expect(results).toEqual([10, 20, 30]);
-    expect(runs).toEqual([['a', [1, 3]], ['b', [2]]]);
+    expect(runs).toEqual([
+      ['a', [1, 3]],
+      ['b', [2]],
+    ]);
   });
 
   it('gathers calls made by promise reactions of the same tick, and starts a new batch after', async () => {
@@ -19,11 +22,13 @@ describe('TickBatcher', () => {
       return items;
     });
     // Three "jobs" whose replies arrived together each start after a few promise hops.
-    await Promise.all([1, 2, 3].map(async (n) => {
-      await Promise.resolve();
-      await Promise.resolve();
-      return batcher.add('shard', n);
-    }));
+    await Promise.all(
+      [1, 2, 3].map(async (n) => {
+        await Promise.resolve();
+        await Promise.resolve();
+        return batcher.add('shard', n);
+      }),
+    );
     await batcher.add('shard', 4);
     expect(sizes).toEqual([3, 1]);
   });

@@ -55,9 +55,11 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
     if (queued.length === 0 && !planning) return view;
     const agents = await this.registry.list();
     const policy = this.catalog.policy();
-    const agentTypes = new Map((view.plan?.tasks ?? []).flatMap(function walk(t): [string, string | undefined][] {
-      return [[t.id, t.agentType], ...(t.children ?? []).flatMap(walk)];
-    }));
+    const agentTypes = new Map(
+      (view.plan?.tasks ?? []).flatMap(function walk(t): [string, string | undefined][] {
+        return [[t.id, t.agentType], ...(t.children ?? []).flatMap(walk)];
+      }),
+    );
     for (const task of queued) {
       const reason = admissionBlock(agents, { capabilities: task.capabilities, agentType: agentTypes.get(task.id) }, policy);
       if (reason) task.waitingFor = reason;

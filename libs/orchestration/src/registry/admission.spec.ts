@@ -2,9 +2,21 @@ import { admissionBlock, uncoveredCapabilities } from './admission';
 import { AgentRecord } from './agent-record';
 
 const record = (id: string, extra: Partial<AgentRecord> = {}): AgentRecord => ({
-  id, name: id, type: 'coder', kind: 'specialised', permission: 'full', capabilities: ['code_generation'], priority: 0,
-  maxLoad: 1, currentLoad: 1, status: 'active', worker: { host: 'h', pid: 1 }, source: 'worker',
-  registeredAt: '2026-11-25T12:00:00.000Z', lastHeartbeat: '2026-11-25T12:00:00.000Z', ...extra,
+  id,
+  name: id,
+  type: 'coder',
+  kind: 'specialised',
+  permission: 'full',
+  capabilities: ['code_generation'],
+  priority: 0,
+  maxLoad: 1,
+  currentLoad: 1,
+  status: 'active',
+  worker: { host: 'h', pid: 1 },
+  source: 'worker',
+  registeredAt: '2026-11-25T12:00:00.000Z',
+  lastHeartbeat: '2026-11-25T12:00:00.000Z',
+  ...extra,
 });
 const policy = { privileged: new Set(['file_operations']), guestCapabilities: new Set(['web_research']) };
 

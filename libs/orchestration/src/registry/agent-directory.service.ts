@@ -90,7 +90,10 @@ export class AgentDirectory {
     if (currentLoad !== undefined) {
       const { maxLoad } = await this.record(id);
       if (currentLoad > maxLoad) {
-        throw new ValidationFailedError([{ path: 'currentLoad', message: `is ${currentLoad}, above the agent's maxLoad of ${maxLoad}` }], 'The heartbeat is invalid');
+        throw new ValidationFailedError(
+          [{ path: 'currentLoad', message: `is ${currentLoad}, above the agent's maxLoad of ${maxLoad}` }],
+          'The heartbeat is invalid',
+        );
       }
     }
     if (!(await this.registry.touch(id, currentLoad))) throw new AgentNotFoundError(id);

@@ -44,7 +44,10 @@ export class AgentPresence {
       await this.catalog.add(
         custom.map((name) => ({
           name,
-          description: `Offered by ${this.pool.agents.filter((a) => a.descriptor.capabilities.includes(name)).map((a) => a.descriptor.type).join(', ')}`,
+          description: `Offered by ${this.pool.agents
+            .filter((a) => a.descriptor.capabilities.includes(name))
+            .map((a) => a.descriptor.type)
+            .join(', ')}`,
         })),
       );
       this.logger.log({ capabilities: custom }, 'custom capabilities added to the catalog');
@@ -82,9 +85,17 @@ export class AgentPresence {
       .filter((s) => s.status !== 'offline')
       .map(({ agent, load }) => {
         const stored: StoredAgent = {
-          id: agent.id, name: agent.name, type: agent.type, kind: agent.kind, permission: agent.permission,
-          capabilities: agent.capabilities, priority: agent.priority, maxLoad: agent.concurrency,
-          worker, source: 'worker', registeredAt: this.registeredAt,
+          id: agent.id,
+          name: agent.name,
+          type: agent.type,
+          kind: agent.kind,
+          permission: agent.permission,
+          capabilities: agent.capabilities,
+          priority: agent.priority,
+          maxLoad: agent.concurrency,
+          worker,
+          source: 'worker',
+          registeredAt: this.registeredAt,
         };
         return { agent: stored, load, draining: this.draining };
       });

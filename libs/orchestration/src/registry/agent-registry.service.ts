@@ -112,8 +112,7 @@ export class AgentRegistry {
       .map((id) => {
         const stored = JSON.parse(agents[id]) as StoredAgent;
         const beat = beats[id] ? Number(beats[id]) : undefined;
-        const status: AgentStatus =
-          beat === undefined || now - beat > this.config.agentTtlMs ? 'offline' : statuses[id] === 'draining' ? 'draining' : 'active';
+        const status: AgentStatus = beat === undefined || now - beat > this.config.agentTtlMs ? 'offline' : statuses[id] === 'draining' ? 'draining' : 'active';
         return {
           ...stored,
           status,

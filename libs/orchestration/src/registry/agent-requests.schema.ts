@@ -21,7 +21,10 @@ const capabilityList = z
 export const customCapabilitySchema = z.strictObject({
   name: capabilityName,
   description: z.string().min(1).max(500),
-  category: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower snake case, at most 40 characters').optional(),
+  category: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower snake case, at most 40 characters')
+    .optional(),
   privileged: z.boolean().optional(),
 });
 

@@ -56,7 +56,11 @@ export async function invokeAgent(
   options: { abort?: RunAbort; timeoutMs?: number },
 ): Promise<unknown> {
   const { abort, timeoutMs } = options;
-  if (!timeoutMs) return agent.run(task, runContext(context, () => abort?.signal ?? NEVER));
+  if (!timeoutMs)
+    return agent.run(
+      task,
+      runContext(context, () => abort?.signal ?? NEVER),
+    );
 
   const controller = new AbortController();
   const stopForwarding = abort?.onAbort(() => controller.abort(abort.reason));
@@ -70,7 +74,10 @@ export async function invokeAgent(
   });
   let run: Promise<unknown> | undefined;
   try {
-    run = agent.run(task, runContext(context, () => controller.signal));
+    run = agent.run(
+      task,
+      runContext(context, () => controller.signal),
+    );
     return await Promise.race([run, expired]);
   } finally {
     clearTimeout(timer);

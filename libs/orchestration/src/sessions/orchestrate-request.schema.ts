@@ -24,9 +24,8 @@ export const orchestrateRequestSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: given.length === 0
-          ? 'give one of "goal", "plan" or "template"'
-          : `give only one of "goal", "plan" and "template" (got ${given.join(' and ')})`,
+        message:
+          given.length === 0 ? 'give one of "goal", "plan" or "template"' : `give only one of "goal", "plan" and "template" (got ${given.join(' and ')})`,
       });
     }
   });

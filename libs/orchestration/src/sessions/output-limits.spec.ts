@@ -24,7 +24,9 @@ describe('checkOutput', () => {
     })();
     expect(refusal).toBeInstanceOf(OutputTooLargeError);
     expect(refusal).toMatchObject({ name: 'OutputTooLargeError', taskId: 'big', bytes: 101, limit: 100, retryable: false });
-    expect((refusal as Error).message).toBe('Task "big" returned an output of 101 bytes as JSON, over the limit of 100 bytes (SWITCHYARD_MAX_OUTPUT_BYTES); it was not stored');
+    expect((refusal as Error).message).toBe(
+      'Task "big" returned an output of 101 bytes as JSON, over the limit of 100 bytes (SWITCHYARD_MAX_OUTPUT_BYTES); it was not stored',
+    );
   });
 
   it('counts multi-byte characters as the bytes they take', () => {
@@ -41,7 +43,7 @@ describe('checkOutput', () => {
     expect(() => checkOutput(task, subtasks(1), limits, 250)).not.toThrow();
   });
 
-  it('refuses an output that would take the session\'s stored outputs over their limit', () => {
+  it("refuses an output that would take the session's stored outputs over their limit", () => {
     expect(() => checkOutput(task, ofBytes(100), limits, 150)).not.toThrow();
     expect(() => checkOutput(task, ofBytes(100), limits, 151)).toThrow(SessionOutputsFullError);
     expect(() => checkOutput(task, ofBytes(100), limits, 151)).toThrow(

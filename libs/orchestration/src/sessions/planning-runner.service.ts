@@ -19,7 +19,6 @@ import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 
-
 /**
  * Turns a session's goal into its plan: a hosted planner agent (capability `task_decomposition`)
  * proposes one, it is validated like any plan from a client, and enqueued as the session's flow.
@@ -51,14 +50,23 @@ export class PlanningRunner {
       const lease = this.pool.acquire(PLANNING_STEP_ID, { capabilities: [PLANNING_CAPABILITY] });
       agentId = lease.agent.descriptor.id;
       await this.store.setPlanning(tag, sessionId, { status: 'running', agentId, worker: this.worker, startedAt });
-      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } }, this.logger);
+      this.log.write(
+        tag,
+        { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } },
+        this.logger,
+      );
       let proposal: unknown;
       try {
         proposal = await invokeAgent(
           lease.agent,
           {
-            sessionId, taskId: PLANNING_STEP_ID, capabilities: [PLANNING_CAPABILITY], input: { goal },
-            dependencies: {}, goal, attempt: job.attemptsMade + 1,
+            sessionId,
+            taskId: PLANNING_STEP_ID,
+            capabilities: [PLANNING_CAPABILITY],
+            input: { goal },
+            dependencies: {},
+            goal,
+            attempt: job.attemptsMade + 1,
           },
           {
             shared: await this.store.sharedContext(tag, sessionId),
@@ -75,10 +83,7 @@ export class PlanningRunner {
       // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
       const validation = await this.enqueuer.validateFresh(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');
       if (!validation.ok) {
-        throw new InvalidAgentOutputError(
-          agentId,
-          `its plan is invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-        );
+        throw new InvalidAgentOutputError(agentId, `its plan is invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
       }
       // A session cancelled while its planner worked gets no flow.
       if ((await this.store.status(tag, sessionId)) !== 'planning') return null;
@@ -90,7 +95,11 @@ export class PlanningRunner {
       void this.log.flush(); // before the flow's tasks can start and log
       await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
       await this.store.setPlanning(tag, sessionId, {
-        status: 'completed', agentId, worker: this.worker, startedAt, finishedAt: new Date().toISOString(),
+        status: 'completed',
+        agentId,
+        worker: this.worker,
+        startedAt,
+        finishedAt: new Date().toISOString(),
       });
       await this.store.transition(tag, sessionId, ['planning'], 'running');
       return { tasks: validation.graph.tasks.size };
@@ -100,13 +109,24 @@ export class PlanningRunner {
       const final = isFinalAttempt(job, error);
       const info = failureInfo(error);
       await this.store.setPlanning(tag, sessionId, {
-        status: final ? 'failed' : 'ready', agentId, worker: this.worker, startedAt,
-        finishedAt: final ? new Date().toISOString() : undefined, error: info,
+        status: final ? 'failed' : 'ready',
+        agentId,
+        worker: this.worker,
+        startedAt,
+        finishedAt: final ? new Date().toISOString() : undefined,
+        error: info,
       });
       this.log.write(
         tag,
-        { level: final ? 'error' : 'warn', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId,
-          message: final ? 'planning failed' : 'planning attempt failed; it will be retried', context: { attempt: job.attemptsMade + 1, error: info.message } },
+        {
+          level: final ? 'error' : 'warn',
+          source: 'orchestrator',
+          sessionId,
+          taskId: PLANNING_STEP_ID,
+          agentId,
+          message: final ? 'planning failed' : 'planning attempt failed; it will be retried',
+          context: { attempt: job.attemptsMade + 1, error: info.message },
+        },
         this.logger,
       );
       if (!final) throw error;

@@ -51,7 +51,14 @@ export class SessionCommands {
     const task = await this.store.taskStatus(tag, sessionId, taskId);
     if (!task) throw new TaskNotFoundError(sessionId, taskId);
     if (task.status !== 'paused') throw new TaskNotPausedError(taskId, task.status);
-    this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId, message: `operator resolved the paused task: ${resolution.action}`, context: { action: resolution.action } });
+    this.log.write(tag, {
+      level: 'info',
+      source: 'orchestrator',
+      sessionId,
+      taskId,
+      message: `operator resolved the paused task: ${resolution.action}`,
+      context: { action: resolution.action },
+    });
     void this.log.flush(); // before the task can run again and log
 
     if (resolution.action === 'abort') {

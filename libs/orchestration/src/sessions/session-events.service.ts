@@ -86,7 +86,10 @@ export class SessionEvents {
   async open(sessionId: string, lastEventId?: string): Promise<ShardTag> {
     if (lastEventId !== undefined && !isResumePoint(lastEventId)) {
       throw new ValidationFailedError([
-        { path: 'Last-Event-ID', message: 'must be the id of an event of this stream, like 1795610093336-0 (or 1795610093336-0_1795610093338-1 with log entries)' },
+        {
+          path: 'Last-Event-ID',
+          message: 'must be the id of an event of this stream, like 1795610093336-0 (or 1795610093336-0_1795610093338-1 with log entries)',
+        },
       ]);
     }
     const tag = this.shards.tagOf(sessionId);

@@ -17,7 +17,11 @@ describe("SessionFinalizer's check on a session still pending", () => {
     const store = strict('store', {
       status: async () => status,
       pendingIds: async () => ['research', 'report'],
-      statusesOf: async () => new Map([['research', 'ready'], ['report', 'waiting']]),
+      statusesOf: async () =>
+        new Map([
+          ['research', 'ready'],
+          ['report', 'waiting'],
+        ]),
       pendingCount: async () => options.pendingAfter,
     });
     const outcomes = strict('outcomes', {
@@ -29,9 +33,17 @@ describe("SessionFinalizer's check on a session still pending", () => {
     });
     const queues = strict('queues', { promote: async (_tag: ShardTag, _queue: string, id: string) => void calls.push(`promote ${id}`) });
     const config = strict('config', { lockDurationMs: 1000 });
-    const service = new SessionFinalizer(store as never, strict('retention', {}) as never, strict('log', {}) as never, outcomes as never, queues as never, config as never);
+    const service = new SessionFinalizer(
+      store as never,
+      strict('retention', {}) as never,
+      strict('log', {}) as never,
+      outcomes as never,
+      queues as never,
+      config as never,
+    );
     const job = strict<Job<SessionJobData>>('job', {
-      id: 's-1', data: { sessionId: 's-1' },
+      id: 's-1',
+      data: { sessionId: 's-1' },
       updateData: async (data: SessionJobData) => void calls.push(`updateData checks=${data.checks}`),
       moveToDelayed: async () => void calls.push('moveToDelayed'),
     });
@@ -77,7 +89,14 @@ describe("SessionFinalizer's check on a session still marked planning", () => {
     });
     const retention = strict('retention', { expire: async () => void calls.push('expire') });
     const log = strict('log', { write: () => void calls.push('log') });
-    const service = new SessionFinalizer(store as never, retention as never, log as never, strict('outcomes', {}) as never, strict('queues', {}) as never, strict('config', {}) as never);
+    const service = new SessionFinalizer(
+      store as never,
+      retention as never,
+      log as never,
+      strict('outcomes', {}) as never,
+      strict('queues', {}) as never,
+      strict('config', {}) as never,
+    );
     const job = strict<Job<SessionJobData>>('job', { id: 's-1', data: { sessionId: 's-1' } });
     await expect(service.finalize(tag, job, 'token')).resolves.toEqual({ status: 'completed', tasks: 1, completedTasks: 1 });
     expect(calls).toEqual(['setPlanning completed planner@h:1 finished', 'transition pending,planning,running -> completed', 'expire', 'log']);

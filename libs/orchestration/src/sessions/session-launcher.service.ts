@@ -70,7 +70,11 @@ export class SessionLauncher {
     const session: NewSession = { id: sessionId, tenant, goal: request.goal, template: request.template?.name, context: request.context ?? {} };
     const from = request.template ? 'template' : validation ? 'plan' : 'goal';
     const accepted: NewLogEntry = {
-      level: 'info', source: 'orchestrator', sessionId, message: 'session accepted', context: { from, ...(request.template ? { template: request.template.name } : {}) },
+      level: 'info',
+      source: 'orchestrator',
+      sessionId,
+      message: 'session accepted',
+      context: { from, ...(request.template ? { template: request.template.name } : {}) },
     };
     // The session's first log entries go into the transaction that writes it, behind its record:
     // its log exists with it (and goes with it should the start fail), before any job can run. So
@@ -84,11 +88,23 @@ export class SessionLauncher {
     try {
       if (validation?.ok) {
         // The session, its first log entries, its plan's bookkeeping and its flow: one transaction.
-        const validated: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } };
+        const validated: NewLogEntry = {
+          level: 'info',
+          source: 'orchestrator',
+          sessionId,
+          message: 'plan validated; enqueuing it',
+          context: { tasks: validation.graph.tasks.size },
+        };
         await this.enqueuer.start(tag, session, validation.plan, validation.graph, firstWrites(validated));
       } else {
         // The session, its first log entries and its planning job: one transaction.
-        const queued: NewLogEntry = { level: 'info', source: 'orchestrator', sessionId, message: 'goal queued for a planner agent', context: { goal: request.goal } };
+        const queued: NewLogEntry = {
+          level: 'info',
+          source: 'orchestrator',
+          sessionId,
+          message: 'goal queued for a planner agent',
+          context: { goal: request.goal },
+        };
         const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal! };
         const planning: FlowJob = {
           name: 'plan',
@@ -117,7 +133,10 @@ export class SessionLauncher {
         this.logger.warn({ sessionId, error: (discarded.reason as Error).message }, 'the session whose start failed could not be removed');
       }
       if (released.status === 'rejected') {
-        this.logger.warn({ sessionId, error: (released.reason as Error).message }, `its Idempotency-Key could not be released; it is free again within ${CLAIM_TTL_SECONDS} s`);
+        this.logger.warn(
+          { sessionId, error: (released.reason as Error).message },
+          `its Idempotency-Key could not be released; it is free again within ${CLAIM_TTL_SECONDS} s`,
+        );
       }
       throw error;
     }

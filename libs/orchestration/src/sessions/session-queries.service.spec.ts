@@ -21,16 +21,20 @@ function build() {
 describe('SessionQueries.requireVisible', () => {
   const globex = { role: 'operator', tenant: 'globex' } as const;
 
-  it('lets a principal see its own tenant\'s session, and an admin any tenant\'s', async () => {
+  it("lets a principal see its own tenant's session, and an admin any tenant's", async () => {
     const { queries } = build();
     await expect(queries.requireVisible(ACME_ID, { role: 'viewer', tenant: 'acme' })).resolves.toBeUndefined();
     await expect(queries.requireVisible(ACME_ID, { role: 'admin', tenant: 'globex' })).resolves.toBeUndefined();
     await expect(queries.requireVisible(LEGACY_ID, { role: 'admin', tenant: 'globex' })).resolves.toBeUndefined();
   });
 
-  it('answers another tenant\'s session as a missing one: the same error, after one read each', async () => {
+  it("answers another tenant's session as a missing one: the same error, after one read each", async () => {
     const { queries, reads } = build();
-    const errorFor = (id: string) => queries.requireVisible(id, globex).then(() => undefined, (error: unknown) => error);
+    const errorFor = (id: string) =>
+      queries.requireVisible(id, globex).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     const foreign = await errorFor(ACME_ID);
     const missing = await errorFor(MISSING_ID);
     expect(foreign).toBeInstanceOf(SessionNotFoundError);

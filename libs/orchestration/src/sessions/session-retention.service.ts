@@ -33,8 +33,12 @@ export class SessionRetention {
     const count = knownTaskIds?.length ?? (await client.llen(keys.taskIds(tag, sessionId)));
     const writes: Promise<unknown>[] = [];
     const retained = [
-      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId),
-      keys.taskIds(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
+      keys.session(tag, sessionId),
+      keys.sharedState(tag, sessionId),
+      keys.outputs(tag, sessionId),
+      keys.taskIds(tag, sessionId),
+      keys.events(tag, sessionId),
+      keys.log(tag, sessionId),
       // What the root job still waits for, if the session ended before its top-level tasks did.
       keys.pendingDeps(tag, sessionId, ROOT_WAITER),
     ];

@@ -51,7 +51,14 @@ export class SessionTerminator {
     if (!moved) return false;
     this.log.write(
       tag,
-      { level: failureLevel(error), source: 'orchestrator', sessionId, taskId: error.taskId, message: 'session failed', context: { error: error.message, errorName: error.name } },
+      {
+        level: failureLevel(error),
+        source: 'orchestrator',
+        sessionId,
+        taskId: error.taskId,
+        message: 'session failed',
+        context: { error: error.message, errorName: error.name },
+      },
       this.logger,
     );
     await this.removeIdleWork(tag, sessionId);
@@ -91,7 +98,14 @@ export class SessionTerminator {
     const view = await this.store.view(tag, sessionId);
     if (!view) return;
     for (const task of view.tasks.filter((t) => IDLE_TASK.has(t.status))) {
-      this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId: task.id, message: 'task cancelled before it started', context: { was: task.status } });
+      this.log.write(tag, {
+        level: 'info',
+        source: 'orchestrator',
+        sessionId,
+        taskId: task.id,
+        message: 'task cancelled before it started',
+        context: { was: task.status },
+      });
       await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
       await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
     }

@@ -6,7 +6,6 @@ import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';
 import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
 
-
 /** Reads a whole session as the API shows it: two round trips, whatever its size. */
 export async function readSessionView(client: Redis, tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
   const [session, context, outputs, taskIds] = await Promise.all([

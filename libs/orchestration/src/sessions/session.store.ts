@@ -9,15 +9,7 @@ import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
-import {
-  FailureInfo,
-  OperatorResolution,
-  SessionStatus,
-  SessionView,
-  StepView,
-  TaskStatus,
-  WorkerIdentity,
-} from './session.types';
+import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus, WorkerIdentity } from './session.types';
 
 /** Appends an event to a session's stream, inside a transaction (see session-scripts.ts). */
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -102,7 +94,14 @@ export class SessionStore {
    * with their source (EVAL), as a NOSCRIPT answer would come only with EXEC, too late to send
    * the script again.
    */
-  sendAttach(client: Redis, tag: ShardTag, sessionId: string, graph: PlanGraph, at: { plan: Plan } | { parentId: string }, inTransaction = false): Promise<unknown>[] {
+  sendAttach(
+    client: Redis,
+    tag: ShardTag,
+    sessionId: string,
+    graph: PlanGraph,
+    at: { plan: Plan } | { parentId: string },
+    inTransaction = false,
+  ): Promise<unknown>[] {
     const now = new Date().toISOString();
     const writes: Promise<unknown>[] = [];
     if ('plan' in at) {
@@ -143,18 +142,16 @@ export class SessionStore {
   async discard(tag: ShardTag, sessionId: string, taskIds: Iterable<string> = []): Promise<void> {
     await this.discardPlan(tag, sessionId, taskIds);
     await this.client.del(
-      keys.session(tag, sessionId), keys.sharedState(tag, sessionId), keys.outputs(tag, sessionId), keys.events(tag, sessionId), keys.log(tag, sessionId),
+      keys.session(tag, sessionId),
+      keys.sharedState(tag, sessionId),
+      keys.outputs(tag, sessionId),
+      keys.events(tag, sessionId),
+      keys.log(tag, sessionId),
     );
   }
 
   /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */
-  async transition(
-    tag: ShardTag,
-    sessionId: string,
-    from: readonly SessionStatus[],
-    to: SessionStatus,
-    fields: Record<string, string> = {},
-  ): Promise<boolean> {
+  async transition(tag: ShardTag, sessionId: string, from: readonly SessionStatus[], to: SessionStatus, fields: Record<string, string> = {}): Promise<boolean> {
     const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
     for (const [k, v] of Object.entries(fields)) args.push(k, v);
     return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
@@ -187,12 +184,7 @@ export class SessionStore {
    * Marks a task running and counts the run; answers which run this is (1 for the first). Every
    * run counts: retries, operator retries and re-runs after a worker died.
    */
-  async taskStarted(
-    tag: ShardTag,
-    sessionId: string,
-    taskId: string,
-    run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] },
-  ): Promise<number> {
+  async taskStarted(tag: ShardTag, sessionId: string, taskId: string, run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] }): Promise<number> {
     const attempt = await START_TASK.run(
       this.client,
       [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)],
@@ -277,10 +269,7 @@ export class SessionStore {
   }
 
   /** What a completed session's result is made of, in one round trip (the outputs as stored: JSON). */
-  async resultInputs(
-    tag: ShardTag,
-    sessionId: string,
-  ): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, string> }> {
+  async resultInputs(tag: ShardTag, sessionId: string): Promise<{ exists: boolean; taskIds: string[]; finalIds: string[]; outputs: Record<string, string> }> {
     const client = this.client;
     const [[id, finalIds], taskIds, outputs] = await inOneWrite(client, () =>
       Promise.all([

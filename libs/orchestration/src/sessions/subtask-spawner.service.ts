@@ -42,9 +42,13 @@ export class SubtaskSpawner {
   async spawn(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, agentId: string, decomposition: Decomposition): Promise<boolean> {
     const { sessionId, taskId } = job.data;
     const existing = await this.store.taskIds(tag, sessionId);
-    const referenced = [...new Set(decomposition.tasks.flatMap(function refs(t): string[] {
-      return [...(t.dependsOn ?? []), ...(t.children ?? []).flatMap(refs)];
-    }))].filter((id) => existing.includes(id));
+    const referenced = [
+      ...new Set(
+        decomposition.tasks.flatMap(function refs(t): string[] {
+          return [...(t.dependsOn ?? []), ...(t.children ?? []).flatMap(refs)];
+        }),
+      ),
+    ].filter((id) => existing.includes(id));
     const statuses = await this.store.statusesOf(tag, sessionId, referenced);
     const validate = () =>
       validatePlan(
@@ -70,7 +74,15 @@ export class SubtaskSpawner {
     const { graph } = validation;
     this.log.write(
       tag,
-      { level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task spawned subtasks; it completes after them', context: { subtasks: [...graph.tasks.keys()] } },
+      {
+        level: 'info',
+        source: 'task',
+        sessionId,
+        taskId,
+        agentId,
+        message: 'task spawned subtasks; it completes after them',
+        context: { subtasks: [...graph.tasks.keys()] },
+      },
       this.logger,
     );
     void this.log.flush(); // before the subtasks can start and log
@@ -96,7 +108,13 @@ export class SubtaskSpawner {
     const graph = this.decided(job.data);
     const recorded = await this.lastRecorded(tag, sessionId, graph);
     this.logger.warn({ sessionId, taskId, recorded }, 'finishing the spawn of subtasks that a worker did not get through');
-    this.log.write(tag, { level: 'warn', source: 'system', sessionId, taskId, message: 'a worker died while enqueuing the subtasks of this task; enqueuing them again' });
+    this.log.write(tag, {
+      level: 'warn',
+      source: 'system',
+      sessionId,
+      taskId,
+      message: 'a worker died while enqueuing the subtasks of this task; enqueuing them again',
+    });
     return this.enqueue(tag, job, token, graph, !recorded);
   }
 
@@ -118,7 +136,9 @@ export class SubtaskSpawner {
     const { sessionId, taskId } = job.data;
     if (record) await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
     failpoint('subtasks-recorded');
-    await this.queues.addFlows(buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)));
+    await this.queues.addFlows(
+      buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)),
+    );
     failpoint('subtasks-enqueued');
     return job.moveToWaitingChildren(token!);
   }

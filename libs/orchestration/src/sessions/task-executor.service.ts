@@ -28,7 +28,12 @@ import { checkOutput } from './output-limits';
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
   return {
-    level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task started',
+    level: 'info',
+    source: 'task',
+    sessionId,
+    taskId,
+    agentId,
+    message: 'task started',
     context: attempt === undefined ? { capabilities } : { capabilities, attempt },
   };
 }
@@ -79,12 +84,10 @@ export class TaskExecutor {
       this.log.flushBefore();
       run = { agentId, worker: this.worker, started };
     }
-    const begin = await this.runs
-      .beginTask(tag, sessionId, taskId, inputFrom, run)
-      .catch((error: unknown) => {
-        lease?.release();
-        throw error;
-      });
+    const begin = await this.runs.beginTask(tag, sessionId, taskId, inputFrom, run).catch((error: unknown) => {
+      lease?.release();
+      throw error;
+    });
     if (begin.status === undefined || FINISHED_SESSION_STATUSES.includes(begin.status)) {
       lease?.release();
       // The session ended (or expired) while this job waited: start nothing new.
@@ -122,8 +125,7 @@ export class TaskExecutor {
     if (!lease) {
       if (begin.status === 'pending') await this.store.transition(tag, sessionId, ['pending'], 'running', { startedAt: new Date().toISOString() });
       // Only tasks that can pause can have an operator's decision waiting for them.
-      const resolution =
-        task.kind === 'approval' || task.onFailure === 'ask' ? await this.store.takeResolution(tag, sessionId, taskId) : undefined;
+      const resolution = task.kind === 'approval' || task.onFailure === 'ask' ? await this.store.takeResolution(tag, sessionId, taskId) : undefined;
       if (resolution?.action === 'skip') {
         this.log.write(tag, { level: 'info', source: 'task', sessionId, taskId, message: 'task skipped by the operator' });
         await this.outcomes.finish(tag, task, { status: 'skipped' });
@@ -176,8 +178,15 @@ export class TaskExecutor {
       const output = await invokeAgent(
         agent,
         {
-          sessionId, taskId, title: task.title, capabilities: task.capabilities, input: task.input ?? null,
-          dependencies, ...(missing.length > 0 ? { missing } : {}), goal, attempt,
+          sessionId,
+          taskId,
+          title: task.title,
+          capabilities: task.capabilities,
+          input: task.input ?? null,
+          dependencies,
+          ...(missing.length > 0 ? { missing } : {}),
+          goal,
+          attempt,
         },
         {
           shared,
@@ -201,7 +210,13 @@ export class TaskExecutor {
       runStarted = undefined;
       this.metrics.taskRunEnded(tag, tenant, capability, 'completed', durationMs);
       const completed: NewLogEntry = {
-        level: 'info', source: 'task', sessionId, taskId, agentId, message: 'task completed', context: { durationMs: Math.round(durationMs) },
+        level: 'info',
+        source: 'task',
+        sessionId,
+        taskId,
+        agentId,
+        message: 'task completed',
+        context: { durationMs: Math.round(durationMs) },
       };
       // Without dependants, or with dependants that wait for it alone, nothing waits for the
       // write-back's answer: it shares a round trip with the dependants' promotion and BullMQ's
@@ -266,7 +281,9 @@ export class TaskExecutor {
     const output = task.decomposition?.output !== undefined ? task.decomposition.output : subtasks;
     checkOutput(task, output, this.config, heldBytes);
     this.log.write(
-      tag, { level: 'info', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: 'task completed after its subtasks' }, this.logger,
+      tag,
+      { level: 'info', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: 'task completed after its subtasks' },
+      this.logger,
     );
     await this.outcomes.finish(tag, task, { status: 'completed', output });
     return output;

@@ -84,11 +84,7 @@ export class TaskOutcomes {
    * write-back says they are ready. Either way they are woken before this job completes, so a
    * worker dying in between leaves a job that runs again and wakes them.
    */
-  async finish(
-    tag: ShardTag,
-    task: TaskJobData,
-    outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
-  ): Promise<void> {
+  async finish(tag: ShardTag, task: TaskJobData, outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' }): Promise<void> {
     const { sessionId, taskId } = task;
     const waiters = waitersOf(task);
     const sole = task.dependants.filter((w) => w.sole);
@@ -174,7 +170,9 @@ export class TaskOutcomes {
           if (tries < COMPLETE_TRIES) continue;
           const reason = `the task's result could not be recorded (${(error as Error).message}; first: ${(first as Error).message})`;
           this.logger.error({ sessionId, taskId, error: (error as Error).message }, reason);
-          await this.terminator.fail(tag, sessionId, { name: 'WriteBackError', message: `Task "${taskId}" completed, but ${reason}`, taskId }).catch(() => undefined);
+          await this.terminator
+            .fail(tag, sessionId, { name: 'WriteBackError', message: `Task "${taskId}" completed, but ${reason}`, taskId })
+            .catch(() => undefined);
           return;
         }
       }
@@ -189,7 +187,9 @@ export class TaskOutcomes {
           (ready) => (ready.some((waiter) => waiter.id === ROOT_WAITER) ? this.wakeRoot(tag, sessionId) : undefined),
           () => undefined,
         )
-        .catch((error: Error) => this.logger.warn({ sessionId, error: error.message }, 'could not wake the session\'s root job; its next check finds the session done'));
+        .catch((error: Error) =>
+          this.logger.warn({ sessionId, error: error.message }, "could not wake the session's root job; its next check finds the session done"),
+        );
     }
   }
 
@@ -211,9 +211,14 @@ export class TaskOutcomes {
    */
   private promoteDependants(tag: ShardTag, task: TaskJobData): void {
     for (const dependant of task.dependants) {
-      this.queues.promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch((error: Error) =>
-        this.logger.warn({ sessionId: task.sessionId, taskId: dependant.id, error: error.message }, 'could not wake a dependant; it runs once the write-back is sent again'),
-      );
+      this.queues
+        .promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id))
+        .catch((error: Error) =>
+          this.logger.warn(
+            { sessionId: task.sessionId, taskId: dependant.id, error: error.message },
+            'could not wake a dependant; it runs once the write-back is sent again',
+          ),
+        );
     }
   }
 
@@ -248,7 +253,11 @@ export class TaskOutcomes {
    * how many it wrote back.
    */
   async recoverDependencies(tag: ShardTag, task: TaskJobData, waitingFor: ReadonlySet<string>): Promise<number> {
-    return this.recoverFromJobs(tag, task.sessionId, task.dependsOn.filter((id) => waitingFor.has(id)));
+    return this.recoverFromJobs(
+      tag,
+      task.sessionId,
+      task.dependsOn.filter((id) => waitingFor.has(id)),
+    );
   }
 
   /**
@@ -293,7 +302,14 @@ export class TaskOutcomes {
       const { taskId } = job.data as TaskJobData;
       this.log.write(
         tag,
-        { level: 'warn', source: 'task', sessionId, taskId, message: 'task found failed in its queue: its failure policy applies', context: { reason: job.failedReason } },
+        {
+          level: 'warn',
+          source: 'task',
+          sessionId,
+          taskId,
+          message: 'task found failed in its queue: its failure policy applies',
+          context: { reason: job.failedReason },
+        },
         this.logger,
       );
       await this.endWithoutJob(tag, job.data as TaskJobData, new TaskJobFailedError(taskId, job.failedReason));
@@ -306,7 +322,13 @@ export class TaskOutcomes {
   private async recordFromJob(tag: ShardTag, task: TaskJobData, output: unknown): Promise<void> {
     this.log.write(
       tag,
-      { level: 'warn', source: 'task', sessionId: task.sessionId, taskId: task.taskId, message: "task result recorded from its job: its worker's write-back was lost" },
+      {
+        level: 'warn',
+        source: 'task',
+        sessionId: task.sessionId,
+        taskId: task.taskId,
+        message: "task result recorded from its job: its worker's write-back was lost",
+      },
       this.logger,
     );
     try {

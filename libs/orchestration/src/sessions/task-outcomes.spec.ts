@@ -29,7 +29,9 @@ describe('isFinalAttempt', () => {
 describe('failureInfo', () => {
   it('keeps the name and message, and names the task', () => {
     expect(failureInfo(new TaskTimeoutError('t', 10), 't')).toEqual({
-      name: 'TaskTimeoutError', message: 'Task "t" did not finish within its timeout of 10 ms', taskId: 't',
+      name: 'TaskTimeoutError',
+      message: 'Task "t" did not finish within its timeout of 10 ms',
+      taskId: 't',
     });
     expect(failureInfo('plain')).toEqual({ name: 'Error', message: 'plain' });
   });
@@ -40,12 +42,20 @@ describe('failureInfo', () => {
  * no room left, other tasks having finished since the worker's own check. The job completed, so
  * the task fails by its policy as far as that allows.
  */
-describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s outputs', () => {
+describe("TaskOutcomes.completeAhead, refused for want of room in the session's outputs", () => {
   const tag = '{t-0}' as ShardTag;
   const dependant: TaskRef = { id: 'next', queue: 'web_research', sole: true };
   const task = (onFailure: TaskJobData['onFailure']): TaskJobData => ({
-    type: 'task', sessionId: 's-1', taskId: 'big', capabilities: ['web_research'], onFailure, kind: 'task',
-    parentId: 'parent', dependsOn: [], childIds: [], dependants: [dependant],
+    type: 'task',
+    sessionId: 's-1',
+    taskId: 'big',
+    capabilities: ['web_research'],
+    onFailure,
+    kind: 'task',
+    parentId: 'parent',
+    dependsOn: [],
+    childIds: [],
+    dependants: [dependant],
   });
 
   function outcomes() {
@@ -66,10 +76,20 @@ describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s
       setTaskStatus: async (_tag: ShardTag, _s: string, taskId: string, status: string, extra: { error?: { name: string } }) =>
         void calls.push(`setTaskStatus ${taskId} ${status} ${extra.error?.name}`),
     });
-    const terminator = strict('terminator', { fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`) });
+    const terminator = strict('terminator', {
+      fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`),
+    });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never, strict('redisFaults', {}) as never);
+    const service = new TaskOutcomes(
+      store as never,
+      runs as never,
+      queues as never,
+      terminator as never,
+      log as never,
+      config as never,
+      strict('redisFaults', {}) as never,
+    );
     /**
      * What followed the refusal, once its handling (which nothing awaits) settled; the dependant's
      * early promotion, sent before the answer came, aside.
@@ -102,17 +122,30 @@ describe('TaskOutcomes.completeAhead, refused for want of room in the session\'s
 describe('TaskOutcomes.endFailedJobs', () => {
   const tag = '{t-0}' as ShardTag;
   const data = (taskId: string, onFailure: TaskJobData['onFailure']): TaskJobData => ({
-    type: 'task', sessionId: 's-1', taskId, capabilities: ['web_research'], onFailure, kind: 'task',
-    parentId: null, dependsOn: [], childIds: [], dependants: [],
+    type: 'task',
+    sessionId: 's-1',
+    taskId,
+    capabilities: ['web_research'],
+    onFailure,
+    kind: 'task',
+    parentId: null,
+    dependsOn: [],
+    childIds: [],
+    dependants: [],
   });
 
   function outcomes(tasks: { id: string; status: string; job?: { state: string; onFailure?: TaskJobData['onFailure'] } }[]) {
     const calls: string[] = [];
     const jobs = new Map(
-      tasks.filter((t) => t.job).map((t) => [
-        `s-1.t.${t.id}`,
-        { state: t.job!.state, job: strict('job', { data: data(t.id, t.job!.onFailure ?? 'fail'), failedReason: "OOM command not allowed when used memory > 'maxmemory'." }) },
-      ]),
+      tasks
+        .filter((t) => t.job)
+        .map((t) => [
+          `s-1.t.${t.id}`,
+          {
+            state: t.job!.state,
+            job: strict('job', { data: data(t.id, t.job!.onFailure ?? 'fail'), failedReason: "OOM command not allowed when used memory > 'maxmemory'." }),
+          },
+        ]),
     );
     const store = strict('store', {
       view: async () => ({ tasks: tasks.map((t) => ({ id: t.id, status: t.status, capabilities: ['web_research'] })) }),
@@ -131,10 +164,20 @@ describe('TaskOutcomes.endFailedJobs', () => {
     const runs = strict('runs', {
       finishTask: async (_tag: ShardTag, _s: string, taskId: string, outcome: { status: string }) => (calls.push(`finishTask ${taskId} ${outcome.status}`), []),
     });
-    const terminator = strict('terminator', { fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`) });
+    const terminator = strict('terminator', {
+      fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`),
+    });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const service = new TaskOutcomes(store as never, runs as never, queues as never, terminator as never, log as never, config as never, strict('redisFaults', {}) as never);
+    const service = new TaskOutcomes(
+      store as never,
+      runs as never,
+      queues as never,
+      terminator as never,
+      log as never,
+      config as never,
+      strict('redisFaults', {}) as never,
+    );
     return { service, calls, looked };
   }
 
@@ -167,13 +210,21 @@ describe('TaskOutcomes.endFailedJobs', () => {
   });
 });
 
-describe('TaskOutcomes.failed, for a failure that is Redis\'s', () => {
+describe("TaskOutcomes.failed, for a failure that is Redis's", () => {
   it('records nothing and passes the error on, for the job to wait for Redis without spending an attempt', async () => {
     const error = new Error('Redis refused it');
     const waited: unknown[] = [];
     const redisFaults = strict('redisFaults', { waits: (_job: unknown, e: unknown) => (waited.push(e), true) });
     const none = (name: string) => strict(name, {});
-    const service = new TaskOutcomes(none('store') as never, none('runs') as never, none('queues') as never, none('terminator') as never, none('log') as never, none('config') as never, redisFaults as never);
+    const service = new TaskOutcomes(
+      none('store') as never,
+      none('runs') as never,
+      none('queues') as never,
+      none('terminator') as never,
+      none('log') as never,
+      none('config') as never,
+      redisFaults as never,
+    );
     const failing = { data: { sessionId: 's-1', taskId: 'a', onFailure: 'fail' }, attemptsMade: 2, opts: { attempts: 3 } } as unknown as Job<TaskJobData>;
     await expect(service.failed('{t-0}' as ShardTag, failing, 'token', error)).rejects.toBe(error);
     expect(waited).toEqual([error]);

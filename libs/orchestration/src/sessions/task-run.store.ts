@@ -65,9 +65,16 @@ function finishCall(
   const scriptKeys = [keys.session(tag, sessionId)];
   const output = outcome.status === 'completed' ? json(outcome.output) : '';
   const args = [
-    taskId, output, at, outcome.status,
-    job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '', job?.keepSeconds ?? 0, job?.hasChildren ? '1' : '0',
-    log?.bound ?? 0, log?.json ?? '', maxSessionBytes,
+    taskId,
+    output,
+    at,
+    outcome.status,
+    job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '',
+    job?.keepSeconds ?? 0,
+    job?.hasChildren ? '1' : '0',
+    log?.bound ?? 0,
+    log?.json ?? '',
+    maxSessionBytes,
     ...waiters.map((w) => w.id),
   ];
   return { keys: scriptKeys, args };
@@ -159,8 +166,16 @@ export class TaskRunStore {
     const reply = await this.starts.add(tag, {
       keys: [keys.session(tag, sessionId)],
       args: [
-        run ? '1' : '0', run?.agentId ?? '', json(run?.worker), now, json(inputFrom), taskId,
-        started?.bound ?? 0, started?.json ?? '', started?.tail ?? '', ...inputFrom,
+        run ? '1' : '0',
+        run?.agentId ?? '',
+        json(run?.worker),
+        now,
+        json(inputFrom),
+        taskId,
+        started?.bound ?? 0,
+        started?.json ?? '',
+        started?.tail ?? '',
+        ...inputFrom,
       ],
     });
     // The third slot is the goal when the task may go, its stored output when it was done.
@@ -175,8 +190,15 @@ export class TaskRunStore {
       if (value !== null && value !== undefined) dependencies[id] = parse(value);
     });
     return {
-      status: status as SessionStatus, hold: false, goal: goalOrOutput || undefined, attempt: attempt || undefined, shared, dependencies,
-      readyAt: readyAt || undefined, tenant: tenant || DEFAULT_TENANT, outputBytes: outputBytes ?? 0,
+      status: status as SessionStatus,
+      hold: false,
+      goal: goalOrOutput || undefined,
+      attempt: attempt || undefined,
+      shared,
+      dependencies,
+      readyAt: readyAt || undefined,
+      tenant: tenant || DEFAULT_TENANT,
+      outputBytes: outputBytes ?? 0,
     };
   }
 
@@ -202,7 +224,9 @@ export class TaskRunStore {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
-    const reply = (await (options.ordered ? FINISH_TASK.send(this.client, call.keys, call.args) : FINISH_TASK.run(this.client, call.keys, call.args))) as number[];
+    const reply = (await (options.ordered
+      ? FINISH_TASK.send(this.client, call.keys, call.args)
+      : FINISH_TASK.run(this.client, call.keys, call.args))) as number[];
     return readyWaiters(reply, call, sessionId, waiters, limit);
   }
 

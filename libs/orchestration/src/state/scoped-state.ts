@@ -4,16 +4,7 @@ import { StateConflictError, StatePermissionError, StateValueError } from '../er
 import { isPlainObject, mergePatch } from './json-merge-patch';
 import { checkKey, encodeValue, entryPath, StateEngine, StateOp } from './state-engine';
 import { decodeStoredHash } from './stored-value';
-import {
-  StateHandle,
-  StateRef,
-  StateScope,
-  StateScopeHandle,
-  StateTransaction,
-  StateTransactionOptions,
-  StateWriteOptions,
-  Versioned,
-} from './state-handle';
+import { StateHandle, StateRef, StateScope, StateScopeHandle, StateTransaction, StateTransactionOptions, StateWriteOptions, Versioned } from './state-handle';
 import { EntryAddress } from './state-keys';
 import { StateLocks } from './state-locks.service';
 import { Transaction, TransactionScope } from './state-transaction';
@@ -124,7 +115,8 @@ export class ScopedState implements StateHandle, TransactionScope {
     }
     if (entry.scope !== 'temporary') return 0;
     if (options?.ttlMs !== undefined) {
-      if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1) throw new StateValueError(entryPath(entry), 'ttlMs must be a whole number of milliseconds, at least 1');
+      if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1)
+        throw new StateValueError(entryPath(entry), 'ttlMs must be a whole number of milliseconds, at least 1');
       return options.ttlMs;
     }
     return onlyIfNone ? -this.settings.temporaryTtlMs : this.settings.temporaryTtlMs;
@@ -132,8 +124,7 @@ export class ScopedState implements StateHandle, TransactionScope {
 
   private scope(scope: StateScope): StateScopeHandle {
     const ref = (key: string) => ({ scope, key });
-    const single = async (op: StateOp, ifVersion?: number) =>
-      this.engine.apply([op], ifVersion === undefined ? [] : [{ entry: op.entry, version: ifVersion }]);
+    const single = async (op: StateOp, ifVersion?: number) => this.engine.apply([op], ifVersion === undefined ? [] : [{ entry: op.entry, version: ifVersion }]);
     const handle: StateScopeHandle = {
       get: async <T>(key: string) => (await handle.getVersioned<T>(key)).value,
       getVersioned: async <T>(key: string) => (await this.engine.read([this.resolve(ref(key), false)]))[0] as Versioned<T>,

@@ -28,7 +28,9 @@ export interface SessionStateView {
    * Private scopes: which agents have one and how many entries; their values only for admins
    * (`redacted: false` then), never for anyone else.
    */
-  readonly private: ({ agentId: string; entries: number; redacted: true } | { agentId: string; entries: number; redacted: false; values: Record<string, unknown> })[];
+  readonly private: (
+    { agentId: string; entries: number; redacted: true } | { agentId: string; entries: number; redacted: false; values: Record<string, unknown> }
+  )[];
 }
 
 /**
@@ -85,8 +87,14 @@ export class SessionState {
     const keys = new StateKeys(tag, sessionId);
     const client = this.redis.client;
     const [shared, indexed] = await Promise.all([client.hgetall(keys.shared), client.smembers(keys.index)]);
-    const temporaryNames = indexed.map((k) => keys.temporaryKey(k)).filter((k): k is string => k !== undefined).sort();
-    const owners = indexed.map((k) => keys.privateOwner(k)).filter((k): k is string => k !== undefined).sort();
+    const temporaryNames = indexed
+      .map((k) => keys.temporaryKey(k))
+      .filter((k): k is string => k !== undefined)
+      .sort();
+    const owners = indexed
+      .map((k) => keys.privateOwner(k))
+      .filter((k): k is string => k !== undefined)
+      .sort();
     const rows = await Promise.all(
       inOneWrite(client, () => {
         const sent: Promise<unknown>[] = [];

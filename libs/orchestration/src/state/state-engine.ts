@@ -84,8 +84,18 @@ export class StateEngine {
    * same tick go to Redis together, as one STATE_APPLY call (see {@link CommitBatch}).
    */
   async apply(ops: readonly StateOp[], checks?: readonly StateCheck[], fences?: readonly FenceCheck[]): Promise<{ version: number; results: number[] }>;
-  async apply(ops: readonly StateOp[], checks: readonly StateCheck[], fences: readonly FenceCheck[], free: readonly string[]): Promise<{ version: number; results: number[] } | 'locked'>;
-  async apply(ops: readonly StateOp[], checks: readonly StateCheck[] = [], fences: readonly FenceCheck[] = [], free: readonly string[] = []): Promise<{ version: number; results: number[] } | 'locked'> {
+  async apply(
+    ops: readonly StateOp[],
+    checks: readonly StateCheck[],
+    fences: readonly FenceCheck[],
+    free: readonly string[],
+  ): Promise<{ version: number; results: number[] } | 'locked'>;
+  async apply(
+    ops: readonly StateOp[],
+    checks: readonly StateCheck[] = [],
+    fences: readonly FenceCheck[] = [],
+    free: readonly string[] = [],
+  ): Promise<{ version: number; results: number[] } | 'locked'> {
     const batch = CommitBatch.for(this.client, this.keys, this.settings.maxValueBytes, this.gather);
     const reply = (await batch.add(ops, checks, fences, free)) as (string | number)[];
     const [outcome, a, b] = reply;
@@ -104,9 +114,14 @@ export class StateEngine {
       }
       case 'failed':
         // Only a key of the state that something other than Switchyard changed makes Redis refuse.
-        throw new Error(`Redis refused a write of session ${this.keys.sessionId}'s state (has something other than Switchyard written its keys?): ${String(a)}`);
+        throw new Error(
+          `Redis refused a write of session ${this.keys.sessionId}'s state (has something other than Switchyard written its keys?): ${String(a)}`,
+        );
       case 'too_large':
-        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), `would be ${b} bytes of JSON; the limit is ${this.settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`);
+        throw new StateValueError(
+          entryPath(ops[Number(a) - 1].entry),
+          `would be ${b} bytes of JSON; the limit is ${this.settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`,
+        );
       case 'not_number':
         throw new StateValueError(entryPath(ops[Number(a) - 1].entry), 'is not a number, so it cannot be incremented');
       case 'not_array':
@@ -215,7 +230,10 @@ export function checkKey(scope: string, key: unknown, settings: StateSettings): 
   if (typeof key !== 'string' || key.length === 0) throw new StateValueError(`${scope}`, 'a key must be a non-empty string');
   const bytes = Buffer.byteLength(key);
   if (bytes > settings.maxKeyBytes) {
-    throw new StateValueError(`${scope}.${key.slice(0, 40)}…`, `the key is ${bytes} bytes; the limit is ${settings.maxKeyBytes} (SWITCHYARD_STATE_MAX_KEY_BYTES)`);
+    throw new StateValueError(
+      `${scope}.${key.slice(0, 40)}…`,
+      `the key is ${bytes} bytes; the limit is ${settings.maxKeyBytes} (SWITCHYARD_STATE_MAX_KEY_BYTES)`,
+    );
   }
   return key;
 }

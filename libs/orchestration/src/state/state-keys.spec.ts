@@ -4,7 +4,7 @@ import { StateKeys } from './state-keys';
 describe('StateKeys', () => {
   const keys = new StateKeys(shardTag('sy', 0), '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33');
 
-  it('puts every entry and lock of a session under the shard\'s hash tag', () => {
+  it("puts every entry and lock of a session under the shard's hash tag", () => {
     for (const scope of ['shared', 'private', 'temporary'] as const) {
       const entry = keys.entry(scope, 'notes', 'coder@host:42');
       for (const key of [entry.dataKey, entry.lockKey]) expect(key.startsWith('{sy-0}:_sy:session:0-9b2f0c4e')).toBe(true);

@@ -35,7 +35,10 @@ export class StateKeys {
   readonly temporaryPrefix: string;
   readonly privatePrefix: string;
 
-  constructor(tag: ShardTag, readonly sessionId: string) {
+  constructor(
+    tag: ShardTag,
+    readonly sessionId: string,
+  ) {
     this.base = keys.stateBase(tag, sessionId);
     this.session = keys.session(tag, sessionId);
     this.shared = keys.sharedState(tag, sessionId);

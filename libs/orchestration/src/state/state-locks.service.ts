@@ -86,17 +86,19 @@ export class StateLocks implements OnApplicationShutdown {
     this.fenced = config.state.lockRedisUrls.length === 0;
     this.client = this.fenced ? redis.duplicate('state') : redis.client;
     if (this.fenced) this.reading = new ReadWithLock(this.client);
-    this.clients = this.fenced ? [this.client] : config.state.lockRedisUrls.map((url, i) => {
-      const client = new Redis(url, {
-        connectionName: `switchyard:locks-${i}`,
-        maxRetriesPerRequest: 0,
-        commandTimeout: LOCK_COMMAND_TIMEOUT_MS,
-        connectTimeout: LOCK_COMMAND_TIMEOUT_MS,
-        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      });
-      client.on('error', (error: Error) => this.logger.debug(`lock server ${loggableUrl(url)}: ${error.message}`));
-      return client;
-    });
+    this.clients = this.fenced
+      ? [this.client]
+      : config.state.lockRedisUrls.map((url, i) => {
+          const client = new Redis(url, {
+            connectionName: `switchyard:locks-${i}`,
+            maxRetriesPerRequest: 0,
+            commandTimeout: LOCK_COMMAND_TIMEOUT_MS,
+            connectTimeout: LOCK_COMMAND_TIMEOUT_MS,
+            retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+          });
+          client.on('error', (error: Error) => this.logger.debug(`lock server ${loggableUrl(url)}: ${error.message}`));
+          return client;
+        });
     // Redlock only sends its scripts (evalsha, and eval after NOSCRIPT): the one-Redis lock server
     // is the state connection seen through ReadWithLock.
     this.redlock = new Redlock(this.reading ? [this.reading as unknown as Redis] : this.clients, {
@@ -169,7 +171,11 @@ export class StateLocks implements OnApplicationShutdown {
           timer = setTimeout(() => reject(new RedisUnansweredError(giveUpMs)), giveUpMs);
         });
         lock = await Promise.race([acquiring, unanswered]).catch((error: unknown) => {
-          if (error instanceof RedisUnansweredError) acquiring.then((late) => this.release({ lock: late }), () => undefined);
+          if (error instanceof RedisUnansweredError)
+            acquiring.then(
+              (late) => this.release({ lock: late }),
+              () => undefined,
+            );
           throw error;
         });
       } else {
@@ -183,7 +189,14 @@ export class StateLocks implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
-    const held: HeldLock & { lock: Lock; read?: unknown[] } = { lock, resources: sorted, token: lock.value, ttlMs, fenced: this.fenced, expiresAt: lock.expiration };
+    const held: HeldLock & { lock: Lock; read?: unknown[] } = {
+      lock,
+      resources: sorted,
+      token: lock.value,
+      ttlMs,
+      fenced: this.fenced,
+      expiresAt: lock.expiration,
+    };
     // More than one attempt: another transaction held a key and this one waited for it.
     if (lock.attempts.length > 1) this.metrics.lockWait(LOCK_METRIC, performance.now() - started);
     else held.read = readReply?.();

@@ -42,7 +42,10 @@ export const implementAndReview = defineTemplate({
   params: z
     .object({
       feature: text('feature', 2000),
-      language: z.string().regex(/^[A-Za-z0-9+#.-]{1,32}$/, 'must be a language name').default('typescript'),
+      language: z
+        .string()
+        .regex(/^[A-Za-z0-9+#.-]{1,32}$/, 'must be a language name')
+        .default('typescript'),
       withTests: z.boolean().default(true),
     })
     .strict(),
@@ -55,8 +58,11 @@ export const implementAndReview = defineTemplate({
     ];
     if (withTests) tasks.push({ id: 'test', title: 'Test it', capabilities: ['testing'], dependsOn: ['implement'], input });
     tasks.push({
-      id: 'review', title: 'Review the change', capabilities: ['code_review'],
-      dependsOn: withTests ? ['implement', 'test'] : ['implement'], input,
+      id: 'review',
+      title: 'Review the change',
+      capabilities: ['code_review'],
+      dependsOn: withTests ? ['implement', 'test'] : ['implement'],
+      input,
     });
     return { tasks };
   },
@@ -75,7 +81,10 @@ export const dataAnalysis = defineTemplate({
   example: { question: 'Which queue has the worst p99 latency, and since when?', datasets: ['latency-2026-11.csv', 'deploys.json'] },
   build: ({ question, datasets }) => {
     const examine: TaskSpec[] = datasets.map((dataset, i) => ({
-      id: `examine-${i + 1}`, title: `Examine ${dataset}`, capabilities: ['document_analysis'], input: { question, dataset },
+      id: `examine-${i + 1}`,
+      title: `Examine ${dataset}`,
+      capabilities: ['document_analysis'],
+      input: { question, dataset },
     }));
     const examined = examine.map((t) => t.id);
     return {

@@ -37,9 +37,11 @@ describe('TemplateCatalog', () => {
       throw new Error('expected a ValidationFailedError');
     } catch (error) {
       expect(error).toBeInstanceOf(ValidationFailedError);
-      expect((error as ValidationFailedError).issues.map((i) => i.path).sort()).toEqual(
-        ['template.params', 'template.params.datasets', 'template.params.question'],
-      );
+      expect((error as ValidationFailedError).issues.map((i) => i.path).sort()).toEqual([
+        'template.params',
+        'template.params.datasets',
+        'template.params.question',
+      ]);
     }
   });
 });

@@ -17,5 +17,11 @@ export function defineTemplate<P extends z.ZodType>(template: WorkflowTemplate<P
 
 /** A task id made from free text: lower case, letters, digits and "-", at most 40 characters. */
 export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'item';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'item'
+  );
 }
