@@ -32,8 +32,11 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts (or restarts) the server and waits until it answers. */
+  /** Starts (or restarts) the server and waits until it answers; a server already running is left as it is. */
   async up(): Promise<void> {
+    // A second server on the same port would fail to bind and exit, and the first one, no longer
+    // held here, would outlive the test (and keep Jest from exiting).
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
