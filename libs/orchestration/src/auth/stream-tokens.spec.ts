@@ -38,7 +38,13 @@ function setup() {
   ]);
   const tokens = new StreamTokens(
     storage,
-    { tenantOf: async (id) => owners.get(id) },
+    {
+      // SessionQueries' rule, over the owners above.
+      requireVisible: async (id, principal) => {
+        const owner = owners.get(id);
+        if (owner === undefined || (owner !== principal.tenant && principal.role !== 'admin')) throw new SessionNotFoundError(id);
+      },
+    },
     { prefix: 'sy', ttlSeconds: 300, now: () => Date.parse('2026-12-06T12:00:00.000Z') },
   );
   return { storage, tokens };

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SessionNotFoundError } from '../errors/errors';
 import { accessKeys } from '../redis/keys';
 import { Principal } from './api-keys';
 
@@ -27,9 +26,10 @@ export interface StreamTokenStorage {
   get(key: string): Promise<string | null>;
 }
 
-/** What stream tokens need of the sessions: whose a session is (`undefined`: no such session). */
-export interface SessionTenancy {
-  tenantOf(sessionId: string): Promise<string | undefined>;
+/** What stream tokens need of the sessions: who may see one (SessionQueries' rule). */
+export interface SessionVisibility {
+  /** Throws SessionNotFoundError, the same for a session of another tenant as for a missing one. */
+  requireVisible(sessionId: string, principal: Pick<Principal, 'role' | 'tenant'>): Promise<void>;
 }
 
 export interface StreamTokenOptions {
@@ -58,7 +58,7 @@ export class StreamTokens {
 
   constructor(
     private readonly redis: StreamTokenStorage,
-    private readonly sessions: SessionTenancy,
+    private readonly sessions: SessionVisibility,
     private readonly options: StreamTokenOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -71,8 +71,7 @@ export class StreamTokens {
    * @throws SessionNotFoundError when the principal may not see the session, or it does not exist
    */
   async issue(sessionId: string, principal: Principal): Promise<IssuedStreamToken> {
-    const owner = await this.sessions.tenantOf(sessionId);
-    if (owner === undefined || (owner !== principal.tenant && principal.role !== 'admin')) throw new SessionNotFoundError(sessionId);
+    await this.sessions.requireVisible(sessionId, principal);
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const grant: StreamTokenGrant = { sessionId, keyId: principal.keyId, role: principal.role, tenant: principal.tenant };
     const expiresAt = new Date(this.now() + this.options.ttlSeconds * 1000).toISOString();
