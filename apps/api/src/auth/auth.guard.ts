@@ -1,10 +1,19 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeyRing, Principal, roleAllows, StreamTokenRefusal, StreamTokens, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
+import {
+  ApiKeyRing,
+  DEFAULT_TENANT,
+  Principal,
+  roleAllows,
+  StreamTokenRefusal,
+  StreamTokens,
+  SWITCHYARD_CONFIG,
+  SwitchyardConfig,
+} from '@switchyard/orchestration';
 import { ACCESS, AccessRule, presentedKey, STREAM_TOKEN } from './access';
 
 /** With `SWITCHYARD_AUTH=off`, every request acts as this principal. */
-export const ANONYMOUS_ADMIN: Principal = { keyId: 'anonymous', role: 'admin', tenant: 'default' };
+export const ANONYMOUS_ADMIN: Principal = { keyId: 'anonymous', role: 'admin', tenant: DEFAULT_TENANT };
 
 const NEW_TOKEN = 'ask for a new one with POST /api/orchestrator/sessions/<id>/events/token';
 const STREAM_TOKEN_REFUSALS: Record<StreamTokenRefusal, string> = {
