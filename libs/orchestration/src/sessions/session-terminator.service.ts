@@ -5,13 +5,14 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
+import { IDLE_TASK_STATUSES } from './session-scripts';
 import { SessionRetention } from './session-retention.service';
 import { FailureInfo, OPERATOR_ABORT, SessionStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { SessionLogLevel } from '../log/log-entry';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
-const IDLE_TASK = new Set(['waiting', 'ready', 'paused']);
+const IDLE_TASK: ReadonlySet<string> = new Set(IDLE_TASK_STATUSES);
 
 /**
  * How severe a session's failure is: an operator's abort is a decision, so a warning (as a
@@ -44,11 +45,11 @@ export class SessionTerminator {
    * start nothing new.
    */
   async fail(tag: ShardTag, sessionId: string, error: FailureInfo): Promise<boolean> {
-    const moved = await this.store.transition(tag, sessionId, UNFINISHED, 'failed', {
+    const cancelled = await this.store.end(tag, sessionId, UNFINISHED, 'failed', {
       error: JSON.stringify(error),
       finishedAt: new Date().toISOString(),
     });
-    if (!moved) return false;
+    if (!cancelled) return false;
     this.log.write(
       tag,
       {
@@ -61,7 +62,7 @@ export class SessionTerminator {
       },
       this.logger,
     );
-    await this.removeIdleWork(tag, sessionId);
+    await this.removeIdleWork(tag, sessionId, cancelled);
     // The root job too: held until its tasks are done, it would otherwise come back for checks
     // that find the session ended.
     await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
@@ -75,10 +76,10 @@ export class SessionTerminator {
    * fine; cancelling a completed or failed one is a {@link SessionFinishedError}.
    */
   async cancel(tag: ShardTag, sessionId: string): Promise<SessionStatus> {
-    const moved = await this.store.transition(tag, sessionId, UNFINISHED, 'cancelled', {
+    const cancelled = await this.store.end(tag, sessionId, UNFINISHED, 'cancelled', {
       finishedAt: new Date().toISOString(),
     });
-    if (!moved) {
+    if (!cancelled) {
       const status = await this.store.status(tag, sessionId);
       if (status === undefined) throw new SessionNotFoundError(sessionId);
       if (status !== 'cancelled') throw new SessionFinishedError(sessionId, status);
@@ -87,27 +88,31 @@ export class SessionTerminator {
     await this.redis.client.publish(keys.cancellations(tag), sessionId);
     this.log.write(tag, { level: 'warn', source: 'orchestrator', sessionId, message: 'session cancelled' }, this.logger);
     await this.queues.removeIfIdle(tag, PLANNING_CAPABILITY, jobIds.plan(sessionId));
-    await this.removeIdleWork(tag, sessionId);
+    await this.removeIdleWork(tag, sessionId, cancelled);
     await this.queues.removeIfIdle(tag, SESSION_QUEUE, jobIds.root(sessionId));
     await this.retention.expire(tag, sessionId);
     return 'cancelled';
   }
 
-  /** In plan order, so a parent leaves its queue before its children do. */
-  private async removeIdleWork(tag: ShardTag, sessionId: string): Promise<void> {
+  /**
+   * Removes from their queues the jobs of the tasks the session's end cancelled (in plan order, so
+   * a parent leaves its queue before its children do), and cancels any task that had not started
+   * and was added since (a subtask spawned as the session ended).
+   */
+  private async removeIdleWork(tag: ShardTag, sessionId: string, cancelled: readonly string[]): Promise<void> {
     const view = await this.store.view(tag, sessionId);
     if (!view) return;
-    for (const task of view.tasks.filter((t) => IDLE_TASK.has(t.status))) {
+    const ended = new Set(cancelled);
+    for (const task of view.tasks.filter((t) => ended.has(t.id) || IDLE_TASK.has(t.status))) {
       this.log.write(tag, {
         level: 'info',
         source: 'orchestrator',
         sessionId,
         taskId: task.id,
         message: 'task cancelled before it started',
-        context: { was: task.status },
       });
       await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
-      await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
+      if (!ended.has(task.id)) await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
     }
   }
 }

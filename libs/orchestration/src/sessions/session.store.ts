@@ -4,7 +4,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
-import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, END_SESSION, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -155,6 +155,23 @@ export class SessionStore {
     const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
     for (const [k, v] of Object.entries(fields)) args.push(k, v);
     return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
+  }
+
+  /**
+   * Ends a session (see END_SESSION): from one of `from` to the final status `to`, cancelling in
+   * the same step its tasks that had not started. Answers the ids of the tasks it cancelled, or
+   * undefined when the session was not in one of `from` (or does not exist).
+   */
+  async end(
+    tag: ShardTag,
+    sessionId: string,
+    from: readonly SessionStatus[],
+    to: SessionStatus,
+    fields: Record<string, string> = {},
+  ): Promise<string[] | undefined> {
+    const args = [from.join(','), to, new Date().toISOString(), ...Object.entries(fields).flat()];
+    const reply = await END_SESSION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId), keys.taskIds(tag, sessionId)], args);
+    return Array.isArray(reply) ? (reply as string[]) : undefined;
   }
 
   /**
