@@ -12,8 +12,8 @@ const swc = [
 ];
 
 const shared = {
-  transform: { '^.+\\.ts$': swc },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': swc, '^.+\\.lua$': '<rootDir>/scripts/jest-lua-transform.js' },
+  moduleFileExtensions: ['ts', 'js', 'json', 'lua'],
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@switchyard/orchestration(|/.*)$': '<rootDir>/libs/orchestration/src$1',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sendFlat } from './flat-command';
+import { withIncludes } from './lua-source';
 
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
 export class RedisScript {
@@ -10,6 +11,11 @@ export class RedisScript {
 
   constructor(private readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** The script of a `.lua` file (its source, imported as a module), with its `--- @include`s filled in. */
+  static fromLua(source: string, includes: Readonly<Record<string, string>> = {}): RedisScript {
+    return new RedisScript(withIncludes(source, includes));
   }
 
   /**

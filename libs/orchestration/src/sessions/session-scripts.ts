@@ -101,48 +101,6 @@ local function pending_key(s, id) return s .. '${suffix(keys.pendingDeps(tag, 's
 `;
 })();
 
-/** Task statuses a session's end cancels: the task has not started, and now never will. */
-export const IDLE_TASK_STATUSES = ['waiting', 'ready', 'paused'] as const;
-
-/**
- * Ends a session: moves it, as TRANSITION does, from one of the given statuses to a final one,
- * and in the same step cancels its tasks that had not started (see IDLE_TASK_STATUSES), so that
- * no reader ever sees an ended session with a task still waiting for work. Answers -1 when the
- * session does not exist, 0 when its status was not one of those allowed, else the ids of the
- * tasks it cancelled (possibly none). KEYS[1] session hash, KEYS[2] events, KEYS[3] the session's
- * task ids; ARGV[1] comma list of allowed current statuses, ARGV[2] the final status, ARGV[3]
- * time, ARGV[4..] field/value pairs to set with it (an `error` field, which is JSON, goes into the
- * event too).
- */
-export const END_SESSION = new RedisScript(`${EMIT}${SESSION_KEYS}
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return -1 end
-local allowed = false
-for s in string.gmatch(ARGV[1], '[^,]+') do if s == current then allowed = true end end
-if not allowed then return 0 end
-local at = ARGV[3]
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updatedAt', at)
-local extra = ''
-for i = 4, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  if ARGV[i] == 'error' then extra = extra .. ',"error":' .. ARGV[i + 1] end
-end
-local idle = {}
-for _, status in ipairs({${IDLE_TASK_STATUSES.map((status) => `'${status}'`).join(', ')}}) do idle[status] = true end
-local cancelled = {}
-for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-  local task = task_key(KEYS[1], id)
-  local status = redis.call('HGET', task, 'status')
-  if status and idle[status] then
-    redis.call('HSET', task, 'status', 'cancelled', 'finishedAt', at)
-    emit(KEYS[2], 'task', cjson.encode({ taskId = id, status = 'cancelled', at = at }))
-    cancelled[#cancelled + 1] = id
-  end
-end
-emit(KEYS[2], 'session', '{"status":' .. cjson.encode(ARGV[2]) .. ',"at":' .. cjson.encode(at) .. extra .. '}')
-return cancelled
-`);
-
 /**
  * Runs the Lua function `fn(K, A)` once per task of a batch, in order, answering its answers in a
  * list: KEYS are the tasks' keys one after the other, ARGV per task the number of its keys and of

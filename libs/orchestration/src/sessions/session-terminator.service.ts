@@ -5,14 +5,14 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { SessionStore } from './session.store';
-import { IDLE_TASK_STATUSES } from './session-scripts';
 import { SessionRetention } from './session-retention.service';
 import { FailureInfo, OPERATOR_ABORT, SessionStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { SessionLogLevel } from '../log/log-entry';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
-const IDLE_TASK: ReadonlySet<string> = new Set(IDLE_TASK_STATUSES);
+/** Statuses of tasks that have not started (scripts/end-session.lua cancels them). */
+const IDLE_TASK: ReadonlySet<string> = new Set(['waiting', 'ready', 'paused']);
 
 /**
  * How severe a session's failure is: an operator's abort is a decision, so a warning (as a

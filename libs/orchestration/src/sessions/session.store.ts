@@ -4,7 +4,8 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
-import { ATTACH_TASKS, END_SESSION, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { endSession } from './scripts/end-session';
+import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -158,7 +159,7 @@ export class SessionStore {
   }
 
   /**
-   * Ends a session (see END_SESSION): from one of `from` to the final status `to`, cancelling in
+   * Ends a session (see scripts/end-session.lua): from one of `from` to the final status `to`, cancelling in
    * the same step its tasks that had not started. Answers the ids of the tasks it cancelled, or
    * undefined when the session was not in one of `from` (or does not exist).
    */
@@ -169,9 +170,14 @@ export class SessionStore {
     to: SessionStatus,
     fields: Record<string, string> = {},
   ): Promise<string[] | undefined> {
-    const args = [from.join(','), to, new Date().toISOString(), ...Object.entries(fields).flat()];
-    const reply = await END_SESSION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId), keys.taskIds(tag, sessionId)], args);
-    return Array.isArray(reply) ? (reply as string[]) : undefined;
+    const reply = await endSession(this.client, {
+      keys: { session: keys.session(tag, sessionId), events: keys.events(tag, sessionId), taskIds: keys.taskIds(tag, sessionId) },
+      from,
+      to,
+      at: new Date().toISOString(),
+      fields,
+    });
+    return reply.ended ? reply.cancelled : undefined;
   }
 
   /**

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { keys, ShardTag } from './keys';
+import { luaConstant, LuaIncludeError, withIncludes } from './lua-source';
+import sessionKeys from '../sessions/scripts/includes/session-keys.lua';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+function filesUnder(dir: string, suffix: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith(suffix) && !name.split(sep).includes('node_modules'))
+    .map((name) => join(dir, name));
+}
+
+const scripts = ['libs', 'apps', 'bench'].flatMap((dir) => filesUnder(join(ROOT, dir), '.lua'));
+const entryScripts = scripts.filter((file) => !file.split(sep).includes('includes'));
+
+/**
+ * TypeScript files that still hold Lua in strings, while the scripts move to `.lua` files. The
+ * list only shrinks: a file leaves it once its scripts are `.lua` files.
+ */
+const LUA_STILL_IN_TYPESCRIPT = [
+  'bench/src/state-bench.ts',
+  'libs/orchestration/src/deployment/deployment.service.ts',
+  'libs/orchestration/src/http/redis-throttler.storage.ts',
+  'libs/orchestration/src/metrics/metrics.recorder.ts',
+  'libs/orchestration/src/registry/registry-scripts.ts',
+  'libs/orchestration/src/sessions/session-scripts.ts',
+  'libs/orchestration/src/state/read-with-lock.ts',
+  'libs/orchestration/src/state/state-scripts.ts',
+];
+
+describe('the Lua scripts', () => {
+  it.each(entryScripts.map((file) => [relative(ROOT, file), file]))('%s opens with a header naming its KEYS, ARGV and reply', (_, file) => {
+    const source = readFileSync(file, 'utf8');
+    const header = /^--\[\[\n([\s\S]*?)\n\]\]\n/.exec(source)?.[1];
+    expect(header).toBeDefined();
+    expect(header).toMatch(/^ {2}(KEYS\[1\]|KEYS: none)/m);
+    expect(header).toMatch(/^ {2}(ARGV\[1\]|ARGV: none)/m);
+    expect(header).toMatch(/^ {2}Reply: /m);
+    // Each KEYS[i] a script uses is described in its header.
+    for (const [used] of source.slice(header!.length).matchAll(/KEYS\[\d+\]/g)) expect(header).toContain(used);
+  });
+
+  it('include only what an includes folder holds', () => {
+    const includes = new Set(
+      scripts
+        .filter((file) => file.split(sep).includes('includes'))
+        .map((file) =>
+          file
+            .split(sep)
+            .pop()!
+            .replace(/\.lua$/, ''),
+        ),
+    );
+    for (const file of entryScripts) {
+      for (const [, name] of readFileSync(file, 'utf8').matchAll(/^--- @include "([a-z0-9-]+)"$/gm)) expect(includes).toContain(name);
+    }
+  });
+
+  it('are not written in TypeScript strings (but in the files still to move)', () => {
+    const holding = ['libs', 'apps', 'bench']
+      .flatMap((dir) => filesUnder(join(ROOT, dir), '.ts'))
+      .filter((file) => !file.endsWith('.spec.ts') && readFileSync(file, 'utf8').includes('redis.call('))
+      .map((file) => relative(ROOT, file).split(sep).join('/'))
+      .sort();
+    expect(holding).toEqual(LUA_STILL_IN_TYPESCRIPT);
+  });
+
+  it("build a session's record keys as keys.ts does", () => {
+    const tag = '{p-0}' as ShardTag;
+    const session = keys.session(tag, 's-1');
+    const lua = (name: string, ...args: string[]) => {
+      const match = new RegExp(`local function ${name}\\((s(?:, id)?)\\) return s \\.\\. '([^']*)'( \\.\\. id)? end`).exec(sessionKeys);
+      if (!match) throw new Error(`session-keys.lua has no function ${name}`);
+      return session + match[2] + (match[3] ? args[0] : '');
+    };
+    expect(lua('tasks_key')).toBe(keys.taskIds(tag, 's-1'));
+    expect(lua('shared_key')).toBe(keys.sharedState(tag, 's-1'));
+    expect(lua('outputs_key')).toBe(keys.outputs(tag, 's-1'));
+    expect(lua('events_key')).toBe(keys.events(tag, 's-1'));
+    expect(lua('log_key')).toBe(keys.log(tag, 's-1'));
+    expect(lua('task_key', 'a')).toBe(keys.task(tag, 's-1', 'a'));
+    expect(lua('pending_key', 'a')).toBe(keys.pendingDeps(tag, 's-1', 'a'));
+  });
+});
+
+describe('withIncludes', () => {
+  it('replaces each include line by the include, and refuses one not given', () => {
+    expect(withIncludes('--- @include "a"\nreturn f()\n', { a: 'local function f() return 1 end\n' })).toBe('local function f() return 1 end\nreturn f()\n');
+    expect(() => withIncludes('--- @include "b"\n', {})).toThrow(LuaIncludeError);
+  });
+});
+
+describe('luaConstant', () => {
+  it('reads a numeric constant the source declares, and says which is missing', () => {
+    expect(luaConstant('local A = 1\nlocal EVENTS_MAX = 100000\n', 'EVENTS_MAX')).toBe(100_000);
+    expect(() => luaConstant('local A = 1\n', 'EVENTS_MAX')).toThrow(/declares no constant EVENTS_MAX/);
+  });
+});

@@ -1,0 +1,5 @@
+import emit from './emit.lua';
+import sessionKeys from './session-keys.lua';
+
+/** The includes of the session scripts (see withIncludes), by the names their `--- @include` lines use. */
+export const SESSION_INCLUDES: Readonly<Record<string, string>> = { emit, 'session-keys': sessionKeys };
