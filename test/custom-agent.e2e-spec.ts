@@ -22,9 +22,9 @@ describe("the README's custom-agent example", () => {
 
   it('is the code the README shows', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    for (const file of ['summariser.agent.ts', 'worker.module.ts']) {
+    for (const file of ['summariser.agent.ts', 'main.ts']) {
       const code = readFileSync(join(ROOT, 'examples', 'custom-agent', 'src', file), 'utf8');
-      expect(readme).toContain(`\`\`\`ts\n// examples/custom-agent/src/${file}\n${code}\`\`\``);
+      expect(readme).toContain(`\`\`\`ts\n// src/${file}\n${code}\`\`\``);
     }
     expect(
       readFileSync(join(ROOT, 'examples', 'custom-agent', 'src', 'summariser.agent.ts'), 'utf8')
@@ -33,12 +33,12 @@ describe("the README's custom-agent example", () => {
     ).toBeLessThanOrEqual(20);
   });
 
-  it('runs a session in which the custom agent takes its capability', async () => {
+  it('runs a session in which the custom agent takes the tasks of its custom capability', async () => {
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
       plan: {
         tasks: [
           { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
-          { id: 'summary', capabilities: ['data_synthesis'], dependsOn: ['research'] },
+          { id: 'summary', capabilities: ['summarise'], dependsOn: ['research'] },
         ],
       },
     });
@@ -48,7 +48,6 @@ describe("the README's custom-agent example", () => {
     const research = session.tasks.find((t: any) => t.id === 'research');
     const summary = session.tasks.find((t: any) => t.id === 'summary');
     expect(research.agentId).toMatch(/^researcher@/);
-    // The researcher has data_synthesis too; the summariser's priority 10 wins it the task.
     expect(summary.agentId).toMatch(/^summariser@/);
     expect(summary.output).toEqual({ summary: `research: ${JSON.stringify(research.output)}` });
     expect(stack.workers[0].lines.some((l) => l.includes('"msg":"summarising"') && l.includes('"sources":1'))).toBe(true);

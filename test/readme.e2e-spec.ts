@@ -26,6 +26,11 @@ const NOT_RUN: Record<string, string> = {
     'needs an Ollama server, and a worker runs until it is stopped',
   'SWITCHYARD_MODEL_PROVIDER=openai SWITCHYARD_OPENAI_API_KEY=sk-… SWITCHYARD_MODEL=gpt-4o-mini npm run start:worker': 'needs an OpenAI key and the network',
   'docker compose up --build --scale worker=3': 'no Docker engine on the machines that run the tests',
+  'npm run pack': 'test/packages.e2e-spec.ts runs it',
+  'npm install ../switchyard/.tmp/packages/switchyard-agents-0.1.0.tgz':
+    'test/packages.e2e-spec.ts installs the tarball it packed into a project of its own in the temp directory, offline',
+  'npm install --save-dev typescript@~5.9 @types/node@^20.19': 'test/packages.e2e-spec.ts installs them in its project, offline',
+  'npx tsc && node dist/main.js': 'test/packages.e2e-spec.ts compiles its project and starts the worker against its stack',
 };
 
 /** What `npm run apikey` printed: the key and its `SWITCHYARD_API_KEYS` entry. */

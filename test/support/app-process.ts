@@ -19,11 +19,13 @@ export class AppProcess {
   private readonly exited: Promise<number | null>;
   private waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
 
+  /** `script` runs instead of the app's build: a worker app built outside this repository, say. */
   constructor(
     readonly app: AppName,
     env: Record<string, string>,
+    script = join(ROOT, ENTRIES[app]),
   ) {
-    this.child = spawn(process.execPath, [join(ROOT, ENTRIES[app])], {
+    this.child = spawn(process.execPath, [script], {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -54,9 +54,12 @@ export class Stack {
     return stack;
   }
 
-  /** Starts one more worker process (with extra environment) and waits until it consumes. */
-  async addWorker(env: Record<string, string> = {}, app: Exclude<AppName, 'api'> = 'worker'): Promise<AppProcess> {
-    const worker = new AppProcess(app, { ...this.env, ...env });
+  /**
+   * Starts one more worker process (with extra environment) and waits until it consumes; `script`
+   * runs instead of the app's build (a worker app built outside this repository).
+   */
+  async addWorker(env: Record<string, string> = {}, app: Exclude<AppName, 'api'> = 'worker', script?: string): Promise<AppProcess> {
+    const worker = new AppProcess(app, { ...this.env, ...env }, script);
     this.workers.push(worker);
     await worker.waitForLog('worker ready');
     return worker;

@@ -1,4 +1,4 @@
-import { startWorker } from './start-worker';
+import { startWorker } from '@switchyard/agents';
 import { WorkerModule } from './worker.module';
 
 startWorker(WorkerModule);

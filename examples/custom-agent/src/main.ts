@@ -1,5 +1,6 @@
-// A worker app of its own: the standard worker's start, with this app's module.
-import { startWorker } from '../../../apps/worker/src/start-worker';
-import { ExampleWorkerModule } from './worker.module';
+import { BUILTIN_AGENTS, startWorker } from '@switchyard/agents';
+import { SummariserAgent } from './summariser.agent';
 
-startWorker(ExampleWorkerModule);
+// A worker process hosting the built-in agents and the summariser; REDIS_URL, SWITCHYARD_PREFIX
+// and the other settings come from the environment, as for the standard worker.
+startWorker({ agents: [...BUILTIN_AGENTS, SummariserAgent] });

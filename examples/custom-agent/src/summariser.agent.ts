@@ -1,7 +1,7 @@
-import { Agent } from '@switchyard/agents';
-import type { TaskContext, TaskRun } from '@switchyard/orchestration';
+import { Agent, type TaskContext, type TaskRun } from '@switchyard/agents';
 
-@Agent({ type: 'summariser', capabilities: ['data_synthesis'], concurrency: 4, priority: 10 })
+/** Sums up what the tasks it depends on found: the tasks that ask for `summarise` come to it. */
+@Agent({ type: 'summariser', capabilities: ['summarise'], concurrency: 4 })
 export class SummariserAgent {
   async run(task: TaskRun, context: TaskContext) {
     const sources = Object.entries(task.dependencies); // results of what it depends on, by task id

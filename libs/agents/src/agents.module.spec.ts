@@ -1,8 +1,9 @@
+import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BUILTIN_CAPABILITIES, HOSTED_AGENTS, RunnableAgent, SwitchyardConfigModule } from '@switchyard/orchestration';
 import { AgentsModule } from './agents.module';
 import { Agent } from './sdk/agent.decorator';
-import { taskContext } from './testing/task-fixtures';
+import { taskContext, taskRun } from './testing/task-fixtures';
 import { MODEL_PROVIDER } from './models/model-provider';
 import { OfflineModelProvider } from './models/offline-model.provider';
 import { OpenAiCompatibleModelProvider } from './models/openai-compatible.provider';
@@ -99,5 +100,24 @@ describe('AgentsModule', () => {
     }
     const [echo] = await hosted({ agents: [EchoAgent] });
     expect(echo.descriptor).toMatchObject({ type: 'echo', name: 'echo', concurrency: 2, kind: 'specialised', permission: 'full' });
+  });
+
+  it('gives custom agents the providers of the modules in imports', async () => {
+    @Injectable()
+    class Greeting {
+      readonly text = 'hello';
+    }
+    @Module({ providers: [Greeting], exports: [Greeting] })
+    class GreetingModule {}
+    @Agent({ type: 'greeter', capabilities: ['greeting'] })
+    class GreeterAgent {
+      constructor(private readonly greeting: Greeting) {}
+      async run(task: { input: unknown }) {
+        return `${this.greeting.text} ${String(task.input)}`;
+      }
+    }
+    await expect(hosted({ agents: [GreeterAgent] })).rejects.toThrow(/Greeting/);
+    const [greeter] = await hosted({ agents: [GreeterAgent], imports: [GreetingModule] });
+    await expect(greeter.run(taskRun('world'), context())).resolves.toBe('hello world');
   });
 });

@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { AgentDefinitionError, HOSTED_AGENTS, RunnableAgent, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
 import { AGENT_OPTIONS, AgentHandler, AgentOptions } from './sdk/agent.decorator';
 import { describeAgent } from './sdk/define-agent';
@@ -11,6 +11,8 @@ export interface AgentsModuleOptions {
   readonly agents?: readonly Type<AgentHandler>[];
   /** Agents written with `defineAgent`. */
   readonly functions?: readonly RunnableAgent[];
+  /** Modules whose exported providers the agent classes inject (a client, a repository, ...). */
+  readonly imports?: ModuleMetadata['imports'];
 }
 
 /**
@@ -38,6 +40,7 @@ export class AgentsModule {
     };
     return {
       module: AgentsModule,
+      imports: options.imports ?? [],
       providers: [
         {
           provide: MODEL_PROVIDER,

@@ -19,3 +19,39 @@ export { taskRun, taskContext } from './testing/task-fixtures';
 export { PlannerAgent, ResearcherAgent, CoderAgent, ReviewerAgent, BUILTIN_AGENTS, MODEL_AGENTS, TOOL_AGENTS } from './builtin/builtin-agents';
 export { draftPlan } from './builtin/offline-planner';
 export * from './agents.module';
+export { startWorker, SwitchyardWorkerModule } from './worker/start-worker';
+// The agent contract, from the engine: with these an agent needs no other import than this package.
+export type {
+  AgentDescriptor,
+  AgentKind,
+  PermissionLevel,
+  RunnableAgent,
+  TaskContext,
+  TaskLogger,
+  TaskRun,
+  TaskSpec,
+  WorkerIdentity,
+  StateHandle,
+  SharedStateHandle,
+  StateScopeHandle,
+  StateTransaction,
+  StateTransactionOptions,
+  StateWriteOptions,
+  StateRef,
+  StateScope,
+  Versioned,
+} from '@switchyard/orchestration';
+export {
+  Decomposition,
+  spawnSubtasks,
+  DEFAULT_TENANT,
+  SwitchyardError,
+  ValidationFailedError,
+  AgentDefinitionError,
+  StateValueError,
+  StatePermissionError,
+  StateConflictError,
+  StateLockUnavailableError,
+  StateLockExpiredError,
+  StateTransactionClosedError,
+} from '@switchyard/orchestration';
