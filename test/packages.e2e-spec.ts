@@ -19,10 +19,10 @@ function run(command: string, args: readonly string[], cwd: string, timeoutMs: n
   });
 }
 
-/** The README's files of the custom-agent project: every ```ts or ```json block that starts with `// <path>`. */
+/** The README's files of the custom-agent project: every ```ts or ```jsonc block that starts with `// <path>`. */
 function readmeProjectFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [, path, code] of README.matchAll(/```(?:ts|json)\n\/\/ ((?:src\/[\w.-]+\.ts)|tsconfig\.json)\n([\s\S]*?)```/g)) files.set(path, code);
+  for (const [, path, code] of README.matchAll(/```(?:ts|jsonc)\n\/\/ ((?:src\/[\w.-]+\.ts)|tsconfig\.json)\n([\s\S]*?)```/g)) files.set(path, code);
   return files;
 }
 

@@ -229,8 +229,9 @@ describe('the README runs as written', () => {
       .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name).slice(folder.length + 1));
     expect(files.filter((file) => !section.includes(file))).toEqual([]);
-    // The two others are pinned with the app they make by custom-agent.e2e-spec.ts.
-    expect(section).toContain(`\`\`\`ts\n// examples/custom-agent/src/main.ts\n${readFileSync(join(folder, 'src', 'main.ts'), 'utf8')}\`\`\``);
+    // Its source files, as the README shows them, are pinned with the app they make by custom-agent.e2e-spec.ts.
+    for (const file of ['main.ts', 'summariser.agent.ts'])
+      expect(section).toContain(`\`\`\`ts\n// src/${file}\n${readFileSync(join(folder, 'src', file), 'utf8')}\`\`\``);
     const project = /`([\w-]+)` project in `nest-cli.json`/.exec(section)?.[1];
     const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8'));
     expect(nestCli.projects[project ?? '']?.root).toBe('examples/custom-agent');

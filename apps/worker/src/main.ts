@@ -1,4 +1,4 @@
 import { startWorker } from '@switchyard/agents';
-import { WorkerModule } from './worker.module';
 
-startWorker(WorkerModule);
+// The standard worker: hosts the built-in agents and consumes the queues of their capabilities.
+startWorker();

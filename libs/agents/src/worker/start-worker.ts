@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DynamicModule, Logger as NestLogger, Module, Type } from '@nestjs/common';
+import { DynamicModule, Logger as NestLogger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { closeOnSignals, OrchestrationWorkerModule, ProcessLoggerModule, reportStartupFailure } from '@switchyard/orchestration';
@@ -7,7 +7,7 @@ import { AgentsModule, AgentsModuleOptions } from '../agents.module';
 
 /**
  * The root module of a worker process: the process logger, the orchestration engine's worker
- * side, and the agents it hosts.
+ * side, and the agents it hosts. {@link startWorker} starts it; a Nest app of your own may import it.
  */
 @Module({})
 export class SwitchyardWorkerModule {
@@ -21,18 +21,16 @@ export class SwitchyardWorkerModule {
 }
 
 /**
- * Starts a worker process: with the agents to host (`startWorker({ agents: [...BUILTIN_AGENTS,
- * MyAgent] })`, see {@link AgentsModuleOptions}), or with a root module of its own that imports
- * the orchestration's worker module (as apps/worker does). Configuration comes from the
- * environment (`REDIS_URL`, `SWITCHYARD_PREFIX`, ...); SIGTERM drains the worker. A failure to
- * start is one line on stderr and exit code 1.
+ * Starts a worker process hosting the agents listed (`startWorker({ agents: [...BUILTIN_AGENTS,
+ * MyAgent] })`; without options, the built-in agents). Configuration comes from the environment
+ * (`REDIS_URL`, `SWITCHYARD_PREFIX`, ...); SIGTERM drains the worker. A failure to start is one
+ * line on stderr and exit code 1.
  */
-export function startWorker(app: AgentsModuleOptions | Type<unknown> = {}): void {
-  const rootModule = typeof app === 'function' ? app : SwitchyardWorkerModule.register(app);
-  bootstrap(rootModule).catch(reportStartupFailure('worker'));
+export function startWorker(options: AgentsModuleOptions = {}): void {
+  bootstrap(SwitchyardWorkerModule.register(options)).catch(reportStartupFailure('worker'));
 }
 
-async function bootstrap(rootModule: Type<unknown> | DynamicModule): Promise<void> {
+async function bootstrap(rootModule: DynamicModule): Promise<void> {
   // No HTTP server: the worker only consumes queues. SIGTERM drains it (see WorkerHost).
   const app = await NestFactory.createApplicationContext(rootModule, {
     // Nest's own console logger stays off (startup failures are reported as one line below);
