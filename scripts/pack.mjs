@@ -26,6 +26,8 @@ const PACKAGES = [
     name: '@switchyard/agents',
     description: 'Switchyard agent SDK: write agents (@Agent, defineAgent) and run them in a worker process (startWorker)',
     entry: 'libs/agents/src/index.ts',
+    // The package's README: this section of the repository's README.
+    readmeSection: 'Writing an agent',
   },
 ];
 
@@ -148,6 +150,15 @@ function declarations(spec, dir) {
   return { types: relative(dir, join(typesRoot, relative('libs', spec.entry))).replace(/\.ts$/, '.d.ts'), imported };
 }
 
+/** The package's README.md: its description, and its section of the repository's README (up to the next `## `). */
+function packageReadme(spec) {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n## ${spec.readmeSection}\n`);
+  if (start < 0) throw new Error(`README.md has no section "## ${spec.readmeSection}" for ${spec.name}`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return `# ${spec.name}\n\n${spec.description}.\n${readme.slice(start, end < 0 ? undefined : end + 1)}`;
+}
+
 /** Builds one package into .tmp/packages/build/<name>/ and packs it; answers the tarball's path and size. */
 async function pack(spec) {
   const dir = join(OUT, 'build', spec.name.replace('@', '').replace('/', '-'));
@@ -168,6 +179,7 @@ async function pack(spec) {
     dependencies,
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(dir, 'README.md'), packageReadme(spec));
   const [packed] = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', OUT], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
   );

@@ -73,6 +73,7 @@ describe('the @switchyard/agents package, installed in a project of its own', ()
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     expect(existsSync(join(installed, manifest.main))).toBe(true);
     expect(readFileSync(join(installed, manifest.types), 'utf8')).toMatch(/startWorker/);
+    expect(readFileSync(join(installed, 'README.md'), 'utf8')).toContain(readmeProjectFiles().get('src/main.ts'));
     expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['@nestjs/core', 'bullmq', 'ioredis', 'redlock']));
     expect(Object.keys(manifest.dependencies).filter((d) => d.startsWith('@switchyard/'))).toEqual([]);
     // No repository source is needed at run time: the worker resolves nothing outside its project.
