@@ -19,10 +19,13 @@ describe("a session's root job", () => {
   });
 
   /** The root job's hash key, once it exists. */
-  async function rootJobKey(sessionId: string): Promise<string> {
-    const key = (await stack.keys()).find((k) => k.endsWith(`:sy.session:${sessionId}`));
-    if (!key) throw new Error(`no root job for ${sessionId}`);
-    return key;
+  /**
+   * The key of a session's root job: in its session's shard (the id's first part), queue
+   * `sy.session`, job id the session's. Built, not searched for: a session that fails at once
+   * can have its root job removed before a search would find it.
+   */
+  function rootJobKey(sessionId: string): string {
+    return `{${stack.prefix}-${sessionId.split('-')[0]}}:sy.session:${sessionId}`;
   }
 
   it('waits again at a check while tasks run, and is woken by the last write-back, not by its next check', async () => {
@@ -36,7 +39,7 @@ describe("a session's root job", () => {
       },
     });
     const sessionId = accepted.body.sessionId;
-    const rootKey = await rootJobKey(sessionId);
+    const rootKey = rootJobKey(sessionId);
     const session = await stack.waitForSession(sessionId);
     expect(session.status).toBe('completed');
     expect(Object.keys(session.result.outputs).sort()).toEqual(['a', 'b', 'c']);
@@ -56,7 +59,7 @@ describe("a session's root job", () => {
       },
     });
     const sessionId = accepted.body.sessionId;
-    const rootKey = await rootJobKey(sessionId);
+    const rootKey = rootJobKey(sessionId);
     const session = await stack.waitForSession(sessionId);
     expect(session.status).toBe('failed');
     // The session shows as failed first; its root job is removed right after (SessionTerminator).
