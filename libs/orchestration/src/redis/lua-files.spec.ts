@@ -22,8 +22,6 @@ const entryScripts = scripts.filter((file) => !file.split(sep).includes('include
 const LUA_STILL_IN_TYPESCRIPT = [
   'bench/src/state-bench.ts',
   'libs/orchestration/src/sessions/session-scripts.ts',
-  'libs/orchestration/src/state/read-with-lock.ts',
-  'libs/orchestration/src/state/state-scripts.ts',
 ];
 
 describe('the Lua scripts', () => {
