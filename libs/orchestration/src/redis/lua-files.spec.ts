@@ -27,7 +27,7 @@ const entryScripts = scripts.filter((file) => !file.split(sep).includes('include
  * TypeScript files that still hold Lua in strings, while the scripts move to `.lua` files. The
  * list only shrinks: a file leaves it once its scripts are `.lua` files.
  */
-const LUA_STILL_IN_TYPESCRIPT = ['bench/src/state-bench.ts', 'libs/orchestration/src/sessions/session-scripts.ts'];
+const LUA_STILL_IN_TYPESCRIPT = ['libs/orchestration/src/sessions/session-scripts.ts'];
 
 describe('the Lua scripts', () => {
   it.each(entryScripts.map((file) => [relative(ROOT, file), file]))('%s opens with a header naming its KEYS, ARGV and reply', (_, file) => {
