@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StateHandle, StateTransaction } from '@switchyard/orchestration';
 import { cpuPer, inRounds, percentile, ratioCells } from './harness';
+import { loadIncr } from './scripts/incr';
 
 /** One row of the state table: transactions per second beside the unguarded Lua ceiling. */
 export interface StateRow {
@@ -57,8 +58,7 @@ function medianRate(rates: Rate[]): Rate {
  */
 export async function benchState(redis: Redis, open: () => Promise<StateHandle>, each: number, rounds = 1): Promise<{ rows: StateRow[]; notes: string[] }> {
   const ceilingKey = `benchstate${randomBytes(4).toString('hex')}`;
-  const sha = (await redis.script('LOAD', "return redis.call('INCR', KEYS[1])")) as string;
-  const luaIncr = (key: string) => redis.evalsha(sha, 1, key);
+  const luaIncr = await loadIncr(redis);
   const rows: StateRow[] = [];
   try {
     // The ceiling: one script call per update, nothing else. Measured on one key and on 50.

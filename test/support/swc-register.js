@@ -1,6 +1,7 @@
 // Lets a child Node process load the TypeScript sources directly, compiled by @swc/core with the
 // same options jest uses, and resolves the @switchyard/* path aliases. Used by tests that need
-// several processes running library code (node -r ./test/support/swc-register.js file.ts).
+// several processes running library code (node -r ./test/support/swc-register.js file.ts). A `.lua`
+// module is its source text, as webpack.config.js and jest.config.js make it.
 const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
@@ -29,4 +30,8 @@ require.extensions['.ts'] = (module, filename) => {
     sourceMaps: 'inline',
   });
   module._compile(code, filename);
+};
+
+require.extensions['.lua'] = (module, filename) => {
+  module.exports = fs.readFileSync(filename, 'utf8');
 };

@@ -9,15 +9,8 @@ import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { QueueDirectory } from '../queues/queue-directory.service';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { hashReply, inOneWrite } from '../redis/socket-writes';
-import { RedisScript } from '../redis/redis-script';
-
-/** Records the deployment once: answers nothing when it created the record, else the stored one. */
-const RECORD = new RedisScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return false
-`);
+import { inOneWrite } from '../redis/socket-writes';
+import { recordDeployment } from './scripts/record-deployment';
 
 export interface InitializeAnswer {
   /** False when everything was in place already: the call changed nothing. */
@@ -52,12 +45,11 @@ export class DeploymentSetup {
 
   async initialize(): Promise<InitializeAnswer> {
     const now = new Date().toISOString();
-    const stored = (await RECORD.run(
-      this.redis.client,
-      [registryKeys.deployment(this.config.prefix)],
-      ['prefix', this.config.prefix, 'shards', this.config.shards, 'version', VERSION, 'initializedAt', now],
-    )) as string[] | null;
-    const record = stored ? hashReply(stored) : undefined;
+    const recorded = await recordDeployment(this.redis.client, {
+      key: registryKeys.deployment(this.config.prefix),
+      record: { prefix: this.config.prefix, shards: this.config.shards, version: VERSION, initializedAt: now },
+    });
+    const record = recorded.created ? undefined : recorded.stored;
     if (record && Number(record.shards) !== this.config.shards) {
       throw new DeploymentMismatchError({ shards: Number(record.shards) }, { shards: this.config.shards });
     }

@@ -4,8 +4,8 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { keys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { RedisScript } from '../redis/redis-script';
 import { ShardRouter } from '../redis/shards';
+import { rateLimitHit, RateLimitHitReply } from './scripts/rate-limit-hit';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -17,20 +17,6 @@ export const RATE_LIMIT_WAIT_MS = 250;
 
 /** While requests go uncounted, one warning per this at most. */
 const UNCOUNTED_WARNING_EVERY_MS = 60_000;
-
-/**
- * One fixed window per client: count the hit, start the window on the first one; past the limit,
- * block the client for `blockDuration` (at least the rest of the window). Times in ms.
- */
-const HIT = new RedisScript(`
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local window = redis.call('PTTL', KEYS[1])
-if hits > tonumber(ARGV[2]) and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], '1', 'PX', math.max(tonumber(ARGV[3]), window))
-end
-return { hits, window, redis.call('PTTL', KEYS[2]) }
-`);
 
 /** Rejects when `work` has not settled within `ms`. */
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -71,15 +57,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const tag = this.shards.tags[0];
     const counter = keys.rateLimit(tag, `${throttlerName}:${key}`);
     const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
-    let reply: number[];
+    // One fixed window per client; past the limit, blocked for blockDuration (see rate-limit-hit.lua).
+    let reply: RateLimitHitReply;
     try {
-      reply = (await within(this.waitMs, HIT.run(this.redis.client, [counter, `${counter}:blocked`], [ttl, limit, blockDuration]))) as number[];
+      reply = await within(this.waitMs, rateLimitHit(this.redis.client, { counter, windowMs: ttl, limit, blockMs: blockDuration }));
     } catch (error) {
       this.letThroughUncounted(error);
       return { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
     }
-    const [hits, window, blockedFor] = reply;
-    return { totalHits: hits, timeToExpire: seconds(window), isBlocked: blockedFor > 0, timeToBlockExpire: seconds(blockedFor) };
+    const { hits, windowLeftMs, blockLeftMs } = reply;
+    return { totalHits: hits, timeToExpire: seconds(windowLeftMs), isBlocked: blockLeftMs > 0, timeToBlockExpire: seconds(blockLeftMs) };
   }
 
   private letThroughUncounted(error: unknown): void {

@@ -4,20 +4,8 @@ import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { BatchContributor, RedisWriteBatcher } from '../redis/write-batcher.service';
+import { applyIncrements, defineApplyIncrements } from './scripts/apply-increments';
 import { bucketIndex, counterField, HistogramDefinition, Labels, METRICS } from './metric-definitions';
-
-/**
- * Applies a batch of increments to a shard's metrics hash: ARGV holds triples of (`i` integer |
- * `f` float, field, amount).
- */
-const APPLY_SCRIPT = `
-for i = 1, #ARGV, 3 do
-  if ARGV[i] == 'i' then redis.call('HINCRBY', KEYS[1], ARGV[i + 1], ARGV[i + 2])
-  else redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i + 1], ARGV[i + 2]) end
-end
-return #ARGV / 3
-`;
-const APPLY_COMMAND = 'switchyardMetricsApply';
 
 /** The fields of a histogram whose label set's field is `field` (see histogramField). */
 function histogramFields(field: string, bounds: readonly number[]): HistogramFields {
@@ -68,7 +56,7 @@ export class MetricsRecorder implements BatchContributor {
     private readonly batcher: RedisWriteBatcher,
     private readonly shards: ShardRouter,
   ) {
-    if (!(APPLY_COMMAND in redis.client)) redis.client.defineCommand(APPLY_COMMAND, { numberOfKeys: 1, lua: APPLY_SCRIPT });
+    defineApplyIncrements(redis.client);
     batcher.register(this);
   }
 
@@ -115,12 +103,10 @@ export class MetricsRecorder implements BatchContributor {
   drainInto(client: Redis): Promise<unknown>[] {
     const batches = this.pending;
     this.pending = new Map();
-    const run = client as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
     const replies: Promise<unknown>[] = [];
     for (const [tag, fields] of batches) {
-      const args: (string | number)[] = [];
-      for (const [field, { float, amount }] of fields) args.push(float ? 'f' : 'i', field, amount);
-      replies.push(run[APPLY_COMMAND](keys.metrics(tag), ...args));
+      const increments = [...fields].map(([field, { float, amount }]) => ({ field, amount, float }));
+      replies.push(applyIncrements(client, { key: keys.metrics(tag), increments }));
     }
     return replies;
   }

@@ -1,8 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { keys, ShardTag } from './keys';
-import { luaConstant, LuaIncludeError, withIncludes } from './lua-source';
+import { luaConstant, LuaIncludeError, luaStrings, withIncludes } from './lua-source';
+import { ENTRY_FIELD } from '../log/log-entry';
+import { EVENTS_MAX } from '../sessions/session-scripts';
+import { TASK_STATUSES } from '../sessions/session.types';
+import { JOB_CHILDREN_SUFFIXES } from '../sessions/scripts/finish-task';
+import { JOB_KEY_SUFFIXES } from '../sessions/scripts/expire-tasks';
+import emit from '../sessions/scripts/includes/emit.lua';
+import logAppend from '../sessions/scripts/includes/log-append.lua';
 import sessionKeys from '../sessions/scripts/includes/session-keys.lua';
+import setTaskStatus from '../sessions/scripts/set-task-status.lua';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -19,25 +27,19 @@ const entryScripts = scripts.filter((file) => !file.split(sep).includes('include
  * TypeScript files that still hold Lua in strings, while the scripts move to `.lua` files. The
  * list only shrinks: a file leaves it once its scripts are `.lua` files.
  */
-const LUA_STILL_IN_TYPESCRIPT = [
-  'bench/src/state-bench.ts',
-  'libs/orchestration/src/deployment/deployment.service.ts',
-  'libs/orchestration/src/http/redis-throttler.storage.ts',
-  'libs/orchestration/src/metrics/metrics.recorder.ts',
-  'libs/orchestration/src/registry/registry-scripts.ts',
-  'libs/orchestration/src/sessions/session-scripts.ts',
-  'libs/orchestration/src/state/read-with-lock.ts',
-  'libs/orchestration/src/state/state-scripts.ts',
-];
+const LUA_STILL_IN_TYPESCRIPT = ['libs/orchestration/src/sessions/session-scripts.ts'];
 
 describe('the Lua scripts', () => {
   it.each(entryScripts.map((file) => [relative(ROOT, file), file]))('%s opens with a header naming its KEYS, ARGV and reply', (_, file) => {
     const source = readFileSync(file, 'utf8');
-    const header = /^--\[\[\n([\s\S]*?)\n\]\]\n/.exec(source)?.[1];
+    // A flags line (`#!lua flags=no-writes`), which Redis wants first, may come before it.
+    const header = /^(?:#!lua[^\n]*\n)?--\[\[\n([\s\S]*?)\n\]\]\n/.exec(source)?.[1];
     expect(header).toBeDefined();
     expect(header).toMatch(/^ {2}(KEYS\[1\]|KEYS: none)/m);
     expect(header).toMatch(/^ {2}(ARGV\[1\]|ARGV: none)/m);
     expect(header).toMatch(/^ {2}Reply: /m);
+    // A `]]` inside would end the Lua comment early (the header is a long comment).
+    expect(header).not.toContain(']]');
     // Each KEYS[i] a script uses is described in its header.
     for (const [used] of source.slice(header!.length).matchAll(/KEYS\[\d+\]/g)) expect(header).toContain(used);
   });
@@ -85,10 +87,30 @@ describe('the Lua scripts', () => {
   });
 });
 
+describe('the constants the Lua scripts hold', () => {
+  it("are TypeScript's where TypeScript has them too", () => {
+    expect(luaConstant(emit, 'EVENTS_MAX')).toBe(EVENTS_MAX);
+    expect(/^local ENTRY_FIELD = '([^']*)'$/m.exec(logAppend)?.[1]).toBe(ENTRY_FIELD);
+  });
+
+  it('name statuses and keys that exist', () => {
+    expect(TASK_STATUSES).toEqual(expect.arrayContaining(luaStrings(setTaskStatus, 'FINAL_TASK_STATUSES')));
+    expect(JOB_KEY_SUFFIXES).toContain('');
+    expect(JOB_KEY_SUFFIXES).toEqual(expect.arrayContaining([...JOB_CHILDREN_SUFFIXES]));
+  });
+});
+
 describe('withIncludes', () => {
   it('replaces each include line by the include, and refuses one not given', () => {
     expect(withIncludes('--- @include "a"\nreturn f()\n', { a: 'local function f() return 1 end\n' })).toBe('local function f() return 1 end\nreturn f()\n');
     expect(() => withIncludes('--- @include "b"\n', {})).toThrow(LuaIncludeError);
+  });
+});
+
+describe('luaStrings', () => {
+  it('reads a list of strings the source declares, and says which is missing', () => {
+    expect(luaStrings("local A = 1\nlocal SUFFIXES = { '', ':logs' }\n", 'SUFFIXES')).toEqual(['', ':logs']);
+    expect(() => luaStrings('local A = 1\n', 'SUFFIXES')).toThrow(/declares no list SUFFIXES/);
   });
 });
 

@@ -30,3 +30,13 @@ export function luaConstant(source: string, name: string): number {
   if (!match) throw new Error(`the Lua source declares no constant ${name} (a line \`local ${name} = <digits>\`)`);
   return Number(match[1]);
 }
+
+/**
+ * The strings of a list constant a Lua source declares as `local NAME = { 'a', 'b' }` (single
+ * quotes, no escapes): the Lua is where the list lives, and TypeScript reads it from there.
+ */
+export function luaStrings(source: string, name: string): string[] {
+  const match = new RegExp(`^local ${name} = \\{ ((?:'[^'\\\\]*'(?:, )?)*) \\}$`, 'm').exec(source);
+  if (!match) throw new Error(`the Lua source declares no list ${name} (a line \`local ${name} = { '…', '…' }\`)`);
+  return [...match[1].matchAll(/'([^']*)'/g)].map((m) => m[1]);
+}

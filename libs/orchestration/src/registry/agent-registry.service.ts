@@ -3,10 +3,16 @@ import type { AgentStatus } from '../agents/agent-selection';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
-import { hashReply, inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
+import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
-import { HEARTBEAT, PURGE, REGISTER, SNAPSHOT, TOUCH, UNREGISTER } from './registry-scripts';
+import { heartbeat } from './scripts/heartbeat';
+import { RegistryKeys, registryKeyList } from './scripts/includes';
+import { purge } from './scripts/purge';
+import { register } from './scripts/register';
+import { snapshot } from './scripts/snapshot';
+import { touch } from './scripts/touch';
+import { unregister } from './scripts/unregister';
 
 /** How long the record of an agent that went silent stays visible (as offline) before it is forgotten. */
 export const OFFLINE_RETENTION_MS = 10 * 60 * 1000;
@@ -30,7 +36,7 @@ export interface AgentBeat {
 @Injectable()
 export class AgentRegistry {
   private readonly logger = new Logger(AgentRegistry.name);
-  private readonly keys: string[];
+  private readonly keys: RegistryKeys;
   private readonly pendingLoad = new Map<string, number>();
   private loadTimer?: NodeJS.Timeout;
 
@@ -39,7 +45,13 @@ export class AgentRegistry {
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {
     const p = config.prefix;
-    this.keys = [registryKeys.agents(p), registryKeys.heartbeats(p), registryKeys.loads(p), registryKeys.statuses(p), registryKeys.revoked(p)];
+    this.keys = {
+      agents: registryKeys.agents(p),
+      heartbeats: registryKeys.heartbeats(p),
+      loads: registryKeys.loads(p),
+      statuses: registryKeys.statuses(p),
+      revoked: registryKeys.revoked(p),
+    };
   }
 
   /** Registers or renews a worker's agents in one script; answers the ids unregistered over REST. */
@@ -47,29 +59,36 @@ export class AgentRegistry {
     if (beats.length === 0) return [];
     // The loads written now already include every change not yet sent.
     for (const b of beats) this.pendingLoad.delete(b.agent.id);
-    const args = beats.flatMap((b) => [b.agent.id, JSON.stringify(b.agent), b.load, b.draining ? 'draining' : 'active', b.agent.registeredAt]);
-    return (await HEARTBEAT.run(this.redis.client, this.keys, args)) as string[];
+    const agents = beats.map((b) => ({
+      id: b.agent.id,
+      record: JSON.stringify(b.agent),
+      load: b.load,
+      status: b.draining ? ('draining' as const) : ('active' as const),
+      registeredAt: b.agent.registeredAt,
+    }));
+    return (await heartbeat(this.redis.client, { keys: this.keys, agents })).revoked;
   }
 
   /** Registers an agent over REST; `false` when a live agent already has its id. */
   async register(agent: StoredAgent): Promise<boolean> {
-    return (await REGISTER.run(this.redis.client, this.keys, [agent.id, JSON.stringify(agent), this.config.agentTtlMs])) === 'ok';
+    const call = { keys: this.keys, id: agent.id, record: JSON.stringify(agent), ttlMs: this.config.agentTtlMs };
+    return (await register(this.redis.client, call)).registered;
   }
 
   /** Renews an agent registered over REST (and sets its load, if given); `false` if unknown. */
   async touch(id: string, load?: number): Promise<boolean> {
-    return (await TOUCH.run(this.redis.client, this.keys, [id, load === undefined ? '' : load])) === 1;
+    return (await touch(this.redis.client, { keys: this.keys, id, load })).known;
   }
 
   /** Unregisters an agent; its worker stops giving it tasks at its next heartbeat. `false` if unknown. */
   async unregister(id: string): Promise<boolean> {
-    return (await UNREGISTER.run(this.redis.client, this.keys, [id])) === 1;
+    return (await unregister(this.redis.client, this.keys, id)).known;
   }
 
   /** Removes agents whose worker exits (and any revocation of them). */
   async remove(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    repliesOrThrow(await transaction(this.redis.client, (client) => this.keys.map((key) => client.hdel(key, ...ids))));
+    repliesOrThrow(await transaction(this.redis.client, (client) => registryKeyList(this.keys).map((key) => client.hdel(key, ...ids))));
   }
 
   /**
@@ -98,15 +117,12 @@ export class AgentRegistry {
 
   /** Forgets agents silent for `silentMs` (and revocations as old). */
   async purge(silentMs = OFFLINE_RETENTION_MS): Promise<number> {
-    return (await PURGE.run(this.redis.client, this.keys, [silentMs])) as number;
+    return (await purge(this.redis.client, this.keys, silentMs)).forgotten;
   }
 
   /** Every agent the registry knows, in id order. */
   async list(): Promise<AgentRecord[]> {
-    const replies = (await SNAPSHOT.run(this.redis.client, this.keys.slice(0, 4), [])) as unknown[];
-    const [agents, beats, loads, statuses] = replies.slice(0, 4).map(hashReply);
-    const time = replies[4] as [string, string];
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const { agents, heartbeats: beats, loads, statuses, nowMs: now } = await snapshot(this.redis.client, this.keys);
     return Object.keys(agents)
       .sort()
       .map((id) => {

@@ -18,7 +18,7 @@ export function storedBytes(output: unknown): number {
  * (with their output) of a {@link Decomposition}, is at most `maxOutputBytes` as JSON; an output
  * fits in what its session may still store, given the `heldBytes` its stored outputs took when
  * the task started. (The write-back checks the session's bound again, atomically, counting the
- * tasks that finished since: see FINISH in session-scripts.ts.) Throws
+ * tasks that finished since: see scripts/includes/finish.lua.) Throws
  * {@link OutputTooLargeError} or {@link SessionOutputsFullError}, neither of which is retried.
  */
 export function checkOutput(task: { sessionId: string; taskId: string }, output: unknown, limits: OutputLimits, heldBytes = 0): void {

@@ -5,7 +5,9 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { bullJobKey, jobIds, keys, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { StateKeys } from '../state/state-keys';
 import { PLANNING_CAPABILITY } from './planning-capability';
-import { EXPIRE_SESSION, EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
+import { expireSession } from './scripts/expire-session';
+import { expireTasks, JOB_KEY_SUFFIXES, TaskBatch } from './scripts/expire-tasks';
+import { TASK_BATCH } from './session-scripts';
 import { inOneWrite } from '../redis/socket-writes';
 
 /**
@@ -23,7 +25,7 @@ export class SessionRetention {
    * Gives every key of a finished session a time to live, so it is cleaned up after the
    * retention period: its own keys and its BullMQ jobs' (BullMQ's removeOnComplete / removeOnFail
    * ages remove a job only when a later job of its queue finishes). `knownTaskIds` saves reading
-   * how many tasks the session has. `tasksFinished`: every task finished through FINISH_TASK (a
+   * how many tasks the session has. `tasksFinished`: every task finished through finish-task.lua (a
    * completed session), which gave its job a time to live already.
    */
   async expire(tag: ShardTag, sessionId: string, options: { knownTaskIds?: readonly string[]; tasksFinished?: boolean } = {}): Promise<void> {
@@ -50,16 +52,20 @@ export class SessionRetention {
     // The tasks' keys and jobs in batches of the task list, the first with everything else, one
     // script call each; the last batch runs to the end of the list, whatever was appended since it
     // was counted.
-    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
-    const jobs = [options.tasksFinished ? '' : `${tag}:`, jobIds.task(sessionId, '')];
+    const taskIds = keys.taskIds(tag, sessionId);
+    const tasks = {
+      taskPrefix: keys.task(tag, sessionId, ''),
+      pendingPrefix: keys.pendingDeps(tag, sessionId, ''),
+      jobPrefix: options.tasksFinished ? '' : `${tag}:`,
+      jobIdPrefix: jobIds.task(sessionId, ''),
+    };
     inOneWrite(client, () => {
-      for (let start = 0; start === 0 || start < count; start += TASK_BATCH) {
-        const stop = start + TASK_BATCH >= count ? -1 : start + TASK_BATCH - 1;
-        const batch = [...prefixes, start, stop, ...jobs];
+      for (let from = 0; from === 0 || from < count; from += TASK_BATCH) {
+        const batch: TaskBatch = { ...tasks, from, to: from + TASK_BATCH >= count ? -1 : from + TASK_BATCH - 1 };
         writes.push(
-          start === 0
-            ? EXPIRE_SESSION.run(client, [keys.taskIds(tag, sessionId), state.index, ...retained, ...state.fixed()], [seconds, retained.length, ...batch])
-            : EXPIRE_TASKS.run(client, [keys.taskIds(tag, sessionId)], [seconds, ...batch]),
+          from === 0
+            ? expireSession(client, { keys: { taskIds, stateIndex: state.index, retained, stateFixed: state.fixed() }, seconds, batch })
+            : expireTasks(client, { taskIds, seconds, batch }),
         );
       }
     });

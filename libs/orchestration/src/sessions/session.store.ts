@@ -5,7 +5,10 @@ import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { endSession } from './scripts/end-session';
-import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { attachTasks, AttachTasksCall, AttachedTask, queueAttachTasks } from './scripts/attach-tasks';
+import { setTaskStatus } from './scripts/set-task-status';
+import { transitionSession } from './scripts/transition-session';
+import { EVENTS_MAX, START_TASK, TASK_BATCH } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
@@ -115,20 +118,29 @@ export class SessionStore {
     }
     // In batches (one script call each, sent together): one command per task and key cost the
     // API more than the flow itself, and a batch keeps each script short for Redis.
-    const scriptKeys = [keys.taskIds(tag, sessionId), keys.events(tag, sessionId)];
-    const prefixes = [keys.task(tag, sessionId, ''), keys.pendingDeps(tag, sessionId, '')];
-    let rows: unknown[] = [];
+    const batch: Omit<AttachTasksCall, 'tasks'> = {
+      keys: { taskIds: keys.taskIds(tag, sessionId), events: keys.events(tag, sessionId) },
+      taskPrefix: keys.task(tag, sessionId, ''),
+      pendingPrefix: keys.pendingDeps(tag, sessionId, ''),
+      at: now,
+    };
+    let tasks: AttachedTask[] = [];
     const send = () => {
-      const args = [now, ...prefixes, JSON.stringify(rows)];
-      writes.push(inTransaction ? ATTACH_TASKS.sendSource(client, scriptKeys, args) : ATTACH_TASKS.run(client, scriptKeys, args));
-      rows = [];
+      writes.push(inTransaction ? queueAttachTasks(client, { ...batch, tasks }) : attachTasks(client, { ...batch, tasks }));
+      tasks = [];
     };
     for (const task of graph.tasks.values()) {
-      const parentId = task.parentId ?? ('parentId' in at ? at.parentId : null);
-      rows.push([task.id, parentId ?? '', json(task.spec.capabilities), json(task.dependsOn), task.spec.title ?? '', [...task.waitsOn, ...task.childIds]]);
-      if (rows.length === TASK_BATCH) send();
+      tasks.push({
+        id: task.id,
+        parentId: task.parentId ?? ('parentId' in at ? at.parentId : null),
+        capabilities: json(task.spec.capabilities),
+        dependsOn: json(task.dependsOn),
+        title: task.spec.title,
+        pending: [...task.waitsOn, ...task.childIds],
+      });
+      if (tasks.length === TASK_BATCH) send();
     }
-    if (rows.length > 0) send();
+    if (tasks.length > 0) send();
     return writes;
   }
 
@@ -153,9 +165,8 @@ export class SessionStore {
 
   /** Moves the session to `to` if it is in one of `from`; answers whether it moved. */
   async transition(tag: ShardTag, sessionId: string, from: readonly SessionStatus[], to: SessionStatus, fields: Record<string, string> = {}): Promise<boolean> {
-    const args = [from.join(','), to, 'updatedAt', new Date().toISOString()];
-    for (const [k, v] of Object.entries(fields)) args.push(k, v);
-    return (await TRANSITION.run(this.client, [keys.session(tag, sessionId), keys.events(tag, sessionId)], args)) === 1;
+    const call = { keys: { session: keys.session(tag, sessionId), events: keys.events(tag, sessionId) }, from, to, at: new Date().toISOString(), fields };
+    return (await transitionSession(this.client, call)).moved;
   }
 
   /**
@@ -229,11 +240,12 @@ export class SessionStore {
     extra: { error?: FailureInfo; waitingFor?: string; finished?: boolean } = {},
   ): Promise<boolean> {
     const now = new Date().toISOString();
-    const fields: string[] = [];
-    if (extra.error) fields.push('error', json(extra.error));
-    if (extra.waitingFor !== undefined) fields.push('waitingFor', extra.waitingFor);
-    if (extra.finished) fields.push('finishedAt', now);
-    return (await SET_TASK_STATUS.run(this.client, [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)], [taskId, status, now, ...fields])) === 1;
+    const fields: Record<string, string> = {};
+    if (extra.error) fields.error = json(extra.error);
+    if (extra.waitingFor !== undefined) fields.waitingFor = extra.waitingFor;
+    if (extra.finished) fields.finishedAt = now;
+    const taskKeys = { task: keys.task(tag, sessionId, taskId), events: keys.events(tag, sessionId) };
+    return (await setTaskStatus(this.client, { keys: taskKeys, taskId, status, at: now, fields })).set;
   }
 
   /** An operator's decision on a paused task, left for the task's next run to act on. */

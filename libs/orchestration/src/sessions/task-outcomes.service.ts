@@ -71,7 +71,7 @@ export class TaskOutcomes {
     private readonly redisFaults: RedisFaultRetry,
   ) {}
 
-  /** The task's job, kept for the retention from now on (see FINISH_TASK). */
+  /** The task's job, kept for the retention from now on (see scripts/finish-task.lua). */
   private finishedJob(task: TaskJobData): FinishedJob {
     return { queue: task.capabilities[0], hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
   }

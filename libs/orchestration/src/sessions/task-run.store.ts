@@ -6,7 +6,8 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { TickBatcher } from '../redis/tick-batcher';
 import { decodeStored } from '../state/stored-value';
 import { json, parse } from './json-fields';
-import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
+import { finishTask, FinishTaskCall, FinishTaskReply, finishTasks } from './scripts/finish-task';
+import { BEGIN_TASK, BEGIN_TASKS } from './session-scripts';
 import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from './session.types';
 import { isoNow } from '../runtime/iso-now';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
@@ -29,7 +30,7 @@ export interface TaskBeginning {
   readonly readyAt?: string;
   /** The session's tenant, when the task may go. */
   readonly tenant?: string;
-  /** The bytes the session's stored outputs took when the task started (see FINISH_TASK). */
+  /** The bytes the session's stored outputs took when the task started (see scripts/finish-task.lua). */
   readonly outputBytes?: number;
 }
 
@@ -50,7 +51,7 @@ function batchCall(calls: readonly ScriptCall[]): ScriptCall {
   return { keys, args };
 }
 
-/** FINISH_TASK's keys and arguments (see session-scripts.ts). */
+/** finish-task.lua's call for a task's finish. */
 function finishCall(
   tag: ShardTag,
   sessionId: string,
@@ -61,40 +62,33 @@ function finishCall(
   at: string,
   maxSessionBytes: number,
   log?: ScriptedLogEntry,
-): ScriptCall {
-  const scriptKeys = [keys.session(tag, sessionId)];
-  const output = outcome.status === 'completed' ? json(outcome.output) : '';
-  const args = [
+): FinishTaskCall {
+  return {
+    session: keys.session(tag, sessionId),
     taskId,
-    output,
+    outcome: outcome.status === 'completed' ? { status: 'completed', output: json(outcome.output) } : outcome,
     at,
-    outcome.status,
-    job ? bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)) : '',
-    job?.keepSeconds ?? 0,
-    job?.hasChildren ? '1' : '0',
-    log?.bound ?? 0,
-    log?.json ?? '',
-    maxSessionBytes,
-    ...waiters.map((w) => w.id),
-  ];
-  return { keys: scriptKeys, args };
+    job: job && { key: bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)), keepSeconds: job.keepSeconds, hasChildren: job.hasChildren },
+    log: log && { bound: log.bound, json: log.json },
+    maxOutputBytes: maxSessionBytes,
+    waiters: waiters.map((w) => w.id),
+  };
 }
 
 /**
- * FINISH_TASK's answer to `call`: the waiters it left ready. It refused the output (`{0, bytes
- * held}`: the session's outputs had no room for it, nothing was written) with
- * {@link SessionOutputsFullError}.
+ * The waiters a finish left ready. A refused output (the session's outputs had no room for it,
+ * nothing was written) is a {@link SessionOutputsFullError}.
  */
-function readyWaiters(reply: number[], call: ScriptCall, sessionId: string, waiters: readonly TaskRef[], maxSessionBytes: number): TaskRef[] {
-  if (reply[0] !== 0) return reply.map((i) => waiters[i - 1]);
-  const [taskId, output] = call.args as string[];
-  throw new SessionOutputsFullError(sessionId, taskId, Buffer.byteLength(output), reply[1], maxSessionBytes);
+function readyWaiters(reply: FinishTaskReply, call: FinishTaskCall, sessionId: string, waiters: readonly TaskRef[]): TaskRef[] {
+  if (!reply.refused) return reply.ready.map((i) => waiters[i]);
+  const output = call.outcome.status === 'completed' ? call.outcome.output : '';
+  throw new SessionOutputsFullError(sessionId, call.taskId, Buffer.byteLength(output), reply.heldBytes, call.maxOutputBytes);
 }
 
 /** What BEGIN_TASK answers for one task (see session-scripts.ts). */
 type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?, string?, number?];
 
-/** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
+/** A finished task's BullMQ job, to be kept for `keepSeconds` (see scripts/finish-task.lua). */
 export interface FinishedJob {
   readonly queue: string;
   readonly hasChildren: boolean;
@@ -102,7 +96,7 @@ export interface FinishedJob {
 }
 
 /**
- * A task run's start and write-back in Redis (BEGIN and FINISH in session-scripts.ts): the two
+ * A task run's start and write-back in Redis (BEGIN in session-scripts.ts, scripts/finish-task.lua): the two
  * script calls every task makes, gathered per tick and shard so that the tasks starting (or
  * finishing) together cost one call.
  */
@@ -132,11 +126,7 @@ export class TaskRunStore {
    * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), each
    * sent once (RedisScript.send), so that it goes out before the command its caller sends next.
    */
-  private readonly aheadFinishes = new TickBatcher<ShardTag, ScriptCall, number[]>(async (_tag, batch) => {
-    if (batch.length === 1) return [(await FINISH_TASK.send(this.client, batch[0].keys, batch[0].args)) as number[]];
-    const { keys: scriptKeys, args } = batchCall(batch);
-    return (await FINISH_TASKS.send(this.client, scriptKeys, args)) as number[][];
-  });
+  private readonly aheadFinishes = new TickBatcher<ShardTag, FinishTaskCall, FinishTaskReply>((_tag, batch) => finishTasks(this.client, batch));
 
   constructor(
     private readonly redis: RedisConnections,
@@ -203,7 +193,7 @@ export class TaskRunStore {
   }
 
   /**
-   * Finishes a task and resolves its waiters (see FINISH_TASK): `completed` with its output, or
+   * Finishes a task and resolves its waiters (see scripts/finish-task.lua): `completed` with its output, or
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
    * became ready. `ordered`: the script goes out before this call returns and is not sent again
    * (a NOSCRIPT rejects, see RedisScript.send), so the caller's next command on the connection
@@ -224,10 +214,8 @@ export class TaskRunStore {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
     // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
-    const reply = (await (options.ordered
-      ? FINISH_TASK.send(this.client, call.keys, call.args)
-      : FINISH_TASK.run(this.client, call.keys, call.args))) as number[];
-    return readyWaiters(reply, call, sessionId, waiters, limit);
+    const reply = await finishTask(this.client, call, options.ordered ? 'send' : 'run');
+    return readyWaiters(reply, call, sessionId, waiters);
   }
 
   /**
@@ -249,6 +237,6 @@ export class TaskRunStore {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, limit, log);
     const reply = this.aheadFinishes.add(tag, call);
-    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => readyWaiters(ready, call, sessionId, waiters, limit)) };
+    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => readyWaiters(ready, call, sessionId, waiters)) };
   }
 }

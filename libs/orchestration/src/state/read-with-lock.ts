@@ -1,31 +1,12 @@
 import type { Redis } from 'ioredis';
 import { sendFlat } from '../redis/flat-command';
-import { RedisScript } from '../redis/redis-script';
-import { READ_ENTRIES } from './state-scripts';
+import { acquireAndRead } from './scripts/acquire-and-read';
 
-/** What to read as a lock is granted: keys and arguments of STATE_READ's layout (see state-engine). */
+/** What to read as a lock is granted: keys and fields of read-entries.lua's layout (see state-engine). */
 export interface ReadRequest {
   readonly keys: readonly string[];
   readonly args: readonly string[];
 }
-
-/**
- * Redlock's acquire of several lock keys (every one must be free, then each is set to the token
- * with the time to live), followed, when granted, by STATE_READ's reads (one key: see
- * setAndRead). KEYS: the N lock keys, then the read's keys; ARGV[1] the token, [2] the time to
- * live in ms, [3] N, then the read's arguments.
- * Answers {N, stored value, …} when granted, {0} when a lock key was taken.
- */
-const ACQUIRE_AND_READ = new RedisScript(`${READ_ENTRIES}
-local n = tonumber(ARGV[3])
-for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return {0} end
-end
-for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
-end
-return readEntries({n}, n, 3)
-`);
 
 interface Pending {
   readonly request: ReadRequest;
@@ -37,7 +18,7 @@ interface Pending {
  * acquisition can carry a read. Redlock stays in charge of the lock (its token, retries with
  * jitter, expiry with the clock-drift margin, release); only its acquire command, when a read was
  * attached with {@link readWith}, runs as `SET NX PX` and `HGET`s sent together (one lock key) or
- * as ACQUIRE_AND_READ (several), so a read-modify-write gets its lock and the value in one round
+ * as acquire-and-read.lua (several), so a read-modify-write gets its lock and the value in one round
  * trip instead of two. The answer Redlock sees is the same number its own script gives.
  */
 export class ReadWithLock {
@@ -71,11 +52,11 @@ export class ReadWithLock {
     const [token, ttlMs] = args.slice(numKeys);
     if (numKeys === 1) return this.setAndRead(String(args[0]), token, ttlMs, pending);
     const { keys, args: readArgs } = pending.request;
-    const reply = ACQUIRE_AND_READ.run(this.client, [...(args.slice(0, numKeys) as string[]), ...keys], [token, ttlMs, numKeys, ...readArgs]);
-    return reply.then((answer) => {
-      const [granted, ...read] = answer as unknown[];
-      if (granted !== 0) pending.reply = read;
-      return granted;
+    const lockKeys = args.slice(0, numKeys) as string[];
+    return acquireAndRead(this.client, { lockKeys, token, ttlMs, read: { keys, fields: readArgs } }).then((answer) => {
+      if (!answer.granted) return 0;
+      pending.reply = answer.values;
+      return answer.locks;
     });
   }
 

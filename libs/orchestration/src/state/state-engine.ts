@@ -3,13 +3,14 @@ import { StateSettings } from '../config/switchyard-config';
 import { SessionNotFoundError, StateConflictError, StateLockExpiredError, StateValueError } from '../errors/errors';
 import { Versioned } from './state-handle';
 import { EntryAddress, StateKeys } from './state-keys';
-import { STATE_APPLY, STATE_READ } from './state-scripts';
+import { ApplyReply, ApplyStateCall, ApplyTransaction } from './scripts/apply-state';
+import { readEntries } from './scripts/read-entries';
 import { decodeStored } from './stored-value';
 import { oneWritePerTick, writeNow } from '../redis/socket-writes';
 import type { ReadRequest } from './read-with-lock';
 
 /**
- * The most transactions one STATE_APPLY call carries. A full batch goes out at once, so that
+ * The most transactions one apply-state.lua call carries. A full batch goes out at once, so that
  * Redis works on it while the process prepares the next; one batch per tick, sent at its end,
  * would leave Redis idle while the process builds it and the process idle while Redis runs it.
  */
@@ -57,10 +58,10 @@ export class StateEngine {
     if (this.gather) oneWritePerTick(this.client);
     if (entries.length === 1) return [decodeStored(await this.client.hget(entries[0].dataKey, entries[0].dataField))];
     const { keys, args } = this.readRequest(entries);
-    return this.decodeRead(entries, (await STATE_READ.run(this.client, keys, args)) as unknown[]);
+    return this.decodeRead(entries, (await readEntries(this.client, { keys, fields: args })).values);
   }
 
-  /** STATE_READ's keys and arguments for `entries` (also what a lock acquisition can read, see ReadWithLock). */
+  /** read-entries.lua's keys and fields for `entries` (also what a lock acquisition can read, see ReadWithLock). */
   readRequest(entries: readonly EntryAddress[]): ReadRequest {
     // Plain loops: flatMap here cost about a microsecond a call on Node 20.
     const keys: string[] = [];
@@ -72,7 +73,7 @@ export class StateEngine {
     return { keys, args };
   }
 
-  /** The values and versions in a reply of STATE_READ's layout (one stored value per entry). */
+  /** The values and versions in a reply of read-entries.lua's layout (one stored value per entry). */
   decodeRead(entries: readonly EntryAddress[], reply: readonly unknown[]): Versioned<unknown>[] {
     return entries.map((_, i) => decodeStored(reply[i] as string | null));
   }
@@ -81,7 +82,7 @@ export class StateEngine {
    * Applies `ops` all or nothing, after every fence and version check passed and none of the
    * `free` lock keys is held; answers the new version and the increments' results, or `locked`
    * when one of `free` is held (nothing was written). Commits of one session asked for in the
-   * same tick go to Redis together, as one STATE_APPLY call (see {@link CommitBatch}).
+   * same tick go to Redis together, as one apply-state.lua call (see {@link CommitBatch}).
    */
   async apply(ops: readonly StateOp[], checks?: readonly StateCheck[], fences?: readonly FenceCheck[]): Promise<{ version: number; results: number[] }>;
   async apply(
@@ -97,43 +98,40 @@ export class StateEngine {
     free: readonly string[] = [],
   ): Promise<{ version: number; results: number[] } | 'locked'> {
     const batch = CommitBatch.for(this.client, this.keys, this.settings.maxValueBytes, this.gather);
-    const reply = (await batch.add(ops, checks, fences, free)) as (string | number)[];
-    const [outcome, a, b] = reply;
-    switch (outcome) {
+    const reply = await batch.add({ ops, checks, fences, free });
+    switch (reply.outcome) {
       case 'ok':
-        return { version: Number(a), results: reply.slice(2).map(Number) };
+        return { version: reply.version, results: reply.results };
       case 'session_gone':
         throw new SessionNotFoundError(this.keys.sessionId);
       case 'lock_expired':
-        throw new StateLockExpiredError(fences[Number(a) - 1].ttlMs);
+        throw new StateLockExpiredError(fences[reply.fence - 1].ttlMs);
       case 'locked':
         return 'locked';
       case 'conflict': {
-        const check = checks[Number(a) - 1];
-        throw new StateConflictError(entryPath(check.entry), check.version, Number(b));
+        const check = checks[reply.check - 1];
+        throw new StateConflictError(entryPath(check.entry), check.version, reply.actual);
       }
       case 'failed':
         // Only a key of the state that something other than Switchyard changed makes Redis refuse.
         throw new Error(
-          `Redis refused a write of session ${this.keys.sessionId}'s state (has something other than Switchyard written its keys?): ${String(a)}`,
+          `Redis refused a write of session ${this.keys.sessionId}'s state (has something other than Switchyard written its keys?): ${reply.error}`,
         );
       case 'too_large':
         throw new StateValueError(
-          entryPath(ops[Number(a) - 1].entry),
-          `would be ${b} bytes of JSON; the limit is ${this.settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`,
+          entryPath(ops[reply.op - 1].entry),
+          `would be ${reply.bytes} bytes of JSON; the limit is ${this.settings.maxValueBytes} (SWITCHYARD_STATE_MAX_VALUE_BYTES)`,
         );
       case 'not_number':
-        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), 'is not a number, so it cannot be incremented');
+        throw new StateValueError(entryPath(ops[reply.op - 1].entry), 'is not a number, so it cannot be incremented');
       case 'not_array':
-        throw new StateValueError(entryPath(ops[Number(a) - 1].entry), 'is not an array, so nothing can be appended to it');
-      default:
-        throw new Error(`unexpected answer from the state script: ${JSON.stringify(reply)}`);
+        throw new StateValueError(entryPath(ops[reply.op - 1].entry), 'is not an array, so nothing can be appended to it');
     }
   }
 }
 
 /**
- * The commits of one session asked for in one tick, sent as one STATE_APPLY call when the tick
+ * The commits of one session asked for in one tick, sent as one apply-state.lua call when the tick
  * ends or when MAX_BATCH of them have gathered: every transaction is checked and applied on its
  * own, in the order they were asked for, exactly as separate calls would one after the other,
  * and each gets its own answer; the process and Redis pay the cost of one command instead of one
@@ -144,12 +142,8 @@ export class StateEngine {
  */
 class CommitBatch {
   private static readonly open = new WeakMap<Redis, Map<string, CommitBatch>>();
-  /** STATE_APPLY's keys: the session's three, then every entry and lock key once. */
-  private readonly keys: string[];
-  private readonly slots = new Map<string, number>();
-  /** STATE_APPLY's arguments: the limit, the count of transactions, then theirs. */
-  private readonly args: (string | number)[];
-  private readonly waiting: { resolve: (reply: unknown) => void; reject: (error: unknown) => void }[] = [];
+  private readonly call: ApplyStateCall;
+  private readonly waiting: { resolve: (reply: ApplyReply) => void; reject: (error: unknown) => void }[] = [];
   private sent = false;
 
   private constructor(
@@ -158,8 +152,7 @@ class CommitBatch {
     maxValueBytes: number,
     private readonly gather: boolean,
   ) {
-    this.keys = [sessionKeys.session, sessionKeys.sequence, sessionKeys.index];
-    this.args = [maxValueBytes, 0];
+    this.call = new ApplyStateCall(sessionKeys, maxValueBytes);
   }
 
   /** The batch of `keys`' session that is open on `client` (a new one, sent when the tick ends, if none is). */
@@ -176,40 +169,15 @@ class CommitBatch {
     return batch;
   }
 
-  /**
-   * Adds a transaction (see StateEngine.apply) in STATE_APPLY's layout; answers its reply. A full
-   * batch leaves now.
-   */
-  add(ops: readonly StateOp[], checks: readonly StateCheck[], fences: readonly FenceCheck[], free: readonly string[]): Promise<unknown> {
-    const args = this.args;
-    const start = args.length;
-    args.push(0); // the transaction's count of arguments, set below
-    args.push(fences.length);
-    for (const fence of fences) args.push(this.at(fence.lockKey), fence.token);
-    args.push(free.length);
-    for (const lockKey of free) args.push(this.at(lockKey));
-    args.push(checks.length);
-    for (const check of checks) args.push(this.at(check.entry.dataKey), check.entry.dataField, String(check.version));
-    for (const op of ops) args.push(op.kind, this.at(op.entry.dataKey), op.entry.dataField, op.payload, op.ttlMs, op.entry.indexed ? '1' : '0');
-    args[start] = args.length - start - 1;
-    args[1] = this.waiting.length + 1;
-    const reply = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  /** Adds a transaction (see StateEngine.apply); answers its reply. A full batch leaves now. */
+  add(tx: ApplyTransaction): Promise<ApplyReply> {
+    this.call.add(tx);
+    const reply = new Promise<ApplyReply>((resolve, reject) => this.waiting.push({ resolve, reject }));
     if (this.waiting.length >= MAX_BATCH) {
       this.send();
       writeNow(this.client);
     }
     return reply;
-  }
-
-  /** The index in KEYS of `key` (added the first time). */
-  private at(key: string): number {
-    let index = this.slots.get(key);
-    if (index === undefined) {
-      this.keys.push(key);
-      index = this.keys.length;
-      this.slots.set(key, index);
-    }
-    return index;
   }
 
   private send(): void {
@@ -218,8 +186,8 @@ class CommitBatch {
     const open = CommitBatch.open.get(this.client);
     if (open?.get(this.sessionKeys.base) === this) open.delete(this.sessionKeys.base);
     if (this.gather) oneWritePerTick(this.client);
-    STATE_APPLY.run(this.client, this.keys, this.args).then(
-      (replies) => this.waiting.forEach((w, i) => w.resolve((replies as unknown[])[i])),
+    this.call.run(this.client).then(
+      (replies) => this.waiting.forEach((w, i) => w.resolve(replies[i])),
       (error: unknown) => this.waiting.forEach((w) => w.reject(error)),
     );
   }

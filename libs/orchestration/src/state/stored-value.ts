@@ -25,21 +25,3 @@ export function decodeStoredHash(raw: Record<string, string>): Record<string, un
   for (const key in raw) out[key] = decodeStored(raw[key]).value;
   return out;
 }
-
-/**
- * Lua: `stored(raw)` answers a stored value's version (a string, '0' when there is none) and its
- * JSON (nil when there is none), as {@link decodeStored} reads it; `version_of(raw)` the version
- * alone, without copying the JSON.
- */
-export const STORED_LUA = `
-local function stored(raw)
-  if not raw then return '0', nil end
-  local version, json = string.match(raw, '^(%d+):(.*)$')
-  if version then return version, json end
-  return '0', raw
-end
-local function version_of(raw)
-  if not raw then return '0' end
-  return string.match(raw, '^(%d+):') or '0'
-end
-`;

@@ -1,5 +1,14 @@
 import emit from './emit.lua';
+import expireTasks from './expire-tasks.lua';
+import finish from './finish.lua';
+import logAppend from './log-append.lua';
 import sessionKeys from './session-keys.lua';
 
 /** The includes of the session scripts (see withIncludes), by the names their `--- @include` lines use. */
-export const SESSION_INCLUDES: Readonly<Record<string, string>> = { emit, 'session-keys': sessionKeys };
+export const SESSION_INCLUDES: Readonly<Record<string, string>> = {
+  emit,
+  'expire-tasks': expireTasks,
+  finish,
+  'log-append': logAppend,
+  'session-keys': sessionKeys,
+};

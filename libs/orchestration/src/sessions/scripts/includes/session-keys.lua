@@ -1,7 +1,7 @@
 -- The keys of a session's records, built from the session's key (`s`) as redis/keys.ts builds
 -- them: each is the session's key with a suffix, so it carries the same hash tag (one slot). A
 -- script then takes one key, the session's, instead of one per record. A unit test
--- (session-keys.spec.ts) holds these suffixes to keys.ts.
+-- (redis/lua-files.spec.ts) holds these suffixes to keys.ts.
 local function tasks_key(s) return s .. ':tasks' end
 local function shared_key(s) return s .. ':state:shared' end
 local function outputs_key(s) return s .. ':outputs' end

@@ -1,42 +1,42 @@
-import { RedisScript } from '../redis/redis-script';
-import { STORED_LUA } from './stored-value';
+--[[
+  Applies state writes all or nothing: first every check, then every new value is computed and
+  validated, and only then is anything written (Lua cannot undo, so nothing is written before all
+  of it is known to succeed). Each entry is one hash field holding `<version>:<json>` (see
+  stored-value.ts): a write stores the commit's new version with the value. Every write of the
+  state, a single `set` as much as a whole transaction, goes through this script, so checks, size
+  limits, versions and clean-up rules hold the same everywhere.
 
-/**
- * The session state's Lua scripts. Every write of the state, a single `set` as much as a whole
- * transaction, goes through STATE_APPLY, so checks, size limits, versions and clean-up rules hold
- * the same everywhere.
- */
+  Several transactions go in one call: each is checked and applied on its own, one after the
+  other, as separate calls would be, and gets its own answer. Once the session has ended (its hash
+  has a time to live), every key written gets at most the session's remaining time to live, so no
+  state key outlives the session's retention.
 
-/**
- * Applies writes all or nothing: first every check, then every new value is computed and
- * validated, and only then is anything written (Lua cannot undo, so nothing is written before
- * all of it is known to succeed). Each entry is one hash field holding `<version>:<json>` (see
- * stored-value.ts): a write stores the commit's new version with the value.
- *
- * Several transactions go in one call (see CommitBatch in state-engine.ts): each is checked and
- * applied on its own, one after the other, as separate calls would be, and gets its own answer.
- *
- * KEYS[1] the session hash, [2] the version counter, [3] the state index, [4..] entry and lock
- * keys of all the transactions. ARGV[1] largest value in bytes, [2] T = number of transactions,
- * then per transaction the count of its arguments and its arguments: L = number of lock keys,
- * then L pairs (index into KEYS of a lock key, the token it must still hold; they are deleted when
- * the writes succeeded); then F = number of lock keys that must be free (nobody holds them: a
- * commit that took no lock respects the others'), and F indexes into KEYS; then C = number of
- * version checks and C triples (entry key index, field, expected version); then ops of 6 fields
- * each: op (set | del | incr | append), entry key index, field, payload (JSON value; for incr the
- * number to add; for append the JSON items joined by commas), ttl ms (> 0 set it, < 0 set -ttl
- * only if the key has none, 0 leave it), indexed ('1' or '0').
- *
- * Answers one reply per transaction: {'ok', version, results…} (an incr's result is its new
- * number), or {'session_gone'}, {'lock_expired', i}, {'locked', i}, {'conflict', i, actual
- * version}, {'too_large', op, bytes}, {'not_number', op}, {'not_array', op}, or {'failed',
- * Redis' error} when a command of its own failed (a key of another type where an entry should
- * be), which leaves the others' answers as they are.
- *
- * Once the session has ended (its hash has a time to live), every key written gets at most the
- * session's remaining time to live, so no state key outlives the session's retention.
- */
-export const STATE_APPLY = new RedisScript(`${STORED_LUA}
+  KEYS[1] the session's hash
+  KEYS[2] the state's version counter
+  KEYS[3] the state index (the keys that get the session's retention)
+  KEYS[4..] the entry and lock keys of all the transactions, each once
+
+  ARGV[1] the largest value, in bytes
+  ARGV[2] T, the number of transactions
+  ARGV[3..] per transaction, the count of its arguments, then its arguments:
+            L, the number of lock keys it holds, and L pairs (index into KEYS of a lock key, the
+              token it must still hold; they are deleted once the writes succeeded);
+            F, the number of lock keys that must be free (a commit that took no lock respects
+              the others'), and F indexes into KEYS;
+            C, the number of version checks, and C triples (index into KEYS of the entry's key,
+              field, expected version);
+            then its ops, six fields each: op (set | del | incr | append), index into KEYS of
+              the entry's key, field, payload (JSON value; for incr the number to add; for
+              append the JSON items joined by commas), ttl ms (> 0 set it, < 0 set -ttl only if
+              the key has none, 0 leave it), indexed ('1' or '0')
+
+  Reply: one reply per transaction: {'ok', version, results…} (an incr's result is its new
+  number), or {'session_gone'}, {'lock_expired', i}, {'locked', i}, {'conflict', i, actual
+  version}, {'too_large', op, bytes}, {'not_number', op}, {'not_array', op}, or {'failed',
+  Redis' error} when a command of its own failed (a key of another type where an entry should
+  be), which leaves the others' answers as they are.
+]]
+--- @include "stored-value"
 local n = tonumber(ARGV[2])
 local out = {}
 local sessionTtl = redis.call('PTTL', KEYS[1])
@@ -104,7 +104,7 @@ local function apply(p, last)
     local kind, dk, df, payload = ARGV[p], KEYS[tonumber(ARGV[p + 1])], ARGV[p + 2], ARGV[p + 3]
     local ttl, indexed = tonumber(ARGV[p + 4]), ARGV[p + 5]
     p = p + 6
-    local id = dk .. '\\n' .. df
+    local id = dk .. '\n' .. df
     local new
     if kind == 'set' then
       new = payload
@@ -177,26 +177,3 @@ for t = 1, n do
   p = p + count + 1
 end
 return out
-`);
-
-/**
- * Lua: `readEntries(out, k, a)` appends to `out` the stored value (see stored-value.ts) of each
- * entry whose key is KEYS[k + 1…] and whose field is ARGV[a + 1…], false for one not stored.
- * Answers `out`.
- */
-export const READ_ENTRIES = `
-local function readEntries(out, k, a)
-  for i = k + 1, #KEYS do
-    out[#out + 1] = redis.call('HGET', KEYS[i], ARGV[i - k + a]) or false
-  end
-  return out
-end
-`;
-
-/**
- * Reads entries, atomically. KEYS: per entry its key; ARGV: per entry its field. Answers each
- * stored value (false for none).
- */
-export const STATE_READ = new RedisScript(`${READ_ENTRIES}
-return readEntries({}, 0, 0)
-`);

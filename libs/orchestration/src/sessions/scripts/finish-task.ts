@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import { luaStrings } from '../../redis/lua-source';
+import { RedisScript } from '../../redis/redis-script';
+import { SESSION_INCLUDES } from './includes';
+import finishInclude from './includes/finish.lua';
+import oneSource from './finish-task.lua';
+import batchSource from './finish-tasks.lua';
+
+const ONE = RedisScript.fromLua(oneSource, SESSION_INCLUDES);
+const BATCH = RedisScript.fromLua(batchSource, SESSION_INCLUDES);
+
+/** The keys BullMQ keeps beside a parent's job, about its children, which a finish keeps as long as the job. */
+export const JOB_CHILDREN_SUFFIXES: readonly string[] = luaStrings(finishInclude, 'JOB_CHILDREN_SUFFIXES');
+
+export interface FinishTaskCall {
+  /** The session's hash (the task's keys and its waiters' are built from it). */
+  readonly session: string;
+  readonly taskId: string;
+  /** Completed with its output (JSON), or failed / skipped without one. */
+  readonly outcome: { readonly status: 'completed'; readonly output: string } | { readonly status: 'failed' | 'skipped' };
+  /** When it finished (ISO 8601). */
+  readonly at: string;
+  /** The task's BullMQ job (its key), kept `keepSeconds` from now, with its children's keys if it has any. */
+  readonly job?: { readonly key: string; readonly keepSeconds: number; readonly hasChildren: boolean };
+  /** A log entry appended in the same step, and the log's bound. */
+  readonly log?: { readonly bound: number; readonly json: string };
+  /** The most bytes the session's stored outputs may take. */
+  readonly maxOutputBytes: number;
+  /** The ids of the tasks waiting on it (dependants and parent). */
+  readonly waiters: readonly string[];
+}
+
+/** The waiters left ready (indexes into the call's `waiters`), or a refused output and what the outputs held. */
+export type FinishTaskReply = { refused: false; ready: number[] } | { refused: true; heldBytes: number };
+
+/** finish-task.lua's arguments for `call`. */
+function args(call: FinishTaskCall): (string | number)[] {
+  const { job, log } = call;
+  return [
+    call.taskId,
+    call.outcome.status === 'completed' ? call.outcome.output : '',
+    call.at,
+    call.outcome.status,
+    job?.key ?? '',
+    job?.keepSeconds ?? 0,
+    job?.hasChildren ? '1' : '0',
+    log?.bound ?? 0,
+    log?.json ?? '',
+    call.maxOutputBytes,
+    ...call.waiters,
+  ];
+}
+
+function decode(reply: number[]): FinishTaskReply {
+  if (reply[0] === 0) return { refused: true, heldBytes: reply[1] };
+  return { refused: false, ready: reply.map((i) => i - 1) };
+}
+
+/**
+ * Runs finish-task.lua: finishes a task and wakes its waiters. `send`: the command goes out now
+ * and is never sent again (RedisScript.send), so a command the caller sends next runs after it;
+ * `run`: by SHA, sent again with its source should Redis lack it.
+ */
+export async function finishTask(client: Redis, call: FinishTaskCall, how: 'run' | 'send'): Promise<FinishTaskReply> {
+  const sent = how === 'send' ? ONE.send(client, [call.session], args(call)) : ONE.run(client, [call.session], args(call));
+  return decode((await sent) as number[]);
+}
+
+/**
+ * Runs finish-tasks.lua: the finishes of several tasks of one shard in one call, sent now and
+ * never again (as {@link finishTask}'s `send`). Answers one reply per call, in order.
+ */
+export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
+  if (calls.length === 1) return [await finishTask(client, calls[0], 'send')];
+  const keys: string[] = [];
+  const flat: (string | number)[] = [];
+  for (const call of calls) {
+    const own = args(call);
+    keys.push(call.session);
+    flat.push(1, own.length, ...own);
+  }
+  return ((await BATCH.send(client, keys, flat)) as number[][]).map(decode);
+}

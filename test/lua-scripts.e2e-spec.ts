@@ -1,0 +1,47 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { Redis } from 'ioredis';
+import { withIncludes } from '@switchyard/orchestration/redis/lua-source';
+import { OwnRedis } from './support/redis-server';
+
+const ROOT = join(__dirname, '..');
+
+/** Every script (not an include) under `dir`, with the includes of the `includes/` folder beside it. */
+function scriptsUnder(dir: string): { file: string; source: string }[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.lua') && !name.split(sep).includes('includes') && !name.split(sep).includes('node_modules'))
+    .map((name) => {
+      const file = join(ROOT, dir, name);
+      const folder = join(dirname(file), 'includes');
+      const includes: Record<string, string> = {};
+      if (existsSync(folder)) {
+        for (const include of readdirSync(folder).filter((n) => n.endsWith('.lua')))
+          includes[basename(include, '.lua')] = readFileSync(join(folder, include), 'utf8');
+      }
+      return { file: relative(ROOT, file), source: withIncludes(readFileSync(file, 'utf8'), includes) };
+    });
+}
+
+/**
+ * Every `.lua` script, with its includes filled in, compiles in Redis (SCRIPT LOAD): a slip in a
+ * script that no e2e test happens to run, or a header that ends its comment early, fails here
+ * rather than in production. A private redis-server, so the script cache is the test's own.
+ */
+describe('the .lua scripts', () => {
+  let redis: OwnRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await OwnRedis.start();
+    client = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    await client?.quit();
+    await redis?.destroy();
+  });
+
+  it.each(['libs', 'bench'].flatMap((dir) => scriptsUnder(dir)).map(({ file, source }) => [file, source]))('%s compiles in Redis', async (_, source) => {
+    expect(await client.script('LOAD', source)).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
