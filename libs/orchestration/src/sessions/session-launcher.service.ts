@@ -126,7 +126,7 @@ export class SessionLauncher {
       // or still out of memory), it is logged. The key's release does not wait on the removal: a
       // claim neither released nor confirmed expires in CLAIM_TTL_SECONDS all the same.
       const [discarded, released] = await Promise.allSettled([
-        this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []),
+        this.store.discard(tag, sessionId, tenant, validation?.ok ? validation.graph.tasks.keys() : []),
         idempotencyKey !== undefined ? this.idempotency.release(tenant, idempotencyKey, sessionId) : undefined,
       ]);
       if (discarded.status === 'rejected') {
