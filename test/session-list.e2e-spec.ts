@@ -145,23 +145,37 @@ describe('GET /api/orchestrator/sessions: expiry', () => {
     await stack?.stop();
   });
 
-  it('drops a session from the list, and its index entries from Redis, once its keys expire', async () => {
+  const tag = () => `{${stack.prefix}-0}`;
+  const indexed = async (id: string) =>
+    [await stack.redis.zscore(`${tag()}:_sy:sessions`, id), await stack.redis.zscore(`${tag()}:_sy:sessions:tenant:acme`, id)].filter((s) => s !== null).length;
+  /** Runs a one-task session to its end, then waits (bounded) until its record has expired (retention 1 s). */
+  const runAndExpire = async () => {
     const started = await stack.request('POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'x', capabilities: ['data_analysis'] }] } });
     const id = started.body.sessionId;
     expect((await stack.waitForSession(id)).status).toBe('completed');
-    expect((await stack.request('GET', LIST)).body.sessions.map((s: any) => s.sessionId)).toEqual([id]);
-    const tag = `{${stack.prefix}-0}`;
-    expect(await stack.redis.zscore(`${tag}:_sy:sessions:tenant:acme`, id)).not.toBeNull();
-
-    // Retention 1 s: wait (bounded) until the session's record has expired.
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await stack.redis.exists(`${tag}:_sy:session:${id}`));) {
+    expect(await indexed(id)).toBe(2);
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await stack.redis.exists(`${tag()}:_sy:session:${id}`));) {
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(await stack.redis.exists(`${tag}:_sy:session:${id}`)).toBe(0);
+    expect(await stack.redis.exists(`${tag()}:_sy:session:${id}`)).toBe(0);
+    return id;
+  };
+
+  it('drops a session from the list, and its index entries from Redis, once its keys expire', async () => {
+    const id = await runAndExpire();
+    // Still indexed, as nothing read or trimmed the index since; the list skips and removes it.
+    expect(await indexed(id)).toBe(2);
     expect((await stack.request('GET', LIST, undefined, undefined, authHeader('viewer'))).body).toEqual({ sessions: [], nextCursor: null });
-    // The tenant's read pruned its index and the deployment's; the admin's list has it no more either.
-    expect(await stack.redis.zscore(`${tag}:_sy:sessions`, id)).toBeNull();
-    expect(await stack.redis.zscore(`${tag}:_sy:sessions:tenant:acme`, id)).toBeNull();
+    expect(await indexed(id)).toBe(0);
     expect((await stack.request('GET', LIST)).body).toEqual({ sessions: [], nextCursor: null });
+  });
+
+  it('trims the expired entries of a tenant nobody lists when its next session starts', async () => {
+    const id = await runAndExpire();
+    const next = await stack.request('POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'x', capabilities: ['data_analysis'] }] } });
+    expect(next.status).toBe(202);
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline && (await indexed(id)) > 0;) await new Promise((r) => setTimeout(r, 50));
+    expect(await indexed(id)).toBe(0);
+    expect(await indexed(next.body.sessionId)).toBe(2);
   });
 });

@@ -51,6 +51,8 @@ const SCAN_BUDGET = 1000;
 const BATCH = 100;
 /** How many of an index's oldest entries each list request checks for expired sessions. */
 const SWEEP = 20;
+/** How many each session start checks (see {@link SessionIndex.trim}). */
+const TRIM = 4;
 
 export function encodeListCursor(position: ListPosition): string {
   return Buffer.from(`${position.at}:${position.id}`).toString('base64url');
@@ -69,8 +71,9 @@ const before = (a: ListPosition, b: ListPosition) => a.at > b.at || (a.at === b.
  * The session list: each shard's sorted sets of session ids by creation time (written with the
  * session, see SessionStore.sendCreate), merged newest first across shards. A session's keys
  * expire with the retention while its index entries do not: an entry whose session is gone is
- * skipped and removed when a list reads it, and each list also checks the oldest few entries of
- * the indexes it reads, so an index does not grow with sessions long expired.
+ * skipped and removed when a list reads it, each list also checks the oldest few entries of the
+ * indexes it reads, and each session start those of its tenant's and its shard's (see trim), so
+ * an index does not grow with sessions long expired.
  */
 @Injectable()
 export class SessionIndex {
@@ -180,11 +183,20 @@ export class SessionIndex {
     };
   }
 
+  /**
+   * Run after a session of `tenant` started in shard `tag`: removes the oldest entries of the
+   * tenant's index and of the shard's whose sessions have expired, a few each time, so that
+   * indexes nobody lists still shrink as sessions expire while new ones start.
+   */
+  async trim(tag: ShardTag, tenant: string): Promise<void> {
+    await Promise.all([this.sweep(tag, { tenant }, TRIM), this.sweep(tag, 'all', TRIM)]);
+  }
+
   /** Removes the index's oldest entries whose sessions have expired (see the class). */
-  private async sweep(tag: ShardTag, scope: ListScope): Promise<void> {
+  private async sweep(tag: ShardTag, scope: ListScope, count = SWEEP): Promise<void> {
     const client = this.redis.client;
     const index = this.indexOf(tag, scope);
-    const oldest = await client.zrange(index, '0', String(SWEEP - 1));
+    const oldest = await client.zrange(index, '0', String(count - 1));
     if (oldest.length === 0) return;
     const exists = await Promise.all(oldest.map((id) => client.exists(keys.session(tag, id))));
     const gone = oldest.filter((_, i) => exists[i] === 0);
