@@ -154,3 +154,24 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     expect(consoleErrors).toEqual([]);
   }, 90_000);
 });
+
+describe('the session pages when they are not built', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 0, env: { SWITCHYARD_UI_DIR: join(SHOTS, 'no-such-ui-build') } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 503 saying to build them, and 404 for their assets', async () => {
+    for (const path of ['/ui', '/ui/sessions/0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33']) {
+      const answer = await fetch(`${stack.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+      expect([path, answer.status, answer.headers.get('content-type')]).toEqual([path, 503, expect.stringContaining('application/problem+json')]);
+      expect(((await answer.json()) as { detail: string }).detail).toContain('npm run build');
+    }
+    expect((await fetch(`${stack.baseUrl}/ui/assets/app.js`, { signal: AbortSignal.timeout(10_000) })).status).toBe(404);
+  });
+});
