@@ -25,8 +25,8 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: {
-      // tsconfig.json covers apps, libs, examples and test; bench has its own.
-      parserOptions: { project: ['./tsconfig.json', './bench/tsconfig.bench.json'], tsconfigRootDir: import.meta.dirname },
+      // tsconfig.json covers apps, libs, examples and test; bench and the session pages (apps/ui, for browsers) have their own.
+      parserOptions: { project: ['./tsconfig.json', './bench/tsconfig.bench.json', './apps/ui/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // A promise nobody awaits or catches loses its error and its ordering; `void` says it is meant.
@@ -35,6 +35,11 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
     },
+  },
+  {
+    // The session pages run in a browser.
+    files: ['apps/ui/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],

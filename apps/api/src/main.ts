@@ -11,6 +11,7 @@ import { mountBullBoard } from './admin/bull-board';
 import { buildOpenApiDocument } from './http/openapi';
 import { guardRequestBodies } from './http/request-body.gate';
 import { useJsonBody } from './http/json-body';
+import { mountSessionPages } from './ui/session-pages';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
@@ -36,7 +37,8 @@ async function bootstrap(): Promise<void> {
   }
   useJsonBody(app, config);
   // Security headers everywhere; the two HTML pages (Swagger UI, Bull Board) run inline scripts,
-  // so they go without a Content-Security-Policy.
+  // so they go without a Content-Security-Policy. The session pages (/ui) keep the strict one:
+  // their script and styles are files of this origin, and they talk to this origin only.
   const strict = helmet();
   const pages = helmet({ contentSecurityPolicy: false });
   app.use((req: { path: string }, res: unknown, next: () => void) =>
@@ -49,6 +51,7 @@ async function bootstrap(): Promise<void> {
   // Before listen() (which runs the modules' start-up, Redis check included): Nest's own
   // not-found handler would otherwise come first.
   mountBullBoard(app);
+  mountSessionPages(app, config);
 
   await app.listen(config.port, '0.0.0.0');
   new NestLogger('Api').log({ port: config.port, prefix: config.prefix, shards: config.shards }, 'api listening');

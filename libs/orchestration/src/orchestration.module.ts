@@ -17,6 +17,7 @@ import { IdempotencyStore } from './sessions/idempotency.store';
 import { DeploymentSetup } from './deployment/deployment.service';
 import { RedisThrottlerStorage } from './http/redis-throttler.storage';
 import { SessionQueries } from './sessions/session-queries.service';
+import { SessionIndex } from './sessions/session-index.store';
 import { SessionCommands } from './sessions/session-commands.service';
 import { SessionEvents } from './sessions/session-events.service';
 import { ClusterHealth } from './health/cluster-health.service';
@@ -83,6 +84,7 @@ const core = {
     RedisThrottlerStorage,
     SessionLauncher,
     SessionQueries,
+    SessionIndex,
     SessionCommands,
     SessionEvents,
     ClusterHealth,

@@ -23,6 +23,7 @@ import {
   SessionCommands,
   SessionEvents,
   SessionLauncher,
+  SessionPage,
   SessionQueries,
   SessionState,
   SessionStateView,
@@ -48,6 +49,8 @@ import {
   SessionCancelledDto,
   SessionDto,
   SessionIdParamDto,
+  SessionListQueryDto,
+  SessionPageDto,
   StreamTokenDto,
   TaskParamsDto,
   TemplateDto,
@@ -111,6 +114,21 @@ export class OrchestratorController {
     const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
     if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
     return accepted;
+  }
+
+  @Access('viewer')
+  @Get('sessions')
+  @ApiOperation({
+    summary: 'Recent sessions, newest first',
+    description:
+      "A key sees its own tenant's sessions; an admin's key sees every tenant's. Filter by `status` (comma-separated) and `since` (created at or after); " +
+      "page with `limit` and the answer's `nextCursor`. With a status filter few sessions match, a page may hold fewer than `limit` sessions and still have a `nextCursor`. " +
+      'A session leaves the list when its keys expire (SWITCHYARD_RETENTION_S after it finished).',
+  })
+  @ApiOkResponse({ type: SessionPageDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'An unknown query parameter, or a malformed status, since, limit or cursor; `errors` names each' })
+  listSessions(@Query() query: SessionListQueryDto, @CurrentPrincipal() principal: Principal): Promise<SessionPage> {
+    return this.sessions.list(principal, query);
   }
 
   @Access('viewer')

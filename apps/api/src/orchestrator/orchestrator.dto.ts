@@ -1,6 +1,14 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { orchestrateRequestSchema, resolveRequestSchema, RESOLVE_ACTIONS, SESSION_STATUSES, TASK_ID, TASK_STATUSES } from '@switchyard/orchestration';
+import {
+  orchestrateRequestSchema,
+  resolveRequestSchema,
+  RESOLVE_ACTIONS,
+  SESSION_STATUSES,
+  sessionListQuerySchema,
+  TASK_ID,
+  TASK_STATUSES,
+} from '@switchyard/orchestration';
 
 /** Request and response schemas of the orchestrator routes, for validation and the OpenAPI document. */
 
@@ -44,6 +52,55 @@ export class SessionIdParamDto extends createZodDto(
   z.object({
     id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
   }),
+) {}
+
+export class SessionListQueryDto extends createZodDto(sessionListQuerySchema) {}
+
+const sessionSummarySchema = z
+  .object({
+    sessionId: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    goal: z.string().nullable().describe('The goal it was started from; null for a plan or a template'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable().describe('When it completed, failed or was cancelled; null while it runs'),
+    tasks: z.object({ total: z.number().int().describe('Tasks of its plan so far, subtasks included (0 while a goal is being planned)') }),
+  })
+  .meta({ id: 'SessionSummary' });
+
+export class SessionPageDto extends createZodDto(
+  z
+    .object({
+      sessions: z.array(sessionSummarySchema).describe('Newest first'),
+      nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end'),
+    })
+    .meta({
+      examples: [
+        {
+          sessions: [
+            {
+              sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33',
+              status: 'running',
+              goal: 'Write a report on Redis persistence',
+              createdAt: '2026-11-25T12:00:00.000Z',
+              updatedAt: '2026-11-25T12:00:01.250Z',
+              finishedAt: null,
+              tasks: { total: 5 },
+            },
+            {
+              sessionId: '0-1c7d9e2a-3b4f-4c5d-8e6f-7a8b9c0d1e2f',
+              status: 'completed',
+              goal: null,
+              createdAt: '2026-11-25T11:58:30.000Z',
+              updatedAt: '2026-11-25T11:58:32.100Z',
+              finishedAt: '2026-11-25T11:58:32.100Z',
+              tasks: { total: 3 },
+            },
+          ],
+          nextCursor: 'MTc5NTYwOTkxMDAwMDowLTFjN2Q5ZTJhLTNiNGYtNGM1ZC04ZTZmLTdhOGI5YzBkMWUyZg',
+        },
+      ],
+    }),
 ) {}
 
 const workerSchema = z.object({ host: z.string(), pid: z.number().int() }).meta({ id: 'Worker' });

@@ -32,6 +32,7 @@ describe('validateEnvironment', () => {
       auth: 'on',
       apiKeys: [],
       bullBoard: 'readonly',
+      uiDir: 'dist/ui',
       models: { provider: 'offline', baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: undefined, timeoutMs: 60_000, maxRetries: 2 },
       tools: { workspaceDir: join(tmpdir(), 'switchyard-workspace'), httpAllowedHosts: [], httpTimeoutMs: 30_000, httpMaxResponseBytes: 1_048_576 },
       state: { lockRedisUrls: [], lockTtlMs: 10_000, lockWaitMs: 10_000, maxKeyBytes: 256, maxValueBytes: 1_048_576, temporaryTtlMs: 3_600_000 },

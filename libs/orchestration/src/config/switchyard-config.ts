@@ -102,6 +102,7 @@ export const environmentSchema = z
       ),
     SWITCHYARD_AUTH: z.enum(['on', 'off'], { error: 'SWITCHYARD_AUTH must be "on" or "off"' }).default('on'),
     SWITCHYARD_BULL_BOARD: z.enum(BULL_BOARD_MODES, { error: `SWITCHYARD_BULL_BOARD must be one of ${BULL_BOARD_MODES.join(', ')}` }).default('readonly'),
+    SWITCHYARD_UI_DIR: z.string().min(1, 'SWITCHYARD_UI_DIR must name a directory').default('dist/ui'),
     SWITCHYARD_API_KEYS: z
       .string()
       .default('')
@@ -210,6 +211,8 @@ export interface SwitchyardConfig {
   /** The API keys (their SHA-256, role and tenant); the API refuses to start with auth on and none. */
   readonly apiKeys: readonly ApiKeyEntry[];
   /** What Bull Board may do; see {@link BULL_BOARD_MODES}. @defaultValue `readonly` */
+  /** Where the session pages' built assets are (`npm run build` writes them to dist/ui), relative to the working directory. */
+  readonly uiDir: string;
   readonly bullBoard: BullBoardMode;
   /** The model provider of the model-backed agents (see agents-environment.ts). */
   readonly models: ModelConfig;
@@ -310,6 +313,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     auth: env.SWITCHYARD_AUTH,
     apiKeys: env.SWITCHYARD_API_KEYS,
     bullBoard: env.SWITCHYARD_BULL_BOARD,
+    uiDir: env.SWITCHYARD_UI_DIR,
     models: toModelConfig(env),
     tools: toToolsConfig(env),
     state: {

@@ -37,6 +37,14 @@ export const keys = {
   taskIds: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:tasks`,
   /** Hash: one task's state (status, agent, worker, attempts, timings, error). */
   task: (tag: ShardTag, sessionId: string, taskId: string) => `${ns(tag)}:session:${sessionId}:task:${taskId}`,
+  /**
+   * Sorted set: the ids of the shard's sessions, scored by creation time (epoch ms), every
+   * tenant's; the session list of an admin reads it. An entry whose session has expired is
+   * skipped and removed by the reader (SessionIndex).
+   */
+  sessionIndex: (tag: ShardTag) => `${ns(tag)}:sessions`,
+  /** Sorted set: as {@link keys.sessionIndex}, one tenant's sessions only. */
+  tenantSessionIndex: (tag: ShardTag, tenant: string) => `${ns(tag)}:sessions:tenant:${tenant}`,
   /** Hash: task id → JSON output of every finished task of the session. */
   outputs: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:outputs`,
   /** Set: the ids of the dependencies (and children) a task still waits for; ROOT_WAITER's, the top-level tasks the session waits for. */

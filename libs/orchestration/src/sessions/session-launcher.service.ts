@@ -16,6 +16,7 @@ import { NewSession, SessionStore } from './session.store';
 import { DEFAULT_TENANT } from './session.types';
 import { CLAIM_TTL_SECONDS, IdempotencyStore } from './idempotency.store';
 import { SessionLogWriter } from '../log/session-log.writer';
+import { SessionIndex } from './session-index.store';
 import { NewLogEntry } from '../log/log-entry';
 
 /**
@@ -35,6 +36,7 @@ export class SessionLauncher {
     private readonly templates: TemplateCatalog,
     private readonly idempotency: IdempotencyStore,
     private readonly log: SessionLogWriter,
+    private readonly index: SessionIndex,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
@@ -126,7 +128,7 @@ export class SessionLauncher {
       // or still out of memory), it is logged. The key's release does not wait on the removal: a
       // claim neither released nor confirmed expires in CLAIM_TTL_SECONDS all the same.
       const [discarded, released] = await Promise.allSettled([
-        this.store.discard(tag, sessionId, validation?.ok ? validation.graph.tasks.keys() : []),
+        this.store.discard(tag, sessionId, tenant, validation?.ok ? validation.graph.tasks.keys() : []),
         idempotencyKey !== undefined ? this.idempotency.release(tenant, idempotencyKey, sessionId) : undefined,
       ]);
       if (discarded.status === 'rejected') {
@@ -140,6 +142,9 @@ export class SessionLauncher {
       }
       throw error;
     }
+    // Housekeeping of the session list, off the request's path: a failure costs nothing but a
+    // later try (the next start or list does the same).
+    this.index.trim(tag, tenant).catch((error: Error) => this.logger.debug({ error: error.message }, 'the session index could not be trimmed'));
     return { sessionId, status: 'pending' };
   }
 }

@@ -1,6 +1,7 @@
 import { SessionNotFoundError } from '../errors/errors';
 import type { Admission } from '../registry/admission.service';
 import type { ShardRouter } from '../redis/shards';
+import type { ListScope, SessionIndex, SessionListQuery } from './session-index.store';
 import { SessionQueries } from './session-queries.service';
 import type { SessionStore } from './session.store';
 
@@ -15,7 +16,9 @@ function build() {
   const store = { tenant: async (_tag: string, id: string) => (reads.push(id), tenants[id]) } as unknown as SessionStore;
   const shards = { tagOf: (id: string) => (id.startsWith('0-') ? '{sy-0}' : undefined) } as unknown as ShardRouter;
   const admission = {} as Admission;
-  return { queries: new SessionQueries(shards, store, admission), reads };
+  const listed: ListScope[] = [];
+  const index = { list: async (scope: ListScope) => (listed.push(scope), { sessions: [], nextCursor: null }) } as unknown as SessionIndex;
+  return { queries: new SessionQueries(shards, store, admission, index), reads, listed };
 }
 
 describe('SessionQueries.requireVisible', () => {
@@ -49,5 +52,17 @@ describe('SessionQueries.requireVisible', () => {
     const { queries, reads } = build();
     await expect(queries.requireVisible('7-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', globex)).rejects.toBeInstanceOf(SessionNotFoundError);
     expect(reads).toEqual([]);
+  });
+});
+
+describe('SessionQueries.list', () => {
+  const query: SessionListQuery = { limit: 20 };
+
+  it("lists a viewer's or operator's own tenant's sessions, and every tenant's for an admin", async () => {
+    const { queries, listed } = build();
+    await queries.list({ role: 'viewer', tenant: 'acme' }, query);
+    await queries.list({ role: 'operator', tenant: 'globex' }, query);
+    await queries.list({ role: 'admin', tenant: 'acme' }, query);
+    expect(listed).toEqual([{ tenant: 'acme' }, { tenant: 'globex' }, 'all']);
   });
 });

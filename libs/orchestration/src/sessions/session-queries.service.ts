@@ -3,6 +3,7 @@ import type { Principal } from '../auth/api-keys';
 import { SessionNotFoundError } from '../errors/errors';
 import { ShardRouter } from '../redis/shards';
 import { Admission } from '../registry/admission.service';
+import { SessionIndex, SessionListQuery, SessionPage } from './session-index.store';
 import { SessionStore } from './session.store';
 import { SessionView } from './session.types';
 
@@ -13,7 +14,16 @@ export class SessionQueries {
     private readonly shards: ShardRouter,
     private readonly store: SessionStore,
     private readonly admission: Admission,
+    private readonly index: SessionIndex,
   ) {}
+
+  /**
+   * The sessions `principal` may see, newest first: its tenant's, or an admin's every tenant's
+   * (as {@link requireVisible} lets an admin see any session).
+   */
+  list(principal: Pick<Principal, 'role' | 'tenant'>, query: SessionListQuery): Promise<SessionPage> {
+    return this.index.list(principal.role === 'admin' ? 'all' : { tenant: principal.tenant }, query);
+  }
 
   /** The tenant a session belongs to; `undefined` for a malformed id or a session that does not exist. */
   async tenantOf(sessionId: string): Promise<string | undefined> {

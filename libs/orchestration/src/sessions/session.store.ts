@@ -52,9 +52,14 @@ export class SessionStore {
    * checks the replies (see PlanEnqueuer.start).
    */
   sendCreate(client: Redis, tag: ShardTag, session: NewSession): Promise<unknown>[] {
-    const now = new Date().toISOString();
+    const created = new Date();
+    const now = created.toISOString();
     const context = Object.entries(session.context);
     return [
+      // The session list's indexes, in the same transaction: an entry never names a session that
+      // was not written.
+      client.zadd(keys.sessionIndex(tag), created.getTime(), session.id),
+      client.zadd(keys.tenantSessionIndex(tag, session.tenant), created.getTime(), session.id),
       client.hset(keys.session(tag, session.id), {
         id: session.id,
         tenant: session.tenant,
@@ -152,8 +157,10 @@ export class SessionStore {
   }
 
   /** Removes everything {@link create} and {@link attachPlan} wrote (a start that failed). */
-  async discard(tag: ShardTag, sessionId: string, taskIds: Iterable<string> = []): Promise<void> {
+  async discard(tag: ShardTag, sessionId: string, tenant: string, taskIds: Iterable<string> = []): Promise<void> {
     await this.discardPlan(tag, sessionId, taskIds);
+    await this.client.zrem(keys.sessionIndex(tag), sessionId);
+    await this.client.zrem(keys.tenantSessionIndex(tag, tenant), sessionId);
     await this.client.del(
       keys.session(tag, sessionId),
       keys.sharedState(tag, sessionId),

@@ -1,0 +1,203 @@
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
+import { h, svg } from './dom';
+import { VisibleGraph, VisibleNode } from './task-graph';
+
+const NODE_WIDTH = 210;
+const NODE_HEIGHT = 58;
+const elk = new ELK();
+
+export interface GraphEvents {
+  select(taskId: string): void;
+  toggle(taskId: string): void;
+}
+
+/**
+ * The plan as an SVG graph laid out by elkjs (layered, left to right): one `<g>` per drawn task
+ * with `data-task-id` and `data-status`, zoomed with the wheel or the buttons and moved by dragging.
+ */
+export class GraphView {
+  readonly element: HTMLElement;
+  private readonly canvas: SVGSVGElement;
+  private readonly viewport: SVGGElement;
+  private readonly nodes = new Map<string, SVGGElement>();
+  private view = { x: 0, y: 0, scale: 1 };
+  private size = { width: 0, height: 0 };
+  private selected: string | undefined;
+
+  constructor(private readonly events: GraphEvents) {
+    this.viewport = svg('g', { class: 'viewport' });
+    this.canvas = svg('svg', { class: 'graph-canvas' }, this.viewport);
+    const zoomBy = (factor: number) => () => this.zoomAt(factor, this.canvas.clientWidth / 2, this.canvas.clientHeight / 2);
+    const controls = h(
+      'div',
+      { class: 'graph-controls' },
+      h('button', { type: 'button', title: 'Zoom in', 'data-action': 'zoom-in', onclick: zoomBy(1.25) }, '+'),
+      h('button', { type: 'button', title: 'Zoom out', 'data-action': 'zoom-out', onclick: zoomBy(0.8) }, '−'),
+      h('button', { type: 'button', title: 'Fit to screen', 'data-action': 'fit', onclick: () => this.fit() }, 'Fit'),
+    );
+    this.element = h('div', { class: 'graph' }, this.canvas, controls);
+    this.canvas.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
+    this.enableDragging();
+  }
+
+  async render(graph: VisibleGraph, options: { fit: boolean }): Promise<void> {
+    const request: ElkNode = {
+      id: 'plan',
+      layoutOptions: {
+        'elk.algorithm': 'layered',
+        'elk.direction': 'RIGHT',
+        'elk.edgeRouting': 'ORTHOGONAL',
+        'elk.spacing.nodeNode': '22',
+        'elk.layered.spacing.nodeNodeBetweenLayers': '64',
+        'elk.layered.thoroughness': graph.nodes.length > 300 ? '1' : '7',
+      },
+      children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+      edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
+    };
+    const layout = await elk.layout(request);
+    this.viewport.replaceChildren();
+    this.nodes.clear();
+    const kinds = new Map(graph.edges.map((e) => [e.id, e.kind]));
+    const edgeLayer = svg('g', { class: 'edges' });
+    for (const edge of (layout.edges ?? []) as ElkExtendedEdge[]) edgeLayer.append(this.edgePath(edge, kinds.get(edge.id) ?? 'depends'));
+    const nodeLayer = svg('g', { class: 'nodes' });
+    const byId = new Map(graph.nodes.map((n) => [n.task.id, n]));
+    for (const placed of layout.children ?? []) nodeLayer.append(this.nodeGroup(byId.get(placed.id)!, placed));
+    this.viewport.append(svg('defs', {}, arrowHead()), edgeLayer, nodeLayer);
+    this.size = { width: layout.width ?? 0, height: layout.height ?? 0 };
+    if (this.selected) this.select(this.selected);
+    if (options.fit) this.fit();
+    else this.apply();
+  }
+
+  /** A task's new status, and the agent that took it (in place of its capabilities) once one has. */
+  setStatus(taskId: string, status: string, agentId?: string): void {
+    const node = this.nodes.get(taskId);
+    node?.setAttribute('data-status', status);
+    const detail = node?.querySelector('.node-detail');
+    if (agentId && detail && !node!.querySelector('[data-action="expand"]')) detail.textContent = clip(agentId, 27);
+  }
+
+  select(taskId: string | undefined): void {
+    this.selected = taskId;
+    for (const [id, node] of this.nodes) node.classList.toggle('selected', id === taskId);
+  }
+
+  fit(): void {
+    const width = this.canvas.clientWidth || 800;
+    const height = this.canvas.clientHeight || 600;
+    const pad = 32;
+    const scale = Math.min(1.6, (width - pad * 2) / Math.max(1, this.size.width), (height - pad * 2) / Math.max(1, this.size.height));
+    this.view = { scale, x: (width - this.size.width * scale) / 2, y: (height - this.size.height * scale) / 2 };
+    this.apply();
+  }
+
+  private edgePath(edge: ElkExtendedEdge, kind: string): SVGPathElement {
+    const points = (edge.sections ?? []).flatMap((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint]);
+    const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
+    return svg('path', { d, class: `edge edge-${kind}`, 'marker-end': kind === 'depends' ? 'url(#arrow)' : undefined });
+  }
+
+  private nodeGroup(node: VisibleNode, placed: ElkNode): SVGGElement {
+    const { task } = node;
+    const label = task.title ?? task.id;
+    const detail = node.collapsed ? `${node.descendants} tasks inside` : (task.agentId ?? task.capabilities.join(', '));
+    const group = svg(
+      'g',
+      { class: 'node', 'data-task-id': task.id, 'data-status': task.status, transform: `translate(${placed.x},${placed.y})`, tabindex: 0, role: 'button' },
+      svg('title', {}, `${task.id} (${task.status})`),
+      svg('rect', { class: 'node-box', width: NODE_WIDTH, height: NODE_HEIGHT, rx: 10 }),
+      svg('rect', { class: 'node-band', width: 8, height: NODE_HEIGHT, rx: 4 }),
+      svg('text', { class: 'node-label', x: 20, y: 24 }, clip(label, node.descendants > 0 ? 18 : 21)),
+      svg('text', { class: 'node-detail', x: 20, y: 44 }, clip(detail, 27)),
+      node.collapsed ? hiddenBar(node) : null,
+    );
+    group.addEventListener('click', () => this.events.select(task.id));
+    group.addEventListener('keydown', (event) => event.key === 'Enter' && this.events.select(task.id));
+    if (node.descendants > 0) {
+      const toggle = svg(
+        'g',
+        { class: 'node-toggle', 'data-action': node.collapsed ? 'expand' : 'collapse', transform: `translate(${NODE_WIDTH - 22},${NODE_HEIGHT / 2})` },
+        svg('title', {}, node.collapsed ? `Expand ${node.descendants} tasks` : 'Collapse this subtree'),
+        svg('circle', { r: 11 }),
+        svg('text', { y: 4 }, node.collapsed ? '+' : '−'),
+      );
+      toggle.addEventListener('click', (event) => {
+        event.stopPropagation();
+        this.events.toggle(task.id);
+      });
+      group.append(toggle);
+    }
+    this.nodes.set(task.id, group);
+    return group;
+  }
+
+  private apply(): void {
+    this.viewport.setAttribute('transform', `translate(${this.view.x},${this.view.y}) scale(${this.view.scale})`);
+  }
+
+  private zoomAt(factor: number, x: number, y: number): void {
+    const scale = Math.min(4, Math.max(0.05, this.view.scale * factor));
+    const applied = scale / this.view.scale;
+    this.view = { scale, x: x - (x - this.view.x) * applied, y: y - (y - this.view.y) * applied };
+    this.apply();
+  }
+
+  private onWheel(event: WheelEvent): void {
+    event.preventDefault();
+    const box = this.canvas.getBoundingClientRect();
+    this.zoomAt(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
+  }
+
+  private enableDragging(): void {
+    let from: { x: number; y: number } | undefined;
+    this.canvas.addEventListener('pointerdown', (event) => {
+      if ((event.target as Element).closest('.node')) return;
+      from = { x: event.clientX - this.view.x, y: event.clientY - this.view.y };
+      this.canvas.setPointerCapture(event.pointerId);
+      this.canvas.classList.add('dragging');
+    });
+    this.canvas.addEventListener('pointermove', (event) => {
+      if (!from) return;
+      this.view = { ...this.view, x: event.clientX - from.x, y: event.clientY - from.y };
+      this.apply();
+    });
+    const stop = () => {
+      from = undefined;
+      this.canvas.classList.remove('dragging');
+    };
+    this.canvas.addEventListener('pointerup', stop);
+    this.canvas.addEventListener('pointercancel', stop);
+  }
+}
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+function arrowHead(): SVGMarkerElement {
+  return svg(
+    'marker',
+    { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }),
+  );
+}
+
+const ORDER = ['completed', 'running', 'ready', 'paused', 'waiting', 'failed', 'skipped', 'cancelled'];
+
+/** A collapsed task's hidden subtree as a thin bar of its statuses. */
+function hiddenBar(node: VisibleNode): SVGGElement {
+  const total = Object.values(node.hidden).reduce((a, b) => a + b, 0) || 1;
+  const bar = svg('g', { class: 'hidden-bar', transform: `translate(12,${NODE_HEIGHT - 7})` });
+  let x = 0;
+  const width = NODE_WIDTH - 24;
+  for (const status of ORDER) {
+    const count = node.hidden[status] ?? 0;
+    if (count === 0) continue;
+    const w = (count / total) * width;
+    bar.append(svg('rect', { x, width: w, height: 3, class: `bar-${status}` }));
+    x += w;
+  }
+  return bar;
+}

@@ -1,0 +1,156 @@
+import { Api, ApiError } from './api-client';
+import { duration, h, statusPill } from './dom';
+import { GraphView } from './graph-view';
+import { FINISHED, LogEntry, SessionView } from './session-types';
+import { TaskDetails } from './task-details';
+import { defaultCollapsed, GraphTask, visibleGraph } from './task-graph';
+
+const STATUS_ORDER = ['running', 'ready', 'waiting', 'paused', 'completed', 'failed', 'skipped', 'cancelled'];
+
+/**
+ * `/ui/sessions/:id`: the plan as a graph, live from the session's event stream (opened with a
+ * stream token, so the key never goes in a URL), a task's details beside it, and cancel.
+ */
+export class SessionPage {
+  private session!: SessionView;
+  private tasks = new Map<string, GraphTask>();
+  private collapsed = new Set<string>();
+  private readonly deltas = new Map<string, string>();
+  private readonly graph: GraphView;
+  private readonly details: TaskDetails;
+  private readonly header = h('header', { class: 'session-header' });
+  private stream: EventSource | undefined;
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly api: Api,
+    private readonly sessionId: string,
+    private readonly root: HTMLElement,
+  ) {
+    this.graph = new GraphView({ select: (id) => void this.select(id), toggle: (id) => void this.toggle(id) });
+    this.details = new TaskDetails(api, sessionId, this.deltas);
+  }
+
+  async start(): Promise<void> {
+    this.root.replaceChildren(this.header, h('main', { class: 'session-body' }, this.graph.element, this.details.element));
+    await this.reload(true);
+    await this.openStream();
+  }
+
+  /** Reads the session again (at start, and when an event names a task the page has not seen). */
+  private async reload(first = false): Promise<void> {
+    this.session = await this.api.get<SessionView>(`/api/orchestrator/sessions/${this.sessionId}`);
+    this.tasks = new Map(
+      this.session.tasks.map((t) => [
+        t.id,
+        { id: t.id, parentId: t.parentId, dependsOn: t.dependsOn, status: t.status, title: t.title, capabilities: t.capabilities, agentId: t.agentId },
+      ]),
+    );
+    if (first) this.collapsed = defaultCollapsed([...this.tasks.values()]);
+    this.renderHeader();
+    await this.graph.render(visibleGraph([...this.tasks.values()], this.collapsed), { fit: first });
+  }
+
+  private async openStream(): Promise<void> {
+    const { url } = await this.api.request<{ url: string }>('POST', `/api/orchestrator/sessions/${this.sessionId}/events/token`);
+    const stream = new EventSource(`${url}&logLevel=info`);
+    this.stream = stream;
+    stream.addEventListener('task', (event) => this.onTask(JSON.parse((event as MessageEvent<string>).data)));
+    stream.addEventListener('session', (event) => this.onSession(JSON.parse((event as MessageEvent<string>).data)));
+    stream.addEventListener('log', (event) => this.details.addLog(JSON.parse((event as MessageEvent<string>).data) as LogEntry));
+    stream.addEventListener('delta', (event) => {
+      const delta = JSON.parse((event as MessageEvent<string>).data) as { taskId: string; text: string };
+      this.deltas.set(delta.taskId, (this.deltas.get(delta.taskId) ?? '') + delta.text);
+      this.details.addDelta(delta.taskId);
+    });
+    stream.addEventListener('error', () => {
+      // A stream the server closed (its token expired, say) does not come back by itself: a new
+      // token opens it again, replaying the session's events from the start.
+      if (stream.readyState === EventSource.CLOSED && !FINISHED.includes(this.session.status)) {
+        setTimeout(() => void this.openStream().catch(() => undefined), 2000);
+      }
+    });
+  }
+
+  private onTask(event: { taskId: string; status: string; agentId?: string }): void {
+    const task = this.tasks.get(event.taskId);
+    if (!task) {
+      // A subtask spawned at run time: read the plan again, once for a burst of them.
+      this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+      return;
+    }
+    task.status = event.status;
+    if (event.agentId) task.agentId = event.agentId;
+    const shown = this.session.tasks.find((t) => t.id === event.taskId);
+    if (shown) shown.status = event.status;
+    this.graph.setStatus(event.taskId, event.status, event.agentId);
+    this.renderHeader();
+    if (this.details.shown === event.taskId) void this.details.show(event.taskId);
+  }
+
+  private onSession(event: { status: string }): void {
+    this.session.status = event.status;
+    if (FINISHED.includes(event.status)) {
+      this.stream?.close();
+      void this.reload();
+    } else this.renderHeader();
+  }
+
+  private async select(taskId: string): Promise<void> {
+    this.graph.select(taskId);
+    await this.details.show(taskId);
+  }
+
+  private async toggle(taskId: string): Promise<void> {
+    if (this.collapsed.has(taskId)) this.collapsed.delete(taskId);
+    else this.collapsed.add(taskId);
+    await this.graph.render(visibleGraph([...this.tasks.values()], this.collapsed), { fit: false });
+  }
+
+  private async cancel(button: HTMLButtonElement): Promise<void> {
+    if (!confirm(`Cancel session ${this.sessionId}? Its running tasks are aborted.`)) return;
+    button.disabled = true;
+    try {
+      await this.api.request('DELETE', `/api/orchestrator/sessions/${this.sessionId}`);
+    } catch (error) {
+      button.disabled = false;
+      alert(error instanceof ApiError ? error.message : String(error));
+    }
+  }
+
+  private renderHeader(): void {
+    const tasks = [...this.tasks.values()];
+    const counts = new Map<string, number>();
+    for (const t of tasks) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+    const done = tasks.filter((t) => ['completed', 'skipped'].includes(t.status)).length;
+    const share = tasks.length === 0 ? 0 : done / tasks.length;
+    const end = this.session.finishedAt ? Date.parse(this.session.finishedAt) : Date.now();
+    const fill = h('div', { class: 'progress-fill' });
+    // Through the CSSOM: a style attribute would need 'unsafe-inline' in the page's CSP.
+    fill.style.width = `${(share * 100).toFixed(1)}%`;
+    const cancel = h('button', { type: 'button', class: 'danger', 'data-action': 'cancel' }, 'Cancel session');
+    cancel.addEventListener('click', () => void this.cancel(cancel));
+    this.header.replaceChildren(
+      h('a', { class: 'back', href: '/ui' }, '← Sessions'),
+      h(
+        'div',
+        { class: 'title' },
+        h('h1', {}, this.session.goal ?? this.session.template ?? `Plan of ${tasks.length} tasks`),
+        h('code', { class: 'session-id' }, this.sessionId),
+      ),
+      h('div', { class: 'session-status', 'data-session-status': this.session.status }, statusPill(this.session.status)),
+      h(
+        'div',
+        { class: 'progress' },
+        h('div', { class: 'progress-bar' }, fill),
+        h('span', {}, `${done} / ${tasks.length} tasks · ${duration(end - Date.parse(this.session.createdAt))}`),
+      ),
+      h(
+        'ul',
+        { class: 'counts' },
+        ...STATUS_ORDER.filter((s) => counts.has(s)).map((s) => h('li', { class: `count status-${s}` }, h('b', {}, String(counts.get(s))), s)),
+      ),
+      ...(FINISHED.includes(this.session.status) ? [] : [cancel]),
+    );
+  }
+}

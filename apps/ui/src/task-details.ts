@@ -1,0 +1,138 @@
+import { Api, ApiError } from './api-client';
+import { duration, h, statusPill } from './dom';
+import { LogEntry, PlanTask, SessionView, TaskView } from './session-types';
+
+/** The plan's spec of a task (its input lives there), searched through the tree. */
+function specOf(tasks: readonly PlanTask[] | undefined, id: string): PlanTask | undefined {
+  for (const task of tasks ?? []) {
+    if (task.id === id) return task;
+    const found = specOf(task.children, id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function json(value: unknown): HTMLElement {
+  return h('pre', { class: 'json' }, value === undefined ? '—' : JSON.stringify(value, null, 2));
+}
+
+function field(name: string, value: Node | string | undefined): HTMLElement {
+  return h('div', { class: 'field' }, h('dt', {}, name), h('dd', {}, value ?? '—'));
+}
+
+function timings(task: TaskView): string {
+  if (!task.startedAt) return 'not started';
+  const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
+  const took = duration(end - Date.parse(task.startedAt));
+  return `${new Date(task.startedAt).toLocaleTimeString()} → ${task.finishedAt ? new Date(task.finishedAt).toLocaleTimeString() : 'running'} (${took})`;
+}
+
+function usage(task: TaskView): string | undefined {
+  const u = task.usage;
+  if (!u) return undefined;
+  const cost = u.costUsd !== undefined ? `, $${u.costUsd.toFixed(4)}` : '';
+  return `${u.totalTokens ?? 0} tokens (${u.promptTokens ?? 0} prompt + ${u.completionTokens ?? 0} completion) in ${u.calls ?? 0} calls${cost}`;
+}
+
+/** The panel beside the graph: everything about one task, and an operator's answers when it is paused. */
+export class TaskDetails {
+  readonly element = h('aside', { class: 'details', 'data-panel': 'task' }, h('p', { class: 'hint' }, 'Click a task to see its input, output, agent and log.'));
+  private taskId: string | undefined;
+  private logList: HTMLElement | undefined;
+  private deltaBox: HTMLElement | undefined;
+
+  constructor(
+    private readonly api: Api,
+    private readonly sessionId: string,
+    private readonly deltas: Map<string, string>,
+  ) {}
+
+  get shown(): string | undefined {
+    return this.taskId;
+  }
+
+  async show(taskId: string): Promise<void> {
+    this.taskId = taskId;
+    const base = `/api/orchestrator/sessions/${this.sessionId}`;
+    const [session, logs] = await Promise.all([
+      this.api.get<SessionView>(base),
+      this.api.get<{ entries: LogEntry[] }>(`${base}/logs?taskId=${encodeURIComponent(taskId)}&limit=200`).catch(() => ({ entries: [] })),
+    ]);
+    if (this.taskId !== taskId) return;
+    const task = session.tasks.find((t) => t.id === taskId);
+    if (!task) return;
+    const spec = specOf(session.plan?.tasks, taskId);
+    this.logList = h('ol', { class: 'log' }, ...logs.entries.map(logLine));
+    this.deltaBox = h('pre', { class: 'deltas' }, this.deltas.get(taskId) ?? '');
+    this.element.replaceChildren(
+      h('header', {}, h('h2', {}, task.title ?? task.id), statusPill(task.status)),
+      h(
+        'dl',
+        {},
+        field('Task', task.id),
+        field('Capabilities', task.capabilities.join(', ')),
+        field('Agent', task.agentId),
+        field('Worker', task.worker ? `${task.worker.host} (pid ${task.worker.pid})` : undefined),
+        field('Attempts', String(task.attempts)),
+        field('Timings', timings(task)),
+        task.waitingFor ? field('Waiting for', task.waitingFor) : null,
+        task.error ? field('Error', `${task.error.name ? `${task.error.name}: ` : ''}${task.error.message}`) : null,
+        usage(task) ? field('Usage', usage(task)) : null,
+      ),
+      ...(task.status === 'paused' ? [this.resolveForm(task)] : []),
+      h('h3', {}, 'Input'),
+      json(spec?.input),
+      h('h3', {}, 'Output'),
+      json(task.output),
+      ...(this.deltas.has(taskId) ? [h('h3', {}, 'Streamed'), this.deltaBox] : []),
+      h('h3', {}, `Log (${logs.entries.length})`),
+      this.logList,
+    );
+  }
+
+  /** A log entry of the live stream: appended when it is the shown task's. */
+  addLog(entry: LogEntry): void {
+    if (entry.taskId === this.taskId) this.logList?.append(logLine(entry));
+  }
+
+  addDelta(taskId: string): void {
+    if (taskId === this.taskId && this.deltaBox) this.deltaBox.textContent = this.deltas.get(taskId) ?? '';
+  }
+
+  private resolveForm(task: TaskView): HTMLElement {
+    const output = h('textarea', { name: 'output', rows: 3, placeholder: '{"approved": true}' });
+    const message = h('p', { class: 'form-message' });
+    const send = (action: string) => async () => {
+      try {
+        const body = action === 'provide' ? { action, output: JSON.parse(output.value || 'null') as unknown } : { action };
+        await this.api.request('POST', `/api/orchestrator/sessions/${this.sessionId}/tasks/${encodeURIComponent(task.id)}/resolve`, body);
+        message.textContent = `Sent: ${action}`;
+      } catch (error) {
+        message.textContent = error instanceof ApiError ? error.message : `Not sent: ${(error as Error).message}`;
+      }
+    };
+    return h(
+      'section',
+      { class: 'resolve' },
+      h('h3', {}, 'Operator input'),
+      h(
+        'div',
+        { class: 'buttons' },
+        ...['retry', 'skip', 'abort'].map((action) => h('button', { type: 'button', 'data-action': action, onclick: () => void send(action)() }, action)),
+      ),
+      output,
+      h('button', { type: 'button', 'data-action': 'provide', onclick: () => void send('provide')() }, 'provide output'),
+      message,
+    );
+  }
+}
+
+function logLine(entry: LogEntry): HTMLElement {
+  return h(
+    'li',
+    { class: `level-${entry.level}` },
+    h('time', {}, new Date(entry.time).toLocaleTimeString()),
+    h('span', { class: 'level' }, entry.level),
+    h('span', { class: 'message' }, entry.message),
+  );
+}

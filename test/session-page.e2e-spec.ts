@@ -1,0 +1,177 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { TEST_KEYS } from './support/api-keys';
+import { Stack } from './support/stack';
+
+const API = '/api/orchestrator';
+const SHOTS = join(__dirname, '..', '.tmp');
+
+/** A plan that takes a few seconds (offline model calls of 600 ms) and ends in an approval. */
+const PLAN = {
+  tasks: [
+    {
+      id: 'research',
+      title: 'Research persistence',
+      capabilities: ['web_research'],
+      input: { topic: 'Redis persistence' },
+      children: [
+        { id: 'aof', title: 'Read on AOF', capabilities: ['web_research'], input: { topic: 'AOF' } },
+        { id: 'rdb', title: 'Read on RDB', capabilities: ['web_research'], input: { topic: 'RDB' } },
+        { id: 'replicas', title: 'Read on replication', capabilities: ['web_research'], input: { topic: 'replication' } },
+      ],
+    },
+    { id: 'implement', title: 'Write the backup tool', capabilities: ['code_generation'], dependsOn: ['research'], input: { language: 'TypeScript' } },
+    { id: 'report', title: 'Write the report', capabilities: ['document_creation'], dependsOn: ['research'] },
+    { id: 'review', title: 'Review the tool', capabilities: ['code_review'], dependsOn: ['implement'] },
+    { id: 'approve', title: 'Approve the release', kind: 'approval', capabilities: ['code_review'], dependsOn: ['review', 'report'] },
+  ],
+};
+
+/** A plan of 1,000 tasks: 10 top-level tasks, each with 9 children of 10 children each. */
+function thousandTasks() {
+  return {
+    tasks: Array.from({ length: 10 }, (_, i) => ({
+      id: `t${i}`,
+      capabilities: ['data_analysis'],
+      children: Array.from({ length: 9 }, (_, j) => ({
+        id: `t${i}-${j}`,
+        capabilities: ['data_analysis'],
+        children: Array.from({ length: 10 }, (_, k) => ({ id: `t${i}-${j}-${k}`, capabilities: ['data_analysis'] })),
+      })),
+    })),
+  };
+}
+
+describe('the session pages, in a real browser (Debian chromium through playwright-core)', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    [stack, browser] = await Promise.all([
+      Stack.start({ workers: 1, env: { SWITCHYARD_RATE_LIMIT: '0', SWITCHYARD_OFFLINE_LATENCY_MS: '600' } }),
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 30_000 }),
+    ]);
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    // Every error the pages log, but the 401 that makes the page ask for its key.
+    page.on('console', (message) => message.type() === 'error' && !/status of 401/.test(message.text()) && consoleErrors.push(message.text()));
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** Answers the page's key prompt with the operator's key, when it asks. */
+  const giveKey = async () => {
+    await page.fill('input[name=apiKey]', TEST_KEYS.operator.key);
+    await page.click('.key-form button[type=submit]');
+  };
+
+  it('draws a running session live: nodes change status without a reload, a click shows a task, an operator approves', async () => {
+    const started = await stack.request('POST', `${API}/orchestrate`, { plan: PLAN }, undefined, { authorization: `Bearer ${TEST_KEYS.operator.key}` });
+    expect(started.status).toBe(202);
+    const sessionId = started.body.sessionId;
+
+    const response = await page.goto(`${stack.baseUrl}/ui/sessions/${sessionId}`);
+    expect(response!.status()).toBe(200);
+    // The page's own script runs under a CSP without 'unsafe-inline' for scripts.
+    const csp = response!.headers()['content-security-policy'];
+    expect(csp).toMatch(/script-src 'self'/);
+    expect(/script-src[^;]*unsafe-inline/.test(csp)).toBe(false);
+    await giveKey();
+
+    // Every task is drawn with its id and status.
+    await page.waitForSelector('[data-task-id="approve"]');
+    const ids = await page.$$eval('[data-task-id]', (nodes) => nodes.map((n) => n.getAttribute('data-task-id')));
+    expect(ids.sort()).toEqual(['aof', 'approve', 'implement', 'rdb', 'replicas', 'report', 'research', 'review']);
+    expect(await page.getAttribute('[data-task-id="review"]', 'data-status')).not.toBe('completed');
+    await page.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
+
+    // The stream moves the nodes on, in the same document.
+    await page.waitForSelector('[data-task-id="review"][data-status="completed"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-task-id="approve"][data-status="paused"]', { timeout: 30_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+
+    // A click shows the task's details: agent, worker, attempts, input, output and its log.
+    await page.click('[data-task-id="implement"]');
+    const panel = page.locator('[data-panel="task"]');
+    await panel.locator('h2', { hasText: 'Write the backup tool' }).waitFor();
+    const details = await panel.innerText();
+    expect(details).toMatch(/Agent\s+coder@/);
+    expect(details).toMatch(/Worker\s+\S+ \(pid \d+\)/);
+    expect(details).toMatch(/Attempts\s+1/);
+    expect(details).toContain('"language": "TypeScript"');
+    expect(details).toContain('task completed');
+    expect(await page.getAttribute('[data-task-id="implement"]', 'class')).toContain('selected');
+    await page.screenshot({ path: join(SHOTS, 'session-page.png') });
+
+    // The paused approval offers the operator's answers; providing one finishes the session.
+    await page.click('[data-task-id="approve"]');
+    await panel.locator('.resolve').waitFor();
+    await panel.locator('textarea[name=output]').fill('{"approved": true}');
+    await panel.locator('button[data-action=provide]').click();
+    await page.waitForSelector('[data-session-status="completed"]', { timeout: 30_000 });
+    expect(await page.getAttribute('[data-task-id="approve"]', 'data-status')).toBe('completed');
+    expect((await stack.waitForSession(sessionId)).tasks.find((t: any) => t.id === 'approve').output).toEqual({ approved: true });
+
+    // The list, in the same tab: the key is not asked for again.
+    await page.goto(`${stack.baseUrl}/ui`);
+    await page.waitForSelector(`tr[data-session-id="${sessionId}"][data-status="completed"]`);
+    await page.screenshot({ path: join(SHOTS, 'session-list.png') });
+    await page.click('a[data-filter="failed"]');
+    await page.waitForSelector('td.empty');
+    expect(await page.$(`tr[data-session-id="${sessionId}"]`)).toBeNull();
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('stays usable at 1,000 tasks: subtrees start collapsed, expand on a click, and the graph zooms', async () => {
+    // Cancelled at once, so that the worker does not spend the test running it; its plan stays.
+    const started = await stack.request('POST', `${API}/orchestrate`, { plan: thousandTasks() });
+    expect(started.status).toBe(202);
+    await stack.request('DELETE', `${API}/sessions/${started.body.sessionId}`);
+    const began = Date.now();
+    await page.goto(`${stack.baseUrl}/ui/sessions/${started.body.sessionId}`);
+    await page.waitForSelector('[data-task-id="t9"]', { timeout: 30_000 });
+    const drawn = await page.$$eval('[data-task-id]', (nodes) => nodes.length);
+    expect(drawn).toBe(100);
+    expect(Date.now() - began).toBeLessThan(20_000);
+
+    await page.click('[data-task-id="t0-0"] [data-action="expand"]');
+    await page.waitForSelector('[data-task-id="t0-0-9"]');
+    expect(await page.$$eval('[data-task-id]', (nodes) => nodes.length)).toBe(110);
+
+    const transform = () => page.getAttribute('.viewport', 'transform');
+    const before = await transform();
+    await page.click('button[data-action="zoom-in"]');
+    expect(await transform()).not.toBe(before);
+    await page.screenshot({ path: join(SHOTS, 'session-page-1000.png') });
+    expect(consoleErrors).toEqual([]);
+  }, 90_000);
+});
+
+describe('the session pages when they are not built', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 0, env: { SWITCHYARD_UI_DIR: join(SHOTS, 'no-such-ui-build') } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 503 saying to build them, and 404 for their assets', async () => {
+    for (const path of ['/ui', '/ui/sessions/0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33']) {
+      const answer = await fetch(`${stack.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+      expect([path, answer.status, answer.headers.get('content-type')]).toEqual([path, 503, expect.stringContaining('application/problem+json')]);
+      expect(((await answer.json()) as { detail: string }).detail).toContain('npm run build');
+    }
+    expect((await fetch(`${stack.baseUrl}/ui/assets/app.js`, { signal: AbortSignal.timeout(10_000) })).status).toBe(404);
+  });
+});
