@@ -21,9 +21,22 @@ interface Operation {
 const PROBLEM_REF = { $ref: '#/components/schemas/ProblemDto' };
 
 /**
+ * How the `JsonValue` component (inputs, outputs, context, params, state values) is documented:
+ * as any value, which is exactly what a JSON body can hold. Its zod schema's recursive union
+ * (string | number | boolean | null | array | object of itself) is right for validation, but
+ * openapi-fetch's request-body types collapse such a union into `{ [x: string]: undefined }`,
+ * so no generated client could send a plan; an unconstrained schema becomes `unknown`.
+ */
+export const JSON_VALUE_COMPONENT = {
+  description: 'Any JSON value: string, number, boolean, null, array or object, nested to at most SWITCHYARD_MAX_JSON_DEPTH levels',
+  nullable: true,
+};
+
+/**
  * The OpenAPI document, generated from the controllers' decorators and zod schemas. Two things
  * hold for every route and are added here: errors are `application/problem+json`, and a route
- * that takes a body can answer 413 (the body parser's limit).
+ * that takes a body can answer 413 (the body parser's limit). Any JSON is one component,
+ * `JsonValue` (see {@link JSON_VALUE_COMPONENT}).
  */
 export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: number): OpenAPIObject {
   const document = cleanupOpenApiDoc(
@@ -42,6 +55,7 @@ export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: numb
       { autoTagControllers: false },
     ),
   );
+  if (document.components?.schemas?.JsonValue) document.components.schemas.JsonValue = JSON_VALUE_COMPONENT;
   for (const operations of Object.values(document.paths)) {
     for (const operation of Object.values(operations) as Operation[]) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {

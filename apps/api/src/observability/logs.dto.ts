@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { LOG_SOURCES, logExportSchema, logQuerySchema, SESSION_LOG_LEVELS } from '@switchyard/orchestration';
+import { jsonValueSchema, LOG_SOURCES, logExportSchema, logQuerySchema, SESSION_LOG_LEVELS } from '@switchyard/orchestration';
 
 /** Query, answer and statistics schemas of the orchestration log routes. */
 
@@ -34,7 +34,7 @@ export const logEntrySchema = z
     taskId: z.string().optional(),
     agentId: z.string().optional(),
     worker: workerSchema.optional(),
-    context: z.record(z.string(), z.json()).optional(),
+    context: z.record(z.string(), jsonValueSchema).optional(),
   })
   .describe('One orchestration log entry');
 
