@@ -34,7 +34,8 @@ export type SessionState = Schemas['SessionStateDto'];
 export type StreamToken = Schemas['StreamTokenDto'];
 export type Template = Schemas['TemplateDto'];
 export type InitializeAnswer = Schemas['InitializeAnswerDto'];
-export type LogPage = Schemas['LogPageDto'];
+/** `nextCursor` is a string or null: the document says `string[]` (Swagger reads zod's nullable `type: ["string", "null"]` on a DTO's own field as an array). */
+export type LogPage = Omit<Schemas['LogPageDto'], 'nextCursor'> & { nextCursor: string | null };
 export type LogEntry = LogPage['entries'][number];
 export type LogLevel = LogEntry['level'];
 export type LogQuery = QueryOf<paths['/api/orchestrator/sessions/{id}/logs']['get']>;
