@@ -62,6 +62,8 @@ describe('@switchyard/client against a real stack', () => {
         if (seen.length === 3 || seen.length === 9) proxy.cut();
       }
       expect(proxy.cuts).toBe(2);
+      // The orchestrate request, the stream, and a new connection after each cut at least.
+      expect(proxy.connections).toBeGreaterThanOrEqual(3);
       // What a reader of the whole stream in one go sees, once the session has ended.
       const whole = await readEvents(`${stack.baseUrl}/api/orchestrator/sessions/${sessionId}/events`);
       expect(seen.map((e) => e.id)).toEqual(whole.events.map((e) => e.id));

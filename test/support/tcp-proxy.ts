@@ -10,12 +10,15 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private server!: Server;
   cuts = 0;
+  /** Connections opened through the proxy so far. */
+  connections = 0;
 
   private constructor(private readonly targetPort: number) {}
 
   static async start(targetUrl: string): Promise<TcpProxy> {
     const proxy = new TcpProxy(Number(new URL(targetUrl).port));
     proxy.server = createServer((client) => {
+      proxy.connections += 1;
       const upstream = connect(proxy.targetPort, '127.0.0.1');
       for (const socket of [client, upstream]) {
         proxy.sockets.add(socket);
