@@ -75,6 +75,19 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     expect(ran.stdout).toMatch(/^Session \S+ completed\.\nResult: \{/m);
   });
 
+  it('prints the events as JSON lines with --watch --json, the final session last', async () => {
+    const ran = await cli(['run', '--plan', file('watched.json', plan(['w1', 'w2'])), '--watch', '--json']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    const lines = ran.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const events = lines.slice(0, -1);
+    expect(events.every((e) => typeof e.id === 'string' && ['task', 'session'].includes(e.event))).toBe(true);
+    expect(events.filter((e) => e.event === 'task' && e.data.status === 'completed').map((e) => e.data.taskId)).toEqual(['w1', 'w2']);
+    expect(lines.at(-1)).toMatchObject({ status: 'completed', tasks: [{ id: 'w1' }, { id: 'w2' }] });
+  });
+
   it('draws a progress bar under the transitions on a terminal', async () => {
     const log = join(dir, 'tty.log');
     const command = `${process.execPath} ${BIN} run --plan ${file('tty-plan.json', plan(['a', 'b', 'c']))} --watch`;
