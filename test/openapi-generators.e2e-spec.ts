@@ -69,6 +69,23 @@ describe('the OpenAPI document with generators', () => {
     expect(task.properties.input).toEqual({ $ref: '#/components/schemas/JsonValue' });
   });
 
+  it("documents nullable fields in OpenAPI 3.0's words, a DTO's own string-or-null field as a string", async () => {
+    const document = (await stack.request('GET', '/docs-json')).body;
+    expect(document.openapi).toMatch(/^3\.0\./);
+    const listTypes: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if (Array.isArray((node as { type?: unknown }).type)) listTypes.push(path);
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}/${key}`);
+    };
+    walk(document.components.schemas, '#/components/schemas');
+    expect(listTypes).toEqual([]);
+    const { LogPageDto, LogStatsDto, AgentDto } = document.components.schemas;
+    for (const field of [LogPageDto.properties.nextCursor, LogStatsDto.properties.firstAt, AgentDto.properties.lastHeartbeat]) {
+      expect(field).toMatchObject({ type: 'string', nullable: true });
+    }
+  });
+
   it('gives openapi-typescript + openapi-fetch types under which a call of every route passes tsc --strict', async () => {
     const document = (await stack.request('GET', '/docs-json')).body;
     writeFileSync(join(dir, 'openapi.json'), JSON.stringify(document));

@@ -34,20 +34,14 @@ export type SessionState = Schemas['SessionStateDto'];
 export type StreamToken = Schemas['StreamTokenDto'];
 export type Template = Schemas['TemplateDto'];
 export type InitializeAnswer = Schemas['InitializeAnswerDto'];
-/**
- * A string-or-null field of a DTO's own is documented as `string[]`: Swagger reads the
- * `type: ["string", "null"]` nestjs-zod gives it as an array. The types below say what the API
- * sends for the four such fields (nested ones and objects are documented right).
- */
-type NullableStrings<T, K extends keyof T> = Omit<T, K> & { [F in K]: string | null };
-export type LogPage = NullableStrings<Schemas['LogPageDto'], 'nextCursor'>;
+export type LogPage = Schemas['LogPageDto'];
 export type LogEntry = LogPage['entries'][number];
 export type LogLevel = LogEntry['level'];
 export type LogQuery = QueryOf<paths['/api/orchestrator/sessions/{id}/logs']['get']>;
 export type LogExportQuery = QueryOf<paths['/api/orchestrator/sessions/{id}/logs/export']['get']>;
-export type LogStats = NullableStrings<Schemas['LogStatsDto'], 'firstAt' | 'lastAt'>;
+export type LogStats = Schemas['LogStatsDto'];
 export type ClusterStats = Schemas['ClusterStatsDto'];
-export type Agent = NullableStrings<Schemas['AgentDto'], 'lastHeartbeat'>;
+export type Agent = Schemas['AgentDto'];
 export type AgentQuery = QueryOf<paths['/api/orchestrator/agents']['get']>;
 /** `priority` and `maxLoad` have defaults (0 and 1): the document lists them as required, as the API's validated body has them. */
 export type AgentRegistration = Omit<Schemas['AgentRegistrationDto'], 'priority' | 'maxLoad'> &

@@ -955,7 +955,7 @@ export interface components {
                 };
             }[];
             /** @description Pass as `cursor` for the next page; null at the end */
-            nextCursor: string[];
+            nextCursor: string | null;
         };
         /**
          * @example {
@@ -1085,8 +1085,8 @@ export interface components {
                     [key: string]: components["schemas"]["JsonValue"];
                 };
             } | null;
-            firstAt: string[];
-            lastAt: string[];
+            firstAt: string | null;
+            lastAt: string | null;
         };
         /**
          * @example {
@@ -1290,7 +1290,7 @@ export interface components {
              */
             source: "worker" | "api";
             registeredAt: string;
-            lastHeartbeat: string[];
+            lastHeartbeat: string | null;
         };
         /**
          * @example {
