@@ -43,7 +43,10 @@ export type LogStats = Schemas['LogStatsDto'];
 export type ClusterStats = Schemas['ClusterStatsDto'];
 export type Agent = Schemas['AgentDto'];
 export type AgentQuery = QueryOf<paths['/api/orchestrator/agents']['get']>;
-/** `priority` and `maxLoad` have defaults (0 and 1): the document lists them as required, as the API's validated body has them. */
+/**
+ * `priority` and `maxLoad` may be left out (the API defaults them to 0 and 1): openapi-typescript
+ * makes a field with a `default` required (its `defaultNonNullable`), right for answers only.
+ */
 export type AgentRegistration = Omit<Schemas['AgentRegistrationDto'], 'priority' | 'maxLoad'> &
   Partial<Pick<Schemas['AgentRegistrationDto'], 'priority' | 'maxLoad'>>;
 export type AgentHeartbeat = Schemas['AgentHeartbeatDto'];
