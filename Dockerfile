@@ -12,5 +12,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The CLI: `docker compose exec api npx switchyard ...` (package.json `bin`).
+COPY --from=build /app/bin ./bin
 USER node
 CMD ["node", "dist/apps/api/main.js"]

@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tmp/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.tmp/', 'coverage/', 'libs/client/src/generated/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -18,6 +18,7 @@ const shared = {
   moduleNameMapper: {
     '^@switchyard/orchestration(|/.*)$': '<rootDir>/libs/orchestration/src$1',
     '^@switchyard/agents(|/.*)$': '<rootDir>/libs/agents/src$1',
+    '^@switchyard/client(|/.*)$': '<rootDir>/libs/client/src$1',
   },
 };
 

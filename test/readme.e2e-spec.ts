@@ -85,6 +85,13 @@ describe('the README runs as written', () => {
           else from = at + 1;
         }
       }
+      // `export SWITCHYARD_API_KEY=$KEY`: the CLI's key is one exported before.
+      const aliased = /^export (SWITCHYARD_API_KEY)=\$(\w+)$/.exec(example.command);
+      if (aliased) {
+        if (shellKeys[aliased[2]]) shellKeys[aliased[1]] = shellKeys[aliased[2]];
+        else problems.push(`${where(example)}: no key was exported as ${aliased[2]} before it`);
+        continue;
+      }
       const exported = /^export (\w+)=(?:'([^']*)'|(\S+))$/.exec(example.command);
       if (exported && exported[1] === 'SWITCHYARD_API_KEYS') {
         for (const shown of exported[2].split(',')) {
@@ -111,12 +118,19 @@ describe('the README runs as written', () => {
   it('lists every command it does not run, and the README still has each one it lists', () => {
     const commands = examples.map((e) => e.command);
     const unhandled = examples.filter(
-      (e) => !e.command.startsWith('curl ') && !e.command.startsWith('npm run apikey ') && !/^export \w+=/.test(e.command) && !(e.command in NOT_RUN),
+      (e) =>
+        !e.command.startsWith('curl ') &&
+        !e.command.startsWith('npx switchyard ') &&
+        !e.command.startsWith('npm run apikey ') &&
+        !/^export \w+=/.test(e.command) &&
+        !(e.command in NOT_RUN),
     );
     expect(unhandled.map(where)).toEqual([]);
     expect(Object.keys(NOT_RUN).filter((command) => !commands.includes(command))).toEqual([]);
     // Only exports of what the apikey commands printed are done by the test itself.
-    const otherExports = examples.filter((e) => /^export \w+=/.test(e.command) && !/^export (SWITCHYARD_API_KEYS='[^']*'|\w+=sy_\S+)$/.test(e.command));
+    const otherExports = examples.filter(
+      (e) => /^export \w+=/.test(e.command) && !/^export (SWITCHYARD_API_KEYS='[^']*'|\w+=sy_\S+|SWITCHYARD_API_KEY=\$\w+)$/.test(e.command),
+    );
     expect(otherExports.map(where)).toEqual([]);
   });
 
@@ -194,6 +208,27 @@ describe('the README runs as written', () => {
           failures.push(
             `${where(example)}: the answer lacks ${missing.map((f) => ('value' in f ? `${f.name}=${JSON.stringify(f.value)}` : f.name)).join(', ')}; ${said}`,
           );
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('runs its CLI examples on the stack, with the exit code (else 0) and the lines they show', async () => {
+    const accepted = await stack.request('POST', `${API}/orchestrate`, { plan: { tasks: [{ id: 'research', capabilities: ['web_research'] }] } });
+    await stack.waitForSession(accepted.body.sessionId);
+    const commands = examples.filter((e) => e.command.startsWith('npx switchyard '));
+    expect(commands.length).toBeGreaterThan(3);
+    expect(shellKeys.SWITCHYARD_API_KEY).toBeDefined();
+    const failures: string[] = [];
+    for (const example of commands) {
+      const command = example.command.replaceAll('0-9b2f0c4e-…', accepted.body.sessionId);
+      // In the checkout, as the README says: npx finds the package's own bin there.
+      const run = await bash(command, { ...shellKeys, SWITCHYARD_URL: stack.baseUrl }, ROOT);
+      const shownExit = Number(/^→ exit (\d)$/.exec(example.notes.find((n) => n.startsWith('→')) ?? '')?.[1] ?? 0);
+      if (run.code !== shownExit) failures.push(`${where(example)}: exited ${run.code}, not ${shownExit}: ${run.stderr.slice(0, 300)}`);
+      const printed = `${run.stdout}${run.stderr}`.split('\n');
+      for (const note of example.notes.filter((n) => !n.startsWith('→'))) {
+        if (!printed.some((line) => abridgedPattern(note).test(line))) failures.push(`${where(example)}: printed no line like "${note}"`);
       }
     }
     expect(failures).toEqual([]);

@@ -30,6 +30,7 @@ export { ClusterHealth, QueueHealth } from './health/cluster-health.service';
 export { QueueDirectory, DeploymentQueue } from './queues/queue-directory.service';
 export { RedisThrottlerStorage } from './http/redis-throttler.storage';
 export { findTooDeep, JsonTooDeep } from './http/json-depth';
+export { jsonValueSchema, JsonValue } from './http/json-value.schema';
 export * from './auth/api-keys';
 export { StreamTokens, StreamTokenCheck, StreamTokenRefusal, IssuedStreamToken } from './auth/stream-tokens';
 export * from './auth/figure-scope';

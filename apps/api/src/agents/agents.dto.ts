@@ -1,4 +1,5 @@
 import { createZodDto } from 'nestjs-zod';
+import { nullableString } from '../http/openapi';
 import { z } from 'zod';
 import {
   AGENT_ID,
@@ -45,7 +46,7 @@ const agentRecordSchema = z
     worker: z.object({ host: z.string(), pid: z.number().int() }).nullable(),
     source: z.enum(['worker', 'api']).describe('Hosted by a Switchyard worker, or registered over REST'),
     registeredAt: z.string(),
-    lastHeartbeat: z.string().nullable(),
+    lastHeartbeat: nullableString(),
   })
   .meta({ examples: [exampleRecord] });
 

@@ -1,6 +1,7 @@
 import { applyDecorators, INestApplication } from '@nestjs/common';
 import { ApiTooManyRequestsResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { z } from 'zod';
 import { ProblemDto } from './problem.dto';
 
 /** On a controller whose routes the rate limiter guards: documents their 429. */
@@ -13,6 +14,25 @@ export const RateLimited = () =>
     }),
   );
 
+/**
+ * A string or null, for a DTO's own field. nestjs-zod describes `z.string().nullable()` as
+ * `type: ["string", "null"]`, which Swagger reads, on a DTO's own field, as an array of strings;
+ * this says `type: "string", nullable: true` instead.
+ */
+export const nullableString = () => z.string().nullable().meta({ type: 'string', nullable: true });
+
+/** Rewrites OpenAPI 3.1's `type: [T, "null"]` (nested nullable fields) as 3.0's `type: T, nullable: true`, in place. */
+function nullableAs30(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(nullableAs30);
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Record<string, unknown>;
+  if (Array.isArray(schema.type) && schema.type.length === 2 && schema.type.includes('null')) {
+    schema.type = schema.type.find((type) => type !== 'null');
+    schema.nullable = true;
+  }
+  Object.values(schema).forEach(nullableAs30);
+}
+
 interface Operation {
   requestBody?: unknown;
   responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
@@ -21,9 +41,22 @@ interface Operation {
 const PROBLEM_REF = { $ref: '#/components/schemas/ProblemDto' };
 
 /**
+ * How the `JsonValue` component (inputs, outputs, context, params, state values) is documented:
+ * as any value, which is exactly what a JSON body can hold. Its zod schema's recursive union
+ * (string | number | boolean | null | array | object of itself) is right for validation, but
+ * openapi-fetch's request-body types collapse such a union into `{ [x: string]: undefined }`,
+ * so no generated client could send a plan; an unconstrained schema becomes `unknown`.
+ */
+export const JSON_VALUE_COMPONENT = {
+  description: 'Any JSON value: string, number, boolean, null, array or object, nested to at most SWITCHYARD_MAX_JSON_DEPTH levels',
+  nullable: true,
+};
+
+/**
  * The OpenAPI document, generated from the controllers' decorators and zod schemas. Two things
  * hold for every route and are added here: errors are `application/problem+json`, and a route
- * that takes a body can answer 413 (the body parser's limit).
+ * that takes a body can answer 413 (the body parser's limit). Any JSON is one component,
+ * `JsonValue` (see {@link JSON_VALUE_COMPONENT}), and nullable fields use 3.0's `nullable`.
  */
 export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: number): OpenAPIObject {
   const document = cleanupOpenApiDoc(
@@ -42,6 +75,8 @@ export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: numb
       { autoTagControllers: false },
     ),
   );
+  if (document.components?.schemas?.JsonValue) document.components.schemas.JsonValue = JSON_VALUE_COMPONENT;
+  nullableAs30(document.components?.schemas);
   for (const operations of Object.values(document.paths)) {
     for (const operation of Object.values(operations) as Operation[]) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
+import { nullableString } from '../http/openapi';
 import { z } from 'zod';
-import { LOG_SOURCES, logExportSchema, logQuerySchema, SESSION_LOG_LEVELS } from '@switchyard/orchestration';
+import { jsonValueSchema, LOG_SOURCES, logExportSchema, logQuerySchema, SESSION_LOG_LEVELS } from '@switchyard/orchestration';
 
 /** Query, answer and statistics schemas of the orchestration log routes. */
 
@@ -34,7 +35,7 @@ export const logEntrySchema = z
     taskId: z.string().optional(),
     agentId: z.string().optional(),
     worker: workerSchema.optional(),
-    context: z.record(z.string(), z.json()).optional(),
+    context: z.record(z.string(), jsonValueSchema).optional(),
   })
   .describe('One orchestration log entry');
 
@@ -53,7 +54,7 @@ const example = {
 
 export class LogPageDto extends createZodDto(
   z
-    .object({ entries: z.array(logEntrySchema), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end') })
+    .object({ entries: z.array(logEntrySchema), nextCursor: nullableString().describe('Pass as `cursor` for the next page; null at the end') })
     .meta({ examples: [{ entries: [example], nextCursor: '1795610093336-0' }] }),
 ) {}
 
@@ -72,8 +73,8 @@ export class LogStatsDto extends createZodDto(
       errorRate: z.number().describe('Share of entries at level error or critical'),
       firstError: logEntrySchema.nullable(),
       lastError: logEntrySchema.nullable(),
-      firstAt: z.string().nullable(),
-      lastAt: z.string().nullable(),
+      firstAt: nullableString(),
+      lastAt: nullableString(),
     })
     .meta({
       examples: [

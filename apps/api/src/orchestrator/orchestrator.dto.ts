@@ -1,6 +1,8 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { nullableString } from '../http/openapi';
 import {
+  jsonValueSchema,
   orchestrateRequestSchema,
   resolveRequestSchema,
   RESOLVE_ACTIONS,
@@ -60,10 +62,10 @@ const sessionSummarySchema = z
   .object({
     sessionId: z.string(),
     status: z.enum(SESSION_STATUSES),
-    goal: z.string().nullable().describe('The goal it was started from; null for a plan or a template'),
+    goal: nullableString().describe('The goal it was started from; null for a plan or a template'),
     createdAt: z.string(),
     updatedAt: z.string(),
-    finishedAt: z.string().nullable().describe('When it completed, failed or was cancelled; null while it runs'),
+    finishedAt: nullableString().describe('When it completed, failed or was cancelled; null while it runs'),
     tasks: z.object({ total: z.number().int().describe('Tasks of its plan so far, subtasks included (0 while a goal is being planned)') }),
   })
   .meta({ id: 'SessionSummary' });
@@ -72,7 +74,7 @@ export class SessionPageDto extends createZodDto(
   z
     .object({
       sessions: z.array(sessionSummarySchema).describe('Newest first'),
-      nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end'),
+      nextCursor: nullableString().describe('Pass as `cursor` for the next page; null at the end'),
     })
     .meta({
       examples: [
@@ -123,7 +125,7 @@ const taskViewSchema = z
       .array(z.string())
       .optional()
       .describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
-    output: z.json().optional(),
+    output: jsonValueSchema.optional(),
     error: failureSchema.optional(),
     waitingFor: z.string().optional(),
   })
@@ -153,10 +155,10 @@ export class SessionDto extends createZodDto(
         })
         .optional()
         .describe('The planner agent turning the goal into the plan (goal sessions only)'),
-      plan: z.json().optional(),
+      plan: jsonValueSchema.optional(),
       tasks: z.array(taskViewSchema),
-      context: z.record(z.string(), z.json()),
-      result: z.json().optional().describe('Once completed: `outputs` of every task, `final` outputs of the tasks nothing waits for'),
+      context: z.record(z.string(), jsonValueSchema),
+      result: jsonValueSchema.optional().describe('Once completed: `outputs` of every task, `final` outputs of the tasks nothing waits for'),
       error: failureSchema.optional(),
     })
     .meta({
@@ -195,8 +197,8 @@ export class TemplateDto extends createZodDto(
     .object({
       name: z.string(),
       description: z.string(),
-      params: z.record(z.string(), z.json()).describe("JSON Schema of the template's params"),
-      example: z.json().describe('Params that make a good first run'),
+      params: z.record(z.string(), jsonValueSchema).describe("JSON Schema of the template's params"),
+      example: jsonValueSchema.describe('Params that make a good first run'),
     })
     .meta({
       examples: [
@@ -274,7 +276,7 @@ export class ResolveAnswerDto extends createZodDto(
 
 export class ContextPatchDto extends createZodDto(
   z
-    .record(z.string(), z.json())
+    .record(z.string(), jsonValueSchema)
     .superRefine((patch, ctx) => {
       for (const key of Object.keys(patch)) {
         if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'a context key must not be empty' });
@@ -288,7 +290,7 @@ export class ContextPatchDto extends createZodDto(
 
 export class ContextDto extends createZodDto(
   z
-    .record(z.string(), z.json())
+    .record(z.string(), jsonValueSchema)
     .meta({ description: 'The whole shared context after the update', examples: [{ audience: 'operators', limits: { words: 2000 } }] }),
 ) {}
 
@@ -297,14 +299,14 @@ export class SessionStateDto extends createZodDto(
     .object({
       sessionId: z.string(),
       shared: z
-        .record(z.string(), z.object({ value: z.json(), version: z.number().int() }))
+        .record(z.string(), z.object({ value: jsonValueSchema, version: z.number().int() }))
         .describe("Every shared entry with its version (0: written before versions, at the session's start)"),
-      temporary: z.record(z.string(), z.object({ value: z.json(), version: z.number().int(), expiresInMs: z.number().int() })),
+      temporary: z.record(z.string(), z.object({ value: jsonValueSchema, version: z.number().int(), expiresInMs: z.number().int() })),
       private: z
         .array(
           z.union([
             z.object({ agentId: z.string(), entries: z.number().int(), redacted: z.literal(true) }),
-            z.object({ agentId: z.string(), entries: z.number().int(), redacted: z.literal(false), values: z.record(z.string(), z.json()) }),
+            z.object({ agentId: z.string(), entries: z.number().int(), redacted: z.literal(false), values: z.record(z.string(), jsonValueSchema) }),
           ]),
         )
         .describe('Agents with a private scope; their values only for admin keys, redacted for everyone else'),

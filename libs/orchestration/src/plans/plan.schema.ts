@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAPABILITY_NAME, MAX_TASK_CAPABILITIES } from '../agents/capability-catalog';
+import { jsonValueSchema } from '../http/json-value.schema';
 
 export const TASK_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const FAILURE_POLICIES = ['fail', 'continue', 'ask'] as const;
@@ -22,7 +23,7 @@ export const taskSpecSchema = z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case agent type')
       .optional(),
-    input: z.json().optional(),
+    input: jsonValueSchema.optional(),
     get dependsOn() {
       return z
         .array(taskId)

@@ -1,6 +1,7 @@
 import type { SessionStatus } from './session.types';
 import { z } from 'zod';
 import { planSchema } from '../plans/plan.schema';
+import { jsonValueSchema } from '../http/json-value.schema';
 import { RESOLVE_ACTIONS } from './session.types';
 
 /** `POST /api/orchestrator/orchestrate`: exactly one of `goal`, `plan` or `template`, and an optional context. */
@@ -11,11 +12,11 @@ export const orchestrateRequestSchema = z
     template: z
       .object({
         name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a template name such as "research-report"'),
-        params: z.record(z.string(), z.json()).optional(),
+        params: z.record(z.string(), jsonValueSchema).optional(),
       })
       .strict()
       .optional(),
-    context: z.record(z.string().min(1).max(256), z.json()).optional(),
+    context: z.record(z.string().min(1).max(256), jsonValueSchema).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -44,7 +45,7 @@ export interface OrchestrateAccepted {
 export const resolveRequestSchema = z
   .object({
     action: z.enum(RESOLVE_ACTIONS),
-    output: z.json().optional(),
+    output: jsonValueSchema.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_KEYS } from './support/api-keys';
+import { Stack } from './support/stack';
+
+const ROOT = join(__dirname, '..');
+const BIN = join(ROOT, 'bin', 'switchyard.js');
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('the switchyard CLI, as a process against a real stack', () => {
+  let stack: Stack;
+  let dir: string;
+  const env = () => ({ PATH: process.env.PATH ?? '', SWITCHYARD_URL: stack.baseUrl, SWITCHYARD_API_KEY: TEST_KEYS.operator.key });
+
+  /** Runs `switchyard ...args` to its end, bounded. */
+  const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { env: { ...env(), ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  const file = (name: string, content: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+  const plan = (ids: string[]) => ({ tasks: ids.map((id, i) => ({ id, capabilities: ['web_research'], ...(i > 0 ? { dependsOn: [ids[i - 1]] } : {}) })) });
+
+  beforeAll(async () => {
+    stack = await Stack.start({ workers: 1, env: { SWITCHYARD_OFFLINE_LATENCY_MS: '100' } });
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints its help with every command, exit 0', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'sessions', 'logs', 'resolve', 'agents', 'templates', '--json']) expect(help.stdout).toContain(command);
+  });
+
+  it('runs a plan with --wait --json: only the final session on stdout, exit 0', async () => {
+    const ran = await cli([
+      'run',
+      '--plan',
+      file('plan.json', plan(['fetch', 'summarize'])),
+      '--context',
+      file('context.json', { audience: 'ops' }),
+      '--wait',
+      '--json',
+    ]);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    const session = JSON.parse(ran.stdout);
+    expect(session).toMatchObject({ status: 'completed', context: { audience: 'ops' } });
+    expect(session.tasks.map((t: any) => t.status)).toEqual(['completed', 'completed']);
+  });
+
+  it('runs a goal with --watch: every transition live, then the result', async () => {
+    const ran = await cli(['run', '--goal', 'Research Redis persistence', '--watch']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    expect(ran.stdout).toMatch(/^Session \S+ accepted \(pending\)\./);
+    expect(ran.stdout).toMatch(/^ {2}session {3}planning$/m);
+    expect(ran.stdout).toMatch(/^ {2}task {6}\S+\s+running {2}\S+@\S+ \(attempt 1\)$/m);
+    expect(ran.stdout).toMatch(/^ {2}session {3}completed$/m);
+    expect(ran.stdout).toMatch(/^Session \S+ completed\.\nResult: \{/m);
+  });
+
+  it('prints the events as JSON lines with --watch --json, the final session last', async () => {
+    const ran = await cli(['run', '--plan', file('watched.json', plan(['w1', 'w2'])), '--watch', '--json']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    const lines = ran.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const events = lines.slice(0, -1);
+    expect(events.every((e) => typeof e.id === 'string' && ['task', 'session'].includes(e.event))).toBe(true);
+    expect(events.filter((e) => e.event === 'task' && e.data.status === 'completed').map((e) => e.data.taskId)).toEqual(['w1', 'w2']);
+    expect(lines.at(-1)).toMatchObject({ status: 'completed', tasks: [{ id: 'w1' }, { id: 'w2' }] });
+  });
+
+  it('draws a progress bar under the transitions on a terminal', async () => {
+    const log = join(dir, 'tty.log');
+    const command = `${process.execPath} ${BIN} run --plan ${file('tty-plan.json', plan(['a', 'b', 'c']))} --watch`;
+    // script(1) gives the CLI a pseudo-terminal, as a person's shell would.
+    const ran = await new Promise<number>((resolve) =>
+      execFile('script', ['-qec', command, log], { env: { ...env(), TERM: 'xterm' }, timeout: 60_000 }, (error) => resolve(error ? Number(error.code) : 0)),
+    );
+    expect(ran).toBe(0);
+    const screen = readFileSync(log, 'utf8');
+    expect(screen).toMatch(/[█░]+ 3\/3 tasks done \| session completed/);
+    expect(screen).toContain('session   completed');
+  });
+
+  it('runs a template with params', async () => {
+    const ran = await cli(['run', '--template', 'research-report', '--param', 'topic=AOF', '--wait', '--json']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ status: 'completed', template: 'research-report' });
+  });
+
+  it('exits 1 when the run it waits for fails, here because an operator aborts its paused task with resolve', async () => {
+    const approval = file('approval.json', { tasks: [{ id: 'review', kind: 'approval', capabilities: ['code_review'] }] });
+    const started = await cli(['run', '--plan', approval, '--idempotency-key', 'cli-abort', '--json']);
+    expect(started.code).toBe(0);
+    const { sessionId } = JSON.parse(started.stdout);
+    // The same key again: the same session, waited for this time.
+    const waiting = cli(['run', '--plan', approval, '--idempotency-key', 'cli-abort', '--wait']);
+    await stack.waitForSession(sessionId, (s) => s.status === 'paused');
+    const shown = await cli(['sessions', 'show', sessionId]);
+    expect(shown.stdout).toMatch(/^review\s+paused\s/m);
+    const resolved = await cli(['resolve', sessionId, 'review', 'abort', '--json']);
+    expect([resolved.code, JSON.parse(resolved.stdout)]).toEqual([0, expect.objectContaining({ action: 'abort', taskStatus: 'failed' })]);
+    const done = await waiting;
+    expect(done.code).toBe(1);
+    expect(done.stdout).toContain(`Session ${sessionId} failed.`);
+  });
+
+  it('resolves a paused task with provide --output JSON', async () => {
+    const approval = file('approval2.json', { tasks: [{ id: 'review', kind: 'approval', capabilities: ['code_review'] }] });
+    const { sessionId } = JSON.parse((await cli(['run', '--plan', approval, '--json'])).stdout);
+    await stack.waitForSession(sessionId, (s) => s.status === 'paused');
+    const resolved = await cli(['resolve', sessionId, 'review', 'provide', '--output', '{"verdict":"approved"}']);
+    expect([resolved.code, resolved.stdout]).toEqual([0, expect.stringMatching(/^Task review of \S+: provide -> task completed/)]);
+    const session = await stack.waitForSession(sessionId);
+    expect(session.tasks[0]).toMatchObject({ status: 'completed', output: { verdict: 'approved' } });
+  });
+
+  it('shows, cancels, reads logs (--level, --follow), lists agents and templates', async () => {
+    const started = JSON.parse((await cli(['run', '--plan', file('long.json', plan(Array.from({ length: 40 }, (_, i) => `s${i}`))), '--json'])).stdout);
+    const shown = JSON.parse((await cli(['sessions', 'show', started.sessionId, '--json'])).stdout);
+    expect(shown.sessionId).toBe(started.sessionId);
+    const cancelled = await cli(['sessions', 'cancel', started.sessionId]);
+    expect([cancelled.code, cancelled.stdout, cancelled.stderr]).toEqual([0, `Session ${started.sessionId} cancelled.\n`, '']);
+
+    const finished = JSON.parse((await cli(['run', '--plan', file('logged.json', plan(['a1', 'a2'])), '--wait', '--json'])).stdout);
+    const logs = await cli(['logs', finished.sessionId, '--level', 'info']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout.trim().split('\n').length).toBeGreaterThan(2);
+    expect(logs.stdout).not.toMatch(/ debug /);
+    const followed = await cli(['logs', finished.sessionId, '--follow', '--json']);
+    const entries = followed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(entries.length).toBeGreaterThan(2);
+    expect(entries.every((e) => e.sessionId === finished.sessionId && typeof e.message === 'string')).toBe(true);
+
+    const agents = JSON.parse((await cli(['agents', 'list', '--json'])).stdout);
+    expect(agents.map((a: any) => a.type)).toContain('researcher');
+    const templates = await cli(['templates', 'list']);
+    expect(templates.stdout).toMatch(/^TEMPLATE\s+DESCRIPTION$/m);
+    expect(templates.stdout).toContain('research-report');
+  });
+
+  it('exits 2 with one line that names the culprit and says what to do', async () => {
+    const invalid = await cli(['run', '--plan', file('bad.json', { tasks: [{ id: 'a', capabilities: ['no_such_capability'] }] })]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(
+      /^switchyard: the API refused it \(400 [^)]+\): plan\.tasks\[0\][^\n]*no_such_capability[^\n]*; fix what it names and try again\n$/,
+    );
+    const noKey = await cli(['templates', 'list'], { SWITCHYARD_API_KEY: '' });
+    expect([noKey.code, noKey.stdout]).toEqual([2, '']);
+    expect(noKey.stderr).toMatch(/^switchyard: the API refused it \(401 [^\n]*set SWITCHYARD_API_KEY[^\n]*\n$/);
+    const down = await cli(['agents', 'list'], { SWITCHYARD_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/^switchyard: cannot reach http:\/\/127\.0\.0\.1:9\/api\/orchestrator\/agents: [^\n]*Set SWITCHYARD_URL[^\n]*\n$/);
+    const missing = await cli(['sessions', 'show', '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33']);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/^switchyard: the API refused it \(404 .*sessions list.*\n$/)]);
+    for (const args of [
+      ['run', '--goal', 'x', '--plan', 'p.json'],
+      ['run', '--goal', 'x', '--budget-tokens', '100'],
+      ['sessions', 'fork', 'x'],
+      ['nonsense'],
+      ['resolve', 'a', 'b', 'dance'],
+    ]) {
+      const refused = await cli(args);
+      expect([args, refused.code, refused.stdout, refused.stderr.split('\n').length]).toEqual([args, 2, '', 2]);
+    }
+  });
+
+  // GET /api/orchestrator/sessions comes with branch `ui`. Until it is merged no controller
+  // declares it, and this test is skipped; once one does, it runs.
+  const listRouteDeclared = readdirSync(join(ROOT, 'apps/api/src'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.controller.ts'))
+    .some((name) => /@Get\('sessions'\)/.test(readFileSync(join(ROOT, 'apps/api/src', name), 'utf8')));
+  (listRouteDeclared ? it : it.skip)('lists sessions, newest first, filtered by status (GET /api/orchestrator/sessions)', async () => {
+    const finished = JSON.parse((await cli(['run', '--plan', file('listed.json', plan(['z'])), '--wait', '--json'])).stdout);
+    const listed = JSON.parse((await cli(['sessions', 'list', '--status', 'completed', '--limit', '5', '--json'])).stdout);
+    expect(listed.sessions[0]).toMatchObject({ sessionId: finished.sessionId, status: 'completed' });
+    const table = await cli(['sessions', 'list']);
+    expect(table.stdout).toMatch(/^SESSION\s+STATUS\s+TASKS\s+CREATED\s+GOAL$/m);
+  });
+});
