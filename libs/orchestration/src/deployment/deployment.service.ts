@@ -9,7 +9,7 @@ import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { QueueDirectory } from '../queues/queue-directory.service';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { hashReply, inOneWrite } from '../redis/socket-writes';
+import { hashReply, inOneWrite } from '../adapters/ioredis';
 import { RedisScript } from '../redis/redis-script';
 
 /** Records the deployment once: answers nothing when it created the record, else the stored one. */

@@ -6,7 +6,7 @@ import { bullJobKey, jobIds, keys, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '
 import { StateKeys } from '../state/state-keys';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { EXPIRE_SESSION, EXPIRE_TASKS, JOB_KEY_SUFFIXES, TASK_BATCH } from './session-scripts';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 
 /**
  * Cleans up after a finished session: every key it left in Redis gets the retention

@@ -5,7 +5,7 @@ import { Versioned } from './state-handle';
 import { EntryAddress, StateKeys } from './state-keys';
 import { STATE_APPLY, STATE_READ } from './state-scripts';
 import { decodeStored } from './stored-value';
-import { oneWritePerTick, writeNow } from '../redis/socket-writes';
+import { oneWritePerTick, writeNow } from '../adapters/ioredis';
 import type { ReadRequest } from './read-with-lock';
 
 /**
