@@ -1,8 +1,7 @@
 import { Redis, ReplyError } from 'ioredis';
 import { RedisUnavailableError } from '@switchyard/orchestration/errors/errors';
-import { BoundedWaitRedis } from '@switchyard/orchestration/redis/bounded-wait-redis';
+import { BoundedWaitRedis, transaction } from '@switchyard/orchestration/adapters/ioredis';
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
-import { transaction } from '@switchyard/orchestration/redis/socket-writes';
 import { OwnRedis } from './support/redis-server';
 import { until } from './support/until';
 

@@ -9,7 +9,6 @@ import { REDIS_URL } from './support/stack';
  */
 describe('an acquisition that carries a read', () => {
   const base = `t${randomBytes(5).toString('hex')}:read-with-lock`;
-  const SHA = 'acquire-sha';
   let probe: Redis;
 
   beforeAll(() => {
@@ -36,8 +35,7 @@ describe('an acquisition that carries a read', () => {
 
   const acquire = (client: Redis) => {
     const reading = new ReadWithLock(client);
-    reading.acquireSha = SHA;
-    return reading.readWith({ keys: [`${base}:hash`], args: ['field'] }, () => reading.evalsha(SHA, 1, [`${base}:lock`, 'token', 10_000]));
+    return reading.readWith({ keys: [`${base}:hash`], args: ['field'] }, async () => reading.acquire([`${base}:lock`], 'token', 10_000));
   };
 
   it('answers the read when the lock is granted, and none when the key is taken', async () => {
@@ -45,10 +43,10 @@ describe('an acquisition that carries a read', () => {
     try {
       await probe.hset(`${base}:hash`, 'field', 'stored');
       const granted = acquire(client);
-      expect(await granted.acquiring).toBe(1);
+      expect(await granted.acquiring).toBe(true);
       expect(granted.read()).toEqual(['stored']);
       const taken = acquire(client);
-      expect(await taken.acquiring).toBe(0);
+      expect(await taken.acquiring).toBe(false);
       expect(taken.read()).toBeUndefined();
     } finally {
       await probe.del(`${base}:lock`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inOneWrite, oneWritePerTick, repliesOrThrow, transaction } from '@switchyard/orchestration/redis/socket-writes';
+import { inOneWrite, oneWritePerTick, repliesOrThrow, transaction } from '@switchyard/orchestration/adapters/ioredis';
 import { RedisWriteBatcher } from '@switchyard/orchestration/redis/write-batcher.service';
 import type { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import type { SwitchyardConfig } from '@switchyard/orchestration/config/switchyard-config';

@@ -3,7 +3,7 @@ import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 import { BUILTIN_CAPABILITIES, BUILTIN_CAPABILITY_NAMES, Capability } from './capability-catalog';
 import { PermissionPolicy } from './permission-policy';
 

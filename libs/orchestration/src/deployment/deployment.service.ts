@@ -9,7 +9,7 @@ import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { QueueDirectory } from '../queues/queue-directory.service';
 import { registryKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 import { recordDeployment } from './scripts/record-deployment';
 
 export interface InitializeAnswer {

@@ -7,7 +7,7 @@ import { RATE_LIMIT_WAIT_MS, RedisThrottlerStorage } from './redis-throttler.sto
 
 /** A storage over a client whose every command answers `reply()`. */
 function storageAnswering(reply: () => Promise<unknown>, redisWaitMs = 2000) {
-  const client = { options: {}, sendCommand: jest.fn(reply) } as unknown as Redis;
+  const client = { call: jest.fn(reply) } as unknown as Redis;
   const storage = new RedisThrottlerStorage({ client } as RedisConnections, new ShardRouter('t', 1), { redisWaitMs } as SwitchyardConfig);
   return { storage, client };
 }

@@ -4,7 +4,7 @@ import type { FigureScope } from '../auth/figure-scope';
 import { ClusterHealth, QueueHealth } from '../health/cluster-health.service';
 import { keys, SESSION_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
 import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { createIORedisClient, FlowJob, Job, Queue } from 'bullmq';
+import { FlowJob, Job, Queue } from 'bullmq';
+import { FlowEntry, FlowTransaction, sendPromote } from '../adapters/bullmq';
+import { loadDefinedScripts, transaction, TransactionReplies } from '../adapters/ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
-import { transaction, TransactionReplies } from '../redis/socket-writes';
 
 /** Jobs of a flow added to its MULTI between two turns of the event loop (see TaskQueues.writeFlow). */
 const FLOW_SLICE = 500;
-
-/** What BullMQ's addFlow takes for one job of a flow. */
-type FlowEntry = ReturnType<Job['toFlowEntry']>;
 
 /** A flow job's parent, as a BullMQ job option names it (`queue` is the qualified queue name). */
 interface ParentRef {
@@ -26,27 +24,6 @@ export class FlowJobRejectedError extends Error {
     readonly code: number | string,
   ) {
     super(`BullMQ refused to add job ${jobId} of a flow (${code}): its parent job is missing or cannot take it`);
-  }
-}
-
-/**
- * Stands for a MULTI in BullMQ's calls that add jobs to one (`addJobToTransaction`,
- * `execCommand`), which call nothing but `runCommand` on it: keeps each command, to be sent
- * later as one transaction (see {@link transaction}). An ioredis MULTI would copy every script
- * BullMQ defines on the connection into itself first (see inOneWrite).
- */
-class CollectedCommands {
-  private readonly commands: [name: string, args: unknown[]][] = [];
-
-  runCommand(name: string, args: unknown[]): this {
-    this.commands.push([name, args]);
-    return this;
-  }
-
-  /** Sends every command kept, in order, with `client` (on which BullMQ defined its commands). */
-  sendWith(client: Redis): Promise<unknown>[] {
-    const commands = client as unknown as Record<string, (args: unknown[]) => Promise<unknown>>;
-    return this.commands.map(([name, args]) => commands[name](args));
   }
 }
 
@@ -115,15 +92,13 @@ export class TaskQueues implements OnApplicationShutdown {
 
   /**
    * Writes a flow's jobs in one MULTI, as BullMQ's RedisQueueBackend.addFlow does: each job with
-   * BullMQ's own insert (`addJobToTransaction`, public so that flow producers can share a
-   * transaction), its parent released only once the whole tree is in, by BullMQ's
-   * `releaseParentIfNoPendingDependencies`. Two differences: the jobs are made with this
-   * process's Queue objects (FlowProducer makes a queue backend, a key map and a trace span for
-   * every job), and the event loop gets a turn every FLOW_SLICE jobs while the MULTI is built,
-   * so a plan of thousands of tasks does not hold up everything else the process does for the
-   * whole of its build. The inserts' commands are kept meanwhile (see
-   * CollectedCommands), and Redis gets the whole MULTI at once, after what `before` sends.
-   * Answers the replies to those (`prior`) and BullMQ's reply for each job, in order.
+   * BullMQ's own insert, its parent released only once the whole tree is in (see
+   * FlowTransaction). Two differences: the jobs are made with this process's Queue objects
+   * (FlowProducer makes a queue backend, a key map and a trace span for every job), and the event
+   * loop gets a turn every FLOW_SLICE jobs while the MULTI is built, so a plan of thousands of
+   * tasks does not hold up everything else the process does for the whole of its build. Redis
+   * gets the whole MULTI at once, after what `before` sends. Answers the replies to those
+   * (`prior`) and BullMQ's reply for each job, in order.
    */
   private async writeFlow(
     entries: FlowEntry[],
@@ -131,31 +106,23 @@ export class TaskQueues implements OnApplicationShutdown {
   ): Promise<{ prior: TransactionReplies; jobs: [Error | null, string | number][] }> {
     const first = this.queue(entries[0].prefix as ShardTag, entries[0].queueName);
     if (!this.scriptsDefined) await this.defineScripts(first);
-    const commands = new CollectedCommands();
-    const parents = new Map<string, { parentId: string; parentQueueKey: string }>();
+    const flow = new FlowTransaction();
+    const parents = new Map<string, { key: string; id: string; queueKey: string }>();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
-      const queue = this.queue(entry.prefix as ShardTag, entry.queueName);
-      void queue.backend.addJobToTransaction(commands as never, entry.jobData, entry.jobId, { ...entry.parentKeyOpts, deferParentRelease: true }, queue.keys);
+      flow.addJob(this.queue(entry.prefix as ShardTag, entry.queueName), entry);
       const parent = entry.jobData.parent;
       const parentKey = entry.parentKeyOpts?.parentKey;
-      if (parent?.id && parentKey) parents.set(parentKey, { parentId: parent.id, parentQueueKey: parent.queueKey });
+      if (parent?.id && parentKey) parents.set(parentKey, { key: parentKey, id: parent.id, queueKey: parent.queueKey });
       if (i % FLOW_SLICE === FLOW_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
     }
-    for (const [parentKey, { parentId, parentQueueKey }] of parents) {
-      first.backend.execCommand(commands as never, 'releaseParentIfNoPendingDependencies', [
-        parentKey,
-        `${parentKey}:dependencies`,
-        parentQueueKey,
-        parentId,
-        Date.now(),
-      ]);
-    }
+    const now = Date.now();
+    for (const parent of parents.values()) flow.releaseParent(first, parent, now);
     let priorCount = 0;
     const results = await transaction(this.redis.client, (client) => {
       const prior = before?.(client) ?? [];
       priorCount = prior.length;
-      return [...prior, ...commands.sendWith(client)];
+      return [...prior, ...flow.sendWith(client)];
     });
     const jobsEnd = priorCount + entries.length;
     for (const [error] of results.slice(jobsEnd)) if (error) throw error;
@@ -190,9 +157,7 @@ export class TaskQueues implements OnApplicationShutdown {
       return await add();
     } catch (error) {
       if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-      const client = this.redis.client;
-      const scripts = Object.values(client.scriptsSet as Record<string, { lua: string }>);
-      await Promise.all(scripts.map((script) => client.script('LOAD', script.lua)));
+      await loadDefinedScripts(this.redis.client);
       return add();
     }
   }
@@ -228,20 +193,7 @@ export class TaskQueues implements OnApplicationShutdown {
   promoteNow(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
     const queue = this.queue(tag, queueName);
     if (!this.scriptsDefined) return this.defineScripts(queue).then(() => this.promoteNow(tag, queueName, jobId));
-    const { keys } = queue;
-    const sent = queue.backend.execCommand(createIORedisClient(this.redis.client), 'promote', [
-      keys.delayed,
-      keys.wait,
-      keys.paused,
-      keys.meta,
-      keys.prioritized,
-      keys.active,
-      keys.pc,
-      keys.events,
-      keys.marker,
-      queue.toKey(''),
-      jobId,
-    ]) as Promise<number>;
+    const sent = sendPromote(queue, this.redis.client, jobId);
     return sent.then((code) => (code < 0 ? this.promote(tag, queueName, jobId) : undefined));
   }
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisUnavailableError } from '../errors/errors';
-import { BoundedWaitRedis } from './bounded-wait-redis';
+import { BoundedWaitRedis } from '../adapters/ioredis';
 
 /**
  * Provided by a process that answers clients (the API): its connections wait for Redis at most

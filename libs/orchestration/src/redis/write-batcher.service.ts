@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
-import { inOneWrite } from './socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 import { RedisConnections } from './redis-connections.service';
 
 /** Something that buffers writes and sends them when the batcher flushes. */

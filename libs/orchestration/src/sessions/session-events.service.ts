@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { repliesOrThrow, transaction } from '../redis/socket-writes';
+import { repliesOrThrow, transaction } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
 import { FINISHED_SESSION_STATUSES, SessionStatus } from './session.types';
 import { compareStreamIds, decodeLogEntry, isStreamId, LogEntry, levelRank, SessionLogLevel } from '../log/log-entry';

@@ -8,7 +8,7 @@ import { PLANNING_CAPABILITY } from './planning-capability';
 import { expireSession } from './scripts/expire-session';
 import { expireTasks, JOB_KEY_SUFFIXES, TaskBatch } from './scripts/expire-tasks';
 import { TASK_BATCH } from './session-scripts';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 
 /**
  * Cleans up after a finished session: every key it left in Redis gets the retention

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { keys, ShardTag } from '../redis/keys';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 import { decodeStoredHash } from '../state/stored-value';
 import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';

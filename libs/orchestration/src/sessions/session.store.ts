@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
-import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
+import { inOneWrite, repliesOrThrow, transaction } from '../adapters/ioredis';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { endSession } from './scripts/end-session';
 import { attachTasks, AttachTasksCall, AttachedTask, queueAttachTasks } from './scripts/attach-tasks';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { sendFlat } from '../redis/flat-command';
+import type { LockAcquirer } from '../adapters/redlock';
 import { acquireAndRead } from './scripts/acquire-and-read';
 
 /** What to read as a lock is granted: keys and fields of read-entries.lua's layout (see state-engine). */
@@ -14,17 +15,15 @@ interface Pending {
 }
 
 /**
- * The lock server Redlock is given when the state has one Redis: the state's own connection, whose
- * acquisition can carry a read. Redlock stays in charge of the lock (its token, retries with
- * jitter, expiry with the clock-drift margin, release); only its acquire command, when a read was
- * attached with {@link readWith}, runs as `SET NX PX` and `HGET`s sent together (one lock key) or
- * as acquire-and-read.lua (several), so a read-modify-write gets its lock and the value in one round
- * trip instead of two. The answer Redlock sees is the same number its own script gives.
+ * Carries out Redlock's acquire attempts when the state has one Redis (see redlockOnOneRedis):
+ * an attempt with a read attached by {@link readWith} runs as `SET NX PX` and `HGET`s sent
+ * together (one lock key) or as acquire-and-read.lua (several), so that a read-modify-write gets its
+ * lock and the value in one round trip instead of two. Redlock stays in charge of the lock (its
+ * token, retries with jitter, expiry with the clock-drift margin, release); other attempts run
+ * Redlock's own script.
  */
-export class ReadWithLock {
+export class ReadWithLock implements LockAcquirer {
   private pending?: Pending;
-  /** The SHA of Redlock's acquire script (set once Redlock exists): only its calls carry a read. */
-  acquireSha = '';
 
   constructor(private readonly client: Redis) {}
 
@@ -44,19 +43,17 @@ export class ReadWithLock {
     }
   }
 
-  /** Redlock's calls: its acquire, extend and release scripts by SHA. */
-  evalsha(sha: string, numKeys: number, args: (string | number)[]): Promise<unknown> {
+  /** An acquire attempt of Redlock's: carried out here when a read is attached to it. */
+  acquire(lockKeys: readonly string[], token: string, ttlMs: number): Promise<boolean> | undefined {
     const pending = this.pending;
-    if (!pending || sha !== this.acquireSha) return sendFlat(this.client, 'evalsha', [sha, numKeys, ...args]);
+    if (!pending) return undefined;
     this.pending = undefined;
-    const [token, ttlMs] = args.slice(numKeys);
-    if (numKeys === 1) return this.setAndRead(String(args[0]), token, ttlMs, pending);
+    if (lockKeys.length === 1) return this.setAndRead(lockKeys[0], token, ttlMs, pending);
     const { keys, args: readArgs } = pending.request;
-    const lockKeys = args.slice(0, numKeys) as string[];
-    return acquireAndRead(this.client, { lockKeys, token, ttlMs, read: { keys, fields: readArgs } }).then((answer) => {
-      if (!answer.granted) return 0;
+    return acquireAndRead(this.client, { lockKeys: [...lockKeys], token, ttlMs, read: { keys, fields: readArgs } }).then((answer) => {
+      if (!answer.granted) return false;
       pending.reply = answer.values;
-      return answer.locks;
+      return true;
     });
   }
 
@@ -68,21 +65,16 @@ export class ReadWithLock {
    * between the two; the read is still no older than the lock, and the commit's version check
    * refuses what changed after it.
    */
-  private setAndRead(lockKey: string, token: string | number, ttlMs: string | number, pending: Pending): Promise<number> {
+  private setAndRead(lockKey: string, token: string, ttlMs: number, pending: Pending): Promise<boolean> {
     const granted = sendFlat(this.client, 'set', [lockKey, token, 'NX', 'PX', ttlMs]);
     const { keys, args } = pending.request;
     // Should the read fail, the transaction reads for itself: its error is nobody's to handle
     // (the lock's, when the connection failed both, goes to Redlock).
     const read = Promise.all(keys.map((key, i) => sendFlat(this.client, 'hget', [key, args[i]]))).catch(() => undefined);
     return granted.then(async (answer) => {
-      if (answer === null) return 0;
+      if (answer === null) return false;
       pending.reply = await read;
-      return 1;
+      return true;
     });
-  }
-
-  /** Redlock's fallback when Redis lost its script. */
-  eval(script: string, numKeys: number, args: (string | number)[]): Promise<unknown> {
-    return this.client.eval(script, numKeys, ...args);
   }
 }

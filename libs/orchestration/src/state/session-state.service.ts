@@ -13,7 +13,7 @@ import { StateEngine } from './state-engine';
 import { StateKeys } from './state-keys';
 import { StateLocks } from './state-locks.service';
 import { ScopedState, StateActor } from './scoped-state';
-import { inOneWrite } from '../redis/socket-writes';
+import { inOneWrite } from '../adapters/ioredis';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 /** How often a context update retries after losing a race to a concurrent writer. */

@@ -6,7 +6,7 @@ import { EntryAddress, StateKeys } from './state-keys';
 import { ApplyReply, ApplyStateCall, ApplyTransaction } from './scripts/apply-state';
 import { readEntries } from './scripts/read-entries';
 import { decodeStored } from './stored-value';
-import { oneWritePerTick, writeNow } from '../redis/socket-writes';
+import { oneWritePerTick, writeNow } from '../adapters/ioredis';
 import type { ReadRequest } from './read-with-lock';
 
 /**

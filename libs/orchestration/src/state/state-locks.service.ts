@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -8,8 +7,9 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { StateLockUnavailableError } from '../errors/errors';
 import { loggableUrl } from '../logging/loggable-url';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
+import { redlockOnOneRedis } from '../adapters/redlock';
+import { oneWritePerTick } from '../adapters/ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { oneWritePerTick } from '../redis/socket-writes';
 import { ReadRequest, ReadWithLock } from './read-with-lock';
 
 /** A lock held on some state entries; `token` is what their lock keys hold while it lasts. */
@@ -27,23 +27,6 @@ const RETRY_DELAY_MS = 15;
 const RETRY_JITTER_MS = 15;
 /** A lock server that does not answer within this counts as a vote against. */
 const LOCK_COMMAND_TIMEOUT_MS = 1000;
-
-/** Lock values drawn at a time (16 random bytes each, as Redlock's own). */
-const LOCK_VALUE_POOL = 256;
-
-/** Random lock values, 16 bytes in hex each, from one randomBytes call per LOCK_VALUE_POOL of them. */
-function lockValues(): () => string {
-  let pool = Buffer.alloc(0);
-  let at = 0;
-  return () => {
-    if (at >= pool.length) {
-      pool = randomBytes(16 * LOCK_VALUE_POOL);
-      at = 0;
-    }
-    at += 16;
-    return pool.toString('hex', at - 16, at);
-  };
-}
 
 /** The deployment's Redis did not answer a lock acquisition in time (it is down or unreachable). */
 class RedisUnansweredError extends Error {
@@ -72,7 +55,7 @@ export class StateLocks implements OnApplicationShutdown {
   private readonly logger = new Logger(StateLocks.name);
   private readonly clients: Redis[];
   private readonly redlock: Redlock;
-  /** With one Redis, the lock server as Redlock sees it. */
+  /** With one Redis, what carries out acquisitions that read as they lock. */
   private readonly reading?: ReadWithLock;
   private readonly fenced: boolean;
   /** Where the state's commands go: the locks' connection with one Redis, else the main one. */
@@ -99,19 +82,15 @@ export class StateLocks implements OnApplicationShutdown {
           client.on('error', (error: Error) => this.logger.debug(`lock server ${loggableUrl(url)}: ${error.message}`));
           return client;
         });
-    // Redlock only sends its scripts (evalsha, and eval after NOSCRIPT): the one-Redis lock server
-    // is the state connection seen through ReadWithLock.
-    this.redlock = new Redlock(this.reading ? [this.reading as unknown as Redis] : this.clients, {
+    const settings = {
       retryCount: Math.ceil(config.state.lockWaitMs / RETRY_DELAY_MS),
       retryDelay: RETRY_DELAY_MS,
       retryJitter: RETRY_JITTER_MS,
       // No automatic extension: a transaction's lock lasts its TTL, and a commit after that fails.
       automaticExtensionThreshold: 0,
-    });
-    // Redlock draws each lock's value with a randomBytes(16) call of its own, one per lock; the
-    // same 16 random bytes come from a pool instead, drawn for many locks at once.
-    (this.redlock as unknown as { _random: () => string })._random = lockValues();
-    if (this.reading) this.reading.acquireSha = this.redlock.scripts.acquireScript.hash;
+    };
+    // With one Redis, an acquisition can carry a read of the entries it locks (see ReadWithLock).
+    this.redlock = this.reading ? redlockOnOneRedis(this.client, this.reading, settings) : new Redlock(this.clients, settings);
   }
 
   /** Whether the locks live in the deployment's own Redis, where a state script can see them. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../../redis/redis-script';
-import { hashReply } from '../../redis/socket-writes';
+import { hashReply } from '../../adapters/ioredis';
 import source from './record-deployment.lua';
 
 const SCRIPT = RedisScript.fromLua(source);

@@ -1,8 +1,8 @@
 import { Command, Redis, RedisOptions, ReplyError } from 'ioredis';
+import { RedisUnavailableError } from '../../errors/errors';
 
 /** What the caller chooses of a bounded connection; the rest is this class's. */
 export type BoundedWaitOptions = Pick<RedisOptions, 'connectionName' | 'lazyConnect'>;
-import { RedisUnavailableError } from '../errors/errors';
 
 /**
  * An ioredis client for a process that answers clients (the API): no command waits for Redis
@@ -13,10 +13,10 @@ import { RedisUnavailableError } from '../errors/errors';
  * they are. The connection itself keeps reconnecting, so commands succeed again as soon as Redis
  * is back.
  *
- * What it relies on in ioredis 6.0 (the one place that does; test/bounded-wait-redis.e2e-spec.ts
- * checks each): every command, plain, scripted or in a MULTI, passes through `sendCommand`, and
- * is settled through its public `reject` whatever fails it (the offline check, `commandTimeout`,
- * a dropped connection).
+ * What it relies on in ioredis 6.0.0 (test/bounded-wait-redis.e2e-spec.ts checks each): every
+ * command, plain, scripted or in a MULTI, passes through `sendCommand`, and is settled through
+ * its public `reject` whatever fails it (the offline check, `commandTimeout`, a dropped
+ * connection).
  */
 export class BoundedWaitRedis extends Redis {
   /** Retry-After of the 503 a failed command makes: about as long as a command may wait. */

@@ -1,0 +1,20 @@
+/**
+ * The ioredis adapter: what Switchyard needs of ioredis beyond its public command API, in one
+ * place. ioredis is pinned exactly (ioredis 6.0.0 in package.json); these contract tests fail on
+ * an upgrade that changes what it relies on: test/adapter-ioredis.e2e-spec.ts,
+ * test/socket-writes.e2e-spec.ts and test/bounded-wait-redis.e2e-spec.ts.
+ *
+ * - `scriptsSet` (defined-scripts.ts): the scripts defined on a client with `defineCommand`
+ *   (BullMQ's), by name with their source, to load them back into a Redis that lost them.
+ * - `client.stream`, the connection's socket, corked and uncorked (socket-writes.ts): what
+ *   concurrent callers send in one tick, or a transaction's MULTI … EXEC, leaves in one write.
+ *   ioredis writes each command to that socket as it is sent, in order.
+ * - `sendCommand(command)` (bounded-wait-redis.ts), which every command passes through (plain,
+ *   scripted or in a MULTI) and which settles through the command's `reject` whatever fails it:
+ *   BoundedWaitRedis overrides it to type those failures.
+ */
+export { BoundedWaitRedis } from './bounded-wait-redis';
+export type { BoundedWaitOptions } from './bounded-wait-redis';
+export { loadDefinedScripts } from './defined-scripts';
+export { hashReply, inOneWrite, oneWritePerTick, repliesOrThrow, transaction, writeNow } from './socket-writes';
+export type { TransactionReplies } from './socket-writes';

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Job, Queue } from 'bullmq';
+import { FlowEntry, FlowTransaction, sendPromote } from '@switchyard/orchestration/adapters/bullmq';
+import { loadDefinedScripts, repliesOrThrow, transaction } from '@switchyard/orchestration/adapters/ioredis';
+import { OwnRedis } from './support/redis-server';
+
+/** The version the adapter is written for; package.json pins it exactly. */
+const BULLMQ = '6.7.0';
+
+/**
+ * The contract of the BullMQ adapter (libs/orchestration/src/adapters/bullmq) with the BullMQ it
+ * is pinned to, on a redis-server of its own (one test flushes its scripts): what it calls below
+ * BullMQ's public API still exists, with the same shape, and does what the adapter relies on.
+ */
+describe('the BullMQ adapter', () => {
+  let server: OwnRedis;
+  let client: Redis;
+  let queues: Queue[];
+  const prefix = `{t${randomBytes(4).toString('hex')}}`;
+
+  const queue = (name: string) => {
+    const made = new Queue(name, { connection: client, prefix });
+    made.on('error', () => undefined);
+    queues.push(made);
+    return made;
+  };
+
+  /** BullMQ's flow entry for a job of `on`, as Job.toFlowEntry makes it. */
+  const entry = (on: Queue, id: string, options: { parent?: { id: string; queue: string }; children?: boolean; delay?: number } = {}): FlowEntry => {
+    const job = new Job(on, id, { id }, { jobId: id, parent: options.parent, delay: options.delay }, id);
+    const parentKey = options.parent ? `${options.parent.queue}:${options.parent.id}` : undefined;
+    return job.toFlowEntry({
+      ...(parentKey ? { parentKey, parentDependenciesKey: `${parentKey}:dependencies` } : {}),
+      ...(options.children ? { addToWaitingChildren: true } : {}),
+    });
+  };
+
+  beforeAll(async () => {
+    server = await OwnRedis.start();
+  });
+  beforeEach(() => {
+    client = new Redis(server.url, { maxRetriesPerRequest: null });
+    queues = [];
+  });
+  afterEach(async () => {
+    await Promise.all(queues.map((q) => q.close()));
+    await client.flushall();
+    await client.quit();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  it('is the pinned BullMQ', () => {
+    const installed = JSON.parse(readFileSync(join(require.resolve('bullmq'), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(installed.version).toBe(BULLMQ);
+    const pinned = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pinned.dependencies.bullmq).toBe(BULLMQ);
+  });
+
+  it("finds BullMQ's insert and script runner on the queue backend, with the arguments it passes", async () => {
+    const work = queue('work');
+    await work.waitUntilReady();
+    expect(typeof work.backend.addJobToTransaction).toBe('function');
+    expect(typeof work.backend.execCommand).toBe('function');
+    // (transaction, jobData, jobId, parentKeyOpts, keys); the last two are optional, so length counts three.
+    expect(work.backend.addJobToTransaction.length).toBeGreaterThanOrEqual(3);
+    expect(work.backend.execCommand.length).toBe(3);
+  });
+
+  it('records only runCommand calls, named `<script>:<version>`, for an insert and a parent release', async () => {
+    const parents = queue('parents');
+    const work = queue('work');
+    await Promise.all([parents.waitUntilReady(), work.waitUntilReady()]);
+    const flow = new FlowTransaction();
+    const recorded: string[] = [];
+    const runCommand = flow.runCommand.bind(flow);
+    // A recorder in the adapter's own place: every call BullMQ makes on the transaction lands here.
+    const spy = new Proxy(flow, {
+      get(target, name, receiver) {
+        if (name === 'runCommand')
+          return (command: string, args: unknown[]) => {
+            recorded.push(command);
+            return runCommand(command, args);
+          };
+        if (typeof name === 'string' && !['addJob', 'releaseParent', 'sendWith', 'size'].includes(name)) recorded.push(`unexpected:${name}`);
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    spy.addJob(parents, entry(parents, 'root', { children: true }));
+    spy.addJob(work, entry(work, 'leaf', { parent: { id: 'root', queue: parents.qualifiedName } }));
+    spy.releaseParent(parents, { key: `${parents.qualifiedName}:root`, id: 'root', queueKey: parents.qualifiedName }, Date.now());
+    expect(recorded).toEqual([`addParentJob:${BULLMQ}`, `addStandardJob:${BULLMQ}`, `releaseParentIfNoPendingDependencies:${BULLMQ}`]);
+    expect(flow.size).toBe(3);
+    // Each is a command ioredis knows on the connection, by that name, defined by BullMQ.
+    const defined = client as unknown as Record<string, unknown>;
+    for (const name of recorded) expect(typeof defined[name]).toBe('function');
+    expect(Object.keys(client.scriptsSet)).toEqual(expect.arrayContaining(recorded));
+  });
+
+  it("adds a flow with the caller's own commands in one MULTI: the parent waits for its child, which waits in its list", async () => {
+    const parents = queue('parents');
+    const work = queue('work');
+    await Promise.all([parents.waitUntilReady(), work.waitUntilReady()]);
+    const flow = new FlowTransaction();
+    flow.addJob(parents, entry(parents, 'root', { children: true }));
+    flow.addJob(work, entry(work, 'leaf', { parent: { id: 'root', queue: parents.qualifiedName } }));
+    flow.releaseParent(parents, { key: `${parents.qualifiedName}:root`, id: 'root', queueKey: parents.qualifiedName }, Date.now());
+    const replies = repliesOrThrow(await transaction(client, (c) => [c.set(`${prefix}:own`, 'record'), ...flow.sendWith(c)]));
+    // The caller's reply, then BullMQ's per job (its id), then the release's.
+    expect(replies.slice(0, 3)).toEqual(['OK', 'root', 'leaf']);
+    expect(await parents.getJobState('root')).toBe('waiting-children');
+    expect(await work.getJobState('leaf')).toBe('waiting');
+    expect(await client.smembers(`${parents.qualifiedName}:root:dependencies`)).toEqual([`${work.qualifiedName}:leaf`]);
+  });
+
+  it('releases a parent whose children are all done before the release (none pending): it waits in its list', async () => {
+    const parents = queue('parents');
+    await parents.waitUntilReady();
+    const flow = new FlowTransaction();
+    flow.addJob(parents, entry(parents, 'lonely', { children: true }));
+    flow.releaseParent(parents, { key: `${parents.qualifiedName}:lonely`, id: 'lonely', queueKey: parents.qualifiedName }, Date.now());
+    repliesOrThrow(await transaction(client, (c) => flow.sendWith(c)));
+    expect(await parents.getJobState('lonely')).toBe('waiting');
+  });
+
+  it("promotes a delayed job with BullMQ's promote script, sent before sendPromote returns, and answers a negative code for one not delayed", async () => {
+    const work = queue('work');
+    await work.add('held', {}, { jobId: 'held', delay: 60_000 });
+    await work.add('free', {}, { jobId: 'free' });
+    const promoted = sendPromote(work, client, 'held');
+    // Sent next on the same connection: Redis runs it after the promotion, and sees the job waiting.
+    const wait = client.lrange(`${work.qualifiedName}:wait`, 0, -1);
+    expect(await promoted).toBe(0);
+    expect((await wait).sort()).toEqual(['free', 'held']);
+    expect(await work.getJobState('held')).toBe('waiting');
+    expect(await sendPromote(work, client, 'free')).toBeLessThan(0);
+  });
+
+  it("reads BullMQ's scripts from ioredis' scriptsSet, so that a flow goes in again after SCRIPT FLUSH", async () => {
+    const work = queue('work');
+    await work.waitUntilReady();
+    const add = async (id: string) => {
+      const flow = new FlowTransaction();
+      flow.addJob(work, entry(work, id));
+      return transaction(client, (c) => flow.sendWith(c));
+    };
+    repliesOrThrow(await add('first'));
+    await client.script('FLUSH');
+    // Inside a MULTI ioredis does not send the source again after NOSCRIPT.
+    await expect(add('second').then(repliesOrThrow)).rejects.toThrow(/NOSCRIPT/);
+    await loadDefinedScripts(client);
+    expect(repliesOrThrow(await add('third'))).toEqual(['third']);
+    expect(await work.getJobState('third')).toBe('waiting');
+  });
+});
