@@ -22,13 +22,19 @@ import { SessionEvents } from './sessions/session-events.service';
 import { ClusterHealth } from './health/cluster-health.service';
 import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
-import { TaskRunStore } from './sessions/task-run.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { SessionRetention } from './sessions/session-retention.service';
 import { PlanningRunner } from './sessions/planning-runner.service';
-import { TaskExecutor } from './sessions/task-executor.service';
-import { TaskOutcomes } from './sessions/task-outcomes.service';
-import { SubtaskSpawner } from './sessions/subtask-spawner.service';
+import { SubtaskSpawner } from './engine/subtask-spawner.service';
+import { TaskEngine } from './engine/task-engine.service';
+import { TaskFetch } from './engine/fetch.service';
+import { TaskDecode } from './engine/decode.service';
+import { TaskExecute } from './engine/execute.service';
+import { TaskWriteBack } from './engine/write-back.service';
+import { WriteBackStore } from './engine/write-back.store';
+import { WriteBackRecovery } from './engine/write-back-recovery.service';
+import { TaskExceptions } from './engine/exception.service';
+import { FailpointWriteBack } from './engine/failpoint-write-back';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
 import { RedisWriteBatcher } from './redis/write-batcher.service';
@@ -54,7 +60,6 @@ const core = {
       useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
     },
     SessionStore,
-    TaskRunStore,
     SessionState,
     StateLocks,
     TaskQueues,
@@ -165,9 +170,16 @@ export class OrchestrationWorkerModule {
         },
         AgentPresence,
         RedisFaultRetry,
-        TaskOutcomes,
+        WriteBackStore,
+        // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
+        { provide: TaskWriteBack, useClass: FailpointWriteBack.armed() ? FailpointWriteBack : TaskWriteBack },
+        WriteBackRecovery,
+        TaskExceptions,
         SubtaskSpawner,
-        TaskExecutor,
+        TaskFetch,
+        TaskDecode,
+        TaskExecute,
+        TaskEngine,
         PlanningRunner,
         SessionFinalizer,
         WorkerHost,

@@ -11,7 +11,7 @@ import { SessionStore } from '../sessions/session.store';
 import { SessionTerminator } from '../sessions/session-terminator.service';
 import { SessionView } from '../sessions/session.types';
 import { PLANNING_CAPABILITY } from '../sessions/planning-capability';
-import { failureInfo } from '../sessions/task-outcomes.service';
+import { failureInfo } from '../errors/failure-info';
 import { admissionBlock, uncoveredCapabilities } from './admission';
 import { AgentRegistry } from './agent-registry.service';
 

@@ -24,7 +24,7 @@ describe("SessionFinalizer's check on a session still pending", () => {
         ]),
       pendingCount: async () => options.pendingAfter,
     });
-    const outcomes = strict('outcomes', {
+    const exceptions = strict('exceptions', {
       endFailedJobs: async (_tag: ShardTag, sessionId: string) => {
         calls.push(`endFailedJobs ${sessionId}`);
         status = options.statusAfter;
@@ -37,7 +37,8 @@ describe("SessionFinalizer's check on a session still pending", () => {
       store as never,
       strict('retention', {}) as never,
       strict('log', {}) as never,
-      outcomes as never,
+      strict('recovery', {}) as never,
+      exceptions as never,
       queues as never,
       config as never,
     );
@@ -93,7 +94,8 @@ describe("SessionFinalizer's check on a session still marked planning", () => {
       store as never,
       retention as never,
       log as never,
-      strict('outcomes', {}) as never,
+      strict('recovery', {}) as never,
+      strict('exceptions', {}) as never,
       strict('queues', {}) as never,
       strict('config', {}) as never,
     );

@@ -5,12 +5,12 @@ import { keys, ROOT_WAITER, ShardTag } from '../redis/keys';
 import { inOneWrite, repliesOrThrow, transaction } from '../redis/socket-writes';
 import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { endSession } from './scripts/end-session';
-import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, START_TASK, TASK_BATCH, TRANSITION } from './session-scripts';
+import { ATTACH_TASKS, EVENTS_MAX, SET_TASK_STATUS, TASK_BATCH, TRANSITION } from './session-scripts';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
-import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus, WorkerIdentity } from './session.types';
+import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus } from './session.types';
 
 /** Appends an event to a session's stream, inside a transaction (see session-scripts.ts). */
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -201,19 +201,6 @@ export class SessionStore {
   /** The planning step's record as the session holds it, if it has one. */
   async planning(tag: ShardTag, sessionId: string): Promise<StepView | undefined> {
     return parse<StepView>(await this.client.hget(keys.session(tag, sessionId), 'planning'));
-  }
-
-  /**
-   * Marks a task running and counts the run; answers which run this is (1 for the first). Every
-   * run counts: retries, operator retries and re-runs after a worker died.
-   */
-  async taskStarted(tag: ShardTag, sessionId: string, taskId: string, run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] }): Promise<number> {
-    const attempt = await START_TASK.run(
-      this.client,
-      [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)],
-      [run.agentId, json(run.worker), new Date().toISOString(), json(run.inputFrom), taskId],
-    );
-    return Number(attempt);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { FailureInfo } from '../errors/failure-info';
 import { Plan } from '../plans/plan.schema';
 
 export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
@@ -19,11 +20,7 @@ export interface WorkerIdentity {
 /** The `name` of the failure an operator's `abort` records on its task and session. */
 export const OPERATOR_ABORT = 'OperatorAbort';
 
-export interface FailureInfo {
-  readonly message: string;
-  readonly name?: string;
-  readonly taskId?: string;
-}
+export type { FailureInfo };
 
 export interface TaskView {
   id: string;

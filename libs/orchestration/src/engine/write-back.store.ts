@@ -4,34 +4,12 @@ import { TaskRef } from '../plans/task-job';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TickBatcher } from '../redis/tick-batcher';
-import { decodeStored } from '../state/stored-value';
-import { json, parse } from './json-fields';
-import { BEGIN_TASK, BEGIN_TASKS, FINISH_TASK, FINISH_TASKS } from './session-scripts';
-import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from './session.types';
+import { json } from '../sessions/json-fields';
+import { FINISH_TASK, FINISH_TASKS } from '../sessions/session-scripts';
 import { isoNow } from '../runtime/iso-now';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionOutputsFullError } from '../errors/errors';
-
-/** What a task's start found (see {@link TaskRunStore.beginTask}). */
-export interface TaskBeginning {
-  readonly status?: SessionStatus;
-  /** The task still waits for a dependency. */
-  readonly hold: boolean;
-  /** The task's run already completed, with this output: only its wake-ups may be missing. */
-  readonly done?: { readonly output: unknown };
-  readonly goal?: string;
-  /** Which run this is, when the task was marked running. */
-  readonly attempt?: number;
-  readonly shared?: Record<string, unknown>;
-  readonly dependencies?: Record<string, unknown>;
-  /** When the task last became ready (ISO), if recorded. */
-  readonly readyAt?: string;
-  /** The session's tenant, when the task may go. */
-  readonly tenant?: string;
-  /** The bytes the session's stored outputs took when the task started (see FINISH_TASK). */
-  readonly outputBytes?: number;
-}
 
 /** The keys and arguments of one script call (one task's, in a batch). */
 interface ScriptCall {
@@ -91,9 +69,6 @@ function readyWaiters(reply: number[], call: ScriptCall, sessionId: string, wait
   throw new SessionOutputsFullError(sessionId, taskId, Buffer.byteLength(output), reply[1], maxSessionBytes);
 }
 
-/** What BEGIN_TASK answers for one task (see session-scripts.ts). */
-type BeginReply = [string | null, string?, string?, number?, string[]?, (string | null)[]?, string?, string?, number?];
-
 /** A finished task's BullMQ job, to be kept for `keepSeconds` (see FINISH_TASK). */
 export interface FinishedJob {
   readonly queue: string;
@@ -102,35 +77,16 @@ export interface FinishedJob {
 }
 
 /**
- * A task run's start and write-back in Redis (BEGIN and FINISH in session-scripts.ts): the two
- * script calls every task makes, gathered per tick and shard so that the tasks starting (or
- * finishing) together cost one call.
+ * A task's write-back in Redis (FINISH in session-scripts.ts), with the write-backs sent ahead of
+ * their jobs' completion gathered per tick and shard so that the tasks finishing together cost
+ * one call.
  */
 @Injectable()
-export class TaskRunStore {
+export class WriteBackStore {
   /**
-   * The starts of the tasks that begin in one tick go to Redis as one BEGIN_TASKS call per shard:
-   * jobs arrive in batches (BullMQ hands out the next job with each completion, and their replies
-   * come in packets), and one script call per task cost each start a command of its own.
-   */
-  private readonly starts = new TickBatcher<ShardTag, ScriptCall, BeginReply>(async (_tag, batch) => {
-    if (batch.length === 1) return [(await BEGIN_TASK.run(this.client, batch[0].keys, batch[0].args)) as BeginReply];
-    const { keys: scriptKeys, args } = batchCall(batch);
-    const replies = (await BEGIN_TASKS.run(this.client, scriptKeys, args)) as BeginReply[];
-    // A session's shared state comes with its first task of the batch only.
-    const shared = new Map<string, string[]>();
-    replies.forEach((reply, i) => {
-      if (reply[1] !== 'go') return;
-      const session = batch[i].keys[0];
-      if (reply[4]) shared.set(session, reply[4]);
-      else reply[4] = shared.get(session);
-    });
-    return replies;
-  });
-
-  /**
-   * Likewise the write-backs sent ahead of their jobs' completion (see {@link finishAhead}), each
-   * sent once (RedisScript.send), so that it goes out before the command its caller sends next.
+   * The write-backs sent ahead of their jobs' completion (see {@link finishAhead}) in one tick go
+   * to Redis as one script call per shard, each sent once (RedisScript.send), so that it goes out
+   * before the command its caller sends next.
    */
   private readonly aheadFinishes = new TickBatcher<ShardTag, ScriptCall, number[]>(async (_tag, batch) => {
     if (batch.length === 1) return [(await FINISH_TASK.send(this.client, batch[0].keys, batch[0].args)) as number[]];
@@ -145,61 +101,6 @@ export class TaskRunStore {
 
   private get client() {
     return this.redis.client;
-  }
-
-  /**
-   * Everything a task's run needs before it starts, in one script: the session's status and goal,
-   * whether the task must still wait, the shared context and the outputs of the tasks whose
-   * results it receives. With `run`, it also marks the task running (counting the run) and a
-   * pending session running, all or nothing; `started` is the log entry that says so (its number
-   * the attempt), appended by the same script. See BEGIN_TASK.
-   */
-  async beginTask(
-    tag: ShardTag,
-    sessionId: string,
-    taskId: string,
-    inputFrom: readonly string[],
-    run?: { agentId: string; worker: WorkerIdentity; started?: ScriptedLogEntry },
-  ): Promise<TaskBeginning> {
-    const now = isoNow();
-    const started = run?.started;
-    const reply = await this.starts.add(tag, {
-      keys: [keys.session(tag, sessionId)],
-      args: [
-        run ? '1' : '0',
-        run?.agentId ?? '',
-        json(run?.worker),
-        now,
-        json(inputFrom),
-        taskId,
-        started?.bound ?? 0,
-        started?.json ?? '',
-        started?.tail ?? '',
-        ...inputFrom,
-      ],
-    });
-    // The third slot is the goal when the task may go, its stored output when it was done.
-    const [status, step, goalOrOutput, attempt, sharedFlat, outputs, readyAt, tenant, outputBytes] = reply;
-    if (step === 'done') return { status: status as SessionStatus, hold: false, done: { output: parse(goalOrOutput) ?? null } };
-    if (!status || step !== 'go') return { status: (status ?? undefined) as SessionStatus | undefined, hold: step === 'hold' };
-    const shared: Record<string, unknown> = {};
-    for (let i = 0; i < (sharedFlat ?? []).length; i += 2) shared[sharedFlat![i]] = decodeStored(sharedFlat![i + 1]).value;
-    const dependencies: Record<string, unknown> = {};
-    inputFrom.forEach((id, i) => {
-      const value = outputs?.[i];
-      if (value !== null && value !== undefined) dependencies[id] = parse(value);
-    });
-    return {
-      status: status as SessionStatus,
-      hold: false,
-      goal: goalOrOutput || undefined,
-      attempt: attempt || undefined,
-      shared,
-      dependencies,
-      readyAt: readyAt || undefined,
-      tenant: tenant || DEFAULT_TENANT,
-      outputBytes: outputBytes ?? 0,
-    };
   }
 
   /**
