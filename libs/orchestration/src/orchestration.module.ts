@@ -32,6 +32,7 @@ import { TaskDecode } from './engine/decode.service';
 import { TaskExecute } from './engine/execute.service';
 import { TaskWriteBack } from './engine/write-back.service';
 import { WriteBackStore } from './engine/write-back.store';
+import { HandOff } from './engine/hand-off';
 import { WriteBackRecovery } from './engine/write-back-recovery.service';
 import { TaskExceptions } from './engine/exception.service';
 import { FailpointWriteBack } from './engine/failpoint-write-back';
@@ -171,6 +172,7 @@ export class OrchestrationWorkerModule {
         AgentPresence,
         RedisFaultRetry,
         WriteBackStore,
+        HandOff,
         // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
         { provide: TaskWriteBack, useClass: FailpointWriteBack.armed() ? FailpointWriteBack : TaskWriteBack },
         WriteBackRecovery,

@@ -5,6 +5,7 @@ import { strict } from '../testing/strict-fake';
 import { taskJobData } from '../testing/task-job-data';
 import { TaskExceptions } from './exception.service';
 import { TaskWriteBack } from './write-back.service';
+import { HandOff } from './hand-off';
 
 /**
  * The session's root job checks for tasks that still show unfinished while their job failed for
@@ -49,7 +50,15 @@ describe('TaskExceptions.endFailedJobs', () => {
     });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const writeBack = new TaskWriteBack(strict('store', {}) as never, runs as never, queues as never, terminator as never, log as never, config as never);
+    const writeBack = new TaskWriteBack(
+      strict('store', {}) as never,
+      runs as never,
+      new HandOff(runs as never, queues as never),
+      queues as never,
+      terminator as never,
+      log as never,
+      config as never,
+    );
     const service = new TaskExceptions(store as never, writeBack, queues as never, terminator as never, log as never, strict('redisFaults', {}) as never);
     return { service, calls, looked };
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TaskJobData } from '../plans/task-job';
-import { ShardTag } from '../redis/keys';
+import { jobIds, ShardTag } from '../redis/keys';
 import { failpoint, failpointArmed } from '../runtime/failpoint';
 import { ScriptedLogEntry } from '../log/session-log.writer';
 import { RefusedWriteBack, TaskWriteBack } from './write-back.service';
@@ -28,7 +28,8 @@ export class FailpointWriteBack extends TaskWriteBack {
     if (!failpointArmed('write-back-lost') || this.lostOne) return super.completeAhead(tag, task, output, refused, log);
     this.lostOne = true;
     setTimeout(() => failpoint('write-back-lost'), 500);
-    this.promoteDependants(tag, task);
+    for (const dependant of task.dependants)
+      void this.queues.promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch(() => undefined);
   }
 
   protected override wakeRoot(tag: ShardTag, sessionId: string): Promise<void> | undefined {

@@ -13,6 +13,7 @@ import { SessionStore } from '../sessions/session.store';
 import { SessionTerminator } from '../sessions/session-terminator.service';
 import { checkOutput } from './output-limits';
 import { FinishedJob, WriteBackStore } from './write-back.store';
+import { HandOff } from './hand-off';
 
 /** How often {@link TaskWriteBack.completeAhead} sends a failed write-back before failing the session. */
 const COMPLETE_TRIES = 4;
@@ -35,6 +36,7 @@ export class TaskWriteBack {
   constructor(
     private readonly store: SessionStore,
     private readonly runs: WriteBackStore,
+    private readonly handOff: HandOff,
     protected readonly queues: TaskQueues,
     private readonly terminator: SessionTerminator,
     private readonly log: SessionLogWriter,
@@ -59,8 +61,7 @@ export class TaskWriteBack {
     const waiters = waitersOf(task);
     const sole = soleDependants(task);
     const job = this.finishedJob(task);
-    const written = this.runs.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: sole.length > 0, job });
-    const early = sole.map((w) => this.queues.promote(tag, w.queue, jobIds.task(sessionId, w.id)));
+    const { ready: written, promotions: early } = this.handOff.finish(tag, { sessionId, taskId, outcome, waiters, promote: sole, job });
     // Awaited below, unless the write-back fails for good first: never an unhandled rejection.
     for (const promotion of early) promotion.catch(() => undefined);
     let ready: TaskRef[];
@@ -90,7 +91,7 @@ export class TaskWriteBack {
    * Completes a task whose dependants (if any) wait for it alone, without waiting for the
    * write-back's answer: the processor returns once the write-back is on the connection (with
    * those of the other tasks finishing in this tick, see WriteBackStore.finishAhead), followed by
-   * the promotion of each dependant, and BullMQ's moveToFinished for the job follows them — which
+   * the promotion of each dependant (the order is HandOff's), and BullMQ's moveToFinished for the job follows them — which
    * also hands this worker the first dependant, when it is on the same queue. All of it takes one
    * round trip, and Redis runs the write-back first: neither a dependant nor the parent can start
    * before it.
@@ -109,10 +110,18 @@ export class TaskWriteBack {
     const at = isoNow();
     // Whatever the task logged goes out before the write-back, which appends `log` after it.
     if (log) this.log.flushBefore();
-    const { sent, ready: written } = this.runs.finishAhead(tag, sessionId, taskId, output, waitersOf(task), job, at, log);
+    const write = { sessionId, taskId, output, waiters: waitersOf(task), promote: task.dependants, job, at, log };
+    const { ready: written, promotions } = await this.handOff.complete(tag, write);
     written.catch((first: unknown) => this.sendAgain(tag, task, { output, job, at, log }, first, refused));
-    await sent;
-    this.promoteDependants(tag, task);
+    // Not waited for: a dependant not woken now runs once the write-back is sent again.
+    promotions.forEach((promotion, i) => {
+      promotion.catch((error: Error) =>
+        this.logger.warn(
+          { sessionId, taskId: task.dependants[i].id, error: error.message },
+          'could not wake a dependant; it runs once the write-back is sent again',
+        ),
+      );
+    });
     if (!task.parentId) {
       // The last top-level task to finish wakes the session's root job once its write-back says
       // so; nothing waits for that here. A refused write-back is sent again above.
@@ -168,25 +177,6 @@ export class TaskWriteBack {
   /** Wakes the session's root job: its last top-level task finished. */
   protected wakeRoot(tag: ShardTag, sessionId: string): Promise<void> | undefined {
     return this.queues.promote(tag, SESSION_QUEUE, jobIds.root(sessionId));
-  }
-
-  /**
-   * Sends the promotion of each of the task's dependants now, on the command connection (see
-   * TaskQueues.promoteNow), so that they come before the job's completion; their answers are not
-   * waited for. Only for dependants that wait for this task alone: they are ready once the
-   * write-back sent before them landed.
-   */
-  protected promoteDependants(tag: ShardTag, task: TaskJobData): void {
-    for (const dependant of task.dependants) {
-      this.queues
-        .promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id))
-        .catch((error: Error) =>
-          this.logger.warn(
-            { sessionId: task.sessionId, taskId: dependant.id, error: error.message },
-            'could not wake a dependant; it runs once the write-back is sent again',
-          ),
-        );
-    }
   }
 
   /**

@@ -5,6 +5,7 @@ import { strict } from '../testing/strict-fake';
 import { taskJobData } from '../testing/task-job-data';
 import { TaskExceptions } from './exception.service';
 import { TaskWriteBack } from './write-back.service';
+import { HandOff } from './hand-off';
 
 /**
  * A write-back sent ahead of its job's completion comes back refused: the session's outputs had
@@ -39,7 +40,15 @@ describe("TaskWriteBack.completeAhead, refused for want of room in the session's
     });
     const log = strict('log', { write: () => undefined, flush: async () => undefined });
     const config = strict('config', { retentionSeconds: 60 });
-    const writeBack = new TaskWriteBack(strict('store', {}) as never, runs as never, queues as never, terminator as never, log as never, config as never);
+    const writeBack = new TaskWriteBack(
+      strict('store', {}) as never,
+      runs as never,
+      new HandOff(runs as never, queues as never),
+      queues as never,
+      terminator as never,
+      log as never,
+      config as never,
+    );
     const exceptions = new TaskExceptions(store as never, writeBack, queues as never, terminator as never, log as never, strict('redisFaults', {}) as never);
     const complete = (task: TaskJobData, output: unknown) => writeBack.completeAhead(tag, task, output, (error) => exceptions.endWithoutJob(tag, task, error));
     /**
