@@ -15,7 +15,7 @@ export * from './sessions/orchestrate-request.schema';
 export { SessionResult } from './sessions/session-finalizer.service';
 export { SessionLauncher } from './sessions/session-launcher.service';
 export { SessionQueries } from './sessions/session-queries.service';
-export { WorkerHost } from './queues/worker-host.service';
+export { WorkerHost } from './worker/worker-host.service';
 export { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './sessions/planning-capability';
 export { SessionCommands, ResolveAnswer } from './sessions/session-commands.service';
 export { currentWorker } from './runtime/worker-identity';

@@ -7,7 +7,7 @@ import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './plans/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
-import { WorkerHost } from './queues/worker-host.service';
+import { WorkerHost } from './worker/worker-host.service';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
@@ -24,7 +24,7 @@ import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { SessionRetention } from './sessions/session-retention.service';
-import { PlanningRunner } from './sessions/planning-runner.service';
+import { PlanningRunner } from './engine/planning-runner.service';
 import { SubtaskSpawner } from './engine/subtask-spawner.service';
 import { TaskEngine } from './engine/task-engine.service';
 import { TaskFetch } from './engine/fetch.service';
@@ -36,6 +36,7 @@ import { HandOff } from './engine/hand-off';
 import { WriteBackRecovery } from './engine/write-back-recovery.service';
 import { TaskExceptions } from './engine/exception.service';
 import { FailpointWriteBack } from './engine/failpoint-write-back';
+import { LOST_TASKS, LostTasks } from './sessions/lost-tasks';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
 import { RedisWriteBatcher } from './redis/write-batcher.service';
@@ -182,6 +183,14 @@ export class OrchestrationWorkerModule {
         TaskDecode,
         TaskExecute,
         TaskEngine,
+        {
+          provide: LOST_TASKS,
+          inject: [WriteBackRecovery, TaskExceptions],
+          useFactory: (recovery: WriteBackRecovery, exceptions: TaskExceptions): LostTasks => ({
+            recoverFromJobs: (tag, sessionId, taskIds) => recovery.recoverFromJobs(tag, sessionId, taskIds),
+            endFailedJobs: (tag, sessionId) => exceptions.endFailedJobs(tag, sessionId),
+          }),
+        },
         PlanningRunner,
         SessionFinalizer,
         WorkerHost,

@@ -11,8 +11,8 @@ import { encodeLogEntry, encodeLogEntryAround, levelRank, LogSource, NewLogEntry
 const MAX_BUFFERED = 50_000;
 
 /**
- * An entry that a script appends to a session's log itself (BEGIN and FINISH in
- * session-scripts.ts), in the same call as the change it reports: its log, the log's bound and
+ * An entry that a script appends to a session's log itself (engine/scripts/start-task.lua, and
+ * FINISH in session-scripts.ts), in the same call as the change it reports: its log, the log's bound and
  * its JSON — whole, or (`tail` set) around a number the script fills in.
  */
 export interface ScriptedLogEntry {

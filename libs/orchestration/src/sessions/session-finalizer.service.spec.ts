@@ -24,7 +24,7 @@ describe("SessionFinalizer's check on a session still pending", () => {
         ]),
       pendingCount: async () => options.pendingAfter,
     });
-    const exceptions = strict('exceptions', {
+    const lostTasks = strict('lostTasks', {
       endFailedJobs: async (_tag: ShardTag, sessionId: string) => {
         calls.push(`endFailedJobs ${sessionId}`);
         status = options.statusAfter;
@@ -37,8 +37,7 @@ describe("SessionFinalizer's check on a session still pending", () => {
       store as never,
       strict('retention', {}) as never,
       strict('log', {}) as never,
-      strict('recovery', {}) as never,
-      exceptions as never,
+      lostTasks as never,
       queues as never,
       config as never,
     );
@@ -94,8 +93,7 @@ describe("SessionFinalizer's check on a session still marked planning", () => {
       store as never,
       retention as never,
       log as never,
-      strict('recovery', {}) as never,
-      strict('exceptions', {}) as never,
+      strict('lostTasks', {}) as never,
       strict('queues', {}) as never,
       strict('config', {}) as never,
     );

@@ -10,8 +10,7 @@ import { FINISHED_SESSION_STATUSES } from './session.types';
 import { SessionStore } from './session.store';
 import { SessionRetention } from './session-retention.service';
 import { SessionLogWriter } from '../log/session-log.writer';
-import { TaskExceptions } from '../engine/exception.service';
-import { WriteBackRecovery } from '../engine/write-back-recovery.service';
+import { LOST_TASKS, LostTasks } from './lost-tasks';
 
 /** The aggregated result of a completed session. */
 export interface SessionResult {
@@ -44,8 +43,7 @@ export class SessionFinalizer {
     private readonly store: SessionStore,
     private readonly retention: SessionRetention,
     private readonly log: SessionLogWriter,
-    private readonly recovery: WriteBackRecovery,
-    private readonly exceptions: TaskExceptions,
+    @Inject(LOST_TASKS) private readonly lostTasks: LostTasks,
     private readonly queues: TaskQueues,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
@@ -103,8 +101,8 @@ export class SessionFinalizer {
     if (pending.length === 0) return 0;
     const statuses = await this.store.statusesOf(tag, sessionId, pending);
     const running = pending.filter((id) => statuses.get(id) === 'running');
-    const recovered = running.length > 0 ? await this.recovery.recoverFromJobs(tag, sessionId, running) : 0;
-    const ended = await this.exceptions.endFailedJobs(tag, sessionId);
+    const recovered = running.length > 0 ? await this.lostTasks.recoverFromJobs(tag, sessionId, running) : 0;
+    const ended = await this.lostTasks.endFailedJobs(tag, sessionId);
     return recovered + ended > 0 ? this.store.pendingCount(tag, sessionId, ROOT_WAITER) : pending.length;
   }
 

@@ -12,11 +12,11 @@ import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { ShardRouter } from '../redis/shards';
 import { CapabilityJobData, SessionJobData } from '../plans/task-job';
 import { TaskEngine } from '../engine/task-engine.service';
-import { PlanningRunner } from '../sessions/planning-runner.service';
+import { PlanningRunner } from '../engine/planning-runner.service';
 import { SessionFinalizer } from '../sessions/session-finalizer.service';
 import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
-import { RedisFaultRetry } from './redis-fault-retry.service';
+import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 
 /** How many session root jobs one worker process finalises at once. */
 const FINALIZER_CONCURRENCY = 8;
