@@ -1,3 +1,4 @@
+import type { WorkerIdentity } from '../runtime/worker-identity';
 import type { FailureInfo } from '../errors/failure-info';
 import { Plan } from '../plans/plan.schema';
 
@@ -11,11 +12,7 @@ export const DEFAULT_TENANT = 'default';
 export const TASK_STATUSES = ['waiting', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'paused'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** The process that ran something: `{ host, pid }` everywhere in the contract. */
-export interface WorkerIdentity {
-  readonly host: string;
-  readonly pid: number;
-}
+export type { WorkerIdentity };
 
 /** The `name` of the failure an operator's `abort` records on its task and session. */
 export const OPERATOR_ABORT = 'OperatorAbort';
