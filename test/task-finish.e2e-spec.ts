@@ -147,3 +147,66 @@ describe("a session's stored outputs", () => {
     expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'outputBytes')).toBe('90');
   });
 });
+
+/**
+ * The one start script (start-task.lua) against Redis: each case of its answer, the clock rule and
+ * the one session transition, whether the task is marked running at once or only looked at.
+ */
+describe('the start script', () => {
+  const plan = {
+    tasks: [
+      { id: 'a', capabilities: ['web_research'] },
+      { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+    ],
+  };
+  const run = { agentId: 'agent', worker: { host: 'h', pid: 1 } };
+
+  async function planned() {
+    const { sessionId, tag } = await harness.newSession({ audience: 'ops' });
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+    const start = (taskId: string, inputFrom: string[], marking = false) =>
+      startTasks(harness.redis.client, [
+        { session: keys.session(tag, sessionId), taskId, inputFrom, now: new Date().toISOString(), ...(marking ? { run } : {}) },
+      ]);
+    return { sessionId, tag, start };
+  }
+
+  it('holds a task whose dependency has not finished, and answers done with the output of one that completed', async () => {
+    const { sessionId, tag, start } = await planned();
+    expect(await start('b', ['a'], true)).toEqual([{ kind: 'hold', status: 'pending' }]);
+    expect(await harness.redis.client.hget(keys.task(tag, sessionId, 'b'), 'status')).toBe('waiting');
+    await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [{ id: 'b', queue: 'web_research' }]);
+    expect(await start('a', [], true)).toEqual([{ kind: 'done', status: 'pending', output: { n: 1 } }]);
+  });
+
+  it('only looking, moves a pending session to running but leaves the task as it was; marking, counts the run', async () => {
+    const { sessionId, tag, start } = await planned();
+    const [looked] = await start('a', []);
+    expect(looked).toMatchObject({ kind: 'go', status: 'running', attempt: undefined, shared: { audience: 'ops' }, tenant: 'acme' });
+    expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'status')).toBe('running');
+    expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'a'), 'status', 'attempts')).toEqual(['ready', '0']);
+    expect(await start('a', [], true)).toMatchObject([{ kind: 'go', attempt: 1 }]);
+    expect(await start('a', [], true)).toMatchObject([{ kind: 'go', attempt: 2 }]);
+    expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'a'), 'status', 'attempts', 'agentId')).toEqual(['running', '2', 'agent']);
+  });
+
+  it('starts nothing in a session that ended or does not exist', async () => {
+    const { sessionId, tag, start } = await planned();
+    await harness.sessions.end(tag, sessionId, ['pending'], 'cancelled');
+    expect(await start('a', [], true)).toEqual([{ kind: 'ended', status: 'cancelled' }]);
+    const missing = await startTasks(harness.redis.client, [
+      { session: keys.session(tag, 'no-such-session'), taskId: 'a', inputFrom: [], now: new Date().toISOString() },
+    ]);
+    expect(missing).toEqual([{ kind: 'ended', status: undefined }]);
+  });
+
+  it('answers each task of a batch, in order, in one call', async () => {
+    const { sessionId, tag } = await planned();
+    const call = (taskId: string) => ({ session: keys.session(tag, sessionId), taskId, inputFrom: [], now: new Date().toISOString() });
+    const replies = await startTasks(harness.redis.client, [call('a'), call('b')]);
+    expect(replies).toMatchObject([
+      { kind: 'go', shared: { audience: 'ops' } },
+      { kind: 'hold', status: 'running' },
+    ]);
+  });
+});
