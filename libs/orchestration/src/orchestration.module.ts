@@ -47,7 +47,7 @@ import { ClusterMetrics, LIVE_AGENTS, LiveAgentsSource } from './metrics/cluster
 import { AgentDefinitionError } from './errors/errors';
 import { AgentRegistry } from './registry/agent-registry.service';
 import { AgentPresence } from './registry/agent-presence.service';
-import { Admission } from './registry/admission.service';
+import { Admission } from './sessions/admission.service';
 import { AgentDirectory } from './registry/agent-directory.service';
 import { StreamTokens } from './auth/stream-tokens';
 

@@ -1,5 +1,5 @@
 import { SessionNotFoundError } from '../errors/errors';
-import type { Admission } from '../registry/admission.service';
+import type { Admission } from './admission.service';
 import type { ShardRouter } from '../redis/shards';
 import { SessionQueries } from './session-queries.service';
 import type { SessionStore } from './session.store';
