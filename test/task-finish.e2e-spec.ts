@@ -1,16 +1,17 @@
 import { buildPlanGraph, flattenPlan } from '@switchyard/orchestration/plans/plan-graph';
 import { keys } from '@switchyard/orchestration/redis/keys';
 import { SessionOutputsFullError } from '@switchyard/orchestration';
-import { TaskRunStore } from '@switchyard/orchestration/sessions/task-run.store';
+import { WriteBackStore } from '@switchyard/orchestration/engine/write-back.store';
+import { startTasks } from '@switchyard/orchestration/engine/scripts/start-task';
 import { StateHarness } from './support/state-harness';
 
 // One harness (a prefix of its own on the shared Redis) for both groups; each test opens its own session.
 let harness: StateHarness;
-let runs: TaskRunStore;
+let runs: WriteBackStore;
 
 beforeAll(() => {
   harness = new StateHarness();
-  runs = new TaskRunStore(harness.redis, harness.config);
+  runs = new WriteBackStore(harness.redis, harness.config);
 });
 
 afterAll(async () => {
@@ -80,8 +81,11 @@ describe('a task started after its dependency finished by another process', () =
     const later = new Date(Date.now() + 60_000).toISOString();
     await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [{ id: 'b', queue: 'web_research' }], { at: later });
 
-    const begun = await runs.beginTask(tag, sessionId, 'b', ['a'], { agentId: 'agent', worker: { host: 'h', pid: 1 } });
-    expect(begun).toMatchObject({ hold: false, attempt: 1, dependencies: { a: { n: 1 } }, readyAt: later });
+    const run = { agentId: 'agent', worker: { host: 'h', pid: 1 } };
+    const [begun] = await startTasks(harness.redis.client, [
+      { session: keys.session(tag, sessionId), taskId: 'b', inputFrom: ['a'], now: new Date().toISOString(), run },
+    ]);
+    expect(begun).toMatchObject({ kind: 'go', attempt: 1, dependencies: { a: { n: 1 } }, readyAt: later });
     expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'b'), 'status', 'startedAt')).toEqual(['running', later]);
     expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'startedAt')).toBe(later);
   });
@@ -93,7 +97,7 @@ describe('a task started after its dependency finished by another process', () =
  */
 describe("a session's stored outputs", () => {
   /** A store whose sessions may hold 100 bytes of outputs. */
-  const bounded = () => new TaskRunStore(harness.redis, { maxSessionBytes: 100 });
+  const bounded = () => new WriteBackStore(harness.redis, { maxSessionBytes: 100 });
   const plan = (ids: string[]) => ({
     tasks: [...ids.map((id) => ({ id, capabilities: ['web_research'] })), { id: 'z', capabilities: ['web_research'], dependsOn: ids }],
   });
@@ -118,7 +122,8 @@ describe("a session's stored outputs", () => {
     await store.finishTask(tag, sessionId, 'c', { status: 'completed', output: ofBytes(40) }, [waiter]);
     await store.finishTask(tag, sessionId, 'b', { status: 'failed' }, [waiter]);
     expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'outputBytes')).toBe('100');
-    expect(await store.beginTask(tag, sessionId, 'z', ['a', 'b', 'c'])).toMatchObject({ hold: false, outputBytes: 100 });
+    const start = { session: keys.session(tag, sessionId), taskId: 'z', inputFrom: ['a', 'b', 'c'], now: new Date().toISOString() };
+    expect(await startTasks(harness.redis.client, [start])).toMatchObject([{ kind: 'go', outputBytes: 100 }]);
   });
 
   it('hold no more than the bound when write-backs race, in one batch or several', async () => {
@@ -140,5 +145,68 @@ describe("a session's stored outputs", () => {
     const stored = await harness.sessions.outputsOf(tag, sessionId, ids);
     expect(Object.keys(stored)).toHaveLength(3);
     expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'outputBytes')).toBe('90');
+  });
+});
+
+/**
+ * The one start script (start-task.lua) against Redis: each case of its answer, the clock rule and
+ * the one session transition, whether the task is marked running at once or only looked at.
+ */
+describe('the start script', () => {
+  const plan = {
+    tasks: [
+      { id: 'a', capabilities: ['web_research'] },
+      { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+    ],
+  };
+  const run = { agentId: 'agent', worker: { host: 'h', pid: 1 } };
+
+  async function planned() {
+    const { sessionId, tag } = await harness.newSession({ audience: 'ops' });
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+    const start = (taskId: string, inputFrom: string[], marking = false) =>
+      startTasks(harness.redis.client, [
+        { session: keys.session(tag, sessionId), taskId, inputFrom, now: new Date().toISOString(), ...(marking ? { run } : {}) },
+      ]);
+    return { sessionId, tag, start };
+  }
+
+  it('holds a task whose dependency has not finished, and answers done with the output of one that completed', async () => {
+    const { sessionId, tag, start } = await planned();
+    expect(await start('b', ['a'], true)).toEqual([{ kind: 'hold', status: 'pending' }]);
+    expect(await harness.redis.client.hget(keys.task(tag, sessionId, 'b'), 'status')).toBe('waiting');
+    await runs.finishTask(tag, sessionId, 'a', { status: 'completed', output: { n: 1 } }, [{ id: 'b', queue: 'web_research' }]);
+    expect(await start('a', [], true)).toEqual([{ kind: 'done', status: 'pending', output: { n: 1 } }]);
+  });
+
+  it('only looking, moves a pending session to running but leaves the task as it was; marking, counts the run', async () => {
+    const { sessionId, tag, start } = await planned();
+    const [looked] = await start('a', []);
+    expect(looked).toMatchObject({ kind: 'go', status: 'running', attempt: undefined, shared: { audience: 'ops' }, tenant: 'acme' });
+    expect(await harness.redis.client.hget(keys.session(tag, sessionId), 'status')).toBe('running');
+    expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'a'), 'status', 'attempts')).toEqual(['ready', '0']);
+    expect(await start('a', [], true)).toMatchObject([{ kind: 'go', attempt: 1 }]);
+    expect(await start('a', [], true)).toMatchObject([{ kind: 'go', attempt: 2 }]);
+    expect(await harness.redis.client.hmget(keys.task(tag, sessionId, 'a'), 'status', 'attempts', 'agentId')).toEqual(['running', '2', 'agent']);
+  });
+
+  it('starts nothing in a session that ended or does not exist', async () => {
+    const { sessionId, tag, start } = await planned();
+    await harness.sessions.end(tag, sessionId, ['pending'], 'cancelled');
+    expect(await start('a', [], true)).toEqual([{ kind: 'ended', status: 'cancelled' }]);
+    const missing = await startTasks(harness.redis.client, [
+      { session: keys.session(tag, 'no-such-session'), taskId: 'a', inputFrom: [], now: new Date().toISOString() },
+    ]);
+    expect(missing).toEqual([{ kind: 'ended', status: undefined }]);
+  });
+
+  it('answers each task of a batch, in order, in one call', async () => {
+    const { sessionId, tag } = await planned();
+    const call = (taskId: string) => ({ session: keys.session(tag, sessionId), taskId, inputFrom: [], now: new Date().toISOString() });
+    const replies = await startTasks(harness.redis.client, [call('a'), call('b')]);
+    expect(replies).toMatchObject([
+      { kind: 'go', shared: { audience: 'ops' } },
+      { kind: 'hold', status: 'running' },
+    ]);
   });
 });

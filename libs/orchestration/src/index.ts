@@ -17,7 +17,7 @@ export { SessionLauncher } from './sessions/session-launcher.service';
 export { SessionQueries } from './sessions/session-queries.service';
 export { SessionSummary, SessionPage, SessionListQuery } from './sessions/session-index.store';
 export { sessionListQuerySchema } from './sessions/session-list.schema';
-export { WorkerHost } from './queues/worker-host.service';
+export { WorkerHost } from './worker/worker-host.service';
 export { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './sessions/planning-capability';
 export { SessionCommands, ResolveAnswer } from './sessions/session-commands.service';
 export { currentWorker } from './runtime/worker-identity';

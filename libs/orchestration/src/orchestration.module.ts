@@ -7,7 +7,7 @@ import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './plans/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
-import { WorkerHost } from './queues/worker-host.service';
+import { WorkerHost } from './worker/worker-host.service';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
@@ -23,13 +23,21 @@ import { SessionEvents } from './sessions/session-events.service';
 import { ClusterHealth } from './health/cluster-health.service';
 import { QueueDirectory } from './queues/queue-directory.service';
 import { SessionStore } from './sessions/session.store';
-import { TaskRunStore } from './sessions/task-run.store';
 import { SessionTerminator } from './sessions/session-terminator.service';
 import { SessionRetention } from './sessions/session-retention.service';
-import { PlanningRunner } from './sessions/planning-runner.service';
-import { TaskExecutor } from './sessions/task-executor.service';
-import { TaskOutcomes } from './sessions/task-outcomes.service';
-import { SubtaskSpawner } from './sessions/subtask-spawner.service';
+import { PlanningRunner } from './engine/planning-runner.service';
+import { SubtaskSpawner } from './engine/subtask-spawner.service';
+import { TaskEngine } from './engine/task-engine.service';
+import { TaskFetch } from './engine/fetch.service';
+import { TaskDecode } from './engine/decode.service';
+import { TaskExecute } from './engine/execute.service';
+import { TaskWriteBack } from './engine/write-back.service';
+import { WriteBackStore } from './engine/write-back.store';
+import { HandOff } from './engine/hand-off';
+import { WriteBackRecovery } from './engine/write-back-recovery.service';
+import { TaskExceptions } from './engine/exception.service';
+import { FailpointWriteBack } from './engine/failpoint-write-back';
+import { LOST_TASKS, LostTasks } from './sessions/lost-tasks';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
 import { RedisWriteBatcher } from './redis/write-batcher.service';
@@ -40,7 +48,7 @@ import { ClusterMetrics, LIVE_AGENTS, LiveAgentsSource } from './metrics/cluster
 import { AgentDefinitionError } from './errors/errors';
 import { AgentRegistry } from './registry/agent-registry.service';
 import { AgentPresence } from './registry/agent-presence.service';
-import { Admission } from './registry/admission.service';
+import { Admission } from './sessions/admission.service';
 import { AgentDirectory } from './registry/agent-directory.service';
 import { StreamTokens } from './auth/stream-tokens';
 
@@ -55,7 +63,6 @@ const core = {
       useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
     },
     SessionStore,
-    TaskRunStore,
     SessionState,
     StateLocks,
     TaskQueues,
@@ -167,9 +174,25 @@ export class OrchestrationWorkerModule {
         },
         AgentPresence,
         RedisFaultRetry,
-        TaskOutcomes,
+        WriteBackStore,
+        HandOff,
+        // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
+        { provide: TaskWriteBack, useClass: FailpointWriteBack.armed() ? FailpointWriteBack : TaskWriteBack },
+        WriteBackRecovery,
+        TaskExceptions,
         SubtaskSpawner,
-        TaskExecutor,
+        TaskFetch,
+        TaskDecode,
+        TaskExecute,
+        TaskEngine,
+        {
+          provide: LOST_TASKS,
+          inject: [WriteBackRecovery, TaskExceptions],
+          useFactory: (recovery: WriteBackRecovery, exceptions: TaskExceptions): LostTasks => ({
+            recoverFromJobs: (tag, sessionId, taskIds) => recovery.recoverFromJobs(tag, sessionId, taskIds),
+            endFailedJobs: (tag, sessionId) => exceptions.endFailedJobs(tag, sessionId),
+          }),
+        },
         PlanningRunner,
         SessionFinalizer,
         WorkerHost,

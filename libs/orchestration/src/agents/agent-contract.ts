@@ -1,4 +1,4 @@
-import type { WorkerIdentity } from '../sessions/session.types';
+import type { WorkerIdentity } from '../runtime/worker-identity';
 import type { StateHandle } from '../state/state-handle';
 
 export type { SharedStateHandle, StateHandle } from '../state/state-handle';

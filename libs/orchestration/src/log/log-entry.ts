@@ -1,4 +1,4 @@
-import type { WorkerIdentity } from '../sessions/session.types';
+import type { WorkerIdentity } from '../runtime/worker-identity';
 import { isoNow } from '../runtime/iso-now';
 
 /** Levels of the orchestration log, least severe first. */

@@ -11,7 +11,7 @@ import { encodeLogEntry, encodeLogEntryAround, levelRank, LogSource, NewLogEntry
 const MAX_BUFFERED = 50_000;
 
 /**
- * An entry that a script appends to a session's log itself (BEGIN in session-scripts.ts,
+ * An entry that a script appends to a session's log itself (engine/scripts/start-task.lua,
  * sessions/scripts/finish-task.lua), in the same call as the change it reports: its log, the log's bound and
  * its JSON — whole, or (`tail` set) around a number the script fills in.
  */

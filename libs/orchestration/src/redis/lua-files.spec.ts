@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { keys, ShardTag } from './keys';
 import { luaConstant, LuaIncludeError, luaStrings, withIncludes } from './lua-source';
 import { ENTRY_FIELD } from '../log/log-entry';
-import { EVENTS_MAX } from '../sessions/session-scripts';
+import { EVENTS_MAX } from '../sessions/scripts/limits';
 import { TASK_STATUSES } from '../sessions/session.types';
 import { JOB_CHILDREN_SUFFIXES } from '../sessions/scripts/finish-task';
 import { JOB_KEY_SUFFIXES } from '../sessions/scripts/expire-tasks';
@@ -22,12 +22,6 @@ function filesUnder(dir: string, suffix: string): string[] {
 
 const scripts = ['libs', 'apps', 'bench'].flatMap((dir) => filesUnder(join(ROOT, dir), '.lua'));
 const entryScripts = scripts.filter((file) => !file.split(sep).includes('includes'));
-
-/**
- * TypeScript files that still hold Lua in strings, while the scripts move to `.lua` files. The
- * list only shrinks: a file leaves it once its scripts are `.lua` files.
- */
-const LUA_STILL_IN_TYPESCRIPT = ['libs/orchestration/src/sessions/session-scripts.ts'];
 
 describe('the Lua scripts', () => {
   it.each(entryScripts.map((file) => [relative(ROOT, file), file]))('%s opens with a header naming its KEYS, ARGV and reply', (_, file) => {
@@ -60,13 +54,13 @@ describe('the Lua scripts', () => {
     }
   });
 
-  it('are not written in TypeScript strings (but in the files still to move)', () => {
+  it('are not written in TypeScript strings', () => {
     const holding = ['libs', 'apps', 'bench']
       .flatMap((dir) => filesUnder(join(ROOT, dir), '.ts'))
       .filter((file) => !file.endsWith('.spec.ts') && readFileSync(file, 'utf8').includes('redis.call('))
       .map((file) => relative(ROOT, file).split(sep).join('/'))
       .sort();
-    expect(holding).toEqual(LUA_STILL_IN_TYPESCRIPT);
+    expect(holding).toEqual([]);
   });
 
   it("build a session's record keys as keys.ts does", () => {

@@ -1,7 +1,7 @@
 import type { AgentKind, PermissionLevel } from '../agents/agent-contract';
 import type { AgentCandidate, AgentStatus } from '../agents/agent-selection';
 import type { FigureScope } from '../auth/figure-scope';
-import type { WorkerIdentity } from '../sessions/session.types';
+import type { WorkerIdentity } from '../runtime/worker-identity';
 
 /** Where a record came from: a worker process hosting the agent, or a client over REST. */
 export type AgentSource = 'worker' | 'api';

@@ -3,7 +3,7 @@ import type { AgentStatus } from '../agents/agent-selection';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { registryKeys } from '../redis/keys';
-import { hashReply, inOneWrite, repliesOrThrow, transaction } from '../adapters/ioredis';
+import { inOneWrite, repliesOrThrow, transaction } from '../adapters/ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { AgentRecord, StoredAgent } from './agent-record';
 import { heartbeat } from './scripts/heartbeat';

@@ -1,5 +1,10 @@
 import { hostname } from 'node:os';
-import type { WorkerIdentity } from '../sessions/session.types';
+
+/** The process that ran something: `{ host, pid }` everywhere in the contract. */
+export interface WorkerIdentity {
+  readonly host: string;
+  readonly pid: number;
+}
 
 /** This process, as the contract names it: `{ host, pid }`. */
 export function currentWorker(): WorkerIdentity {

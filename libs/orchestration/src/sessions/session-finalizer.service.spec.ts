@@ -24,7 +24,7 @@ describe("SessionFinalizer's check on a session still pending", () => {
         ]),
       pendingCount: async () => options.pendingAfter,
     });
-    const outcomes = strict('outcomes', {
+    const lostTasks = strict('lostTasks', {
       endFailedJobs: async (_tag: ShardTag, sessionId: string) => {
         calls.push(`endFailedJobs ${sessionId}`);
         status = options.statusAfter;
@@ -37,7 +37,7 @@ describe("SessionFinalizer's check on a session still pending", () => {
       store as never,
       strict('retention', {}) as never,
       strict('log', {}) as never,
-      outcomes as never,
+      lostTasks as never,
       queues as never,
       config as never,
     );
@@ -93,7 +93,7 @@ describe("SessionFinalizer's check on a session still marked planning", () => {
       store as never,
       retention as never,
       log as never,
-      strict('outcomes', {}) as never,
+      strict('lostTasks', {}) as never,
       strict('queues', {}) as never,
       strict('config', {}) as never,
     );

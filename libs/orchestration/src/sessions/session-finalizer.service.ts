@@ -10,7 +10,7 @@ import { FINISHED_SESSION_STATUSES } from './session.types';
 import { SessionStore } from './session.store';
 import { SessionRetention } from './session-retention.service';
 import { SessionLogWriter } from '../log/session-log.writer';
-import { TaskOutcomes } from './task-outcomes.service';
+import { LOST_TASKS, LostTasks } from './lost-tasks';
 
 /** The aggregated result of a completed session. */
 export interface SessionResult {
@@ -29,9 +29,9 @@ export interface SessionResult {
  * The root job also comes out of the delayed set by itself, after twice the job lock duration and
  * then less and less often (see rootCheckDelayMs): it then looks for top-level tasks whose job
  * completed but whose write-back was lost with their worker (Redis refused it, and the worker
- * died before sending it again, see TaskOutcomes.completeAhead), records them from their jobs,
+ * died before sending it again, see TaskWriteBack.completeAhead), records them from their jobs,
  * and waits again while others are still pending. It also ends by their failure policy the tasks
- * whose job failed without their task recording it (see TaskOutcomes.endFailedJobs), which nothing
+ * whose job failed without their task recording it (see TaskExceptions.endFailedJobs), which nothing
  * else would. A worker that died between the last write-back and the root's promotion leaves
  * nothing pending: the next check completes the session.
  */
@@ -43,7 +43,7 @@ export class SessionFinalizer {
     private readonly store: SessionStore,
     private readonly retention: SessionRetention,
     private readonly log: SessionLogWriter,
-    private readonly outcomes: TaskOutcomes,
+    @Inject(LOST_TASKS) private readonly lostTasks: LostTasks,
     private readonly queues: TaskQueues,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
@@ -93,7 +93,7 @@ export class SessionFinalizer {
   /**
    * Records the pending top-level tasks whose job completed without their write-back, and ends by
    * their failure policy the unfinished tasks whose job failed without their failure recorded (see
-   * TaskOutcomes.endFailedJobs); answers how many top-level tasks are still pending after that.
+   * TaskExceptions.endFailedJobs); answers how many top-level tasks are still pending after that.
    */
   private async recoverLost(tag: ShardTag, sessionId: string): Promise<number> {
     const pending = await this.store.pendingIds(tag, sessionId, ROOT_WAITER);
@@ -101,8 +101,8 @@ export class SessionFinalizer {
     if (pending.length === 0) return 0;
     const statuses = await this.store.statusesOf(tag, sessionId, pending);
     const running = pending.filter((id) => statuses.get(id) === 'running');
-    const recovered = running.length > 0 ? await this.outcomes.recoverFromJobs(tag, sessionId, running) : 0;
-    const ended = await this.outcomes.endFailedJobs(tag, sessionId);
+    const recovered = running.length > 0 ? await this.lostTasks.recoverFromJobs(tag, sessionId, running) : 0;
+    const ended = await this.lostTasks.endFailedJobs(tag, sessionId);
     return recovered + ended > 0 ? this.store.pendingCount(tag, sessionId, ROOT_WAITER) : pending.length;
   }
 

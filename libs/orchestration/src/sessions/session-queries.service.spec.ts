@@ -1,5 +1,5 @@
 import { SessionNotFoundError } from '../errors/errors';
-import type { Admission } from '../registry/admission.service';
+import type { Admission } from './admission.service';
 import type { ShardRouter } from '../redis/shards';
 import type { ListScope, SessionIndex, SessionListQuery } from './session-index.store';
 import { SessionQueries } from './session-queries.service';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/api-keys';
 import { SessionNotFoundError } from '../errors/errors';
 import { ShardRouter } from '../redis/shards';
-import { Admission } from '../registry/admission.service';
+import { Admission } from './admission.service';
 import { SessionIndex, SessionListQuery, SessionPage } from './session-index.store';
 import { SessionStore } from './session.store';
 import { SessionView } from './session.types';

@@ -7,7 +7,7 @@ import { StateKeys } from '../state/state-keys';
 import { PLANNING_CAPABILITY } from './planning-capability';
 import { expireSession } from './scripts/expire-session';
 import { expireTasks, JOB_KEY_SUFFIXES, TaskBatch } from './scripts/expire-tasks';
-import { TASK_BATCH } from './session-scripts';
+import { TASK_BATCH } from './scripts/limits';
 import { inOneWrite } from '../adapters/ioredis';
 
 /**

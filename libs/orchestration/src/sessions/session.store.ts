@@ -8,14 +8,14 @@ import { endSession } from './scripts/end-session';
 import { attachTasks, AttachTasksCall, AttachedTask, queueAttachTasks } from './scripts/attach-tasks';
 import { setTaskStatus } from './scripts/set-task-status';
 import { transitionSession } from './scripts/transition-session';
-import { EVENTS_MAX, START_TASK, TASK_BATCH } from './session-scripts';
+import { EVENTS_MAX, TASK_BATCH } from './scripts/limits';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
-import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus, WorkerIdentity } from './session.types';
+import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus } from './session.types';
 
-/** Appends an event to a session's stream, inside a transaction (see session-scripts.ts). */
+/** Appends an event to a session's stream, inside a transaction (as scripts/includes/emit.lua does in a script). */
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
   client.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
 
@@ -219,19 +219,6 @@ export class SessionStore {
   /** The planning step's record as the session holds it, if it has one. */
   async planning(tag: ShardTag, sessionId: string): Promise<StepView | undefined> {
     return parse<StepView>(await this.client.hget(keys.session(tag, sessionId), 'planning'));
-  }
-
-  /**
-   * Marks a task running and counts the run; answers which run this is (1 for the first). Every
-   * run counts: retries, operator retries and re-runs after a worker died.
-   */
-  async taskStarted(tag: ShardTag, sessionId: string, taskId: string, run: { agentId: string; worker: WorkerIdentity; inputFrom: string[] }): Promise<number> {
-    const attempt = await START_TASK.run(
-      this.client,
-      [keys.task(tag, sessionId, taskId), keys.events(tag, sessionId)],
-      [run.agentId, json(run.worker), new Date().toISOString(), json(run.inputFrom), taskId],
-    );
-    return Number(attempt);
   }
 
   /**

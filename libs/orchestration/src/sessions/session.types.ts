@@ -1,3 +1,5 @@
+import type { WorkerIdentity } from '../runtime/worker-identity';
+import type { FailureInfo } from '../errors/failure-info';
 import { Plan } from '../plans/plan.schema';
 
 export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
@@ -10,20 +12,12 @@ export const DEFAULT_TENANT = 'default';
 export const TASK_STATUSES = ['waiting', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'paused'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** The process that ran something: `{ host, pid }` everywhere in the contract. */
-export interface WorkerIdentity {
-  readonly host: string;
-  readonly pid: number;
-}
+export type { WorkerIdentity };
 
 /** The `name` of the failure an operator's `abort` records on its task and session. */
 export const OPERATOR_ABORT = 'OperatorAbort';
 
-export interface FailureInfo {
-  readonly message: string;
-  readonly name?: string;
-  readonly taskId?: string;
-}
+export type { FailureInfo };
 
 export interface TaskView {
   id: string;

@@ -12,7 +12,7 @@ import { failpoint } from '../runtime/failpoint';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
-import { SessionStore } from './session.store';
+import { SessionStore } from '../sessions/session.store';
 import { SessionLogWriter } from '../log/session-log.writer';
 
 const FINISHED = new Set(['completed', 'failed', 'skipped']);

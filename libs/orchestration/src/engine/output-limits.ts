@@ -1,6 +1,6 @@
 import { Decomposition } from '../agents/decomposition';
 import { OutputTooLargeError, SessionOutputsFullError } from '../errors/errors';
-import { json } from './json-fields';
+import { json } from '../sessions/json-fields';
 
 /** What tasks may store (SWITCHYARD_MAX_OUTPUT_BYTES, SWITCHYARD_MAX_SESSION_BYTES). */
 export interface OutputLimits {

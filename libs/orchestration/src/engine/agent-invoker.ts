@@ -1,6 +1,6 @@
 import { TaskTimeoutError } from '../errors/errors';
 import { RunnableAgent, StateHandle, TaskContext, TaskLogger, TaskRun } from '../agents/agent-contract';
-import type { WorkerIdentity } from './session.types';
+import type { WorkerIdentity } from '../sessions/session.types';
 import type { RunAbort } from '../runtime/run-abort';
 
 /** The signal of a run that nothing can abort (no job signal and no timeout). */

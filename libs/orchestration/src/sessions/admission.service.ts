@@ -7,13 +7,13 @@ import { CapabilityJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
-import { SessionStore } from '../sessions/session.store';
-import { SessionTerminator } from '../sessions/session-terminator.service';
-import { SessionView } from '../sessions/session.types';
-import { PLANNING_CAPABILITY } from '../sessions/planning-capability';
-import { failureInfo } from '../sessions/task-outcomes.service';
-import { admissionBlock, uncoveredCapabilities } from './admission';
-import { AgentRegistry } from './agent-registry.service';
+import { SessionStore } from './session.store';
+import { SessionTerminator } from './session-terminator.service';
+import { SessionView } from './session.types';
+import { PLANNING_CAPABILITY } from './planning-capability';
+import { failureInfo } from '../errors/failure-info';
+import { admissionBlock, uncoveredCapabilities } from '../registry/admission';
+import { AgentRegistry } from '../registry/agent-registry.service';
 
 /** How many queued jobs of one capability the monitor looks at per round. */
 const JOBS_PER_ROUND = 1000;

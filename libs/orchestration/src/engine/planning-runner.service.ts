@@ -9,12 +9,12 @@ import { ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
-import { SessionStore } from './session.store';
-import { DEFAULT_TENANT } from './session.types';
-import { SessionTerminator } from './session-terminator.service';
-import { failureInfo, isFinalAttempt } from './task-outcomes.service';
+import { SessionStore } from '../sessions/session.store';
+import { DEFAULT_TENANT } from '../sessions/session.types';
+import { SessionTerminator } from '../sessions/session-terminator.service';
+import { failureInfo, isFinalAttempt } from '../errors/failure-info';
 import { taskLogger } from './task-logger';
-import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './planning-capability';
+import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from '../sessions/planning-capability';
 import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
@@ -104,34 +104,41 @@ export class PlanningRunner {
       await this.store.transition(tag, sessionId, ['planning'], 'running');
       return { tasks: validation.graph.tasks.size };
     } catch (error) {
-      // Redis's failure, not the planner's: the job waits for Redis (see RedisFaultRetry, in WorkerHost).
-      if (this.redisFaults.waits(job, error)) throw error;
-      const final = isFinalAttempt(job, error);
-      const info = failureInfo(error);
-      await this.store.setPlanning(tag, sessionId, {
-        status: final ? 'failed' : 'ready',
-        agentId,
-        worker: this.worker,
-        startedAt,
-        finishedAt: final ? new Date().toISOString() : undefined,
-        error: info,
-      });
-      this.log.write(
-        tag,
-        {
-          level: final ? 'error' : 'warn',
-          source: 'orchestrator',
-          sessionId,
-          taskId: PLANNING_STEP_ID,
-          agentId,
-          message: final ? 'planning failed' : 'planning attempt failed; it will be retried',
-          context: { attempt: job.attemptsMade + 1, error: info.message },
-        },
-        this.logger,
-      );
-      if (!final) throw error;
-      await this.terminator.fail(tag, sessionId, { ...info, message: `Planning failed: ${info.message}` });
-      throw new UnrecoverableError(info.message);
+      return this.failed(tag, job, { agentId, startedAt }, error);
     }
+  }
+
+  /** A planning attempt failed: retried while attempts remain, else the session fails. Always throws. */
+  private async failed(tag: ShardTag, job: Job<PlanningJobData>, run: { agentId?: string; startedAt: string }, error: unknown): Promise<never> {
+    const { sessionId } = job.data;
+    const { agentId, startedAt } = run;
+    // Redis's failure, not the planner's: the job waits for Redis (see RedisFaultRetry, in WorkerHost).
+    if (this.redisFaults.waits(job, error)) throw error;
+    const final = isFinalAttempt(job, error);
+    const info = failureInfo(error);
+    await this.store.setPlanning(tag, sessionId, {
+      status: final ? 'failed' : 'ready',
+      agentId,
+      worker: this.worker,
+      startedAt,
+      finishedAt: final ? new Date().toISOString() : undefined,
+      error: info,
+    });
+    this.log.write(
+      tag,
+      {
+        level: final ? 'error' : 'warn',
+        source: 'orchestrator',
+        sessionId,
+        taskId: PLANNING_STEP_ID,
+        agentId,
+        message: final ? 'planning failed' : 'planning attempt failed; it will be retried',
+        context: { attempt: job.attemptsMade + 1, error: info.message },
+      },
+      this.logger,
+    );
+    if (!final) throw error;
+    await this.terminator.fail(tag, sessionId, { ...info, message: `Planning failed: ${info.message}` });
+    throw new UnrecoverableError(info.message);
   }
 }

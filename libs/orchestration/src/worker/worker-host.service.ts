@@ -11,12 +11,12 @@ import { SessionLogWriter } from '../log/session-log.writer';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { ShardRouter } from '../redis/shards';
 import { CapabilityJobData, SessionJobData } from '../plans/task-job';
-import { TaskExecutor } from '../sessions/task-executor.service';
-import { PlanningRunner } from '../sessions/planning-runner.service';
+import { TaskEngine } from '../engine/task-engine.service';
+import { PlanningRunner } from '../engine/planning-runner.service';
 import { SessionFinalizer } from '../sessions/session-finalizer.service';
 import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
-import { RedisFaultRetry } from './redis-fault-retry.service';
+import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 
 /** How many session root jobs one worker process finalises at once. */
 const FINALIZER_CONCURRENCY = 8;
@@ -44,7 +44,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     private readonly redis: RedisConnections,
     private readonly shards: ShardRouter,
-    private readonly executor: TaskExecutor,
+    private readonly engine: TaskEngine,
     private readonly planner: PlanningRunner,
     private readonly finalizer: SessionFinalizer,
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
@@ -102,7 +102,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
 
   private processCapabilityJob(tag: ShardTag, job: Job<CapabilityJobData>, token: string | undefined, abort: RunAbort) {
     const data = job.data;
-    return data.type === 'plan' ? this.planner.plan(tag, job as Job<typeof data>, abort) : this.executor.execute(tag, job as Job<typeof data>, token, abort);
+    return data.type === 'plan' ? this.planner.plan(tag, job as Job<typeof data>, abort) : this.engine.execute(tag, job as Job<typeof data>, token, abort);
   }
 
   private start(

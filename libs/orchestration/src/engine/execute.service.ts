@@ -1,0 +1,190 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { Decomposition } from '../agents/decomposition';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { SessionCancelledError } from '../errors/errors';
+import { failureInfo, isFinalAttempt } from '../errors/failure-info';
+import { NewLogEntry } from '../log/log-entry';
+import { SessionLogWriter } from '../log/session-log.writer';
+import { MetricsRecorder } from '../metrics/metrics.recorder';
+import { TaskJobData } from '../plans/task-job';
+import { ShardTag } from '../redis/keys';
+import type { RunAbort } from '../runtime/run-abort';
+import { currentWorker } from '../runtime/worker-identity';
+import { SessionStore } from '../sessions/session.store';
+import { SessionState } from '../state/session-state.service';
+import { invokeAgent } from './agent-invoker';
+import { AgentLease } from './decode.service';
+import { TaskExceptions } from './exception.service';
+import { inputsOf, TaskStart } from './fetch.service';
+import { checkOutput } from './output-limits';
+import { SubtaskSpawner } from './subtask-spawner.service';
+import { taskLogger } from './task-logger';
+import { TaskWriteBack } from './write-back.service';
+
+/** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
+export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
+  return {
+    level: 'info',
+    source: 'task',
+    sessionId,
+    taskId,
+    agentId,
+    message: 'task started',
+    context: attempt === undefined ? { capabilities } : { capabilities, attempt },
+  };
+}
+
+/** One run of an agent on a task: what it needs and what it measured. */
+interface AgentRun {
+  readonly tag: ShardTag;
+  readonly job: Job<TaskJobData>;
+  readonly token: string | undefined;
+  readonly lease: AgentLease;
+  readonly start: TaskStart;
+  /** When the agent's run began (performance.now()), until its end is counted. */
+  began?: number;
+}
+
+/**
+ * The execute step: runs the chosen agent on a task marked running, with its dependencies' and
+ * children's results, the shared context, a timeout and an AbortSignal, then hands the output to
+ * the write-back (or, for subtasks it returned, to the spawner) and a failure to the exception step.
+ */
+@Injectable()
+export class TaskExecute {
+  private readonly logger = new Logger(TaskExecute.name);
+  private readonly worker = currentWorker();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly state: SessionState,
+    private readonly spawner: SubtaskSpawner,
+    private readonly writeBack: TaskWriteBack,
+    private readonly exceptions: TaskExceptions,
+    private readonly log: SessionLogWriter,
+    private readonly metrics: MetricsRecorder,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {}
+
+  /** Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the outcome. */
+  async run(
+    tag: ShardTag,
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    abort: RunAbort | undefined,
+    lease: AgentLease,
+    start: TaskStart,
+  ): Promise<unknown> {
+    const run: AgentRun = { tag, job, token, lease, start };
+    try {
+      const output = (await this.invoke(run, abort)) ?? null;
+      return await this.completed(run, output);
+    } catch (error) {
+      if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
+      return this.runFailed(run, abort, error);
+    }
+  }
+
+  private async invoke(run: AgentRun, abort: RunAbort | undefined): Promise<unknown> {
+    const { tag, job, lease, start } = run;
+    const task = job.data;
+    const { sessionId, taskId } = task;
+    const agent = lease.agent;
+    const agentId = agent.descriptor.id;
+    const inputFrom = inputsOf(task);
+    const attempt = start.attempt!;
+    const readyAt = start.readyAt ? Date.parse(start.readyAt) : NaN;
+    const latency = attempt === 1 && Number.isFinite(readyAt) ? Math.max(0, Date.now() - readyAt) : undefined;
+    this.metrics.taskStarted(tag, start.tenant, task.capabilities[0], latency);
+    // The fetch wrote the entry to the session's log with the start itself.
+    this.log.mirror(startedEntry(sessionId, taskId, agentId, task.capabilities, attempt), this.logger);
+    const missing = inputFrom.filter((id) => !(id in start.dependencies));
+    run.began = performance.now();
+    return invokeAgent(
+      agent,
+      {
+        sessionId,
+        taskId,
+        title: task.title,
+        capabilities: task.capabilities,
+        input: task.input ?? null,
+        dependencies: start.dependencies,
+        ...(missing.length > 0 ? { missing } : {}),
+        goal: start.goal,
+        attempt,
+      },
+      {
+        shared: start.shared,
+        state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
+        log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
+        worker: this.worker,
+        tenant: start.tenant,
+      },
+      { abort, timeoutMs: task.timeoutMs },
+    );
+  }
+
+  /** Counts the end of the agent's run once (`outcome` for the metrics); answers how long it took. */
+  private ended(run: AgentRun, outcome: 'completed' | 'failed' | 'cancelled', final?: boolean): number | undefined {
+    if (run.began === undefined) return undefined;
+    const durationMs = performance.now() - run.began;
+    run.began = undefined;
+    this.metrics.taskRunEnded(run.tag, run.start.tenant, run.job.data.capabilities[0], outcome, durationMs, final);
+    return durationMs;
+  }
+
+  private async completed(run: AgentRun, output: unknown): Promise<unknown> {
+    const { tag, job, token, start } = run;
+    const task = job.data;
+    checkOutput(task, output, this.config, start.outputBytes);
+    if (output instanceof Decomposition) {
+      // Counted once its subtasks are accepted: invalid subtasks fail the run instead.
+      const waits = await this.spawner.spawn(tag, job, token, run.lease.agent.descriptor.id, output);
+      this.ended(run, 'completed');
+      if (waits) throw new WaitingChildrenError();
+      return this.writeBack.finishDecomposed(tag, job.data, start.outputBytes);
+    }
+    const durationMs = this.ended(run, 'completed')!;
+    const { sessionId, taskId } = task;
+    const agentId = run.lease.agent.descriptor.id;
+    const entry: NewLogEntry = {
+      level: 'info',
+      source: 'task',
+      sessionId,
+      taskId,
+      agentId,
+      message: 'task completed',
+      context: { durationMs: Math.round(durationMs) },
+    };
+    // Without dependants, or with dependants that wait for it alone, nothing waits for the
+    // write-back's answer: it shares a round trip with the dependants' promotion and BullMQ's
+    // completion of the job (and writes the entry). Dependants that wait for others too are
+    // woken once the write-back says they are ready, before the job completes, so that a worker
+    // dying in between leaves a job that runs again and wakes them.
+    if (task.dependants.every((dependant) => dependant.sole)) {
+      this.log.mirror(entry, this.logger);
+      const refused = (error: Parameters<TaskExceptions['endWithoutJob']>[2]) => this.exceptions.endWithoutJob(tag, task, error);
+      await this.writeBack.completeAhead(tag, task, output, refused, this.log.scripted(tag, entry));
+    } else {
+      this.log.write(tag, entry, this.logger);
+      await this.writeBack.finish(tag, task, { status: 'completed', output });
+    }
+    return output;
+  }
+
+  private async runFailed(run: AgentRun, abort: RunAbort | undefined, error: unknown): Promise<never> {
+    const { tag, job, token } = run;
+    const { sessionId, taskId } = job.data;
+    if (abort?.aborted && abort.reason instanceof SessionCancelledError) {
+      this.ended(run, 'cancelled');
+      const agentId = run.lease.agent.descriptor.id;
+      this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, agentId, message: 'task aborted: session cancelled' }, this.logger);
+      await this.store.setTaskStatus(tag, sessionId, taskId, 'cancelled', { finished: true, error: failureInfo(abort.reason, taskId) });
+      throw new UnrecoverableError(abort.reason.message);
+    }
+    this.ended(run, 'failed', isFinalAttempt(job, error));
+    return this.exceptions.failed(tag, job, token, error, false, run.start.attempt);
+  }
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ScriptedLogEntry } from '../log/session-log.writer';
+import { TaskRef } from '../plans/task-job';
+import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { TickBatcher } from '../redis/tick-batcher';
+import { json } from '../sessions/json-fields';
+import { finishTask, FinishTaskCall, FinishTaskReply, finishTasks } from '../sessions/scripts/finish-task';
+import { isoNow } from '../runtime/iso-now';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { SessionOutputsFullError } from '../errors/errors';
+
+/** finish-task.lua's call for a task's finish. */
+function finishCall(
+  tag: ShardTag,
+  sessionId: string,
+  taskId: string,
+  outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
+  waiters: readonly TaskRef[],
+  job: FinishedJob | undefined,
+  at: string,
+  maxSessionBytes: number,
+  log?: ScriptedLogEntry,
+): FinishTaskCall {
+  return {
+    session: keys.session(tag, sessionId),
+    taskId,
+    outcome: outcome.status === 'completed' ? { status: 'completed', output: json(outcome.output) } : outcome,
+    at,
+    job: job && { key: bullJobKey(tag, job.queue, jobIds.task(sessionId, taskId)), keepSeconds: job.keepSeconds, hasChildren: job.hasChildren },
+    log: log && { bound: log.bound, json: log.json },
+    maxOutputBytes: maxSessionBytes,
+    waiters: waiters.map((w) => w.id),
+  };
+}
+
+/**
+ * The waiters a finish left ready. A refused output (the session's outputs had no room for it,
+ * nothing was written) is a {@link SessionOutputsFullError}.
+ */
+function readyWaiters(reply: FinishTaskReply, call: FinishTaskCall, sessionId: string, waiters: readonly TaskRef[]): TaskRef[] {
+  if (!reply.refused) return reply.ready.map((i) => waiters[i]);
+  const output = call.outcome.status === 'completed' ? call.outcome.output : '';
+  throw new SessionOutputsFullError(sessionId, call.taskId, Buffer.byteLength(output), reply.heldBytes, call.maxOutputBytes);
+}
+
+/** A finished task's BullMQ job, to be kept for `keepSeconds` (see sessions/scripts/finish-task.lua). */
+export interface FinishedJob {
+  readonly queue: string;
+  readonly hasChildren: boolean;
+  readonly keepSeconds: number;
+}
+
+/**
+ * A task's write-back in Redis (sessions/scripts/finish-task.lua), with the write-backs sent ahead
+ * of their jobs' completion gathered per tick and shard so that the tasks finishing together cost
+ * one call.
+ */
+@Injectable()
+export class WriteBackStore {
+  /**
+   * The write-backs sent ahead of their jobs' completion (see {@link finishAhead}) in one tick go
+   * to Redis as one script call per shard, each sent once (RedisScript.send), so that it goes out
+   * before the command its caller sends next.
+   */
+  private readonly aheadFinishes = new TickBatcher<ShardTag, FinishTaskCall, FinishTaskReply>((_tag, batch) => finishTasks(this.client, batch));
+
+  constructor(
+    private readonly redis: RedisConnections,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: Pick<SwitchyardConfig, 'maxSessionBytes'>,
+  ) {}
+
+  private get client() {
+    return this.redis.client;
+  }
+
+  /**
+   * Finishes a task and resolves its waiters (see sessions/scripts/finish-task.lua): `completed` with its output, or
+   * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
+   * became ready. `ordered`: the script goes out before this call returns and is not sent again
+   * (a NOSCRIPT rejects, see RedisScript.send), so the caller's next command on the connection
+   * runs after it. `job`:
+   * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
+   * `log`: an entry the same script appends to the session's log. An output the session's
+   * outputs have no room for (SWITCHYARD_MAX_SESSION_BYTES) is refused with
+   * {@link SessionOutputsFullError}, and nothing is written.
+   */
+  async finishTask(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
+    waiters: readonly TaskRef[],
+    options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
+  ): Promise<TaskRef[]> {
+    const limit = this.config.maxSessionBytes;
+    const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
+    // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
+    const reply = await finishTask(this.client, call, options.ordered ? 'send' : 'run');
+    return readyWaiters(reply, call, sessionId, waiters);
+  }
+
+  /**
+   * {@link finishTask} for a task whose job completes without waiting for the answer: the
+   * write-backs of the tasks that finish in one tick go out as one script call, sent once (see
+   * RedisScript.send). `sent` resolves once it is on the connection, so a command sent after that (the
+   * job's completion) runs after it in Redis; `ready` is finishTask's answer (or its refusal).
+   */
+  finishAhead(
+    tag: ShardTag,
+    sessionId: string,
+    taskId: string,
+    output: unknown,
+    waiters: readonly TaskRef[],
+    job: FinishedJob,
+    at: string,
+    log?: ScriptedLogEntry,
+  ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
+    const limit = this.config.maxSessionBytes;
+    const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, limit, log);
+    const reply = this.aheadFinishes.add(tag, call);
+    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => readyWaiters(ready, call, sessionId, waiters)) };
+  }
+}
