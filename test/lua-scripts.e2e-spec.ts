@@ -1,23 +1,27 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
 import { Redis } from 'ioredis';
 import { withIncludes } from '@switchyard/orchestration/redis/lua-source';
 import { OwnRedis } from './support/redis-server';
 
 const ROOT = join(__dirname, '..');
 
-/** Every script (not an include) under `dir`, with the includes of the `includes/` folder beside it. */
+/** Every include of the tree (a file of an `includes/` folder), by its name: include names are unique. */
+function allIncludes(dir: string): Record<string, string> {
+  const includes: Record<string, string> = {};
+  for (const name of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+    if (name.endsWith('.lua') && name.split(sep).includes('includes')) includes[basename(name, '.lua')] = readFileSync(join(ROOT, dir, name), 'utf8');
+  }
+  return includes;
+}
+
+/** Every script (not an include) under `dir`, with its includes filled in (a script may use another folder's, as start-task.lua does the sessions'). */
 function scriptsUnder(dir: string): { file: string; source: string }[] {
+  const includes = allIncludes(dir);
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.lua') && !name.split(sep).includes('includes') && !name.split(sep).includes('node_modules'))
     .map((name) => {
       const file = join(ROOT, dir, name);
-      const folder = join(dirname(file), 'includes');
-      const includes: Record<string, string> = {};
-      if (existsSync(folder)) {
-        for (const include of readdirSync(folder).filter((n) => n.endsWith('.lua')))
-          includes[basename(include, '.lua')] = readFileSync(join(folder, include), 'utf8');
-      }
       return { file: relative(ROOT, file), source: withIncludes(readFileSync(file, 'utf8'), includes) };
     });
 }

@@ -43,7 +43,12 @@ export const taskSpecSchema = z
   .strict()
   .meta({ id: 'Task', description: 'One task of a plan; `children` nest to any depth' });
 
-export type TaskSpec = z.infer<typeof taskSpecSchema>;
+/**
+ * A task of a plan. Its `children` are named as TaskSpec again, not left to inference: emitted
+ * declarations (the @switchyard/agents package's types) would flatten the recursive schema's
+ * children to `Record<string, unknown>[]`.
+ */
+export type TaskSpec = Omit<z.infer<typeof taskSpecSchema>, 'children'> & { children?: TaskSpec[] };
 
 export const planSchema = z
   .object({
