@@ -59,9 +59,8 @@ export type Health = JsonAnswer<paths['/api/orchestrator/health']['get'], 200>;
 export const FINAL_SESSION_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
 
 /**
- * `GET /api/orchestrator/sessions`: the session list's query and answer. Written by hand from
- * the route's contract (SPEC, "Operator surfaces"); once the route is in the OpenAPI document
- * these become aliases of its generated types.
+ * `GET /api/orchestrator/sessions`: the session list's query, as the client takes it (`status` as
+ * a list, which the client sends comma-separated), and its answer, as the document gives it.
  */
 export interface SessionListQuery {
   /** Only sessions in these statuses. */
@@ -74,20 +73,8 @@ export interface SessionListQuery {
   cursor?: string;
 }
 
-export interface SessionSummary {
-  sessionId: string;
-  status: SessionStatus;
-  goal: string | null;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  tasks: { total: number };
-}
-
-export interface SessionList {
-  sessions: SessionSummary[];
-  nextCursor: string | null;
-}
+export type SessionSummary = Schemas['SessionSummary'];
+export type SessionList = Schemas['SessionPageDto'];
 
 /** One event of a session's stream (`GET .../events`). */
 export type SessionEvent =
