@@ -4,8 +4,7 @@ import { ShardTag } from '../redis/keys';
 import { strict } from '../testing/strict-fake';
 import { taskJobData } from '../testing/task-job-data';
 import { TaskExceptions } from './exception.service';
-import { TaskWriteBack } from './write-back.service';
-import { HandOff } from './hand-off';
+import { wireWriteBack } from './write-back.fixture';
 
 /**
  * The session's root job checks for tasks that still show unfinished while their job failed for
@@ -48,18 +47,7 @@ describe('TaskExceptions.endFailedJobs', () => {
     const terminator = strict('terminator', {
       fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`),
     });
-    const log = strict('log', { write: () => undefined, flush: async () => undefined });
-    const config = strict('config', { retentionSeconds: 60 });
-    const writeBack = new TaskWriteBack(
-      strict('store', {}) as never,
-      runs as never,
-      new HandOff(runs as never, queues as never),
-      queues as never,
-      terminator as never,
-      log as never,
-      config as never,
-    );
-    const service = new TaskExceptions(store as never, writeBack, queues as never, terminator as never, log as never, strict('redisFaults', {}) as never);
+    const { exceptions: service } = wireWriteBack({ runs, queues, terminator, store });
     return { service, calls, looked };
   }
 

@@ -3,9 +3,7 @@ import { TaskJobData, TaskRef } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { strict } from '../testing/strict-fake';
 import { taskJobData } from '../testing/task-job-data';
-import { TaskExceptions } from './exception.service';
-import { TaskWriteBack } from './write-back.service';
-import { HandOff } from './hand-off';
+import { wireWriteBack } from './write-back.fixture';
 
 /**
  * A write-back sent ahead of its job's completion comes back refused: the session's outputs had
@@ -38,18 +36,7 @@ describe("TaskWriteBack.completeAhead, refused for want of room in the session's
     const terminator = strict('terminator', {
       fail: async (_tag: ShardTag, sessionId: string, error: { name: string }) => void calls.push(`fail ${sessionId} ${error.name}`),
     });
-    const log = strict('log', { write: () => undefined, flush: async () => undefined });
-    const config = strict('config', { retentionSeconds: 60 });
-    const writeBack = new TaskWriteBack(
-      strict('store', {}) as never,
-      runs as never,
-      new HandOff(runs as never, queues as never),
-      queues as never,
-      terminator as never,
-      log as never,
-      config as never,
-    );
-    const exceptions = new TaskExceptions(store as never, writeBack, queues as never, terminator as never, log as never, strict('redisFaults', {}) as never);
+    const { writeBack, exceptions } = wireWriteBack({ runs, queues, terminator, store });
     const complete = (task: TaskJobData, output: unknown) => writeBack.completeAhead(tag, task, output, (error) => exceptions.endWithoutJob(tag, task, error));
     /**
      * What followed the refusal, once its handling (which nothing awaits) settled; the dependant's
