@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the npm packages of this repository and packs them (`npm pack`) into .tmp/packages/.
+// Builds the npm packages of this repository (@switchyard/agents, @switchyard/client) and packs them (`npm pack`) into .tmp/packages/.
 // Usage: npm run pack [-- <package name> ...]   (default: every package in PACKAGES)
 //
 // Each package is one esbuild bundle of a library's public index, with the libraries it imports
@@ -28,6 +28,12 @@ const PACKAGES = [
     entry: 'libs/agents/src/index.ts',
     // The package's README: this section of the repository's README.
     readmeSection: 'Writing an agent',
+  },
+  {
+    name: '@switchyard/client',
+    description: 'Switchyard client: a typed client of every REST route on the global fetch, with resumable session events and typed errors',
+    entry: 'libs/client/src/index.ts',
+    readmeSection: 'Client and CLI',
   },
 ];
 
