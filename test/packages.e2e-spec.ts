@@ -116,6 +116,10 @@ describe('the @switchyard/agents and @switchyard/client packages, installed in a
     expect(existsSync(join(installed, manifest.main))).toBe(true);
     expect(readFileSync(join(installed, manifest.types), 'utf8')).toMatch(/SwitchyardClient/);
     expect(manifest.dependencies).toEqual({});
+    // Its README is the client's part of the repository's: the CLI is not in this package.
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    expect(readme).toContain('client.sessions.events(sessionId)');
+    expect(readme).not.toContain('npx switchyard');
     // Nothing of the server side: no Nest, BullMQ, ioredis or Redlock inside the bundle either.
     expect(readFileSync(join(installed, manifest.main), 'utf8')).not.toMatch(/require\("(@nestjs\/|bullmq|ioredis|redlock)/);
   });
