@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the npm packages of this repository and packs them (`npm pack`) into .tmp/packages/.
+// Builds the npm packages of this repository (@switchyard/agents, @switchyard/client) and packs them (`npm pack`) into .tmp/packages/.
 // Usage: npm run pack [-- <package name> ...]   (default: every package in PACKAGES)
 //
 // Each package is one esbuild bundle of a library's public index, with the libraries it imports
@@ -28,6 +28,14 @@ const PACKAGES = [
     entry: 'libs/agents/src/index.ts',
     // The package's README: this section of the repository's README.
     readmeSection: 'Writing an agent',
+  },
+  {
+    name: '@switchyard/client',
+    description: 'Switchyard client: a typed client of every REST route on the global fetch, with resumable session events and typed errors',
+    entry: 'libs/client/src/index.ts',
+    readmeSection: 'Client and CLI',
+    // The section goes on about the CLI, which is not in this package.
+    readmeEnd: 'The CLI, `switchyard`',
   },
 ];
 
@@ -150,12 +158,14 @@ function declarations(spec, dir) {
   return { types: relative(dir, join(typesRoot, relative('libs', spec.entry))).replace(/\.ts$/, '.d.ts'), imported };
 }
 
-/** The package's README.md: its description, and its section of the repository's README (up to the next `## `). */
+/** The package's README.md: its description, and its section of the repository's README (up to the next `## `, or its `readmeEnd`). */
 function packageReadme(spec) {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf(`\n## ${spec.readmeSection}\n`);
   if (start < 0) throw new Error(`README.md has no section "## ${spec.readmeSection}" for ${spec.name}`);
-  const end = readme.indexOf('\n## ', start + 1);
+  const sectionEnd = readme.indexOf('\n## ', start + 1);
+  const cut = spec.readmeEnd ? readme.indexOf(`\n${spec.readmeEnd}`, start) : -1;
+  const end = cut >= 0 && (sectionEnd < 0 || cut < sectionEnd) ? cut : sectionEnd;
   return `# ${spec.name}\n\n${spec.description}.\n${readme.slice(start, end < 0 ? undefined : end + 1)}`;
 }
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AppProcess } from './support/app-process';
+import { TEST_KEYS } from './support/api-keys';
 import { PackedPackage, readPacked, writeProjectManifests } from './support/package-project';
 import { Stack } from './support/stack';
 
@@ -10,9 +11,9 @@ const ROOT = join(__dirname, '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** Runs a command to its end, bounded; fails with its output if it exits other than 0. */
-function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<string> {
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${command} ${args.join(' ')} failed (${error.message}):\n${stdout}${stderr}`));
       else resolve(stdout);
     });
@@ -27,22 +28,50 @@ function readmeProjectFiles(): Map<string, string> {
 }
 
 /**
- * `@switchyard/agents` as a stranger gets it: packed by `npm run pack`, installed into a new project
+ * The project's client program, beside the README's worker: it submits the plan through the packed
+ * `@switchyard/client`, waits for the session over its event stream, and prints the session as JSON.
+ */
+const SUBMIT_TS = `import { SwitchyardClient } from '@switchyard/client';
+
+async function main(): Promise<void> {
+  const client = new SwitchyardClient({ baseUrl: process.env.SWITCHYARD_URL, apiKey: process.env.SWITCHYARD_API_KEY });
+  const { sessionId } = await client.orchestrate({
+    plan: {
+      tasks: [
+        { id: 'research', capabilities: ['web_research'], input: { topic: 'AOF' } },
+        { id: 'summary', capabilities: ['summarise'], dependsOn: ['research'] },
+      ],
+    },
+  });
+  const session = await client.sessions.wait(sessionId, { signal: AbortSignal.timeout(60_000) });
+  console.log(JSON.stringify(session));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+/**
+ * `@switchyard/agents` and `@switchyard/client` as a stranger gets them: packed by `npm run pack`, installed into a new project
  * outside this repository, with the README's custom agent and worker compiled there by the
  * project's own TypeScript against the package's types, run against a real API on Redis.
  */
-describe('the @switchyard/agents package, installed in a project of its own', () => {
+describe('the @switchyard/agents and @switchyard/client packages, installed in a project of their own', () => {
   let project: string;
   let packed: PackedPackage;
+  let packedClient: PackedPackage;
   let stack: Stack | undefined;
   let worker: AppProcess;
 
   beforeAll(async () => {
-    const printed = await run(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), '@switchyard/agents'], ROOT, 240_000);
+    const printed = await run(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), '@switchyard/agents', '@switchyard/client'], ROOT, 240_000);
     packed = readPacked(join(ROOT, /^@switchyard\/agents: (\S+\.tgz)/m.exec(printed)![1]));
+    packedClient = readPacked(join(ROOT, /^@switchyard\/client: (\S+\.tgz)/m.exec(printed)![1]));
     project = mkdtempSync(join(tmpdir(), 'switchyard-package-'));
-    writeProjectManifests(project, 'my-agent', [packed], ['typescript', '@types/node'], { build: 'tsc' });
-    for (const [path, code] of readmeProjectFiles()) {
+    writeProjectManifests(project, 'my-agent', [packed, packedClient], ['typescript', '@types/node'], { build: 'tsc' });
+    for (const [path, code] of [...readmeProjectFiles(), ['src/submit.ts', SUBMIT_TS]]) {
       mkdirSync(dirname(join(project, path)), { recursive: true });
       writeFileSync(join(project, path), code);
     }
@@ -78,6 +107,34 @@ describe('the @switchyard/agents package, installed in a project of its own', ()
     expect(Object.keys(manifest.dependencies).filter((d) => d.startsWith('@switchyard/'))).toEqual([]);
     // No repository source is needed at run time: the worker resolves nothing outside its project.
     expect(existsSync(join(project, 'node_modules', '@switchyard', 'orchestration'))).toBe(false);
+  });
+
+  it('carries the client alone: bundled, typed, and with no dependency at all', () => {
+    expect(README).toContain(`.tmp/packages/${basename(packedClient.tarball)}`);
+    const installed = join(project, 'node_modules', '@switchyard', 'client');
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    expect(existsSync(join(installed, manifest.main))).toBe(true);
+    expect(readFileSync(join(installed, manifest.types), 'utf8')).toMatch(/SwitchyardClient/);
+    expect(manifest.dependencies).toEqual({});
+    // Its README is the client's part of the repository's: the CLI is not in this package.
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    expect(readme).toContain('client.sessions.events(sessionId)');
+    expect(readme).not.toContain('npx switchyard');
+    // Nothing of the server side: no Nest, BullMQ, ioredis or Redlock inside the bundle either.
+    expect(readFileSync(join(installed, manifest.main), 'utf8')).not.toMatch(/require\("(@nestjs\/|bullmq|ioredis|redlock)/);
+  });
+
+  it("submits a plan through the packed client, and the project's agent does its custom task", async () => {
+    const printed = await run(process.execPath, [join(project, 'dist', 'submit.js')], project, 90_000, {
+      SWITCHYARD_URL: stack!.baseUrl,
+      SWITCHYARD_API_KEY: TEST_KEYS.admin.key,
+    });
+    const session = JSON.parse(printed);
+    expect(session.status).toBe('completed');
+    const summary = session.tasks.find((t: any) => t.id === 'summary');
+    expect(summary.agentId).toMatch(/^summariser@/);
+    expect(summary.worker.pid).toBe(worker.pid);
+    expect(summary.output.summary).toMatch(/^research: /);
   });
 
   it("routes a task of the custom capability to the project's agent", async () => {
