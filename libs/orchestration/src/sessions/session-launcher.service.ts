@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
-import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
+import { PlanEnqueuer } from './plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { jobIds } from '../redis/keys';
