@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
 import { CapabilityCatalog } from '@switchyard/orchestration/agents/capability-catalog.service';
-import { PlanEnqueuer } from '@switchyard/orchestration/plans/plan-enqueuer.service';
+import { PlanEnqueuer } from '@switchyard/orchestration/sessions/plan-enqueuer.service';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
 import { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import { keys } from '@switchyard/orchestration/redis/keys';

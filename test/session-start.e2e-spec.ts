@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { RedisWriteBatcher, toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestration';
 import { SessionLogWriter } from '@switchyard/orchestration/log/session-log.writer';
 import { CapabilityCatalog } from '@switchyard/orchestration/agents/capability-catalog.service';
-import { PlanEnqueuer } from '@switchyard/orchestration/plans/plan-enqueuer.service';
+import { PlanEnqueuer } from '@switchyard/orchestration/sessions/plan-enqueuer.service';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
 import { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import { keys } from '@switchyard/orchestration/redis/keys';

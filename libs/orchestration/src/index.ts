@@ -4,7 +4,7 @@ export { keys, shardTag, SESSION_QUEUE, ROOT_WAITER, ShardTag, jobIds } from './
 export { ShardRouter } from './redis/shards';
 export { RedisConnections } from './redis/redis-connections.service';
 export * from './agents/agent-contract';
-export { Decomposition, spawnSubtasks } from './agents/decomposition';
+export { Decomposition, spawnSubtasks } from './plans/decomposition';
 export * from './agents/agent-selection';
 export * from './agents/capability-catalog';
 export { CapabilityCatalog } from './agents/capability-catalog.service';

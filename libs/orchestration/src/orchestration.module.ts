@@ -4,7 +4,7 @@ import { SwitchyardConfig } from './config/switchyard-config';
 import { HOSTED_AGENTS, RunnableAgent } from './agents/agent-contract';
 import { CapabilityCatalog } from './agents/capability-catalog.service';
 import { LocalAgentPool } from './agents/local-agent-pool';
-import { PlanEnqueuer } from './plans/plan-enqueuer.service';
+import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './worker/worker-host.service';

@@ -1,12 +1,11 @@
 import type { WorkerIdentity } from '../runtime/worker-identity';
-import type { StateHandle } from '../state/state-handle';
+import type { PermissionLevel, StateHandle } from '../state/state-handle';
 
-export type { SharedStateHandle, StateHandle } from '../state/state-handle';
+export type { PermissionLevel, SharedStateHandle, StateHandle } from '../state/state-handle';
+export { PERMISSION_LEVELS } from '../state/state-handle';
 
 export const AGENT_KINDS = ['compiler', 'guest', 'specialised'] as const;
-export const PERMISSION_LEVELS = ['full', 'limited', 'readonly'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
-export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
 
 /** What an agent is and what it can take. */
 export interface AgentDescriptor {

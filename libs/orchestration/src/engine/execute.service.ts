@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
-import { Decomposition } from '../agents/decomposition';
+import { Decomposition } from '../plans/decomposition';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionCancelledError } from '../errors/errors';

@@ -1,4 +1,4 @@
-import { spawnSubtasks } from '../agents/decomposition';
+import { spawnSubtasks } from '../plans/decomposition';
 import { OutputTooLargeError, SessionOutputsFullError } from '../errors/errors';
 import { checkOutput, storedBytes } from './output-limits';
 

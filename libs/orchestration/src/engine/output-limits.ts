@@ -1,4 +1,4 @@
-import { Decomposition } from '../agents/decomposition';
+import { Decomposition } from '../plans/decomposition';
 import { OutputTooLargeError, SessionOutputsFullError } from '../errors/errors';
 import { json } from '../sessions/json-fields';
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import { Decomposition } from '../agents/decomposition';
+import { Decomposition } from '../plans/decomposition';
 import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
-import { PlanEnqueuer } from '../plans/plan-enqueuer.service';
+import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';

@@ -3,7 +3,7 @@ import { Job } from 'bullmq';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
-import { Decomposition } from '../agents/decomposition';
+import { Decomposition } from '../plans/decomposition';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { buildSubtaskFlows, taskDefaultsFor } from '../plans/flow-builder';
 import { DEFAULT_PLAN_LIMITS, validatePlan } from '../plans/plan-validator';

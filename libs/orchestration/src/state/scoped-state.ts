@@ -1,10 +1,19 @@
-import { PermissionLevel } from '../agents/agent-contract';
 import { StateSettings } from '../config/switchyard-config';
 import { StateConflictError, StatePermissionError, StateValueError } from '../errors/errors';
 import { isPlainObject, mergePatch } from './json-merge-patch';
 import { checkKey, encodeValue, entryPath, StateEngine, StateOp } from './state-engine';
 import { decodeStoredHash } from './stored-value';
-import { StateHandle, StateRef, StateScope, StateScopeHandle, StateTransaction, StateTransactionOptions, StateWriteOptions, Versioned } from './state-handle';
+import {
+  PermissionLevel,
+  StateHandle,
+  StateRef,
+  StateScope,
+  StateScopeHandle,
+  StateTransaction,
+  StateTransactionOptions,
+  StateWriteOptions,
+  Versioned,
+} from './state-handle';
 import { EntryAddress } from './state-keys';
 import { StateLocks } from './state-locks.service';
 import { Transaction, TransactionScope } from './state-transaction';

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AgentDescriptor } from '../agents/agent-contract';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { SessionFinishedError, SessionNotFoundError, StateValueError } from '../errors/errors';
@@ -7,7 +6,7 @@ import { ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardRouter } from '../redis/shards';
 import { isPlainObject, mergePatch } from './json-merge-patch';
-import { StateHandle } from './state-handle';
+import { PermissionLevel, StateHandle } from './state-handle';
 import { decodeStored, decodeStoredHash } from './stored-value';
 import { StateEngine } from './state-engine';
 import { StateKeys } from './state-keys';
@@ -47,7 +46,7 @@ export class SessionState {
   ) {}
 
   /** The state as an agent's run sees it: its own private scope, writes as its permission allows. */
-  forAgent(tag: ShardTag, sessionId: string, agent: Pick<AgentDescriptor, 'id' | 'permission'>): StateHandle {
+  forAgent(tag: ShardTag, sessionId: string, agent: { readonly id: string; readonly permission: PermissionLevel }): StateHandle {
     return this.handle(tag, sessionId, { agentId: agent.id, label: agent.id, permission: agent.permission });
   }
 

@@ -3,6 +3,14 @@
  * JSON values by key, atomic helpers, optimistic compare-and-set by version, and transactions.
  */
 
+/**
+ * What an agent may write: `full` every scope, `limited` its private and temporary scopes,
+ * `readonly` nothing. It lives here, with the state it guards, so that the agents' contract can
+ * name it without the state importing the agents back.
+ */
+export const PERMISSION_LEVELS = ['full', 'limited', 'readonly'] as const;
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+
 export const STATE_SCOPES = ['shared', 'private', 'temporary'] as const;
 /**
  * `shared`: every agent of the session reads it, agents with permission `full` write it.

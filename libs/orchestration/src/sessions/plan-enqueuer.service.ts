@@ -5,11 +5,11 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
-import { NewSession, SessionStore } from '../sessions/session.store';
-import { buildSessionFlow, taskDefaultsFor } from './flow-builder';
-import { Plan } from './plan.schema';
-import { PlanGraph } from './plan-graph';
-import { DEFAULT_PLAN_LIMITS, PlanValidation, validatePlan } from './plan-validator';
+import { NewSession, SessionStore } from './session.store';
+import { buildSessionFlow, taskDefaultsFor } from '../plans/flow-builder';
+import { Plan } from '../plans/plan.schema';
+import { PlanGraph } from '../plans/plan-graph';
+import { DEFAULT_PLAN_LIMITS, PlanValidation, validatePlan } from '../plans/plan-validator';
 
 /** Validates plans against this deployment's catalog and limits, and enqueues them as flows. */
 @Injectable()

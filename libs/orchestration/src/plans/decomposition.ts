@@ -1,4 +1,4 @@
-import type { TaskSpec } from '../plans/plan.schema';
+import type { TaskSpec } from './plan.schema';
 
 /**
  * What an agent returns to split its task at run time: new tasks (with their own children and
