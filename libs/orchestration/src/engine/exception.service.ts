@@ -78,8 +78,11 @@ export class TaskExceptions {
   async pause(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, reason: string, error?: FailureInfo): Promise<never> {
     const { sessionId, taskId } = job.data;
     await job.moveToDelayed(Date.now() + HOLD_DELAY_MS, token);
-    await this.store.setTaskStatus(tag, sessionId, taskId, 'paused', { waitingFor: reason, ...(error ? { error } : {}) });
+    // The session first: an operator who sees the task paused can resolve it at once, and the
+    // resolve moves a paused session back to running; the other way round, it could find the
+    // session still running and leave it paused behind the task.
     await this.store.transition(tag, sessionId, ['running'], 'paused');
+    await this.store.setTaskStatus(tag, sessionId, taskId, 'paused', { waitingFor: reason, ...(error ? { error } : {}) });
     this.log.write(tag, { level: 'warn', source: 'task', sessionId, taskId, message: 'task paused for operator input', context: { reason } }, this.logger);
     throw new DelayedError();
   }

@@ -1,4 +1,4 @@
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { strict } from '../testing/strict-fake';
@@ -97,5 +97,33 @@ describe("TaskExceptions.failed, for a failure that is Redis's", () => {
     const failing = { data: { sessionId: 's-1', taskId: 'a', onFailure: 'fail' }, attemptsMade: 2, opts: { attempts: 3 } } as unknown as Job<TaskJobData>;
     await expect(service.failed('{t-0}' as ShardTag, failing, 'token', error)).rejects.toBe(error);
     expect(waited).toEqual([error]);
+  });
+});
+
+describe('TaskExceptions.pause', () => {
+  it('moves the job to the delayed set, then the session to paused, and only then shows the task paused', async () => {
+    const calls: string[] = [];
+    const store = strict('store', {
+      transition: async (_tag: ShardTag, _s: string, from: string[], to: string) => (calls.push(`transition ${from.join(',')} -> ${to}`), true),
+      setTaskStatus: async (_tag: ShardTag, _s: string, taskId: string, status: string) => (calls.push(`setTaskStatus ${taskId} ${status}`), true),
+    });
+    const log = strict('log', { write: () => undefined });
+    const none = (name: string) => strict(name, {});
+    const service = new TaskExceptions(
+      store as never,
+      none('writeBack') as never,
+      none('queues') as never,
+      none('terminator') as never,
+      log as never,
+      none('redisFaults') as never,
+    );
+    const job = strict<Job<TaskJobData>>('job', {
+      data: taskJobData({ taskId: 'review', kind: 'approval' }),
+      moveToDelayed: async () => void calls.push('moveToDelayed'),
+    });
+    await expect(service.pause('{t-0}' as ShardTag, job, 'token', 'operator approval')).rejects.toBeInstanceOf(DelayedError);
+    // The other way round, an operator who resolved the task as soon as it showed paused could
+    // find the session still running, and the session would stay paused after the task went on.
+    expect(calls).toEqual(['moveToDelayed', 'transition running -> paused', 'setTaskStatus review paused']);
   });
 });

@@ -99,6 +99,6 @@ describe("SessionFinalizer's check on a session still marked planning", () => {
     );
     const job = strict<Job<SessionJobData>>('job', { id: 's-1', data: { sessionId: 's-1' } });
     await expect(service.finalize(tag, job, 'token')).resolves.toEqual({ status: 'completed', tasks: 1, completedTasks: 1 });
-    expect(calls).toEqual(['setPlanning completed planner@h:1 finished', 'transition pending,planning,running -> completed', 'expire', 'log']);
+    expect(calls).toEqual(['setPlanning completed planner@h:1 finished', 'transition pending,planning,running,paused -> completed', 'expire', 'log']);
   });
 });

@@ -75,8 +75,11 @@ export class SessionFinalizer {
     // and every task has finished meanwhile. The session is complete all the same, and so is its
     // planning step; the planning job, when it runs again, finds the session finished.
     if (status === 'planning') await this.completePlanning(tag, sessionId, finishedAt);
+    // `paused` too: every task has finished, so none is paused any more, whatever the session's
+    // status still says (an operator's resolve can land between a pausing task's own status and
+    // its session's).
     const [moved] = await Promise.all([
-      this.store.transition(tag, sessionId, ['pending', 'planning', 'running'], 'completed', { result, finishedAt }),
+      this.store.transition(tag, sessionId, ['pending', 'planning', 'running', 'paused'], 'completed', { result, finishedAt }),
       this.retention.expire(tag, sessionId, { knownTaskIds: taskIds, tasksFinished: true }),
     ]);
     if (!moved) return null;
