@@ -34,7 +34,7 @@ export class GraphView {
       { class: 'graph-controls' },
       h('button', { type: 'button', title: 'Zoom in', 'data-action': 'zoom-in', onclick: zoomBy(1.25) }, '+'),
       h('button', { type: 'button', title: 'Zoom out', 'data-action': 'zoom-out', onclick: zoomBy(0.8) }, '−'),
-      h('button', { type: 'button', title: 'Fit to screen', 'data-action': 'fit', onclick: () => this.fit() }, 'Fit'),
+      h('button', { type: 'button', title: 'Fit to screen', 'data-action': 'fit', onclick: () => this.fitToScreen() }, 'Fit'),
     );
     this.element = h('div', { class: 'graph' }, this.canvas, controls);
     this.canvas.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
@@ -67,7 +67,7 @@ export class GraphView {
     this.viewport.append(svg('defs', {}, arrowHead()), edgeLayer, nodeLayer);
     this.size = { width: layout.width ?? 0, height: layout.height ?? 0 };
     if (this.selected) this.select(this.selected);
-    if (options.fit) this.fit();
+    if (options.fit) this.fitToScreen();
     else this.apply();
   }
 
@@ -84,7 +84,7 @@ export class GraphView {
     for (const [id, node] of this.nodes) node.classList.toggle('selected', id === taskId);
   }
 
-  fit(): void {
+  fitToScreen(): void {
     const width = this.canvas.clientWidth || 800;
     const height = this.canvas.clientHeight || 600;
     const pad = 32;
