@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
-import { sendFlat } from '@switchyard/orchestration/redis/flat-command';
 import { commandCalls, OwnRedis } from './support/redis-server';
 
 /**
@@ -49,8 +48,8 @@ describe('RedisScript.send', () => {
     expect(await script.run(client, ['k'], [41, 'x'])).toEqual(['k', '41', 'x', 42]);
     await probe.script('FLUSH');
     expect(await script.run(client, ['k'], [1, ''])).toEqual(['k', '1', '', 2]);
-    await expect(sendFlat(client, 'evalsha', ['0'.repeat(40), 0])).rejects.toThrow(/NOSCRIPT/);
-    expect(await sendFlat(client, 'hset', ['h', 'a', 1, 'b', 'two'])).toBe(2);
+    await expect(client.call('evalsha', '0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
+    expect(await client.call('hset', 'h', 'a', 1, 'b', 'two')).toBe(2);
     expect(await client.hgetall('h')).toEqual({ a: '1', b: 'two' });
   });
 });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sendFlat } from './flat-command';
 import { withIncludes } from './lua-source';
 
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
@@ -26,12 +25,12 @@ export class RedisScript {
    */
   send(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (!this.loadedOn.has(client)) {
-      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]).then((reply) => {
+      return client.call('eval', this.source, keys.length, ...keys, ...args).then((reply) => {
         this.loadedOn.add(client);
         return reply;
       });
     }
-    return sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]).catch((error: unknown) => {
+    return client.call('evalsha', this.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.loadedOn.delete(client);
       throw error;
     });
@@ -43,15 +42,15 @@ export class RedisScript {
    * script by the source's SHA, so this costs the bytes and the hashing, not a compilation.
    */
   sendSource(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+    return client.call('eval', this.source, keys.length, ...keys, ...args);
   }
 
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
+      return await client.call('evalsha', this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+      return client.call('eval', this.source, keys.length, ...keys, ...args);
     }
   }
 }

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { sendFlat } from '../redis/flat-command';
 import type { LockAcquirer } from '../adapters/redlock';
 import { acquireAndRead } from './scripts/acquire-and-read';
 
@@ -66,11 +65,11 @@ export class ReadWithLock implements LockAcquirer {
    * refuses what changed after it.
    */
   private setAndRead(lockKey: string, token: string, ttlMs: number, pending: Pending): Promise<boolean> {
-    const granted = sendFlat(this.client, 'set', [lockKey, token, 'NX', 'PX', ttlMs]);
+    const granted = this.client.call('set', lockKey, token, 'NX', 'PX', ttlMs);
     const { keys, args } = pending.request;
     // Should the read fail, the transaction reads for itself: its error is nobody's to handle
     // (the lock's, when the connection failed both, goes to Redlock).
-    const read = Promise.all(keys.map((key, i) => sendFlat(this.client, 'hget', [key, args[i]]))).catch(() => undefined);
+    const read = Promise.all(keys.map((key, i) => this.client.call('hget', key, args[i]))).catch(() => undefined);
     return granted.then(async (answer) => {
       if (answer === null) return false;
       pending.reply = await read;
