@@ -31,6 +31,7 @@ import { TaskEngine } from './engine/task-engine.service';
 import { TaskFetch } from './engine/fetch.service';
 import { TaskDecode } from './engine/decode.service';
 import { TaskExecute } from './engine/execute.service';
+import { StepStore } from './engine/step-store';
 import { TaskWriteBack } from './engine/write-back.service';
 import { WriteBackStore } from './engine/write-back.store';
 import { HandOff } from './engine/hand-off';
@@ -184,6 +185,7 @@ export class OrchestrationWorkerModule {
         TaskFetch,
         TaskDecode,
         TaskExecute,
+        StepStore,
         TaskEngine,
         {
           provide: LOST_TASKS,

@@ -152,6 +152,8 @@ export class SessionDto extends createZodDto(
           finishedAt: z.string().optional(),
           error: failureSchema.optional(),
           waitingFor: z.string().optional(),
+          rounds: z.number().int().optional().describe("Which round of the model's plan was accepted: 1 for its first plan, 2 after one repair, ..."),
+          model: z.string().optional().describe('The model that wrote the accepted plan'),
         })
         .optional()
         .describe('The planner agent turning the goal into the plan (goal sessions only)'),

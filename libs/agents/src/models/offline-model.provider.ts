@@ -1,25 +1,44 @@
 import { createHash } from 'node:crypto';
-import { Completion, CompletionRequest, ModelProvider } from './model-provider';
+import { ChatAnswer, ChatMessage, ChatRequest, Completion, CompletionRequest, completeByChat, estimateTokens, ModelProvider } from './model-provider';
+import { sampleOf } from './schema-sample';
 
 export const OFFLINE_MODEL = 'switchyard-offline-1';
 
+/** How many characters each streamed piece of an offline answer has. */
+const DELTA_CHARS = 64;
+
+function transcript(messages: readonly ChatMessage[]): string {
+  return messages.map((m) => `${m.role}: ${m.content}`).join('\n');
+}
+
 /**
  * A deterministic model that needs no network: the same request always gets the same answer,
- * derived from the prompt (so an answer shows what it was based on). Each call takes the
- * configured latency, so offline runs behave like real model calls; an aborted signal ends it.
+ * derived from the last user message (so an answer shows what it was based on), streamed in
+ * pieces of 64 characters. Asked for structured output, it answers a deterministic instance of
+ * the schema (its text fields hold that answer); it never asks for a tool. Usage is estimated
+ * from the characters (see estimateTokens). Each call takes the configured latency, so offline
+ * runs behave like real model calls; an aborted signal ends it.
  */
 export class OfflineModelProvider implements ModelProvider {
   constructor(private readonly latencyMs = 0) {}
 
-  async complete(request: CompletionRequest): Promise<Completion> {
+  async chat(request: ChatRequest): Promise<ChatAnswer> {
     await this.wait(request.signal);
-    const digest = createHash('sha256')
-      .update(`${request.system ?? ''}\n${request.prompt}`)
-      .digest('hex')
-      .slice(0, 12);
-    const subject = request.prompt.replace(/\s+/g, ' ').trim();
+    const all = transcript(request.messages);
+    const digest = createHash('sha256').update(all).digest('hex').slice(0, 12);
+    const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const subject = lastUser.replace(/\s+/g, ' ').trim();
     const excerpt = subject.length > 1000 ? `${subject.slice(0, 997)}...` : subject;
-    return { model: OFFLINE_MODEL, text: `[${OFFLINE_MODEL} ${digest}] ${excerpt}` };
+    const plain = `[${OFFLINE_MODEL} ${digest}] ${excerpt}`;
+    const text = request.responseFormat ? JSON.stringify(sampleOf(request.responseFormat.schema, plain)) : plain;
+    for (let i = 0; i < text.length; i += DELTA_CHARS) request.onDelta?.(text.slice(i, i + DELTA_CHARS));
+    const promptTokens = estimateTokens(all);
+    const completionTokens = estimateTokens(text);
+    return { text, toolCalls: [], model: OFFLINE_MODEL, usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens } };
+  }
+
+  complete(request: CompletionRequest): Promise<Completion> {
+    return completeByChat(this, request);
   }
 
   private wait(signal?: AbortSignal): Promise<void> {

@@ -1,70 +1,46 @@
-import type { ServerResponse } from 'node:http';
-import { LoopbackServer, ReceivedRequest } from '../testing/loopback-server';
-import { ModelRequestError, ModelResponseError, ModelTimeoutError } from './model-errors';
+import { OpenAiServer } from '../../../../test/support/openai-server';
+import { ModelRequestError, ModelTimeoutError } from './model-errors';
+import type { ModelRateLimiter } from './model-rate-limiter';
 import { OpenAiCompatibleModelProvider, OpenAiCompatibleOptions } from './openai-compatible.provider';
 
-const completion = (content: unknown, model = 'served-model') =>
-  JSON.stringify({
-    id: 'chatcmpl-1',
-    object: 'chat.completion',
-    created: 1,
-    model,
-    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-  });
-
-/**
- * A small OpenAI-compatible server: each request takes the next scripted answer (the last one
- * repeats), so a test can say "429, then a completion".
- */
 describe('OpenAiCompatibleModelProvider', () => {
-  let server: LoopbackServer;
-  let script: ((request: ReceivedRequest, response: ServerResponse) => void)[] = [];
-  let served = 0;
+  let server: OpenAiServer;
 
   beforeAll(async () => {
-    server = await LoopbackServer.start((request, response) => {
-      const answer = script[Math.min(served, script.length - 1)];
-      served++;
-      answer(request, response);
-    });
+    server = await OpenAiServer.start();
   });
-
   afterAll(async () => {
     await server?.stop();
   });
+  beforeEach(() => server.reset());
 
-  beforeEach(() => {
-    server.requests.length = 0;
-    served = 0;
-  });
-
-  const json =
-    (status: number, body: string, headers: Record<string, string> = {}) =>
-    (_: ReceivedRequest, response: ServerResponse) =>
-      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
   const provider = (options: Partial<OpenAiCompatibleOptions> = {}) =>
-    new OpenAiCompatibleModelProvider({
-      baseUrl: `${server.origin}/v1`,
-      model: 'test-model',
-      timeoutMs: 10_000,
-      maxRetries: 2,
-      maxRetryDelayMs: 50,
-      ...options,
-    });
+    new OpenAiCompatibleModelProvider({ baseUrl: server.baseUrl, model: 'test-model', timeoutMs: 10_000, maxRetries: 2, maxRetryDelayMs: 50, ...options });
+  const user = (content: string) => [{ role: 'user' as const, content }];
 
-  it('posts a non-streaming chat completion request and answers its text', async () => {
-    script = [json(200, completion('Hello from the model'))];
-    const answer = await provider({ apiKey: 'sk-test' }).complete({ system: 'Be brief.', prompt: 'Say hello', maxTokens: 64 });
-    expect(answer).toEqual({ text: 'Hello from the model', model: 'served-model' });
-    expect(server.requests).toHaveLength(1);
-    const [request] = server.requests;
-    expect(request.method).toBe('POST');
-    expect(request.url).toBe('/v1/chat/completions');
-    expect(request.headers.authorization).toBe('Bearer sk-test');
-    expect(request.headers['content-type']).toContain('application/json');
-    expect(JSON.parse(request.body)).toEqual({
+  it('streams the answer: text pieces to onDelta, the usage chunk read, the request as OpenAI has it', async () => {
+    server.enqueue({ text: 'Hello from the model, in pieces', chunkChars: 5, usage: { prompt_tokens: 21, completion_tokens: 9, total_tokens: 30 } });
+    const pieces: string[] = [];
+    const answer = await provider({ apiKey: 'sk-test' }).chat({
+      messages: [{ role: 'system', content: 'Be brief.' }, ...user('Say hello')],
+      maxTokens: 64,
+      onDelta: (p) => pieces.push(p),
+    });
+    expect(answer).toEqual({
+      text: 'Hello from the model, in pieces',
+      toolCalls: [],
       model: 'test-model',
-      stream: false,
+      usage: { promptTokens: 21, completionTokens: 9, totalTokens: 30 },
+    });
+    expect(pieces.join('')).toBe(answer.text);
+    expect(pieces.length).toBeGreaterThan(3);
+    const [call] = server.calls;
+    expect(call.url).toBe('/v1/chat/completions');
+    expect(call.headers.authorization).toBe('Bearer sk-test');
+    expect(call.body).toEqual({
+      model: 'test-model',
+      stream: true,
+      stream_options: { include_usage: true },
       max_tokens: 64,
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -73,91 +49,97 @@ describe('OpenAiCompatibleModelProvider', () => {
     });
   });
 
-  it('posts relative to any base URL, and sends no Authorization header without a key', async () => {
-    script = [json(200, completion('ok'))];
-    await provider({ baseUrl: `${server.origin}/llama/v1/` }).complete({ prompt: 'p' });
-    expect(server.requests[0].url).toBe('/llama/v1/chat/completions');
-    expect(server.requests[0].headers.authorization).toBeUndefined();
-    expect(JSON.parse(server.requests[0].body).messages).toEqual([{ role: 'user', content: 'p' }]);
+  it('sends tools and reads the tool calls streamed in fragments; sends tool results back', async () => {
+    server.enqueue({ toolCalls: [{ id: 'c1', name: 'add', arguments: { a: 1, b: 2 } }] });
+    const tools = [{ name: 'add', description: 'Adds', parameters: { type: 'object', properties: { a: { type: 'number' } } } }];
+    const answer = await provider().chat({ messages: user('1+2?'), tools });
+    expect(answer.toolCalls).toEqual([{ id: 'c1', name: 'add', arguments: '{"a":1,"b":2}' }]);
+    expect(server.calls[0].body.tools).toEqual([{ type: 'function', function: tools[0] }]);
+
+    server.enqueue({ text: '3' });
+    await provider().chat({
+      messages: [...user('1+2?'), { role: 'assistant', content: '', toolCalls: answer.toolCalls }, { role: 'tool', toolCallId: 'c1', content: '3' }],
+    });
+    expect(server.calls[1].body.messages.slice(1)).toEqual([
+      { role: 'assistant', content: '', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: '3' },
+    ]);
   });
 
-  it('uses the configured model name when the answer names none', async () => {
-    script = [json(200, JSON.stringify({ choices: [{ message: { content: 'x' } }] }))];
-    expect(await provider().complete({ prompt: 'p' })).toEqual({ text: 'x', model: 'test-model' });
+  it('asks for json_schema; a server that refuses it is asked in JSON mode, and remembered', async () => {
+    server.enqueue({ text: '{"ok":true}' });
+    const format = { name: 'answer', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } };
+    const model = provider();
+    await model.chat({ messages: user('q'), responseFormat: format });
+    expect(server.calls[0].body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema: format.schema } });
+
+    server.reset();
+    server.rejectJsonSchema = true;
+    server.enqueue({ text: '{"ok":true}' });
+    expect((await model.chat({ messages: user('q'), responseFormat: format })).text).toBe('{"ok":true}');
+    expect(server.calls.map((c) => c.body.response_format?.type)).toEqual(['json_schema', 'json_object']);
+    expect(server.calls[1].body.messages[0]).toEqual({ role: 'system', content: expect.stringContaining('"ok":{"type":"boolean"}') });
+    await model.chat({ messages: user('q'), responseFormat: format });
+    expect(server.calls.map((c) => c.body.response_format?.type)).toEqual(['json_schema', 'json_object', 'json_object']);
   });
 
-  it('retries a 429 after its Retry-After (capped), then succeeds', async () => {
-    // Retry-After of an hour: were the wait not capped at maxRetryDelayMs, this test would time out.
-    script = [json(429, '{"error":{"message":"slow down"}}', { 'retry-after': '3600' }), json(200, completion('after the wait'))];
-    expect(await provider().complete({ prompt: 'p' })).toMatchObject({ text: 'after the wait' });
-    expect(server.requests).toHaveLength(2);
-    expect(server.requests[1].body).toBe(server.requests[0].body);
+  it('waits for the rate limiter before each call, and slows it down on a 429 with Retry-After', async () => {
+    const seen: string[] = [];
+    const limiter: ModelRateLimiter = {
+      acquire: async (model, tokens) => void seen.push(`acquire ${model} ${tokens > 0}`),
+      backOff: async (model, ms) => void seen.push(`backOff ${model} ${ms}`),
+    };
+    server.enqueue({ status: 429, retryAfter: '0.03' }, { text: 'after the wait' });
+    const started = Date.now();
+    expect((await provider({ limiter }).chat({ messages: user('p') })).text).toBe('after the wait');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(seen).toEqual(['acquire test-model true', 'backOff test-model 30', 'acquire test-model true']);
+    expect(server.calls).toHaveLength(2);
   });
 
-  it('retries a 5xx, and gives up after maxRetries with a retryable error', async () => {
-    script = [json(503, '{"error":{"message":"overloaded"}}'), json(200, completion('ok'))];
-    expect(await provider().complete({ prompt: 'p' })).toMatchObject({ text: 'ok' });
+  it('falls back to the next model of the chain on a 5xx, in order', async () => {
+    server.handle((call) => (call.body.model === 'big' ? { status: 503, error: 'overloaded' } : { text: `from ${call.body.model}` }));
+    const answer = await provider().chat({ messages: user('p'), model: ['big', 'small'] });
+    expect(answer).toMatchObject({ text: 'from small', model: 'small' });
+    expect(server.calls.map((c) => c.body.model)).toEqual(['big', 'small']);
+  });
 
-    server.requests.length = 0;
-    served = 0;
-    script = [json(429, '{"error":{"message":"rate limited"}}', { 'retry-after-ms': '10' })];
-    const attempt = provider({ maxRetries: 1 }).complete({ prompt: 'p' });
-    await expect(attempt).rejects.toBeInstanceOf(ModelRequestError);
-    await expect(attempt).rejects.toMatchObject({ status: 429, retryable: true });
-    expect(server.requests).toHaveLength(2);
+  it('retries the chain after every model failed, and gives up after maxRetries with a retryable error', async () => {
+    server.enqueue({ status: 500 });
+    const attempt = provider({ maxRetries: 1 }).chat({ messages: user('p'), model: ['a', 'b'] });
+    await expect(attempt).rejects.toMatchObject({ name: 'ModelRequestError', status: 500, retryable: true });
+    expect(server.calls.map((c) => c.body.model)).toEqual(['a', 'b', 'a', 'b']);
   });
 
   it('does not retry a refused request', async () => {
-    script = [json(401, '{"error":{"message":"Incorrect API key provided"}}')];
-    const attempt = provider({ apiKey: 'wrong' }).complete({ prompt: 'p' });
-    await expect(attempt).rejects.toMatchObject({ name: 'ModelRequestError', status: 401, retryable: false });
-    await expect(attempt).rejects.toThrow(`The model request to ${server.origin}/v1/chat/completions failed with 401`);
-    expect(server.requests).toHaveLength(1);
+    server.enqueue({ status: 401, error: 'Incorrect API key provided' });
+    const attempt = provider({ apiKey: 'wrong' }).chat({ messages: user('p') });
+    await expect(attempt).rejects.toBeInstanceOf(ModelRequestError);
+    await expect(attempt).rejects.toMatchObject({ status: 401, retryable: false });
+    expect(server.calls).toHaveLength(1);
   });
 
-  it.each([
-    ['JSON without choices', json(200, '{"id":"x"}'), 'it has no choices array'],
-    ['an empty choices array', json(200, '{"choices":[]}'), 'its choices array is empty'],
-    ['a choice without text', json(200, completion(null)), 'choices[0].message.content is not text'],
-    ['a body that is not JSON', json(200, '{"choices": ['), 'the body is not valid JSON'],
-    [
-      'plain text',
-      (_: ReceivedRequest, r: ServerResponse) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>'),
-      'expected a JSON object, got text: "<html>proxy login</html>"',
-    ],
-  ])('turns %s into a clear ModelResponseError', async (_what, answer, detail) => {
-    script = [answer];
-    const attempt = provider().complete({ prompt: 'p' });
-    await expect(attempt).rejects.toBeInstanceOf(ModelResponseError);
-    await expect(attempt).rejects.toThrow(`The model server at ${server.origin}/v1/chat/completions sent a malformed chat completion: ${detail}`);
-    expect(server.requests).toHaveLength(1);
-  });
-
-  it('times out a server that does not answer', async () => {
-    script = [() => undefined];
-    const attempt = provider({ timeoutMs: 200, maxRetries: 0 }).complete({ prompt: 'p' });
+  it('times out a model that does not answer, then tries the fallback', async () => {
+    server.handle((call) => (call.body.model === 'slow' ? { hang: true } : { text: 'quick' }));
+    expect(await provider({ timeoutMs: 200 }).chat({ messages: user('p'), model: ['slow', 'quick'] })).toMatchObject({ text: 'quick' });
+    server.reset();
+    server.enqueue({ hang: true });
+    const attempt = provider({ timeoutMs: 200, maxRetries: 0 }).chat({ messages: user('p') });
     await expect(attempt).rejects.toBeInstanceOf(ModelTimeoutError);
-    await expect(attempt).rejects.toMatchObject({ timeoutMs: 200, retryable: true });
   });
 
   it("cancels the request when the signal fires, with the signal's reason", async () => {
-    script = [() => undefined];
+    server.enqueue({ hang: true });
     const controller = new AbortController();
     const reason = new Error('task cancelled');
-    const attempt = provider().complete({ prompt: 'p', signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 100));
+    const attempt = provider().chat({ messages: user('p'), signal: controller.signal });
+    while (server.calls.length === 0) await new Promise((r) => setTimeout(r, 10));
     controller.abort(reason);
     await expect(attempt).rejects.toBe(reason);
   });
 
-  it('cancels a wait between retries when the signal fires', async () => {
-    script = [json(429, '{}', { 'retry-after': '3600' })];
-    const controller = new AbortController();
-    const reason = new Error('task cancelled');
-    const attempt = provider({ maxRetryDelayMs: 3_600_000 }).complete({ prompt: 'p', signal: controller.signal });
-    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
-    controller.abort(reason);
-    await expect(attempt).rejects.toBe(reason);
-    expect(server.requests).toHaveLength(1);
+  it('complete() is one chat turn', async () => {
+    server.enqueue({ text: 'ok' });
+    expect(await provider().complete({ system: 's', prompt: 'p' })).toEqual({ text: 'ok', model: 'test-model' });
   });
 });

@@ -5,8 +5,12 @@ export function taskRun(input: unknown, extra: Partial<TaskRun> = {}): TaskRun {
   return { sessionId: 'session', taskId: 'task', capabilities: [], input, dependencies: {}, attempt: 1, ...extra };
 }
 
-/** A context for running an agent outside a worker: no shared state, a silent logger. */
+/**
+ * A context for running an agent outside a worker: no shared state, a silent logger, and durable
+ * steps kept in memory (one context: one task's runs).
+ */
 export function taskContext(signal: AbortSignal = new AbortController().signal, tenant: string = DEFAULT_TENANT): TaskContext {
+  const steps = new Map<string, unknown>();
   return {
     shared: {},
     // Agents under test here use only the shared scope's get / set.
@@ -15,6 +19,12 @@ export function taskContext(signal: AbortSignal = new AbortController().signal, 
     signal,
     worker: { host: 'test', pid: process.pid },
     tenant,
+    step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      if (steps.has(name)) return steps.get(name) as T;
+      const result = await fn();
+      steps.set(name, result);
+      return result;
+    },
   };
 }
 

@@ -740,6 +740,10 @@ export interface components {
                 finishedAt?: string;
                 error?: components["schemas"]["Failure"];
                 waitingFor?: string;
+                /** @description Which round of the model's plan was accepted: 1 for its first plan, 2 after one repair, ... */
+                rounds?: number;
+                /** @description The model that wrote the accepted plan */
+                model?: string;
             };
             plan?: components["schemas"]["JsonValue"];
             tasks: components["schemas"]["TaskState"][];

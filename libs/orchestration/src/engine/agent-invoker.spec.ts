@@ -14,6 +14,7 @@ const parts: RunContextParts = {
   },
   worker: { host: 'h', pid: 1 },
   tenant: 'acme',
+  step: (_name, fn) => fn(),
 };
 
 /** An agent that waits until its signal fires (and rejects with its reason), or answers `done` when it is told to. */

@@ -17,6 +17,8 @@ export interface RunContextParts {
   readonly log: () => TaskLogger;
   readonly worker: WorkerIdentity;
   readonly tenant: string;
+  /** The task's durable steps (see StepStore). */
+  readonly step: TaskContext['step'];
 }
 
 /**
@@ -39,6 +41,7 @@ function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskCont
     },
     worker: parts.worker,
     tenant: parts.tenant,
+    step: parts.step,
   };
 }
 

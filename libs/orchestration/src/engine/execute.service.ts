@@ -22,6 +22,7 @@ import { checkOutput } from './output-limits';
 import { SubtaskSpawner } from './subtask-spawner.service';
 import { taskLogger } from './task-logger';
 import { TaskWriteBack } from './write-back.service';
+import { StepStore } from './step-store';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -66,6 +67,7 @@ export class TaskExecute {
     private readonly log: SessionLogWriter,
     private readonly metrics: MetricsRecorder,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly steps: StepStore,
   ) {}
 
   /** Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the outcome. */
@@ -121,6 +123,7 @@ export class TaskExecute {
         log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
         worker: this.worker,
         tenant: start.tenant,
+        step: this.steps.forTask({ tag, sessionId, taskId }),
       },
       { abort, timeoutMs: task.timeoutMs },
     );

@@ -8,7 +8,13 @@ import { PlanningJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
-import { invokeAgent } from './agent-invoker';
+import { invokeAgent, RunContextParts } from './agent-invoker';
+import { StepStore } from './step-store';
+import { PlanProposal, PlanRepair } from '../plans/plan-proposal';
+import type { RunnableAgent } from '../agents/agent-contract';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import type { PlanValidation } from '../plans/plan-validator';
 import { SessionStore } from '../sessions/session.store';
 import { DEFAULT_TENANT } from '../sessions/session.types';
 import { SessionTerminator } from '../sessions/session-terminator.service';
@@ -18,6 +24,13 @@ import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from '../sessions/planning-capa
 import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
+
+/** The plan the planning step accepted: after how many rounds, and from which model (a model's plan). */
+interface Accepted {
+  readonly validation: Extract<PlanValidation, { ok: true }>;
+  readonly rounds: number;
+  readonly model?: string;
+}
 
 /**
  * Turns a session's goal into its plan: a hosted planner agent (capability `task_decomposition`)
@@ -36,6 +49,8 @@ export class PlanningRunner {
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
     private readonly log: SessionLogWriter,
     private readonly redisFaults: RedisFaultRetry,
+    private readonly steps: StepStore,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
 
   async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
@@ -55,36 +70,13 @@ export class PlanningRunner {
         { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } },
         this.logger,
       );
-      let proposal: unknown;
+      let accepted: Accepted;
       try {
-        proposal = await invokeAgent(
-          lease.agent,
-          {
-            sessionId,
-            taskId: PLANNING_STEP_ID,
-            capabilities: [PLANNING_CAPABILITY],
-            input: { goal },
-            dependencies: {},
-            goal,
-            attempt: job.attemptsMade + 1,
-          },
-          {
-            shared: await this.store.sharedContext(tag, sessionId),
-            state: () => this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-            log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! }),
-            worker: this.worker,
-            tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
-          },
-          { abort },
-        );
+        accepted = await this.propose(tag, job, lease.agent, abort);
       } finally {
         lease.release();
       }
-      // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
-      const validation = await this.enqueuer.validateFresh(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');
-      if (!validation.ok) {
-        throw new InvalidAgentOutputError(agentId, `its plan is invalid: ${validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-      }
+      const { validation } = accepted;
       // A session cancelled while its planner worked gets no flow.
       if ((await this.store.status(tag, sessionId)) !== 'planning') return null;
       this.log.write(
@@ -100,12 +92,54 @@ export class PlanningRunner {
         worker: this.worker,
         startedAt,
         finishedAt: new Date().toISOString(),
+        ...(accepted.model === undefined ? {} : { rounds: accepted.rounds, model: accepted.model }),
       });
       await this.store.transition(tag, sessionId, ['planning'], 'running');
       return { tasks: validation.graph.tasks.size };
     } catch (error) {
       return this.failed(tag, job, { agentId, startedAt }, error);
     }
+  }
+
+  /**
+   * Runs the planner until its plan is valid (checked as a client's plan is). A plan from a model
+   * ({@link PlanProposal}) that is invalid goes back to the planner with the validator's issues
+   * (`input.repair`), up to SWITCHYARD_PLAN_REPAIR_ROUNDS times; then, or for any other planner
+   * at once, the last issues fail the attempt.
+   */
+  private async propose(tag: ShardTag, job: Job<PlanningJobData>, agent: RunnableAgent, abort?: RunAbort): Promise<Accepted> {
+    const { sessionId, goal } = job.data;
+    const agentId = agent.descriptor.id;
+    const parts: RunContextParts = {
+      shared: await this.store.sharedContext(tag, sessionId),
+      state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
+      log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
+      worker: this.worker,
+      tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
+      step: this.steps.forTask({ tag, sessionId, taskId: PLANNING_STEP_ID }),
+    };
+    let repair: PlanRepair | undefined;
+    for (let round = 1; ; round++) {
+      const run = { sessionId, taskId: PLANNING_STEP_ID, capabilities: [PLANNING_CAPABILITY], dependencies: {}, goal, attempt: job.attemptsMade + 1 };
+      const proposal = await invokeAgent(agent, { ...run, input: repair ? { goal, repair } : { goal } }, parts, { abort });
+      // A planner may answer with a plan, with the same tasks as subtasks (spawnSubtasks), or with a model's plan.
+      const plan = proposal instanceof PlanProposal ? proposal.plan : proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal;
+      const validation = await this.enqueuer.validateFresh(plan, 'plan');
+      const model = proposal instanceof PlanProposal ? proposal.model : undefined;
+      if (validation.ok) {
+        if (model !== undefined) this.logPlanning(tag, sessionId, agentId, 'plan accepted', { round, model, plan: validation.plan });
+        return { validation, rounds: round, model };
+      }
+      const issues = validation.issues.map((i) => ({ path: i.path, message: i.message }));
+      const detail = `its plan is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+      if (model === undefined || round > this.config.models.planRepairRounds) throw new InvalidAgentOutputError(agentId, detail);
+      this.logPlanning(tag, sessionId, agentId, 'plan invalid; handed back to the model to repair', { round, model, plan, issues });
+      repair = { round, plan, issues };
+    }
+  }
+
+  private logPlanning(tag: ShardTag, sessionId: string, agentId: string, message: string, context: Record<string, unknown>): void {
+    this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message, context }, this.logger);
   }
 
   /** A planning attempt failed: retried while attempts remain, else the session fails. Always throws. */

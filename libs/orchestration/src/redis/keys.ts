@@ -66,6 +66,11 @@ export const keys = {
   idempotency: (tag: ShardTag, digest: string) => `${ns(tag)}:idempotency:${digest}`,
   /** String: one API client's request count in the current rate-limit window (and `:blocked`). */
   rateLimit: (tag: ShardTag, client: string) => `${ns(tag)}:ratelimit:${client}`,
+  /**
+   * Hash: `<task id> <step name>` → JSON `{ "v": result }` of each finished durable step
+   * (`context.step`) of the session's tasks; it expires with the session's other keys.
+   */
+  steps: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:steps`,
   /** Hash: the shared scope of the session's state (key → JSON value). */
   sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
   /**

@@ -41,6 +41,7 @@ export class SessionRetention {
       keys.taskIds(tag, sessionId),
       keys.events(tag, sessionId),
       keys.log(tag, sessionId),
+      keys.steps(tag, sessionId),
       // What the root job still waits for, if the session ended before its top-level tasks did.
       keys.pendingDeps(tag, sessionId, ROOT_WAITER),
     ];

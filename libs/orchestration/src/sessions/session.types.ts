@@ -36,6 +36,10 @@ export interface TaskView {
   output?: unknown;
   error?: FailureInfo;
   waitingFor?: string;
+  /** Which round of the model's plan was accepted: 1 for its first plan, 2 after one repair, ... */
+  rounds?: number;
+  /** The model that wrote the accepted plan. */
+  model?: string;
 }
 
 /** A step of the session that is not a task of its plan (the planner working on the goal). */
