@@ -1,16 +1,19 @@
 import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
-import { AgentDefinitionError, HOSTED_AGENTS, RunnableAgent, SWITCHYARD_CONFIG, SwitchyardConfig } from '@switchyard/orchestration';
+import { AgentDefinitionError, HOSTED_AGENTS, RunnableAgent, SWITCHYARD_CONFIG, SwitchyardConfig, TaskContext, TaskRun } from '@switchyard/orchestration';
 import { AGENT_OPTIONS, AgentHandler, AgentOptions } from './sdk/agent.decorator';
-import { describeAgent } from './sdk/define-agent';
-import { MODEL_PROVIDER } from './models/model-provider';
-import { createModelProvider } from './models/model-provider.factory';
+import { DefinedAgent, describeAgent } from './sdk/define-agent';
+import { withAsk } from './sdk/agent-context';
+import { MODEL_PROVIDER, ModelProvider } from './models/model-provider';
+import { createModelProvider, modelsFor } from './models/model-provider.factory';
+import { MODEL_RATE_LIMITER, ModelRateLimiter } from './models/model-rate-limiter';
+import { UNLIMITED } from './models/unlimited-rate-limiter';
 import { BUILTIN_AGENTS } from './builtin/builtin-agents';
 
 export interface AgentsModuleOptions {
   /** Agent classes (decorated with `@Agent`) this worker hosts. @defaultValue the built-in agents */
   readonly agents?: readonly Type<AgentHandler>[];
   /** Agents written with `defineAgent`. */
-  readonly functions?: readonly RunnableAgent[];
+  readonly functions?: readonly DefinedAgent[];
   /** Modules whose exported providers the agent classes inject (a client, a repository, ...). */
   readonly imports?: ModuleMetadata['imports'];
 }
@@ -26,16 +29,20 @@ export class AgentsModule {
     const hosted: Provider = {
       provide: HOSTED_AGENTS,
       // Injecting the classes themselves makes Nest build them (with their own dependencies) first.
-      inject: [...classes],
-      useFactory: (...instances: AgentHandler[]): RunnableAgent[] => [
+      inject: [MODEL_PROVIDER, SWITCHYARD_CONFIG, ...classes],
+      useFactory: (model: ModelProvider, config: SwitchyardConfig, ...instances: AgentHandler[]): RunnableAgent[] => [
         ...classes.map((cls, i) => {
           const declared = Reflect.getMetadata(AGENT_OPTIONS, cls) as AgentOptions | undefined;
           if (!declared) throw new AgentDefinitionError(`${cls.name} is listed as an agent but has no @Agent(...) decorator`);
           const instance = instances[i];
           if (typeof instance.run !== 'function') throw new AgentDefinitionError(`${cls.name} has no run(task, context) method`);
-          return { descriptor: describeAgent(declared), run: instance.run.bind(instance) };
+          const defaults = { model, tools: declared.tools, maxSteps: declared.maxSteps, models: modelsFor(config, declared.type) };
+          return { descriptor: describeAgent(declared), run: (task: TaskRun, context: TaskContext) => instance.run(task, withAsk(context, defaults)) };
         }),
-        ...(options.functions ?? []),
+        ...(options.functions ?? []).map((agent) => {
+          const defaults = { model, tools: agent.tools, maxSteps: agent.maxSteps, models: modelsFor(config, agent.descriptor.type) };
+          return { descriptor: agent.descriptor, run: (task: TaskRun, context: TaskContext) => agent.run(task, withAsk(context, defaults)) };
+        }),
       ],
     };
     return {
@@ -44,8 +51,9 @@ export class AgentsModule {
       providers: [
         {
           provide: MODEL_PROVIDER,
-          inject: [SWITCHYARD_CONFIG],
-          useFactory: (config: SwitchyardConfig) => createModelProvider(config),
+          // The shared limiter when SWITCHYARD_MODEL_LIMITS is set (bound by the worker's module), else none.
+          inject: [SWITCHYARD_CONFIG, { token: MODEL_RATE_LIMITER, optional: true }],
+          useFactory: (config: SwitchyardConfig, limiter?: ModelRateLimiter) => createModelProvider(config, limiter ?? UNLIMITED),
         },
         ...classes,
         hosted,

@@ -1,10 +1,16 @@
 export * from './sdk/agent.decorator';
 export * from './sdk/define-agent';
 export * from './models/model-provider';
+export * from './models/model-rate-limiter';
+export { UNLIMITED } from './models/unlimited-rate-limiter';
+export * from './sdk/tools';
+export { converse, jsonAnswer, DEFAULT_MAX_STEPS } from './sdk/converse';
+export type { ConverseOptions, Conversation } from './sdk/converse';
+export type { AgentContext, AskOptions } from './sdk/agent-context';
 export { OfflineModelProvider, OFFLINE_MODEL } from './models/offline-model.provider';
 export { OpenAiCompatibleModelProvider } from './models/openai-compatible.provider';
 export type { OpenAiCompatibleOptions } from './models/openai-compatible.provider';
-export { createModelProvider } from './models/model-provider.factory';
+export { createModelProvider, modelsFor } from './models/model-provider.factory';
 export * from './models/model-errors';
 export { FileOperationsAgent, fileOperationInput } from './tools/file-operations.agent';
 export { ApiIntegrationAgent, httpCallInput } from './tools/api-integration.agent';
@@ -27,6 +33,7 @@ export type {
   PermissionLevel,
   RunnableAgent,
   TaskContext,
+  ModelUsage,
   TaskLogger,
   TaskRun,
   TaskSpec,

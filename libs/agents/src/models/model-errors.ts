@@ -41,3 +41,28 @@ export class ModelTimeoutError extends SwitchyardError {
     super(`The model server at ${url} did not answer within ${timeoutMs} ms`);
   }
 }
+
+/**
+ * The model answered, but not in the shape the agent asked for (JSON that does not parse or does
+ * not match the agent's output schema). Retried like any failure: the next run asks again.
+ */
+export class ModelOutputError extends SwitchyardError {
+  override readonly name = 'ModelOutputError';
+  readonly code = 'model_output_invalid';
+  override readonly retryable = true;
+  constructor(
+    readonly model: string,
+    readonly detail: string,
+  ) {
+    super(`The model ${model} did not answer in the shape asked for: ${detail}`);
+  }
+}
+
+/** The model kept asking for tools past the agent's `maxSteps`. */
+export class ToolLoopError extends SwitchyardError {
+  override readonly name = 'ToolLoopError';
+  readonly code = 'tool_steps_exhausted';
+  constructor(readonly maxSteps: number) {
+    super(`The model still asked for tools after ${maxSteps} steps (maxSteps)`);
+  }
+}

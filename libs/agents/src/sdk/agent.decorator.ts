@@ -1,5 +1,6 @@
 import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
 import type { AgentKind, PermissionLevel, TaskContext, TaskRun } from '@switchyard/orchestration';
+import type { AgentTool } from './tools';
 
 export const AGENT_OPTIONS = Symbol('switchyard:agent');
 
@@ -24,6 +25,10 @@ export interface AgentOptions {
   readonly kind?: AgentKind;
   /** @defaultValue 'full' */
   readonly permission?: PermissionLevel;
+  /** Tools the model may call when the agent asks it something (`context.ask`). */
+  readonly tools?: readonly AgentTool<never>[];
+  /** Model calls one `context.ask` may make in its tool loop. @defaultValue 8 */
+  readonly maxSteps?: number;
 }
 
 /** What an agent class implements: one method. */

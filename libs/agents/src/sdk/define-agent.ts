@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
-import { AgentDefinitionError, AgentDescriptor, RunnableAgent, TaskContext, TaskRun } from '@switchyard/orchestration';
+import { AgentDefinitionError, AgentDescriptor, RunnableAgent, TaskRun } from '@switchyard/orchestration';
 import { AgentOptions } from './agent.decorator';
+import type { AgentContext } from './agent-context';
+import type { AgentTool } from './tools';
 
 /** Fills in an agent's defaults and checks what it declared. */
 export function describeAgent(options: AgentOptions): AgentDescriptor {
@@ -20,7 +22,16 @@ export function describeAgent(options: AgentOptions): AgentDescriptor {
   };
 }
 
-/** An agent written as a plain function. */
-export function defineAgent(options: AgentOptions, run: (task: TaskRun, context: TaskContext) => Promise<unknown>): RunnableAgent {
-  return { descriptor: describeAgent(options), run };
+/** An agent written with {@link defineAgent}: what it declared for `context.ask` besides its descriptor. */
+export interface DefinedAgent extends RunnableAgent {
+  readonly tools?: readonly AgentTool<never>[];
+  readonly maxSteps?: number;
+}
+
+/**
+ * An agent written as a plain function. Hosted by a worker, its context has `ask` (see
+ * AgentContext), with the tools it declared.
+ */
+export function defineAgent(options: AgentOptions, run: (task: TaskRun, context: AgentContext) => Promise<unknown>): DefinedAgent {
+  return { descriptor: describeAgent(options), run: run as RunnableAgent['run'], tools: options.tools, maxSteps: options.maxSteps };
 }
