@@ -49,7 +49,7 @@ describe("the README's custom-agent example", () => {
     const summary = session.tasks.find((t: any) => t.id === 'summary');
     expect(research.agentId).toMatch(/^researcher@/);
     expect(summary.agentId).toMatch(/^summariser@/);
-    expect(summary.output).toEqual({ summary: `research: ${JSON.stringify(research.output)}` });
+    expect(summary.output).toEqual({ summary: `research: ${JSON.stringify(research.output)}`, headline: expect.stringContaining('switchyard-offline-1') });
     expect(stack.workers[0].lines.some((l) => l.includes('"msg":"summarising"') && l.includes('"sources":1'))).toBe(true);
   });
 });

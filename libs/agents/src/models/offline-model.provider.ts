@@ -7,6 +7,21 @@ export const OFFLINE_MODEL = 'switchyard-offline-1';
 /** How many characters each streamed piece of an offline answer has. */
 const DELTA_CHARS = 64;
 
+/**
+ * What the offline model "says" about a prompt: each of its lines, whitespace collapsed and cut
+ * to 160 characters, at most 2000 in all. So an answer shows the start of everything it was
+ * given (every dependency's line) while a long chain's answers stay bounded.
+ */
+function gist(prompt: string): string {
+  const lines = prompt
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .filter(Boolean)
+    .map((l) => (l.length > 160 ? `${l.slice(0, 157)}...` : l));
+  const text = lines.join(' ');
+  return text.length > 2000 ? `${text.slice(0, 1997)}...` : text;
+}
+
 function transcript(messages: readonly ChatMessage[]): string {
   return messages.map((m) => `${m.role}: ${m.content}`).join('\n');
 }
@@ -27,9 +42,7 @@ export class OfflineModelProvider implements ModelProvider {
     const all = transcript(request.messages);
     const digest = createHash('sha256').update(all).digest('hex').slice(0, 12);
     const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const subject = lastUser.replace(/\s+/g, ' ').trim();
-    const excerpt = subject.length > 1000 ? `${subject.slice(0, 997)}...` : subject;
-    const plain = `[${OFFLINE_MODEL} ${digest}] ${excerpt}`;
+    const plain = `[${OFFLINE_MODEL} ${digest}] ${gist(lastUser)}`;
     const text = request.responseFormat ? JSON.stringify(sampleOf(request.responseFormat.schema, plain)) : plain;
     for (let i = 0; i < text.length; i += DELTA_CHARS) request.onDelta?.(text.slice(i, i + DELTA_CHARS));
     const promptTokens = estimateTokens(all);

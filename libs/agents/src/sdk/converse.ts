@@ -110,13 +110,13 @@ async function runTool(tools: readonly AgentTool<never>[], call: ToolCall, conte
   let error: string | undefined;
   let result: string;
   try {
-    const tool = tools.find((t) => t.name === call.name);
-    if (!tool) throw new Error(`no tool named "${call.name}" (the tools are: ${tools.map((t) => t.name).join(', ') || 'none'})`);
     try {
       args = JSON.parse(call.arguments || '{}');
     } catch {
       throw new Error(`the arguments are not JSON: ${call.arguments.slice(0, 200)}`);
     }
+    const tool = tools.find((t) => t.name === call.name);
+    if (!tool) throw new Error(`no tool named "${call.name}" (the tools are: ${tools.map((t) => t.name).join(', ') || 'none'})`);
     const value = await tool.handler(args as never, context);
     result = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   } catch (failure) {
