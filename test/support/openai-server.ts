@@ -58,11 +58,11 @@ export class OpenAiServer {
   ) {}
 
   static async start(): Promise<OpenAiServer> {
-    let self: OpenAiServer | undefined;
-    const server = createServer((req, res) => void self!.serve(req, res));
+    const ready: { self?: OpenAiServer } = {};
+    const server = createServer((req, res) => void ready.self!.serve(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new OpenAiServer(server, (server.address() as AddressInfo).port);
-    return self;
+    ready.self = new OpenAiServer(server, (server.address() as AddressInfo).port);
+    return ready.self;
   }
 
   /** `http://127.0.0.1:<port>/v1`: what SWITCHYARD_OPENAI_BASE_URL is set to. */
