@@ -65,8 +65,10 @@ describe('AgentsModule', () => {
         attempt: 1,
       },
       context(),
-    )) as { tasks: unknown[] };
-    expect(plan.tasks.length).toBeGreaterThanOrEqual(3);
+    )) as { plan: { tasks: unknown[] }; model: string };
+    // A model's plan (here the offline model's: drafted from the goal) for the planning step to validate.
+    expect(plan.plan.tasks.length).toBeGreaterThanOrEqual(3);
+    expect(plan.model).toBe('switchyard-offline-1');
     const output = await researcher.run(
       {
         sessionId: 's',
