@@ -2,37 +2,44 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopbackServer } from '@switchyard/agents/testing/loopback-server';
+import { OpenAiServer } from './support/openai-server';
 import { Stack } from './support/stack';
 
 const task = (session: any, id: string) => session.tasks.find((t: any) => t.id === id);
 
 describe('a worker on an OpenAI-compatible model server', () => {
-  let model: LoopbackServer;
+  let model: OpenAiServer;
   let stack: Stack;
 
   beforeAll(async () => {
-    // A tiny OpenAI-compatible server: every chat completion answers with the start of the prompt.
-    model = await LoopbackServer.start((request, response) => {
-      if (request.method !== 'POST' || request.url !== '/v1/chat/completions') {
-        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"no such route"}}');
-        return;
+    // An OpenAI-compatible server: the plan, the research and the review as structured output,
+    // anything else the start of the prompt.
+    model = await OpenAiServer.start();
+    model.handle((call) => {
+      const prompt = call.body.messages.at(-1)!.content ?? '';
+      switch (call.body.response_format?.json_schema?.name) {
+        case 'switchyard_plan':
+          return {
+            text: JSON.stringify({
+              tasks: [
+                { id: 'research', capabilities: ['web_research'], input: { instruction: 'Find how Redis persists' } },
+                { id: 'draft', capabilities: ['document_creation'], dependsOn: ['research'] },
+                { id: 'review', capabilities: ['code_review'], dependsOn: ['draft'] },
+              ],
+            }),
+          };
+        case 'research_findings':
+          return { text: JSON.stringify({ summary: `served: ${prompt.split('\n')[0]}`, findings: ['RDB and AOF'] }) };
+        case 'review':
+          return { text: JSON.stringify({ verdict: 'approved', comments: [`served: ${prompt.split('\n')[0]}`] }) };
+        default:
+          return { text: `served: ${prompt.split('\n')[0]}` };
       }
-      const body = JSON.parse(request.body);
-      const prompt: string = body.messages.at(-1).content;
-      response.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          id: `chatcmpl-${Date.now()}`,
-          object: 'chat.completion',
-          created: 1,
-          model: body.model,
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `served: ${prompt.split('\n')[0]}` } }],
-        }),
-      );
     });
     stack = await Stack.start({
       env: {
         SWITCHYARD_MODEL_PROVIDER: 'openai',
-        SWITCHYARD_OPENAI_BASE_URL: `${model.origin}/v1`,
+        SWITCHYARD_OPENAI_BASE_URL: model.baseUrl,
         SWITCHYARD_OPENAI_API_KEY: 'e2e-key',
         SWITCHYARD_MODEL: 'tiny-model',
       },
@@ -49,15 +56,22 @@ describe('a worker on an OpenAI-compatible model server', () => {
     expect(accepted.status).toBe(202);
     const session = await stack.waitForSession(accepted.body.sessionId);
     expect(session.status).toBe('completed');
+    expect(session.planning).toMatchObject({ rounds: 1, model: 'tiny-model' });
     expect(session.tasks.map((t: any) => t.id)).toEqual(['research', 'draft', 'review']);
     for (const t of session.tasks) {
       expect(t.output).toMatchObject({ model: 'tiny-model', text: expect.stringMatching(new RegExp(`^served: Task ${t.id}:`)) });
     }
-    // One call to plan, one per task; all of the same shape.
-    expect(model.requests.length).toBe(4);
-    for (const request of model.requests) {
-      expect(request.headers.authorization).toBe('Bearer e2e-key');
-      expect(JSON.parse(request.body)).toMatchObject({ model: 'tiny-model', stream: false, messages: [{ role: 'system' }, { role: 'user' }] });
+    expect(task(session, 'review').output.verdict).toBe('approved');
+    // One call to plan, one per task; all streamed, with the usage chunk asked for.
+    expect(model.calls.length).toBe(4);
+    for (const call of model.calls) {
+      expect(call.headers.authorization).toBe('Bearer e2e-key');
+      expect(call.body).toMatchObject({
+        model: 'tiny-model',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'system' }, { role: 'user' }],
+      });
     }
   });
 });
