@@ -153,7 +153,8 @@ describe('the @switchyard/agents and @switchyard/client packages, installed in a
     const summary = session.tasks.find((t: any) => t.id === 'summary');
     expect(summary.agentId).toMatch(/^summariser@/);
     expect(summary.worker.pid).toBe(worker.pid);
-    expect(summary.output).toEqual({ summary: `research: ${JSON.stringify(research.output)}` });
+    // The headline is the model's answer to the agent's context.ask (the offline model's here).
+    expect(summary.output).toEqual({ summary: `research: ${JSON.stringify(research.output)}`, headline: expect.stringContaining('switchyard-offline-1') });
     expect(worker.lines.some((l) => l.includes('"msg":"summarising"') && l.includes('"sources":1'))).toBe(true);
   });
 });
