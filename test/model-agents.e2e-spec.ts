@@ -181,6 +181,19 @@ describe('model-backed agents against an OpenAI-compatible server', () => {
     expect(session.status).toBe('completed');
     expect(task(session, 'r').output).toMatchObject({ summary: 'from the small one', model: 'small-model' });
     expect(server.calls.map((c) => c.body.model)).toEqual(['big-model', 'small-model']);
+    let entries: any[] = [];
+    for (const deadline = Date.now() + 10_000; entries.length === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      entries = (await stack.request('GET', `/api/orchestrator/sessions/${session.id}/logs?source=agent`)).body.entries.filter((e: any) =>
+        e.message.startsWith('model call failed'),
+      );
+    }
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        message: 'model call failed; trying the next model',
+        context: expect.objectContaining({ model: 'big-model', next: 'small-model' }),
+      }),
+    ]);
   });
 
   it('waits out a 429 with Retry-After and succeeds', async () => {

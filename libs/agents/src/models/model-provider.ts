@@ -40,7 +40,19 @@ export interface ChatRequest {
   readonly maxTokens?: number;
   /** Called with each piece of the answer's text as it streams in. */
   readonly onDelta?: (text: string) => void;
+  /** Called when a call failed and the provider tries again: with the next model of the chain, or the same after `waitMs`. */
+  readonly onRetry?: (retry: ModelRetry) => void;
   readonly signal?: AbortSignal;
+}
+
+/** A failed model call the provider tries again. */
+export interface ModelRetry {
+  readonly model: string;
+  /** The model tried next (the next of the chain, or the same one). */
+  readonly next: string;
+  readonly error: string;
+  /** How long it waits first (a 429's Retry-After, or a backoff); 0: at once. */
+  readonly waitMs: number;
 }
 
 /** The model's answer: its text, the tools it asked to call, who answered and the tokens it cost. */

@@ -99,8 +99,10 @@ describe('OpenAiCompatibleModelProvider', () => {
 
   it('falls back to the next model of the chain on a 5xx, in order', async () => {
     server.handle((call) => (call.body.model === 'big' ? { status: 503, error: 'overloaded' } : { text: `from ${call.body.model}` }));
-    const answer = await provider().chat({ messages: user('p'), model: ['big', 'small'] });
+    const retries: unknown[] = [];
+    const answer = await provider().chat({ messages: user('p'), model: ['big', 'small'], onRetry: (r) => retries.push(r) });
     expect(answer).toMatchObject({ text: 'from small', model: 'small' });
+    expect(retries).toEqual([{ model: 'big', next: 'small', error: expect.stringContaining('503'), waitMs: 0 }]);
     expect(server.calls.map((c) => c.body.model)).toEqual(['big', 'small']);
   });
 

@@ -157,13 +157,15 @@ export class OpenAiCompatibleModelProvider implements ModelProvider {
         await this.limiter.backOff(model, failure.retryAfterMs);
       } else if (failure.fallback && index + 1 < chain.length) {
         index++;
+        request.onRetry?.({ model, next: chain[index], error: failure.error.message, waitMs: 0 });
         continue;
       }
       if (!failure.error.retryable || attempt >= this.options.maxRetries) throw failure.error;
-      const cap = this.options.maxRetryDelayMs ?? 30_000;
-      await sleep(Math.min(failure.retryAfterMs ?? 500 * 2 ** attempt, cap), request.signal);
-      attempt++;
+      const waitMs = Math.min(failure.retryAfterMs ?? 500 * 2 ** attempt, this.options.maxRetryDelayMs ?? 30_000);
       if (failure.retryAfterMs === undefined) index = 0;
+      request.onRetry?.({ model, next: chain[index], error: failure.error.message, waitMs });
+      await sleep(waitMs, request.signal);
+      attempt++;
     }
   }
 

@@ -90,6 +90,7 @@ async function callModel<T>(model: ModelProvider, context: TaskContext, options:
     ...(options.models?.length ? { model: options.models } : {}),
     ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
     onDelta: (piece) => context.emit?.(piece),
+    onRetry: (retry) => context.log.warn(retry.next === retry.model ? 'model call failed; retrying' : 'model call failed; trying the next model', { ...retry }),
     signal: context.signal,
   });
   context.recordUsage?.({ model: answer.model, ...answer.usage });
