@@ -196,6 +196,22 @@ describe('model-backed agents against an OpenAI-compatible server', () => {
     ]);
   });
 
+  // Last: the worker's provider remembers that this server has no schema mode.
+  it('plans against a server without json_schema: refused once, then asked in JSON mode with the schema in a system message', async () => {
+    server.rejectJsonSchema = true;
+    server.handle(() => json({ tasks: [{ id: 'only', capabilities: ['document_creation'] }] }));
+    const first = await stack.waitForSession(await orchestrate({ goal: 'Write one note' }), undefined, 60_000);
+    expect(first.status).toBe('completed');
+    expect(first.planning).toMatchObject({ rounds: 1, model: 'planner-model' });
+    const planCalls = server.calls.filter((c) => c.body.model === 'planner-model');
+    expect(planCalls.map((c) => c.body.response_format?.type)).toEqual(['json_schema', 'json_object']);
+    expect(planCalls[1].body.messages[0]).toEqual({ role: 'system', content: expect.stringContaining('matches this JSON Schema') });
+
+    server.calls.length = 0;
+    await stack.waitForSession(await orchestrate({ goal: 'Write another note' }), undefined, 60_000);
+    expect(server.calls.filter((c) => c.body.model === 'planner-model').map((c) => c.body.response_format?.type)).toEqual(['json_object']);
+  });
+
   it('waits out a 429 with Retry-After and succeeds', async () => {
     server.enqueue({ status: 429, retryAfter: '1', error: 'slow down' }, json({ summary: 'after the wait', findings: [] }));
     const session = await stack.waitForSession(await orchestrate({ plan: { tasks: [{ id: 'r', capabilities: ['web_research'] }] } }), undefined, 60_000);
