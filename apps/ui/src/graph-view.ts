@@ -36,7 +36,7 @@ export class GraphView {
       h('button', { type: 'button', title: 'Zoom out', 'data-action': 'zoom-out', onclick: zoomBy(0.8) }, '−'),
       h('button', { type: 'button', title: 'Fit to screen', 'data-action': 'fit', onclick: () => this.fitToScreen() }, 'Fit'),
     );
-    this.element = h('div', { class: 'graph' }, this.canvas, controls);
+    this.element = h('div', { class: 'graph' }, this.canvas, legend(), controls);
     this.canvas.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     this.enableDragging();
   }
@@ -55,7 +55,10 @@ export class GraphView {
       children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
       edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
     };
+    const began = performance.now();
     const layout = await elk.layout(request);
+    // How long the last layout took, for whoever watches the page at scale (the browser test reads it).
+    this.element.dataset.layoutMs = String(Math.round(performance.now() - began));
     this.viewport.replaceChildren();
     this.nodes.clear();
     const kinds = new Map(graph.edges.map((e) => [e.id, e.kind]));
@@ -185,6 +188,22 @@ function arrowHead(): SVGMarkerElement {
 }
 
 const ORDER = ['completed', 'running', 'ready', 'paused', 'waiting', 'failed', 'skipped', 'cancelled'];
+
+/** What each node colour means, and how the two kinds of edge read. */
+function legend(): HTMLElement {
+  const swatch = (status: string) => h('li', { class: `legend-item status-${status}`, 'data-legend': status }, h('i', { class: 'swatch' }), status);
+  return h(
+    'div',
+    { class: 'legend', 'aria-label': 'Legend' },
+    h('ul', {}, ...['waiting', 'ready', 'running', 'paused', 'completed', 'failed', 'skipped', 'cancelled'].map(swatch)),
+    h(
+      'ul',
+      {},
+      h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample depends' }), 'waits for'),
+      h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample contains' }), 'subtask of'),
+    ),
+  );
+}
 
 /** A collapsed task's hidden subtree as a thin bar of its statuses. */
 function hiddenBar(node: VisibleNode): SVGGElement {
