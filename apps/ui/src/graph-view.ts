@@ -208,14 +208,14 @@ function legend(): HTMLElement {
 /** A collapsed task's hidden subtree as a thin bar of its statuses. */
 function hiddenBar(node: VisibleNode): SVGGElement {
   const total = Object.values(node.hidden).reduce((a, b) => a + b, 0) || 1;
-  const bar = svg('g', { class: 'hidden-bar', transform: `translate(12,${NODE_HEIGHT - 7})` });
+  const bar = svg('g', { class: 'hidden-bar', transform: `translate(12,${NODE_HEIGHT - 9})` });
   let x = 0;
   const width = NODE_WIDTH - 24;
   for (const status of ORDER) {
     const count = node.hidden[status] ?? 0;
     if (count === 0) continue;
     const w = (count / total) * width;
-    bar.append(svg('rect', { x, width: w, height: 3, class: `bar-${status}` }));
+    bar.append(svg('rect', { x, width: w, height: 5, class: `bar-${status}` }));
     x += w;
   }
   return bar;

@@ -1,6 +1,6 @@
 import { SessionStatus, SessionSummary, SwitchyardClient } from '@switchyard/client';
 import { failureText } from './api-client';
-import { ago, duration, h, statusPill } from './dom';
+import { ago, duration, h, sessionTitle, statusPill } from './dom';
 
 const STATUSES: SessionStatus[] = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'];
 /** How often the list reads its sessions again while the tab is visible. */
@@ -110,7 +110,7 @@ function row(session: SessionSummary): HTMLElement {
     'tr',
     { 'data-session-id': session.sessionId, 'data-status': session.status },
     h('td', {}, statusPill(session.status)),
-    h('td', {}, h('a', { href }, session.goal ?? `Plan of ${session.tasks.total} tasks`), h('code', {}, session.sessionId)),
+    h('td', {}, h('a', { href }, sessionTitle(session, session.tasks.total)), h('code', {}, session.sessionId)),
     h('td', { class: 'num' }, String(session.tasks.total)),
     h('td', {}, ago(session.createdAt)),
     h('td', { class: 'num' }, duration(end - Date.parse(session.createdAt))),

@@ -1,7 +1,7 @@
 import { FINAL_SESSION_STATUSES, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
 import { failureText } from './api-client';
 import { DeltaText } from './deltas';
-import { duration, h, statusPill } from './dom';
+import { duration, h, sessionTitle, statusPill, tasksText } from './dom';
 import { GraphView } from './graph-view';
 import { TaskDetails } from './task-details';
 import { defaultCollapsed, GraphTask, visibleGraph } from './task-graph';
@@ -149,18 +149,13 @@ export class SessionPage {
     cancel.addEventListener('click', () => void this.cancel(cancel));
     this.header.replaceChildren(
       h('a', { class: 'back', href: '/ui' }, '← Sessions'),
-      h(
-        'div',
-        { class: 'title' },
-        h('h1', {}, this.session.goal ?? this.session.template ?? `Plan of ${tasks.length} tasks`),
-        h('code', { class: 'session-id' }, this.sessionId),
-      ),
+      h('div', { class: 'title' }, h('h1', {}, sessionTitle(this.session, tasks.length)), h('code', { class: 'session-id' }, this.sessionId)),
       h('div', { class: 'session-status', 'data-session-status': this.session.status }, statusPill(this.session.status), this.live),
       h(
         'div',
         { class: 'progress' },
         h('div', { class: 'progress-bar' }, fill),
-        h('span', {}, `${done} / ${tasks.length} tasks · ${duration(end - Date.parse(this.session.createdAt))}`),
+        h('span', {}, `${done} / ${tasksText(tasks.length)} · ${duration(end - Date.parse(this.session.createdAt))}`),
       ),
       h(
         'ul',
