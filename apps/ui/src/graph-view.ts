@@ -1,5 +1,5 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
+import ELK from 'elkjs/lib/elk-api.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { h, svg } from './dom';
 import { VisibleGraph, VisibleNode } from './task-graph';
 
@@ -7,7 +7,12 @@ const NODE_WIDTH = 210;
 const NODE_HEIGHT = 58;
 /** How many drawn tasks make a graph large, laid out for speed rather than looks. */
 const LARGE = 300;
-const elk = new ELK();
+/**
+ * ELK runs in a Web Worker (elk-worker.min.js, which scripts/build-ui.mjs puts beside app.js), so
+ * laying out a large plan never freezes the page: it still zooms, pans and shows a task meanwhile.
+ */
+const WORKER_URL = (document.currentScript as HTMLScriptElement | null)?.src.replace(/app\.js(\?.*)?$/, 'elk-worker.min.js') ?? '/ui/assets/elk-worker.min.js';
+const elk = new ELK({ workerUrl: WORKER_URL });
 
 export interface GraphEvents {
   select(taskId: string): void;
@@ -26,6 +31,8 @@ export class GraphView {
   private view = { x: 0, y: 0, scale: 1 };
   private size = { width: 0, height: 0 };
   private selected: string | undefined;
+  /** Renders begun: only the latest one's layout is drawn. */
+  private rounds = 0;
 
   constructor(private readonly events: GraphEvents) {
     this.viewport = svg('g', { class: 'viewport' });
@@ -63,7 +70,16 @@ export class GraphView {
       edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
     };
     const began = performance.now();
-    const layout = await elk.layout(request);
+    const round = ++this.rounds;
+    this.element.dataset.layingOut = String(graph.nodes.length);
+    let layout: ElkNode;
+    try {
+      layout = await elk.layout(request);
+    } finally {
+      if (round === this.rounds) delete this.element.dataset.layingOut;
+    }
+    // A later render (a click on + or − while this one ran) draws instead.
+    if (round !== this.rounds) return;
     // How long the last layout took, for whoever watches the page at scale (the browser test reads it).
     this.element.dataset.layoutMs = String(Math.round(performance.now() - began));
     this.viewport.replaceChildren();
