@@ -153,6 +153,28 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 
+  it("cancels a running session from its page's button, and the page shows it cancelled live", async () => {
+    // A chain of 20 tasks of 600 ms each: still running when the button is clicked.
+    const ids = Array.from({ length: 20 }, (_, i) => `step${i}`);
+    const chain = { tasks: ids.map((id, i) => ({ id, capabilities: ['web_research'], dependsOn: i === 0 ? [] : [ids[i - 1]] })) };
+    const started = await stack.request('POST', `${API}/orchestrate`, { plan: chain });
+    expect(started.status).toBe(202);
+    await page.goto(`${stack.baseUrl}/ui/sessions/${started.body.sessionId}`);
+    // The key is in this tab's sessionStorage when the first test ran before; asked for otherwise.
+    await page.waitForSelector('input[name=apiKey], [data-task-id="step19"]');
+    if (await page.$('input[name=apiKey]')) await giveKey();
+    await page.waitForSelector('[data-task-id="step19"]');
+    await page.waitForSelector('.session-status .live[data-live="live"]');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('button[data-action="cancel"]');
+    await page.waitForSelector('[data-session-status="cancelled"]', { timeout: 20_000 });
+    await page.waitForSelector('[data-task-id="step19"][data-status="cancelled"]', { timeout: 20_000 });
+    expect(await page.$('button[data-action="cancel"]')).toBeNull();
+    await page.screenshot({ path: join(SHOTS, 'session-cancelled.png') });
+    expect((await stack.request('GET', `${API}/sessions/${started.body.sessionId}`)).body.status).toBe('cancelled');
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   it('stays usable at 1,000 tasks: drawn in bounded time with subtrees collapsed, which expand and collapse on a click; zoom, pan and fit', async () => {
     // Cancelled at once, so that the worker does not spend the test running it; its plan stays.
     const started = await stack.request('POST', `${API}/orchestrate`, { plan: thousandTasks() });
