@@ -7,6 +7,36 @@ const NODE_WIDTH = 210;
 const NODE_HEIGHT = 58;
 /** How many drawn tasks make a graph large, laid out for speed rather than looks. */
 const LARGE = 300;
+/** The margin around a graph fitted to the screen, in pixels; below it the legend and the buttons take more. */
+const FIT_PAD = 32;
+const FIT_PAD_BOTTOM = 96;
+/** Below this scale a node's label is too small to read: a wide graph is wrapped into rows. */
+const READABLE_SCALE = 0.6;
+
+/**
+ * ELK's request for the graph: layered, left to right; with `wrapTo`, the layers wrapped into
+ * rows so that the drawing's width over height comes near that ratio. Past a few hundred drawn
+ * tasks the layout trades looks for time: ELK's default node placement and orthogonal edges take
+ * 3 to 8 s for 1,000 tasks on a slow machine, the simple placement with straight edges about 1 s.
+ */
+function layoutRequest(graph: VisibleGraph, wrapTo?: number): ElkNode {
+  const large = graph.nodes.length > LARGE;
+  return {
+    id: 'plan',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.edgeRouting': large ? 'POLYLINE' : 'ORTHOGONAL',
+      'elk.spacing.nodeNode': '22',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '64',
+      'elk.layered.thoroughness': large ? '1' : '7',
+      ...(large ? { 'elk.layered.nodePlacement.strategy': 'SIMPLE' } : {}),
+      ...(wrapTo ? { 'elk.layered.wrapping.strategy': 'SINGLE_EDGE', 'elk.aspectRatio': wrapTo.toFixed(2) } : {}),
+    },
+    children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+    edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
+  };
+}
 /**
  * ELK runs in a Web Worker (elk-worker.min.js, which scripts/build-ui.mjs puts beside app.js), so
  * laying out a large plan never freezes the page: it still zooms, pans and shows a task meanwhile.
@@ -51,30 +81,12 @@ export class GraphView {
   }
 
   async render(graph: VisibleGraph, options: { fit: boolean }): Promise<void> {
-    // Past a few hundred drawn tasks the layout trades looks for time: ELK's default node placement
-    // and orthogonal edges take 3 to 8 s for 1,000 tasks on a slow machine, the simple placement
-    // with straight edges about 1 s.
-    const large = graph.nodes.length > LARGE;
-    const request: ElkNode = {
-      id: 'plan',
-      layoutOptions: {
-        'elk.algorithm': 'layered',
-        'elk.direction': 'RIGHT',
-        'elk.edgeRouting': large ? 'POLYLINE' : 'ORTHOGONAL',
-        'elk.spacing.nodeNode': '22',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '64',
-        'elk.layered.thoroughness': large ? '1' : '7',
-        ...(large ? { 'elk.layered.nodePlacement.strategy': 'SIMPLE' } : {}),
-      },
-      children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-      edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
-    };
     const began = performance.now();
     const round = ++this.rounds;
     this.element.dataset.layingOut = String(graph.nodes.length);
     let layout: ElkNode;
     try {
-      layout = await elk.layout(request);
+      layout = await this.layOut(graph);
     } finally {
       if (round === this.rounds) delete this.element.dataset.layingOut;
     }
@@ -97,6 +109,29 @@ export class GraphView {
     else this.apply();
   }
 
+  /**
+   * The graph laid out left to right. A plan much wider than the screen (a long chain, say) would
+   * fit only at a scale too small to read: it is laid out again with its layers wrapped into rows
+   * of the screen's shape, and the layout that fits at the larger scale is kept.
+   */
+  private async layOut(graph: VisibleGraph): Promise<ElkNode> {
+    const straight = await elk.layout(layoutRequest(graph));
+    const screen = this.screen();
+    if (this.fitScale(straight) >= READABLE_SCALE || (straight.width ?? 0) / Math.max(1, straight.height ?? 0) < screen.width / screen.height) return straight;
+    const wrapped = await elk.layout(layoutRequest(graph, screen.width / screen.height));
+    return this.fitScale(wrapped) > this.fitScale(straight) ? wrapped : straight;
+  }
+
+  private screen(): { width: number; height: number } {
+    return { width: this.canvas.clientWidth || 800, height: this.canvas.clientHeight || 600 };
+  }
+
+  /** The scale at which a layout fits the screen, at most 1.6. */
+  private fitScale(layout: { width?: number; height?: number }): number {
+    const { width, height } = this.screen();
+    return Math.min(1.6, (width - FIT_PAD * 2) / Math.max(1, layout.width ?? 0), (height - FIT_PAD - FIT_PAD_BOTTOM) / Math.max(1, layout.height ?? 0));
+  }
+
   /** A task's new status, and the agent that took it (in place of its capabilities) once one has. */
   setStatus(taskId: string, status: string, agentId?: string): void {
     const node = this.nodes.get(taskId);
@@ -111,11 +146,9 @@ export class GraphView {
   }
 
   fitToScreen(): void {
-    const width = this.canvas.clientWidth || 800;
-    const height = this.canvas.clientHeight || 600;
-    const pad = 32;
-    const scale = Math.min(1.6, (width - pad * 2) / Math.max(1, this.size.width), (height - pad * 2) / Math.max(1, this.size.height));
-    this.view = { scale, x: (width - this.size.width * scale) / 2, y: (height - this.size.height * scale) / 2 };
+    const { width, height } = this.screen();
+    const scale = this.fitScale(this.size);
+    this.view = { scale, x: (width - this.size.width * scale) / 2, y: FIT_PAD + (height - FIT_PAD - FIT_PAD_BOTTOM - this.size.height * scale) / 2 };
     this.apply();
   }
 
