@@ -63,6 +63,8 @@ export class GraphView {
   private selected: string | undefined;
   /** Renders begun: only the latest one's layout is drawn. */
   private rounds = 0;
+  /** Whether the view was zoomed or moved by hand since it was last fitted. */
+  private moved = false;
 
   constructor(private readonly events: GraphEvents) {
     this.viewport = svg('g', { class: 'viewport' });
@@ -78,6 +80,7 @@ export class GraphView {
     this.element = h('div', { class: 'graph' }, this.canvas, legend(), controls);
     this.canvas.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     this.enableDragging();
+    window.addEventListener('resize', () => !this.moved && this.fitToScreen());
   }
 
   async render(graph: VisibleGraph, options: { fit: boolean }): Promise<void> {
@@ -105,7 +108,8 @@ export class GraphView {
     this.viewport.append(svg('defs', {}, arrowHead()), edgeLayer, nodeLayer);
     this.size = { width: layout.width ?? 0, height: layout.height ?? 0 };
     if (this.selected) this.select(this.selected);
-    if (options.fit) this.fitToScreen();
+    // Until someone zooms or pans, the whole graph stays on screen as it grows (a wall screen).
+    if (options.fit || !this.moved) this.fitToScreen();
     else this.apply();
   }
 
@@ -146,6 +150,7 @@ export class GraphView {
   }
 
   fitToScreen(): void {
+    this.moved = false;
     const { width, height } = this.screen();
     const scale = this.fitScale(this.size);
     this.view = { scale, x: (width - this.size.width * scale) / 2, y: FIT_PAD + (height - FIT_PAD - FIT_PAD_BOTTOM - this.size.height * scale) / 2 };
@@ -197,6 +202,7 @@ export class GraphView {
   }
 
   private zoomAt(factor: number, x: number, y: number): void {
+    this.moved = true;
     const scale = Math.min(4, Math.max(0.05, this.view.scale * factor));
     const applied = scale / this.view.scale;
     this.view = { scale, x: x - (x - this.view.x) * applied, y: y - (y - this.view.y) * applied };
@@ -219,6 +225,7 @@ export class GraphView {
     });
     this.canvas.addEventListener('pointermove', (event) => {
       if (!from) return;
+      this.moved = true;
       this.view = { ...this.view, x: event.clientX - from.x, y: event.clientY - from.y };
       this.apply();
     });
