@@ -1,5 +1,6 @@
-// Builds the session pages (apps/ui) into dist/ui: app.js (the bundle, elkjs included) and
-// app.css. The API serves them at /ui/assets/ (see apps/api/src/ui/session-pages.ts).
+// Builds the session pages (apps/ui) into dist/ui: app.js (the bundle), app.css, and elkjs's
+// Web Worker, elk-worker.min.js, in which the graph is laid out. The API serves them at
+// /ui/assets/ (see apps/api/src/ui/session-pages.ts).
 import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -14,3 +15,4 @@ await build({
 });
 await build({ ...common, entryPoints: ['apps/ui/src/styles.css'], outfile: 'dist/ui/app.css' });
 copyFileSync('apps/ui/src/favicon.svg', 'dist/ui/favicon.svg');
+copyFileSync('node_modules/elkjs/lib/elk-worker.min.js', 'dist/ui/elk-worker.min.js');

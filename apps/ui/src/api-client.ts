@@ -1,17 +1,9 @@
+import { ApiError, SwitchyardClient } from '@switchyard/client';
 import { h } from './dom';
 
 const KEY_ITEM = 'switchyard.apiKey';
-
-/** An answer of the API that is not a 2xx: its status and problem+json body. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: { path: string; message: string }[] } | undefined,
-  ) {
-    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
-    this.name = 'ApiError';
-  }
-}
+/** How many times a request asks for a key again after a 401 before it gives the 401 up. */
+const KEY_TRIES = 5;
 
 let asking: Promise<void> | undefined;
 
@@ -44,32 +36,32 @@ function askForKey(refused: boolean): Promise<void> {
   return asking;
 }
 
-/** The REST API of the server that served the page, with the key this tab was given. */
-export class Api {
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    for (let tries = 0; ; tries++) {
-      const key = sessionStorage.getItem(KEY_ITEM);
-      const response = await fetch(path, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (response.status === 401 && tries < 5) {
-        await askForKey(key !== null);
-        continue;
-      }
-      const text = await response.text();
-      const data: unknown = text ? JSON.parse(text) : undefined;
-      if (!response.ok) throw new ApiError(response.status, data as ApiError['problem']);
-      return data as T;
-    }
+/**
+ * The fetch the page's client sends through: it adds this tab's key, and on a 401 asks for a
+ * key and sends the request again (its body is a string, so it can go twice).
+ */
+async function keyedFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  for (let tries = 0; ; tries++) {
+    const key = sessionStorage.getItem(KEY_ITEM);
+    const headers = new Headers(init.headers);
+    if (key) headers.set('authorization', `Bearer ${key}`);
+    const response = await fetch(input, { ...init, headers });
+    if (response.status !== 401 || tries >= KEY_TRIES) return response;
+    await response.body?.cancel();
+    await askForKey(key !== null);
   }
+}
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
-  }
+/**
+ * The typed client (`@switchyard/client`, the one the CLI uses) of the API that served the page,
+ * with the key this tab was given. Its requests are bounded; the event stream is not.
+ */
+export function pageClient(): SwitchyardClient {
+  return new SwitchyardClient({ baseUrl: location.origin, fetch: keyedFetch, timeoutMs: 20_000 });
+}
+
+/** One line for a failed call: the API's own words for a refusal, the error's message otherwise. */
+export function failureText(error: unknown): string {
+  if (error instanceof ApiError) return `${error.status}: ${error.detail}`;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -46,6 +46,16 @@ export function ago(iso: string, now = Date.now()): string {
   return new Date(iso).toLocaleString();
 }
 
+/** "1 task", "8 tasks". */
+export function tasksText(count: number): string {
+  return `${count} ${count === 1 ? 'task' : 'tasks'}`;
+}
+
+/** What a session is called: its goal, else its template, else the size of its plan. */
+export function sessionTitle(session: { goal?: string | null; template?: string }, tasks: number): string {
+  return session.goal ?? session.template ?? `Plan of ${tasksText(tasks)}`;
+}
+
 export function statusPill(status: string): HTMLElement {
   return h('span', { class: `pill status-${status}`, 'data-status': status }, status);
 }

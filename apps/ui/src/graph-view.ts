@@ -1,11 +1,48 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
+import ELK from 'elkjs/lib/elk-api.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { h, svg } from './dom';
 import { VisibleGraph, VisibleNode } from './task-graph';
 
 const NODE_WIDTH = 210;
 const NODE_HEIGHT = 58;
-const elk = new ELK();
+/** How many drawn tasks make a graph large, laid out for speed rather than looks. */
+const LARGE = 300;
+/** The margin around a graph fitted to the screen, in pixels; below it the legend and the buttons take more. */
+const FIT_PAD = 32;
+const FIT_PAD_BOTTOM = 96;
+/** Below this scale a node's label is too small to read: a wide graph is wrapped into rows. */
+const READABLE_SCALE = 0.6;
+
+/**
+ * ELK's request for the graph: layered, left to right; with `wrapTo`, the layers wrapped into
+ * rows so that the drawing's width over height comes near that ratio. Past a few hundred drawn
+ * tasks the layout trades looks for time: ELK's default node placement and orthogonal edges take
+ * 3 to 8 s for 1,000 tasks on a slow machine, the simple placement with straight edges about 1 s.
+ */
+function layoutRequest(graph: VisibleGraph, wrapTo?: number): ElkNode {
+  const large = graph.nodes.length > LARGE;
+  return {
+    id: 'plan',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.edgeRouting': large ? 'POLYLINE' : 'ORTHOGONAL',
+      'elk.spacing.nodeNode': '22',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '64',
+      'elk.layered.thoroughness': large ? '1' : '7',
+      ...(large ? { 'elk.layered.nodePlacement.strategy': 'SIMPLE' } : {}),
+      ...(wrapTo ? { 'elk.layered.wrapping.strategy': 'SINGLE_EDGE', 'elk.aspectRatio': wrapTo.toFixed(2) } : {}),
+    },
+    children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+    edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
+  };
+}
+/**
+ * ELK runs in a Web Worker (elk-worker.min.js, which scripts/build-ui.mjs puts beside app.js), so
+ * laying out a large plan never freezes the page: it still zooms, pans and shows a task meanwhile.
+ */
+const WORKER_URL = (document.currentScript as HTMLScriptElement | null)?.src.replace(/app\.js(\?.*)?$/, 'elk-worker.min.js') ?? '/ui/assets/elk-worker.min.js';
+const elk = new ELK({ workerUrl: WORKER_URL });
 
 export interface GraphEvents {
   select(taskId: string): void;
@@ -24,6 +61,10 @@ export class GraphView {
   private view = { x: 0, y: 0, scale: 1 };
   private size = { width: 0, height: 0 };
   private selected: string | undefined;
+  /** Renders begun: only the latest one's layout is drawn. */
+  private rounds = 0;
+  /** Whether the view was zoomed or moved by hand since it was last fitted. */
+  private moved = false;
 
   constructor(private readonly events: GraphEvents) {
     this.viewport = svg('g', { class: 'viewport' });
@@ -36,26 +77,26 @@ export class GraphView {
       h('button', { type: 'button', title: 'Zoom out', 'data-action': 'zoom-out', onclick: zoomBy(0.8) }, '−'),
       h('button', { type: 'button', title: 'Fit to screen', 'data-action': 'fit', onclick: () => this.fitToScreen() }, 'Fit'),
     );
-    this.element = h('div', { class: 'graph' }, this.canvas, controls);
+    this.element = h('div', { class: 'graph' }, this.canvas, legend(), controls);
     this.canvas.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     this.enableDragging();
+    window.addEventListener('resize', () => !this.moved && this.fitToScreen());
   }
 
   async render(graph: VisibleGraph, options: { fit: boolean }): Promise<void> {
-    const request: ElkNode = {
-      id: 'plan',
-      layoutOptions: {
-        'elk.algorithm': 'layered',
-        'elk.direction': 'RIGHT',
-        'elk.edgeRouting': 'ORTHOGONAL',
-        'elk.spacing.nodeNode': '22',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '64',
-        'elk.layered.thoroughness': graph.nodes.length > 300 ? '1' : '7',
-      },
-      children: graph.nodes.map((node) => ({ id: node.task.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-      edges: graph.edges.map((edge) => ({ id: edge.id, sources: [edge.source], targets: [edge.target] })),
-    };
-    const layout = await elk.layout(request);
+    const began = performance.now();
+    const round = ++this.rounds;
+    this.element.dataset.layingOut = String(graph.nodes.length);
+    let layout: ElkNode;
+    try {
+      layout = await this.layOut(graph);
+    } finally {
+      if (round === this.rounds) delete this.element.dataset.layingOut;
+    }
+    // A later render (a click on + or − while this one ran) draws instead.
+    if (round !== this.rounds) return;
+    // How long the last layout took, for whoever watches the page at scale (the browser test reads it).
+    this.element.dataset.layoutMs = String(Math.round(performance.now() - began));
     this.viewport.replaceChildren();
     this.nodes.clear();
     const kinds = new Map(graph.edges.map((e) => [e.id, e.kind]));
@@ -67,8 +108,32 @@ export class GraphView {
     this.viewport.append(svg('defs', {}, arrowHead()), edgeLayer, nodeLayer);
     this.size = { width: layout.width ?? 0, height: layout.height ?? 0 };
     if (this.selected) this.select(this.selected);
-    if (options.fit) this.fitToScreen();
+    // Until someone zooms or pans, the whole graph stays on screen as it grows (a wall screen).
+    if (options.fit || !this.moved) this.fitToScreen();
     else this.apply();
+  }
+
+  /**
+   * The graph laid out left to right. A plan much wider than the screen (a long chain, say) would
+   * fit only at a scale too small to read: it is laid out again with its layers wrapped into rows
+   * of the screen's shape, and the layout that fits at the larger scale is kept.
+   */
+  private async layOut(graph: VisibleGraph): Promise<ElkNode> {
+    const straight = await elk.layout(layoutRequest(graph));
+    const screen = this.screen();
+    if (this.fitScale(straight) >= READABLE_SCALE || (straight.width ?? 0) / Math.max(1, straight.height ?? 0) < screen.width / screen.height) return straight;
+    const wrapped = await elk.layout(layoutRequest(graph, screen.width / screen.height));
+    return this.fitScale(wrapped) > this.fitScale(straight) ? wrapped : straight;
+  }
+
+  private screen(): { width: number; height: number } {
+    return { width: this.canvas.clientWidth || 800, height: this.canvas.clientHeight || 600 };
+  }
+
+  /** The scale at which a layout fits the screen, at most 1.6. */
+  private fitScale(layout: { width?: number; height?: number }): number {
+    const { width, height } = this.screen();
+    return Math.min(1.6, (width - FIT_PAD * 2) / Math.max(1, layout.width ?? 0), (height - FIT_PAD - FIT_PAD_BOTTOM) / Math.max(1, layout.height ?? 0));
   }
 
   /** A task's new status, and the agent that took it (in place of its capabilities) once one has. */
@@ -85,11 +150,10 @@ export class GraphView {
   }
 
   fitToScreen(): void {
-    const width = this.canvas.clientWidth || 800;
-    const height = this.canvas.clientHeight || 600;
-    const pad = 32;
-    const scale = Math.min(1.6, (width - pad * 2) / Math.max(1, this.size.width), (height - pad * 2) / Math.max(1, this.size.height));
-    this.view = { scale, x: (width - this.size.width * scale) / 2, y: (height - this.size.height * scale) / 2 };
+    this.moved = false;
+    const { width, height } = this.screen();
+    const scale = this.fitScale(this.size);
+    this.view = { scale, x: (width - this.size.width * scale) / 2, y: FIT_PAD + (height - FIT_PAD - FIT_PAD_BOTTOM - this.size.height * scale) / 2 };
     this.apply();
   }
 
@@ -138,6 +202,7 @@ export class GraphView {
   }
 
   private zoomAt(factor: number, x: number, y: number): void {
+    this.moved = true;
     const scale = Math.min(4, Math.max(0.05, this.view.scale * factor));
     const applied = scale / this.view.scale;
     this.view = { scale, x: x - (x - this.view.x) * applied, y: y - (y - this.view.y) * applied };
@@ -160,6 +225,7 @@ export class GraphView {
     });
     this.canvas.addEventListener('pointermove', (event) => {
       if (!from) return;
+      this.moved = true;
       this.view = { ...this.view, x: event.clientX - from.x, y: event.clientY - from.y };
       this.apply();
     });
@@ -186,17 +252,33 @@ function arrowHead(): SVGMarkerElement {
 
 const ORDER = ['completed', 'running', 'ready', 'paused', 'waiting', 'failed', 'skipped', 'cancelled'];
 
+/** What each node colour means, and how the two kinds of edge read. */
+function legend(): HTMLElement {
+  const swatch = (status: string) => h('li', { class: `legend-item status-${status}`, 'data-legend': status }, h('i', { class: 'swatch' }), status);
+  return h(
+    'div',
+    { class: 'legend', 'aria-label': 'Legend' },
+    h('ul', {}, ...['waiting', 'ready', 'running', 'paused', 'completed', 'failed', 'skipped', 'cancelled'].map(swatch)),
+    h(
+      'ul',
+      {},
+      h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample depends' }), 'waits for'),
+      h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample contains' }), 'subtask of'),
+    ),
+  );
+}
+
 /** A collapsed task's hidden subtree as a thin bar of its statuses. */
 function hiddenBar(node: VisibleNode): SVGGElement {
   const total = Object.values(node.hidden).reduce((a, b) => a + b, 0) || 1;
-  const bar = svg('g', { class: 'hidden-bar', transform: `translate(12,${NODE_HEIGHT - 7})` });
+  const bar = svg('g', { class: 'hidden-bar', transform: `translate(12,${NODE_HEIGHT - 9})` });
   let x = 0;
   const width = NODE_WIDTH - 24;
   for (const status of ORDER) {
     const count = node.hidden[status] ?? 0;
     if (count === 0) continue;
     const w = (count / total) * width;
-    bar.append(svg('rect', { x, width: w, height: 3, class: `bar-${status}` }));
+    bar.append(svg('rect', { x, width: w, height: 5, class: `bar-${status}` }));
     x += w;
   }
   return bar;

@@ -1,45 +1,58 @@
-import { Api, ApiError } from './api-client';
-import { duration, h, statusPill } from './dom';
+import { FINAL_SESSION_STATUSES, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
+import { failureText } from './api-client';
+import { DeltaText } from './deltas';
+import { duration, h, sessionTitle, statusPill, tasksText } from './dom';
 import { GraphView } from './graph-view';
-import { FINISHED, LogEntry, SessionView } from './session-types';
 import { TaskDetails } from './task-details';
 import { defaultCollapsed, GraphTask, visibleGraph } from './task-graph';
 
 const STATUS_ORDER = ['running', 'ready', 'waiting', 'paused', 'completed', 'failed', 'skipped', 'cancelled'];
+const finished = (status: string) => (FINAL_SESSION_STATUSES as readonly string[]).includes(status);
+
+/** The data of a stream event of name E, as the client types it. */
+type EventData<E extends SessionEvent['event']> = Extract<SessionEvent, { event: E }>['data'];
+
+/** The data of one stream event, typed by its name. */
+function dataOf<E extends SessionEvent['event']>(event: Event): EventData<E> {
+  const data: EventData<E> = JSON.parse((event as MessageEvent<string>).data);
+  return data;
+}
 
 /**
  * `/ui/sessions/:id`: the plan as a graph, live from the session's event stream (opened with a
  * stream token, so the key never goes in a URL), a task's details beside it, and cancel.
  */
 export class SessionPage {
-  private session!: SessionView;
+  private session!: Session;
   private tasks = new Map<string, GraphTask>();
   private collapsed = new Set<string>();
-  private readonly deltas = new Map<string, string>();
+  private readonly deltas = new DeltaText();
   private readonly graph: GraphView;
   private readonly details: TaskDetails;
   private readonly header = h('header', { class: 'session-header' });
+  private readonly live = h('span', { class: 'live', 'data-live': 'connecting' }, 'connecting');
   private stream: EventSource | undefined;
   private reloading: Promise<void> | undefined;
 
   constructor(
-    private readonly api: Api,
+    private readonly client: SwitchyardClient,
     private readonly sessionId: string,
     private readonly root: HTMLElement,
   ) {
     this.graph = new GraphView({ select: (id) => void this.select(id), toggle: (id) => void this.toggle(id) });
-    this.details = new TaskDetails(api, sessionId, this.deltas);
+    this.details = new TaskDetails(client, sessionId, this.deltas);
   }
 
   async start(): Promise<void> {
     this.root.replaceChildren(this.header, h('main', { class: 'session-body' }, this.graph.element, this.details.element));
     await this.reload(true);
-    await this.openStream();
+    if (finished(this.session.status)) this.setLive('ended');
+    else await this.openStream();
   }
 
   /** Reads the session again (at start, and when an event names a task the page has not seen). */
   private async reload(first = false): Promise<void> {
-    this.session = await this.api.get<SessionView>(`/api/orchestrator/sessions/${this.sessionId}`);
+    this.session = await this.client.sessions.get(this.sessionId);
     this.tasks = new Map(
       this.session.tasks.map((t) => [
         t.id,
@@ -52,27 +65,32 @@ export class SessionPage {
   }
 
   private async openStream(): Promise<void> {
-    const { url } = await this.api.request<{ url: string }>('POST', `/api/orchestrator/sessions/${this.sessionId}/events/token`);
+    const { url } = await this.client.sessions.streamToken(this.sessionId);
     const stream = new EventSource(`${url}&logLevel=info`);
     this.stream = stream;
-    stream.addEventListener('task', (event) => this.onTask(JSON.parse((event as MessageEvent<string>).data)));
-    stream.addEventListener('session', (event) => this.onSession(JSON.parse((event as MessageEvent<string>).data)));
-    stream.addEventListener('log', (event) => this.details.addLog(JSON.parse((event as MessageEvent<string>).data) as LogEntry));
+    stream.addEventListener('open', () => this.setLive('live'));
+    stream.addEventListener('task', (event) => this.onTask(dataOf<'task'>(event)));
+    stream.addEventListener('session', (event) => this.onSession(dataOf<'session'>(event)));
+    stream.addEventListener('log', (event) => this.details.addLog(dataOf<'log'>(event)));
     stream.addEventListener('delta', (event) => {
-      const delta = JSON.parse((event as MessageEvent<string>).data) as { taskId: string; text: string };
-      this.deltas.set(delta.taskId, (this.deltas.get(delta.taskId) ?? '') + delta.text);
-      this.details.addDelta(delta.taskId);
+      const delta = dataOf<'delta'>(event);
+      if (this.deltas.add(delta)) this.details.addDelta(delta.taskId);
     });
     stream.addEventListener('error', () => {
+      if (finished(this.session.status)) return;
+      this.setLive('reconnecting');
       // A stream the server closed (its token expired, say) does not come back by itself: a new
-      // token opens it again, replaying the session's events from the start.
-      if (stream.readyState === EventSource.CLOSED && !FINISHED.includes(this.session.status)) {
-        setTimeout(() => void this.openStream().catch(() => undefined), 2000);
-      }
+      // token opens it again, replaying the session's events from the start (deltas seen are dropped).
+      if (stream.readyState === EventSource.CLOSED) setTimeout(() => void this.openStream().catch(() => undefined), 2000);
     });
   }
 
-  private onTask(event: { taskId: string; status: string; agentId?: string }): void {
+  private setLive(state: 'connecting' | 'live' | 'reconnecting' | 'ended'): void {
+    this.live.dataset.live = state;
+    this.live.textContent = state;
+  }
+
+  private onTask(event: TaskEventData): void {
     const task = this.tasks.get(event.taskId);
     if (!task) {
       // A subtask spawned at run time: read the plan again, once for a burst of them.
@@ -81,17 +99,16 @@ export class SessionPage {
     }
     task.status = event.status;
     if (event.agentId) task.agentId = event.agentId;
-    const shown = this.session.tasks.find((t) => t.id === event.taskId);
-    if (shown) shown.status = event.status;
     this.graph.setStatus(event.taskId, event.status, event.agentId);
     this.renderHeader();
     if (this.details.shown === event.taskId) void this.details.show(event.taskId);
   }
 
-  private onSession(event: { status: string }): void {
+  private onSession(event: SessionEventData): void {
     this.session.status = event.status;
-    if (FINISHED.includes(event.status)) {
+    if (finished(event.status)) {
       this.stream?.close();
+      this.setLive('ended');
       void this.reload();
     } else this.renderHeader();
   }
@@ -111,10 +128,10 @@ export class SessionPage {
     if (!confirm(`Cancel session ${this.sessionId}? Its running tasks are aborted.`)) return;
     button.disabled = true;
     try {
-      await this.api.request('DELETE', `/api/orchestrator/sessions/${this.sessionId}`);
+      await this.client.sessions.cancel(this.sessionId);
     } catch (error) {
       button.disabled = false;
-      alert(error instanceof ApiError ? error.message : String(error));
+      alert(failureText(error));
     }
   }
 
@@ -132,25 +149,20 @@ export class SessionPage {
     cancel.addEventListener('click', () => void this.cancel(cancel));
     this.header.replaceChildren(
       h('a', { class: 'back', href: '/ui' }, '← Sessions'),
-      h(
-        'div',
-        { class: 'title' },
-        h('h1', {}, this.session.goal ?? this.session.template ?? `Plan of ${tasks.length} tasks`),
-        h('code', { class: 'session-id' }, this.sessionId),
-      ),
-      h('div', { class: 'session-status', 'data-session-status': this.session.status }, statusPill(this.session.status)),
+      h('div', { class: 'title' }, h('h1', {}, sessionTitle(this.session, tasks.length)), h('code', { class: 'session-id' }, this.sessionId)),
+      h('div', { class: 'session-status', 'data-session-status': this.session.status }, statusPill(this.session.status), this.live),
       h(
         'div',
         { class: 'progress' },
         h('div', { class: 'progress-bar' }, fill),
-        h('span', {}, `${done} / ${tasks.length} tasks · ${duration(end - Date.parse(this.session.createdAt))}`),
+        h('span', {}, `${done} / ${tasksText(tasks.length)} · ${duration(end - Date.parse(this.session.createdAt))}`),
       ),
       h(
         'ul',
         { class: 'counts' },
-        ...STATUS_ORDER.filter((s) => counts.has(s)).map((s) => h('li', { class: `count status-${s}` }, h('b', {}, String(counts.get(s))), s)),
+        ...STATUS_ORDER.filter((s) => counts.has(s)).map((s) => h('li', { class: `count status-${s}`, 'data-count': s }, h('b', {}, String(counts.get(s))), s)),
       ),
-      ...(FINISHED.includes(this.session.status) ? [] : [cancel]),
+      ...(finished(this.session.status) ? [] : [cancel]),
     );
   }
 }

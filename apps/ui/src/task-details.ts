@@ -1,9 +1,23 @@
-import { Api, ApiError } from './api-client';
+import { LogEntry, Plan, ResolveAction, SwitchyardClient, TaskSpec, TaskState } from '@switchyard/client';
+import { failureText } from './api-client';
+import { DeltaText } from './deltas';
 import { duration, h, statusPill } from './dom';
-import { LogEntry, PlanTask, SessionView, TaskView } from './session-types';
+
+/**
+ * What a task's model calls cost, when the API reports it (`usage` on a task; not in every
+ * version's document yet, so read as optional).
+ */
+interface TaskUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+  totalTokens?: number;
+  calls?: number;
+  costUsd?: number;
+}
+type TaskView = TaskState & { usage?: TaskUsage };
 
 /** The plan's spec of a task (its input lives there), searched through the tree. */
-function specOf(tasks: readonly PlanTask[] | undefined, id: string): PlanTask | undefined {
+function specOf(tasks: readonly TaskSpec[] | undefined, id: string): TaskSpec | undefined {
   for (const task of tasks ?? []) {
     if (task.id === id) return task;
     const found = specOf(task.children, id);
@@ -42,9 +56,9 @@ export class TaskDetails {
   private deltaBox: HTMLElement | undefined;
 
   constructor(
-    private readonly api: Api,
+    private readonly client: SwitchyardClient,
     private readonly sessionId: string,
-    private readonly deltas: Map<string, string>,
+    private readonly deltas: DeltaText,
   ) {}
 
   get shown(): string | undefined {
@@ -53,17 +67,17 @@ export class TaskDetails {
 
   async show(taskId: string): Promise<void> {
     this.taskId = taskId;
-    const base = `/api/orchestrator/sessions/${this.sessionId}`;
     const [session, logs] = await Promise.all([
-      this.api.get<SessionView>(base),
-      this.api.get<{ entries: LogEntry[] }>(`${base}/logs?taskId=${encodeURIComponent(taskId)}&limit=200`).catch(() => ({ entries: [] })),
+      this.client.sessions.get(this.sessionId),
+      this.client.sessions.logs(this.sessionId, { taskId, limit: 200 }).catch(() => ({ entries: [] as LogEntry[] })),
     ]);
     if (this.taskId !== taskId) return;
-    const task = session.tasks.find((t) => t.id === taskId);
+    const task: TaskView | undefined = session.tasks.find((t) => t.id === taskId);
     if (!task) return;
-    const spec = specOf(session.plan?.tasks, taskId);
+    const spec = specOf((session.plan as Plan | undefined)?.tasks, taskId);
     this.logList = h('ol', { class: 'log' }, ...logs.entries.map(logLine));
-    this.deltaBox = h('pre', { class: 'deltas' }, this.deltas.get(taskId) ?? '');
+    this.deltaBox = h('pre', { class: 'deltas', 'data-deltas': taskId });
+    this.fillDeltas(taskId);
     this.element.replaceChildren(
       h('header', {}, h('h2', {}, task.title ?? task.id), statusPill(task.status)),
       h(
@@ -77,14 +91,15 @@ export class TaskDetails {
         field('Timings', timings(task)),
         task.waitingFor ? field('Waiting for', task.waitingFor) : null,
         task.error ? field('Error', `${task.error.name ? `${task.error.name}: ` : ''}${task.error.message}`) : null,
-        usage(task) ? field('Usage', usage(task)) : null,
+        field('Usage', usage(task)),
       ),
       ...(task.status === 'paused' ? [this.resolveForm(task)] : []),
       h('h3', {}, 'Input'),
       json(spec?.input),
       h('h3', {}, 'Output'),
       json(task.output),
-      ...(this.deltas.has(taskId) ? [h('h3', {}, 'Streamed'), this.deltaBox] : []),
+      h('h3', {}, 'Streamed'),
+      this.deltaBox,
       h('h3', {}, `Log (${logs.entries.length})`),
       this.logList,
     );
@@ -96,19 +111,28 @@ export class TaskDetails {
   }
 
   addDelta(taskId: string): void {
-    if (taskId === this.taskId && this.deltaBox) this.deltaBox.textContent = this.deltas.get(taskId) ?? '';
+    if (taskId === this.taskId) this.fillDeltas(taskId);
+  }
+
+  /** The text the task's model streamed (its latest attempt), or a note that nothing was. */
+  private fillDeltas(taskId: string): void {
+    if (!this.deltaBox) return;
+    const streamed = this.deltas.of(taskId);
+    this.deltaBox.classList.toggle('empty', !streamed);
+    this.deltaBox.textContent = streamed ? streamed.text : 'Nothing streamed (yet).';
+    if (streamed) this.deltaBox.title = `attempt ${streamed.attempt}`;
   }
 
   private resolveForm(task: TaskView): HTMLElement {
     const output = h('textarea', { name: 'output', rows: 3, placeholder: '{"approved": true}' });
     const message = h('p', { class: 'form-message' });
-    const send = (action: string) => async () => {
+    const send = (action: ResolveAction) => async () => {
       try {
-        const body = action === 'provide' ? { action, output: JSON.parse(output.value || 'null') as unknown } : { action };
-        await this.api.request('POST', `/api/orchestrator/sessions/${this.sessionId}/tasks/${encodeURIComponent(task.id)}/resolve`, body);
+        const body = action === 'provide' ? { action, output: JSON.parse(output.value || 'null') as TaskState['output'] } : { action };
+        await this.client.sessions.resolve(this.sessionId, task.id, body);
         message.textContent = `Sent: ${action}`;
       } catch (error) {
-        message.textContent = error instanceof ApiError ? error.message : `Not sent: ${(error as Error).message}`;
+        message.textContent = `Not sent: ${failureText(error)}`;
       }
     };
     return h(
@@ -118,7 +142,9 @@ export class TaskDetails {
       h(
         'div',
         { class: 'buttons' },
-        ...['retry', 'skip', 'abort'].map((action) => h('button', { type: 'button', 'data-action': action, onclick: () => void send(action)() }, action)),
+        ...(['retry', 'skip', 'abort'] as const).map((action) =>
+          h('button', { type: 'button', 'data-action': action, onclick: () => void send(action)() }, action),
+        ),
       ),
       output,
       h('button', { type: 'button', 'data-action': 'provide', onclick: () => void send('provide')() }, 'provide output'),
