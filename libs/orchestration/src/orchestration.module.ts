@@ -31,6 +31,7 @@ import { TaskEngine } from './engine/task-engine.service';
 import { TaskFetch } from './engine/fetch.service';
 import { TaskDecode } from './engine/decode.service';
 import { TaskExecute } from './engine/execute.service';
+import { RunStreams } from './engine/run-streams.service';
 import { TaskWriteBack } from './engine/write-back.service';
 import { WriteBackStore } from './engine/write-back.store';
 import { HandOff } from './engine/hand-off';
@@ -183,6 +184,7 @@ export class OrchestrationWorkerModule {
         SubtaskSpawner,
         TaskFetch,
         TaskDecode,
+        RunStreams,
         TaskExecute,
         TaskEngine,
         {

@@ -15,6 +15,10 @@ export class EventsQueryDto extends createZodDto(
       .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
       .optional()
       .describe('Also stream log entries at this level or above (off without it); ids then become `<event id>_<log id>`'),
+    deltas: z
+      .enum(['on', 'off'], { error: 'must be on or off' })
+      .optional()
+      .describe("`off` leaves out the `delta` events (tasks' streamed output); on by default"),
     token: z
       .string()
       .optional()

@@ -15,6 +15,7 @@ export function taskContext(signal: AbortSignal = new AbortController().signal, 
     signal,
     worker: { host: 'test', pid: process.pid },
     tenant,
+    emit: () => undefined,
   };
 }
 

@@ -63,6 +63,16 @@ export interface TaskContext {
   readonly worker: WorkerIdentity;
   /** The tenant whose session this is (see DEFAULT_TENANT): what an agent keeps per tenant, it keeps under this. */
   readonly tenant: string;
+  /** Streams a piece of partial output: a `delta` event on the session's event stream. */
+  emit(text: string): void;
+}
+
+/** The tokens of one model call, as the server counted them. */
+export interface ModelUsage {
+  readonly model: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
 }
 
 /** An agent the worker can run: its descriptor and one method. */

@@ -14,6 +14,9 @@ const parts: RunContextParts = {
   },
   worker: { host: 'h', pid: 1 },
   tenant: 'acme',
+  emit: () => {
+    throw new Error('not used');
+  },
 };
 
 /** An agent that waits until its signal fires (and rejects with its reason), or answers `done` when it is told to. */

@@ -17,6 +17,7 @@ export interface RunContextParts {
   readonly log: () => TaskLogger;
   readonly worker: WorkerIdentity;
   readonly tenant: string;
+  readonly emit: TaskContext['emit'];
 }
 
 /**
@@ -39,6 +40,7 @@ function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskCont
     },
     worker: parts.worker,
     tenant: parts.tenant,
+    emit: parts.emit,
   };
 }
 

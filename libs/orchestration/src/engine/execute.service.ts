@@ -9,7 +9,7 @@ import { NewLogEntry } from '../log/log-entry';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { TaskJobData } from '../plans/task-job';
-import { ShardTag } from '../redis/keys';
+import { keys, ShardTag } from '../redis/keys';
 import type { RunAbort } from '../runtime/run-abort';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionStore } from '../sessions/session.store';
@@ -22,6 +22,8 @@ import { checkOutput } from './output-limits';
 import { SubtaskSpawner } from './subtask-spawner.service';
 import { taskLogger } from './task-logger';
 import { TaskWriteBack } from './write-back.service';
+import { RunStreams } from './run-streams.service';
+import type { TaskDeltas } from './task-deltas';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -45,6 +47,8 @@ interface AgentRun {
   readonly start: TaskStart;
   /** When the agent's run began (performance.now()), until its end is counted. */
   began?: number;
+  /** What the agent streamed: on the session's event stream before the run's outcome is. */
+  deltas?: TaskDeltas;
 }
 
 /**
@@ -66,6 +70,7 @@ export class TaskExecute {
     private readonly log: SessionLogWriter,
     private readonly metrics: MetricsRecorder,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly streams: RunStreams,
   ) {}
 
   /** Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the outcome. */
@@ -79,7 +84,12 @@ export class TaskExecute {
   ): Promise<unknown> {
     const run: AgentRun = { tag, job, token, lease, start };
     try {
-      const output = (await this.invoke(run, abort)) ?? null;
+      let output: unknown;
+      try {
+        output = (await this.invoke(run, abort)) ?? null;
+      } finally {
+        await run.deltas?.flushed();
+      }
       return await this.completed(run, output);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
@@ -101,6 +111,8 @@ export class TaskExecute {
     // The fetch wrote the entry to the session's log with the start itself.
     this.log.mirror(startedEntry(sessionId, taskId, agentId, task.capabilities, attempt), this.logger);
     const missing = inputFrom.filter((id) => !(id in start.dependencies));
+    const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId });
+    const deltas = (run.deltas = this.streams.deltas({ session: keys.session(tag, sessionId), taskId, attempt }, log));
     run.began = performance.now();
     return invokeAgent(
       agent,
@@ -118,9 +130,10 @@ export class TaskExecute {
       {
         shared: start.shared,
         state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
-        log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
+        log,
         worker: this.worker,
         tenant: start.tenant,
+        emit: (text) => deltas.emit(text),
       },
       { abort, timeoutMs: task.timeoutMs },
     );

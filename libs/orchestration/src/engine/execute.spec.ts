@@ -49,6 +49,7 @@ function execute(agentRun: (task: { dependencies: unknown; attempt: number; goal
     log as never,
     metrics as never,
     config as never,
+    strict('streams', { deltas: () => ({ emit: () => undefined, flushed: async () => undefined }) }) as never,
   );
   const run = (task: TaskJobData, abort?: RunAbort) =>
     service.run(tag, strict<Job<TaskJobData>>('job', { data: task, attemptsMade: 2, opts: { attempts: 5 } }), 'token', abort, lease, start);

@@ -5,7 +5,7 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
-import { ShardTag } from '../redis/keys';
+import { keys, ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
@@ -18,6 +18,7 @@ import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from '../sessions/planning-capa
 import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
+import { RunStreams } from './run-streams.service';
 
 /**
  * Turns a session's goal into its plan: a hosted planner agent (capability `task_decomposition`)
@@ -36,6 +37,7 @@ export class PlanningRunner {
     @Inject(LocalAgentPool) private readonly pool: LocalAgentPool,
     private readonly log: SessionLogWriter,
     private readonly redisFaults: RedisFaultRetry,
+    private readonly streams: RunStreams,
   ) {}
 
   async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
@@ -55,6 +57,8 @@ export class PlanningRunner {
         { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } },
         this.logger,
       );
+      const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! });
+      const deltas = this.streams.deltas({ session: keys.session(tag, sessionId), taskId: PLANNING_STEP_ID, attempt: job.attemptsMade + 1 }, log);
       let proposal: unknown;
       try {
         proposal = await invokeAgent(
@@ -71,14 +75,16 @@ export class PlanningRunner {
           {
             shared: await this.store.sharedContext(tag, sessionId),
             state: () => this.state.forAgent(tag, sessionId, lease.agent.descriptor),
-            log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! }),
+            log,
             worker: this.worker,
             tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
+            emit: (text) => deltas.emit(text),
           },
           { abort },
         );
       } finally {
         lease.release();
+        await deltas.flushed();
       }
       // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
       const validation = await this.enqueuer.validateFresh(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');

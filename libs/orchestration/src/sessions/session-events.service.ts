@@ -12,10 +12,11 @@ import { compareStreamIds, decodeLogEntry, isStreamId, LogEntry, levelRank, Sess
 export interface SessionEvent {
   readonly id: string;
   /**
-   * `task` on every task state change, `session` when the session's status changes, `log` for an
+   * `task` on every task state change, `session` when the session's status changes, `delta` for a
+   * piece of a task's streamed output (`{ taskId, attempt, seq, text }`), `log` for an
    * orchestration log entry (only on streams that asked for them).
    */
-  readonly type: 'task' | 'session' | 'log';
+  readonly type: 'task' | 'session' | 'delta' | 'log';
   readonly data: Record<string, unknown>;
 }
 
@@ -38,6 +39,8 @@ export interface StreamOptions {
    * in both streams), so that a reconnect resumes both exactly. @defaultValue no log entries
    */
   readonly logLevel?: SessionLogLevel;
+  /** `false` leaves the `delta` events out (their ids are still passed). @defaultValue true */
+  readonly deltas?: boolean;
 }
 
 const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
@@ -114,6 +117,7 @@ export class SessionEvents {
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     const position = positionOf(lastEventId);
     const minRank = options.logLevel ? levelRank(options.logLevel) : undefined;
+    const withDeltas = options.deltas ?? true;
     let quietSince = Date.now();
     let sawFinished = false;
     while (!sink.closed) {
@@ -128,6 +132,7 @@ export class SessionEvents {
         if (event && (!entry || compareStreamIds(event.id, entry.id) <= 0)) {
           i++;
           position.events = event.id;
+          if (!withDeltas && event.type === 'delta') continue;
           sink.send(minRank === undefined ? event : { ...event, id: `${event.id}_${position.log ?? '0-0'}` });
           if (isFinal(event)) return;
         } else {
