@@ -1,6 +1,6 @@
 import { readEvents, SseEvent } from './support/sse-client';
 import { Stack } from './support/stack';
-import { STREAMING_WORKER, streamingWorkerEnv } from './support/agents';
+import { TEST_AGENTS_WORKER, testAgentsWorkerEnv } from './support/agents';
 
 const CAP = 50;
 
@@ -21,7 +21,7 @@ describe('deltas on the event stream', () => {
 
   beforeAll(async () => {
     stack = await Stack.start({ workers: 0 });
-    await stack.addWorker(streamingWorkerEnv({ SWITCHYARD_MAX_TASK_DELTAS: String(CAP) }), 'worker', STREAMING_WORKER);
+    await stack.addWorker(testAgentsWorkerEnv({ SWITCHYARD_MAX_TASK_DELTAS: String(CAP) }), 'worker', TEST_AGENTS_WORKER);
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', {
       plan: {
         tasks: [

@@ -12,6 +12,8 @@ export * from './plans/plan.schema';
 export { PlanIssue, PlanLimits, validatePlan } from './plans/plan-validator';
 export * from './sessions/session.types';
 export * from './sessions/orchestrate-request.schema';
+export { BUDGET_LIMITS, BUDGET_EXCEEDED, budgetSchema } from './sessions/budget';
+export type { Budget, BudgetLimit, Usage } from './sessions/budget';
 export { SessionResult } from './sessions/session-finalizer.service';
 export { SessionLauncher } from './sessions/session-launcher.service';
 export { SessionQueries } from './sessions/session-queries.service';

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..', '..');
 
 /**
- * The worker app of test/support/agents/streaming-worker.ts, run from its TypeScript source: pass
- * both to `stack.addWorker(streamingWorkerEnv(), 'worker', STREAMING_WORKER)`.
+ * The worker app of test/support/agents/test-agents-worker.ts (agents that stream and report
+ * model usage), run from its TypeScript source:
+ * `stack.addWorker(testAgentsWorkerEnv(), 'worker', TEST_AGENTS_WORKER)`.
  */
-export const STREAMING_WORKER = join(ROOT, 'test', 'support', 'agents', 'streaming-worker.ts');
+export const TEST_AGENTS_WORKER = join(ROOT, 'test', 'support', 'agents', 'test-agents-worker.ts');
 
 /** The environment that makes Node compile a worker app's TypeScript on load (swc-register.js). */
-export function streamingWorkerEnv(env: Record<string, string> = {}): Record<string, string> {
+export function testAgentsWorkerEnv(env: Record<string, string> = {}): Record<string, string> {
   return { NODE_OPTIONS: `--require ${join(ROOT, 'test', 'support', 'swc-register.js')}`, ...env };
 }

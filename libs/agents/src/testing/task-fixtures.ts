@@ -16,6 +16,7 @@ export function taskContext(signal: AbortSignal = new AbortController().signal, 
     worker: { host: 'test', pid: process.pid },
     tenant,
     emit: () => undefined,
+    recordUsage: () => undefined,
   };
 }
 

@@ -65,6 +65,8 @@ export interface TaskContext {
   readonly tenant: string;
   /** Streams a piece of partial output: a `delta` event on the session's event stream. */
   emit(text: string): void;
+  /** Adds one model call's token usage to the task's and the session's usage. */
+  recordUsage(usage: ModelUsage): void;
 }
 
 /** The tokens of one model call, as the server counted them. */

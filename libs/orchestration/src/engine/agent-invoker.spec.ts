@@ -17,6 +17,9 @@ const parts: RunContextParts = {
   emit: () => {
     throw new Error('not used');
   },
+  recordUsage: () => {
+    throw new Error('not used');
+  },
 };
 
 /** An agent that waits until its signal fires (and rejects with its reason), or answers `done` when it is told to. */

@@ -18,6 +18,7 @@ export interface RunContextParts {
   readonly worker: WorkerIdentity;
   readonly tenant: string;
   readonly emit: TaskContext['emit'];
+  readonly recordUsage: TaskContext['recordUsage'];
 }
 
 /**
@@ -41,6 +42,7 @@ function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskCont
     worker: parts.worker,
     tenant: parts.tenant,
     emit: parts.emit,
+    recordUsage: parts.recordUsage,
   };
 }
 

@@ -9,7 +9,8 @@ import { NewLogEntry } from '../log/log-entry';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { TaskJobData } from '../plans/task-job';
-import { keys, ShardTag } from '../redis/keys';
+import { ShardTag } from '../redis/keys';
+import type { BudgetExceeded } from '../sessions/budget';
 import type { RunAbort } from '../runtime/run-abort';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionStore } from '../sessions/session.store';
@@ -22,8 +23,7 @@ import { checkOutput } from './output-limits';
 import { SubtaskSpawner } from './subtask-spawner.service';
 import { taskLogger } from './task-logger';
 import { TaskWriteBack } from './write-back.service';
-import { RunStreams } from './run-streams.service';
-import type { TaskDeltas } from './task-deltas';
+import { RunChannels, RunStreams } from './run-streams.service';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -47,8 +47,8 @@ interface AgentRun {
   readonly start: TaskStart;
   /** When the agent's run began (performance.now()), until its end is counted. */
   began?: number;
-  /** What the agent streamed: on the session's event stream before the run's outcome is. */
-  deltas?: TaskDeltas;
+  /** What the agent streamed and the model calls it made: in the session's keys before the run's outcome is. */
+  channels?: RunChannels;
 }
 
 /**
@@ -88,7 +88,8 @@ export class TaskExecute {
       try {
         output = (await this.invoke(run, abort)) ?? null;
       } finally {
-        await run.deltas?.flushed();
+        run.channels?.close();
+        await Promise.all([run.channels?.deltas.flushed(), run.channels?.usage.flushed()]);
       }
       return await this.completed(run, output);
     } catch (error) {
@@ -112,7 +113,12 @@ export class TaskExecute {
     this.log.mirror(startedEntry(sessionId, taskId, agentId, task.capabilities, attempt), this.logger);
     const missing = inputFrom.filter((id) => !(id in start.dependencies));
     const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId });
-    const deltas = (run.deltas = this.streams.deltas({ session: keys.session(tag, sessionId), taskId, attempt }, log));
+    const over = (exceeded: BudgetExceeded) => this.exceptions.overBudget(tag, sessionId, exceeded, taskId);
+    const { deltas, usage } = (run.channels = this.streams.open(
+      { tag, sessionId, taskId, attempt, tenant: start.tenant, wallEndsAt: start.budget?.wallEndsAt },
+      log,
+      over,
+    ));
     run.began = performance.now();
     return invokeAgent(
       agent,
@@ -134,6 +140,7 @@ export class TaskExecute {
         worker: this.worker,
         tenant: start.tenant,
         emit: (text) => deltas.emit(text),
+        recordUsage: (u) => usage.record(u),
       },
       { abort, timeoutMs: task.timeoutMs },
     );

@@ -5,7 +5,8 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
-import { keys, ShardTag } from '../redis/keys';
+import { ShardTag } from '../redis/keys';
+import { BudgetExceeded, budgetFailure } from '../sessions/budget';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent } from './agent-invoker';
@@ -58,7 +59,9 @@ export class PlanningRunner {
         this.logger,
       );
       const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! });
-      const deltas = this.streams.deltas({ session: keys.session(tag, sessionId), taskId: PLANNING_STEP_ID, attempt: job.attemptsMade + 1 }, log);
+      const tenant = (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT;
+      const over = (exceeded: BudgetExceeded) => this.terminator.fail(tag, sessionId, budgetFailure(exceeded), { abortRunning: true }).then(() => undefined);
+      const { deltas, usage } = this.streams.open({ tag, sessionId, taskId: PLANNING_STEP_ID, attempt: job.attemptsMade + 1, tenant }, log, over);
       let proposal: unknown;
       try {
         proposal = await invokeAgent(
@@ -77,14 +80,15 @@ export class PlanningRunner {
             state: () => this.state.forAgent(tag, sessionId, lease.agent.descriptor),
             log,
             worker: this.worker,
-            tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
+            tenant,
             emit: (text) => deltas.emit(text),
+            recordUsage: (u) => usage.record(u),
           },
           { abort },
         );
       } finally {
         lease.release();
-        await deltas.flushed();
+        await Promise.all([deltas.flushed(), usage.flushed()]);
       }
       // A planner may answer with a plan, or with the same tasks as subtasks (spawnSubtasks).
       const validation = await this.enqueuer.validateFresh(proposal instanceof Decomposition ? { tasks: proposal.tasks } : proposal, 'plan');

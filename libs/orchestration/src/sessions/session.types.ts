@@ -1,6 +1,7 @@
 import type { WorkerIdentity } from '../runtime/worker-identity';
 import type { FailureInfo } from '../errors/failure-info';
 import { Plan } from '../plans/plan.schema';
+import type { Budget, Usage } from './budget';
 
 export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -36,6 +37,8 @@ export interface TaskView {
   output?: unknown;
   error?: FailureInfo;
   waitingFor?: string;
+  /** The model usage of its runs (every attempt), once it made a model call. */
+  usage?: Usage;
 }
 
 /** A step of the session that is not a task of its plan (the planner working on the goal). */
@@ -66,6 +69,10 @@ export interface SessionView {
   context: Record<string, unknown>;
   result?: unknown;
   error?: FailureInfo;
+  /** The session's limits, when it was started with some. */
+  budget?: Budget;
+  /** The model usage of all its tasks and of its planning, once a model call was made. */
+  usage?: Usage;
 }
 
 export const RESOLVE_ACTIONS = ['retry', 'skip', 'provide', 'abort'] as const;
