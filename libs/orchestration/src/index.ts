@@ -46,5 +46,6 @@ export { AgentRecord, AgentListing, StoredAgent, AgentSource } from './registry/
 export { AgentRegistry } from './registry/agent-registry.service';
 export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/agent-directory.service';
 export * from './registry/agent-requests.schema';
-export { registryKeys } from './redis/keys';
+export { registryKeys, modelRateKeys } from './redis/keys';
+export { RedisModelRateLimiter, ModelRateOptions } from './rate-limits/redis-model-rate-limiter';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';
