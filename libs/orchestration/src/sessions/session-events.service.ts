@@ -31,6 +31,11 @@ export interface EventSink {
 export interface StreamOptions {
   /** How often to look for new events while there are none. @defaultValue 100 */
   readonly pollMs?: number;
+  /**
+   * How often to look instead while the stream is lively (an event came within the last
+   * second): an agent streaming deltas then reaches its subscribers within about this. @defaultValue 5
+   */
+  readonly livelyPollMs?: number;
   /** How often to send a keep-alive while there are none. @defaultValue 15000 */
   readonly keepAliveMs?: number;
   /**
@@ -114,11 +119,13 @@ export class SessionEvents {
    */
   async stream(tag: ShardTag, sessionId: string, lastEventId: string | undefined, sink: EventSink, options: StreamOptions = {}): Promise<void> {
     const pollMs = options.pollMs ?? 100;
+    const livelyPollMs = options.livelyPollMs ?? 5;
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     const position = positionOf(lastEventId);
     const minRank = options.logLevel ? levelRank(options.logLevel) : undefined;
     const withDeltas = options.deltas ?? true;
     let quietSince = Date.now();
+    let lastEventAt = 0;
     let sawFinished = false;
     while (!sink.closed) {
       const { events, log } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
@@ -144,7 +151,7 @@ export class SessionEvents {
         }
       }
       if (consumed > 0) {
-        quietSince = Date.now();
+        quietSince = lastEventAt = Date.now();
         continue;
       }
       // Nothing new: the session may have finished before `lastEventId`, or expired.
@@ -160,7 +167,7 @@ export class SessionEvents {
         sink.keepAlive();
         quietSince = Date.now();
       }
-      await sleep(pollMs);
+      await sleep(Date.now() - lastEventAt < 1000 ? livelyPollMs : pollMs);
     }
   }
 
