@@ -73,12 +73,13 @@ describe('usage and budgets', () => {
       },
       budget: { tokens: 1000 },
     });
-    const session = await stack.waitForSession(sessionId, undefined, 15_000);
+    // The session fails first; its worker then aborts the running task, long before its 20 s hold.
+    const settled = (s: any) => s.status !== 'running' && s.status !== 'pending' && s.tasks.every((t: any) => t.status !== 'running');
+    const session = await stack.waitForSession(sessionId, settled, 15_000);
     expect(session.status).toBe('failed');
     expect(session.error).toMatchObject({ code: 'budget_exceeded', limit: 'tokens', used: 1200, budget: { tokens: 1000 } });
     const task = (id: string) => session.tasks.find((t: any) => t.id === id);
     expect(task('one').status).toBe('completed');
-    // Aborted long before its 20 s hold.
     expect(task('two').status).toBe('cancelled');
     expect(task('three').status).toBe('cancelled');
     expect(task('three').startedAt).toBeUndefined();
@@ -99,7 +100,7 @@ describe('usage and budgets', () => {
   it('aborts a running task when the session passes its wallMs', async () => {
     const sessionId = await orchestrate({ plan: { tasks: [{ ...spend('slow', []), input: { calls: [], holdMs: 20_000 } }] }, budget: { wallMs: 1500 } });
     const began = Date.now();
-    const session = await stack.waitForSession(sessionId, undefined, 15_000);
+    const session = await stack.waitForSession(sessionId, (s) => s.status === 'failed' && s.tasks[0].status !== 'running', 15_000);
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(session.status).toBe('failed');
     expect(session.error).toMatchObject({ code: 'budget_exceeded', limit: 'wallMs', budget: { wallMs: 1500 } });
