@@ -76,6 +76,17 @@ describe('the shared model rate limiter', () => {
     expect(callers.every((c) => c.limited === 0)).toBe(true);
   }, 60_000);
 
+  it('counts the tokens of the calls against tpm (each call here is about 100 tokens)', async () => {
+    const windowMs = 1000;
+    server.arrivals.length = 0;
+    await twoCallers(url, prefix, 'm-tpm', 6, 0, { '*': { tpm: 500 } }, windowMs);
+    const at = server.arrivals.map((a) => a.at).sort((a, b) => a - b);
+    expect(at).toHaveLength(12);
+    const busiest = Math.max(...at.map((start) => at.filter((t) => t >= start && t < start + windowMs - 100).length));
+    expect(busiest).toBeLessThanOrEqual(5);
+    expect(at[11] - at[0]).toBeGreaterThanOrEqual(2 * windowMs - 100);
+  }, 60_000);
+
   it("holds every process's calls for a 429's Retry-After once one of them backs off", async () => {
     server.arrivals.length = 0;
     server.answer = (index) => (index === 8 ? 429 : 200);
