@@ -22,6 +22,7 @@ import {
   TaskRun,
 } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
+import { benchLlm, printLlm } from './llm-bench';
 import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, inRounds, percentile, ratioCells, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -35,7 +36,7 @@ const PACE_PER_S = 500;
 const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
 /** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state';
+type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state' | 'llm';
 /** Sections run by default; `processing` only when asked for (BENCH_ONLY=processing). */
 const enabled = (scenario: Scenario) => (ONLY ? ONLY.includes(scenario) : scenario !== 'processing');
 /**
@@ -510,6 +511,9 @@ async function main(): Promise<void> {
   // 7. Session state: transactions beside an unguarded Lua increment.
   const state = enabled('state') ? await runStateSection(redis, api.get(SessionState), launcher) : undefined;
 
+  // 8. Streaming and model-call accounting.
+  const llm = enabled('llm') ? await benchLlm(api, redis) : undefined;
+
   // Report.
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   console.log(`\nSwitchyard vs plain BullMQ — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}\n`);
@@ -527,6 +531,7 @@ async function main(): Promise<void> {
   }
   for (const note of notes) console.log(`- ${note}`);
   if (state) printState(state);
+  if (llm) printLlm(llm);
 
   await Promise.all([worker.close(), queue.close(), flows.close(), bullEvents.events.close(), syEvents.events.close()]);
   await syWorker.close();
@@ -559,7 +564,19 @@ async function stateOnly(): Promise<void> {
   await redis.quit();
 }
 
-(process.env.BENCH_ONLY === 'state' ? stateOnly() : main()).then(
+/** `BENCH_ONLY=llm npm run bench`: only the streaming and model-call section. */
+async function llmOnly(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const api = await NestFactory.createApplicationContext(OrchestrationApiModule, { logger: ['error'] });
+  const result = await benchLlm(api, redis);
+  console.log(`\nSwitchyard streaming — one process, Redis at ${REDIS_URL}, Node ${process.version}, ${new Date().toISOString()}`);
+  printLlm(result);
+  await api.close();
+  await deletePrefix(redis, `{${SY_PREFIX}*`);
+  await redis.quit();
+}
+
+(process.env.BENCH_ONLY === 'state' ? stateOnly() : process.env.BENCH_ONLY === 'llm' ? llmOnly() : main()).then(
   () => process.exit(0),
   (error) => {
     console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);

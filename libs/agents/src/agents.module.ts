@@ -7,6 +7,7 @@ import { MODEL_PROVIDER, ModelProvider } from './models/model-provider';
 import { createModelProvider, modelsFor } from './models/model-provider.factory';
 import { MODEL_RATE_LIMITER, ModelRateLimiter } from './models/model-rate-limiter';
 import { UNLIMITED } from './models/unlimited-rate-limiter';
+import { modelRateLimiterProvider } from './models/redis-rate-limiter';
 import { BUILTIN_AGENTS } from './builtin/builtin-agents';
 
 export interface AgentsModuleOptions {
@@ -49,16 +50,17 @@ export class AgentsModule {
       module: AgentsModule,
       imports: options.imports ?? [],
       providers: [
+        // The limiter every worker shares through Redis when SWITCHYARD_MODEL_LIMITS is set, else none.
+        modelRateLimiterProvider(UNLIMITED),
         {
           provide: MODEL_PROVIDER,
-          // The shared limiter when SWITCHYARD_MODEL_LIMITS is set (bound by the worker's module), else none.
-          inject: [SWITCHYARD_CONFIG, { token: MODEL_RATE_LIMITER, optional: true }],
-          useFactory: (config: SwitchyardConfig, limiter?: ModelRateLimiter) => createModelProvider(config, limiter ?? UNLIMITED),
+          inject: [SWITCHYARD_CONFIG, MODEL_RATE_LIMITER],
+          useFactory: (config: SwitchyardConfig, limiter: ModelRateLimiter) => createModelProvider(config, limiter),
         },
         ...classes,
         hosted,
       ],
-      exports: [HOSTED_AGENTS, MODEL_PROVIDER],
+      exports: [HOSTED_AGENTS, MODEL_PROVIDER, MODEL_RATE_LIMITER],
     };
   }
 }

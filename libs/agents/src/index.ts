@@ -62,3 +62,6 @@ export {
   StateLockExpiredError,
   StateTransactionClosedError,
 } from '@switchyard/orchestration';
+export { MODEL_RATE_LIMITER } from './models/model-rate-limiter';
+export type { ModelRateLimiter } from './models/model-rate-limiter';
+export { modelRateLimiterProvider } from './models/redis-rate-limiter';

@@ -106,4 +106,6 @@ export interface DeltaEventData {
   attempt: number;
   seq: number;
   text: string;
+  /** Set on the one marker that says the task reached its cap of stored deltas (SWITCHYARD_MAX_TASK_DELTAS): later ones were dropped. */
+  truncated?: true;
 }

@@ -16,6 +16,8 @@ export * from './plans/plan.schema';
 export { PlanIssue, PlanLimits, validatePlan } from './plans/plan-validator';
 export * from './sessions/session.types';
 export * from './sessions/orchestrate-request.schema';
+export { BUDGET_LIMITS, BUDGET_EXCEEDED, budgetSchema } from './sessions/budget';
+export type { Budget, BudgetLimit, Usage } from './sessions/budget';
 export { SessionResult } from './sessions/session-finalizer.service';
 export { SessionLauncher } from './sessions/session-launcher.service';
 export { SessionQueries } from './sessions/session-queries.service';
@@ -48,5 +50,6 @@ export { AgentRecord, AgentListing, StoredAgent, AgentSource } from './registry/
 export { AgentRegistry } from './registry/agent-registry.service';
 export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/agent-directory.service';
 export * from './registry/agent-requests.schema';
-export { registryKeys } from './redis/keys';
+export { registryKeys, modelRateKeys } from './redis/keys';
+export { RedisModelRateLimiter, ModelRateOptions } from './rate-limits/redis-model-rate-limiter';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';

@@ -32,6 +32,7 @@ import { TaskFetch } from './engine/fetch.service';
 import { TaskDecode } from './engine/decode.service';
 import { TaskExecute } from './engine/execute.service';
 import { StepStore } from './engine/step-store';
+import { RunStreams } from './engine/run-streams.service';
 import { TaskWriteBack } from './engine/write-back.service';
 import { WriteBackStore } from './engine/write-back.store';
 import { HandOff } from './engine/hand-off';
@@ -184,6 +185,7 @@ export class OrchestrationWorkerModule {
         SubtaskSpawner,
         TaskFetch,
         TaskDecode,
+        RunStreams,
         TaskExecute,
         StepStore,
         TaskEngine,

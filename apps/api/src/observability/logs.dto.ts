@@ -15,6 +15,10 @@ export class EventsQueryDto extends createZodDto(
       .enum(SESSION_LOG_LEVELS, { error: `must be one of ${SESSION_LOG_LEVELS.join(', ')}` })
       .optional()
       .describe('Also stream log entries at this level or above (off without it); ids then become `<event id>_<log id>`'),
+    deltas: z
+      .enum(['on', 'off'], { error: 'must be on or off' })
+      .optional()
+      .describe("`off` leaves out the `delta` events (tasks' streamed output); on by default"),
     token: z
       .string()
       .optional()
@@ -112,6 +116,8 @@ const taskCounts = {
   dispatchLatencySeconds: histogram.optional(),
 };
 
+const usageFigures = { promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number(), costUsd: z.number() };
+
 export class ClusterStatsDto extends createZodDto(
   z
     .object({
@@ -123,6 +129,9 @@ export class ClusterStatsDto extends createZodDto(
         .optional()
         .describe('Admin keys only'),
       liveAgents: z.object({ source: z.string(), byCapability: z.record(z.string(), z.number()) }),
+      usage: z
+        .object({ ...usageFigures, byModel: z.record(z.string(), z.object(usageFigures)), byTenant: z.record(z.string(), z.object(usageFigures)) })
+        .describe("Model calls' tokens and cost (SWITCHYARD_MODEL_PRICES), in all, by model and by tenant; a key below admin sees its tenant's"),
       jobsStalled: z.record(z.string(), z.number()).optional().describe('Admin keys only'),
       locks: z
         .object({
@@ -148,6 +157,14 @@ export class ClusterStatsDto extends createZodDto(
           },
           queues: [{ queue: 'web_research', workers: 2, waiting: 0, delayed: 1, active: 1 }],
           liveAgents: { source: 'active agents hosted by a worker offering the capability', byCapability: { web_research: 2 } },
+          usage: {
+            promptTokens: 5200,
+            completionTokens: 1300,
+            totalTokens: 6500,
+            costUsd: 0.00156,
+            byModel: { 'gpt-4o-mini': { promptTokens: 5200, completionTokens: 1300, totalTokens: 6500, costUsd: 0.00156 } },
+            byTenant: { acme: { promptTokens: 5200, completionTokens: 1300, totalTokens: 6500, costUsd: 0.00156 } },
+          },
           jobsStalled: { web_research: 1 },
           locks: { waits: { 'session-state': { count: 3 } }, failures: { 'session-state': { expired: 1 } } },
         },

@@ -151,14 +151,17 @@ export class OrchestratorController {
     description:
       "Every event has an `id:` that orders the session's events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; " +
       "`event: session` carries `{ status, at, result?, error? }` when the session's status changes, and the stream ends after the final one. " +
+      "`event: delta` carries `{ taskId, attempt, seq, text }`, a piece of a task's output as its agent streams it (`seq` from 0 in each attempt); " +
+      'a task keeps at most SWITCHYARD_MAX_TASK_DELTAS of them, and the first one past that is `{ taskId, attempt, seq, text: "", truncated: true }`. ' +
+      '`?deltas=off` leaves them out. ' +
       "Without `Last-Event-ID` the stream first replays the session's events from its start; with it, it resumes after that event. " +
       "With `?logLevel=info` (or debug, warn, error, critical) the session's log entries at that level or above come too, as `event: log` " +
       '(data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both. ' +
       "A browser's `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).",
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
-  @ApiOkResponse({ description: 'text/event-stream of `task`, `session` and (with logLevel) `log` events' })
-  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id, logLevel or Last-Event-ID' })
+  @ApiOkResponse({ description: 'text/event-stream of `task`, `session`, `delta` (unless deltas=off) and (with logLevel) `log` events' })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id, logLevel, deltas or Last-Event-ID' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session (or it has expired)' })
   async streamEvents(
     @Param() params: SessionIdParamDto,
@@ -178,7 +181,7 @@ export class OrchestratorController {
       keepAlive: () => response.write(': keep-alive\n\n'),
     };
     request.on('close', () => (sink.closed = true));
-    await this.events.stream(tag, params.id, lastEventId, sink, { logLevel: query.logLevel });
+    await this.events.stream(tag, params.id, lastEventId, sink, { logLevel: query.logLevel, deltas: query.deltas !== 'off' });
     response.end();
   }
 

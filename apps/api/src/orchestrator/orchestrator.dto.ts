@@ -2,6 +2,8 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { nullableString } from '../http/openapi';
 import {
+  BUDGET_LIMITS,
+  budgetSchema,
   jsonValueSchema,
   orchestrateRequestSchema,
   resolveRequestSchema,
@@ -106,7 +108,27 @@ export class SessionPageDto extends createZodDto(
 ) {}
 
 const workerSchema = z.object({ host: z.string(), pid: z.number().int() }).meta({ id: 'Worker' });
-const failureSchema = z.object({ message: z.string(), name: z.string().optional(), taskId: z.string().optional() }).meta({ id: 'Failure' });
+const failureSchema = z
+  .object({
+    message: z.string(),
+    name: z.string().optional(),
+    taskId: z.string().optional(),
+    code: z.string().optional().describe('`budget_exceeded` when the session reached a limit of its budget'),
+    limit: z.enum(BUDGET_LIMITS).optional().describe('With budget_exceeded: the limit reached'),
+    used: z.number().optional().describe('With budget_exceeded: how much of that limit was used'),
+    budget: budgetSchema.optional().describe('With budget_exceeded: the whole budget'),
+  })
+  .meta({ id: 'Failure' });
+
+const usageSchema = z
+  .object({
+    promptTokens: z.number().int(),
+    completionTokens: z.number().int(),
+    totalTokens: z.number().int(),
+    calls: z.number().int().describe('Model calls counted'),
+    costUsd: z.number().describe('At SWITCHYARD_MODEL_PRICES; 0 for models without a price'),
+  })
+  .meta({ id: 'ModelUsage' });
 
 const taskViewSchema = z
   .object({
@@ -128,6 +150,7 @@ const taskViewSchema = z
     output: jsonValueSchema.optional(),
     error: failureSchema.optional(),
     waitingFor: z.string().optional(),
+    usage: usageSchema.optional().describe('Model usage of its runs (every attempt), once its agent reported a model call'),
   })
   .meta({ id: 'TaskState' });
 
@@ -162,6 +185,8 @@ export class SessionDto extends createZodDto(
       context: z.record(z.string(), jsonValueSchema),
       result: jsonValueSchema.optional().describe('Once completed: `outputs` of every task, `final` outputs of the tasks nothing waits for'),
       error: failureSchema.optional(),
+      budget: budgetSchema.optional().describe('The budget it was started with'),
+      usage: usageSchema.optional().describe('Model usage of all its tasks and its planning, once a model call was counted'),
     })
     .meta({
       examples: [

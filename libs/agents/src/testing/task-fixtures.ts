@@ -25,6 +25,8 @@ export function taskContext(signal: AbortSignal = new AbortController().signal, 
       steps.set(name, result);
       return result;
     },
+    emit: () => undefined,
+    recordUsage: () => undefined,
   };
 }
 

@@ -74,7 +74,7 @@ export interface paths {
         };
         /**
          * Live events of a session (Server-Sent Events)
-         * @description Every event has an `id:` that orders the session's events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; `event: session` carries `{ status, at, result?, error? }` when the session's status changes, and the stream ends after the final one. Without `Last-Event-ID` the stream first replays the session's events from its start; with it, it resumes after that event. With `?logLevel=info` (or debug, warn, error, critical) the session's log entries at that level or above come too, as `event: log` (data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both. A browser's `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).
+         * @description Every event has an `id:` that orders the session's events. `event: task` carries `{ taskId, status, attempt?, agentId?, worker?, at }` on every task state change; `event: session` carries `{ status, at, result?, error? }` when the session's status changes, and the stream ends after the final one. `event: delta` carries `{ taskId, attempt, seq, text }`, a piece of a task's output as its agent streams it (`seq` from 0 in each attempt); a task keeps at most SWITCHYARD_MAX_TASK_DELTAS of them, and the first one past that is `{ taskId, attempt, seq, text: "", truncated: true }`. `?deltas=off` leaves them out. Without `Last-Event-ID` the stream first replays the session's events from its start; with it, it resumes after that event. With `?logLevel=info` (or debug, warn, error, critical) the session's log entries at that level or above come too, as `event: log` (data: the log entry), merged in the order Redis appended them; every id is then `<event id>_<log id>`, and Last-Event-ID resumes both. A browser's `EventSource` cannot send a key: it passes a stream token of this session as `?token=` instead (see `POST .../events/token`).
          */
         get: operations["OrchestratorController_streamEvents"];
         put?: never;
@@ -582,6 +582,13 @@ export interface components {
             context?: {
                 [key: string]: components["schemas"]["JsonValue"];
             };
+            /** @description Limits on what the session uses. A task does not start once a limit is reached; model usage past `tokens` or `costUsd`, or the time past `wallMs`, aborts its running tasks; either way the session fails with error `{ code: "budget_exceeded", limit, used, budget }` */
+            budget?: {
+                tokens?: number;
+                costUsd?: number;
+                tasks?: number;
+                wallMs?: number;
+            };
         };
         /**
          * @example {
@@ -654,6 +661,22 @@ export interface components {
             message: string;
             name?: string;
             taskId?: string;
+            /** @description `budget_exceeded` when the session reached a limit of its budget */
+            code?: string;
+            /**
+             * @description With budget_exceeded: the limit reached
+             * @enum {string}
+             */
+            limit?: "tokens" | "costUsd" | "tasks" | "wallMs";
+            /** @description With budget_exceeded: how much of that limit was used */
+            used?: number;
+            /** @description With budget_exceeded: the whole budget */
+            budget?: {
+                tokens?: number;
+                costUsd?: number;
+                tasks?: number;
+                wallMs?: number;
+            };
         };
         TaskState: {
             id: string;
@@ -673,6 +696,17 @@ export interface components {
             output?: components["schemas"]["JsonValue"];
             error?: components["schemas"]["Failure"];
             waitingFor?: string;
+            /** @description Model usage of its runs (every attempt), once its agent reported a model call */
+            usage?: components["schemas"]["ModelUsage"];
+        };
+        ModelUsage: {
+            promptTokens: number;
+            completionTokens: number;
+            totalTokens: number;
+            /** @description Model calls counted */
+            calls: number;
+            /** @description At SWITCHYARD_MODEL_PRICES; 0 for models without a price */
+            costUsd: number;
         };
         /**
          * @example {
@@ -753,6 +787,15 @@ export interface components {
             /** @description Once completed: `outputs` of every task, `final` outputs of the tasks nothing waits for */
             result?: components["schemas"]["JsonValue"];
             error?: components["schemas"]["Failure"];
+            /** @description The budget it was started with */
+            budget?: {
+                tokens?: number;
+                costUsd?: number;
+                tasks?: number;
+                wallMs?: number;
+            };
+            /** @description Model usage of all its tasks and its planning, once a model call was counted */
+            usage?: components["schemas"]["ModelUsage"];
         };
         /**
          * @example {
@@ -1210,6 +1253,28 @@ export interface components {
          *           "web_research": 2
          *         }
          *       },
+         *       "usage": {
+         *         "promptTokens": 5200,
+         *         "completionTokens": 1300,
+         *         "totalTokens": 6500,
+         *         "costUsd": 0.00156,
+         *         "byModel": {
+         *           "gpt-4o-mini": {
+         *             "promptTokens": 5200,
+         *             "completionTokens": 1300,
+         *             "totalTokens": 6500,
+         *             "costUsd": 0.00156
+         *           }
+         *         },
+         *         "byTenant": {
+         *           "acme": {
+         *             "promptTokens": 5200,
+         *             "completionTokens": 1300,
+         *             "totalTokens": 6500,
+         *             "costUsd": 0.00156
+         *           }
+         *         }
+         *       },
          *       "jobsStalled": {
          *         "web_research": 1
          *       },
@@ -1287,6 +1352,29 @@ export interface components {
                 source: string;
                 byCapability: {
                     [key: string]: number;
+                };
+            };
+            /** @description Model calls' tokens and cost (SWITCHYARD_MODEL_PRICES), in all, by model and by tenant; a key below admin sees its tenant's */
+            usage: {
+                promptTokens: number;
+                completionTokens: number;
+                totalTokens: number;
+                costUsd: number;
+                byModel: {
+                    [key: string]: {
+                        promptTokens: number;
+                        completionTokens: number;
+                        totalTokens: number;
+                        costUsd: number;
+                    };
+                };
+                byTenant: {
+                    [key: string]: {
+                        promptTokens: number;
+                        completionTokens: number;
+                        totalTokens: number;
+                        costUsd: number;
+                    };
                 };
             };
             /** @description Admin keys only */
@@ -1871,6 +1959,8 @@ export interface operations {
             query?: {
                 /** @description Also stream log entries at this level or above (off without it); ids then become `<event id>_<log id>` */
                 logLevel?: "debug" | "info" | "warn" | "error" | "critical";
+                /** @description `off` leaves out the `delta` events (tasks' streamed output); on by default */
+                deltas?: "on" | "off";
                 /** @description A stream token of this session (POST .../events/token), in place of an API key, for clients that cannot send headers (EventSource) */
                 token?: string;
             };
@@ -1885,14 +1975,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream of `task`, `session` and (with logLevel) `log` events */
+            /** @description text/event-stream of `task`, `session`, `delta` (unless deltas=off) and (with logLevel) `log` events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed session id, logLevel or Last-Event-ID */
+            /** @description Malformed session id, logLevel, deltas or Last-Event-ID */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -64,9 +64,9 @@ export interface TaskContext {
   /** The tenant whose session this is (see DEFAULT_TENANT): what an agent keeps per tenant, it keeps under this. */
   readonly tenant: string;
   /** Streams a piece of partial output: a `delta` event on the session's event stream. */
-  emit?(text: string): void;
+  emit(text: string): void;
   /** Adds one model call's token usage to the task's and the session's usage. */
-  recordUsage?(usage: ModelUsage): void;
+  recordUsage(usage: ModelUsage): void;
   /** Runs `fn` once per task: a finished step's result is kept in Redis and returned on a retry. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -33,6 +33,7 @@ describe('validateEnvironment', () => {
       apiKeys: [],
       bullBoard: 'readonly',
       uiDir: 'dist/ui',
+      usage: { maxTaskDeltas: 10_000, prices: {}, limits: {} },
       models: {
         provider: 'offline',
         baseUrl: 'https://api.openai.com/v1',
@@ -141,5 +142,30 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ SWITCHYARD_GUEST_CAPABILITIES: 'web_research,Bad Name' })).toThrow('SWITCHYARD_GUEST_CAPABILITIES');
     const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_AGENTS: 'researcher, coder', SWITCHYARD_GUEST_CAPABILITIES: 'web_research' }));
     expect(config).toMatchObject({ hostedAgentTypes: ['researcher', 'coder'], guestCapabilities: ['web_research'] });
+  });
+
+  it('reads model prices and limits as JSON, and names what is wrong in them', () => {
+    const config = toSwitchyardConfig(
+      validateEnvironment({
+        SWITCHYARD_MODEL_PRICES: '{"gpt-4o-mini":{"prompt":0.15,"completion":0.6}}',
+        SWITCHYARD_MODEL_LIMITS: '{"*":{"rpm":60},"gpt-4o-mini":{"rpm":500,"tpm":200000}}',
+      }),
+    );
+    expect(config.usage.prices).toEqual({ 'gpt-4o-mini': { prompt: 0.15, completion: 0.6 } });
+    expect(config.usage.limits).toEqual({ '*': { rpm: 60 }, 'gpt-4o-mini': { rpm: 500, tpm: 200000 } });
+    const problem = (env: Record<string, string>) => {
+      try {
+        validateEnvironment(env);
+        return undefined;
+      } catch (error) {
+        return (error as ConfigurationError).message;
+      }
+    };
+    expect(problem({ SWITCHYARD_MODEL_PRICES: 'gpt: 1' })).toContain('SWITCHYARD_MODEL_PRICES: SWITCHYARD_MODEL_PRICES must be a JSON object');
+    expect(problem({ SWITCHYARD_MODEL_PRICES: '{"m":{"prompt":"cheap","completion":1}}' })).toContain('SWITCHYARD_MODEL_PRICES.m.prompt must be a number');
+    expect(problem({ SWITCHYARD_MODEL_PRICES: '{"m":{"prompt":-1,"completion":1}}' })).toContain('SWITCHYARD_MODEL_PRICES.m.prompt must be 0 or more');
+    expect(problem({ SWITCHYARD_MODEL_LIMITS: '{"m":{"rpm":0}}' })).toContain('SWITCHYARD_MODEL_LIMITS.m.rpm must be more than 0');
+    expect(problem({ SWITCHYARD_MODEL_LIMITS: '{"m":{}}' })).toContain('SWITCHYARD_MODEL_LIMITS.m needs rpm, tpm or both');
+    expect(problem({ SWITCHYARD_MODEL_LIMITS: '[1]' })).toContain('SWITCHYARD_MODEL_LIMITS must be a JSON object');
   });
 });

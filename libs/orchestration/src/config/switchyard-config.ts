@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
 import { intFromEnv } from './env-fields';
+import { toUsageConfig, UsageConfig, usageEnvironmentShape } from './usage-environment';
 import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelConfig, toToolsConfig, ToolsConfig } from './agents-environment';
 
 /** Log levels pino understands, in order of verbosity. */
@@ -134,6 +135,7 @@ export const environmentSchema = z
       .default('')
       .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
     ...agentsEnvironmentShape,
+    ...usageEnvironmentShape,
   })
   .superRefine(checkAgentsEnvironment);
 
@@ -218,6 +220,8 @@ export interface SwitchyardConfig {
   readonly models: ModelConfig;
   /** Limits of the tool agents (see agents-environment.ts). */
   readonly tools: ToolsConfig;
+  /** Deltas, model prices and shared model rate limits (see usage-environment.ts). */
+  readonly usage: UsageConfig;
   /** Session state: its limits and how its transactions lock (see state/). */
   readonly state: StateSettings;
   /** Most entries a session's orchestration log keeps; the oldest go first. */
@@ -316,6 +320,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     uiDir: env.SWITCHYARD_UI_DIR,
     models: toModelConfig(env),
     tools: toToolsConfig(env),
+    usage: toUsageConfig(env),
     state: {
       lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '')
         .split(',')

@@ -15,6 +15,12 @@ const parts: RunContextParts = {
   worker: { host: 'h', pid: 1 },
   tenant: 'acme',
   step: (_name, fn) => fn(),
+  emit: () => {
+    throw new Error('not used');
+  },
+  recordUsage: () => {
+    throw new Error('not used');
+  },
 };
 
 /** An agent that waits until its signal fires (and rejects with its reason), or answers `done` when it is told to. */

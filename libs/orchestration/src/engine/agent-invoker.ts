@@ -19,6 +19,8 @@ export interface RunContextParts {
   readonly tenant: string;
   /** The task's durable steps (see StepStore). */
   readonly step: TaskContext['step'];
+  readonly emit: TaskContext['emit'];
+  readonly recordUsage: TaskContext['recordUsage'];
 }
 
 /**
@@ -42,6 +44,8 @@ function runContext(parts: RunContextParts, signal: () => AbortSignal): TaskCont
     worker: parts.worker,
     tenant: parts.tenant,
     step: parts.step,
+    emit: parts.emit,
+    recordUsage: parts.recordUsage,
   };
 }
 

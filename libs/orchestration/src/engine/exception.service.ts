@@ -9,6 +9,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 import { jobIds, ShardTag } from '../redis/keys';
 import { SessionStore } from '../sessions/session.store';
+import { BudgetExceeded, budgetFailure } from '../sessions/budget';
 import { SessionTerminator } from '../sessions/session-terminator.service';
 import { TaskStatus } from '../sessions/session.types';
 import { TaskWriteBack } from './write-back.service';
@@ -33,6 +34,14 @@ export class TaskExceptions {
     private readonly log: SessionLogWriter,
     private readonly redisFaults: RedisFaultRetry,
   ) {}
+
+  /**
+   * The session reached a limit of its budget (at `taskId`'s start or with its model usage): it
+   * fails with `budget_exceeded`, and its running tasks are aborted on every worker.
+   */
+  async overBudget(tag: ShardTag, sessionId: string, exceeded: BudgetExceeded, taskId?: string): Promise<void> {
+    await this.terminator.fail(tag, sessionId, budgetFailure(exceeded, taskId), { abortRunning: true });
+  }
 
   /**
    * Applies a failed attempt. Always throws what BullMQ must see. `attempt` is the run's number as

@@ -10,6 +10,7 @@ import { SessionLogWriter } from '../log/session-log.writer';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
+import type { BudgetExceeded } from '../sessions/budget';
 import type { RunAbort } from '../runtime/run-abort';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionStore } from '../sessions/session.store';
@@ -23,6 +24,7 @@ import { SubtaskSpawner } from './subtask-spawner.service';
 import { taskLogger } from './task-logger';
 import { TaskWriteBack } from './write-back.service';
 import { StepStore } from './step-store';
+import { RunChannels, RunStreams } from './run-streams.service';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -46,6 +48,8 @@ interface AgentRun {
   readonly start: TaskStart;
   /** When the agent's run began (performance.now()), until its end is counted. */
   began?: number;
+  /** What the agent streamed and the model calls it made: in the session's keys before the run's outcome is. */
+  channels?: RunChannels;
 }
 
 /**
@@ -68,6 +72,7 @@ export class TaskExecute {
     private readonly metrics: MetricsRecorder,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly steps: StepStore,
+    private readonly streams: RunStreams,
   ) {}
 
   /** Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the outcome. */
@@ -81,7 +86,13 @@ export class TaskExecute {
   ): Promise<unknown> {
     const run: AgentRun = { tag, job, token, lease, start };
     try {
-      const output = (await this.invoke(run, abort)) ?? null;
+      let output: unknown;
+      try {
+        output = (await this.invoke(run, abort)) ?? null;
+      } finally {
+        run.channels?.close();
+        await Promise.all([run.channels?.deltas.flushed(), run.channels?.usage.flushed()]);
+      }
       return await this.completed(run, output);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
@@ -103,6 +114,13 @@ export class TaskExecute {
     // The fetch wrote the entry to the session's log with the start itself.
     this.log.mirror(startedEntry(sessionId, taskId, agentId, task.capabilities, attempt), this.logger);
     const missing = inputFrom.filter((id) => !(id in start.dependencies));
+    const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId });
+    const over = (exceeded: BudgetExceeded) => this.exceptions.overBudget(tag, sessionId, exceeded, taskId);
+    const { deltas, usage } = (run.channels = this.streams.open(
+      { tag, sessionId, taskId, attempt, tenant: start.tenant, wallEndsAt: start.budget?.wallEndsAt },
+      log,
+      over,
+    ));
     run.began = performance.now();
     return invokeAgent(
       agent,
@@ -120,10 +138,12 @@ export class TaskExecute {
       {
         shared: start.shared,
         state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
-        log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId, agentId }),
+        log,
         worker: this.worker,
         tenant: start.tenant,
         step: this.steps.forTask({ tag, sessionId, taskId }),
+        emit: (text) => deltas.emit(text),
+        recordUsage: (u) => usage.record(u),
       },
       { abort, timeoutMs: task.timeoutMs },
     );

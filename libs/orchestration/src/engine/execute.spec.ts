@@ -50,6 +50,13 @@ function execute(agentRun: (task: { dependencies: unknown; attempt: number; goal
     metrics as never,
     config as never,
     strict('steps', { forTask: () => async () => undefined }) as never,
+    strict('streams', {
+      open: () => ({
+        deltas: { emit: () => undefined, flushed: async () => undefined },
+        usage: { record: () => undefined, flushed: async () => undefined },
+        close: () => undefined,
+      }),
+    }) as never,
   );
   const run = (task: TaskJobData, abort?: RunAbort) =>
     service.run(tag, strict<Job<TaskJobData>>('job', { data: task, attemptsMade: 2, opts: { attempts: 5 } }), 'token', abort, lease, start);

@@ -10,6 +10,7 @@ import { isoNow } from '../runtime/iso-now';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from '../sessions/session.store';
 import { SessionStatus, WorkerIdentity } from '../sessions/session.types';
+import type { BudgetExceeded } from '../sessions/budget';
 import { StartTaskCall, StartTaskReply, startTasks, TaskStart } from './scripts/start-task';
 
 export type { TaskStart } from './scripts/start-task';
@@ -22,6 +23,8 @@ export type Fetched =
   | { readonly kind: 'done'; readonly output: unknown }
   /** A dependency or child has not finished. */
   | { readonly kind: 'hold' }
+  /** The session reached a limit of its budget: start nothing, end the session. */
+  | { readonly kind: 'overBudget'; readonly exceeded: BudgetExceeded }
   /** The task may run; with an agent chosen, it is marked running (`start.attempt` set). */
   | { readonly kind: 'go'; readonly start: TaskStart };
 
@@ -66,6 +69,8 @@ export class TaskFetch {
         return { kind: 'done', output: reply.output };
       case 'hold':
         return { kind: 'hold' };
+      case 'overBudget':
+        return { kind: 'overBudget', exceeded: reply.exceeded };
       case 'go': {
         const { kind: _kind, ...start } = reply;
         return { kind: 'go', start };

@@ -6,6 +6,7 @@ import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
+import { BudgetExceeded, budgetFailure } from '../sessions/budget';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
 import { invokeAgent, RunContextParts } from './agent-invoker';
@@ -24,12 +25,20 @@ import { PLANNING_CAPABILITY, PLANNING_STEP_ID } from '../sessions/planning-capa
 import { SessionLogWriter } from '../log/session-log.writer';
 import type { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
+import { RunStreams } from './run-streams.service';
 
 /** The plan the planning step accepted: after how many rounds, and from which model (a model's plan). */
 interface Accepted {
   readonly validation: Extract<PlanValidation, { ok: true }>;
   readonly rounds: number;
   readonly model?: string;
+}
+
+/** What the planning step's rounds share: its logger, its tenant and its delta and usage streams. */
+interface PlanningRun {
+  readonly log: RunContextParts['log'];
+  readonly tenant: string;
+  readonly streams: ReturnType<RunStreams['open']>;
 }
 
 /**
@@ -51,6 +60,7 @@ export class PlanningRunner {
     private readonly redisFaults: RedisFaultRetry,
     private readonly steps: StepStore,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+    private readonly streams: RunStreams,
   ) {}
 
   async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
@@ -70,11 +80,16 @@ export class PlanningRunner {
         { level: 'info', source: 'orchestrator', sessionId, taskId: PLANNING_STEP_ID, agentId, message: 'planning started', context: { goal } },
         this.logger,
       );
+      const log = () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId: agentId! });
+      const tenant = (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT;
+      const over = (exceeded: BudgetExceeded) => this.terminator.fail(tag, sessionId, budgetFailure(exceeded), { abortRunning: true }).then(() => undefined);
+      const streams = this.streams.open({ tag, sessionId, taskId: PLANNING_STEP_ID, attempt: job.attemptsMade + 1, tenant }, log, over);
       let accepted: Accepted;
       try {
-        accepted = await this.propose(tag, job, lease.agent, abort);
+        accepted = await this.propose(tag, job, lease.agent, { log, tenant, streams }, abort);
       } finally {
         lease.release();
+        await Promise.all([streams.deltas.flushed(), streams.usage.flushed()]);
       }
       const { validation } = accepted;
       // A session cancelled while its planner worked gets no flow.
@@ -107,16 +122,19 @@ export class PlanningRunner {
    * (`input.repair`), up to SWITCHYARD_PLAN_REPAIR_ROUNDS times; then, or for any other planner
    * at once, the last issues fail the attempt.
    */
-  private async propose(tag: ShardTag, job: Job<PlanningJobData>, agent: RunnableAgent, abort?: RunAbort): Promise<Accepted> {
+  private async propose(tag: ShardTag, job: Job<PlanningJobData>, agent: RunnableAgent, run: PlanningRun, abort?: RunAbort): Promise<Accepted> {
     const { sessionId, goal } = job.data;
     const agentId = agent.descriptor.id;
+    const { deltas, usage } = run.streams;
     const parts: RunContextParts = {
       shared: await this.store.sharedContext(tag, sessionId),
       state: () => this.state.forAgent(tag, sessionId, agent.descriptor),
-      log: () => taskLogger(this.log, tag, this.logger, { sessionId, taskId: PLANNING_STEP_ID, agentId }),
+      log: run.log,
       worker: this.worker,
-      tenant: (await this.store.tenant(tag, sessionId)) || DEFAULT_TENANT,
+      tenant: run.tenant,
       step: this.steps.forTask({ tag, sessionId, taskId: PLANNING_STEP_ID }),
+      emit: (text) => deltas.emit(text),
+      recordUsage: (u) => usage.record(u),
     };
     let repair: PlanRepair | undefined;
     for (let round = 1; ; round++) {

@@ -68,6 +68,9 @@ export class TaskEngine {
         return fetched.output;
       case 'hold':
         return this.held(tag, job, token);
+      case 'overBudget':
+        await this.exceptions.overBudget(tag, job.data.sessionId, fetched.exceeded, job.data.taskId);
+        return this.ended(tag, job.data, 'failed');
       case 'go':
         if (lease) return this.executor.run(tag, job, token, abort, lease, fetched.start);
         return this.decide(tag, job, token, abort, fetched.start);

@@ -6,6 +6,11 @@ export interface FailureInfo {
   readonly message: string;
   readonly name?: string;
   readonly taskId?: string;
+  /** A failure with a code of its own: `budget_exceeded`, with `limit`, `used` and `budget`. */
+  readonly code?: string;
+  readonly limit?: string;
+  readonly used?: number;
+  readonly budget?: Readonly<Record<string, number>>;
 }
 
 export function failureInfo(error: unknown, taskId?: string): FailureInfo {

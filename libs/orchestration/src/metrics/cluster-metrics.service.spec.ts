@@ -27,6 +27,14 @@ function snapshot(): MetricsSnapshot {
   };
   run('acme', 'data_analysis', 2);
   run('globex', 'web_research', 1);
+  const tokens = (model: string, tenant: string, prompt: number, completion: number) => {
+    values.set(counterField(METRICS.modelTokens.name, { model, kind: 'prompt', tenant }), prompt);
+    values.set(counterField(METRICS.modelTokens.name, { model, kind: 'completion', tenant }), completion);
+  };
+  tokens('m-1', 'acme', 100, 20);
+  tokens('m-1', 'globex', 10, 2);
+  tokens('m-2', 'globex', 5, 1);
+  values.set(counterField(METRICS.modelCost.name, { model: 'm-1', tenant: 'globex' }), 0.25);
   values.set(counterField(METRICS.lockFailures.name, { resource: 'session-state', reason: 'timeout' }), 1);
   return {
     at: '2026-12-06T12:00:00.000Z',
@@ -51,6 +59,17 @@ describe('ClusterMetrics per tenant', () => {
       tenant: 'globex',
       tasks: expect.objectContaining({ started: 1, completed: 1, byCapability: { web_research: expect.objectContaining({ started: 1, completed: 1 }) } }),
       liveAgents: { source: 'test agents', byCapability: { data_analysis: 1, web_research: 1 } },
+      usage: {
+        promptTokens: 15,
+        completionTokens: 3,
+        totalTokens: 18,
+        costUsd: 0.25,
+        byModel: {
+          'm-1': { promptTokens: 10, completionTokens: 2, totalTokens: 12, costUsd: 0.25 },
+          'm-2': { promptTokens: 5, completionTokens: 1, totalTokens: 6, costUsd: 0 },
+        },
+        byTenant: { globex: { promptTokens: 15, completionTokens: 3, totalTokens: 18, costUsd: 0.25 } },
+      },
     });
     expect(stats.tasks.durationSeconds?.count).toBe(1);
   });
@@ -61,6 +80,7 @@ describe('ClusterMetrics per tenant', () => {
     expect(stats.tasks).toMatchObject({ started: 3, completed: 3 });
     expect(stats.queues).toHaveLength(1);
     expect(stats.locks?.failures).toEqual({ 'session-state': { timeout: 1 } });
+    expect(stats.usage).toMatchObject({ totalTokens: 138, byTenant: { acme: { totalTokens: 120 }, globex: { totalTokens: 18 } } });
   });
 
   it("renders a tenant's Prometheus text with its own series only", async () => {
@@ -68,6 +88,7 @@ describe('ClusterMetrics per tenant', () => {
     expect(text).toContain('switchyard_tasks_started_total{capability="data_analysis",tenant="acme"} 2');
     expect(text).toContain('switchyard_task_duration_seconds_count{capability="data_analysis",outcome="completed",tenant="acme"} 2');
     expect(text).toContain('switchyard_live_agents{capability="web_research"} 1');
+    expect(text).toContain('switchyard_model_tokens_total{kind="prompt",model="m-1",tenant="acme"} 100');
     expect(text).not.toContain('globex');
     expect(text).not.toMatch(/^switchyard_(queue_|lock_|jobs_stalled|api_)/m);
     const all = await metricsUnderTest().prometheus('deployment');

@@ -7,7 +7,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { inOneWrite } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
 import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
-import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
+import { counterSeries, CounterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
 
 /** Which series of the task metrics (labelled by tenant) an answer shows. */
 type SeriesFilter = (labels: Labels) => boolean;
@@ -16,6 +16,42 @@ const filterOf = (scope: FigureScope): SeriesFilter => (scope === 'deployment' ?
 
 const TASK_COUNTERS = [METRICS.tasksStarted, METRICS.tasksCompleted, METRICS.tasksFailed, METRICS.tasksCancelled];
 const TASK_HISTOGRAMS = [METRICS.taskDuration, METRICS.dispatchLatency];
+/** Counted per tenant too, so shown to a tenant's keys with the task metrics. */
+const MODEL_COUNTERS = [METRICS.modelTokens, METRICS.modelCost];
+
+/** Model usage summed over calls: tokens by kind, and what they cost. */
+export interface UsageFigures {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number;
+}
+
+/** The model usage of /stats: in all, by model and by tenant. */
+export interface UsageStats extends UsageFigures {
+  readonly byModel: Record<string, UsageFigures>;
+  readonly byTenant: Record<string, UsageFigures>;
+}
+
+/** Sums the model counters' series into {@link UsageStats}. */
+function usageStats(tokens: readonly CounterSeries[], cost: readonly CounterSeries[]): UsageStats {
+  const zero = (): UsageFigures => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 });
+  const total = zero();
+  const byModel: Record<string, UsageFigures> = {};
+  const byTenant: Record<string, UsageFigures> = {};
+  const each = (labels: CounterSeries['labels'], add: (f: UsageFigures) => void) => {
+    for (const figures of [total, (byModel[labels.model] ??= zero()), (byTenant[labels.tenant] ??= zero())]) add(figures);
+  };
+  for (const s of tokens) {
+    each(s.labels, (f) => {
+      if (s.labels.kind === 'prompt') f.promptTokens += s.value;
+      else f.completionTokens += s.value;
+      f.totalTokens += s.value;
+    });
+  }
+  for (const s of cost) each(s.labels, (f) => (f.costUsd = Math.round((f.costUsd + s.value) * 1e9) / 1e9));
+  return { ...total, byModel, byTenant };
+}
 
 /**
  * Where the count of live agents per capability comes from. Until the shared agent registry
@@ -85,6 +121,8 @@ export interface ClusterStats {
   };
   readonly queues?: readonly QueueHealth[];
   readonly liveAgents: { readonly source: string; readonly byCapability: Readonly<Record<string, number>> };
+  /** Model calls' tokens and cost (for one tenant: its own). */
+  readonly usage: UsageStats;
   readonly jobsStalled?: Record<string, number>;
   readonly locks?: {
     readonly waits: Record<string, { count: number; waitSeconds?: HistogramSummary }>;
@@ -181,7 +219,8 @@ export class ClusterMetrics {
       byCapability,
     };
     const liveAgents = { source: this.agentsSource.description, byCapability: snap.liveAgents };
-    if (scope !== 'deployment') return { at: snap.at, tenant: scope.tenant, tasks, liveAgents };
+    const usage = usageStats(counter(METRICS.modelTokens), counter(METRICS.modelCost));
+    if (scope !== 'deployment') return { at: snap.at, tenant: scope.tenant, tasks, liveAgents, usage };
 
     const jobsStalled: Record<string, number> = {};
     for (const s of counter(METRICS.jobsStalled)) jobsStalled[s.labels.queue] = (jobsStalled[s.labels.queue] ?? 0) + s.value;
@@ -191,7 +230,7 @@ export class ClusterMetrics {
     const failures: NonNullable<ClusterStats['locks']>['failures'] = {};
     for (const s of counter(METRICS.lockFailures)) (failures[s.labels.resource] ??= {})[s.labels.reason] = s.value;
 
-    return { at: snap.at, tasks, queues: snap.queues, liveAgents, jobsStalled, locks: { waits, failures } };
+    return { at: snap.at, tasks, queues: snap.queues, liveAgents, usage, jobsStalled, locks: { waits, failures } };
   }
 
   private async load(): Promise<MetricsSnapshot> {
@@ -238,7 +277,7 @@ export class ClusterMetrics {
 
   /** The task metrics (counted per capability and tenant), their series chosen by `keep`. */
   private defineTaskMetrics(registry: Registry, keep: SeriesFilter): void {
-    for (const metric of TASK_COUNTERS) this.storedCounter(registry, metric, keep);
+    for (const metric of [...TASK_COUNTERS, ...MODEL_COUNTERS]) this.storedCounter(registry, metric, keep);
     for (const metric of TASK_HISTOGRAMS) registry.registerMetric(this.storedHistogram(metric, keep));
   }
 

@@ -32,6 +32,18 @@ const DECADE = [1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5];
 const SECONDS = [0.005, 0.01, 0.025, 0.05, ...DECADE.map((step) => step / 10), ...DECADE, 10, 15, 20, 30, 60, 120, 300];
 
 export const METRICS = {
+  modelTokens: {
+    labelNames: ['model', 'kind', 'tenant'],
+    kind: 'counter',
+    name: 'switchyard_model_tokens_total',
+    help: "Tokens of model calls as the model server counted them, by model, kind (prompt or completion) and the session's tenant",
+  },
+  modelCost: {
+    labelNames: ['model', 'tenant'],
+    kind: 'counter',
+    name: 'switchyard_model_cost_usd_total',
+    help: "What model calls cost in USD at SWITCHYARD_MODEL_PRICES, by model and the session's tenant",
+  },
   tasksStarted: {
     labelNames: ['capability', 'tenant'],
     kind: 'counter',

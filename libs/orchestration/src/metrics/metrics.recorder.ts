@@ -80,6 +80,14 @@ export class MetricsRecorder implements BatchContributor {
     this.batcher.schedule();
   }
 
+  /** A model call of a session of `tenant`: its tokens by kind, and what it cost. */
+  modelUsage(tag: ShardTag, tenant: string, model: string, tokens: { prompt: number; completion: number }, costUsd: number): void {
+    this.add(tag, this.field(METRICS.modelTokens.name, { model, kind: 'prompt', tenant }), tokens.prompt, false);
+    this.add(tag, this.field(METRICS.modelTokens.name, { model, kind: 'completion', tenant }), tokens.completion, false);
+    if (costUsd > 0) this.add(tag, this.field(METRICS.modelCost.name, { model, tenant }), costUsd, true);
+    this.batcher.schedule();
+  }
+
   /** A job's worker stopped renewing its lock; BullMQ gives the job to another worker. */
   jobStalled(tag: ShardTag, queue: string): void {
     this.count(tag, METRICS.jobsStalled.name, { queue });

@@ -112,6 +112,17 @@ export const accessKeys = {
   streamToken: (prefix: string, sha256: string) => `{${prefix}}:_sy:stream-token:${sha256}`,
 } as const;
 
+/**
+ * The shared model rate limits (SWITCHYARD_MODEL_LIMITS), global to the deployment under its hash
+ * tag `{<prefix>}`, per model name: every worker's calls count in the same keys.
+ */
+export const modelRateKeys = {
+  /** Sorted set: the calls of the current window, scored by their time (epoch ms), each member `<id>:<tokens>`. */
+  calls: (prefix: string, model: string) => `{${prefix}}:_sy:model-rate:${model}:calls`,
+  /** String with a TTL: epoch ms until which no call to the model starts (a 429's Retry-After). */
+  backOff: (prefix: string, model: string) => `{${prefix}}:_sy:model-rate:${model}:backoff`,
+} as const;
+
 /** The key of a BullMQ job's hash (`<tag>:<queue>:<id>`); BullMQ keeps more keys beside it, named `<key><suffix>`. */
 export function bullJobKey(tag: ShardTag, queue: string, jobId: string): string {
   return `${tag}:${queue}:${jobId}`;

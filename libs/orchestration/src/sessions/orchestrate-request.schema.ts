@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { planSchema } from '../plans/plan.schema';
 import { jsonValueSchema } from '../http/json-value.schema';
 import { RESOLVE_ACTIONS } from './session.types';
+import { budgetSchema } from './budget';
 
 /** `POST /api/orchestrator/orchestrate`: exactly one of `goal`, `plan` or `template`, and an optional context. */
 export const orchestrateRequestSchema = z
@@ -17,6 +18,7 @@ export const orchestrateRequestSchema = z
       .strict()
       .optional(),
     context: z.record(z.string().min(1).max(256), jsonValueSchema).optional(),
+    budget: budgetSchema.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

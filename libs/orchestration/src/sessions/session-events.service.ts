@@ -12,10 +12,11 @@ import { compareStreamIds, decodeLogEntry, isStreamId, LogEntry, levelRank, Sess
 export interface SessionEvent {
   readonly id: string;
   /**
-   * `task` on every task state change, `session` when the session's status changes, `log` for an
+   * `task` on every task state change, `session` when the session's status changes, `delta` for a
+   * piece of a task's streamed output (`{ taskId, attempt, seq, text }`), `log` for an
    * orchestration log entry (only on streams that asked for them).
    */
-  readonly type: 'task' | 'session' | 'log';
+  readonly type: 'task' | 'session' | 'delta' | 'log';
   readonly data: Record<string, unknown>;
 }
 
@@ -30,6 +31,11 @@ export interface EventSink {
 export interface StreamOptions {
   /** How often to look for new events while there are none. @defaultValue 100 */
   readonly pollMs?: number;
+  /**
+   * How often to look instead while the stream is lively (an event came within the last
+   * second): an agent streaming deltas then reaches its subscribers within about this. @defaultValue 5
+   */
+  readonly livelyPollMs?: number;
   /** How often to send a keep-alive while there are none. @defaultValue 15000 */
   readonly keepAliveMs?: number;
   /**
@@ -38,6 +44,8 @@ export interface StreamOptions {
    * in both streams), so that a reconnect resumes both exactly. @defaultValue no log entries
    */
   readonly logLevel?: SessionLogLevel;
+  /** `false` leaves the `delta` events out (their ids are still passed). @defaultValue true */
+  readonly deltas?: boolean;
 }
 
 const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
@@ -111,10 +119,13 @@ export class SessionEvents {
    */
   async stream(tag: ShardTag, sessionId: string, lastEventId: string | undefined, sink: EventSink, options: StreamOptions = {}): Promise<void> {
     const pollMs = options.pollMs ?? 100;
+    const livelyPollMs = options.livelyPollMs ?? 5;
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     const position = positionOf(lastEventId);
     const minRank = options.logLevel ? levelRank(options.logLevel) : undefined;
+    const withDeltas = options.deltas ?? true;
     let quietSince = Date.now();
+    let lastEventAt = 0;
     let sawFinished = false;
     while (!sink.closed) {
       const { events, log } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
@@ -128,6 +139,7 @@ export class SessionEvents {
         if (event && (!entry || compareStreamIds(event.id, entry.id) <= 0)) {
           i++;
           position.events = event.id;
+          if (!withDeltas && event.type === 'delta') continue;
           sink.send(minRank === undefined ? event : { ...event, id: `${event.id}_${position.log ?? '0-0'}` });
           if (isFinal(event)) return;
         } else {
@@ -139,7 +151,7 @@ export class SessionEvents {
         }
       }
       if (consumed > 0) {
-        quietSince = Date.now();
+        quietSince = lastEventAt = Date.now();
         continue;
       }
       // Nothing new: the session may have finished before `lastEventId`, or expired.
@@ -155,7 +167,7 @@ export class SessionEvents {
         sink.keepAlive();
         quietSince = Date.now();
       }
-      await sleep(pollMs);
+      await sleep(Date.now() - lastEventAt < 1000 ? livelyPollMs : pollMs);
     }
   }
 

@@ -63,7 +63,14 @@ export class SessionLauncher {
       if ('replayed' in claim) return claim.replayed;
       requestDigest = claim.requestDigest;
     }
-    const session: NewSession = { id: sessionId, tenant, goal: request.goal, template: request.template?.name, context: request.context ?? {} };
+    const session: NewSession = {
+      id: sessionId,
+      tenant,
+      goal: request.goal,
+      template: request.template?.name,
+      context: request.context ?? {},
+      budget: request.budget,
+    };
     const accepted = this.acceptedEntry(request, validation, sessionId);
     // The session's first log entries go into the transaction that writes it, behind its record:
     // its log exists with it (and goes with it should the start fail), before any job can run. So

@@ -42,14 +42,16 @@ export class SessionTerminator {
   /**
    * Fails the session (once: later calls change nothing). Tasks that had not started are marked
    * cancelled and their jobs removed; running ones finish, and their results are kept, but they
-   * start nothing new.
+   * start nothing new; with `abortRunning` (a budget reached) their workers abort them as for a
+   * cancel.
    */
-  async fail(tag: ShardTag, sessionId: string, error: FailureInfo): Promise<boolean> {
+  async fail(tag: ShardTag, sessionId: string, error: FailureInfo, options: { abortRunning?: boolean } = {}): Promise<boolean> {
     const cancelled = await this.store.end(tag, sessionId, UNFINISHED, 'failed', {
       error: JSON.stringify(error),
       finishedAt: new Date().toISOString(),
     });
     if (!cancelled) return false;
+    if (options.abortRunning) await this.redis.client.publish(keys.cancellations(tag), sessionId);
     this.log.write(
       tag,
       {

@@ -4,6 +4,7 @@ import { inOneWrite } from '../adapters/ioredis';
 import { decodeStoredHash } from '../state/stored-value';
 import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';
+import { Budget, usageOf } from './budget';
 import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
 
 /** Reads a whole session as the API shows it: two round trips, whatever its size. */
@@ -35,6 +36,7 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
       output: id in outputs ? outputs[id] : undefined,
       error: parse<FailureInfo>(t.error),
       waitingFor: t.waitingFor || undefined,
+      usage: usageOf(t),
     };
   });
   return {
@@ -53,5 +55,7 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
     context,
     result: parse(session.result),
     error: parse<FailureInfo>(session.error),
+    budget: parse<Budget>(session.budget),
+    usage: usageOf(session),
   };
 }

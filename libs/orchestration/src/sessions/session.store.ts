@@ -14,6 +14,7 @@ import { json, parse } from './json-fields';
 import { Plan } from '../plans/plan.schema';
 import { PlanGraph } from '../plans/plan-graph';
 import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus } from './session.types';
+import type { Budget } from './budget';
 
 /** Appends an event to a session's stream, inside a transaction (as scripts/includes/emit.lua does in a script). */
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
@@ -26,6 +27,8 @@ export interface NewSession {
   readonly goal?: string;
   readonly template?: string;
   readonly context: Record<string, unknown>;
+  /** Limits on what the session uses (see budget.ts). */
+  readonly budget?: Budget;
 }
 
 /**
@@ -68,6 +71,8 @@ export class SessionStore {
         updatedAt: now,
         ...(session.goal !== undefined ? { goal: session.goal } : {}),
         ...(session.template !== undefined ? { template: session.template } : {}),
+        // budgetFrom: where wallMs counts from, in the form budget.lua compares.
+        ...(session.budget !== undefined ? { budget: json(session.budget), budgetFrom: created.getTime() } : {}),
       }),
       emit(client, tag, session.id, 'session', { status: 'pending', at: now }),
       // Version 0: the state's own writes take the next numbers (see stored-value.ts).

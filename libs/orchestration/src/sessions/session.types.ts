@@ -1,6 +1,7 @@
 import type { WorkerIdentity } from '../runtime/worker-identity';
 import type { FailureInfo } from '../errors/failure-info';
 import { Plan } from '../plans/plan.schema';
+import type { Budget, Usage } from './budget';
 
 export const SESSION_STATUSES = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -36,10 +37,8 @@ export interface TaskView {
   output?: unknown;
   error?: FailureInfo;
   waitingFor?: string;
-  /** Which round of the model's plan was accepted: 1 for its first plan, 2 after one repair, ... */
-  rounds?: number;
-  /** The model that wrote the accepted plan. */
-  model?: string;
+  /** The model usage of its runs (every attempt), once it made a model call. */
+  usage?: Usage;
 }
 
 /** A step of the session that is not a task of its plan (the planner working on the goal). */
@@ -51,6 +50,10 @@ export interface StepView {
   finishedAt?: string;
   error?: FailureInfo;
   waitingFor?: string;
+  /** Which round of the model's plan was accepted: 1 for its first plan, 2 after one repair, ... */
+  rounds?: number;
+  /** The model that wrote the accepted plan. */
+  model?: string;
 }
 
 export interface SessionView {
@@ -70,6 +73,10 @@ export interface SessionView {
   context: Record<string, unknown>;
   result?: unknown;
   error?: FailureInfo;
+  /** The session's limits, when it was started with some. */
+  budget?: Budget;
+  /** The model usage of all its tasks and of its planning, once a model call was made. */
+  usage?: Usage;
 }
 
 export const RESOLVE_ACTIONS = ['retry', 'skip', 'provide', 'abort'] as const;

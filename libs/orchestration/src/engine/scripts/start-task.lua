@@ -22,17 +22,25 @@
     [8], [9] the log entry saying the task started, around its attempt number ('' for none)
     [10..] the ids whose outputs to read (as [5])
 
+  A session with a budget (see includes/budget.lua) starts no task once a limit is reached: the
+  check and the count of started tasks (`tasksStarted`, first runs only) are part of the start, so
+  two workers racing at the limit never both start past it.
+
   Reply: a list, one reply per task:
     {'ended', status or false}  the session ended (or does not exist): start nothing
+    {'budget', status, limit, used, budget}  the session reached a limit of its budget (JSON):
+      start nothing (the worker ends the session)
     {'done', status, output}    the task completed before (its job runs again): only wake-ups may be missing
     {'hold', status}            a dependency or child of the task has not finished
-    {'go', status, goal, attempt, shared, outputs, readyAt, tenant, outputBytes}
+    {'go', status, goal, attempt, shared, outputs, readyAt, tenant, outputBytes, budget, budgetFrom}
       attempt: which run this is (0 when only looking); shared: the shared context as a flat
       field/value list, or false for a session's later tasks in the batch (the first one's
       holds it); outputs: one per id of [10..], false for none; readyAt: when the task last
       became ready ('' if unknown); tenant: '' for a session stored without one; outputBytes:
-      what the session's stored outputs take (see the write-back)
+      what the session's stored outputs take (see the write-back); budget: the session's budget
+      (JSON, '' for none) and budgetFrom, the epoch ms its wallMs counts from
 ]]
+--- @include "budget"
 --- @include "emit"
 --- @include "log-append"
 --- @include "session-keys"
@@ -42,8 +50,9 @@ local sessions = {}
 local function session_of(s)
   local session = sessions[s]
   if not session then
-    local record = redis.call('HMGET', s, 'status', 'goal', 'tenant', 'outputBytes')
-    session = { status = record[1], goal = record[2] or '', tenant = record[3] or '', outputBytes = tonumber(record[4]) or 0 }
+    local record = redis.call('HMGET', s, 'status', 'goal', 'tenant', 'outputBytes', 'budget', 'budgetFrom')
+    session = { status = record[1], goal = record[2] or '', tenant = record[3] or '', outputBytes = tonumber(record[4]) or 0,
+      budget = record[5] or '', budgetFrom = record[6] or '' }
     sessions[s] = session
   end
   return session
@@ -85,6 +94,12 @@ local function start(s, A)
   end
   local marking = A[1] == '1'
   local attempt = 0
+  if marking and session.budget ~= '' then
+    local newTask = (tonumber(task[3]) or 0) == 0
+    local over = budget_over(s, true, newTask)
+    if over then return {'budget', status, over[1], over[2], over[3]} end
+    if newTask then redis.call('HINCRBY', s, 'tasksStarted', 1) end
+  end
   if marking or status == 'pending' then
     local at = start_time(s, A[4], task[2], inputs)
     if status == 'pending' then
@@ -103,7 +118,8 @@ local function start(s, A)
     shared = redis.call('HGETALL', shared_key(s))
     session.shared = true
   end
-  return {'go', status, session.goal, attempt, shared, outputs, task[2] or '', session.tenant, session.outputBytes}
+  return {'go', status, session.goal, attempt, shared, outputs, task[2] or '', session.tenant, session.outputBytes, session.budget,
+    session.budgetFrom}
 end
 
 local replies = {}

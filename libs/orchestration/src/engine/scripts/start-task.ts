@@ -5,6 +5,7 @@ import { SESSION_INCLUDES } from '../../sessions/scripts/includes';
 import { json, parse } from '../../sessions/json-fields';
 import { DEFAULT_TENANT, SessionStatus, WorkerIdentity } from '../../sessions/session.types';
 import { decodeStored } from '../../state/stored-value';
+import type { Budget, BudgetExceeded, BudgetLimit } from '../../sessions/budget';
 import source from './start-task.lua';
 
 const SCRIPT = RedisScript.fromLua(source, SESSION_INCLUDES);
@@ -36,6 +37,8 @@ export interface TaskStart {
   readonly tenant: string;
   /** The bytes the session's stored outputs took when the task started (see the write-back). */
   readonly outputBytes: number;
+  /** The session's budget, if it has one, and when (epoch ms) its `wallMs` ends. */
+  readonly budget?: { readonly limits: Budget; readonly wallEndsAt?: number };
 }
 
 /** The script's answer for one task, each case with its own fields. */
@@ -43,10 +46,16 @@ export type StartTaskReply =
   | { readonly kind: 'ended'; readonly status?: SessionStatus }
   | { readonly kind: 'done'; readonly status: SessionStatus; readonly output: unknown }
   | { readonly kind: 'hold'; readonly status: SessionStatus }
+  | { readonly kind: 'overBudget'; readonly status: SessionStatus; readonly exceeded: BudgetExceeded }
   | ({ readonly kind: 'go' } & TaskStart);
 
-type RawGo = ['go', SessionStatus, string, number, string[] | null, (string | null)[], string, string, number];
-type RawReply = ['ended', SessionStatus | null] | ['done', SessionStatus, string | null] | ['hold', SessionStatus] | RawGo;
+type RawGo = ['go', SessionStatus, string, number, string[] | null, (string | null)[], string, string, number, string, string];
+type RawReply =
+  | ['ended', SessionStatus | null]
+  | ['done', SessionStatus, string | null]
+  | ['hold', SessionStatus]
+  | ['budget', SessionStatus, BudgetLimit, string, string]
+  | RawGo;
 
 function args(call: StartTaskCall): (string | number)[] {
   const { run } = call;
@@ -64,8 +73,13 @@ function args(call: StartTaskCall): (string | number)[] {
   ];
 }
 
+function budgetOf(json: string, from: string): NonNullable<TaskStart['budget']> {
+  const limits = parse<Budget>(json) ?? {};
+  return limits.wallMs !== undefined && from ? { limits, wallEndsAt: Number(from) + limits.wallMs } : { limits };
+}
+
 function decodeGo(raw: RawGo, shared: string[], call: StartTaskCall): StartTaskReply {
-  const [, status, goal, attempt, , outputs, readyAt, tenant, outputBytes] = raw;
+  const [, status, goal, attempt, , outputs, readyAt, tenant, outputBytes, budget, budgetFrom] = raw;
   const context: Record<string, unknown> = {};
   for (let i = 0; i < shared.length; i += 2) context[shared[i]] = decodeStored(shared[i + 1]).value;
   const dependencies: Record<string, unknown> = {};
@@ -83,6 +97,7 @@ function decodeGo(raw: RawGo, shared: string[], call: StartTaskCall): StartTaskR
     readyAt: readyAt || undefined,
     tenant: tenant || DEFAULT_TENANT,
     outputBytes: outputBytes ?? 0,
+    ...(budget ? { budget: budgetOf(budget, budgetFrom) } : {}),
   };
 }
 
@@ -110,6 +125,8 @@ export async function startTasks(client: Redis, calls: readonly StartTaskCall[])
         return { kind: 'done', status: raw[1], output: parse(raw[2]) ?? null };
       case 'hold':
         return { kind: 'hold', status: raw[1] };
+      case 'budget':
+        return { kind: 'overBudget', status: raw[1], exceeded: { limit: raw[2], used: Number(raw[3]), budget: parse(raw[4]) ?? {} } };
       case 'go': {
         if (raw[4]) sharedOf.set(call.session, raw[4]);
         return decodeGo(raw, raw[4] ?? sharedOf.get(call.session) ?? [], call);
