@@ -37,6 +37,7 @@ import { HandOff } from './engine/hand-off';
 import { WriteBackRecovery } from './engine/write-back-recovery.service';
 import { TaskExceptions } from './engine/exception.service';
 import { FailpointWriteBack } from './engine/failpoint-write-back';
+import { FAILPOINTS, Failpoints, failpointsFromEnvironment } from './runtime/failpoint';
 import { LOST_TASKS, LostTasks } from './sessions/lost-tasks';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
@@ -152,6 +153,11 @@ function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[]
 export interface WorkerModuleOptions {
   /** A module that exports {@link HOSTED_AGENTS}: the agents this worker process runs. */
   readonly agents: DynamicModule;
+  /**
+   * The engine's crash points, for tests of recovery. Unset: those `SWITCHYARD_FAILPOINT` arms
+   * (read once, here), which outside such tests is none.
+   */
+  readonly failpoints?: Failpoints;
 }
 
 /** The orchestration services of a worker process: consume queues and run hosted agents. */
@@ -176,8 +182,14 @@ export class OrchestrationWorkerModule {
         RedisFaultRetry,
         WriteBackStore,
         HandOff,
-        // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
-        { provide: TaskWriteBack, useClass: FailpointWriteBack.armed() ? FailpointWriteBack : TaskWriteBack },
+        { provide: FAILPOINTS, useValue: options.failpoints ?? failpointsFromEnvironment(process.env) },
+        {
+          // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
+          provide: TaskWriteBack,
+          inject: [FAILPOINTS, SessionStore, WriteBackStore, HandOff, TaskQueues, SessionTerminator, SessionLogWriter, SWITCHYARD_CONFIG],
+          useFactory: (failpoints: Failpoints, ...steps: ConstructorParameters<typeof TaskWriteBack>) =>
+            FailpointWriteBack.needed(failpoints) ? new FailpointWriteBack(...steps).withFailpoints(failpoints) : new TaskWriteBack(...steps),
+        },
         WriteBackRecovery,
         TaskExceptions,
         SubtaskSpawner,
