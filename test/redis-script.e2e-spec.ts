@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
 import { commandCalls, OwnRedis } from './support/redis-server';
+import incr from './fixtures/incr.lua';
+import echoArgs from './fixtures/echo-args.lua';
 
 /**
  * RedisScript.send: a script sent in order with the connection's next commands and never again.
@@ -26,7 +28,7 @@ describe('RedisScript.send', () => {
   const calls = async (command: string) => (await commandCalls(probe))[command] ?? 0;
 
   it('carries the script the first time on a connection, then its SHA, and again after Redis lost it', async () => {
-    const script = new RedisScript("return redis.call('INCR', KEYS[1])");
+    const script = RedisScript.fromLua(incr);
     // Never loaded on this Redis: the first call works all the same (an EVAL, in order).
     const first = script.send(client, ['n'], []);
     const behind = client.get('n');
@@ -44,7 +46,7 @@ describe('RedisScript.send', () => {
   });
 
   it('run: numbers go as strings, replies come as the ordinary command gives them, and a lost script is sent again', async () => {
-    const script = new RedisScript('return {KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[1]) + 1}');
+    const script = RedisScript.fromLua(echoArgs);
     expect(await script.run(client, ['k'], [41, 'x'])).toEqual(['k', '41', 'x', 42]);
     await probe.script('FLUSH');
     expect(await script.run(client, ['k'], [1, ''])).toEqual(['k', '1', '', 2]);
