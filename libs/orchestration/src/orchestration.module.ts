@@ -181,7 +181,8 @@ export class OrchestrationWorkerModule {
         AgentPresence,
         RedisFaultRetry,
         WriteBackStore,
-        HandOff,
+        // The hand-off's connection is its own (see HandOff.connect).
+        { provide: HandOff, inject: [RedisConnections, SWITCHYARD_CONFIG], useFactory: HandOff.connect },
         { provide: FAILPOINTS, useValue: options.failpoints ?? failpointsFromEnvironment(process.env) },
         {
           // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { FlowJob, Job, Queue } from 'bullmq';
 import { FlowEntry, FlowTransaction, sendPromote } from '../adapters/bullmq';
 import { loadDefinedScripts, transaction, TransactionReplies } from '../adapters/ioredis';
@@ -41,7 +41,7 @@ export class TaskQueues implements OnApplicationShutdown {
    */
   private scriptsDefined = false;
 
-  constructor(private readonly redis: RedisConnections) {}
+  constructor(@Inject(RedisConnections) private readonly redis: Pick<RedisConnections, 'client'>) {}
 
   queue(tag: ShardTag, name: string): Queue {
     const key = `${tag}/${name}`;
