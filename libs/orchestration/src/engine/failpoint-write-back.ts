@@ -33,8 +33,7 @@ export class FailpointWriteBack extends TaskWriteBack {
     if (!this.failpoints.armed('write-back-lost') || this.lostOne) return super.completeAhead(tag, task, output, refused, log);
     this.lostOne = true;
     setTimeout(() => this.failpoints.reach('write-back-lost'), 500);
-    for (const dependant of task.dependants)
-      void this.queues.promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch(() => undefined);
+    for (const dependant of task.dependants) void this.queues.promote(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch(() => undefined);
   }
 
   protected override wakeRoot(tag: ShardTag, sessionId: string): Promise<void> | undefined {

@@ -93,7 +93,7 @@ export class WriteBackStore {
   ): Promise<TaskRef[]> {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
-    const reply = await finishTask(this.client, call, 'run');
+    const reply = await finishTask(this.client, call);
     return readyWaiters(reply, call, sessionId, waiters);
   }
 
