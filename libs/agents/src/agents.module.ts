@@ -4,6 +4,7 @@ import { AGENT_OPTIONS, AgentHandler, AgentOptions } from './sdk/agent.decorator
 import { describeAgent } from './sdk/define-agent';
 import { MODEL_PROVIDER } from './models/model-provider';
 import { createModelProvider } from './models/model-provider.factory';
+import { traceModelCalls, tracedModelOf } from './tracing/traced-model';
 import { BUILTIN_AGENTS } from './builtin/builtin-agents';
 
 export interface AgentsModuleOptions {
@@ -45,7 +46,8 @@ export class AgentsModule {
         {
           provide: MODEL_PROVIDER,
           inject: [SWITCHYARD_CONFIG],
-          useFactory: (config: SwitchyardConfig) => createModelProvider(config),
+          // Traces on, each model call is a span with GenAI attributes (see tracing/traced-model.ts).
+          useFactory: (config: SwitchyardConfig) => traceModelCalls(createModelProvider(config), tracedModelOf(config)),
         },
         ...classes,
         hosted,

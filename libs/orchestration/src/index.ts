@@ -46,3 +46,4 @@ export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/a
 export * from './registry/agent-requests.schema';
 export { registryKeys } from './redis/keys';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';
+export * from './tracing';

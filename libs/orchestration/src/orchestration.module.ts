@@ -38,6 +38,7 @@ import { WriteBackRecovery } from './engine/write-back-recovery.service';
 import { TaskExceptions } from './engine/exception.service';
 import { FailpointWriteBack } from './engine/failpoint-write-back';
 import { FAILPOINTS, Failpoints, failpointsFromEnvironment } from './runtime/failpoint';
+import { TracingLifecycle } from './tracing';
 import { LOST_TASKS, LostTasks } from './sessions/lost-tasks';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
@@ -109,6 +110,8 @@ const core = {
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },
+    // Traces (OTEL_EXPORTER_OTLP_ENDPOINT): started as the module is built, flushed at shutdown.
+    { provide: TracingLifecycle, useFactory: () => new TracingLifecycle('api') },
     {
       provide: StreamTokens,
       inject: [RedisConnections, SessionQueries, SWITCHYARD_CONFIG],
@@ -183,6 +186,7 @@ export class OrchestrationWorkerModule {
         WriteBackStore,
         // The hand-off's connection is its own (see HandOff.connect).
         { provide: HandOff, inject: [RedisConnections, SWITCHYARD_CONFIG], useFactory: HandOff.connect },
+        { provide: TracingLifecycle, useFactory: () => new TracingLifecycle('worker') },
         { provide: FAILPOINTS, useValue: options.failpoints ?? failpointsFromEnvironment(process.env) },
         {
           // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.

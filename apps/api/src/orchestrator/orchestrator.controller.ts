@@ -32,6 +32,9 @@ import {
   TemplateCatalog,
   TemplateSummary,
   ValidationFailedError,
+  contextFrom,
+  inSpan,
+  SpanKind,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
@@ -109,11 +112,19 @@ export class OrchestratorController {
     @Body() body: OrchestrateRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('traceparent') traceparent: string | undefined,
+    @Headers('tracestate') tracestate: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OrchestrateAccepted> {
-    const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
-    if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    return accepted;
+    // The session's trace starts here (traces on): a child of the caller's W3C trace context, if
+    // it sent one; the jobs enqueued below carry this span's context to the workers.
+    const parent = contextFrom({ traceparent, tracestate });
+    return inSpan('orchestrate', { parent, kind: SpanKind.SERVER, attributes: { 'switchyard.tenant': principal.tenant } }, async (span) => {
+      const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
+      span?.setAttribute('switchyard.session.id', accepted.sessionId);
+      if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
+      return accepted;
+    });
   }
 
   @Access('viewer')

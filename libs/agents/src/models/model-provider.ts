@@ -11,6 +11,8 @@ export interface Completion {
   readonly text: string;
   /** Which model answered. */
   readonly model: string;
+  /** The tokens the call took, when the provider reports them. */
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number; readonly totalTokens: number };
 }
 
 /** Any model behind one method; built-in agents call it at least once per task. */

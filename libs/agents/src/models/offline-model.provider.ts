@@ -3,6 +3,9 @@ import { Completion, CompletionRequest, ModelProvider } from './model-provider';
 
 export const OFFLINE_MODEL = 'switchyard-offline-1';
 
+/** How many whitespace-separated words `text` has. */
+const words = (text = '') => text.split(/\s+/).filter(Boolean).length;
+
 /**
  * A deterministic model that needs no network: the same request always gets the same answer,
  * derived from the prompt (so an answer shows what it was based on). Each call takes the
@@ -19,7 +22,11 @@ export class OfflineModelProvider implements ModelProvider {
       .slice(0, 12);
     const subject = request.prompt.replace(/\s+/g, ' ').trim();
     const excerpt = subject.length > 1000 ? `${subject.slice(0, 997)}...` : subject;
-    return { model: OFFLINE_MODEL, text: `[${OFFLINE_MODEL} ${digest}] ${excerpt}` };
+    const text = `[${OFFLINE_MODEL} ${digest}] ${excerpt}`;
+    // Deterministic usage: the offline model's tokens are whitespace-separated words.
+    const promptTokens = words(request.system) + words(request.prompt);
+    const completionTokens = words(text);
+    return { model: OFFLINE_MODEL, text, usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens } };
   }
 
   private wait(signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
+import { contextFrom, inSpan, SpanKind } from '../tracing/tracing';
 import { ShardTag } from '../redis/keys';
 import { currentWorker } from '../runtime/worker-identity';
 import { SessionState } from '../state/session-state.service';
@@ -38,7 +39,13 @@ export class PlanningRunner {
     private readonly redisFaults: RedisFaultRetry,
   ) {}
 
-  async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
+  /** Runs the session's planner on its goal (in a span of the session's trace, traces on). */
+  plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
+    const attributes = { 'switchyard.session.id': job.data.sessionId, 'switchyard.attempt': job.attemptsMade + 1 };
+    return inSpan('plan', { parent: contextFrom(job.data.trace), kind: SpanKind.CONSUMER, attributes }, () => this.planned(tag, job, abort));
+  }
+
+  private async planned(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
     const { sessionId, goal } = job.data;
     const moved = await this.store.transition(tag, sessionId, ['pending', 'planning'], 'planning', {
       startedAt: new Date().toISOString(),
