@@ -82,7 +82,7 @@ describe('traces', () => {
     await receiver?.stop();
   });
 
-  it("puts one session's spans in the caller's trace, each task attempt under its enqueuer's span, each model call under its task's", async () => {
+  it("puts one session's spans in the caller's trace, each task attempt under its enqueuer's span, each model and tool call under its task's", async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
     const accepted = await stack.request(
@@ -95,6 +95,7 @@ describe('traces', () => {
             { id: 'b', capabilities: ['task_decomposition'], dependsOn: ['a'], input: { goal: 'Implement a rate limiter API' } },
             { id: 'c', capabilities: ['code_review'], dependsOn: ['a'] },
             { id: 'd', capabilities: ['document_creation'], dependsOn: ['b', 'c'] },
+            { id: 'f', capabilities: ['file_operations'], input: { operation: 'write', path: 'traces/note.txt', content: 'traced' } },
           ],
         },
       },
@@ -124,7 +125,7 @@ describe('traces', () => {
     // Every span of the session is in the caller's trace.
     expect(attemptSpans().every((s) => s.traceId === traceId)).toBe(true);
     const spanOf = (taskId: string) => attemptSpans().filter((s) => s.attributes['switchyard.task.id'] === taskId);
-    for (const id of ['a', 'b', 'c', 'd']) {
+    for (const id of ['a', 'b', 'c', 'd', 'f']) {
       // A top-level task's attempts are children of the orchestrate span (the plan was enqueued there).
       expect(spanOf(id).length).toBeGreaterThan(0);
       for (const span of spanOf(id)) expect(span).toMatchObject({ service: 'switchyard-worker', parentSpanId: orchestrate[0].spanId });
@@ -137,7 +138,7 @@ describe('traces', () => {
 
     // Each model call is a child of its task's span, with GenAI attributes.
     const attemptIds = new Set(attemptSpans().map((s) => s.spanId));
-    const modelCalls = mine.filter((s) => s.attributes['gen_ai.operation.name'] !== undefined);
+    const modelCalls = mine.filter((s) => ['text_completion', 'chat'].includes(s.attributes['gen_ai.operation.name'] as string));
     const ofA = modelCalls.filter((s) => s.parentSpanId === spanOf('a')[0].spanId);
     expect(ofA).toHaveLength(1);
     expect(ofA[0].attributes).toMatchObject({
@@ -149,5 +150,11 @@ describe('traces', () => {
     expect(ofA[0].attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
     expect(ofA[0].attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
     for (const call of modelCalls) expect(attemptIds.has(call.parentSpanId!)).toBe(true);
+
+    // A tool call is a child of its task's span too.
+    const toolCalls = mine.filter((s) => s.attributes['gen_ai.operation.name'] === 'execute_tool');
+    expect(toolCalls).toHaveLength(1);
+    expect(toolCalls[0]).toMatchObject({ name: 'execute_tool file_operations', parentSpanId: spanOf('f')[0].spanId });
+    expect(toolCalls[0].attributes).toMatchObject({ 'gen_ai.tool.name': 'file_operations', 'switchyard.file.operation': 'write' });
   });
 });
