@@ -98,6 +98,12 @@ export class OrchestratorController {
       'Any unique string (1–255 visible ASCII characters, e.g. a UUID). A retry with the same key and the same body answers with the session the first request started ' +
       '(its current status, `replayed: true` and the header `Idempotent-Replayed: true`) instead of starting another. Keys are kept for SWITCHYARD_IDEMPOTENCY_TTL_S (default 24 h).',
   })
+  @ApiHeader({
+    name: 'traceparent',
+    required: false,
+    description:
+      "A W3C trace context (`00-<trace id>-<span id>-<flags>`): with traces on (OTEL_EXPORTER_OTLP_ENDPOINT), the session's spans join this trace, its root span a child of this one. `tracestate` is carried along.",
+  })
   @ApiAcceptedResponse({
     type: OrchestrateAcceptedDto,
     description: 'The session was created and its first work enqueued, or, for a repeated Idempotency-Key, the session it started',
