@@ -99,7 +99,7 @@ export class PlanningRunner {
         { level: 'info', source: 'orchestrator', sessionId, agentId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } },
         this.logger,
       );
-      void this.log.flush(); // before the flow's tasks can start and log
+      await this.log.flush(); // written before the flow's tasks can start and log
       await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
       await this.store.setPlanning(tag, sessionId, {
         status: 'completed',

@@ -86,7 +86,7 @@ export class SubtaskSpawner {
       },
       this.logger,
     );
-    void this.log.flush(); // before the subtasks can start and log
+    await this.log.flush(); // written before the subtasks can start and log
     // Kept in the job before anything else is written: if this worker dies from here on, the job
     // runs again and finishes the spawn (see resume) instead of running the agent again.
     await job.updateData({
