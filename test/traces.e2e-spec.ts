@@ -157,4 +157,25 @@ describe('traces', () => {
     expect(toolCalls[0]).toMatchObject({ name: 'execute_tool file_operations', parentSpanId: spanOf('f')[0].spanId });
     expect(toolCalls[0].attributes).toMatchObject({ 'gen_ai.tool.name': 'file_operations', 'switchyard.file.operation': 'write' });
   });
+  it("puts a goal's planning run under the orchestrate span, and the plan's tasks under the planning run", async () => {
+    const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { goal: 'Research rate limiters and write a short summary' });
+    expect(accepted.status).toBe(202);
+    const sessionId = accepted.body.sessionId as string;
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('completed');
+    const taskIds: string[] = session.tasks.map((t: { id: string }) => t.id);
+    const ofSession = () => receiver.spans.filter((s) => s.attributes['switchyard.session.id'] === sessionId);
+    await until('every span of the goal session', async () =>
+      taskIds.every((id) => ofSession().some((s) => s.attributes['switchyard.task.id'] === id)) ? true : undefined,
+    );
+    const [orchestrate] = ofSession().filter((s) => s.name === 'orchestrate');
+    // No traceparent came with the request: the orchestrate span starts a trace of its own.
+    expect(orchestrate.parentSpanId ?? '').toBe('');
+    const plans = ofSession().filter((s) => s.name === 'plan');
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatchObject({ service: 'switchyard-worker', traceId: orchestrate.traceId, parentSpanId: orchestrate.spanId });
+    for (const span of ofSession().filter((s) => s.name.startsWith('task '))) {
+      expect(span).toMatchObject({ traceId: orchestrate.traceId, parentSpanId: plans[0].spanId });
+    }
+  });
 });
