@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Job, Queue } from 'bullmq';
-import { FlowEntry, FlowTransaction, sendPromote } from '@switchyard/orchestration/adapters/bullmq';
+import { FlowEntry, FlowTransaction } from '@switchyard/orchestration/adapters/bullmq';
 import { loadDefinedScripts, repliesOrThrow, transaction } from '@switchyard/orchestration/adapters/ioredis';
 import { OwnRedis } from './support/redis-server';
 
@@ -125,19 +125,6 @@ describe('the BullMQ adapter', () => {
     flow.releaseParent(parents, { key: `${parents.qualifiedName}:lonely`, id: 'lonely', queueKey: parents.qualifiedName }, Date.now());
     repliesOrThrow(await transaction(client, (c) => flow.sendWith(c)));
     expect(await parents.getJobState('lonely')).toBe('waiting');
-  });
-
-  it("promotes a delayed job with BullMQ's promote script, sent before sendPromote returns, and answers a negative code for one not delayed", async () => {
-    const work = queue('work');
-    await work.add('held', {}, { jobId: 'held', delay: 60_000 });
-    await work.add('free', {}, { jobId: 'free' });
-    const promoted = sendPromote(work, client, 'held');
-    // Sent next on the same connection: Redis runs it after the promotion, and sees the job waiting.
-    const wait = client.lrange(`${work.qualifiedName}:wait`, 0, -1);
-    expect(await promoted).toBe(0);
-    expect((await wait).sort()).toEqual(['free', 'held']);
-    expect(await work.getJobState('held')).toBe('waiting');
-    expect(await sendPromote(work, client, 'free')).toBeLessThan(0);
   });
 
   it("reads BullMQ's scripts from ioredis' scriptsSet, so that a flow goes in again after SCRIPT FLUSH", async () => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadDefinedScripts } from '@switchyard/orchestration/adapters/ioredis';
 import { OwnRedis } from './support/redis-server';
+import incr from './fixtures/incr.lua';
+import incrByTwo from './fixtures/incr-by-two.lua';
 
 /** The version the adapter is written for; package.json pins it exactly. */
 const IOREDIS = '6.0.0';
@@ -35,13 +37,13 @@ describe('the ioredis adapter', () => {
   });
 
   it("keeps each script defined with defineCommand in scriptsSet, by the command's name, with its source", () => {
-    const lua = `return redis.call('INCR', KEYS[1])`;
+    const lua = incr;
     client.defineCommand('adapterCount', { numberOfKeys: 1, lua });
     expect((client.scriptsSet as Record<string, { lua: string }>).adapterCount).toMatchObject({ lua });
   });
 
   it('loads the defined scripts back after SCRIPT FLUSH, so that one sent inside a MULTI finds its SHA again', async () => {
-    client.defineCommand('adapterDouble', { numberOfKeys: 1, lua: `return redis.call('INCRBY', KEYS[1], 2)` });
+    client.defineCommand('adapterDouble', { numberOfKeys: 1, lua: incrByTwo });
     /** The defined command, on the client or on a MULTI of it. */
     const double = <T>(on: Redis | ReturnType<Redis['multi']>) => (on as unknown as Record<string, (k: string) => T>).adapterDouble(`${key}:d`);
     expect(await double<Promise<number>>(client)).toBe(2);

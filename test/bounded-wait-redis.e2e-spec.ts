@@ -4,9 +4,10 @@ import { BoundedWaitRedis, transaction } from '@switchyard/orchestration/adapter
 import { RedisScript } from '@switchyard/orchestration/redis/redis-script';
 import { OwnRedis } from './support/redis-server';
 import { until } from './support/until';
+import incr from './fixtures/incr.lua';
 
 const WAIT_MS = 300;
-const COUNT = new RedisScript(`return redis.call('INCR', KEYS[1])`);
+const COUNT = RedisScript.fromLua(incr);
 
 /** How a promise settles, and after how long. */
 async function outcome(work: Promise<unknown>): Promise<{ ms: number; value?: unknown; error?: unknown }> {

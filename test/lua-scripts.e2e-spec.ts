@@ -45,7 +45,10 @@ describe('the .lua scripts', () => {
     await redis?.destroy();
   });
 
-  it.each(['libs', 'bench'].flatMap((dir) => scriptsUnder(dir)).map(({ file, source }) => [file, source]))('%s compiles in Redis', async (_, source) => {
-    expect(await client.script('LOAD', source)).toMatch(/^[0-9a-f]{40}$/);
-  });
+  it.each(['libs', 'bench', join('test', 'fixtures')].flatMap((dir) => scriptsUnder(dir)).map(({ file, source }) => [file, source]))(
+    '%s compiles in Redis',
+    async (_, source) => {
+      expect(await client.script('LOAD', source)).toMatch(/^[0-9a-f]{40}$/);
+    },
+  );
 });

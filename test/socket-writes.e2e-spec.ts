@@ -94,7 +94,7 @@ describe('socket writes', () => {
 
   it('transaction rejects with the error of a command Redis refused, and writes nothing; an error while running is in the replies', async () => {
     await client.set(`${key}:tx`, '10');
-    await expect(transaction(client, (redis) => [redis.incr(`${key}:tx`), redis.call('NOSUCHCOMMAND')])).rejects.toThrow(/unknown command/);
+    await expect(transaction(client, (tx) => [tx.incr(`${key}:tx`), tx.call('NOSUCHCOMMAND')])).rejects.toThrow(/unknown command/);
     expect(await client.get(`${key}:tx`)).toBe('10');
     const replies = await transaction(client, (redis) => [redis.hset(`${key}:tx`, 'f', 'v'), redis.incr(`${key}:tx`)]);
     expect(replies[0][0]?.message).toMatch(/WRONGTYPE/);

@@ -136,7 +136,7 @@ describe("a session's stored outputs", () => {
     const results = await Promise.allSettled(
       ids.map((id, i) =>
         i % 2 === 0
-          ? store.finishAhead(tag, sessionId, id, ofBytes(30), [waiter], job, new Date().toISOString()).ready
+          ? store.finishAhead(tag, sessionId, id, ofBytes(30), [waiter], job, new Date().toISOString())
           : store.finishTask(tag, sessionId, id, { status: 'completed', output: ofBytes(30) }, [waiter]),
       ),
     );

@@ -39,7 +39,7 @@ describe('TaskQueues on a fresh connection', () => {
     expect(await redis.get(`${tag}:missing`)).toBeNull();
   });
 
-  it('promotes a delayed job as its first command', async () => {
+  it('promotes a delayed job, on a connection where it sent nothing before', async () => {
     const other = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const writer = new TaskQueues({ client: other } as unknown as RedisConnections);
     try {
@@ -48,7 +48,7 @@ describe('TaskQueues on a fresh connection', () => {
       await writer.onApplicationShutdown();
       await other.quit();
     }
-    await queues.promoteNow(tag, 'work', 'held');
+    await queues.promote(tag, 'work', 'held');
     expect(await redis.lrange(`${tag}:work:wait`, 0, -1)).toEqual(['held']);
   });
 });

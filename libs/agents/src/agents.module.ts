@@ -8,6 +8,7 @@ import { createModelProvider, modelsFor } from './models/model-provider.factory'
 import { MODEL_RATE_LIMITER, ModelRateLimiter } from './models/model-rate-limiter';
 import { UNLIMITED } from './models/unlimited-rate-limiter';
 import { modelRateLimiterProvider } from './models/redis-rate-limiter';
+import { traceModelCalls, tracedModelOf } from './tracing/traced-model';
 import { BUILTIN_AGENTS } from './builtin/builtin-agents';
 
 export interface AgentsModuleOptions {
@@ -55,7 +56,8 @@ export class AgentsModule {
         {
           provide: MODEL_PROVIDER,
           inject: [SWITCHYARD_CONFIG, MODEL_RATE_LIMITER],
-          useFactory: (config: SwitchyardConfig, limiter: ModelRateLimiter) => createModelProvider(config, limiter),
+          // Traces on, each model call is a span with GenAI attributes (see tracing/traced-model.ts).
+          useFactory: (config: SwitchyardConfig, limiter: ModelRateLimiter) => traceModelCalls(createModelProvider(config, limiter), tracedModelOf(config)),
         },
         ...classes,
         hosted,

@@ -53,3 +53,4 @@ export * from './registry/agent-requests.schema';
 export { registryKeys, modelRateKeys } from './redis/keys';
 export { RedisModelRateLimiter, ModelRateOptions } from './rate-limits/redis-model-rate-limiter';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';
+export * from './tracing';

@@ -39,6 +39,8 @@ import { HandOff } from './engine/hand-off';
 import { WriteBackRecovery } from './engine/write-back-recovery.service';
 import { TaskExceptions } from './engine/exception.service';
 import { FailpointWriteBack } from './engine/failpoint-write-back';
+import { FAILPOINTS, Failpoints, failpointsFromEnvironment } from './runtime/failpoint';
+import { TracingLifecycle } from './tracing';
 import { LOST_TASKS, LostTasks } from './sessions/lost-tasks';
 import { SessionState } from './state/session-state.service';
 import { StateLocks } from './state/state-locks.service';
@@ -110,6 +112,8 @@ const core = {
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },
+    // Traces (OTEL_EXPORTER_OTLP_ENDPOINT): started as the module is built, flushed at shutdown.
+    { provide: TracingLifecycle, useFactory: () => new TracingLifecycle('api') },
     {
       provide: StreamTokens,
       inject: [RedisConnections, SessionQueries, SWITCHYARD_CONFIG],
@@ -154,6 +158,11 @@ function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[]
 export interface WorkerModuleOptions {
   /** A module that exports {@link HOSTED_AGENTS}: the agents this worker process runs. */
   readonly agents: DynamicModule;
+  /**
+   * The engine's crash points, for tests of recovery. Unset: those `SWITCHYARD_FAILPOINT` arms
+   * (read once, here), which outside such tests is none.
+   */
+  readonly failpoints?: Failpoints;
 }
 
 /** The orchestration services of a worker process: consume queues and run hosted agents. */
@@ -177,9 +186,17 @@ export class OrchestrationWorkerModule {
         AgentPresence,
         RedisFaultRetry,
         WriteBackStore,
-        HandOff,
-        // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
-        { provide: TaskWriteBack, useClass: FailpointWriteBack.armed() ? FailpointWriteBack : TaskWriteBack },
+        // The hand-off's connection is its own (see HandOff.connect).
+        { provide: HandOff, inject: [RedisConnections, SWITCHYARD_CONFIG], useFactory: HandOff.connect },
+        { provide: TracingLifecycle, useFactory: () => new TracingLifecycle('worker') },
+        { provide: FAILPOINTS, useValue: options.failpoints ?? failpointsFromEnvironment(process.env) },
+        {
+          // Tests of recovery arm a failpoint in the write-back; every other worker has the plain one.
+          provide: TaskWriteBack,
+          inject: [FAILPOINTS, SessionStore, WriteBackStore, HandOff, TaskQueues, SessionTerminator, SessionLogWriter, SWITCHYARD_CONFIG],
+          useFactory: (failpoints: Failpoints, ...steps: ConstructorParameters<typeof TaskWriteBack>) =>
+            FailpointWriteBack.needed(failpoints) ? new FailpointWriteBack(...steps).withFailpoints(failpoints) : new TaskWriteBack(...steps),
+        },
         WriteBackRecovery,
         TaskExceptions,
         SubtaskSpawner,

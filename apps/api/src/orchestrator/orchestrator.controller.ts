@@ -32,6 +32,9 @@ import {
   TemplateCatalog,
   TemplateSummary,
   ValidationFailedError,
+  contextFrom,
+  inSpan,
+  SpanKind,
 } from '@switchyard/orchestration';
 import { ProblemDto } from '../http/problem.dto';
 import { RateLimited } from '../http/openapi';
@@ -95,6 +98,12 @@ export class OrchestratorController {
       'Any unique string (1–255 visible ASCII characters, e.g. a UUID). A retry with the same key and the same body answers with the session the first request started ' +
       '(its current status, `replayed: true` and the header `Idempotent-Replayed: true`) instead of starting another. Keys are kept for SWITCHYARD_IDEMPOTENCY_TTL_S (default 24 h).',
   })
+  @ApiHeader({
+    name: 'traceparent',
+    required: false,
+    description:
+      "A W3C trace context (`00-<trace id>-<span id>-<flags>`): with traces on (OTEL_EXPORTER_OTLP_ENDPOINT), the session's spans join this trace, its root span a child of this one. `tracestate` is carried along.",
+  })
   @ApiAcceptedResponse({
     type: OrchestrateAcceptedDto,
     description: 'The session was created and its first work enqueued, or, for a repeated Idempotency-Key, the session it started',
@@ -109,11 +118,19 @@ export class OrchestratorController {
     @Body() body: OrchestrateRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('traceparent') traceparent: string | undefined,
+    @Headers('tracestate') tracestate: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OrchestrateAccepted> {
-    const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
-    if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    return accepted;
+    // The session's trace starts here (traces on): a child of the caller's W3C trace context, if
+    // it sent one; the jobs enqueued below carry this span's context to the workers.
+    const parent = contextFrom({ traceparent, tracestate });
+    return inSpan('orchestrate', { parent, kind: SpanKind.SERVER, attributes: { 'switchyard.tenant': principal.tenant } }, async (span) => {
+      const accepted = await this.launcher.start(body, { tenant: principal.tenant, idempotencyKey: parseIdempotencyKey(idempotencyKey) });
+      span?.setAttribute('switchyard.session.id', accepted.sessionId);
+      if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
+      return accepted;
+    });
   }
 
   @Access('viewer')

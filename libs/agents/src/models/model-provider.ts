@@ -77,6 +77,8 @@ export interface Completion {
   readonly text: string;
   /** Which model answered. */
   readonly model: string;
+  /** The tokens the call took, when the provider reports them. */
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number; readonly totalTokens: number };
 }
 
 /** Any chat model behind one method; the model-backed agents call it at least once per task. */

@@ -5,6 +5,7 @@ import { Agent } from '../sdk/agent.decorator';
 import { failIfAsked } from '../builtin/model-agent';
 import { HostNotAllowedError, HttpTimeoutError, parseToolInput, ResponseTooLargeError } from './tool-errors';
 import { HostAllowList } from './host-allow-list';
+import { traceToolCall } from '../tracing/traced-tool';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Redirects followed, each checked against the allow-list like the first URL. */
@@ -56,7 +57,7 @@ export class ApiIntegrationAgent {
   async run(task: TaskRun, context: TaskContext): Promise<HttpCallOutput> {
     failIfAsked(task);
     const input = parseToolInput(httpCallInput, task.input, 'api_integration');
-    const output = await this.call(input, context.signal);
+    const output = await traceToolCall('api_integration', () => this.call(input, context.signal), { 'http.request.method': input.method });
     context.log.info('http call done', { method: input.method, url: loggableUrl(output.url), status: output.status });
     return output;
   }

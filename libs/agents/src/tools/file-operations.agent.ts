@@ -5,6 +5,7 @@ import { Agent } from '../sdk/agent.decorator';
 import { failIfAsked } from '../builtin/model-agent';
 import { parseToolInput } from './tool-errors';
 import { tenantWorkspaceDir, Workspace } from './workspace';
+import { traceToolCall } from '../tracing/traced-tool';
 
 const path = z.string({ error: 'path must be a string' }).max(4096, 'path must be at most 4096 characters');
 const encoding = z.enum(['utf8', 'base64'], { error: 'encoding must be utf8 or base64' }).default('utf8');
@@ -49,7 +50,9 @@ export class FileOperationsAgent {
     failIfAsked(task);
     const input = parseToolInput(fileOperationInput, task.input, 'file_operations');
     context.signal.throwIfAborted();
-    const output = await this.perform(this.workspaceOf(context.tenant), input);
+    const output = await traceToolCall('file_operations', () => this.perform(this.workspaceOf(context.tenant), input), {
+      'switchyard.file.operation': input.operation,
+    });
     context.log.info('file operation done', { operation: input.operation, path: output.path });
     return output;
   }

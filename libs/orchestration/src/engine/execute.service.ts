@@ -25,6 +25,7 @@ import { taskLogger } from './task-logger';
 import { TaskWriteBack } from './write-back.service';
 import { StepStore } from './step-store';
 import { RunChannels, RunStreams } from './run-streams.service';
+import { contextFrom, inSpan, markSpanFailed, SpanKind, tracingOn } from '../tracing/tracing';
 
 /** The log entry of a task's run starting; `attempt` (which run this is) ends its context. */
 export function startedEntry(sessionId: string, taskId: string, agentId: string, capabilities: readonly string[], attempt?: number): NewLogEntry {
@@ -75,16 +76,27 @@ export class TaskExecute {
     private readonly streams: RunStreams,
   ) {}
 
-  /** Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the outcome. */
-  async run(
-    tag: ShardTag,
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    abort: RunAbort | undefined,
-    lease: AgentLease,
-    start: TaskStart,
-  ): Promise<unknown> {
+  /**
+   * Runs the task's agent (`start.attempt` set: the fetch marked it running) and records the
+   * outcome. Traces on, the attempt is a span, a child of the context the job carries (its
+   * enqueuer's span); the agent's model and tool calls and the subtasks it spawns are its children.
+   */
+  run(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, abort: RunAbort | undefined, lease: AgentLease, start: TaskStart): Promise<unknown> {
     const run: AgentRun = { tag, job, token, lease, start };
+    if (!tracingOn()) return this.attempt(run, abort);
+    const { sessionId, taskId, capabilities, trace } = job.data;
+    const attributes = {
+      'switchyard.session.id': sessionId,
+      'switchyard.task.id': taskId,
+      'switchyard.attempt': start.attempt,
+      'switchyard.agent.id': lease.agent.descriptor.id,
+      'switchyard.capability': capabilities[0],
+    };
+    const passes = (error: unknown) => error instanceof DelayedError || error instanceof WaitingChildrenError;
+    return inSpan(`task ${taskId}`, { parent: contextFrom(trace), kind: SpanKind.CONSUMER, attributes, passes }, () => this.attempt(run, abort));
+  }
+
+  private async attempt(run: AgentRun, abort: RunAbort | undefined): Promise<unknown> {
     try {
       let output: unknown;
       try {
@@ -96,6 +108,7 @@ export class TaskExecute {
       return await this.completed(run, output);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
+      markSpanFailed(error);
       return this.runFailed(run, abort, error);
     }
   }

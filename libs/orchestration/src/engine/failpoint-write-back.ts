@@ -1,7 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { TaskJobData } from '../plans/task-job';
 import { jobIds, ShardTag } from '../redis/keys';
-import { failpoint, failpointArmed } from '../runtime/failpoint';
+import { Failpoints } from '../runtime/failpoint';
 import { ScriptedLogEntry } from '../log/session-log.writer';
 import { RefusedWriteBack, TaskWriteBack } from './write-back.service';
 
@@ -14,27 +13,32 @@ import { RefusedWriteBack, TaskWriteBack } from './write-back.service';
  * - `root-wake-lost`: the worker dies right before waking a session's root job, once the job's
  *   completion (on its way) has landed.
  */
-@Injectable()
 export class FailpointWriteBack extends TaskWriteBack {
   /** Whether the write-back-lost failpoint dropped its write-back (it drops one). */
   private lostOne = false;
+  private failpoints!: Failpoints;
 
-  /** Whether a worker with the process's failpoint needs this write-back. */
-  static armed(): boolean {
-    return failpointArmed('write-back-lost') || failpointArmed('root-wake-lost');
+  /** Whether a worker with these failpoints needs this write-back. */
+  static needed(failpoints: Failpoints): boolean {
+    return failpoints.armed('write-back-lost') || failpoints.armed('root-wake-lost');
+  }
+
+  /** Arms this write-back with the worker's failpoints (see the module's TaskWriteBack provider). */
+  withFailpoints(failpoints: Failpoints): this {
+    this.failpoints = failpoints;
+    return this;
   }
 
   override async completeAhead(tag: ShardTag, task: TaskJobData, output: unknown, refused: RefusedWriteBack, log?: ScriptedLogEntry): Promise<void> {
-    if (!failpointArmed('write-back-lost') || this.lostOne) return super.completeAhead(tag, task, output, refused, log);
+    if (!this.failpoints.armed('write-back-lost') || this.lostOne) return super.completeAhead(tag, task, output, refused, log);
     this.lostOne = true;
-    setTimeout(() => failpoint('write-back-lost'), 500);
-    for (const dependant of task.dependants)
-      void this.queues.promoteNow(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch(() => undefined);
+    setTimeout(() => this.failpoints.reach('write-back-lost'), 500);
+    for (const dependant of task.dependants) void this.queues.promote(tag, dependant.queue, jobIds.task(task.sessionId, dependant.id)).catch(() => undefined);
   }
 
   protected override wakeRoot(tag: ShardTag, sessionId: string): Promise<void> | undefined {
-    if (!failpointArmed('root-wake-lost')) return super.wakeRoot(tag, sessionId);
-    setTimeout(() => failpoint('root-wake-lost'), 500);
+    if (!this.failpoints.armed('root-wake-lost')) return super.wakeRoot(tag, sessionId);
+    setTimeout(() => this.failpoints.reach('root-wake-lost'), 500);
     return undefined;
   }
 }

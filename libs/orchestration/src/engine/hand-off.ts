@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { OnApplicationShutdown } from '@nestjs/common';
 import type { ScriptedLogEntry } from '../log/session-log.writer';
 import { TaskRef } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { jobIds, ShardTag } from '../redis/keys';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { SwitchyardConfig } from '../config/switchyard-config';
 import { FinishedJob, WriteBackStore } from './write-back.store';
 
 /** A completed task's write-back, as {@link HandOff.complete} sends it. */
@@ -12,60 +14,90 @@ export interface CompletedWrite {
   readonly output: unknown;
   /** Whom the write-back tells (see dag/waiters.ts). */
   readonly waiters: readonly TaskRef[];
-  /** The dependants the write-back always makes ready: promoted right behind it. */
+  /** The dependants promoted once the write-back landed. */
   readonly promote: readonly TaskRef[];
   readonly job: FinishedJob;
   readonly at: string;
   readonly log?: ScriptedLogEntry;
 }
 
+/** What the hand-off writes: a task's finish script (see write-back.store.ts). */
+export type HandOffWrites = Pick<WriteBackStore, 'finishAhead' | 'finishTask'>;
+
+/** How the hand-off wakes a dependant: BullMQ's promotion of its held job. */
+export type HandOffQueues = Pick<TaskQueues, 'promote'> & Partial<Pick<TaskQueues, 'onApplicationShutdown'>>;
+
 /**
- * The one owner of an order of commands that correctness depends on: a task's write-back, then
- * the promotion of the dependants it always makes ready, then BullMQ's completion of the task's
- * job. A dependant promoted before the write-back landed would find the task pending and hold
- * itself again; a job completed before its write-back would let its parent run without its result.
+ * The one owner of an order of commands that correctness depends on, and of the connection it
+ * sends them on: a task's write-back, then the promotion of its dependants, then (once
+ * {@link complete} or {@link finish} resolved) BullMQ's completion of the task's job.
  *
- * The three go out on the process's command connection (RedisConnections.client), which both the
- * write-back store and the BullMQ queues use, in the order this class sends them, and Redis runs
- * them in that order: {@link complete} resolves once the write-back and the promotions are on the
- * connection, and the worker's BullMQ completion of the job is sent after it resolves. Every key
- * they touch carries the session's shard hash tag (the session's keys and its BullMQ queues'), so
- * on a Redis Cluster they all go to the one node that holds that slot, over one socket, and the
- * order holds there too.
+ * Why the order matters: a dependant promoted before the write-back landed would find the task
+ * pending and hold itself again; a job completed before its write-back would let its parent (or
+ * the session's finalizer) run without the task's result; and a job completed before its
+ * dependants were woken would, should the worker die in between, leave them held for ever (the
+ * job does not run again to wake them).
+ *
+ * How it holds: each step is sent once Redis has answered the step before it. The order thus
+ * never rests on commands keeping their order on one socket, which a Redis Cluster connection
+ * (a redirection, a reconnection) or a connection split would not keep. The connection is the
+ * hand-off's own (made by {@link HandOff.connect}, used by nothing else), so no other command
+ * waits behind a hand-off's and the hand-off waits behind no one's. BullMQ's completion goes out
+ * on the worker's connection after the promise resolves, so it too comes after the answers.
  */
-@Injectable()
-export class HandOff {
+export class HandOff implements OnApplicationShutdown {
   constructor(
-    private readonly writes: WriteBackStore,
-    private readonly queues: TaskQueues,
+    private readonly writes: HandOffWrites,
+    private readonly queues: HandOffQueues,
   ) {}
 
+  /** A hand-off on a connection of its own, with a write-back store and BullMQ queues on it. */
+  static connect(redis: RedisConnections, config: Pick<SwitchyardConfig, 'maxSessionBytes'>): HandOff {
+    const own = { client: redis.duplicate('hand-off') } as RedisConnections;
+    return new HandOff(new WriteBackStore(own, config), new TaskQueues(own));
+  }
+
   /**
-   * Sends a completed task's write-back (batched with the others of this tick) and, behind it,
-   * the promotion of `write.promote`; resolves once both are on the connection. `ready` is the
-   * write-back's answer (the waiters it left ready) or its refusal; each of `promotions` settles
-   * with its promotion.
+   * Writes back a completed task (batched with the others finishing in this tick, see
+   * WriteBackStore.finishAhead) and, once it landed, promotes `write.promote`; resolves once both
+   * are answered. `ready` is the write-back's answer (the waiters it left ready) or its refusal,
+   * in which case nothing is promoted (the caller sends it again, see TaskWriteBack.sendAgain);
+   * each of `promotions` has settled.
    */
   async complete(tag: ShardTag, write: CompletedWrite): Promise<{ ready: Promise<TaskRef[]>; promotions: Promise<void>[] }> {
     const { sessionId, taskId, output, waiters, job, at, log } = write;
-    const { sent, ready } = this.writes.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
-    await sent;
-    const promotions = write.promote.map((dependant) => this.queues.promoteNow(tag, dependant.queue, jobIds.task(sessionId, dependant.id)));
+    const ready = this.writes.finishAhead(tag, sessionId, taskId, output, waiters, job, at, log);
+    const landed = await ready.then(
+      () => true,
+      () => false,
+    );
+    if (!landed) return { ready, promotions: [] };
+    const promotions = this.promote(tag, sessionId, write.promote);
+    await Promise.allSettled(promotions);
     return { ready, promotions };
   }
 
   /**
-   * Sends a task's write-back and, when some of its dependants are always made ready by it, their
-   * promotion right behind it, without waiting for its answer (`ordered`: the script is sent once,
-   * so nothing can overtake it). Answers the write-back's answer and the promotions' promises.
+   * Writes back a task's outcome and, once it landed, promotes `write.promote` (the dependants it
+   * always makes ready); answers the waiters the write-back left ready once the promotions are
+   * done. Rejects with the write-back's refusal (nothing promoted) or a promotion's failure.
    */
-  finish(
+  async finish(
     tag: ShardTag,
     write: Omit<CompletedWrite, 'output' | 'at' | 'log'> & { outcome: Parameters<WriteBackStore['finishTask']>[3] },
-  ): { ready: Promise<TaskRef[]>; promotions: Promise<void>[] } {
+  ): Promise<TaskRef[]> {
     const { sessionId, taskId, outcome, waiters, job } = write;
-    const ready = this.writes.finishTask(tag, sessionId, taskId, outcome, waiters, { ordered: write.promote.length > 0, job });
-    const promotions = write.promote.map((dependant) => this.queues.promote(tag, dependant.queue, jobIds.task(sessionId, dependant.id)));
-    return { ready, promotions };
+    const ready = await this.writes.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
+    await Promise.all(this.promote(tag, sessionId, write.promote));
+    return ready;
+  }
+
+  private promote(tag: ShardTag, sessionId: string, dependants: readonly TaskRef[]): Promise<void>[] {
+    return dependants.map((dependant) => this.queues.promote(tag, dependant.queue, jobIds.task(sessionId, dependant.id)));
+  }
+
+  /** Closes the hand-off's BullMQ queues (its connection closes with the others, see RedisConnections). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.queues.onApplicationShutdown?.().catch(() => undefined);
   }
 }

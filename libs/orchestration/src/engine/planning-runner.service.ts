@@ -5,6 +5,7 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { InvalidAgentOutputError } from '../errors/errors';
 import { PlanEnqueuer } from '../sessions/plan-enqueuer.service';
 import { PlanningJobData } from '../plans/task-job';
+import { contextFrom, inSpan, SpanKind } from '../tracing/tracing';
 import { ShardTag } from '../redis/keys';
 import { BudgetExceeded, budgetFailure } from '../sessions/budget';
 import { currentWorker } from '../runtime/worker-identity';
@@ -63,7 +64,13 @@ export class PlanningRunner {
     private readonly streams: RunStreams,
   ) {}
 
-  async plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
+  /** Runs the session's planner on its goal (in a span of the session's trace, traces on). */
+  plan(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
+    const attributes = { 'switchyard.session.id': job.data.sessionId, 'switchyard.attempt': job.attemptsMade + 1 };
+    return inSpan('plan', { parent: contextFrom(job.data.trace), kind: SpanKind.CONSUMER, attributes }, () => this.planned(tag, job, abort));
+  }
+
+  private async planned(tag: ShardTag, job: Job<PlanningJobData>, abort?: RunAbort): Promise<unknown> {
     const { sessionId, goal } = job.data;
     const moved = await this.store.transition(tag, sessionId, ['pending', 'planning'], 'planning', {
       startedAt: new Date().toISOString(),
@@ -99,7 +106,7 @@ export class PlanningRunner {
         { level: 'info', source: 'orchestrator', sessionId, agentId, message: 'plan validated; enqueuing it', context: { tasks: validation.graph.tasks.size } },
         this.logger,
       );
-      void this.log.flush(); // before the flow's tasks can start and log
+      await this.log.flush(); // written before the flow's tasks can start and log
       await this.enqueuer.enqueue(tag, sessionId, validation.plan, validation.graph);
       await this.store.setPlanning(tag, sessionId, {
         status: 'completed',

@@ -8,7 +8,7 @@ import { InvalidAgentOutputError } from '../errors/errors';
 import { buildSubtaskFlows, taskDefaultsFor } from '../plans/flow-builder';
 import { DEFAULT_PLAN_LIMITS, validatePlan } from '../plans/plan-validator';
 import { buildPlanGraph, flattenPlan, PlanGraph } from '../plans/plan-graph';
-import { failpoint } from '../runtime/failpoint';
+import { FAILPOINTS, Failpoints } from '../runtime/failpoint';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -33,6 +33,7 @@ export class SubtaskSpawner {
     private readonly catalog: CapabilityCatalog,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly log: SessionLogWriter,
+    @Inject(FAILPOINTS) private readonly failpoints: Failpoints,
   ) {}
 
   /**
@@ -85,7 +86,7 @@ export class SubtaskSpawner {
       },
       this.logger,
     );
-    void this.log.flush(); // before the subtasks can start and log
+    await this.log.flush(); // written before the subtasks can start and log
     // Kept in the job before anything else is written: if this worker dies from here on, the job
     // runs again and finishes the spawn (see resume) instead of running the agent again.
     await job.updateData({
@@ -93,7 +94,7 @@ export class SubtaskSpawner {
       childIds: [...job.data.childIds, ...graph.roots],
       decomposition: { output: decomposition.output, tasks: decomposition.tasks },
     });
-    failpoint('subtasks-decided');
+    this.failpoints.reach('subtasks-decided');
     return this.enqueue(tag, job, token, graph, true);
   }
 
@@ -135,11 +136,11 @@ export class SubtaskSpawner {
   private async enqueue(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, graph: PlanGraph, record: boolean): Promise<boolean> {
     const { sessionId, taskId } = job.data;
     if (record) await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
-    failpoint('subtasks-recorded');
+    this.failpoints.reach('subtasks-recorded');
     await this.queues.addFlows(
       buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)),
     );
-    failpoint('subtasks-enqueued');
+    this.failpoints.reach('subtasks-enqueued');
     return job.moveToWaitingChildren(token!);
   }
 }

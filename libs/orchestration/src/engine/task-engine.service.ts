@@ -57,7 +57,7 @@ export class TaskEngine {
 
   /** Fetches the task (marking it running when an agent is chosen) and acts on what the fetch found. */
   private async step(tag: ShardTag, job: Job<TaskJobData>, token: string | undefined, abort?: RunAbort, lease?: AgentLease): Promise<unknown> {
-    const fetched = await this.fetcher.fetch(tag, job.data, lease && this.runOf(tag, job.data, lease));
+    const fetched = await this.fetcher.fetch(tag, job.data, lease && (await this.runOf(tag, job.data, lease)));
     switch (fetched.kind) {
       case 'ended':
         return this.ended(tag, job.data, fetched.status);
@@ -78,11 +78,11 @@ export class TaskEngine {
   }
 
   /** The run a fetch marks with `lease`'s agent; "task started" goes into the session's log with it. */
-  private runOf(tag: ShardTag, task: TaskJobData, lease: AgentLease): FetchRun {
+  private async runOf(tag: ShardTag, task: TaskJobData, lease: AgentLease): Promise<FetchRun> {
     const agentId = lease.agent.descriptor.id;
-    // The fetch fills in the attempt; entries logged before go out first.
+    // The fetch fills in the attempt; entries logged before are written first.
     const started = this.log.scripted(tag, startedEntry(task.sessionId, task.taskId, agentId, task.capabilities), 'attempt');
-    this.log.flushBefore();
+    await this.log.flushBefore();
     return { agentId, worker: this.worker, started };
   }
 

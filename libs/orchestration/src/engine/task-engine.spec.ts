@@ -62,7 +62,7 @@ function engine(fetches: Fetched[], options: { resolution?: { action: string; ou
   const log = strict('log', {
     write: () => undefined,
     scripted: () => ({ key: 'log', bound: 10, json: '{', tail: '}' }),
-    flushBefore: () => undefined,
+    flushBefore: async () => undefined,
   });
   const config = strict('config', { maxOutputBytes: 1000, maxSessionBytes: 1000 });
   const service = new TaskEngine(

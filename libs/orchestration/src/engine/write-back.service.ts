@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { soleDependants, toPromote, waiterJobId, waitersOf } from '../dag/waiters';
 import { SessionOutputsFullError } from '../errors/errors';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
-import { TaskJobData, TaskRef } from '../plans/task-job';
+import { TaskJobData } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { isoNow } from '../runtime/iso-now';
@@ -49,52 +49,32 @@ export class TaskWriteBack {
   }
 
   /**
-   * Records the outcome and wakes every waiter left with nothing pending. A dependant whose only
-   * prerequisite is this task is ready once the write-back lands, whatever it says: its promotion
-   * is sent right behind the write-back, on the same connection, so Redis runs it after the
-   * write-back and both take one round trip (a chain's hand-off). The others are promoted once the
-   * write-back says they are ready. Either way they are woken before this job completes, so a
-   * worker dying in between leaves a job that runs again and wakes them.
+   * Records the outcome and wakes every waiter left with nothing pending: a dependant whose only
+   * prerequisite is this task is ready once the write-back lands, whatever it says, and the
+   * hand-off promotes it right after; the others are promoted once the write-back says they are
+   * ready. Either way they are woken before this job completes, so a worker dying in between
+   * leaves a job that runs again and wakes them. A refused output rejects (the task fails, see
+   * TaskExceptions.failed).
    */
   async finish(tag: ShardTag, task: TaskJobData, outcome: WriteBackOutcome): Promise<void> {
     const { sessionId, taskId } = task;
-    const waiters = waitersOf(task);
     const sole = soleDependants(task);
-    const job = this.finishedJob(task);
-    const { ready: written, promotions: early } = this.handOff.finish(tag, { sessionId, taskId, outcome, waiters, promote: sole, job });
-    // Awaited below, unless the write-back fails for good first: never an unhandled rejection.
-    for (const promotion of early) promotion.catch(() => undefined);
-    let ready: TaskRef[];
-    let promoted = new Set(sole);
-    try {
-      ready = await written;
-    } catch (error) {
-      // A refused output is refused again: the task fails (see TaskExceptions.failed).
-      if (sole.length === 0 || error instanceof SessionOutputsFullError) throw error;
-      // Refused (Redis lost the script): the early promotions met dependants that still waited,
-      // which held themselves again. Write back again, and promote whatever it leaves ready.
-      ready = await this.runs.finishTask(tag, sessionId, taskId, outcome, waiters, { job });
-      promoted = new Set();
-    }
-    const woken = toPromote(ready, task, promoted).map((w) => this.queues.promote(tag, w.queue, waiterJobId(sessionId, w)));
-    // The log entries written so far go out right behind the wake-ups (same connection, so Redis
-    // runs them next), off the hand-off's path: a woken dependant's own first entries wait for
-    // its worker's next flush, so they still come after these. Only when a task wakes dependants:
-    // independent tasks leave their entries to the periodic flush, which sends those of many
-    // tasks in one write instead of one write per task, and a parent or the finalizer starts only
-    // after this job finishes, by when the tick's flush is usually out.
+    const write = { sessionId, taskId, outcome, waiters: waitersOf(task), promote: sole, job: this.finishedJob(task) };
+    const ready = await this.handOff.finish(tag, write);
+    const woken = toPromote(ready, task, new Set(sole)).map((w) => this.queues.promote(tag, w.queue, waiterJobId(sessionId, w)));
+    // The log entries written so far go out with the wake-ups, off the hand-off's path. Only
+    // when a task wakes dependants: independent tasks leave their entries to the periodic flush,
+    // which sends those of many tasks in one write instead of one write per task.
     if (task.dependants.length > 0) void this.log.flush();
-    await Promise.all([...early, ...woken]);
+    await Promise.all(woken);
   }
 
   /**
-   * Completes a task whose dependants (if any) wait for it alone, without waiting for the
-   * write-back's answer: the processor returns once the write-back is on the connection (with
-   * those of the other tasks finishing in this tick, see WriteBackStore.finishAhead), followed by
-   * the promotion of each dependant (the order is HandOff's), and BullMQ's moveToFinished for the job follows them — which
-   * also hands this worker the first dependant, when it is on the same queue. All of it takes one
-   * round trip, and Redis runs the write-back first: neither a dependant nor the parent can start
-   * before it.
+   * Completes a task whose dependants (if any) wait for it alone: the write-back (with those of
+   * the other tasks finishing in this tick, see WriteBackStore.finishAhead), then the promotion of
+   * each dependant, then, once this resolves, BullMQ's moveToFinished for the job — which also
+   * hands this worker the first dependant, when it is on the same queue. The order is HandOff's:
+   * neither a dependant nor the parent can start before the write-back landed.
    *
    * Should the write-back fail (Redis refused it), it is sent again (see sendAgain). Should this
    * worker die before sending it again, the task's job still completed, with its output: a held
@@ -108,12 +88,12 @@ export class TaskWriteBack {
     const job = this.finishedJob(task);
     // A write-back sent again still says when the task finished.
     const at = isoNow();
-    // Whatever the task logged goes out before the write-back, which appends `log` after it.
-    if (log) this.log.flushBefore();
+    // Whatever the task logged is written before the write-back, which appends `log` after it.
+    if (log) await this.log.flushBefore();
     const write = { sessionId, taskId, output, waiters: waitersOf(task), promote: task.dependants, job, at, log };
     const { ready: written, promotions } = await this.handOff.complete(tag, write);
     written.catch((first: unknown) => this.sendAgain(tag, task, { output, job, at, log }, first, refused));
-    // Not waited for: a dependant not woken now runs once the write-back is sent again.
+    // Settled already; a dependant not woken runs once the write-back is sent again.
     promotions.forEach((promotion, i) => {
       promotion.catch((error: Error) =>
         this.logger.warn(

@@ -61,13 +61,12 @@ export interface FinishedJob {
 export class WriteBackStore {
   /**
    * The write-backs sent ahead of their jobs' completion (see {@link finishAhead}) in one tick go
-   * to Redis as one script call per shard, each sent once (RedisScript.send), so that it goes out
-   * before the command its caller sends next.
+   * to Redis as one script call per shard.
    */
   private readonly aheadFinishes = new TickBatcher<ShardTag, FinishTaskCall, FinishTaskReply>((_tag, batch) => finishTasks(this.client, batch));
 
   constructor(
-    private readonly redis: RedisConnections,
+    @Inject(RedisConnections) private readonly redis: Pick<RedisConnections, 'client'>,
     @Inject(SWITCHYARD_CONFIG) private readonly config: Pick<SwitchyardConfig, 'maxSessionBytes'>,
   ) {}
 
@@ -78,9 +77,7 @@ export class WriteBackStore {
   /**
    * Finishes a task and resolves its waiters (see sessions/scripts/finish-task.lua): `completed` with its output, or
    * `failed` / `skipped` without one (waiters then run without it). Answers the waiters that
-   * became ready. `ordered`: the script goes out before this call returns and is not sent again
-   * (a NOSCRIPT rejects, see RedisScript.send), so the caller's next command on the connection
-   * runs after it. `job`:
+   * became ready. `job`:
    * the task's BullMQ job, given `keepSeconds` to live from now. `at`: when it finished (now).
    * `log`: an entry the same script appends to the session's log. An output the session's
    * outputs have no room for (SWITCHYARD_MAX_SESSION_BYTES) is refused with
@@ -92,20 +89,18 @@ export class WriteBackStore {
     taskId: string,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed' | 'skipped' },
     waiters: readonly TaskRef[],
-    options: { ordered?: boolean; job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
+    options: { job?: FinishedJob; at?: string; log?: ScriptedLogEntry } = {},
   ): Promise<TaskRef[]> {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, outcome, waiters, options.job, options.at ?? isoNow(), limit, options.log);
-    // Ordered: sent now and never again, so Redis runs it before whatever the caller sends next.
-    const reply = await finishTask(this.client, call, options.ordered ? 'send' : 'run');
+    const reply = await finishTask(this.client, call);
     return readyWaiters(reply, call, sessionId, waiters);
   }
 
   /**
-   * {@link finishTask} for a task whose job completes without waiting for the answer: the
-   * write-backs of the tasks that finish in one tick go out as one script call, sent once (see
-   * RedisScript.send). `sent` resolves once it is on the connection, so a command sent after that (the
-   * job's completion) runs after it in Redis; `ready` is finishTask's answer (or its refusal).
+   * {@link finishTask} for a completed task, gathered with the others that complete in this tick:
+   * their write-backs go out as one script call per shard. Answers finishTask's answer (or its
+   * refusal).
    */
   finishAhead(
     tag: ShardTag,
@@ -116,10 +111,10 @@ export class WriteBackStore {
     job: FinishedJob,
     at: string,
     log?: ScriptedLogEntry,
-  ): { sent: Promise<void>; ready: Promise<TaskRef[]> } {
+  ): Promise<TaskRef[]> {
     const limit = this.config.maxSessionBytes;
     const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, limit, log);
     const reply = this.aheadFinishes.add(tag, call);
-    return { sent: this.aheadFinishes.sent(), ready: reply.then((ready) => readyWaiters(ready, call, sessionId, waiters)) };
+    return reply.then((ready) => readyWaiters(ready, call, sessionId, waiters));
   }
 }

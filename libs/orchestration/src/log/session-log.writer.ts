@@ -87,11 +87,12 @@ export class SessionLogWriter implements BatchContributor {
   }
 
   /**
-   * Sends what is buffered now, if anything: a script sent after this that appends an entry
-   * itself (see {@link scripted}) appends it after them.
+   * Sends what is buffered now, if anything, and resolves once Redis has written it (never
+   * rejects): a script sent after that which appends an entry itself (see {@link scripted})
+   * appends it after them, whatever connection it goes on.
    */
-  flushBefore(): void {
-    if (this.buffered > 0) void this.flush();
+  flushBefore(): Promise<void> {
+    return this.buffered > 0 ? this.flush() : Promise.resolve();
   }
 
   /**

@@ -4,6 +4,7 @@ import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { MAX_TASK_PRIORITY } from './plan.schema';
 import { PlanGraph, PlannedTask } from './plan-graph';
 import { SessionJobData, TaskJobData, TaskRef } from './task-job';
+import { currentTraceCarrier } from '../tracing/tracing';
 
 /**
  * A task that waits for dependencies sits in BullMQ's delayed set for this long; the dependency
@@ -59,6 +60,8 @@ export function taskQueue(task: PlannedTask): string {
 
 export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGraph, rootParentId: string | null = null): TaskJobData {
   const { spec } = task;
+  // The active span's context (traces on): the enqueuer's, whose child the task's attempts are.
+  const trace = currentTraceCarrier();
   return {
     type: 'task',
     sessionId,
@@ -74,6 +77,7 @@ export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGra
     dependsOn: task.dependencies,
     childIds: task.childIds,
     dependants: (graph.dependants.get(task.id) ?? []).map((id) => dependantRef(graph.tasks.get(id)!)),
+    ...(trace ? { trace } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '../tracing/tracing';
 import { FAILURE_POLICIES, TASK_KINDS, TaskSpec } from './plan.schema';
 
 /** Where a task's job lives: BullMQ queue name (its first capability) and job id. */
@@ -44,6 +45,12 @@ export interface TaskJobData {
      */
     readonly tasks?: readonly TaskSpec[];
   };
+  /**
+   * The W3C trace context of the span that enqueued it (the session's orchestrate span, a
+   * planning run's, or the attempt of the task that spawned it), when traces are on: the task's
+   * attempt spans are its children (see tracing/).
+   */
+  readonly trace?: TraceCarrier;
 }
 
 /** Data of a session's root job (queue `sy.session`) and of its planning job. */
@@ -51,12 +58,16 @@ export interface SessionJobData {
   readonly sessionId: string;
   /** How often the root job checked on its session before all its top-level tasks finished (see SessionFinalizer). */
   readonly checks?: number;
+  /** The trace context of the session's orchestrate span, when traces are on (see {@link TaskJobData.trace}). */
+  readonly trace?: TraceCarrier;
 }
 
 export interface PlanningJobData {
   readonly type: 'plan';
   readonly sessionId: string;
   readonly goal: string;
+  /** The trace context of the session's orchestrate span, when traces are on (see {@link TaskJobData.trace}). */
+  readonly trace?: TraceCarrier;
 }
 
 /** Jobs in a capability queue: a task of a plan, or (in `task_decomposition`) a goal to plan. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { FlowJob, Job, Queue } from 'bullmq';
-import { FlowEntry, FlowTransaction, sendPromote } from '../adapters/bullmq';
+import { FlowEntry, FlowTransaction } from '../adapters/bullmq';
 import { loadDefinedScripts, transaction, TransactionReplies } from '../adapters/ioredis';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { ShardTag } from '../redis/keys';
@@ -36,12 +36,12 @@ export class TaskQueues implements OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
   /**
    * Whether BullMQ has defined its scripts on the shared connection: the first Queue on it does,
-   * once ready. The flow writer and promoteNow call them by name without awaiting a Queue, which
+   * once ready. The flow writer calls them by name without awaiting a Queue, which
    * on a fresh connection would find them missing.
    */
   private scriptsDefined = false;
 
-  constructor(private readonly redis: RedisConnections) {}
+  constructor(@Inject(RedisConnections) private readonly redis: Pick<RedisConnections, 'client'>) {}
 
   queue(tag: ShardTag, name: string): Queue {
     const key = `${tag}/${name}`;
@@ -180,21 +180,6 @@ export class TaskQueues implements OnApplicationShutdown {
         if (tries >= 5) throw error;
       }
     }
-  }
-
-  /**
-   * {@link promote}, with BullMQ's own promote script put on the process's command connection
-   * before this returns — so that a command sent next on it (the completion of the job this one
-   * waited for) runs after it in Redis. Resolves once it ran; should it find the job not delayed,
-   * {@link promote} takes over (and checks). The first call on a connection where BullMQ has not
-   * defined its scripts yet waits for them, so that promotion may come after the completion: the
-   * job then waits for the worker's next fetch instead of coming with the completion.
-   */
-  promoteNow(tag: ShardTag, queueName: string, jobId: string): Promise<void> {
-    const queue = this.queue(tag, queueName);
-    if (!this.scriptsDefined) return this.defineScripts(queue).then(() => this.promoteNow(tag, queueName, jobId));
-    const sent = sendPromote(queue, this.redis.client, jobId);
-    return sent.then((code) => (code < 0 ? this.promote(tag, queueName, jobId) : undefined));
   }
 
   private async defineScripts(queue: Queue): Promise<void> {

@@ -11,6 +11,7 @@ import emit from '../sessions/scripts/includes/emit.lua';
 import logAppend from '../sessions/scripts/includes/log-append.lua';
 import sessionKeys from '../sessions/scripts/includes/session-keys.lua';
 import setTaskStatus from '../sessions/scripts/set-task-status.lua';
+import { IDLE_TASK_STATUSES } from '../sessions/scripts/end-session';
 
 /** What a Lua script's Redis call looks like (kept apart so that this file does not match itself). */
 const LUA_CALL = ['redis', 'call('].join('.');
@@ -23,7 +24,10 @@ function filesUnder(dir: string, suffix: string): string[] {
     .map((name) => join(dir, name));
 }
 
-const scripts = ['libs', 'apps', 'bench'].flatMap((dir) => filesUnder(join(ROOT, dir), '.lua'));
+/** Where Lua and TypeScript live: the code, the benchmark, the examples and the tests (with their fixtures). */
+const SOURCE_DIRS = ['libs', 'apps', 'bench', 'examples', 'test'];
+
+const scripts = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, dir), '.lua'));
 const entryScripts = scripts.filter((file) => !file.split(sep).includes('includes'));
 
 describe('the Lua scripts', () => {
@@ -57,10 +61,15 @@ describe('the Lua scripts', () => {
     }
   });
 
-  it('are not written in TypeScript strings', () => {
-    const holding = ['libs', 'apps', 'bench']
-      .flatMap((dir) => filesUnder(join(ROOT, dir), '.ts'))
-      .filter((file) => !file.endsWith('.spec.ts') && readFileSync(file, 'utf8').includes(LUA_CALL))
+  it('are not written in TypeScript strings, tests included (a test loads a .lua fixture)', () => {
+    // A script built from a string literal, or any Redis call of Lua's, in a .ts file.
+    const inline = new RegExp(`${['new RedisScript', ''].join('\\(\\s*')}['"\`]`);
+    const holding = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, dir), '.ts'))
+      .filter((file) => file !== __filename)
+      .filter((file) => {
+        const source = readFileSync(file, 'utf8');
+        return source.includes(LUA_CALL) || inline.test(source);
+      })
       .map((file) => relative(ROOT, file).split(sep).join('/'))
       .sort();
     expect(holding).toEqual([]);
@@ -92,6 +101,9 @@ describe('the constants the Lua scripts hold', () => {
 
   it('name statuses and keys that exist', () => {
     expect(TASK_STATUSES).toEqual(expect.arrayContaining(luaStrings(setTaskStatus, 'FINAL_TASK_STATUSES')));
+    // Read from end-session.lua (the session terminator's list is this one): statuses that exist.
+    expect(IDLE_TASK_STATUSES).toEqual(['waiting', 'ready', 'paused']);
+    expect(TASK_STATUSES).toEqual(expect.arrayContaining([...IDLE_TASK_STATUSES]));
     expect(JOB_KEY_SUFFIXES).toContain('');
     expect(JOB_KEY_SUFFIXES).toEqual(expect.arrayContaining([...JOB_CHILDREN_SUFFIXES]));
   });

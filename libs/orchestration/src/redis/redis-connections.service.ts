@@ -61,7 +61,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return new Promise((resolve) => connection.once('ready', () => resolve()));
   }
 
-  /** A new connection for a consumer that blocks (a BullMQ Worker) or subscribes. */
+  /** A new connection for a consumer that blocks (a BullMQ Worker), subscribes, or owns an order of commands (the engine's HandOff). */
   duplicate(name: string): Redis {
     const connection = this.create(name);
     this.extra.push(connection);

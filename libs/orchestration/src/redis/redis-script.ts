@@ -5,8 +5,6 @@ import { withIncludes } from './lua-source';
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
 export class RedisScript {
   private readonly sha: string;
-  /** Connections that ran the script: Redis had it then, and most likely still has. */
-  private readonly loadedOn = new WeakSet<Redis>();
 
   constructor(private readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
@@ -18,25 +16,6 @@ export class RedisScript {
   }
 
   /**
-   * Runs the script in order with the client's next commands: the command goes out now and is
-   * never sent again. The first time on a connection it carries the whole script (EVAL, which
-   * also loads it), then only its SHA; should Redis have lost it since (a restart, SCRIPT FLUSH),
-   * the call rejects with NOSCRIPT, and the next one carries the script again.
-   */
-  send(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (!this.loadedOn.has(client)) {
-      return client.call('eval', this.source, keys.length, ...keys, ...args).then((reply) => {
-        this.loadedOn.add(client);
-        return reply;
-      });
-    }
-    return client.call('evalsha', this.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.loadedOn.delete(client);
-      throw error;
-    });
-  }
-
-  /**
    * Sends the script with its source (EVAL), for a MULTI: its replies come only with EXEC, so a
    * NOSCRIPT answer there could not be met by sending the script again. Redis finds the compiled
    * script by the source's SHA, so this costs the bytes and the hashing, not a compilation.
@@ -45,6 +24,7 @@ export class RedisScript {
     return client.call('eval', this.source, keys.length, ...keys, ...args);
   }
 
+  /** Runs the script by its SHA, and with its source should Redis lack it (first use, a restart, SCRIPT FLUSH). */
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await client.call('evalsha', this.sha, keys.length, ...keys, ...args);

@@ -43,21 +43,3 @@ describe('TickBatcher', () => {
     expect(up).toEqual({ status: 'fulfilled', value: 2 });
   });
 });
-
-describe('TickBatcher.sent', () => {
-  it('resolves once the batch was handed over, before its results', async () => {
-    const order: string[] = [];
-    let finish!: () => void;
-    const batcher = new TickBatcher<string, number, number>((_group, items) => {
-      order.push('run');
-      return new Promise((resolve) => (finish = () => resolve(items)));
-    });
-    const result = batcher.add('g', 1).then(() => order.push('result'));
-    await batcher.sent().then(() => order.push('sent'));
-    expect(order).toEqual(['run', 'sent']);
-    finish();
-    await result;
-    expect(order).toEqual(['run', 'sent', 'result']);
-    await expect(batcher.sent()).resolves.toBeUndefined();
-  });
-});

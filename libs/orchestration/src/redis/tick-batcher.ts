@@ -7,8 +7,6 @@
 export class TickBatcher<Group, Item, Result> {
   private pending = new Map<Group, { items: Item[]; settle: { resolve: (r: Result) => void; reject: (e: unknown) => void }[] }>();
   private scheduled = false;
-  /** Resolved once the pending calls' batches have been handed to `run` (see {@link sent}). */
-  private flushed?: { promise: Promise<void>; resolve: () => void };
 
   /** `run` answers one result per item, in order, or rejects for the whole batch. */
   constructor(private readonly run: (group: Group, items: Item[]) => Promise<readonly Result[]>) {}
@@ -28,32 +26,15 @@ export class TickBatcher<Group, Item, Result> {
     return new Promise<Result>((resolve, reject) => settle.push({ resolve, reject }));
   }
 
-  /**
-   * Resolves once the calls added so far have been handed to `run` — for a Redis command, once it
-   * is on the connection, ahead of anything the caller sends next — without waiting for replies.
-   */
-  sent(): Promise<void> {
-    if (!this.scheduled) return Promise.resolve();
-    if (!this.flushed) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.flushed = { promise, resolve };
-    }
-    return this.flushed.promise;
-  }
-
   private flush(): void {
     const batches = this.pending;
-    const flushed = this.flushed;
     this.pending = new Map();
     this.scheduled = false;
-    this.flushed = undefined;
     for (const [group, { items, settle }] of batches) {
       this.run(group, items).then(
         (results) => settle.forEach(({ resolve }, i) => resolve(results[i])),
         (error: unknown) => settle.forEach(({ reject }) => reject(error)),
       );
     }
-    flushed?.resolve();
   }
 }

@@ -59,7 +59,7 @@ export class SessionCommands {
       message: `operator resolved the paused task: ${resolution.action}`,
       context: { action: resolution.action },
     });
-    void this.log.flush(); // before the task can run again and log
+    await this.log.flush(); // written before the task can run again and log
 
     if (resolution.action === 'abort') {
       const message = `Task "${taskId}" was aborted by the operator`;

@@ -7,6 +7,7 @@ import { SessionNotFoundError, ValidationFailedError } from '../errors/errors';
 import { PlanEnqueuer } from './plan-enqueuer.service';
 import { PlanValidation } from '../plans/plan-validator';
 import { PlanningJobData } from '../plans/task-job';
+import { currentTraceCarrier } from '../tracing/tracing';
 import { TemplateCatalog } from '../plans/templates/template-catalog.service';
 import { jobIds, ShardTag } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
@@ -156,7 +157,8 @@ export class SessionLauncher {
       message: 'goal queued for a planner agent',
       context: { goal: request.goal },
     };
-    const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal! };
+    const trace = currentTraceCarrier();
+    const data: PlanningJobData = { type: 'plan', sessionId, goal: request.goal!, ...(trace ? { trace } : {}) };
     const planning: FlowJob = {
       name: 'plan',
       queueName: PLANNING_CAPABILITY,

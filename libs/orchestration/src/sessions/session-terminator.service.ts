@@ -9,10 +9,11 @@ import { SessionRetention } from './session-retention.service';
 import { FailureInfo, OPERATOR_ABORT, SessionStatus } from './session.types';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { SessionLogLevel } from '../log/log-entry';
+import { IDLE_TASK_STATUSES } from './scripts/end-session';
 
 const UNFINISHED: readonly SessionStatus[] = ['pending', 'planning', 'running', 'paused'];
-/** Statuses of tasks that have not started (scripts/end-session.lua cancels them). */
-const IDLE_TASK: ReadonlySet<string> = new Set(['waiting', 'ready', 'paused']);
+/** Statuses of tasks that have not started: those scripts/end-session.lua cancels. */
+const IDLE_TASK: ReadonlySet<string> = new Set(IDLE_TASK_STATUSES);
 
 /**
  * How severe a session's failure is: an operator's abort is a decision, so a warning (as a

@@ -188,7 +188,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
           });
         }
       }
-      void this.log.flush(); // before the jobs go back and another worker picks them up
+      await this.log.flush(); // written before the jobs go back and another worker picks them up
       await Promise.all([...this.running.values()].map(({ job, token }) => job.moveToWait(token).catch(() => undefined)));
       await Promise.all(this.workers.map((w) => w.close(true)));
     }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createIORedisClient, type Job, type Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 
 /** What BullMQ's flow insert takes for one job (public: `Job.toFlowEntry`). */
 export type FlowEntry = ReturnType<Job['toFlowEntry']>;
@@ -52,26 +52,4 @@ export class FlowTransaction {
     const commands = client as unknown as Record<string, (args: unknown[]) => Promise<unknown>>;
     return this.commands.map(([name, args]) => commands[name](args));
   }
-}
-
-/**
- * Sends BullMQ's `promote` script for `jobId` of `queue` on `client` now (before this returns), so
- * that what the caller sends next on `client` runs after it in Redis. Answers the script's code:
- * 0 when it moved the job, negative when the job was not delayed (or is gone).
- */
-export function sendPromote(queue: Queue, client: Redis, jobId: string): Promise<number> {
-  const { keys } = queue;
-  return queue.backend.execCommand(createIORedisClient(client), 'promote', [
-    keys.delayed,
-    keys.wait,
-    keys.paused,
-    keys.meta,
-    keys.prioritized,
-    keys.active,
-    keys.pc,
-    keys.events,
-    keys.marker,
-    queue.toKey(''),
-    jobId,
-  ]) as Promise<number>;
 }

@@ -8,12 +8,12 @@
  *   session's own record and all its jobs go into one MULTI and a session starts all or nothing.
  * - `RedisQueueBackend.execCommand(client, name, args)`: runs one of BullMQ's Lua scripts by its
  *   base name. Used for `releaseParentIfNoPendingDependencies` (a flow's parent, once all its
- *   children are in) and `promote` (a delayed job to its wait list), with their KEYS/ARGV layouts.
+ *   children are in), with its KEYS/ARGV layout. (A held job is promoted with the public
+ *   `Job.promote`.)
  * - Both call nothing on the transaction they are given but `runCommand(name, args)`, with
  *   `name` the script's name suffixed by BullMQ's version: that is what {@link FlowTransaction}
  *   records, to send later on the shared connection as one MULTI (see `transaction` in the
  *   ioredis adapter).
- * - `createIORedisClient(redis)`: BullMQ's wrapper that gives an ioredis client `runCommand`.
  */
-export { FlowTransaction, sendPromote } from './flow-transaction';
+export { FlowTransaction } from './flow-transaction';
 export type { FlowEntry } from './flow-transaction';

@@ -36,7 +36,11 @@ for i = 4, #ARGV, 2 do
   if ARGV[i] == 'error' then extra = extra .. ',"error":' .. ARGV[i + 1] end
 end
 
-local idle = { waiting = true, ready = true, paused = true }
+-- The statuses of a task that has not started; TypeScript reads this list (IDLE_TASK_STATUSES in
+-- end-session.ts), so the session terminator cancels the same ones.
+local IDLE_TASK_STATUSES = { 'waiting', 'ready', 'paused' }
+local idle = {}
+for _, status in ipairs(IDLE_TASK_STATUSES) do idle[status] = true end
 local cancelled = {}
 for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
   local task = task_key(KEYS[1], id)

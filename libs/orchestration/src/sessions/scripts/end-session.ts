@@ -1,10 +1,17 @@
 import type { Redis } from 'ioredis';
+import { luaStrings } from '../../redis/lua-source';
 import { RedisScript } from '../../redis/redis-script';
 import type { SessionStatus } from '../session.types';
 import { SESSION_INCLUDES } from './includes';
 import source from './end-session.lua';
 
 const SCRIPT = RedisScript.fromLua(source, SESSION_INCLUDES);
+
+/**
+ * The statuses of a task that has not started, which ending a session cancels: read from
+ * end-session.lua, where they live, so that the script and its callers cannot disagree.
+ */
+export const IDLE_TASK_STATUSES: readonly string[] = luaStrings(source, 'IDLE_TASK_STATUSES');
 
 export interface EndSessionCall {
   /** The session's hash, its event stream and its task id list. */

@@ -15,7 +15,7 @@ const call: FinishTaskCall = {
 describe('finishTask', () => {
   it("sends finish-task.lua's arguments in its header's order", async () => {
     const { client, calls } = scriptClient(() => []);
-    await finishTask(client, call, 'run');
+    await finishTask(client, call);
     expect(calls).toEqual([
       {
         command: 'evalsha',
@@ -41,14 +41,14 @@ describe('finishTask', () => {
 
   it('sends no output, job or log entry when there is none', async () => {
     const { client, calls } = scriptClient(() => []);
-    await finishTask(client, { ...call, outcome: { status: 'failed' }, job: undefined, log: undefined, waiters: [] }, 'run');
+    await finishTask(client, { ...call, outcome: { status: 'failed' }, job: undefined, log: undefined, waiters: [] });
     expect(calls[0].args).toEqual(['a', '', '2026-12-06T15:00:00.000Z', 'failed', '', '0', '0', '0', '', '4096']);
   });
 
   it('names the waiters left ready by their index in the call, and a refused output by the bytes held', async () => {
-    expect(await finishTask(scriptClient(() => [1, 3]).client, call, 'run')).toEqual({ refused: false, ready: [0, 2] });
-    expect(await finishTask(scriptClient(() => []).client, call, 'run')).toEqual({ refused: false, ready: [] });
-    expect(await finishTask(scriptClient(() => [0, 4000]).client, call, 'run')).toEqual({ refused: true, heldBytes: 4000 });
+    expect(await finishTask(scriptClient(() => [1, 3]).client, call)).toEqual({ refused: false, ready: [0, 2] });
+    expect(await finishTask(scriptClient(() => []).client, call)).toEqual({ refused: false, ready: [] });
+    expect(await finishTask(scriptClient(() => [0, 4000]).client, call)).toEqual({ refused: true, heldBytes: 4000 });
   });
 });
 
@@ -56,8 +56,8 @@ describe('finishTasks', () => {
   it("puts each task's keys in KEYS and its counts and arguments in ARGV, and answers one reply per task", async () => {
     const { client, calls } = scriptClient(() => [[2], [0, 10]]);
     const replies = await finishTasks(client, [call, { ...call, taskId: 'e', waiters: ['f'] }]);
-    // Sent once (RedisScript.send): with its source, the first time on a connection.
-    expect(calls.map((c) => c.command)).toEqual(['eval']);
+    // By its SHA (RedisScript.run), which the fake knows.
+    expect(calls.map((c) => c.command)).toEqual(['evalsha']);
     expect(calls[0].keys).toEqual(['{p-0}:session:s-1', '{p-0}:session:s-1']);
     expect(calls[0].args.slice(0, 3)).toEqual(['1', '13', 'a']);
     expect(calls[0].args.slice(15, 18)).toEqual(['1', '11', 'e']);

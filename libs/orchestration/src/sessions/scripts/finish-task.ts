@@ -56,22 +56,14 @@ function decode(reply: number[]): FinishTaskReply {
   return { refused: false, ready: reply.map((i) => i - 1) };
 }
 
-/**
- * Runs finish-task.lua: finishes a task and wakes its waiters. `send`: the command goes out now
- * and is never sent again (RedisScript.send), so a command the caller sends next runs after it;
- * `run`: by SHA, sent again with its source should Redis lack it.
- */
-export async function finishTask(client: Redis, call: FinishTaskCall, how: 'run' | 'send'): Promise<FinishTaskReply> {
-  const sent = how === 'send' ? ONE.send(client, [call.session], args(call)) : ONE.run(client, [call.session], args(call));
-  return decode((await sent) as number[]);
+/** Runs finish-task.lua: finishes a task and wakes its waiters. */
+export async function finishTask(client: Redis, call: FinishTaskCall): Promise<FinishTaskReply> {
+  return decode((await ONE.run(client, [call.session], args(call))) as number[]);
 }
 
-/**
- * Runs finish-tasks.lua: the finishes of several tasks of one shard in one call, sent now and
- * never again (as {@link finishTask}'s `send`). Answers one reply per call, in order.
- */
+/** Runs finish-tasks.lua: the finishes of several tasks of one shard in one call. Answers one reply per call, in order. */
 export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
-  if (calls.length === 1) return [await finishTask(client, calls[0], 'send')];
+  if (calls.length === 1) return [await finishTask(client, calls[0])];
   const keys: string[] = [];
   const flat: (string | number)[] = [];
   for (const call of calls) {
@@ -79,5 +71,5 @@ export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[
     keys.push(call.session);
     flat.push(1, own.length, ...own);
   }
-  return ((await BATCH.send(client, keys, flat)) as number[][]).map(decode);
+  return ((await BATCH.run(client, keys, flat)) as number[][]).map(decode);
 }
