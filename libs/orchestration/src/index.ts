@@ -19,7 +19,7 @@ export { SessionSummary, SessionPage, SessionListQuery } from './sessions/sessio
 export { sessionListQuerySchema } from './sessions/session-list.schema';
 export { WorkerHost } from './worker/worker-host.service';
 export { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './sessions/planning-capability';
-export { SessionCommands, ResolveAnswer } from './sessions/session-commands.service';
+export { SessionCommands, ResolveAnswer, SignalAnswer } from './sessions/session-commands.service';
 export { currentWorker } from './runtime/worker-identity';
 export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';

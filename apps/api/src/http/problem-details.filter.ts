@@ -29,7 +29,10 @@ import {
   SwitchyardError,
   TaskNotFoundError,
   TaskNotPausedError,
+  SignalNotAwaitedError,
+  SignalDeliveredError,
   TaskTimeoutError,
+  SignalTimeoutError,
   ValidationFailedError,
 } from '@switchyard/orchestration';
 
@@ -92,6 +95,8 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
   [SessionFinishedError, { status: 409, title: 'Session finished' }],
   [SessionCancelledError, { status: 409, title: 'Session cancelled' }],
   [TaskNotPausedError, { status: 409, title: 'Task not paused' }],
+  [SignalNotAwaitedError, { status: 404, title: 'Signal not awaited' }],
+  [SignalDeliveredError, { status: 409, title: 'Signal already delivered' }],
   [IdempotencyKeyInUseError, { status: 409, title: 'Idempotency-Key in use' }],
   [IdempotencyKeyReusedError, { status: 422, title: 'Idempotency-Key reused' }],
   [StateConflictError, { status: 409, title: 'State conflict' }],
@@ -102,6 +107,7 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
   [AgentUnavailableError, WORKER_ONLY],
   [AdmissionTimeoutError, WORKER_ONLY],
   [TaskTimeoutError, WORKER_ONLY],
+  [SignalTimeoutError, WORKER_ONLY],
   [InvalidAgentOutputError, WORKER_ONLY],
   [OutputTooLargeError, WORKER_ONLY],
   [SessionOutputsFullError, WORKER_ONLY],

@@ -28,6 +28,7 @@ import {
   SessionState,
   SessionStateView,
   SessionView,
+  SignalAnswer,
   StreamTokens,
   TemplateCatalog,
   TemplateSummary,
@@ -51,6 +52,9 @@ import {
   SessionIdParamDto,
   SessionListQueryDto,
   SessionPageDto,
+  SignalAnswerDto,
+  SignalParamsDto,
+  SignalRequestDto,
   StreamTokenDto,
   TaskParamsDto,
   TemplateDto,
@@ -231,6 +235,25 @@ export class OrchestratorController {
   async resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto, @CurrentPrincipal() principal: Principal): Promise<ResolveAnswer> {
     await this.sessions.requireVisible(params.id, principal);
     return this.commands.resolve(params.id, params.taskId, body);
+  }
+
+  @Access('operator')
+  @Post('sessions/:id/signals/:name')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Deliver a signal to the task that waits for it',
+    description:
+      'The task of kind `signal` whose `signal` is `name` completes with `payload` as its output. A signal is delivered once: of two that arrive together, ' +
+      'one is delivered and the other answers 409, as does any later one. A task takes its signal only while it waits for it (from its start, once its dependencies finished, ' +
+      'until the signal or its `timeoutMs`): before or after that, or for a name no task has, the answer is 404.',
+  })
+  @ApiOkResponse({ type: SignalAnswerDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id, signal name or body' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session, or no task of it waits for this signal now' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The signal was delivered already, or the session finished' })
+  async signal(@Param() params: SignalParamsDto, @Body() body: SignalRequestDto, @CurrentPrincipal() principal: Principal): Promise<SignalAnswer> {
+    await this.sessions.requireVisible(params.id, principal);
+    return this.commands.signal(params.id, params.name, body.payload ?? null);
   }
 
   @Access('operator')

@@ -8,6 +8,7 @@ import {
   RESOLVE_ACTIONS,
   SESSION_STATUSES,
   sessionListQuerySchema,
+  SIGNAL_NAME,
   TASK_ID,
   TASK_STATUSES,
 } from '@switchyard/orchestration';
@@ -113,6 +114,7 @@ const taskViewSchema = z
     id: z.string(),
     parentId: z.string().nullable(),
     title: z.string().optional(),
+    kind: z.enum(['wait', 'signal']).optional().describe('Set for the kinds that run no agent'),
     capabilities: z.array(z.string()),
     dependsOn: z.array(z.string()),
     status: z.enum(TASK_STATUSES),
@@ -127,7 +129,13 @@ const taskViewSchema = z
       .describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
     output: jsonValueSchema.optional(),
     error: failureSchema.optional(),
-    waitingFor: z.string().optional(),
+    waitingFor: z
+      .union([z.string(), z.object({ until: z.string() }), z.object({ signal: z.string(), timeoutAt: z.string().optional() })])
+      .optional()
+      .describe(
+        'Why it waits: a sentence (no live agent can take it, operator input, its subtasks), or, for a waiting `wait` task, `{ until }`, and for a `signal` task `{ signal, timeoutAt? }`',
+      ),
+    reusedFrom: z.string().optional().describe('In a forked session: the session whose output this task kept, without running'),
   })
   .meta({ id: 'TaskState' });
 
@@ -243,6 +251,31 @@ export class TaskParamsDto extends createZodDto(
     id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
     taskId: z.string().regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"'),
   }),
+) {}
+
+export class SignalParamsDto extends createZodDto(
+  z.object({
+    id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
+    name: z.string().regex(SIGNAL_NAME, 'must be a signal name: 1 to 64 letters, digits, "_", "." or "-"'),
+  }),
+) {}
+
+export class SignalRequestDto extends createZodDto(
+  z
+    .object({ payload: jsonValueSchema.optional().describe('Any JSON: the output of the task that waits for the signal (null when absent)') })
+    .strict()
+    .meta({ examples: [{ payload: { approvedBy: 'ops', ticket: 'OPS-42' } }] }),
+) {}
+
+export class SignalAnswerDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      signal: z.string(),
+      taskId: z.string().describe('The task that received the signal'),
+      taskStatus: z.enum(TASK_STATUSES).describe('ready: its job completes it with the payload in a moment'),
+    })
+    .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', signal: 'approved', taskId: 'await-approval', taskStatus: 'ready' }] }),
 ) {}
 
 export class ResolveRequestDto extends createZodDto(

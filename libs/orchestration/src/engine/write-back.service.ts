@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { soleDependants, toPromote, waiterJobId, waitersOf } from '../dag/waiters';
 import { SessionOutputsFullError } from '../errors/errors';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
-import { TaskJobData, TaskRef } from '../plans/task-job';
+import { queueOfTask, TaskJobData, TaskRef } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { isoNow } from '../runtime/iso-now';
@@ -45,7 +45,7 @@ export class TaskWriteBack {
 
   /** The task's job, kept for the retention from now on (see sessions/scripts/finish-task.lua). */
   private finishedJob(task: TaskJobData): FinishedJob {
-    return { queue: task.capabilities[0], hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
+    return { queue: queueOfTask(task), hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
   }
 
   /**

@@ -7,11 +7,13 @@ import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { endSession } from './scripts/end-session';
 import { attachTasks, AttachTasksCall, AttachedTask, queueAttachTasks } from './scripts/attach-tasks';
 import { setTaskStatus } from './scripts/set-task-status';
+import { deliverSignal, DeliverSignalReply } from './scripts/deliver-signal';
 import { transitionSession } from './scripts/transition-session';
 import { EVENTS_MAX, TASK_BATCH } from './scripts/limits';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
-import { Plan } from '../plans/plan.schema';
+import { Plan, WAITING_KINDS } from '../plans/plan.schema';
+import { queueOfTask } from '../plans/task-job';
 import { PlanGraph } from '../plans/plan-graph';
 import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus } from './session.types';
 
@@ -138,10 +140,13 @@ export class SessionStore {
       tasks.push({
         id: task.id,
         parentId: task.parentId ?? ('parentId' in at ? at.parentId : null),
-        capabilities: json(task.spec.capabilities),
+        capabilities: json(task.spec.capabilities ?? []),
         dependsOn: json(task.dependsOn),
         title: task.spec.title,
         pending: [...task.waitsOn, ...task.childIds],
+        ...(task.spec.kind && WAITING_KINDS.has(task.spec.kind)
+          ? { fields: { kind: task.spec.kind, ...(task.spec.signal ? { signal: task.spec.signal } : {}) } }
+          : {}),
       });
       if (tasks.length === TASK_BATCH) send();
     }
@@ -265,9 +270,19 @@ export class SessionStore {
   }
 
   async taskStatus(tag: ShardTag, sessionId: string, taskId: string): Promise<{ status: TaskStatus; queue: string } | undefined> {
-    const [status, capabilities] = await this.client.hmget(keys.task(tag, sessionId, taskId), 'status', 'capabilities');
+    const [status, capabilities, kind] = await this.client.hmget(keys.task(tag, sessionId, taskId), 'status', 'capabilities', 'kind');
     if (!status) return undefined;
-    return { status: status as TaskStatus, queue: (parse<string[]>(capabilities) ?? [])[0] };
+    return { status: status as TaskStatus, queue: queueOfTask({ kind: kind ?? undefined, capabilities: parse<string[]>(capabilities) ?? [] }) };
+  }
+
+  /** Where a signal task's signal stands: `open` (it waits for it), `delivered`, `closed` (timed out), or undefined before its wait. */
+  async signalState(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
+    return (await this.client.hget(keys.task(tag, sessionId, taskId), 'signalState')) ?? undefined;
+  }
+
+  /** Delivers a signal to the session's task that waits for it (see deliver-signal.lua). */
+  deliverSignal(tag: ShardTag, sessionId: string, signal: string, payload: unknown): Promise<DeliverSignalReply> {
+    return deliverSignal(this.client, { session: keys.session(tag, sessionId), signal, payload: json(payload), at: new Date().toISOString() });
   }
 
   /** How many of the session's tasks are paused for operator input. */

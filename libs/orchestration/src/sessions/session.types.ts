@@ -19,10 +19,18 @@ export const OPERATOR_ABORT = 'OperatorAbort';
 
 export type { FailureInfo };
 
+/**
+ * What a task of kind `wait` or `signal` waits for while it waits: the time (`until`, ISO), or the
+ * signal's name and, with a `timeoutMs`, when it times out.
+ */
+export type DurableWaitingFor = { until: string } | { signal: string; timeoutAt?: string };
+
 export interface TaskView {
   id: string;
   parentId: string | null;
   title?: string;
+  /** Set for the kinds that run no agent (`wait`, `signal`); absent for a task (or approval). */
+  kind?: 'wait' | 'signal';
   capabilities: string[];
   dependsOn: string[];
   status: TaskStatus;
@@ -35,7 +43,10 @@ export interface TaskView {
   inputFrom?: string[];
   output?: unknown;
   error?: FailureInfo;
-  waitingFor?: string;
+  /** Why it waits: a sentence, or for a waiting `wait` or `signal` task what it waits for. */
+  waitingFor?: string | DurableWaitingFor;
+  /** In a forked session, a task that kept its output from the session it was forked from (that session's id), without running. */
+  reusedFrom?: string;
 }
 
 /** A step of the session that is not a task of its plan (the planner working on the goal). */
