@@ -14,6 +14,7 @@ export * from './sessions/session.types';
 export * from './sessions/orchestrate-request.schema';
 export { SessionResult } from './sessions/session-finalizer.service';
 export { SessionLauncher } from './sessions/session-launcher.service';
+export { SessionForker, ForkAccepted, ForkRequest } from './sessions/session-forker.service';
 export { SessionQueries } from './sessions/session-queries.service';
 export { SessionSummary, SessionPage, SessionListQuery } from './sessions/session-index.store';
 export { sessionListQuerySchema } from './sessions/session-list.schema';

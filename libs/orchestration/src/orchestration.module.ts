@@ -13,6 +13,7 @@ import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.
 import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
+import { SessionForker } from './sessions/session-forker.service';
 import { IdempotencyStore } from './sessions/idempotency.store';
 import { DeploymentSetup } from './deployment/deployment.service';
 import { RedisThrottlerStorage } from './http/redis-throttler.storage';
@@ -91,6 +92,7 @@ const core = {
     IdempotencyStore,
     RedisThrottlerStorage,
     SessionLauncher,
+    SessionForker,
     SessionQueries,
     SessionIndex,
     SessionCommands,
@@ -118,6 +120,7 @@ const core = {
   ],
   exports: [
     SessionLauncher,
+    SessionForker,
     SessionQueries,
     SessionCommands,
     SessionEvents,

@@ -16,12 +16,14 @@ import {
 } from '@nestjs/swagger';
 import {
   DeploymentSetup,
+  ForkAccepted,
   InitializeAnswer,
   OrchestrateAccepted,
   Principal,
   ResolveAnswer,
   SessionCommands,
   SessionEvents,
+  SessionForker,
   SessionLauncher,
   SessionPage,
   SessionQueries,
@@ -40,6 +42,8 @@ import { MERGE_PATCH_JSON } from '../http/json-body';
 import { Access, CurrentPrincipal, StreamTokenAccepted } from '../auth/access';
 import {
   ContextDto,
+  ForkAcceptedDto,
+  ForkRequestDto,
   InitializeAnswerDto,
   ContextPatchDto,
   SessionStateDto,
@@ -76,6 +80,7 @@ function parseIdempotencyKey(value: string | undefined): string | undefined {
 export class OrchestratorController {
   constructor(
     private readonly launcher: SessionLauncher,
+    private readonly forker: SessionForker,
     private readonly sessions: SessionQueries,
     private readonly templates: TemplateCatalog,
     private readonly commands: SessionCommands,
@@ -235,6 +240,25 @@ export class OrchestratorController {
   async resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto, @CurrentPrincipal() principal: Principal): Promise<ResolveAnswer> {
     await this.sessions.requireVisible(params.id, principal);
     return this.commands.resolve(params.id, params.taskId, body);
+  }
+
+  @Access('operator')
+  @Post('sessions/:id/fork')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Fork a finished session from one of its tasks',
+    description:
+      "A new session with the old one's plan: `fromTask` (with `input` if given) and every task that waits on it, directly or through others (dependants, parents), run again, " +
+      'as do tasks that had not completed; every other task keeps its old output without running (`completed`, `reusedFrom`). The new session carries `forkedFrom`, ' +
+      "its context is the old one with `context` merged in (JSON Merge Patch), and it belongs to the old session's tenant. Works from a completed, failed or cancelled session.",
+  })
+  @ApiAcceptedResponse({ type: ForkAcceptedDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed id or body' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session, or no task `fromTask` in its plan' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The session has not finished, or it has no plan' })
+  async fork(@Param() params: SessionIdParamDto, @Body() body: ForkRequestDto, @CurrentPrincipal() principal: Principal): Promise<ForkAccepted> {
+    await this.sessions.requireVisible(params.id, principal);
+    return this.forker.fork(params.id, body);
   }
 
   @Access('operator')

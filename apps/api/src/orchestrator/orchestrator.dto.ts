@@ -147,6 +147,10 @@ export class SessionDto extends createZodDto(
       status: z.enum(SESSION_STATUSES),
       goal: z.string().optional(),
       template: z.string().optional().describe('The workflow template the session was started from'),
+      forkedFrom: z
+        .object({ sessionId: z.string(), taskId: z.string() })
+        .optional()
+        .describe('A fork: the session it was forked from and the task it ran again from'),
       createdAt: z.string(),
       updatedAt: z.string(),
       startedAt: z.string().optional(),
@@ -276,6 +280,45 @@ export class SignalAnswerDto extends createZodDto(
       taskStatus: z.enum(TASK_STATUSES).describe('ready: its job completes it with the payload in a moment'),
     })
     .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', signal: 'approved', taskId: 'await-approval', taskStatus: 'ready' }] }),
+) {}
+
+export class ForkRequestDto extends createZodDto(
+  z
+    .object({
+      fromTask: z
+        .string()
+        .regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"')
+        .describe('The task to run again, with every task that waits on it'),
+      input: jsonValueSchema.optional().describe("`fromTask`'s input in the new session (else its old one)"),
+      context: z
+        .record(z.string(), jsonValueSchema)
+        .optional()
+        .describe("A JSON Merge Patch over the old session's shared context (a key set to null is removed)"),
+    })
+    .strict()
+    .meta({ examples: [{ fromTask: 'draft', input: { tone: 'shorter' }, context: { audience: 'executives' } }] }),
+) {}
+
+export class ForkAcceptedDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      status: z.enum(SESSION_STATUSES),
+      forkedFrom: z.object({ sessionId: z.string(), taskId: z.string() }),
+      rerun: z.array(z.string()).describe('The tasks that run again, in plan order'),
+      reused: z.array(z.string()).describe('The tasks that keep their old output without running (`reusedFrom` on each)'),
+    })
+    .meta({
+      examples: [
+        {
+          sessionId: '0-1c9e4b7a-2f3d-4e5a-8b6c-7d8e9f0a1b2c',
+          status: 'pending',
+          forkedFrom: { sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'draft' },
+          rerun: ['draft', 'review'],
+          reused: ['research'],
+        },
+      ],
+    }),
 ) {}
 
 export class ResolveRequestDto extends createZodDto(

@@ -142,6 +142,18 @@ export class SignalTimeoutError extends SwitchyardError {
   }
 }
 
+/** A fork of a session that cannot be forked: it has not finished, or it has no plan. */
+export class SessionNotForkableError extends SwitchyardError {
+  override readonly name = 'SessionNotForkableError';
+  readonly code = 'session_not_forkable';
+  constructor(
+    readonly sessionId: string,
+    readonly why: string,
+  ) {
+    super(`Session "${sessionId}" cannot be forked: ${why}`);
+  }
+}
+
 /** A signal came for a session none of whose tasks waits for it (now). */
 export class SignalNotAwaitedError extends SwitchyardError {
   override readonly name = 'SignalNotAwaitedError';

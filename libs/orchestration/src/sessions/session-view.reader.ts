@@ -46,6 +46,7 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
     status: session.status as SessionStatus,
     goal: session.goal,
     template: session.template,
+    ...(session.forkedFrom ? { forkedFrom: parse<{ sessionId: string; taskId: string }>(session.forkedFrom) } : {}),
     createdAt: session.createdAt,
     updatedAt: session.updatedAt,
     startedAt: session.startedAt || undefined,

@@ -21,6 +21,13 @@ import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, 
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
   client.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
 
+/** A task a fork keeps from the session it was forked from: completed, with its old output. */
+export interface ReusedTask {
+  readonly id: string;
+  readonly output?: unknown;
+  readonly finishedAt?: string;
+}
+
 export interface NewSession {
   readonly id: string;
   /** The tenant whose API keys may see and touch the session. */
@@ -151,6 +158,36 @@ export class SessionStore {
       if (tasks.length === TASK_BATCH) send();
     }
     if (tasks.length > 0) send();
+    return writes;
+  }
+
+  /**
+   * Sends with `client`, after the plan's bookkeeping in a fork's start transaction: the tasks it
+   * keeps, completed with their old outputs (counted in the session's `outputBytes`, as finish.lua
+   * counts them) and marked `reusedFrom`, and the session's `forkedFrom`. Their jobs then find
+   * them completed and only wake their waiters.
+   */
+  sendReused(
+    client: Redis,
+    tag: ShardTag,
+    sessionId: string,
+    reused: readonly ReusedTask[],
+    forkedFrom: { readonly sessionId: string; readonly taskId: string },
+  ): Promise<unknown>[] {
+    const now = new Date().toISOString();
+    const writes: Promise<unknown>[] = [];
+    let bytes = 0;
+    for (const task of reused) {
+      const finishedAt = task.finishedAt ?? now;
+      writes.push(client.hset(keys.task(tag, sessionId, task.id), { status: 'completed', finishedAt, reusedFrom: forkedFrom.sessionId, waitingFor: '' }));
+      if (task.output !== undefined) {
+        const output = json(task.output);
+        bytes += Buffer.byteLength(output);
+        writes.push(client.hset(keys.outputs(tag, sessionId), task.id, output));
+      }
+      writes.push(emit(client, tag, sessionId, 'task', { taskId: task.id, status: 'completed', at: now, reusedFrom: forkedFrom.sessionId }));
+    }
+    writes.push(client.hset(keys.session(tag, sessionId), { outputBytes: bytes, forkedFrom: json(forkedFrom) }));
     return writes;
   }
 

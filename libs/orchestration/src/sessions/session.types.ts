@@ -67,6 +67,8 @@ export interface SessionView {
   goal?: string;
   /** The workflow template the session was started from. */
   template?: string;
+  /** A fork's origin: the session it was forked from, and the task it ran again from. */
+  forkedFrom?: { sessionId: string; taskId: string };
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
