@@ -194,7 +194,7 @@ export class TaskWriteBack {
     return output;
   }
 
-  /** The queue of a task's job (its first capability), or undefined when there is no such task. */
+  /** The queue of a task's job (its first capability, or the wait queue), or undefined when there is no such task. */
   async queueOf(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
     return (await this.store.taskStatus(tag, sessionId, taskId))?.queue;
   }
