@@ -46,7 +46,7 @@ describe('the switchyard CLI, as a process against a real stack', () => {
   it('prints its help with every command, exit 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'sessions', 'logs', 'resolve', 'agents', 'templates', '--json']) expect(help.stdout).toContain(command);
+    for (const command of ['run', 'sessions', 'logs', 'resolve', 'signal', 'agents', 'templates', '--json']) expect(help.stdout).toContain(command);
   });
 
   it('runs a plan with --wait --json: only the final session on stdout, exit 0', async () => {
@@ -132,6 +132,47 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     expect([resolved.code, resolved.stdout]).toEqual([0, expect.stringMatching(/^Task review of \S+: provide -> task completed/)]);
     const session = await stack.waitForSession(sessionId);
     expect(session.tasks[0]).toMatchObject({ status: 'completed', output: { verdict: 'approved' } });
+  });
+
+  it('delivers a signal with --payload JSON, shows what a task waits for, and forks the session from a task with new input and a context patch', async () => {
+    const gated = file('gated.json', {
+      tasks: [
+        { id: 'first', capabilities: ['web_research'] },
+        { id: 'gate', kind: 'signal', signal: 'approved', dependsOn: ['first'] },
+        { id: 'last', capabilities: ['web_research'], dependsOn: ['gate'] },
+      ],
+    });
+    const { sessionId } = JSON.parse((await cli(['run', '--plan', gated, '--json'])).stdout);
+    await stack.waitForSession(sessionId, (s) => typeof s.tasks[1].waitingFor === 'object');
+    const shown = await cli(['sessions', 'show', sessionId]);
+    expect(shown.stdout).toMatch(/^gate\s+waiting\s+0\s+signal approved$/m);
+    const signalled = await cli(['signal', sessionId, 'approved', '--payload', '{"by":"ops"}']);
+    expect([signalled.code, signalled.stdout, signalled.stderr]).toEqual([0, `Signal approved delivered to task gate of ${sessionId} (task ready).\n`, '']);
+    const again = await cli(['signal', sessionId, 'approved']);
+    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/^switchyard: the API refused it \(409 [^\n]*\n$/)]);
+    const done = await stack.waitForSession(sessionId);
+    expect(done.tasks[1]).toMatchObject({ status: 'completed', output: { by: 'ops' } });
+
+    const forked = await cli([
+      'sessions',
+      'fork',
+      sessionId,
+      '--from',
+      'last',
+      '--input',
+      '{"topic":"again"}',
+      '--context',
+      file('patch.json', { audience: 'ops' }),
+    ]);
+    expect([forked.code, forked.stderr]).toEqual([0, '']);
+    expect(forked.stdout).toMatch(new RegExp(`^Session \\S+ forked from ${sessionId} at task last \\(pending\\)\\.\nRuns again: last\nKeeps: first, gate\n$`));
+    const forkId = forked.stdout.split(' ')[1];
+    const fork = await stack.waitForSession(forkId);
+    expect(fork).toMatchObject({ status: 'completed', forkedFrom: { sessionId, taskId: 'last' }, context: { audience: 'ops' } });
+    expect(fork.tasks.map((t: any) => t.reusedFrom ?? null)).toEqual([sessionId, sessionId, null]);
+    const forkShown = await cli(['sessions', 'show', forkId]);
+    expect(forkShown.stdout).toContain(`Forked from ${sessionId} at task last`);
+    expect(forkShown.stdout).toMatch(new RegExp(`^first\\s+completed\\s+0\\s+reused from ${sessionId}$`, 'm'));
   });
 
   it('shows, cancels, reads logs (--level, --follow), lists agents and templates', async () => {

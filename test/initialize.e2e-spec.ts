@@ -32,7 +32,7 @@ describe('POST /initialize', () => {
       changed: true,
       deployment: { prefix: stack.prefix, shards: 1, version: '0.1.0' },
       createdQueues: [`{${stack.prefix}-0} web_research`],
-      queues: 20,
+      queues: 21,
       capabilities: { builtin: 19, custom: 0 },
       templates: expect.arrayContaining(['research-report', 'implement-and-review', 'data-analysis']),
     });

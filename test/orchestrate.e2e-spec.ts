@@ -215,8 +215,9 @@ describe('orchestrate: goal → plan → flow → workers → result', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     const api = (await (await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin') })).json()) as { queues: any[] };
     const names = api.queues.map((q) => q.name);
-    expect(names).toHaveLength(20);
-    expect(names).toEqual(expect.arrayContaining(['web_research', 'task_decomposition', 'code_review', 'sy.session']));
+    // The 19 capabilities' queues, the session queue and the wait queue.
+    expect(names).toHaveLength(21);
+    expect(names).toEqual(expect.arrayContaining(['web_research', 'task_decomposition', 'code_review', 'sy.session', 'sy.wait']));
     expect(api.queues.find((q) => q.name === 'web_research').counts.completed).toBeGreaterThan(0);
   });
 

@@ -160,6 +160,13 @@ describe('the README runs as written', () => {
       await stack.waitForSession(accepted.body.sessionId, (s) => s.status === 'paused');
       return accepted.body.sessionId as string;
     };
+    // A session whose task `approval` waits for the signal `approved`, for the signal examples.
+    const signalSession = async () => {
+      const accepted = await admin('/orchestrate', 'POST', { plan: { tasks: [{ id: 'approval', kind: 'signal', signal: 'approved' }] } });
+      expect(accepted.status).toBe(202);
+      await stack.waitForSession(accepted.body.sessionId, (s) => typeof s.tasks[0].waitingFor === 'object');
+      return accepted.body.sessionId as string;
+    };
     const coder = (await admin('/agents?type=coder')).body[0]?.id as string;
     expect(coder).toMatch(/^coder@/);
 
@@ -168,7 +175,8 @@ describe('the README runs as written', () => {
     const failures: string[] = [];
     for (const example of requests) {
       const changesSession = /-X(DELETE|PATCH) \S*\/sessions\/|\/resolve\b/.test(example.command);
-      const sessionId = example.command.includes('0-9b2f0c4e-…') ? (changesSession ? await pausedSession() : finished.body.sessionId) : undefined;
+      const sessionFor = async () => (/\/signals\//.test(example.command) ? signalSession() : changesSession ? pausedSession() : finished.body.sessionId);
+      const sessionId = example.command.includes('0-9b2f0c4e-…') ? await sessionFor() : undefined;
       const command = example.command
         .replaceAll('localhost:3000', `localhost:${port}`)
         .replaceAll('0-9b2f0c4e-…', sessionId ?? '')

@@ -20,10 +20,14 @@ export class OwnRedis {
   private child?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'switchyard-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly appendOnly = false,
+  ) {}
 
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  /** With `appendOnly`, the server keeps an AOF (fsync every second) in its dir, and a restart replays it. */
+  static async start(options: { appendOnly?: boolean } = {}): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort(), options.appendOnly);
     await redis.up();
     return redis;
   }
@@ -37,9 +41,13 @@ export class OwnRedis {
     // A second server on the same port would fail to bind and exit, and the first one, no longer
     // held here, would outlive the test (and keep Jest from exiting).
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', this.appendOnly ? 'yes' : 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     // A refused connection's disconnect() otherwise leaves a 2 s timer behind, which kept Jest from
     // exiting at once after a file of these tests.
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });

@@ -65,6 +65,13 @@ export class Stack {
     return worker;
   }
 
+  /** Stops the API (SIGTERM) and starts it again with the same environment, on the same port. */
+  async restartApi(): Promise<void> {
+    await this.api.stop();
+    this.api = new AppProcess('api', this.env);
+    await this.api.waitForLog('api listening');
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }

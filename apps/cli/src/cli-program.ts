@@ -6,6 +6,7 @@ import { agentsCommand, templatesCommand } from './commands/listing.command';
 import { resolveCommand } from './commands/resolve.command';
 import { runCommand } from './commands/run.command';
 import { sessionsCommand } from './commands/sessions.command';
+import { signalCommand } from './commands/signal.command';
 import { SwitchyardClient } from '@switchyard/client';
 
 /** Usage errors end in one line that says where to look, and throw (the caller decides the exit code). */
@@ -32,6 +33,7 @@ export function cliProgram(client: SwitchyardClient): Command {
     .addCommand(sessionsCommand(context))
     .addCommand(logsCommand(context))
     .addCommand(resolveCommand(context))
+    .addCommand(signalCommand(context))
     .addCommand(agentsCommand(context))
     .addCommand(templatesCommand(context));
   strict(program);

@@ -3,19 +3,6 @@ import { failureText } from './api-client';
 import { DeltaText } from './deltas';
 import { duration, h, statusPill } from './dom';
 
-/**
- * What a task's model calls cost, when the API reports it (`usage` on a task; not in every
- * version's document yet, so read as optional).
- */
-interface TaskUsage {
-  promptTokens?: number;
-  completionTokens?: number;
-  totalTokens?: number;
-  calls?: number;
-  costUsd?: number;
-}
-type TaskView = TaskState & { usage?: TaskUsage };
-
 /** The plan's spec of a task (its input lives there), searched through the tree. */
 function specOf(tasks: readonly TaskSpec[] | undefined, id: string): TaskSpec | undefined {
   for (const task of tasks ?? []) {
@@ -34,14 +21,14 @@ function field(name: string, value: Node | string | undefined): HTMLElement {
   return h('div', { class: 'field' }, h('dt', {}, name), h('dd', {}, value ?? '—'));
 }
 
-function timings(task: TaskView): string {
+function timings(task: TaskState): string {
   if (!task.startedAt) return 'not started';
   const end = task.finishedAt ? Date.parse(task.finishedAt) : Date.now();
   const took = duration(end - Date.parse(task.startedAt));
   return `${new Date(task.startedAt).toLocaleTimeString()} → ${task.finishedAt ? new Date(task.finishedAt).toLocaleTimeString() : 'running'} (${took})`;
 }
 
-function usage(task: TaskView): string | undefined {
+function usage(task: TaskState): string | undefined {
   const u = task.usage;
   if (!u) return undefined;
   const cost = u.costUsd !== undefined ? `, $${u.costUsd.toFixed(4)}` : '';
@@ -72,7 +59,7 @@ export class TaskDetails {
       this.client.sessions.logs(this.sessionId, { taskId, limit: 200 }).catch(() => ({ entries: [] as LogEntry[] })),
     ]);
     if (this.taskId !== taskId) return;
-    const task: TaskView | undefined = session.tasks.find((t) => t.id === taskId);
+    const task: TaskState | undefined = session.tasks.find((t) => t.id === taskId);
     if (!task) return;
     const spec = specOf((session.plan as Plan | undefined)?.tasks, taskId);
     this.logList = h('ol', { class: 'log' }, ...logs.entries.map(logLine));
@@ -89,7 +76,8 @@ export class TaskDetails {
         field('Worker', task.worker ? `${task.worker.host} (pid ${task.worker.pid})` : undefined),
         field('Attempts', String(task.attempts)),
         field('Timings', timings(task)),
-        task.waitingFor ? field('Waiting for', task.waitingFor) : null,
+        task.waitingFor ? field('Waiting for', waitingForText(task.waitingFor)) : null,
+        task.reusedFrom ? field('Reused from', task.reusedFrom) : null,
         task.error ? field('Error', `${task.error.name ? `${task.error.name}: ` : ''}${task.error.message}`) : null,
         field('Usage', usage(task)),
       ),
@@ -123,7 +111,7 @@ export class TaskDetails {
     if (streamed) this.deltaBox.title = `attempt ${streamed.attempt}`;
   }
 
-  private resolveForm(task: TaskView): HTMLElement {
+  private resolveForm(task: TaskState): HTMLElement {
     const output = h('textarea', { name: 'output', rows: 3, placeholder: '{"approved": true}' });
     const message = h('p', { class: 'form-message' });
     const send = (action: ResolveAction) => async () => {
@@ -161,4 +149,11 @@ function logLine(entry: LogEntry): HTMLElement {
     h('span', { class: 'level' }, entry.level),
     h('span', { class: 'message' }, entry.message),
   );
+}
+
+/** What a task waits for, as a line: a sentence as it is, a durable wait's time, a signal's name and deadline. */
+function waitingForText(waitingFor: NonNullable<TaskState['waitingFor']>): string {
+  if (typeof waitingFor === 'string') return waitingFor;
+  if ('until' in waitingFor) return `until ${waitingFor.until}`;
+  return `signal ${waitingFor.signal}${waitingFor.timeoutAt ? ` (until ${waitingFor.timeoutAt})` : ''}`;
 }

@@ -13,6 +13,8 @@ import {
   Context,
   ContextPatch,
   FINAL_SESSION_STATUSES,
+  ForkAccepted,
+  ForkRequest,
   Health,
   InitializeAnswer,
   LogExportQuery,
@@ -29,6 +31,8 @@ import {
   SessionList,
   SessionListQuery,
   SessionState,
+  SignalAnswer,
+  SignalRequest,
   StreamToken,
   Template,
 } from './types';
@@ -36,7 +40,7 @@ import {
 const API = '/api/orchestrator';
 const id = (value: string) => encodeURIComponent(value);
 
-/** The session routes: read, list, cancel, resolve, context, state, logs, events. */
+/** The session routes: read, list, cancel, resolve, signal, fork, context, state, logs, events. */
 export class SessionsApi {
   constructor(private readonly http: HttpTransport) {}
 
@@ -59,6 +63,16 @@ export class SessionsApi {
   }
 
   /** Merges `patch` into the shared context (JSON Merge Patch: null removes a key); answers the whole context. */
+  /** Delivers a signal to the session's task of kind `signal` that waits for it; its payload becomes that task's output. */
+  signal(sessionId: string, name: string, body: SignalRequest = {}): Promise<SignalAnswer> {
+    return this.http.request('POST', `${API}/sessions/${id(sessionId)}/signals/${id(name)}`, { body });
+  }
+
+  /** Forks a finished session from one of its tasks: a new session that runs that task and what waits on it again, and keeps every other output. */
+  fork(sessionId: string, body: ForkRequest): Promise<ForkAccepted> {
+    return this.http.request('POST', `${API}/sessions/${id(sessionId)}/fork`, { body });
+  }
+
   patchContext(sessionId: string, patch: ContextPatch): Promise<Context> {
     return this.http.request('PATCH', `${API}/sessions/${id(sessionId)}/context`, { body: patch });
   }

@@ -20,12 +20,13 @@ export { BUDGET_LIMITS, BUDGET_EXCEEDED, budgetSchema } from './sessions/budget'
 export type { Budget, BudgetLimit, Usage } from './sessions/budget';
 export { SessionResult } from './sessions/session-finalizer.service';
 export { SessionLauncher } from './sessions/session-launcher.service';
+export { SessionForker, ForkAccepted, ForkRequest } from './sessions/session-forker.service';
 export { SessionQueries } from './sessions/session-queries.service';
 export { SessionSummary, SessionPage, SessionListQuery } from './sessions/session-index.store';
 export { sessionListQuerySchema } from './sessions/session-list.schema';
 export { WorkerHost } from './worker/worker-host.service';
 export { PLANNING_CAPABILITY, PLANNING_STEP_ID } from './sessions/planning-capability';
-export { SessionCommands, ResolveAnswer } from './sessions/session-commands.service';
+export { SessionCommands, ResolveAnswer, SignalAnswer } from './sessions/session-commands.service';
 export { currentWorker } from './runtime/worker-identity';
 export * from './orchestration.module';
 export { ProcessLoggerModule } from './logging/process-logger.module';

@@ -13,6 +13,7 @@ import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.
 import { ShardRouter } from './redis/shards';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
+import { SessionForker } from './sessions/session-forker.service';
 import { IdempotencyStore } from './sessions/idempotency.store';
 import { DeploymentSetup } from './deployment/deployment.service';
 import { RedisThrottlerStorage } from './http/redis-throttler.storage';
@@ -27,6 +28,7 @@ import { SessionTerminator } from './sessions/session-terminator.service';
 import { SessionRetention } from './sessions/session-retention.service';
 import { PlanningRunner } from './engine/planning-runner.service';
 import { SubtaskSpawner } from './engine/subtask-spawner.service';
+import { TaskWaits } from './engine/wait-step.service';
 import { TaskEngine } from './engine/task-engine.service';
 import { TaskFetch } from './engine/fetch.service';
 import { TaskDecode } from './engine/decode.service';
@@ -94,6 +96,7 @@ const core = {
     IdempotencyStore,
     RedisThrottlerStorage,
     SessionLauncher,
+    SessionForker,
     SessionQueries,
     SessionIndex,
     SessionCommands,
@@ -123,6 +126,7 @@ const core = {
   ],
   exports: [
     SessionLauncher,
+    SessionForker,
     SessionQueries,
     SessionCommands,
     SessionEvents,
@@ -145,7 +149,12 @@ const core = {
 export class OrchestrationApiModule {}
 
 /** The hosted agents, less those SWITCHYARD_AGENTS leaves out (it names agent types). */
-function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[]): RunnableAgent[] {
+function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[], cap = 0): RunnableAgent[] {
+  if (cap > 0)
+    return hostedSubset(
+      agents.map((a) => capped(a, cap)),
+      types,
+    );
   if (types.length === 0) return [...agents];
   const known = new Set(agents.map((a) => a.descriptor.type));
   const unknown = types.filter((t) => !known.has(t));
@@ -153,6 +162,12 @@ function hostedSubset(agents: readonly RunnableAgent[], types: readonly string[]
     throw new AgentDefinitionError(`SWITCHYARD_AGENTS names agent types this worker does not have: ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
   }
   return agents.filter((a) => types.includes(a.descriptor.type));
+}
+
+/** `agent` taking at most `cap` tasks at once (SWITCHYARD_AGENT_CONCURRENCY). */
+function capped(agent: RunnableAgent, cap: number): RunnableAgent {
+  if (agent.descriptor.concurrency <= cap) return agent;
+  return { descriptor: { ...agent.descriptor, concurrency: cap }, run: (task, context) => agent.run(task, context) };
 }
 
 export interface WorkerModuleOptions {
@@ -178,7 +193,7 @@ export class OrchestrationWorkerModule {
           provide: LocalAgentPool,
           inject: [HOSTED_AGENTS, CapabilityCatalog, AgentRegistry, SWITCHYARD_CONFIG],
           useFactory: (agents: RunnableAgent[], catalog: CapabilityCatalog, registry: AgentRegistry, config: SwitchyardConfig) =>
-            new LocalAgentPool(hostedSubset(agents, config.hostedAgentTypes), {
+            new LocalAgentPool(hostedSubset(agents, config.hostedAgentTypes, config.agentConcurrency), {
               policy: () => catalog.policy(),
               onLoad: (agentId, delta) => registry.countLoad(agentId, delta),
             }),
@@ -200,6 +215,7 @@ export class OrchestrationWorkerModule {
         WriteBackRecovery,
         TaskExceptions,
         SubtaskSpawner,
+        TaskWaits,
         TaskFetch,
         TaskDecode,
         RunStreams,

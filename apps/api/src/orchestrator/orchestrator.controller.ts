@@ -16,18 +16,21 @@ import {
 } from '@nestjs/swagger';
 import {
   DeploymentSetup,
+  ForkAccepted,
   InitializeAnswer,
   OrchestrateAccepted,
   Principal,
   ResolveAnswer,
   SessionCommands,
   SessionEvents,
+  SessionForker,
   SessionLauncher,
   SessionPage,
   SessionQueries,
   SessionState,
   SessionStateView,
   SessionView,
+  SignalAnswer,
   StreamTokens,
   TemplateCatalog,
   TemplateSummary,
@@ -42,6 +45,8 @@ import { MERGE_PATCH_JSON } from '../http/json-body';
 import { Access, CurrentPrincipal, StreamTokenAccepted } from '../auth/access';
 import {
   ContextDto,
+  ForkAcceptedDto,
+  ForkRequestDto,
   InitializeAnswerDto,
   ContextPatchDto,
   SessionStateDto,
@@ -54,6 +59,9 @@ import {
   SessionIdParamDto,
   SessionListQueryDto,
   SessionPageDto,
+  SignalAnswerDto,
+  SignalParamsDto,
+  SignalRequestDto,
   StreamTokenDto,
   TaskParamsDto,
   TemplateDto,
@@ -75,6 +83,7 @@ function parseIdempotencyKey(value: string | undefined): string | undefined {
 export class OrchestratorController {
   constructor(
     private readonly launcher: SessionLauncher,
+    private readonly forker: SessionForker,
     private readonly sessions: SessionQueries,
     private readonly templates: TemplateCatalog,
     private readonly commands: SessionCommands,
@@ -251,6 +260,44 @@ export class OrchestratorController {
   async resolve(@Param() params: TaskParamsDto, @Body() body: ResolveRequestDto, @CurrentPrincipal() principal: Principal): Promise<ResolveAnswer> {
     await this.sessions.requireVisible(params.id, principal);
     return this.commands.resolve(params.id, params.taskId, body);
+  }
+
+  @Access('operator')
+  @Post('sessions/:id/fork')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Fork a finished session from one of its tasks',
+    description:
+      "A new session with the old one's plan: `fromTask` (with `input` if given) and every task that waits on it, directly or through others (dependants, parents), run again, " +
+      'as do tasks that had not completed; every other task keeps its old output without running (`completed`, `reusedFrom`). The new session carries `forkedFrom`, ' +
+      "its context is the old one with `context` merged in (JSON Merge Patch), and it belongs to the old session's tenant. Works from a completed, failed or cancelled session.",
+  })
+  @ApiAcceptedResponse({ type: ForkAcceptedDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed id or body' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session, or no task `fromTask` in its plan' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The session has not finished, or it has no plan' })
+  async fork(@Param() params: SessionIdParamDto, @Body() body: ForkRequestDto, @CurrentPrincipal() principal: Principal): Promise<ForkAccepted> {
+    await this.sessions.requireVisible(params.id, principal);
+    return this.forker.fork(params.id, body);
+  }
+
+  @Access('operator')
+  @Post('sessions/:id/signals/:name')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Deliver a signal to the task that waits for it',
+    description:
+      'The task of kind `signal` whose `signal` is `name` completes with `payload` as its output. A signal is delivered once: of two that arrive together, ' +
+      'one is delivered and the other answers 409, as does any later one. A task takes its signal only while it waits for it (from its start, once its dependencies finished, ' +
+      'until the signal or its `timeoutMs`): before or after that, or for a name no task has, the answer is 404.',
+  })
+  @ApiOkResponse({ type: SignalAnswerDto })
+  @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed session id, signal name or body' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such session, or no task of it waits for this signal now' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The signal was delivered already, or the session finished' })
+  async signal(@Param() params: SignalParamsDto, @Body() body: SignalRequestDto, @CurrentPrincipal() principal: Principal): Promise<SignalAnswer> {
+    await this.sessions.requireVisible(params.id, principal);
+    return this.commands.signal(params.id, params.name, body.payload ?? null);
   }
 
   @Access('operator')

@@ -10,6 +10,7 @@ import {
   RESOLVE_ACTIONS,
   SESSION_STATUSES,
   sessionListQuerySchema,
+  SIGNAL_NAME,
   TASK_ID,
   TASK_STATUSES,
 } from '@switchyard/orchestration';
@@ -135,6 +136,7 @@ const taskViewSchema = z
     id: z.string(),
     parentId: z.string().nullable(),
     title: z.string().optional(),
+    kind: z.enum(['wait', 'signal']).optional().describe('Set for the kinds that run no agent'),
     capabilities: z.array(z.string()),
     dependsOn: z.array(z.string()),
     status: z.enum(TASK_STATUSES),
@@ -149,7 +151,13 @@ const taskViewSchema = z
       .describe("Tasks whose results the run received as `dependencies`: what it depends on (its ancestors' dependencies too) and its children"),
     output: jsonValueSchema.optional(),
     error: failureSchema.optional(),
-    waitingFor: z.string().optional(),
+    waitingFor: z
+      .union([z.string(), z.object({ until: z.string() }), z.object({ signal: z.string(), timeoutAt: z.string().optional() })])
+      .optional()
+      .describe(
+        'Why it waits: a sentence (no live agent can take it, operator input, its subtasks), or, for a waiting `wait` task, `{ until }`, and for a `signal` task `{ signal, timeoutAt? }`',
+      ),
+    reusedFrom: z.string().optional().describe('In a forked session: the session whose output this task kept, without running'),
     usage: usageSchema.optional().describe('Model usage of its runs (every attempt), once its agent reported a model call'),
   })
   .meta({ id: 'TaskState' });
@@ -162,6 +170,10 @@ export class SessionDto extends createZodDto(
       status: z.enum(SESSION_STATUSES),
       goal: z.string().optional(),
       template: z.string().optional().describe('The workflow template the session was started from'),
+      forkedFrom: z
+        .object({ sessionId: z.string(), taskId: z.string() })
+        .optional()
+        .describe('A fork: the session it was forked from and the task it ran again from'),
       createdAt: z.string(),
       updatedAt: z.string(),
       startedAt: z.string().optional(),
@@ -270,6 +282,70 @@ export class TaskParamsDto extends createZodDto(
     id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
     taskId: z.string().regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"'),
   }),
+) {}
+
+export class SignalParamsDto extends createZodDto(
+  z.object({
+    id: z.string().regex(SESSION_ID_PATTERN, 'must be a session id as returned by orchestrate, like 0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33'),
+    name: z.string().regex(SIGNAL_NAME, 'must be a signal name: 1 to 64 letters, digits, "_", "." or "-"'),
+  }),
+) {}
+
+export class SignalRequestDto extends createZodDto(
+  z
+    .object({ payload: jsonValueSchema.optional().describe('Any JSON: the output of the task that waits for the signal (null when absent)') })
+    .strict()
+    .meta({ examples: [{ payload: { approvedBy: 'ops', ticket: 'OPS-42' } }] }),
+) {}
+
+export class SignalAnswerDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      signal: z.string(),
+      taskId: z.string().describe('The task that received the signal'),
+      taskStatus: z.enum(TASK_STATUSES).describe('ready: its job completes it with the payload in a moment'),
+    })
+    .meta({ examples: [{ sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', signal: 'approved', taskId: 'await-approval', taskStatus: 'ready' }] }),
+) {}
+
+export class ForkRequestDto extends createZodDto(
+  z
+    .object({
+      fromTask: z
+        .string()
+        .regex(TASK_ID, 'must be a task id: 1 to 64 letters, digits, "_", "." or "-"')
+        .describe('The task to run again, with every task that waits on it'),
+      input: jsonValueSchema.optional().describe("`fromTask`'s input in the new session (else its old one)"),
+      context: z
+        .record(z.string(), jsonValueSchema)
+        .optional()
+        .describe("A JSON Merge Patch over the old session's shared context (a key set to null is removed)"),
+    })
+    .strict()
+    .meta({ examples: [{ fromTask: 'draft', input: { tone: 'shorter' }, context: { audience: 'executives' } }] }),
+) {}
+
+export class ForkAcceptedDto extends createZodDto(
+  z
+    .object({
+      sessionId: z.string(),
+      status: z.enum(SESSION_STATUSES),
+      forkedFrom: z.object({ sessionId: z.string(), taskId: z.string() }),
+      rerun: z.array(z.string()).describe('The tasks that run again, in plan order'),
+      reused: z.array(z.string()).describe('The tasks that keep their old output without running (`reusedFrom` on each)'),
+    })
+    .meta({
+      examples: [
+        {
+          sessionId: '0-1c9e4b7a-2f3d-4e5a-8b6c-7d8e9f0a1b2c',
+          status: 'pending',
+          forkedFrom: { sessionId: '0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33', taskId: 'draft' },
+          rerun: ['draft', 'review'],
+          reused: ['research'],
+        },
+      ],
+    }),
 ) {}
 
 export class ResolveRequestDto extends createZodDto(

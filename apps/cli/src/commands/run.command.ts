@@ -19,7 +19,7 @@ interface RunOptions {
 }
 
 /** A JSON file's content, or a one-line refusal naming the file. */
-function readJson(file: string, what: string): unknown {
+export function readJson(file: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,8 +1,25 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { Session, SessionStatus } from '@switchyard/client';
+import { ForkRequest, JsonValue, Session, SessionStatus } from '@switchyard/client';
 import { UsageError } from '../cli-failure';
 import { CliContext } from '../cli-context';
 import { table } from '../cli-output';
+import { readJson } from './run.command';
+
+/** A JSON option's value, or a one-line refusal naming the option. */
+export function jsonOption(text: string, flag: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new UsageError(`${flag} is not JSON: ${(error as Error).message} (quote it: ${flag} '{"topic":"AOF"}')`);
+  }
+}
+
+/** What a task waits for, in a word or two: a sentence as it is, a time or a signal (with its time-out). */
+function waitNote(waitingFor: Session['tasks'][number]['waitingFor']): string | undefined {
+  if (waitingFor === undefined || typeof waitingFor === 'string') return waitingFor;
+  if ('until' in waitingFor) return `until ${waitingFor.until}`;
+  return `signal ${waitingFor.signal}${waitingFor.timeoutAt ? ` (until ${waitingFor.timeoutAt})` : ''}`;
+}
 
 const STATUSES: SessionStatus[] = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'];
 
@@ -24,16 +41,23 @@ function show(session: Session): string[] {
     `Session ${session.sessionId}: ${session.status}`,
     ...(session.goal ? [`Goal: ${session.goal}`] : []),
     ...(session.template ? [`Template: ${session.template}`] : []),
+    ...(session.forkedFrom ? [`Forked from ${session.forkedFrom.sessionId} at task ${session.forkedFrom.taskId}`] : []),
     `Created ${session.createdAt}, updated ${session.updatedAt}${session.finishedAt ? `, finished ${session.finishedAt}` : ''}`,
     ...(session.error ? [`Error: ${session.error.message}`] : []),
     '',
   ];
-  const rows = session.tasks.map((t) => [t.id, t.status, t.agentId ?? '', String(t.attempts), t.waitingFor ?? t.error?.message ?? '']);
+  const rows = session.tasks.map((t) => [
+    t.id,
+    t.status,
+    t.agentId ?? '',
+    String(t.attempts),
+    waitNote(t.waitingFor) ?? t.error?.message ?? (t.reusedFrom ? `reused from ${t.reusedFrom}` : ''),
+  ]);
   return [...head, ...table(['TASK', 'STATUS', 'AGENT', 'ATTEMPTS', 'NOTE'], rows)];
 }
 
 export function sessionsCommand({ client, output }: CliContext): Command {
-  const sessions = new Command('sessions').description('list, show and cancel sessions');
+  const sessions = new Command('sessions').description('list, show, cancel and fork sessions');
   sessions
     .command('list')
     .description('the sessions of your tenant, newest first')
@@ -65,11 +89,27 @@ export function sessionsCommand({ client, output }: CliContext): Command {
     );
   sessions
     .command('fork')
-    .description('not supported yet')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UsageError('sessions fork is not supported yet by this version');
+    .description('a new session from a finished one: the task and everything that waits on it run again, every other task keeps its output')
+    .argument('<id>', 'the session id (completed, failed or cancelled)')
+    .requiredOption('--from <task>', 'the task to run again')
+    .option('--input <json>', "the task's new input, as JSON")
+    .option('--context <file>', 'a JSON file with a merge patch over the shared context')
+    .action(async (id: string, options: { from: string; input?: string; context?: string }, command: Command) => {
+      const context = options.context === undefined ? undefined : readJson(options.context, 'context');
+      if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+        throw new UsageError(`the context file ${options.context} must hold a JSON object`);
+      }
+      const body: ForkRequest = {
+        fromTask: options.from,
+        ...(options.input !== undefined ? { input: jsonOption(options.input, '--input') } : {}),
+        ...(context !== undefined ? { context: context as ForkRequest['context'] } : {}),
+      };
+      const answer = await client.sessions.fork(id, body);
+      output(command).print(answer, (a) => [
+        `Session ${a.sessionId} forked from ${a.forkedFrom.sessionId} at task ${a.forkedFrom.taskId} (${a.status}).`,
+        `Runs again: ${a.rerun.join(', ')}`,
+        `Keeps: ${a.reused.length > 0 ? a.reused.join(', ') : '(nothing)'}`,
+      ]);
     });
   return sessions;
 }

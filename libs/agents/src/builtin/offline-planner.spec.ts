@@ -1,7 +1,7 @@
 import { BUILTIN_CAPABILITY_NAMES, validatePlan } from '@switchyard/orchestration';
 import { draftPlan } from './offline-planner';
 
-const shape = (goal: string) => draftPlan(goal).tasks.map((t) => `${t.id}<${(t.dependsOn ?? []).join(',')}>:${t.capabilities.join('+')}`);
+const shape = (goal: string) => draftPlan(goal).tasks.map((t) => `${t.id}<${(t.dependsOn ?? []).join(',')}>:${(t.capabilities ?? []).join('+')}`);
 
 describe('draftPlan', () => {
   it('plans research, writing and review for a report', () => {

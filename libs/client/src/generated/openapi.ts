@@ -125,6 +125,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orchestrator/sessions/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fork a finished session from one of its tasks
+         * @description A new session with the old one's plan: `fromTask` (with `input` if given) and every task that waits on it, directly or through others (dependants, parents), run again, as do tasks that had not completed; every other task keeps its old output without running (`completed`, `reusedFrom`). The new session carries `forkedFrom`, its context is the old one with `context` merged in (JSON Merge Patch), and it belongs to the old session's tenant. Works from a completed, failed or cancelled session.
+         */
+        post: operations["OrchestratorController_fork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orchestrator/sessions/{id}/signals/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a signal to the task that waits for it
+         * @description The task of kind `signal` whose `signal` is `name` completes with `payload` as its output. A signal is delivered once: of two that arrive together, one is delivered and the other answers 409, as does any later one. A task takes its signal only while it waits for it (from its start, once its dependencies finished, until the signal or its `timeoutMs`): before or after that, or for a name no task has, the answer is 404.
+         */
+        post: operations["OrchestratorController_signal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orchestrator/sessions/{id}/context": {
         parameters: {
             query?: never;
@@ -488,8 +528,8 @@ export interface components {
         Task: {
             id: string;
             title?: string;
-            /** @description The capabilities an agent needs to take the task: at most 32, each once */
-            capabilities: string[];
+            /** @description The capabilities an agent needs to take the task: at most 32, each once. Required, except for kinds `wait` and `signal`, which take none */
+            capabilities?: string[];
             agentType?: string;
             input?: components["schemas"]["JsonValue"];
             /** @description Ids of tasks anywhere in the plan that must finish first; its children wait for them too, and every one of them gets their results */
@@ -502,7 +542,16 @@ export interface components {
             /** @enum {string} */
             onFailure?: "fail" | "continue" | "ask";
             /** @enum {string} */
-            kind?: "task" | "approval";
+            kind?: "task" | "approval" | "wait" | "signal";
+            /** @description Kind `wait`: how long it waits, from when it starts waiting */
+            durationMs?: number;
+            /**
+             * Format: date-time
+             * @description Kind `wait`: the time it waits until (ISO 8601), instead of `durationMs`
+             */
+            until?: string;
+            /** @description Kind `signal`: the name of the signal it waits for (`POST .../sessions/:id/signals/:name`); with `timeoutMs`, how long it waits */
+            signal?: string;
         };
         /** @description Any JSON value: string, number, boolean, null, array or object, nested to at most SWITCHYARD_MAX_JSON_DEPTH levels */
         JsonValue: unknown;
@@ -682,6 +731,11 @@ export interface components {
             id: string;
             parentId: string | null;
             title?: string;
+            /**
+             * @description Set for the kinds that run no agent
+             * @enum {string}
+             */
+            kind?: "wait" | "signal";
             capabilities: string[];
             dependsOn: string[];
             /** @enum {string} */
@@ -695,7 +749,15 @@ export interface components {
             inputFrom?: string[];
             output?: components["schemas"]["JsonValue"];
             error?: components["schemas"]["Failure"];
-            waitingFor?: string;
+            /** @description Why it waits: a sentence (no live agent can take it, operator input, its subtasks), or, for a waiting `wait` task, `{ until }`, and for a `signal` task `{ signal, timeoutAt? }` */
+            waitingFor?: string | {
+                until: string;
+            } | {
+                signal: string;
+                timeoutAt?: string;
+            };
+            /** @description In a forked session: the session whose output this task kept, without running */
+            reusedFrom?: string;
             /** @description Model usage of its runs (every attempt), once its agent reported a model call */
             usage?: components["schemas"]["ModelUsage"];
         };
@@ -760,6 +822,11 @@ export interface components {
             goal?: string;
             /** @description The workflow template the session was started from */
             template?: string;
+            /** @description A fork: the session it was forked from and the task it ran again from */
+            forkedFrom?: {
+                sessionId: string;
+                taskId: string;
+            };
             createdAt: string;
             updatedAt: string;
             startedAt?: string;
@@ -861,6 +928,88 @@ export interface components {
             taskStatus: "waiting" | "ready" | "running" | "completed" | "failed" | "skipped" | "cancelled" | "paused";
             /** @enum {string} */
             sessionStatus: "pending" | "planning" | "running" | "paused" | "completed" | "failed" | "cancelled";
+        };
+        /**
+         * @example {
+         *       "fromTask": "draft",
+         *       "input": {
+         *         "tone": "shorter"
+         *       },
+         *       "context": {
+         *         "audience": "executives"
+         *       }
+         *     }
+         */
+        ForkRequestDto: {
+            /** @description The task to run again, with every task that waits on it */
+            fromTask: string;
+            /** @description `fromTask`'s input in the new session (else its old one) */
+            input?: components["schemas"]["JsonValue"];
+            /** @description A JSON Merge Patch over the old session's shared context (a key set to null is removed) */
+            context?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
+        /**
+         * @example {
+         *       "sessionId": "0-1c9e4b7a-2f3d-4e5a-8b6c-7d8e9f0a1b2c",
+         *       "status": "pending",
+         *       "forkedFrom": {
+         *         "sessionId": "0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33",
+         *         "taskId": "draft"
+         *       },
+         *       "rerun": [
+         *         "draft",
+         *         "review"
+         *       ],
+         *       "reused": [
+         *         "research"
+         *       ]
+         *     }
+         */
+        ForkAcceptedDto: {
+            sessionId: string;
+            /** @enum {string} */
+            status: "pending" | "planning" | "running" | "paused" | "completed" | "failed" | "cancelled";
+            forkedFrom: {
+                sessionId: string;
+                taskId: string;
+            };
+            /** @description The tasks that run again, in plan order */
+            rerun: string[];
+            /** @description The tasks that keep their old output without running (`reusedFrom` on each) */
+            reused: string[];
+        };
+        /**
+         * @example {
+         *       "payload": {
+         *         "approvedBy": "ops",
+         *         "ticket": "OPS-42"
+         *       }
+         *     }
+         */
+        SignalRequestDto: {
+            /** @description Any JSON: the output of the task that waits for the signal (null when absent) */
+            payload?: components["schemas"]["JsonValue"];
+        };
+        /**
+         * @example {
+         *       "sessionId": "0-9b2f0c4e-5d43-4a8e-9f71-2c0d5b7a1e33",
+         *       "signal": "approved",
+         *       "taskId": "await-approval",
+         *       "taskStatus": "ready"
+         *     }
+         */
+        SignalAnswerDto: {
+            sessionId: string;
+            signal: string;
+            /** @description The task that received the signal */
+            taskId: string;
+            /**
+             * @description ready: its job completes it with the payload in a moment
+             * @enum {string}
+             */
+            taskStatus: "waiting" | "ready" | "running" | "completed" | "failed" | "skipped" | "cancelled" | "paused";
         };
         /**
          * @description A JSON Merge Patch of the shared context: each key replaces (objects merge into objects); a key set to null is removed.
@@ -1681,6 +1830,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A W3C trace context (`00-<trace id>-<span id>-<flags>`): with traces on (OTEL_EXPORTER_OTLP_ENDPOINT), the session's spans join this trace, its root span a child of this one. `tracestate` is carried along. */
+                traceparent?: string;
                 /** @description Any unique string (1–255 visible ASCII characters, e.g. a UUID). A retry with the same key and the same body answers with the session the first request started (its current status, `replayed: true` and the header `Idempotent-Replayed: true`) instead of starting another. Keys are kept for SWITCHYARD_IDEMPOTENCY_TTL_S (default 24 h). */
                 "Idempotency-Key"?: string;
             };
@@ -2143,6 +2294,183 @@ export interface operations {
                 };
             };
             /** @description The task is not paused, or the session already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here 1048576 bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    OrchestratorController_fork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForkRequestDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForkAcceptedDto"];
+                };
+            };
+            /** @description Malformed id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such session, or no task `fromTask` in its plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The session has not finished, or it has no plan */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here 1048576 bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    OrchestratorController_signal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignalRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalAnswerDto"];
+                };
+            };
+            /** @description Malformed session id, signal name or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such session, or no task of it waits for this signal now */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The signal was delivered already, or the session finished */
             409: {
                 headers: {
                     [name: string]: unknown;

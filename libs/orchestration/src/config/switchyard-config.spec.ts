@@ -53,6 +53,7 @@ describe('validateEnvironment', () => {
       agentTtlMs: 15_000,
       admissionTimeoutMs: 0,
       hostedAgentTypes: [],
+      agentConcurrency: 0,
       guestCapabilities: ['web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition'],
     });
   });
@@ -142,6 +143,8 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ SWITCHYARD_GUEST_CAPABILITIES: 'web_research,Bad Name' })).toThrow('SWITCHYARD_GUEST_CAPABILITIES');
     const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_AGENTS: 'researcher, coder', SWITCHYARD_GUEST_CAPABILITIES: 'web_research' }));
     expect(config).toMatchObject({ hostedAgentTypes: ['researcher', 'coder'], guestCapabilities: ['web_research'] });
+    expect(toSwitchyardConfig(validateEnvironment({ SWITCHYARD_AGENT_CONCURRENCY: '1' })).agentConcurrency).toBe(1);
+    expect(() => validateEnvironment({ SWITCHYARD_AGENT_CONCURRENCY: '-1' })).toThrow(/SWITCHYARD_AGENT_CONCURRENCY/);
   });
 
   it('reads model prices and limits as JSON, and names what is wrong in them', () => {

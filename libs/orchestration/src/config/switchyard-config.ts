@@ -134,6 +134,7 @@ export const environmentSchema = z
       .string()
       .default('')
       .refine((v) => /^[a-z0-9_,-]*$/i.test(v.replace(/\s/g, '')), 'SWITCHYARD_AGENTS must be a comma-separated list of agent types'),
+    SWITCHYARD_AGENT_CONCURRENCY: intFromEnv('SWITCHYARD_AGENT_CONCURRENCY', 0, 10_000).default(0),
     ...agentsEnvironmentShape,
     ...usageEnvironmentShape,
   })
@@ -238,6 +239,8 @@ export interface SwitchyardConfig {
   readonly guestCapabilities: readonly string[];
   /** The built-in agent types a worker hosts (empty: every agent its app lists). */
   readonly hostedAgentTypes: readonly string[];
+  /** At most this many tasks at once per hosted agent (0: each agent's own concurrency). */
+  readonly agentConcurrency: number;
 }
 
 /** How session state behaves; see the `SWITCHYARD_STATE_*` and `SWITCHYARD_LOCK_REDIS_URLS` variables. */
@@ -339,6 +342,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     admissionTimeoutMs: env.SWITCHYARD_ADMISSION_TIMEOUT_MS,
     guestCapabilities: listOf(env.SWITCHYARD_GUEST_CAPABILITIES),
     hostedAgentTypes: listOf(env.SWITCHYARD_AGENTS),
+    agentConcurrency: env.SWITCHYARD_AGENT_CONCURRENCY,
   };
 }
 

@@ -4,7 +4,7 @@ import { OutputTooLargeError, SessionOutputsFullError, TaskJobFailedError } from
 import { FailureInfo, failureInfo, isFinalAttempt } from '../errors/failure-info';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { HOLD_DELAY_MS } from '../plans/flow-builder';
-import { TaskJobData } from '../plans/task-job';
+import { queueOfTask, TaskJobData } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 import { jobIds, ShardTag } from '../redis/keys';
@@ -106,7 +106,7 @@ export class TaskExceptions {
   async endFailedJobs(tag: ShardTag, sessionId: string): Promise<number> {
     const view = await this.store.view(tag, sessionId);
     const unfinished = (view?.tasks ?? []).filter((t) => UNFINISHED_TASK.has(t.status));
-    const queueOf = (task: { capabilities: string[] }) => this.queues.queue(tag, task.capabilities[0]);
+    const queueOf = (task: { kind?: string; capabilities: string[] }) => this.queues.queue(tag, queueOfTask(task));
     // Their jobs' states first: only a failed one's job (with its data) is read.
     const states = await Promise.all(unfinished.map((t) => queueOf(t).getJobState(jobIds.task(sessionId, t.id))));
     let ended = 0;

@@ -15,13 +15,15 @@ import { startedEntry, TaskExecute } from './execute.service';
 import { FetchRun, TaskFetch, TaskStart } from './fetch.service';
 import { checkOutput } from './output-limits';
 import { SubtaskSpawner } from './subtask-spawner.service';
+import { TaskWaits } from './wait-step.service';
 import { TaskWriteBack } from './write-back.service';
 import { WriteBackRecovery } from './write-back-recovery.service';
 
 /**
  * Whether the task's agent is chosen before it is fetched, so that the fetch marks it running at
  * once: any task but one that can pause (an approval, or `onFailure: ask`, which may find an
- * operator's decision waiting) or that comes back after the subtasks its agent spawned.
+ * operator's decision waiting), that runs no agent (a wait, a signal) or that comes back after
+ * the subtasks its agent spawned.
  */
 const runsAtOnce = (task: TaskJobData) => task.kind === 'task' && task.onFailure !== 'ask' && !task.decomposition;
 
@@ -45,6 +47,7 @@ export class TaskEngine {
     private readonly recovery: WriteBackRecovery,
     private readonly exceptions: TaskExceptions,
     private readonly spawner: SubtaskSpawner,
+    private readonly waits: TaskWaits,
     private readonly store: SessionStore,
     private readonly log: SessionLogWriter,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
@@ -140,6 +143,8 @@ export class TaskEngine {
       });
     }
     if (!resolution && task.kind === 'approval') return this.exceptions.pause(tag, job, token, 'operator approval');
+    // A wait or a signal runs no agent: its job waits in the delayed set (an operator's retry after a time-out waits afresh).
+    if (task.kind === 'wait' || task.kind === 'signal') return this.waits.step(tag, job, token, resolution?.action === 'retry');
     // Back after the subtasks its agent spawned: finish with their results, without running
     // again — unless its worker died before it recorded them: then enqueue them, and wait.
     if (task.decomposition) {

@@ -54,6 +54,12 @@ function engine(fetches: Fetched[], options: { resolution?: { action: string; ou
     failingOverLimits: (_tag: ShardTag, _job: Job, _token: string, finishing: () => Promise<unknown>) => finishing(),
   });
   const spawner = strict('spawner', { recorded: async () => true });
+  const waits = strict('waits', {
+    step: async (_tag: ShardTag, job: Job<TaskJobData>, _token: string, restart: boolean) => (
+      calls.push(`wait step ${job.data.taskId}${restart ? ' afresh' : ''}`),
+      { waitedMs: 5 }
+    ),
+  });
   const store = strict('store', {
     setTaskStatus: async (_tag: ShardTag, _s: string, taskId: string, status: string) => (calls.push(`status ${taskId} ${status}`), true),
     pendingIds: async () => ['dep'],
@@ -73,6 +79,7 @@ function engine(fetches: Fetched[], options: { resolution?: { action: string; ou
     recovery as never,
     exceptions as never,
     spawner as never,
+    waits as never,
     store as never,
     log as never,
     config as never,
@@ -82,6 +89,18 @@ function engine(fetches: Fetched[], options: { resolution?: { action: string; ou
 }
 
 describe('TaskEngine', () => {
+  it('hands a wait to its wait step, without choosing an agent or looking for an operator decision', async () => {
+    const { run, calls } = engine([{ kind: 'go', start: { ...start, attempt: undefined } }]);
+    await expect(run(data({ kind: 'wait', durationMs: 10 }))).resolves.toEqual({ waitedMs: 5 });
+    expect(calls).toEqual(['fetch a', 'wait step a']);
+  });
+
+  it('waits afresh for a signal the operator retried after its time-out', async () => {
+    const { run, calls } = engine([{ kind: 'go', start: { ...start, attempt: undefined } }], { resolution: { action: 'retry' } });
+    await expect(run(data({ kind: 'signal', signal: 'go', onFailure: 'ask' }))).resolves.toEqual({ waitedMs: 5 });
+    expect(calls).toEqual(['fetch a', 'take resolution', 'wait step a afresh']);
+  });
+
   it('chooses the agent of a plain task first, so that its fetch marks it running, then runs it', async () => {
     const { run, calls } = engine([{ kind: 'go', start }]);
     await expect(run(data())).resolves.toBe('out');

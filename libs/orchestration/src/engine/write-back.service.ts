@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { soleDependants, toPromote, waiterJobId, waitersOf } from '../dag/waiters';
 import { SessionOutputsFullError } from '../errors/errors';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
-import { TaskJobData } from '../plans/task-job';
+import { queueOfTask, TaskJobData, TaskRef } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { isoNow } from '../runtime/iso-now';
@@ -45,7 +45,7 @@ export class TaskWriteBack {
 
   /** The task's job, kept for the retention from now on (see sessions/scripts/finish-task.lua). */
   private finishedJob(task: TaskJobData): FinishedJob {
-    return { queue: task.capabilities[0], hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
+    return { queue: queueOfTask(task), hasChildren: task.childIds.length > 0, keepSeconds: this.config.retentionSeconds };
   }
 
   /**
@@ -174,7 +174,7 @@ export class TaskWriteBack {
     return output;
   }
 
-  /** The queue of a task's job (its first capability), or undefined when there is no such task. */
+  /** The queue of a task's job (its first capability, or the wait queue), or undefined when there is no such task. */
   async queueOf(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
     return (await this.store.taskStatus(tag, sessionId, taskId))?.queue;
   }

@@ -129,6 +129,56 @@ export class TaskTimeoutError extends SwitchyardError {
   }
 }
 
+/** A task of kind `signal` waited its `timeoutMs` without its signal coming. */
+export class SignalTimeoutError extends SwitchyardError {
+  override readonly name = 'SignalTimeoutError';
+  readonly code = 'signal_timeout';
+  constructor(
+    readonly taskId: string,
+    readonly signal: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Task "${taskId}" waited ${timeoutMs} ms for signal "${signal}", which did not come`);
+  }
+}
+
+/** A fork of a session that cannot be forked: it has not finished, or it has no plan. */
+export class SessionNotForkableError extends SwitchyardError {
+  override readonly name = 'SessionNotForkableError';
+  readonly code = 'session_not_forkable';
+  constructor(
+    readonly sessionId: string,
+    readonly why: string,
+  ) {
+    super(`Session "${sessionId}" cannot be forked: ${why}`);
+  }
+}
+
+/** A signal came for a session none of whose tasks waits for it (now). */
+export class SignalNotAwaitedError extends SwitchyardError {
+  override readonly name = 'SignalNotAwaitedError';
+  readonly code = 'signal_not_awaited';
+  constructor(
+    readonly sessionId: string,
+    readonly signal: string,
+  ) {
+    super(`No task of session "${sessionId}" waits for signal "${signal}" now`);
+  }
+}
+
+/** A signal came again after its task had received it: a signal is delivered once. */
+export class SignalDeliveredError extends SwitchyardError {
+  override readonly name = 'SignalDeliveredError';
+  readonly code = 'signal_delivered';
+  constructor(
+    readonly sessionId: string,
+    readonly signal: string,
+    readonly taskId: string,
+  ) {
+    super(`Signal "${signal}" of session "${sessionId}" was delivered already (to task "${taskId}"); a signal is delivered once`);
+  }
+}
+
 /** An agent returned something that is not what its task promises (e.g. a planner's invalid plan). */
 export class InvalidAgentOutputError extends SwitchyardError {
   override readonly name = 'InvalidAgentOutputError';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
 import type { FigureScope } from '../auth/figure-scope';
 import { ClusterHealth, QueueHealth } from '../health/cluster-health.service';
-import { keys, SESSION_QUEUE } from '../redis/keys';
+import { keys, SESSION_QUEUE, WAIT_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { inOneWrite } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
@@ -69,7 +69,8 @@ export const LIVE_AGENTS = Symbol('LIVE_AGENTS');
 
 const queueConsumers: LiveAgentsSource = {
   description: 'worker processes consuming the capability queue',
-  perCapability: async (queues) => Object.fromEntries(queues.filter((q) => q.queue !== SESSION_QUEUE).map((q) => [q.queue, q.workers])),
+  perCapability: async (queues) =>
+    Object.fromEntries(queues.filter((q) => q.queue !== SESSION_QUEUE && q.queue !== WAIT_QUEUE).map((q) => [q.queue, q.workers])),
 };
 
 /** Everything one scrape shows, read once and shared by every metric of the scrape. */

@@ -3,7 +3,7 @@ import { DEFAULT_LOCK_DURATION_MS } from '../config/switchyard-config';
 import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { MAX_TASK_PRIORITY } from './plan.schema';
 import { PlanGraph, PlannedTask } from './plan-graph';
-import { SessionJobData, TaskJobData, TaskRef } from './task-job';
+import { queueOfTask, SessionJobData, TaskJobData, TaskRef } from './task-job';
 import { currentTraceCarrier } from '../tracing/tracing';
 
 /**
@@ -55,7 +55,7 @@ export function toBullPriority(priority: number): number {
 }
 
 export function taskQueue(task: PlannedTask): string {
-  return task.spec.capabilities[0];
+  return queueOfTask({ kind: task.spec.kind, capabilities: task.spec.capabilities ?? [] });
 }
 
 export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGraph, rootParentId: string | null = null): TaskJobData {
@@ -67,12 +67,15 @@ export function taskJobData(sessionId: string, task: PlannedTask, graph: PlanGra
     sessionId,
     taskId: task.id,
     title: spec.title,
-    capabilities: spec.capabilities,
+    capabilities: spec.capabilities ?? [],
     agentType: spec.agentType,
     input: spec.input,
     timeoutMs: spec.timeoutMs,
     onFailure: spec.onFailure ?? 'fail',
     kind: spec.kind ?? 'task',
+    ...(spec.durationMs !== undefined ? { durationMs: spec.durationMs } : {}),
+    ...(spec.until !== undefined ? { until: spec.until } : {}),
+    ...(spec.signal !== undefined ? { signal: spec.signal } : {}),
     parentId: task.parentId ?? rootParentId,
     dependsOn: task.dependencies,
     childIds: task.childIds,

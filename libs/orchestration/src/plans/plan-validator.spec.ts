@@ -11,6 +11,56 @@ function issuesOf(plan: unknown, limits = DEFAULT_PLAN_LIMITS) {
 }
 
 describe('validatePlan', () => {
+  it('accepts waits and signals without capabilities', () => {
+    const result = validatePlan(
+      {
+        tasks: [
+          { id: 'pause', kind: 'wait', durationMs: 1000 },
+          { id: 'until', kind: 'wait', until: '2030-01-01T00:00:00Z' },
+          { id: 'gate', kind: 'signal', signal: 'approved', timeoutMs: 5000, onFailure: 'continue', dependsOn: ['pause'] },
+          t('after', { dependsOn: ['gate', 'until'] }),
+        ],
+      },
+      caps,
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('names what a wait, a signal or a task lacks or must not have for its kind', () => {
+    // A malformed `until` is the schema's: it comes alone.
+    expect(issuesOf({ tasks: [{ id: 'when', kind: 'wait', until: 'tomorrow' }] }).map((i) => i.path)).toEqual(['plan.tasks[0].until']);
+    const kinds = issuesOf({
+      tasks: [
+        { id: 'neither', kind: 'wait' },
+        { id: 'both', kind: 'wait', durationMs: 5, until: '2030-01-01T00:00:00Z' },
+        { id: 'agentful', kind: 'wait', durationMs: 5, capabilities: ['web_research'], children: [t('kid')] },
+        { id: 'nameless', kind: 'signal', durationMs: 5 },
+        { id: 'first', kind: 'signal', signal: 'go' },
+        { id: 'second', kind: 'signal', signal: 'go' },
+        { id: 'plain', signal: 'go' },
+        { id: 'bare' },
+      ],
+    });
+    expect(kinds).toEqual(
+      [
+        { path: 'plan.tasks[0].durationMs', message: 'task "neither" of kind "wait" needs either durationMs or until' },
+        { path: 'plan.tasks[1].durationMs', message: 'task "both" of kind "wait" needs either durationMs or until' },
+        { path: 'plan.tasks[2].capabilities', message: 'task "agentful" of kind "wait" takes no capabilities: it runs no agent' },
+        { path: 'plan.tasks[2].children', message: 'task "agentful" of kind "wait" takes no children: it runs no agent' },
+        {
+          path: 'plan.tasks[3].durationMs',
+          message: 'task "nameless" of kind "signal" takes no durationMs: a signal task waits for its signal (timeoutMs bounds it)',
+        },
+        { path: 'plan.tasks[3].signal', message: 'task "nameless" of kind "signal" needs the name of its signal' },
+        { path: 'plan.tasks[5].signal', message: 'task "second" waits for signal "go", which task "first" waits for already' },
+        { path: 'plan.tasks[6].capabilities', message: 'task "plain" needs at least one capability' },
+        { path: 'plan.tasks[6].signal', message: 'task "plain" of kind "task" takes no signal: only kinds "wait" and "signal" do' },
+        { path: 'plan.tasks[7].capabilities', message: 'task "bare" needs at least one capability' },
+        { path: 'plan.tasks.2.children[0]', message: expect.any(String) },
+      ].filter((i) => i.path.startsWith('plan.tasks[')),
+    );
+  });
+
   it('accepts the wire contract example', () => {
     const result = validatePlan(
       {

@@ -1,5 +1,5 @@
 import { MAX_TASK_CAPABILITIES, repeatedCapabilities } from '../agents/capability-catalog';
-import { Plan, planSchema } from './plan.schema';
+import { Plan, planSchema, TaskSpec, WAITING_KINDS } from './plan.schema';
 import { buildPlanGraph, FlatTask, findCycle, flattenPlan, PlanGraph, PlannedTask } from './plan-graph';
 
 /** One thing wrong with a plan: where (a path into the request) and what. */
@@ -68,6 +68,7 @@ export function validatePlan(
   }
 
   const firstSeen = new Map<string, FlatTask>();
+  const signals = new Map<string, FlatTask>();
   for (const task of flat) {
     const earlier = firstSeen.get(task.id);
     if (session?.existingIds.has(task.id)) {
@@ -80,7 +81,8 @@ export function validatePlan(
     if (task.depth > limits.maxDepth) {
       issues.push({ path: task.path, message: `task "${task.id}" is nested ${task.depth} deep; the limit is ${limits.maxDepth}` });
     }
-    const capabilities = task.spec.capabilities;
+    issues.push(...kindIssues(task, signals));
+    const capabilities = task.spec.capabilities ?? [];
     for (const { index, name } of repeatedCapabilities(capabilities)) {
       issues.push({ path: `${task.path}.capabilities[${index}]`, message: `task "${task.id}" lists capability "${name}" twice` });
     }
@@ -132,6 +134,42 @@ export function validatePlan(
     return { ok: false, issues };
   }
   return { ok: true, plan, graph };
+}
+
+/**
+ * What is wrong with a task for its kind: an agent's task (`task`, `approval`) needs capabilities
+ * and takes no wait fields; a `wait` needs `durationMs` or `until` (one of them); a `signal` needs
+ * its `signal`, a name no other task of the plan waits for (`signals` records the first of each).
+ * Neither of these runs an agent: they take no capabilities, agent type or children.
+ */
+function kindIssues(task: FlatTask, signals: Map<string, FlatTask>): PlanIssue[] {
+  const { spec, path, id } = task;
+  const kind = spec.kind ?? 'task';
+  const issue = (field: string, message: string): PlanIssue => ({ path: `${path}.${field}`, message: `task "${id}" ${message}` });
+  const issues: PlanIssue[] = [];
+  const forbid = (fields: readonly (keyof TaskSpec)[], why: string) => {
+    for (const field of fields) if (spec[field] !== undefined) issues.push(issue(field, `of kind "${kind}" takes no ${field}: ${why}`));
+  };
+  if (!WAITING_KINDS.has(kind)) {
+    if (spec.capabilities === undefined) issues.push(issue('capabilities', 'needs at least one capability'));
+    forbid(['durationMs', 'until', 'signal'], 'only kinds "wait" and "signal" do');
+    return issues;
+  }
+  forbid(['capabilities', 'agentType', 'children'], 'it runs no agent');
+  if (kind === 'wait') {
+    if ((spec.durationMs === undefined) === (spec.until === undefined)) issues.push(issue('durationMs', 'of kind "wait" needs either durationMs or until'));
+    forbid(['signal', 'timeoutMs'], 'a wait ends at its time');
+    return issues;
+  }
+  forbid(['durationMs', 'until'], 'a signal task waits for its signal (timeoutMs bounds it)');
+  if (spec.signal === undefined) {
+    issues.push(issue('signal', 'of kind "signal" needs the name of its signal'));
+  } else if (signals.has(spec.signal)) {
+    issues.push(issue('signal', `waits for signal "${spec.signal}", which task "${signals.get(spec.signal)!.id}" waits for already`));
+  } else {
+    signals.set(spec.signal, task);
+  }
+  return issues;
 }
 
 /**

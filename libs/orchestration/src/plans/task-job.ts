@@ -1,5 +1,15 @@
 import type { TraceCarrier } from '../tracing/tracing';
-import { FAILURE_POLICIES, TASK_KINDS, TaskSpec } from './plan.schema';
+import { WAIT_QUEUE } from '../redis/keys';
+import { FAILURE_POLICIES, TASK_KINDS, TaskSpec, WAITING_KINDS } from './plan.schema';
+
+/**
+ * The queue a task's job lives in: its first capability's, or for a task that runs no agent
+ * (`wait`, `signal`) the wait queue. `kind` absent (a task recorded before kinds were stored) is a
+ * plain task.
+ */
+export function queueOfTask(task: { readonly kind?: string; readonly capabilities: readonly string[] }): string {
+  return task.kind !== undefined && WAITING_KINDS.has(task.kind) ? WAIT_QUEUE : task.capabilities[0];
+}
 
 /** Where a task's job lives: BullMQ queue name (its first capability) and job id. */
 export interface TaskRef {
@@ -24,6 +34,11 @@ export interface TaskJobData {
   readonly timeoutMs?: number;
   readonly onFailure: (typeof FAILURE_POLICIES)[number];
   readonly kind: (typeof TASK_KINDS)[number];
+  /** Kind `wait`: how long, or until when (ISO), it waits. */
+  readonly durationMs?: number;
+  readonly until?: string;
+  /** Kind `signal`: the signal's name (`timeoutMs` bounds its wait). */
+  readonly signal?: string;
   readonly parentId: string | null;
   /**
    * The tasks whose results it receives, once they finished: its own `dependsOn` and its

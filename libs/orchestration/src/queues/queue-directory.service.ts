@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
-import { SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { SESSION_QUEUE, ShardTag, WAIT_QUEUE } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from './task-queues.service';
 
@@ -11,7 +11,7 @@ export interface DeploymentQueue {
   readonly queue: Queue;
 }
 
-/** Every queue of the deployment: each capability's and the session queue, in every shard. */
+/** Every queue of the deployment: each capability's, the session queue and the wait queue, in every shard. */
 @Injectable()
 export class QueueDirectory {
   constructor(
@@ -21,7 +21,7 @@ export class QueueDirectory {
   ) {}
 
   all(): DeploymentQueue[] {
-    const names = [...[...this.catalog.names()].sort(), SESSION_QUEUE];
+    const names = [...[...this.catalog.names()].sort(), SESSION_QUEUE, WAIT_QUEUE];
     return this.shards.tags.flatMap((tag) => names.map((name) => ({ tag, name, queue: this.queues.queue(tag, name) })));
   }
 }

@@ -18,6 +18,12 @@ export function shardTag(prefix: string, index: number): ShardTag {
 export const SESSION_QUEUE = 'sy.session';
 
 /**
+ * The queue of the tasks that run no agent (kinds `wait` and `signal`): every worker takes it,
+ * and their jobs spend their wait in its delayed set, holding no slot of a capability queue.
+ */
+export const WAIT_QUEUE = 'sy.wait';
+
+/**
  * Who waits for a session's top-level tasks in the dependency resolver: the session's root job.
  * Its pending set is `keys.pendingDeps(tag, sessionId, ROOT_WAITER)`; a task id can never be this
  * (plan.schema's TASK_ID has no colon).

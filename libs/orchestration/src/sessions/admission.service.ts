@@ -48,7 +48,7 @@ export class Admission implements OnApplicationBootstrap, OnApplicationShutdown 
    * dependencies, that no live agent can take (and to its planning step).
    */
   async annotate(view: SessionView): Promise<SessionView> {
-    const queued = view.tasks.filter((t) => (t.status === 'ready' || t.status === 'waiting') && !t.waitingFor);
+    const queued = view.tasks.filter((t) => (t.status === 'ready' || t.status === 'waiting') && !t.waitingFor && !t.kind);
     // A goal's planning job is queued from the start; its step shows once a planner takes it.
     const planning =
       view.planning?.status === 'ready' ? view.planning : view.status === 'pending' && view.goal && !view.planning ? { status: 'ready' as const } : undefined;

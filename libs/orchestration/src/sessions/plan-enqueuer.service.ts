@@ -45,14 +45,23 @@ export class PlanEnqueuer {
    * Starts a session with its plan in one MULTI: the session's record ({@link SessionStore.create}),
    * the plan's bookkeeping and its flows, where it took three round trips one after the other.
    * Redis gets all of it at once, and a command it refuses as it is queued (out of memory, say)
-   * aborts the whole. `log` sends the session's first log entries in it, after the record. If it fails, the
-   * caller discards the session (SessionStore.discard).
+   * aborts the whole. `log` sends the session's first log entries in it, after the record; `after`
+   * sends more after the plan's bookkeeping, before the flows (a fork's reused tasks). If it fails,
+   * the caller discards the session (SessionStore.discard).
    */
-  async start(tag: ShardTag, session: NewSession, plan: Plan, graph: PlanGraph, log?: (client: Redis) => Promise<unknown>[]): Promise<void> {
+  async start(
+    tag: ShardTag,
+    session: NewSession,
+    plan: Plan,
+    graph: PlanGraph,
+    log?: (client: Redis) => Promise<unknown>[],
+    after?: (client: Redis) => Promise<unknown>[],
+  ): Promise<void> {
     await this.queues.addFlows(buildSessionFlow(session.id, tag, graph, this.taskDefaults()), (client) => [
       ...this.store.sendCreate(client, tag, session),
       ...(log?.(client) ?? []),
       ...this.store.sendAttach(client, tag, session.id, graph, { plan }, true),
+      ...(after?.(client) ?? []),
     ]);
   }
 

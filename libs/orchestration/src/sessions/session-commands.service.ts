@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { SessionFinishedError, SessionNotFoundError, TaskNotFoundError, TaskNotPausedError } from '../errors/errors';
-import { jobIds, ShardTag } from '../redis/keys';
+import {
+  SessionFinishedError,
+  SessionNotFoundError,
+  SignalDeliveredError,
+  SignalNotAwaitedError,
+  TaskNotFoundError,
+  TaskNotPausedError,
+} from '../errors/errors';
+import { jobIds, ShardTag, WAIT_QUEUE } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { TaskQueues } from '../queues/task-queues.service';
 import { SessionStore } from './session.store';
@@ -19,6 +26,15 @@ export interface ResolveAnswer {
    */
   readonly taskStatus: TaskStatus;
   readonly sessionStatus: SessionStatus;
+}
+
+/** A signal's delivery: the task that received it, which its job now completes with the payload. */
+export interface SignalAnswer {
+  readonly sessionId: string;
+  readonly signal: string;
+  readonly taskId: string;
+  /** `ready`: its job was promoted and completes the task with the payload in a moment. */
+  readonly taskStatus: TaskStatus;
 }
 
 /** The status each resolution but `abort` leads a paused task to (see {@link ResolveAnswer.taskStatus}). */
@@ -76,6 +92,35 @@ export class SessionCommands {
         ? 'running'
         : ((await this.store.status(tag, sessionId)) ?? status);
     return { sessionId, taskId, action: resolution.action, taskStatus: RESOLVED_STATUS[resolution.action], sessionStatus };
+  }
+
+  /**
+   * Delivers a signal: the session's task of kind `signal` that waits for `signal` completes with
+   * `payload` as its output. Once: deliver-signal.lua records it in one step, so of two signals
+   * that arrive together one is delivered and the other finds it delivered (a 409). No task
+   * waiting for it (none has the name, or it has not started waiting, or timed out) is a 404.
+   */
+  async signal(sessionId: string, signal: string, payload: unknown): Promise<SignalAnswer> {
+    const tag = this.tagOf(sessionId);
+    const reply = await this.store.deliverSignal(tag, sessionId, signal, payload);
+    switch (reply.kind) {
+      case 'missing':
+        throw new SessionNotFoundError(sessionId);
+      case 'finished':
+        throw new SessionFinishedError(sessionId, reply.status, 'it takes no more signals');
+      case 'again':
+        throw new SignalDeliveredError(sessionId, signal, reply.taskId);
+      case 'unawaited':
+        throw new SignalNotAwaitedError(sessionId, signal);
+      case 'delivered':
+        break;
+    }
+    const { taskId } = reply;
+    this.log.write(tag, { level: 'info', source: 'orchestrator', sessionId, taskId, message: `signal "${signal}" delivered`, context: { signal } });
+    void this.log.flush();
+    // Its job waits in the delayed set of the wait queue: it completes the task now.
+    await this.queues.promote(tag, WAIT_QUEUE, jobIds.task(sessionId, taskId));
+    return { sessionId, signal, taskId, taskStatus: 'ready' };
   }
 
   private tagOf(sessionId: string): ShardTag {

@@ -4,6 +4,7 @@ import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { PLANNING_CAPABILITY } from './planning-capability';
+import { queueOfTask } from '../plans/task-job';
 import { SessionStore } from './session.store';
 import { SessionRetention } from './session-retention.service';
 import { FailureInfo, OPERATOR_ABORT, SessionStatus } from './session.types';
@@ -114,7 +115,7 @@ export class SessionTerminator {
         taskId: task.id,
         message: 'task cancelled before it started',
       });
-      await this.queues.removeIfIdle(tag, task.capabilities[0], jobIds.task(sessionId, task.id));
+      await this.queues.removeIfIdle(tag, queueOfTask(task), jobIds.task(sessionId, task.id));
       if (!ended.has(task.id)) await this.store.setTaskStatus(tag, sessionId, task.id, 'cancelled', { finished: true });
     }
   }

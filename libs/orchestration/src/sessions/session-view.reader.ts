@@ -5,7 +5,7 @@ import { decodeStoredHash } from '../state/stored-value';
 import { Plan } from '../plans/plan.schema';
 import { parse, parseHash } from './json-fields';
 import { Budget, usageOf } from './budget';
-import { FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
+import { DurableWaitingFor, FailureInfo, SessionStatus, SessionView, StepView, TaskStatus, TaskView, WorkerIdentity } from './session.types';
 
 /** Reads a whole session as the API shows it: two round trips, whatever its size. */
 export async function readSessionView(client: Redis, tag: ShardTag, sessionId: string): Promise<SessionView | undefined> {
@@ -24,6 +24,7 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
       id,
       parentId: t.parentId ? t.parentId : null,
       ...(t.title ? { title: t.title } : {}),
+      ...(t.kind === 'wait' || t.kind === 'signal' ? { kind: t.kind } : {}),
       capabilities: parse<string[]>(t.capabilities) ?? [],
       dependsOn: parse<string[]>(t.dependsOn) ?? [],
       status: (t.status ?? 'waiting') as TaskStatus,
@@ -35,7 +36,9 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
       inputFrom: parse<string[]>(t.inputFrom),
       output: id in outputs ? outputs[id] : undefined,
       error: parse<FailureInfo>(t.error),
-      waitingFor: t.waitingFor || undefined,
+      // A waiting wait or signal task records what it waits for as JSON (see wait-task.lua).
+      waitingFor: t.waitingFor?.startsWith('{') ? parse<DurableWaitingFor>(t.waitingFor) : t.waitingFor || undefined,
+      ...(t.reusedFrom ? { reusedFrom: t.reusedFrom } : {}),
       usage: usageOf(t),
     };
   });
@@ -45,6 +48,7 @@ export async function readSessionView(client: Redis, tag: ShardTag, sessionId: s
     status: session.status as SessionStatus,
     goal: session.goal,
     template: session.template,
+    ...(session.forkedFrom ? { forkedFrom: parse<{ sessionId: string; taskId: string }>(session.forkedFrom) } : {}),
     createdAt: session.createdAt,
     updatedAt: session.updatedAt,
     startedAt: session.startedAt || undefined,

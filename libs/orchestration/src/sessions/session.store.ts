@@ -7,11 +7,13 @@ import { decodeStoredHash, encodeStored } from '../state/stored-value';
 import { endSession } from './scripts/end-session';
 import { attachTasks, AttachTasksCall, AttachedTask, queueAttachTasks } from './scripts/attach-tasks';
 import { setTaskStatus } from './scripts/set-task-status';
+import { deliverSignal, DeliverSignalReply } from './scripts/deliver-signal';
 import { transitionSession } from './scripts/transition-session';
 import { EVENTS_MAX, TASK_BATCH } from './scripts/limits';
 import { readSessionView } from './session-view.reader';
 import { json, parse } from './json-fields';
-import { Plan } from '../plans/plan.schema';
+import { Plan, WAITING_KINDS } from '../plans/plan.schema';
+import { queueOfTask } from '../plans/task-job';
 import { PlanGraph } from '../plans/plan-graph';
 import { FailureInfo, OperatorResolution, SessionStatus, SessionView, StepView, TaskStatus } from './session.types';
 import type { Budget } from './budget';
@@ -19,6 +21,13 @@ import type { Budget } from './budget';
 /** Appends an event to a session's stream, inside a transaction (as scripts/includes/emit.lua does in a script). */
 const emit = (client: Redis, tag: ShardTag, sessionId: string, type: 'task' | 'session', data: Record<string, unknown>) =>
   client.xadd(keys.events(tag, sessionId), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', type, 'data', JSON.stringify(data));
+
+/** A task a fork keeps from the session it was forked from: completed, with its old output. */
+export interface ReusedTask {
+  readonly id: string;
+  readonly output?: unknown;
+  readonly finishedAt?: string;
+}
 
 export interface NewSession {
   readonly id: string;
@@ -143,14 +152,47 @@ export class SessionStore {
       tasks.push({
         id: task.id,
         parentId: task.parentId ?? ('parentId' in at ? at.parentId : null),
-        capabilities: json(task.spec.capabilities),
+        capabilities: json(task.spec.capabilities ?? []),
         dependsOn: json(task.dependsOn),
         title: task.spec.title,
         pending: [...task.waitsOn, ...task.childIds],
+        ...(task.spec.kind && WAITING_KINDS.has(task.spec.kind)
+          ? { fields: { kind: task.spec.kind, ...(task.spec.signal ? { signal: task.spec.signal } : {}) } }
+          : {}),
       });
       if (tasks.length === TASK_BATCH) send();
     }
     if (tasks.length > 0) send();
+    return writes;
+  }
+
+  /**
+   * Sends with `client`, after the plan's bookkeeping in a fork's start transaction: the tasks it
+   * keeps, completed with their old outputs (counted in the session's `outputBytes`, as finish.lua
+   * counts them) and marked `reusedFrom`, and the session's `forkedFrom`. Their jobs then find
+   * them completed and only wake their waiters.
+   */
+  sendReused(
+    client: Redis,
+    tag: ShardTag,
+    sessionId: string,
+    reused: readonly ReusedTask[],
+    forkedFrom: { readonly sessionId: string; readonly taskId: string },
+  ): Promise<unknown>[] {
+    const now = new Date().toISOString();
+    const writes: Promise<unknown>[] = [];
+    let bytes = 0;
+    for (const task of reused) {
+      const finishedAt = task.finishedAt ?? now;
+      writes.push(client.hset(keys.task(tag, sessionId, task.id), { status: 'completed', finishedAt, reusedFrom: forkedFrom.sessionId, waitingFor: '' }));
+      if (task.output !== undefined) {
+        const output = json(task.output);
+        bytes += Buffer.byteLength(output);
+        writes.push(client.hset(keys.outputs(tag, sessionId), task.id, output));
+      }
+      writes.push(emit(client, tag, sessionId, 'task', { taskId: task.id, status: 'completed', at: now, reusedFrom: forkedFrom.sessionId }));
+    }
+    writes.push(client.hset(keys.session(tag, sessionId), { outputBytes: bytes, forkedFrom: json(forkedFrom) }));
     return writes;
   }
 
@@ -270,9 +312,19 @@ export class SessionStore {
   }
 
   async taskStatus(tag: ShardTag, sessionId: string, taskId: string): Promise<{ status: TaskStatus; queue: string } | undefined> {
-    const [status, capabilities] = await this.client.hmget(keys.task(tag, sessionId, taskId), 'status', 'capabilities');
+    const [status, capabilities, kind] = await this.client.hmget(keys.task(tag, sessionId, taskId), 'status', 'capabilities', 'kind');
     if (!status) return undefined;
-    return { status: status as TaskStatus, queue: (parse<string[]>(capabilities) ?? [])[0] };
+    return { status: status as TaskStatus, queue: queueOfTask({ kind: kind ?? undefined, capabilities: parse<string[]>(capabilities) ?? [] }) };
+  }
+
+  /** Where a signal task's signal stands: `open` (it waits for it), `delivered`, `closed` (timed out), or undefined before its wait. */
+  async signalState(tag: ShardTag, sessionId: string, taskId: string): Promise<string | undefined> {
+    return (await this.client.hget(keys.task(tag, sessionId, taskId), 'signalState')) ?? undefined;
+  }
+
+  /** Delivers a signal to the session's task that waits for it (see deliver-signal.lua). */
+  deliverSignal(tag: ShardTag, sessionId: string, signal: string, payload: unknown): Promise<DeliverSignalReply> {
+    return deliverSignal(this.client, { session: keys.session(tag, sessionId), signal, payload: json(payload), at: new Date().toISOString() });
   }
 
   /** How many of the session's tasks are paused for operator input. */

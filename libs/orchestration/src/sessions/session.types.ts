@@ -20,10 +20,18 @@ export const OPERATOR_ABORT = 'OperatorAbort';
 
 export type { FailureInfo };
 
+/**
+ * What a task of kind `wait` or `signal` waits for while it waits: the time (`until`, ISO), or the
+ * signal's name and, with a `timeoutMs`, when it times out.
+ */
+export type DurableWaitingFor = { until: string } | { signal: string; timeoutAt?: string };
+
 export interface TaskView {
   id: string;
   parentId: string | null;
   title?: string;
+  /** Set for the kinds that run no agent (`wait`, `signal`); absent for a task (or approval). */
+  kind?: 'wait' | 'signal';
   capabilities: string[];
   dependsOn: string[];
   status: TaskStatus;
@@ -36,7 +44,10 @@ export interface TaskView {
   inputFrom?: string[];
   output?: unknown;
   error?: FailureInfo;
-  waitingFor?: string;
+  /** Why it waits: a sentence, or for a waiting `wait` or `signal` task what it waits for. */
+  waitingFor?: string | DurableWaitingFor;
+  /** In a forked session, a task that kept its output from the session it was forked from (that session's id), without running. */
+  reusedFrom?: string;
   /** The model usage of its runs (every attempt), once it made a model call. */
   usage?: Usage;
 }
@@ -63,6 +74,8 @@ export interface SessionView {
   goal?: string;
   /** The workflow template the session was started from. */
   template?: string;
+  /** A fork's origin: the session it was forked from, and the task it ran again from. */
+  forkedFrom?: { sessionId: string; taskId: string };
   createdAt: string;
   updatedAt: string;
   startedAt?: string;

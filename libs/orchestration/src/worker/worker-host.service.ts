@@ -6,17 +6,20 @@ import { LocalAgentPool } from '../agents/local-agent-pool';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { Redis } from 'ioredis';
 import { SessionCancelledError } from '../errors/errors';
-import { jobIds, keys, SESSION_QUEUE, ShardTag } from '../redis/keys';
+import { jobIds, keys, SESSION_QUEUE, ShardTag, WAIT_QUEUE } from '../redis/keys';
 import { SessionLogWriter } from '../log/session-log.writer';
 import { MetricsRecorder } from '../metrics/metrics.recorder';
 import { ShardRouter } from '../redis/shards';
-import { CapabilityJobData, SessionJobData } from '../plans/task-job';
+import { CapabilityJobData, SessionJobData, TaskJobData } from '../plans/task-job';
 import { TaskEngine } from '../engine/task-engine.service';
 import { PlanningRunner } from '../engine/planning-runner.service';
 import { SessionFinalizer } from '../sessions/session-finalizer.service';
 import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
+
+/** How many wait steps (of `wait` and `signal` tasks) one worker process takes at once. */
+const WAIT_CONCURRENCY = 8;
 
 /** How many session root jobs one worker process finalises at once. */
 const FINALIZER_CONCURRENCY = 8;
@@ -57,7 +60,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** The queues this process consumes in each shard. */
   get queueNames(): string[] {
-    return [...this.pool.capabilities(), SESSION_QUEUE];
+    return [...this.pool.capabilities(), SESSION_QUEUE, WAIT_QUEUE];
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,6 +74,8 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
         this.byCapability.set(capability, [...(this.byCapability.get(capability) ?? []), worker]);
       }
       this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job, token) => this.finalizer.finalize(tag, job as Job<SessionJobData>, token));
+      // Waits and signals: each job is one short step (its wait is spent in the delayed set).
+      this.start(tag, WAIT_QUEUE, WAIT_CONCURRENCY, (job, token, abort) => this.engine.execute(tag, job as Job<TaskJobData>, token, abort));
     }
     await this.listenForCancellations();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));

@@ -12,7 +12,8 @@
   ARGV[3] the prefix of their pending set keys (both prefixes end in ':' and carry the session's
           hash tag, so every key is in the slot of KEYS)
   ARGV[4] JSON rows, one per task: id, parentId ('' for none), capabilities JSON, dependsOn JSON,
-          title ('' for none), and the list of ids it waits for. Task ids are plain (letters,
+          title ('' for none), the list of ids it waits for, and a flat list of further fields
+          and values (a task of kind wait or signal: `kind`, `signal`). Task ids are plain (letters,
           digits, '_', '.', '-'), so they go into the event's JSON as they are.
 
   Reply: how many tasks it recorded.
@@ -33,6 +34,7 @@ for _, row in ipairs(rows) do
     local fields = {'status', status, 'parentId', row[2], 'capabilities', row[3], 'dependsOn', row[4], 'attempts', 0}
     if status == 'ready' then fields[#fields + 1] = 'readyAt'; fields[#fields + 1] = ARGV[1] end
     if row[5] ~= '' then fields[#fields + 1] = 'title'; fields[#fields + 1] = row[5] end
+    for _, value in ipairs(row[7] or {}) do fields[#fields + 1] = value end
     redis.call('HSET', key, unpack(fields))
     for j = 1, #pending, 1000 do
       redis.call('SADD', ARGV[3] .. id, unpack(pending, j, math.min(j + 999, #pending)))

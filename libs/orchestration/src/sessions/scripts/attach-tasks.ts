@@ -15,6 +15,8 @@ export interface AttachedTask {
   readonly title?: string;
   /** The ids it waits for (dependencies and children). */
   readonly pending: readonly string[];
+  /** Further fields of its hash: a task of kind wait or signal records its `kind` (and `signal`). */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 export interface AttachTasksCall {
@@ -34,7 +36,7 @@ export interface AttachTasksReply {
 
 /** attach-tasks.lua's keys and arguments for `call`. */
 function layout(call: AttachTasksCall): { keys: string[]; args: string[] } {
-  const rows = call.tasks.map((t) => [t.id, t.parentId ?? '', t.capabilities, t.dependsOn, t.title ?? '', t.pending]);
+  const rows = call.tasks.map((t) => [t.id, t.parentId ?? '', t.capabilities, t.dependsOn, t.title ?? '', t.pending, Object.entries(t.fields ?? {}).flat()]);
   return { keys: [call.keys.taskIds, call.keys.events], args: [call.at, call.taskPrefix, call.pendingPrefix, JSON.stringify(rows)] };
 }
 
