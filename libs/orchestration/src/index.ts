@@ -44,5 +44,8 @@ export { AgentRecord, AgentListing, StoredAgent, AgentSource } from './registry/
 export { AgentRegistry } from './registry/agent-registry.service';
 export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/agent-directory.service';
 export * from './registry/agent-requests.schema';
+export * from './remote/remote-requests.schema';
+export { RemoteWork } from './remote/remote-work.service';
+export { RemoteAssignment, RemoteOutcome, RemoteTask } from './remote/remote-task-broker';
 export { registryKeys } from './redis/keys';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';

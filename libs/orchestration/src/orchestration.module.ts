@@ -8,6 +8,10 @@ import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './worker/worker-host.service';
+import { RemoteAgentSync } from './worker/remote-agent-sync.service';
+import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
+import { RemoteWork } from './remote/remote-work.service';
+import { REMOTE_KEEP_MS, REMOTE_POLL_MS } from './remote/remote-timing';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
@@ -74,6 +78,17 @@ const core = {
     RedisWriteBatcher,
     SessionLogWriter,
     MetricsRecorder,
+    {
+      provide: RemoteTaskBroker,
+      inject: [RedisConnections, SWITCHYARD_CONFIG],
+      useFactory: (redis: RedisConnections, config: SwitchyardConfig) =>
+        new RemoteTaskBroker(remoteScripts(redis.client), {
+          prefix: config.prefix,
+          leaseMs: config.remoteLeaseMs,
+          pollMs: REMOTE_POLL_MS,
+          keepMs: REMOTE_KEEP_MS,
+        }),
+    },
   ],
 } satisfies ModuleMetadata;
 
@@ -86,6 +101,7 @@ const core = {
     { provide: BOUNDED_REDIS_WAIT, useValue: true },
     Admission,
     AgentDirectory,
+    RemoteWork,
     TemplateCatalog,
     IdempotencyStore,
     RedisThrottlerStorage,
@@ -134,6 +150,7 @@ const core = {
     AgentDirectory,
     DeploymentSetup,
     StreamTokens,
+    RemoteWork,
   ],
 })
 export class OrchestrationApiModule {}
@@ -196,6 +213,7 @@ export class OrchestrationWorkerModule {
         PlanningRunner,
         SessionFinalizer,
         WorkerHost,
+        RemoteAgentSync,
       ],
       exports: [WorkerHost, LocalAgentPool, MetricsRecorder, SessionLogWriter],
     };

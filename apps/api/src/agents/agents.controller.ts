@@ -68,13 +68,14 @@ export class AgentsController {
     summary: "Register an agent run outside Switchyard's workers",
     description:
       'It announces the agent and its capabilities (declaring custom ones in the catalog) and shows in the registry; it must heartbeat (POST agents/:id/heartbeat) at least every SWITCHYARD_AGENT_TTL_MS to stay active. ' +
-      'It takes no tasks: no worker hosts it and remote agents cannot pull work yet, so it counts for neither selection, admission nor health.',
+      "It pulls its tasks over HTTP (POST agents/:id/tasks/next, then heartbeat, complete or fail under the task's lease; see docs/remote-agents.md), " +
+      "its registering key's tenant's tasks only. Workers hand it the tasks of its capabilities' queues.",
   })
   @ApiCreatedResponse({ type: AgentDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed body, unknown capability, or a capability its kind or permission level may not take' })
   @ApiConflictResponse({ type: ProblemDto, description: 'A live agent already has this id' })
-  register(@Body() body: AgentRegistrationDto): Promise<AgentRecord> {
-    return this.directory.register(body);
+  register(@Body() body: AgentRegistrationDto, @CurrentPrincipal() principal: Principal): Promise<AgentRecord> {
+    return this.directory.register(body, principal.tenant);
   }
 
   @Access('admin')

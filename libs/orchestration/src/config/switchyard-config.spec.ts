@@ -40,6 +40,7 @@ describe('validateEnvironment', () => {
       logFlushMs: 10,
       heartbeatMs: 5000,
       agentTtlMs: 15_000,
+      remoteLeaseMs: 30_000,
       admissionTimeoutMs: 0,
       hostedAgentTypes: [],
       guestCapabilities: ['web_research', 'document_analysis', 'data_synthesis', 'document_creation', 'presentation', 'data_analysis', 'pattern_recognition'],

@@ -50,7 +50,7 @@ export class AgentDirectory {
    * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS). It announces the agent
    * and its capabilities, but takes no tasks: no worker pulls its queues (see {@link canRunTasks}).
    */
-  async register(request: AgentRegistration): Promise<AgentRecord> {
+  async register(request: AgentRegistration, tenant?: string): Promise<AgentRecord> {
     await this.catalog.refresh();
     const declared = new Map((request.customCapabilities ?? []).map((c) => [c.name, c]));
     const issues = this.unknownCapabilities(request.capabilities, declared, ', or declare it in customCapabilities');
@@ -73,6 +73,7 @@ export class AgentDirectory {
       worker: request.worker ?? null,
       source: 'api',
       registeredAt: new Date().toISOString(),
+      ...(tenant === undefined ? {} : { tenant }),
     };
     if (!(await this.registry.register(stored))) throw new AgentConflictError(stored.id);
     const used = request.capabilities.filter((c) => declared.has(c) && !this.catalog.get(c));

@@ -20,6 +20,11 @@ export interface StoredAgent {
   readonly worker: WorkerIdentity | null;
   readonly source: AgentSource;
   readonly registeredAt: string;
+  /**
+   * For an agent registered over REST: the tenant of the key that registered it. As a remote
+   * agent it is handed that tenant's tasks only, and only that tenant's keys reach its task routes.
+   */
+  readonly tenant?: string;
 }
 
 /** An agent as the registry answers it. */

@@ -1,0 +1,51 @@
+import type { AgentDescriptor, RunnableAgent, TaskContext, TaskRun } from '../agents/agent-contract';
+import type { AgentRecord } from '../registry/agent-record';
+import type { RemoteTaskBroker } from './remote-task-broker';
+
+/** A remote agent's descriptor, as the selection rule reads it, from its registry record. */
+export function remoteDescriptor(record: AgentRecord): AgentDescriptor {
+  return {
+    id: record.id,
+    name: record.name,
+    type: record.type,
+    capabilities: record.capabilities,
+    concurrency: record.maxLoad,
+    priority: record.priority,
+    kind: record.kind,
+    permission: record.permission,
+  };
+}
+
+/**
+ * A worker's stand-in for a remote agent (registered over REST, pulling work over HTTP): its run
+ * parks the task for the agent and waits for the agent's complete or fail (RemoteTaskBroker).
+ * Everything around the run (fetch, decode, write-back, exceptions) is the engine's, as for any
+ * hosted agent: an output goes through the same checks and write-back, an error through the same
+ * retries and failure policy.
+ */
+export class RemoteAgentProxy implements RunnableAgent {
+  constructor(
+    readonly descriptor: AgentDescriptor,
+    private readonly broker: Pick<RemoteTaskBroker, 'run'>,
+  ) {}
+
+  async run(task: TaskRun, context: TaskContext): Promise<unknown> {
+    const { output } = await this.broker.run(
+      context.tenant,
+      {
+        sessionId: task.sessionId,
+        taskId: task.taskId,
+        ...(task.title === undefined ? {} : { title: task.title }),
+        capabilities: task.capabilities,
+        input: task.input,
+        dependencies: task.dependencies,
+        ...(task.missing ? { missing: task.missing } : {}),
+        ...(task.goal === undefined ? {} : { goal: task.goal }),
+        attempt: task.attempt,
+        shared: context.shared,
+      },
+      context.signal,
+    );
+    return output;
+  }
+}
