@@ -32,7 +32,7 @@ const remoteTaskSchema = z.object({
   taskId: z.string(),
   title: z.string().optional(),
   capabilities: z.array(z.string()),
-  input: jsonValueSchema.describe("The task's input (null when it has none)"),
+  input: jsonValueSchema,
   dependencies: z.record(z.string(), jsonValueSchema).describe('Results of the tasks it depends on and of its children, by task id'),
   missing: z.array(z.string()).optional().describe('Dependencies and children that produced no result'),
   goal: z.string().optional(),

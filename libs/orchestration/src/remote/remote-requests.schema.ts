@@ -28,7 +28,7 @@ export const remoteHeartbeatSchema = z.strictObject({ leaseToken });
 /** `POST .../agents/:id/tasks/:taskId/complete`. */
 export const remoteCompleteSchema = z.strictObject({
   leaseToken,
-  output: jsonValueSchema.optional().describe("The task's output (absent: null), checked and written back as a hosted agent's"),
+  output: jsonValueSchema.optional(),
 });
 export type RemoteComplete = z.infer<typeof remoteCompleteSchema>;
 
