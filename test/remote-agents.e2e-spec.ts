@@ -206,9 +206,11 @@ describe('remote agents over HTTP', () => {
     );
     expect(globexSession.status).toBe(202);
     expect((await next(agent, 1000)).status).toBe(204);
-    await stack.request('POST', `/api/orchestrator/sessions/${globexSession.body.sessionId}/cancel`, {}, undefined, {
+    // Cancelled, its parked task is taken back from the agents: nothing of it stays in Redis.
+    const cancelled = await stack.request('DELETE', `/api/orchestrator/sessions/${globexSession.body.sessionId}`, undefined, undefined, {
       authorization: `Bearer ${GLOBEX_ADMIN}`,
     });
+    expect(cancelled.status).toBe(200);
 
     for (const waitMs of ['abc', '-1', '30001', '1.5']) {
       const bad = await call(`/agents/${agent}/tasks/next?waitMs=${waitMs}`);
@@ -224,7 +226,9 @@ describe('remote agents over HTTP', () => {
     expect(badError.status).toBe(400);
     // A well-formed token no task was handed out under: 409, and nothing was written.
     expect((await call(`/agents/${agent}/tasks/x/complete`, { leaseToken: `${'0'.repeat(36)}.${'a'.repeat(32)}`, output: 1 })).status).toBe(409);
-    await stack.waitForSession(globexSession.body.sessionId, undefined, 10_000).catch(() => undefined);
+    const ended = await stack.waitForSession(globexSession.body.sessionId, (x) => x.tasks.every((t: any) => t.status === 'cancelled'), 10_000);
+    expect(ended.status).toBe('cancelled');
+    for (const deadline = Date.now() + 5000; (await remoteKeys()).length > 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
     expect(await remoteKeys()).toEqual([]);
   }, 60_000);
 });
