@@ -1,3 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hashApiKey, newApiKey } from '@switchyard/orchestration/auth/api-keys';
 import { TEST_API_KEYS_ENV, TEST_KEYS } from './support/api-keys';
 import { Stack } from './support/stack';
@@ -11,6 +14,10 @@ import { Stack } from './support/stack';
 /** An admin key of another tenant, to show it cannot reach acme's agent or its tasks. */
 const GLOBEX_ADMIN = newApiKey();
 const LEASE_MS = 1500;
+
+/** The Python agent of docs/remote-agents.md, as written there. */
+const PYTHON_EXAMPLE = /```python\n([\s\S]*?)```/.exec(readFileSync(join(__dirname, '..', 'docs', 'remote-agents.md'), 'utf8'))![1];
+const HAS_PYTHON = spawnSync('python3', ['--version']).status === 0;
 
 interface Answer {
   status: number;
@@ -77,12 +84,12 @@ describe('remote agents over HTTP', () => {
   const remoteKeys = async () => (await stack.keys()).filter((k) => k.includes(':_sy:remote:'));
 
   it('routes a task to the remote agent by its capability; its output completes the session', async () => {
-    const agent = await register('translation');
+    const agent = await register('localisation');
     const sessionId = await orchestrate({
       plan: {
         tasks: [
           { id: 'research', capabilities: ['web_research'], input: { topic: 'greetings' } },
-          { id: 'translate', capabilities: ['translation'], input: { text: 'Hello', to: 'fr' }, dependsOn: ['research'] },
+          { id: 'translate', capabilities: ['localisation'], input: { text: 'Hello', to: 'fr' }, dependsOn: ['research'] },
         ],
       },
       context: { tone: 'formal' },
@@ -93,7 +100,7 @@ describe('remote agents over HTTP', () => {
     expect(got.body.task).toMatchObject({
       sessionId,
       taskId: 'translate',
-      capabilities: ['translation'],
+      capabilities: ['localisation'],
       input: { text: 'Hello', to: 'fr' },
       attempt: 1,
       shared: { tone: 'formal' },
@@ -231,4 +238,33 @@ describe('remote agents over HTTP', () => {
     for (const deadline = Date.now() + 5000; (await remoteKeys()).length > 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
     expect(await remoteKeys()).toEqual([]);
   }, 60_000);
+
+  // Without python3 (a slim image) the protocol is still driven by the fetch client above.
+  (HAS_PYTHON ? it : it.skip)(
+    'runs the Python agent of docs/remote-agents.md as written',
+    async () => {
+      const python = spawn('python3', ['-c', PYTHON_EXAMPLE], {
+        env: { ...process.env, SWITCHYARD_URL: stack.baseUrl, ADMIN_KEY: TEST_KEYS.admin.key },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      python.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise((resolve) => python.once('exit', resolve));
+      try {
+        for (const deadline = Date.now() + 10_000; (await stack.request('GET', '/api/orchestrator/agents/translator-py')).status !== 200;) {
+          if (Date.now() > deadline || python.exitCode !== null) throw new Error(`the Python agent did not register: ${stderr}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const sessionId = await orchestrate({ plan: { tasks: [{ id: 'fr', capabilities: ['translation'], input: { text: 'Hello' } }] } });
+        const session = await stack.waitForSession(sessionId, undefined, 20_000);
+        expect(session.status).toBe('completed');
+        expect(session.result.outputs.fr).toEqual({ text: '[fr] Hello' });
+        expect(stderr).toBe('');
+      } finally {
+        python.kill('SIGKILL');
+        await exited;
+      }
+    },
+    60_000,
+  );
 });

@@ -115,12 +115,12 @@ const core = {
     SessionLogReader,
     ClusterMetrics,
     DeploymentSetup,
-    // Live agents on /metrics and /stats: active agents hosted by a worker, per capability they offer.
+    // Live agents on /metrics and /stats: active agents (hosted or remote), per capability they offer.
     {
       provide: LIVE_AGENTS,
       inject: [AgentDirectory],
       useFactory: (directory: AgentDirectory): LiveAgentsSource => ({
-        description: 'active agents hosted by a worker offering the capability',
+        description: 'active agents offering the capability (hosted by a worker, or remote)',
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },

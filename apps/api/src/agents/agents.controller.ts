@@ -43,7 +43,7 @@ export class AgentsController {
   @ApiOperation({
     summary: "Dry run of the selection rule for a task's requirements",
     description:
-      'Keeps agents hosted by a worker, of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
+      'Keeps agents of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
       "Admin keys only: its answer shows the agents' load, which is every tenant's work.",
   })
   @ApiOkResponse({ type: AgentSelectionDto })
@@ -105,7 +105,7 @@ export class AgentsController {
 
   @Access('viewer')
   @Get('capabilities')
-  @ApiOperation({ summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active, hosted by a worker) offer each' })
+  @ApiOperation({ summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active: hosted by a worker, or remote) offer each' })
   @ApiOkResponse({ type: CapabilityDto, isArray: true })
   capabilities(): Promise<CapabilityListing[]> {
     return this.directory.capabilities();

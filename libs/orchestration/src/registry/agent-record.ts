@@ -47,11 +47,12 @@ export function agentAsSeen(record: AgentRecord, scope: FigureScope): AgentListi
 }
 
 /**
- * Whether the agent can take a task now: active, and hosted by a worker, which pulls its
- * capabilities' queues. An agent registered over REST is listed and heartbeats, but takes none.
+ * Whether the agent can take a task now: active. A worker pulls the queues of its capabilities,
+ * whether it hosts the agent or, for an agent registered over REST, parks its tasks for it to pull
+ * over HTTP (see RemoteAgentSync).
  */
 export function canRunTasks(record: AgentRecord): boolean {
-  return record.status === 'active' && record.source === 'worker';
+  return record.status === 'active';
 }
 
 /** A registry record in the shape the selection rule takes. */
@@ -60,7 +61,6 @@ export function asCandidate(record: AgentRecord): AgentCandidate & { readonly re
     record,
     status: record.status,
     currentLoad: record.currentLoad,
-    hosted: record.source === 'worker',
     descriptor: {
       id: record.id,
       name: record.name,

@@ -30,7 +30,7 @@ export class RemoteAgentProxy implements RunnableAgent {
   ) {}
 
   async run(task: TaskRun, context: TaskContext): Promise<unknown> {
-    const { output } = await this.broker.run(
+    const { agentId, output } = await this.broker.run(
       context.tenant,
       {
         sessionId: task.sessionId,
@@ -46,6 +46,9 @@ export class RemoteAgentProxy implements RunnableAgent {
       },
       context.signal,
     );
+    // The task's record names the stand-in selection chose; any agent of the tenant with its
+    // capabilities may have pulled it.
+    if (agentId !== this.descriptor.id) context.log.info(`run by remote agent ${agentId}`, { remoteAgentId: agentId });
     return output;
   }
 }
