@@ -116,7 +116,10 @@ export class CapabilityDto extends createZodDto(
       description: z.string(),
       privileged: z.boolean().describe('Only agents with full permission may take it'),
       custom: z.boolean().describe('Added at run time'),
-      agents: z.number().int().describe('Live agents offering it now: active, hosted by a worker or registered over REST (remote agents pull their tasks over HTTP)'),
+      agents: z
+        .number()
+        .int()
+        .describe('Live agents offering it now: active, hosted by a worker or registered over REST (remote agents pull their tasks over HTTP)'),
     })
     .meta({
       examples: [
