@@ -286,7 +286,8 @@ describe('agent registry and routing', () => {
   it('stops giving tasks to an agent unregistered over REST; its task waits for another', async () => {
     const [researcher] = await agentsOf(stack, researchers);
     expect((await stack.request('DELETE', `/api/orchestrator/agents/${encodeURIComponent(researcher.id)}`)).status).toBe(200);
-    await researchers.waitForLog('no agent here takes this capability any more: its queue is no longer pulled');
+    // Its own line: the translator's stand-in, gone earlier, left one for `translation`.
+    await researchers.waitForLine((line) => line.includes('no agent here takes this capability any more') && line.includes('"capability":"web_research"'));
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'r', capabilities: ['web_research'] }] } });
     const waiting = await stack.waitForSession(accepted.body.sessionId, (s) => s.tasks[0].waitingFor !== undefined);
     expect(waiting.tasks[0]).toMatchObject({ status: 'ready', waitingFor: 'no live agent with capability web_research' });
