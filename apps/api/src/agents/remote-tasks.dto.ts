@@ -67,7 +67,11 @@ export class RemoteAssignmentDto extends createZodDto(
 ) {}
 
 export class RemoteLeaseDto extends createZodDto(
-  z.object({ leaseExpiresAt: z.string().describe('The lease now lapses at this time without another heartbeat') }),
+  z
+    .object({ leaseExpiresAt: z.string().describe('The lease now lapses at this time without another heartbeat') })
+    .meta({ examples: [{ leaseExpiresAt: '2026-11-25T12:01:00.000Z' }] }),
 ) {}
 
-export class RemoteSettledDto extends createZodDto(z.object({ taskId: z.string(), accepted: z.literal(true) })) {}
+export class RemoteSettledDto extends createZodDto(
+  z.object({ taskId: z.string(), accepted: z.literal(true) }).meta({ examples: [{ taskId: 'translate', accepted: true }] }),
+) {}
