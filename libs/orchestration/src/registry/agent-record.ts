@@ -1,4 +1,4 @@
-import type { AgentKind, PermissionLevel } from '../agents/agent-contract';
+import type { AgentDescriptor, AgentKind, PermissionLevel } from '../agents/agent-contract';
 import type { AgentCandidate, AgentStatus } from '../agents/agent-selection';
 import type { FigureScope } from '../auth/figure-scope';
 import type { WorkerIdentity } from '../runtime/worker-identity';
@@ -55,21 +55,21 @@ export function canRunTasks(record: AgentRecord): boolean {
   return record.status === 'active';
 }
 
+/** A registry record's agent as the selection rule describes it (its max load as its concurrency). */
+export function descriptorOf(record: StoredAgent): AgentDescriptor {
+  return {
+    id: record.id,
+    name: record.name,
+    type: record.type,
+    capabilities: record.capabilities,
+    concurrency: record.maxLoad,
+    priority: record.priority,
+    kind: record.kind,
+    permission: record.permission,
+  };
+}
+
 /** A registry record in the shape the selection rule takes. */
 export function asCandidate(record: AgentRecord): AgentCandidate & { readonly record: AgentRecord } {
-  return {
-    record,
-    status: record.status,
-    currentLoad: record.currentLoad,
-    descriptor: {
-      id: record.id,
-      name: record.name,
-      type: record.type,
-      capabilities: record.capabilities,
-      concurrency: record.maxLoad,
-      priority: record.priority,
-      kind: record.kind,
-      permission: record.permission,
-    },
-  };
+  return { record, status: record.status, currentLoad: record.currentLoad, descriptor: descriptorOf(record) };
 }

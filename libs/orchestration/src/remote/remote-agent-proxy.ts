@@ -1,20 +1,5 @@
 import type { AgentDescriptor, RunnableAgent, TaskContext, TaskRun } from '../agents/agent-contract';
-import type { AgentRecord } from '../registry/agent-record';
 import type { RemoteTaskBroker } from './remote-task-broker';
-
-/** A remote agent's descriptor, as the selection rule reads it, from its registry record. */
-export function remoteDescriptor(record: AgentRecord): AgentDescriptor {
-  return {
-    id: record.id,
-    name: record.name,
-    type: record.type,
-    capabilities: record.capabilities,
-    concurrency: record.maxLoad,
-    priority: record.priority,
-    kind: record.kind,
-    permission: record.permission,
-  };
-}
 
 /**
  * A worker's stand-in for a remote agent (registered over REST, pulling work over HTTP): its run

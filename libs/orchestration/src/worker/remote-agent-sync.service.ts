@@ -2,9 +2,9 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { LocalAgentPool } from '../agents/local-agent-pool';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
-import { AgentRecord } from '../registry/agent-record';
+import { AgentRecord, descriptorOf } from '../registry/agent-record';
 import { AgentRegistry } from '../registry/agent-registry.service';
-import { RemoteAgentProxy, remoteDescriptor } from '../remote/remote-agent-proxy';
+import { RemoteAgentProxy } from '../remote/remote-agent-proxy';
 import { RemoteTaskBroker } from '../remote/remote-task-broker';
 import { WorkerHost } from './worker-host.service';
 
@@ -63,7 +63,7 @@ export class RemoteAgentSync implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private adopt(record: AgentRecord): void {
-    this.pool.addRemote(new RemoteAgentProxy(remoteDescriptor(record), this.broker));
+    this.pool.addRemote(new RemoteAgentProxy(descriptorOf(record), this.broker));
     for (const capability of record.capabilities) this.host.consume(capability);
     this.logger.log({ agentId: record.id, capabilities: record.capabilities }, 'remote agent: its tasks are parked for it to pull');
   }
