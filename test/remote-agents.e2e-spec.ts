@@ -190,7 +190,10 @@ describe('remote agents over HTTP', () => {
     expect(session.status).toBe('completed');
     expect(taskOf(session, 'proof')).toMatchObject({ status: 'completed', attempts: 2, output: 'proofread' });
     const logs = await stack.request('GET', `/api/orchestrator/sessions/${sessionId}/logs?limit=200`);
-    expect(JSON.stringify(logs.body)).toContain('lost its lease');
+    const messages = JSON.stringify(logs.body);
+    expect(messages).toContain('lost its lease');
+    expect(messages).toContain('waiting for a remote agent to pull the task');
+    expect(messages).toContain(`pulled by remote agent ${agent}`);
   }, 60_000);
 
   it('keeps tenants apart and refuses bad input with a problem that names it', async () => {

@@ -15,7 +15,9 @@ export class RemoteAgentProxy implements RunnableAgent {
   ) {}
 
   async run(task: TaskRun, context: TaskContext): Promise<unknown> {
-    const { agentId, output } = await this.broker.run(
+    // Visible in the session's log: a task waiting for its agent to pull it shows as running.
+    context.log.info('waiting for a remote agent to pull the task', { tenant: context.tenant });
+    const { output } = await this.broker.run(
       context.tenant,
       {
         sessionId: task.sessionId,
@@ -30,10 +32,10 @@ export class RemoteAgentProxy implements RunnableAgent {
         shared: context.shared,
       },
       context.signal,
+      // The task's record names the stand-in the selection chose; any agent of the tenant with
+      // its capabilities may have pulled it.
+      (puller) => context.log.info(`pulled by remote agent ${puller}`, { remoteAgentId: puller }),
     );
-    // The task's record names the stand-in selection chose; any agent of the tenant with its
-    // capabilities may have pulled it.
-    if (agentId !== this.descriptor.id) context.log.info(`run by remote agent ${agentId}`, { remoteAgentId: agentId });
     return output;
   }
 }

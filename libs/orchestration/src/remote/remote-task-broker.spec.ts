@@ -41,8 +41,10 @@ describe('RemoteTaskBroker, worker side (run)', () => {
       { state: 'claimed', agentId: 'translator-1' },
       { state: 'settled', agentId: 'translator-1', outcome: '{"output":{"text":"Bonjour"}}' },
     );
-    const run = await broker({ park: async (call) => void parked.push(call), watch }).run('acme', TASK);
+    const pulled: string[] = [];
+    const run = await broker({ park: async (call) => void parked.push(call), watch }).run('acme', TASK, undefined, (agentId) => pulled.push(agentId));
     expect(run).toEqual({ agentId: 'translator-1', output: { text: 'Bonjour' } });
+    expect(pulled).toEqual(['translator-1']);
     expect(parked).toEqual([
       expect.objectContaining({ pendingKey: '{sy}:_sy:remote:pending:acme:translation', taskId: 'translate', task: JSON.stringify(TASK), ttlMs: 10_000 }),
     ]);

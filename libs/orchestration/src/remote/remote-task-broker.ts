@@ -107,18 +107,24 @@ export class RemoteTaskBroker {
    * Parks `task` for the remote agents of `tenant` and waits for an agent's outcome: resolves
    * with its output, rejects with its error (a {@link RemoteAgentFailedError}), with
    * {@link RemoteLeaseLostError} when its lease lapses, or with the signal's reason when the run
-   * is aborted (the task is then taken back from the agents).
+   * is aborted (the task is then taken back from the agents). `onClaimed` hears which agent
+   * pulled the task, once.
    */
-  async run(tenant: string, task: RemoteTask, signal?: AbortSignal): Promise<{ agentId: string; output: unknown }> {
+  async run(tenant: string, task: RemoteTask, signal?: AbortSignal, onClaimed?: (agentId: string) => void): Promise<{ agentId: string; output: unknown }> {
     const { prefix, keepMs, pollMs } = this.options;
     const parkId = randomUUID();
     const pendingKey = remoteKeys.pending(prefix, tenant, task.capabilities[0]);
     const parkKey = remoteKeys.park(prefix, parkId);
     await this.scripts.park({ pendingKey, parkKey, parkId, taskId: task.taskId, task: JSON.stringify(task), ttlMs: keepMs });
+    let claimed = false;
     try {
       for (;;) {
         if (signal?.aborted) throw signal.reason;
         const seen = await this.scripts.watch(parkKey, keepMs);
+        if (!claimed && seen.state === 'claimed') {
+          claimed = true;
+          onClaimed?.(seen.agentId);
+        }
         if (seen.state === 'settled') return this.outcome(task.taskId, seen.agentId, seen.outcome);
         if (seen.state === 'lost' || seen.state === 'gone') throw new RemoteLeaseLostError(task.taskId, seen.state === 'lost' ? seen.agentId : 'unknown');
         await pause(pollMs, signal);
