@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashApiKey, newApiKey } from '@switchyard/orchestration/auth/api-keys';
-import { TEST_API_KEYS_ENV, TEST_KEYS } from './support/api-keys';
+import { authHeader, TEST_API_KEYS_ENV, TEST_KEYS } from './support/api-keys';
 import { Stack } from './support/stack';
 
 /**
@@ -205,6 +205,10 @@ describe('remote agents over HTTP', () => {
     expect((await next(agent, 0, TEST_KEYS.operator.key)).status).toBe(403);
     expect((await next(agent, 0, TEST_KEYS.otherOperator.key)).status).toBe(403);
     expect((await next('nobody-here', 0)).status).toBe(404);
+    // Which tenant an agent serves is for admin keys to read.
+    const asViewer = await stack.request('GET', `/api/orchestrator/agents/${agent}`, undefined, undefined, authHeader('viewer'));
+    expect(asViewer.status).toBe(200);
+    expect(asViewer.body.tenant).toBeUndefined();
 
     // A globex session's task never reaches acme's agent.
     const globexSession = await stack.request(

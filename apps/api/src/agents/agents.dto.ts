@@ -47,7 +47,10 @@ const agentRecordSchema = z
     source: z.enum(['worker', 'api']).describe('Hosted by a Switchyard worker, or registered over REST'),
     registeredAt: z.string(),
     lastHeartbeat: nullableString(),
-    tenant: z.string().optional().describe('For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it)'),
+    tenant: z
+      .string()
+      .optional()
+      .describe('For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only'),
   })
   .meta({ examples: [exampleRecord] });
 

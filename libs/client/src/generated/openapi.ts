@@ -1441,7 +1441,7 @@ export interface components {
             source: "worker" | "api";
             registeredAt: string;
             lastHeartbeat: string | null;
-            /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it) */
+            /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only */
             tenant?: string;
         };
         /**
@@ -1555,7 +1555,7 @@ export interface components {
                 source: "worker" | "api";
                 registeredAt: string;
                 lastHeartbeat: string | null;
-                /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it) */
+                /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only */
                 tenant?: string;
             } | null;
             /** @description Every other agent, with every reason */

@@ -36,13 +36,14 @@ export interface AgentRecord extends StoredAgent {
 
 /**
  * An agent as an answer shows it. Agents are shared by every tenant, so its load is the work of
- * all of them: only the deployment's view (admin keys) has `currentLoad`.
+ * all of them: only the deployment's view (admin keys) has `currentLoad`, and a remote agent's
+ * `tenant` (another tenant's name is not for every key to read).
  */
 export type AgentListing = Omit<AgentRecord, 'currentLoad'> & { readonly currentLoad?: number };
 
 export function agentAsSeen(record: AgentRecord, scope: FigureScope): AgentListing {
   if (scope === 'deployment') return record;
-  const { currentLoad: _load, ...listing } = record;
+  const { currentLoad: _load, tenant: _tenant, ...listing } = record;
   return listing;
 }
 
