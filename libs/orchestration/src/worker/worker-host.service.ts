@@ -98,9 +98,10 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
    */
   pauseUntaken(): void {
     for (const [capability, workers] of this.byCapability) {
-      if (this.pool.takes(capability)) continue;
+      // Paused already: said once.
+      if (this.pool.takes(capability) || workers.every((worker) => worker.isPaused())) continue;
       this.logger.warn({ capability }, 'no agent here takes this capability any more: its queue is no longer pulled');
-      for (const worker of workers) if (!worker.isPaused()) void worker.pause(true).catch(() => undefined);
+      for (const worker of workers) void worker.pause(true).catch(() => undefined);
     }
   }
 
