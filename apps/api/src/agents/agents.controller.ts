@@ -105,7 +105,9 @@ export class AgentsController {
 
   @Access('viewer')
   @Get('capabilities')
-  @ApiOperation({ summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active: hosted by a worker, or remote) offer each' })
+  @ApiOperation({
+    summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active: hosted by a worker, or remote) offer each',
+  })
   @ApiOkResponse({ type: CapabilityDto, isArray: true })
   capabilities(): Promise<CapabilityListing[]> {
     return this.directory.capabilities();
