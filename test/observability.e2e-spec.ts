@@ -347,6 +347,9 @@ describe('orchestration log, log events and metrics', () => {
     expect(stats.tasks.byCapability.data_analysis.durationSeconds.count).toBe(2);
     expect(stats.tasks.started).toBe(sample(text, 'switchyard_tasks_started_total'));
     expect(stats.queues.find((q: any) => q.queue === 'data_analysis')).toMatchObject({ workers: 1, waiting: 0 });
-    expect(stats.liveAgents).toMatchObject({ source: 'active agents hosted by a worker offering the capability', byCapability: { data_analysis: 1 } });
+    expect(stats.liveAgents).toMatchObject({
+      source: 'active agents offering the capability (hosted by a worker, or remote)',
+      byCapability: { data_analysis: 1 },
+    });
   });
 });

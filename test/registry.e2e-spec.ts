@@ -143,12 +143,12 @@ describe('agent registry and routing', () => {
     });
     const capabilities = (await stack.request('GET', '/api/orchestrator/capabilities')).body;
     expect(capabilities.find((c: any) => c.name === 'translation')).toMatchObject({
-      // No live agent: one registered over REST takes no tasks.
+      // A live agent: one registered over REST pulls its tasks over HTTP (test/remote-agents.e2e-spec.ts).
       category: 'communication',
       description: 'Translate text',
       custom: true,
       privileged: false,
-      agents: 0,
+      agents: 1,
     });
     expect((await stack.request('POST', '/api/orchestrator/orchestrate', plan)).status).toBe(202);
     // Its queue joins Bull Board, which was mounted before the capability existed.
@@ -173,14 +173,12 @@ describe('agent registry and routing', () => {
     const beat = await stack.request('POST', '/api/orchestrator/agents/translator-1/heartbeat', { currentLoad: 1 });
     expect(beat.body).toMatchObject({ id: 'translator-1', currentLoad: 1, status: 'active' });
 
-    // Dry run: the translator's priority 3 does not win it the task, since no worker hosts it; every other agent's reasons.
+    // Dry run: the translator's priority 3 wins it the task (it pulls its tasks over HTTP); every other agent's reasons.
     const pick = await stack.request('POST', '/api/orchestrator/agents/select', { capabilities: ['web_research'] });
     expect(pick.status).toBe(200);
-    const [researcher] = await agentsOf(stack, researchers);
     const [coder] = await agentsOf(stack, coders);
-    expect(pick.body.selected.id).toBe(researcher.id);
+    expect(pick.body.selected.id).toBe('translator-1');
     const reasons = Object.fromEntries(pick.body.rejected.map((r: any) => [r.agentId, r.reasons]));
-    expect(reasons['translator-1']).toEqual([expect.stringContaining('registered over REST and cannot take tasks')]);
     expect(reasons[coder.id]).toEqual(['agent lacks web_research']);
 
     expect((await stack.request('DELETE', '/api/orchestrator/agents/translator-1')).body).toEqual({ id: 'translator-1', unregistered: true });
@@ -236,7 +234,6 @@ describe('agent registry and routing', () => {
     const [coder] = await agentsOf(stack, coders);
     expect(pick.body.selected.id).toBe(coder.id);
     expect(pick.body.rejected.find((r: any) => r.agentId === 'limited-1').reasons).toEqual([
-      expect.stringContaining('registered over REST and cannot take tasks'),
       'agent lacks database_operations',
       'a limited agent may not take privileged capabilities: database_operations',
     ]);
@@ -289,7 +286,8 @@ describe('agent registry and routing', () => {
   it('stops giving tasks to an agent unregistered over REST; its task waits for another', async () => {
     const [researcher] = await agentsOf(stack, researchers);
     expect((await stack.request('DELETE', `/api/orchestrator/agents/${encodeURIComponent(researcher.id)}`)).status).toBe(200);
-    await researchers.waitForLog('no agent here takes this capability any more: its queue is no longer pulled');
+    // Its own line: the translator's stand-in, gone earlier, left one for `translation`.
+    await researchers.waitForLine((line) => line.includes('no agent here takes this capability any more') && line.includes('"capability":"web_research"'));
     const accepted = await stack.request('POST', '/api/orchestrator/orchestrate', { plan: { tasks: [{ id: 'r', capabilities: ['web_research'] }] } });
     const waiting = await stack.waitForSession(accepted.body.sessionId, (s) => s.tasks[0].waitingFor !== undefined);
     expect(waiting.tasks[0]).toMatchObject({ status: 'ready', waitingFor: 'no live agent with capability web_research' });

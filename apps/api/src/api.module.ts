@@ -13,6 +13,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { OrchestratorController } from './orchestrator/orchestrator.controller';
 import { HealthController } from './health/health.controller';
 import { AgentsController } from './agents/agents.controller';
+import { RemoteTasksController } from './agents/remote-tasks.controller';
 import { SessionLogsController } from './observability/session-logs.controller';
 import { MetricsController } from './observability/metrics.controller';
 
@@ -28,7 +29,7 @@ import { MetricsController } from './observability/metrics.controller';
       useFactory: rateLimitOptions,
     }),
   ],
-  controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController, AgentsController],
+  controllers: [OrchestratorController, HealthController, SessionLogsController, MetricsController, AgentsController, RemoteTasksController],
   providers: [
     AuthGuard,
     RequestBodyGate,

@@ -19,6 +19,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Read the answer as text rather than JSON (metrics, log exports). */
   text?: boolean;
+  /** This request's own time limit (a long poll's), instead of the client's. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:3000';
@@ -60,7 +62,7 @@ export class HttpTransport {
         method,
         headers: this.headers({ accept: spec.text ? '*/*' : 'application/json', ...(hasBody ? { 'content-type': 'application/json' } : {}), ...spec.headers }),
         body: hasBody ? JSON.stringify(spec.body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(spec.timeoutMs ?? this.timeoutMs),
       });
       text = await response.text();
     } catch (error) {

@@ -48,6 +48,33 @@ describe('SwitchyardClient against a loopback server', () => {
 
   afterEach(() => server.stop());
 
+  it("speaks a remote agent's protocol: a 204 long poll is undefined, a task comes with its lease, complete and fail carry it", async () => {
+    const token = '1b4e28ba-2fa1-41d2-883f-0016d3cca427.Qm2w7RkdJ0x8f3aZbL4pVtY9uNcE1sHg';
+    const task = { sessionId: SESSION, taskId: 'fr', capabilities: ['translation'], input: 'Hello', dependencies: {}, attempt: 1, shared: {} };
+    let polls = 0;
+    server.handler = (request, _body, response) => {
+      if (request.url!.includes('/tasks/next')) {
+        if (polls++ === 0) return void response.writeHead(204).end();
+        return json(response, 200, { task, leaseToken: token, leaseExpiresAt: '2026-11-25T12:00:30.000Z' });
+      }
+      if (request.url!.endsWith('/heartbeat')) return json(response, 200, { leaseExpiresAt: '2026-11-25T12:01:00.000Z' });
+      json(response, 200, { taskId: 'fr', accepted: true });
+    };
+    expect(await client.agents.nextTask('py 1', { waitMs: 50 })).toBeUndefined();
+    const lease = await client.agents.nextTask('py 1', { waitMs: 50 });
+    expect(lease).toEqual({ task, leaseToken: token, leaseExpiresAt: '2026-11-25T12:00:30.000Z' });
+    expect(await client.agents.heartbeatTask('py 1', 'fr', token)).toEqual({ leaseExpiresAt: '2026-11-25T12:01:00.000Z' });
+    await client.agents.completeTask('py 1', 'fr', token, { text: 'Bonjour' });
+    await client.agents.failTask('py 1', 'fr', token, { message: 'boom', retryable: false });
+    expect(server.requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ['POST', '/api/orchestrator/agents/py%201/tasks/next?waitMs=50', ''],
+      ['POST', '/api/orchestrator/agents/py%201/tasks/next?waitMs=50', ''],
+      ['POST', '/api/orchestrator/agents/py%201/tasks/fr/heartbeat', JSON.stringify({ leaseToken: token })],
+      ['POST', '/api/orchestrator/agents/py%201/tasks/fr/complete', JSON.stringify({ leaseToken: token, output: { text: 'Bonjour' } })],
+      ['POST', '/api/orchestrator/agents/py%201/tasks/fr/fail', JSON.stringify({ leaseToken: token, error: { message: 'boom', retryable: false } })],
+    ]);
+  });
+
   it('sends the key as a bearer token, the body as JSON, the idempotency key as its header', async () => {
     server.handler = (_request, _body, response) => json(response, 202, { sessionId: SESSION, status: 'pending' });
     const accepted = await client.orchestrate({ plan: { tasks: [{ id: 'fetch', capabilities: ['web_research'] }] } }, { idempotencyKey: 'k-1' });

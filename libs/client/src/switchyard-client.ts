@@ -17,12 +17,17 @@ import {
   ForkRequest,
   Health,
   InitializeAnswer,
+  JsonValue,
   LogExportQuery,
   LogPage,
   LogQuery,
   LogStats,
   OrchestrateAccepted,
   OrchestrateRequest,
+  RemoteAssignment,
+  RemoteError,
+  RemoteLease,
+  RemoteSettled,
   ResolveAnswer,
   ResolveRequest,
   Session,
@@ -144,6 +149,30 @@ export class AgentsApi {
 
   capabilities(): Promise<Capability[]> {
     return this.http.request('GET', `${API}/capabilities`);
+  }
+
+  /**
+   * A remote agent's long poll (admin key of the agent's tenant): its next task under a lease, or
+   * `undefined` when none came within `waitMs` (0 to 30000 ms, default 20000).
+   */
+  async nextTask(agentId: string, options: { waitMs?: number } = {}): Promise<RemoteAssignment | undefined> {
+    const waitMs = options.waitMs ?? 20_000;
+    return this.http.request('POST', `${API}/agents/${id(agentId)}/tasks/next`, { query: { waitMs }, timeoutMs: waitMs + 10_000 });
+  }
+
+  /** Extends a remote agent's lease on its task; a lease that lapsed throws a 409 `ApiError`. */
+  heartbeatTask(agentId: string, taskId: string, leaseToken: string): Promise<RemoteLease> {
+    return this.http.request('POST', `${API}/agents/${id(agentId)}/tasks/${id(taskId)}/heartbeat`, { body: { leaseToken } });
+  }
+
+  /** Completes a remote agent's task with its output (written back as a hosted agent's). */
+  completeTask(agentId: string, taskId: string, leaseToken: string, output: JsonValue): Promise<RemoteSettled> {
+    return this.http.request('POST', `${API}/agents/${id(agentId)}/tasks/${id(taskId)}/complete`, { body: { leaseToken, output } });
+  }
+
+  /** Fails a remote agent's task: its retries and `onFailure` apply (`retryable: false` skips the retries). */
+  failTask(agentId: string, taskId: string, leaseToken: string, error: RemoteError): Promise<RemoteSettled> {
+    return this.http.request('POST', `${API}/agents/${id(agentId)}/tasks/${id(taskId)}/fail`, { body: { leaseToken, error } });
   }
 }
 

@@ -54,6 +54,13 @@ export type AgentQuery = QueryOf<paths['/api/orchestrator/agents']['get']>;
 export type AgentRegistration = Omit<Schemas['AgentRegistrationDto'], 'priority' | 'maxLoad'> &
   Partial<Pick<Schemas['AgentRegistrationDto'], 'priority' | 'maxLoad'>>;
 export type AgentHeartbeat = Schemas['AgentHeartbeatDto'];
+/** A task handed to a remote agent by `tasks/next`, with its lease. */
+export type RemoteAssignment = Schemas['RemoteAssignmentDto'];
+export type RemoteTask = RemoteAssignment['task'];
+export type RemoteLease = Schemas['RemoteLeaseDto'];
+export type RemoteSettled = Schemas['RemoteSettledDto'];
+/** What a remote agent's `fail` reports. */
+export type RemoteError = Schemas['RemoteFailDto']['error'];
 export type AgentUnregistered = Schemas['AgentUnregisteredDto'];
 export type AgentSelectionRequest = Schemas['AgentSelectionRequestDto'];
 export type AgentSelection = Schemas['AgentSelectionDto'];

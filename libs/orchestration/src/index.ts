@@ -53,5 +53,8 @@ export { AgentDirectory, CapabilityListing, SelectionAnswer } from './registry/a
 export * from './registry/agent-requests.schema';
 export { registryKeys, modelRateKeys } from './redis/keys';
 export { RedisModelRateLimiter, ModelRateOptions } from './rate-limits/redis-model-rate-limiter';
+export * from './remote/remote-requests.schema';
+export { RemoteWork } from './remote/remote-work.service';
+export { RemoteAssignment, RemoteOutcome, RemoteTask } from './remote/remote-task-broker';
 export { DeploymentSetup, InitializeAnswer } from './deployment/deployment.service';
 export * from './tracing';

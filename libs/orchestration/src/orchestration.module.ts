@@ -8,6 +8,10 @@ import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerHost } from './worker/worker-host.service';
+import { RemoteAgentSync } from './worker/remote-agent-sync.service';
+import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
+import { RemoteWork } from './remote/remote-work.service';
+import { REMOTE_KEEP_MS, REMOTE_POLL_MS } from './remote/remote-timing';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
@@ -80,6 +84,17 @@ const core = {
     RedisWriteBatcher,
     SessionLogWriter,
     MetricsRecorder,
+    {
+      provide: RemoteTaskBroker,
+      inject: [RedisConnections, SWITCHYARD_CONFIG],
+      useFactory: (redis: RedisConnections, config: SwitchyardConfig) =>
+        new RemoteTaskBroker(remoteScripts(redis.client), {
+          prefix: config.prefix,
+          leaseMs: config.remoteLeaseMs,
+          pollMs: REMOTE_POLL_MS,
+          keepMs: REMOTE_KEEP_MS,
+        }),
+    },
   ],
 } satisfies ModuleMetadata;
 
@@ -92,6 +107,7 @@ const core = {
     { provide: BOUNDED_REDIS_WAIT, useValue: true },
     Admission,
     AgentDirectory,
+    RemoteWork,
     TemplateCatalog,
     IdempotencyStore,
     RedisThrottlerStorage,
@@ -106,12 +122,12 @@ const core = {
     SessionLogReader,
     ClusterMetrics,
     DeploymentSetup,
-    // Live agents on /metrics and /stats: active agents hosted by a worker, per capability they offer.
+    // Live agents on /metrics and /stats: active agents (hosted or remote), per capability they offer.
     {
       provide: LIVE_AGENTS,
       inject: [AgentDirectory],
       useFactory: (directory: AgentDirectory): LiveAgentsSource => ({
-        description: 'active agents hosted by a worker offering the capability',
+        description: 'active agents offering the capability (hosted by a worker, or remote)',
         perCapability: async () => Object.fromEntries((await directory.capabilities()).map((c) => [c.name, c.agents])),
       }),
     },
@@ -144,6 +160,7 @@ const core = {
     AgentDirectory,
     DeploymentSetup,
     StreamTokens,
+    RemoteWork,
   ],
 })
 export class OrchestrationApiModule {}
@@ -233,6 +250,7 @@ export class OrchestrationWorkerModule {
         PlanningRunner,
         SessionFinalizer,
         WorkerHost,
+        RemoteAgentSync,
       ],
       exports: [WorkerHost, LocalAgentPool, MetricsRecorder, SessionLogWriter],
     };

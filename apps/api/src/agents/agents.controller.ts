@@ -43,7 +43,7 @@ export class AgentsController {
   @ApiOperation({
     summary: "Dry run of the selection rule for a task's requirements",
     description:
-      'Keeps agents hosted by a worker, of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
+      'Keeps agents of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. ' +
       "Admin keys only: its answer shows the agents' load, which is every tenant's work.",
   })
   @ApiOkResponse({ type: AgentSelectionDto })
@@ -68,13 +68,14 @@ export class AgentsController {
     summary: "Register an agent run outside Switchyard's workers",
     description:
       'It announces the agent and its capabilities (declaring custom ones in the catalog) and shows in the registry; it must heartbeat (POST agents/:id/heartbeat) at least every SWITCHYARD_AGENT_TTL_MS to stay active. ' +
-      'It takes no tasks: no worker hosts it and remote agents cannot pull work yet, so it counts for neither selection, admission nor health.',
+      "It pulls its tasks over HTTP (POST agents/:id/tasks/next, then heartbeat, complete or fail under the task's lease; see docs/remote-agents.md), " +
+      "its registering key's tenant's tasks only. Workers hand it the tasks of its capabilities' queues.",
   })
   @ApiCreatedResponse({ type: AgentDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed body, unknown capability, or a capability its kind or permission level may not take' })
   @ApiConflictResponse({ type: ProblemDto, description: 'A live agent already has this id' })
-  register(@Body() body: AgentRegistrationDto): Promise<AgentRecord> {
-    return this.directory.register(body);
+  register(@Body() body: AgentRegistrationDto, @CurrentPrincipal() principal: Principal): Promise<AgentRecord> {
+    return this.directory.register(body, principal.tenant);
   }
 
   @Access('admin')
@@ -104,7 +105,9 @@ export class AgentsController {
 
   @Access('viewer')
   @Get('capabilities')
-  @ApiOperation({ summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active, hosted by a worker) offer each' })
+  @ApiOperation({
+    summary: 'The capability catalog: built-in and custom capabilities, with how many live agents (active: hosted by a worker, or remote) offer each',
+  })
   @ApiOkResponse({ type: CapabilityDto, isArray: true })
   capabilities(): Promise<CapabilityListing[]> {
     return this.directory.capabilities();

@@ -47,6 +47,10 @@ const agentRecordSchema = z
     source: z.enum(['worker', 'api']).describe('Hosted by a Switchyard worker, or registered over REST'),
     registeredAt: z.string(),
     lastHeartbeat: nullableString(),
+    tenant: z
+      .string()
+      .optional()
+      .describe('For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only'),
   })
   .meta({ examples: [exampleRecord] });
 
@@ -115,7 +119,10 @@ export class CapabilityDto extends createZodDto(
       description: z.string(),
       privileged: z.boolean().describe('Only agents with full permission may take it'),
       custom: z.boolean().describe('Added at run time'),
-      agents: z.number().int().describe('Live agents offering it now: active and hosted by a worker (agents registered over REST take no tasks)'),
+      agents: z
+        .number()
+        .int()
+        .describe('Live agents offering it now: active, hosted by a worker or registered over REST (remote agents pull their tasks over HTTP)'),
     })
     .meta({
       examples: [

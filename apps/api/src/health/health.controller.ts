@@ -70,7 +70,7 @@ export class HealthController {
       "With an admin key: each queue's workers and backlog too. A key that is not valid is a 401. " +
       '`status` is `degraded` (still a 200) when work waits for capabilities no live agent can take, listed with a key in ' +
       '`details.agents.capabilitiesWithoutLiveAgent`: those whose queue holds work, and task_decomposition, which every goal needs. ' +
-      'Agents registered over REST do not count: they take no tasks.',
+      'Active agents registered over REST count: they pull their tasks over HTTP.',
   })
   @ApiOkResponse({ description: '`status` is `ok`, or `degraded` with the capabilities no live agent serves' })
   @ApiServiceUnavailableResponse({ type: ProblemDto, description: 'Redis does not answer, or no worker consumes any queue' })

@@ -156,7 +156,7 @@ export class ClusterStatsDto extends createZodDto(
             byCapability: { web_research: { started: 12, completed: 12, failed: 0, failedFinal: 0, cancelled: 0 } },
           },
           queues: [{ queue: 'web_research', workers: 2, waiting: 0, delayed: 1, active: 1 }],
-          liveAgents: { source: 'active agents hosted by a worker offering the capability', byCapability: { web_research: 2 } },
+          liveAgents: { source: 'active agents offering the capability (hosted by a worker, or remote)', byCapability: { web_research: 2 } },
           usage: {
             promptTokens: 5200,
             completionTokens: 1300,

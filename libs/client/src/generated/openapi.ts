@@ -251,7 +251,7 @@ export interface paths {
         };
         /**
          * Redis reachable, at least one live worker, each queue's workers and backlog, and the capabilities work waits for with no live agent
-         * @description Without a key: `status` and each check's up or down only. With a key below admin: each check's details without the queues. With an admin key: each queue's workers and backlog too. A key that is not valid is a 401. `status` is `degraded` (still a 200) when work waits for capabilities no live agent can take, listed with a key in `details.agents.capabilitiesWithoutLiveAgent`: those whose queue holds work, and task_decomposition, which every goal needs. Agents registered over REST do not count: they take no tasks.
+         * @description Without a key: `status` and each check's up or down only. With a key below admin: each check's details without the queues. With an admin key: each queue's workers and backlog too. A key that is not valid is a 401. `status` is `degraded` (still a 200) when work waits for capabilities no live agent can take, listed with a key in `details.agents.capabilitiesWithoutLiveAgent`: those whose queue holds work, and task_decomposition, which every goal needs. Active agents registered over REST count: they pull their tasks over HTTP.
          */
         get: operations["HealthController_check"];
         put?: never;
@@ -408,7 +408,7 @@ export interface paths {
         put?: never;
         /**
          * Register an agent run outside Switchyard's workers
-         * @description It announces the agent and its capabilities (declaring custom ones in the catalog) and shows in the registry; it must heartbeat (POST agents/:id/heartbeat) at least every SWITCHYARD_AGENT_TTL_MS to stay active. It takes no tasks: no worker hosts it and remote agents cannot pull work yet, so it counts for neither selection, admission nor health.
+         * @description It announces the agent and its capabilities (declaring custom ones in the catalog) and shows in the registry; it must heartbeat (POST agents/:id/heartbeat) at least every SWITCHYARD_AGENT_TTL_MS to stay active. It pulls its tasks over HTTP (POST agents/:id/tasks/next, then heartbeat, complete or fail under the task's lease; see docs/remote-agents.md), its registering key's tenant's tasks only. Workers hand it the tasks of its capabilities' queues.
          */
         post: operations["AgentsController_register"];
         delete?: never;
@@ -428,7 +428,7 @@ export interface paths {
         put?: never;
         /**
          * Dry run of the selection rule for a task's requirements
-         * @description Keeps agents hosted by a worker, of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. Admin keys only: its answer shows the agents' load, which is every tenant's work.
+         * @description Keeps agents of the asked type, active, below their max load, with every capability and allowed to take them; then the highest priority, then the lowest load. Says why every other agent was not chosen. Admin keys only: its answer shows the agents' load, which is every tenant's work.
          */
         post: operations["AgentsController_select"];
         delete?: never;
@@ -482,10 +482,90 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The capability catalog: built-in and custom capabilities, with how many live agents (active, hosted by a worker) offer each */
+        /** The capability catalog: built-in and custom capabilities, with how many live agents (active: hosted by a worker, or remote) offer each */
         get: operations["AgentsController_capabilities"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orchestrator/agents/{id}/tasks/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Long-poll for the next task of a remote agent
+         * @description Answers the oldest task of the agent's tenant that needs only capabilities the agent has, under a lease that lasts SWITCHYARD_REMOTE_LEASE_MS: heartbeat before it lapses, then complete or fail. Waits up to `waitMs` for one, else 204. The poll also keeps the agent alive in the registry.
+         */
+        post: operations["RemoteTasksController_next"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orchestrator/agents/{id}/tasks/{taskId}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend a remote agent's lease on its task
+         * @description Send one well within each lease (SWITCHYARD_REMOTE_LEASE_MS).
+         */
+        post: operations["RemoteTasksController_heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orchestrator/agents/{id}/tasks/{taskId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a remote agent’s task with its output
+         * @description The output goes through the same checks and write-back as a hosted agent’s (an output over SWITCHYARD_MAX_OUTPUT_BYTES fails the task).
+         */
+        post: operations["RemoteTasksController_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orchestrator/agents/{id}/tasks/{taskId}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fail a remote agent’s task
+         * @description The task's retries (attempts, backoffMs) and onFailure policy apply as for a hosted agent; `retryable: false` skips the retries.
+         */
+        post: operations["RemoteTasksController_fail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1397,7 +1477,7 @@ export interface components {
          *         }
          *       ],
          *       "liveAgents": {
-         *         "source": "active agents hosted by a worker offering the capability",
+         *         "source": "active agents offering the capability (hosted by a worker, or remote)",
          *         "byCapability": {
          *           "web_research": 2
          *         }
@@ -1602,6 +1682,8 @@ export interface components {
             source: "worker" | "api";
             registeredAt: string;
             lastHeartbeat: string | null;
+            /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only */
+            tenant?: string;
         };
         /**
          * @example {
@@ -1714,6 +1796,8 @@ export interface components {
                 source: "worker" | "api";
                 registeredAt: string;
                 lastHeartbeat: string | null;
+                /** @description For an agent registered over REST: the tenant whose tasks it pulls (that of the key that registered it); admin keys only */
+                tenant?: string;
             } | null;
             /** @description Every other agent, with every reason */
             rejected: {
@@ -1814,8 +1898,116 @@ export interface components {
             privileged: boolean;
             /** @description Added at run time */
             custom: boolean;
-            /** @description Live agents offering it now: active and hosted by a worker (agents registered over REST take no tasks) */
+            /** @description Live agents offering it now: active, hosted by a worker or registered over REST (remote agents pull their tasks over HTTP) */
             agents: number;
+        };
+        /**
+         * @example {
+         *       "task": {
+         *         "sessionId": "0-3f6c2a4e-8d1b-4c3a-9e2f-5b7d1a0c9e8f",
+         *         "taskId": "translate",
+         *         "capabilities": [
+         *           "translation"
+         *         ],
+         *         "input": {
+         *           "text": "Hello",
+         *           "to": "fr"
+         *         },
+         *         "dependencies": {},
+         *         "attempt": 1,
+         *         "shared": {}
+         *       },
+         *       "leaseToken": "1b4e28ba-2fa1-41d2-883f-0016d3cca427.Qm2w7RkdJ0x8f3aZbL4pVtY9uNcE1sHg",
+         *       "leaseExpiresAt": "2026-11-25T12:00:30.000Z"
+         *     }
+         */
+        RemoteAssignmentDto: {
+            task: {
+                sessionId: string;
+                taskId: string;
+                title?: string;
+                capabilities: string[];
+                input: components["schemas"]["JsonValue"];
+                /** @description Results of the tasks it depends on and of its children, by task id */
+                dependencies: {
+                    [key: string]: components["schemas"]["JsonValue"];
+                };
+                /** @description Dependencies and children that produced no result */
+                missing?: string[];
+                goal?: string;
+                /** @description 1 on the first run, 2 on the next, … */
+                attempt: number;
+                /** @description The session's shared context when the task started */
+                shared: {
+                    [key: string]: components["schemas"]["JsonValue"];
+                };
+            };
+            /** @description Carry it in heartbeat, complete and fail for this task */
+            leaseToken: string;
+            /** @description When the lease lapses without a heartbeat (then the task runs again, and this token is refused with 409) */
+            leaseExpiresAt: string;
+        };
+        /**
+         * @example {
+         *       "leaseToken": "1b4e28ba-2fa1-41d2-883f-0016d3cca427.Qm2w7RkdJ0x8f3aZbL4pVtY9uNcE1sHg"
+         *     }
+         */
+        RemoteHeartbeatDto: {
+            /** @description The leaseToken tasks/next answered with this task */
+            leaseToken: string;
+        };
+        /**
+         * @example {
+         *       "leaseExpiresAt": "2026-11-25T12:01:00.000Z"
+         *     }
+         */
+        RemoteLeaseDto: {
+            /** @description The lease now lapses at this time without another heartbeat */
+            leaseExpiresAt: string;
+        };
+        /**
+         * @example {
+         *       "leaseToken": "1b4e28ba-2fa1-41d2-883f-0016d3cca427.Qm2w7RkdJ0x8f3aZbL4pVtY9uNcE1sHg",
+         *       "output": {
+         *         "text": "Bonjour"
+         *       }
+         *     }
+         */
+        RemoteCompleteDto: {
+            /** @description The leaseToken tasks/next answered with this task */
+            leaseToken: string;
+            output?: components["schemas"]["JsonValue"];
+        };
+        /**
+         * @example {
+         *       "taskId": "translate",
+         *       "accepted": true
+         *     }
+         */
+        RemoteSettledDto: {
+            taskId: string;
+            /** @enum {boolean} */
+            accepted: true;
+        };
+        /**
+         * @example {
+         *       "leaseToken": "1b4e28ba-2fa1-41d2-883f-0016d3cca427.Qm2w7RkdJ0x8f3aZbL4pVtY9uNcE1sHg",
+         *       "error": {
+         *         "message": "upstream model timed out",
+         *         "code": "upstream_timeout",
+         *         "retryable": true
+         *       }
+         *     }
+         */
+        RemoteFailDto: {
+            /** @description The leaseToken tasks/next answered with this task */
+            leaseToken: string;
+            error: {
+                message: string;
+                code?: string;
+                /** @description false: the task is not retried, its onFailure applies at once (default true) */
+                retryable?: boolean;
+            };
         };
     };
     responses: never;
@@ -3696,6 +3888,349 @@ export interface operations {
             };
             /** @description No API key, or one that is not configured */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RemoteTasksController_next: {
+        parameters: {
+            query?: {
+                /** @description How long to wait for a task before answering 204 (0 to 30000 ms) */
+                waitMs?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteAssignmentDto"];
+                };
+            };
+            /** @description No task arrived within waitMs */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed agent id or waitMs */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No agent with this id was registered over REST by your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RemoteTasksController_heartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoteHeartbeatDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteLeaseDto"];
+                };
+            };
+            /** @description A malformed id, task id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No agent with this id was registered over REST by your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The lease is not (or no longer) held: it expired and the task went back, it was settled already, or the token is not this task’s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here 1048576 bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RemoteTasksController_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoteCompleteDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteSettledDto"];
+                };
+            };
+            /** @description A malformed id, task id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No agent with this id was registered over REST by your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The lease is not (or no longer) held: it expired and the task went back, it was settled already, or the token is not this task’s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here 1048576 bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many requests in the current window from this API key, or from all the keys of its tenant (the detail says which); the `Retry-After` header says how many seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RemoteTasksController_fail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoteFailDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteSettledDto"];
+                };
+            };
+            /** @description A malformed id, task id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No API key, or one that is not configured */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key's role is below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No agent with this id was registered over REST by your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The lease is not (or no longer) held: it expired and the task went back, it was settled already, or the token is not this task’s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than SWITCHYARD_BODY_LIMIT_BYTES (here 1048576 bytes) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

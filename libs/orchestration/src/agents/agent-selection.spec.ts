@@ -1,5 +1,5 @@
 import { AgentDescriptor } from './agent-contract';
-import { AgentCandidate, explainSelection, incompatibilities, NOT_HOSTED_REASON, selectAgent } from './agent-selection';
+import { AgentCandidate, explainSelection, incompatibilities, selectAgent } from './agent-selection';
 import { PermissionPolicy } from './permission-policy';
 
 const policy: PermissionPolicy = {
@@ -33,13 +33,6 @@ describe('selectAgent', () => {
 
   it('skips agents that are not active', () => {
     expect(selectAgent([agent('a', {}, 0, 'draining'), agent('b', {}, 0, 'offline')], need)).toBeUndefined();
-  });
-
-  it('skips agents no worker hosts, whatever their priority', () => {
-    const remote = { ...agent('remote', { priority: 9 }), hosted: false };
-    expect(selectAgent([remote, agent('b')], need)?.descriptor.id).toBe('b');
-    expect(selectAgent([remote], need, { ignoreLoad: true })).toBeUndefined();
-    expect(incompatibilities(remote, need)).toEqual([NOT_HOSTED_REASON]);
   });
 
   it('skips agents at capacity', () => {

@@ -14,16 +14,7 @@ export interface AgentCandidate {
   readonly descriptor: AgentDescriptor;
   readonly status: AgentStatus;
   readonly currentLoad: number;
-  /**
-   * `false` for an agent no worker hosts (registered over REST): nothing pulls its queue, so it
-   * never takes a task.
-   * @defaultValue true
-   */
-  readonly hosted?: boolean;
 }
-
-/** Why an agent registered over REST is passed over, in selection and admission alike. */
-export const NOT_HOSTED_REASON = 'agent is registered over REST and cannot take tasks: no worker hosts it, and remote agents cannot pull work yet';
 
 export interface CompatibilityOptions {
   /** Kind and permission rules; without one, permissions are not checked. */
@@ -39,7 +30,6 @@ export function incompatibilities(candidate: AgentCandidate, requirement: AgentR
   if (requirement.agentType && descriptor.type !== requirement.agentType) {
     reasons.push(`agent type is "${descriptor.type}", the task asks for "${requirement.agentType}"`);
   }
-  if (candidate.hosted === false) reasons.push(NOT_HOSTED_REASON);
   if (candidate.status !== 'active') reasons.push(`agent is ${candidate.status}`);
   if (!options.ignoreLoad && candidate.currentLoad >= descriptor.concurrency) {
     reasons.push(`agent is at capacity (${candidate.currentLoad}/${descriptor.concurrency})`);

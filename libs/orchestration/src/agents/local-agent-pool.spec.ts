@@ -34,6 +34,20 @@ describe('LocalAgentPool', () => {
     expect(pool([hosted('custom', { capabilities: ['translation'] })]).capabilities()).toEqual(['translation']);
   });
 
+  it("chooses a remote agent's stand-in by the same rule, but leaves it out of this worker's own agents and heartbeats", () => {
+    const agents = pool([hosted('a')]);
+    agents.addRemote(hosted('remote-1', { capabilities: ['translation', 'code_generation'], priority: 5, concurrency: 2 }));
+    expect(agents.capabilities()).toEqual(['code_generation', 'translation']);
+    expect(agents.concurrencyFor('code_generation')).toBe(3);
+    expect(agents.acquire('t1', { capabilities: ['code_generation'] }).agent.descriptor.id).toBe('remote-1');
+    expect(agents.agents.map((a) => a.descriptor.id)).toEqual(['a']);
+    expect(agents.snapshot().map((s) => s.agent.id)).toEqual(['a']);
+    expect(agents.remotes()).toEqual([{ id: 'remote-1', status: 'active' }]);
+    expect(() => agents.addRemote(hosted('a'))).toThrow('Two agents share the id "a"');
+    agents.setStatus('remote-1', 'offline');
+    expect(agents.takes('translation')).toBe(false);
+  });
+
   it('counts load as leases are taken and given back, once each', () => {
     const changes: [string, number][] = [];
     const agents = pool([hosted('a', { concurrency: 2 }), hosted('b', { concurrency: 2 })], (id, delta) => changes.push([id, delta]));

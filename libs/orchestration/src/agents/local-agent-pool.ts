@@ -9,6 +9,8 @@ interface Slot {
   readonly descriptor: RunnableAgent['descriptor'];
   status: AgentStatus;
   currentLoad: number;
+  /** A stand-in for an agent registered over REST (see RemoteAgentProxy): its record is its own, not this worker's. */
+  readonly remote: boolean;
 }
 
 export interface LocalAgentPoolOptions {
@@ -38,33 +40,40 @@ export class LocalAgentPool {
     for (const { descriptor } of agents) {
       if (seen.has(descriptor.id)) throw new AgentDefinitionError(`Two agents share the id "${descriptor.id}"`);
       seen.add(descriptor.id);
-      if (descriptor.capabilities.length === 0) {
-        throw new AgentDefinitionError(`Agent "${descriptor.id}" declares no capability`);
-      }
-      for (const capability of descriptor.capabilities) {
-        if (!CAPABILITY_NAME.test(capability)) {
-          throw new AgentDefinitionError(`Agent "${descriptor.id}" declares malformed capability "${capability}" (lower snake case, at most 63 characters)`);
-        }
-      }
-      if (!Number.isInteger(descriptor.concurrency) || descriptor.concurrency < 1) {
-        throw new AgentDefinitionError(`Agent "${descriptor.id}" needs a concurrency of at least 1`);
-      }
+      checkDescriptor(descriptor);
     }
-    this.slots = agents.map((agent) => ({ agent, descriptor: agent.descriptor, status: 'active', currentLoad: 0 }));
+    this.slots = agents.map((agent) => ({ agent, descriptor: agent.descriptor, status: 'active', currentLoad: 0, remote: false }));
     this.checkPermissions();
+  }
+
+  /**
+   * Adds a stand-in for an agent registered over REST (a remote agent pulling work over HTTP):
+   * it is chosen by the same rule as a hosted agent, but its record in the registry is its own,
+   * so it is left out of {@link agents} and {@link snapshot} (this worker's heartbeats).
+   */
+  addRemote(agent: RunnableAgent): void {
+    if (this.slots.some((s) => s.descriptor.id === agent.descriptor.id)) throw new AgentDefinitionError(`Two agents share the id "${agent.descriptor.id}"`);
+    checkDescriptor(agent.descriptor);
+    this.slots.push({ agent, descriptor: agent.descriptor, status: 'active', currentLoad: 0, remote: true });
+  }
+
+  /** The ids of the remote agents' stand-ins, with their status here. */
+  remotes(): { id: string; status: AgentStatus }[] {
+    return this.slots.filter((s) => s.remote).map((s) => ({ id: s.descriptor.id, status: s.status }));
   }
 
   /** Refuses agents that declare capabilities their kind or permission level may not take. */
   checkPermissions(): void {
     const policy = this.options.policy();
-    for (const { descriptor } of this.slots) {
+    for (const { descriptor } of this.slots.filter((s) => !s.remote)) {
       const refusals = permissionRefusals(descriptor, descriptor.capabilities, policy);
       if (refusals.length > 0) throw new AgentDefinitionError(`Agent "${descriptor.id}" cannot be hosted: ${refusals.join('; ')}`);
     }
   }
 
+  /** The agents this worker hosts (not the stand-ins of remote agents). */
   get agents(): RunnableAgent[] {
-    return this.slots.map((s) => s.agent);
+    return this.slots.filter((s) => !s.remote).map((s) => s.agent);
   }
 
   /** Every capability some hosted agent has: the queues this worker consumes. */
@@ -82,9 +91,9 @@ export class LocalAgentPool {
     return this.slots.some((s) => s.status === 'active' && s.descriptor.capabilities.includes(capability));
   }
 
-  /** Each hosted agent's status and load, as this process counts them. */
+  /** Each hosted agent's status and load, as this process counts them (remote agents' stand-ins left out). */
   snapshot(): { agent: RunnableAgent['descriptor']; status: AgentStatus; load: number }[] {
-    return this.slots.map((s) => ({ agent: s.descriptor, status: s.status, load: s.currentLoad }));
+    return this.slots.filter((s) => !s.remote).map((s) => ({ agent: s.descriptor, status: s.status, load: s.currentLoad }));
   }
 
   /** Marks an agent draining (its worker shuts down) or offline (unregistered): it takes nothing new. */
@@ -128,5 +137,20 @@ export class LocalAgentPool {
         this.options.onLoad?.(slot.descriptor.id, -1);
       },
     };
+  }
+}
+
+/** Refuses a descriptor without capabilities, with malformed ones, or without a concurrency. */
+function checkDescriptor(descriptor: RunnableAgent['descriptor']): void {
+  if (descriptor.capabilities.length === 0) {
+    throw new AgentDefinitionError(`Agent "${descriptor.id}" declares no capability`);
+  }
+  for (const capability of descriptor.capabilities) {
+    if (!CAPABILITY_NAME.test(capability)) {
+      throw new AgentDefinitionError(`Agent "${descriptor.id}" declares malformed capability "${capability}" (lower snake case, at most 63 characters)`);
+    }
+  }
+  if (!Number.isInteger(descriptor.concurrency) || descriptor.concurrency < 1) {
+    throw new AgentDefinitionError(`Agent "${descriptor.id}" needs a concurrency of at least 1`);
   }
 }

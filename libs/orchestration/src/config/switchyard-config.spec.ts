@@ -51,6 +51,7 @@ describe('validateEnvironment', () => {
       logFlushMs: 10,
       heartbeatMs: 5000,
       agentTtlMs: 15_000,
+      remoteLeaseMs: 30_000,
       admissionTimeoutMs: 0,
       hostedAgentTypes: [],
       agentConcurrency: 0,

@@ -128,6 +128,7 @@ export const environmentSchema = z
     SWITCHYARD_LOG_FLUSH_MS: intFromEnv('SWITCHYARD_LOG_FLUSH_MS', 0, 10_000).default(10),
     SWITCHYARD_HEARTBEAT_MS: intFromEnv('SWITCHYARD_HEARTBEAT_MS', 100, 600_000).default(5000),
     SWITCHYARD_AGENT_TTL_MS: intFromEnv('SWITCHYARD_AGENT_TTL_MS', 300, 3_600_000).default(15_000),
+    SWITCHYARD_REMOTE_LEASE_MS: intFromEnv('SWITCHYARD_REMOTE_LEASE_MS', 500, 3_600_000).default(30_000),
     SWITCHYARD_ADMISSION_TIMEOUT_MS: intFromEnv('SWITCHYARD_ADMISSION_TIMEOUT_MS', 0, 30 * 24 * 3600 * 1000).default(0),
     SWITCHYARD_GUEST_CAPABILITIES: capabilityList('SWITCHYARD_GUEST_CAPABILITIES').default(DEFAULT_GUEST_CAPABILITIES.join(',')),
     SWITCHYARD_AGENTS: z
@@ -233,6 +234,11 @@ export interface SwitchyardConfig {
   readonly heartbeatMs: number;
   /** An agent whose last heartbeat is older than this is offline: out of routing. */
   readonly agentTtlMs: number;
+  /**
+   * How long a remote agent's lease on a task lasts without a heartbeat; once it lapses the task
+   * runs again (a retry, by the task's attempts).
+   */
+  readonly remoteLeaseMs: number;
   /** How long a task may wait for a live agent able to take it before it fails; 0 waits for ever. */
   readonly admissionTimeoutMs: number;
   /** The capabilities a guest agent may take. */
@@ -339,6 +345,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     logFlushMs: env.SWITCHYARD_LOG_FLUSH_MS,
     heartbeatMs: env.SWITCHYARD_HEARTBEAT_MS,
     agentTtlMs: env.SWITCHYARD_AGENT_TTL_MS,
+    remoteLeaseMs: env.SWITCHYARD_REMOTE_LEASE_MS,
     admissionTimeoutMs: env.SWITCHYARD_ADMISSION_TIMEOUT_MS,
     guestCapabilities: listOf(env.SWITCHYARD_GUEST_CAPABILITIES),
     hostedAgentTypes: listOf(env.SWITCHYARD_AGENTS),

@@ -398,3 +398,65 @@ export class TaskJobFailedError extends SwitchyardError {
     super(`Task "${taskId}"'s job failed without its task recording it (${reason})`);
   }
 }
+
+/**
+ * A remote agent's lease on a task lapsed without a heartbeat: the task goes back and runs again
+ * (by its attempts), whatever the agent still sends for this lease is refused.
+ */
+export class RemoteLeaseLostError extends SwitchyardError {
+  override readonly name = 'RemoteLeaseLostError';
+  readonly code = 'remote_lease_lost';
+  override readonly retryable = true;
+  constructor(
+    readonly taskId: string,
+    readonly agentId: string,
+  ) {
+    super(`Remote agent "${agentId}" lost its lease on task "${taskId}": no heartbeat before the lease expired; the task runs again`);
+  }
+}
+
+/** A remote agent failed its task (POST .../fail); whether it is retried is the agent's `retryable` (default true). */
+export class RemoteAgentFailedError extends SwitchyardError {
+  override readonly name = 'RemoteAgentFailedError';
+  readonly code: string;
+  override readonly retryable: boolean;
+  constructor(
+    readonly taskId: string,
+    readonly agentId: string,
+    message: string,
+    options: { code?: string; retryable?: boolean } = {},
+  ) {
+    super(message);
+    this.code = options.code ?? 'remote_agent_failed';
+    this.retryable = options.retryable ?? true;
+  }
+}
+
+/**
+ * A remote agent's heartbeat, complete or fail carried a lease that is not (or no longer) its
+ * own on that task: it expired (the task went back), was settled already, or never existed.
+ */
+export class RemoteLeaseConflictError extends SwitchyardError {
+  override readonly name = 'RemoteLeaseConflictError';
+  readonly code = 'remote_lease_conflict';
+  constructor(
+    readonly agentId: string,
+    readonly taskId: string,
+    readonly reason: 'expired' | 'unknown',
+  ) {
+    super(
+      reason === 'expired'
+        ? `The lease of agent "${agentId}" on task "${taskId}" has expired; the task goes back to run again. Poll tasks/next for work`
+        : `Agent "${agentId}" holds no lease on task "${taskId}" with this token (settled already, expired, or never handed out). Poll tasks/next for work`,
+    );
+  }
+}
+
+/** The agent of a remote-agent route was not registered over REST by the caller's tenant. */
+export class RemoteAgentNotFoundError extends SwitchyardError {
+  override readonly name = 'RemoteAgentNotFoundError';
+  readonly code = 'remote_agent_not_found';
+  constructor(readonly agentId: string) {
+    super(`No agent "${agentId}" was registered over REST by your tenant; register it with POST /api/orchestrator/agents first`);
+  }
+}

@@ -67,9 +67,9 @@ describe('ClusterHealth.capabilitiesWithoutLiveAgent', () => {
     expect(counted.filter((q) => q.includes('web_research') || q.includes('task_decomposition'))).toEqual([]);
   });
 
-  it('does not count agents registered over REST, nor agents that are not active', async () => {
+  it('counts active agents registered over REST (they pull their tasks), not agents that are not active', async () => {
     const agents = [agent('translator-1', ['translation'], { source: 'api', worker: null }), agent('planner', ['task_decomposition'], { status: 'offline' })];
     const { health } = build(agents, ['task_decomposition', 'translation'], { '{p-0}': { translation: { wait: 1 } } });
-    expect(await health.capabilitiesWithoutLiveAgent()).toEqual(['task_decomposition', 'translation']);
+    expect(await health.capabilitiesWithoutLiveAgent()).toEqual(['task_decomposition']);
   });
 });

@@ -109,6 +109,25 @@ export const registryKeys = {
   deployment: (prefix: string) => `{${prefix}}:_sy:deployment`,
 } as const;
 
+/**
+ * Remote agents' work (agents registered over REST that pull tasks over HTTP), global to the
+ * deployment under its hash tag `{<prefix>}` like the registry, so that one script reads every
+ * list an agent polls.
+ */
+const remoteNs = (prefix: string) => `{${prefix}}:_sy:remote`;
+
+export const remoteKeys = {
+  /** List: ids of parked tasks of one tenant whose first capability is `capability`, oldest first. */
+  pending: (prefix: string, tenant: string, capability: string) => `${remoteNs(prefix)}:pending:${tenant}:${capability}`,
+  /**
+   * Hash with a TTL the parking worker renews: one parked task (`task` JSON, `state` pending →
+   * claimed → settled, the lease's `agent`, `secret` and `expiresAt`, then the `outcome`).
+   */
+  park: (prefix: string, parkId: string) => `${remoteNs(prefix)}:park:${parkId}`,
+  /** What every park key starts with (claim.lua builds the keys of the ids it pops). */
+  parkBase: (prefix: string) => `${remoteNs(prefix)}:park:`,
+} as const;
+
 /** API access that is global to the deployment, under its hash tag `{<prefix>}` like the registry. */
 export const accessKeys = {
   /**

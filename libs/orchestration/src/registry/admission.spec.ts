@@ -43,9 +43,9 @@ describe('admissionBlock', () => {
 describe('agents registered over REST', () => {
   const remote = record('translator-1', { capabilities: ['translation', 'code_generation'], source: 'api', worker: null, currentLoad: 0, priority: 9 });
 
-  it('do not count as live agents: nothing pulls their queues', () => {
-    expect(admissionBlock([remote], { capabilities: ['translation'] }, policy)).toBe('no live agent with capability translation');
-    expect(admissionBlock([remote, record('a')], { capabilities: ['code_generation'] }, policy)).toBeUndefined();
-    expect(uncoveredCapabilities([remote, record('a')], ['translation', 'code_generation', 'testing'], policy)).toEqual(['translation', 'testing']);
+  it('count as live agents while active: they pull their tasks over HTTP', () => {
+    expect(admissionBlock([remote], { capabilities: ['translation'] }, policy)).toBeUndefined();
+    expect(admissionBlock([{ ...remote, status: 'offline' }], { capabilities: ['translation'] }, policy)).toBe('no live agent with capability translation');
+    expect(uncoveredCapabilities([remote, record('a')], ['translation', 'code_generation', 'testing'], policy)).toEqual(['testing']);
   });
 });

@@ -5,7 +5,7 @@ import { AgentRecord, asCandidate, canRunTasks } from './agent-record';
 /**
  * Why no live agent can take a task at all (load aside), or `undefined` when one can: the
  * capabilities no live agent offers, else the type or permission that rules them out. Live means
- * able to run tasks (see {@link canRunTasks}): agents registered over REST do not count.
+ * active (see {@link canRunTasks}), hosted by a worker or registered over REST alike.
  */
 export function admissionBlock(agents: readonly AgentRecord[], requirement: AgentRequirement, policy: PermissionPolicy): string | undefined {
   const live = agents.filter(canRunTasks);

@@ -11,7 +11,7 @@ import { AgentRegistry } from './agent-registry.service';
 import { AgentFilter, AgentRegistration, AgentSelectionRequest } from './agent-requests.schema';
 
 export interface CapabilityListing extends Capability {
-  /** How many live agents (active, hosted by a worker: see {@link canRunTasks}) offer it now. */
+  /** How many live agents (active, hosted by a worker or remote: see {@link canRunTasks}) offer it now. */
   readonly agents: number;
 }
 
@@ -47,10 +47,10 @@ export class AgentDirectory {
   /**
    * Registers an agent run outside Switchyard's workers. Every capability must be in the catalog
    * or declared in `customCapabilities`, and allowed to its kind and permission level; it stays
-   * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS). It announces the agent
-   * and its capabilities, but takes no tasks: no worker pulls its queues (see {@link canRunTasks}).
+   * active while it heartbeats (at least every SWITCHYARD_AGENT_TTL_MS) or polls for tasks. As a
+   * remote agent it pulls `tenant`'s tasks of its capabilities over HTTP (see RemoteWork).
    */
-  async register(request: AgentRegistration): Promise<AgentRecord> {
+  async register(request: AgentRegistration, tenant?: string): Promise<AgentRecord> {
     await this.catalog.refresh();
     const declared = new Map((request.customCapabilities ?? []).map((c) => [c.name, c]));
     const issues = this.unknownCapabilities(request.capabilities, declared, ', or declare it in customCapabilities');
@@ -73,6 +73,7 @@ export class AgentDirectory {
       worker: request.worker ?? null,
       source: 'api',
       registeredAt: new Date().toISOString(),
+      ...(tenant === undefined ? {} : { tenant }),
     };
     if (!(await this.registry.register(stored))) throw new AgentConflictError(stored.id);
     const used = request.capabilities.filter((c) => declared.has(c) && !this.catalog.get(c));

@@ -1,4 +1,4 @@
-import type { AgentKind, PermissionLevel } from '../agents/agent-contract';
+import type { AgentDescriptor, AgentKind, PermissionLevel } from '../agents/agent-contract';
 import type { AgentCandidate, AgentStatus } from '../agents/agent-selection';
 import type { FigureScope } from '../auth/figure-scope';
 import type { WorkerIdentity } from '../runtime/worker-identity';
@@ -20,6 +20,11 @@ export interface StoredAgent {
   readonly worker: WorkerIdentity | null;
   readonly source: AgentSource;
   readonly registeredAt: string;
+  /**
+   * For an agent registered over REST: the tenant of the key that registered it. As a remote
+   * agent it is handed that tenant's tasks only, and only that tenant's keys reach its task routes.
+   */
+  readonly tenant?: string;
 }
 
 /** An agent as the registry answers it. */
@@ -31,40 +36,41 @@ export interface AgentRecord extends StoredAgent {
 
 /**
  * An agent as an answer shows it. Agents are shared by every tenant, so its load is the work of
- * all of them: only the deployment's view (admin keys) has `currentLoad`.
+ * all of them: only the deployment's view (admin keys) has `currentLoad`, and a remote agent's
+ * `tenant` (another tenant's name is not for every key to read).
  */
 export type AgentListing = Omit<AgentRecord, 'currentLoad'> & { readonly currentLoad?: number };
 
 export function agentAsSeen(record: AgentRecord, scope: FigureScope): AgentListing {
   if (scope === 'deployment') return record;
-  const { currentLoad: _load, ...listing } = record;
+  const { currentLoad: _load, tenant: _tenant, ...listing } = record;
   return listing;
 }
 
 /**
- * Whether the agent can take a task now: active, and hosted by a worker, which pulls its
- * capabilities' queues. An agent registered over REST is listed and heartbeats, but takes none.
+ * Whether the agent can take a task now: active. A worker pulls the queues of its capabilities,
+ * whether it hosts the agent or, for an agent registered over REST, parks its tasks for it to pull
+ * over HTTP (see RemoteAgentSync).
  */
 export function canRunTasks(record: AgentRecord): boolean {
-  return record.status === 'active' && record.source === 'worker';
+  return record.status === 'active';
+}
+
+/** A registry record's agent as the selection rule describes it (its max load as its concurrency). */
+export function descriptorOf(record: StoredAgent): AgentDescriptor {
+  return {
+    id: record.id,
+    name: record.name,
+    type: record.type,
+    capabilities: record.capabilities,
+    concurrency: record.maxLoad,
+    priority: record.priority,
+    kind: record.kind,
+    permission: record.permission,
+  };
 }
 
 /** A registry record in the shape the selection rule takes. */
 export function asCandidate(record: AgentRecord): AgentCandidate & { readonly record: AgentRecord } {
-  return {
-    record,
-    status: record.status,
-    currentLoad: record.currentLoad,
-    hosted: record.source === 'worker',
-    descriptor: {
-      id: record.id,
-      name: record.name,
-      type: record.type,
-      capabilities: record.capabilities,
-      concurrency: record.maxLoad,
-      priority: record.priority,
-      kind: record.kind,
-      permission: record.permission,
-    },
-  };
+  return { record, status: record.status, currentLoad: record.currentLoad, descriptor: descriptorOf(record) };
 }

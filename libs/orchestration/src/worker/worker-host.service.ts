@@ -66,13 +66,8 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     // In the registry before the first job is taken, so routing and admission see the agents.
     await this.presence.start(() => this.pauseUntaken());
+    for (const capability of this.pool.capabilities()) this.consume(capability);
     for (const tag of this.shards.tags) {
-      for (const capability of this.pool.capabilities()) {
-        const worker = this.start(tag, capability, this.pool.concurrencyFor(capability), (job, token, abort) =>
-          this.processCapabilityJob(tag, job as Job<CapabilityJobData>, token, abort),
-        );
-        this.byCapability.set(capability, [...(this.byCapability.get(capability) ?? []), worker]);
-      }
       this.start(tag, SESSION_QUEUE, FINALIZER_CONCURRENCY, (job, token) => this.finalizer.finalize(tag, job as Job<SessionJobData>, token));
       // Waits and signals: each job is one short step (its wait is spent in the delayed set).
       this.start(tag, WAIT_QUEUE, WAIT_CONCURRENCY, (job, token, abort) => this.engine.execute(tag, job as Job<TaskJobData>, token, abort));
@@ -83,12 +78,33 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /**
-   * Stops pulling the queues of capabilities no agent here takes any more (unregistered over
-   * REST); their running tasks finish.
+   * Pulls a capability's queue in every shard, with the concurrency of the agents here that have
+   * it (again, if it was paused); for remote agents' capabilities, as they come and go.
    */
-  private pauseUntaken(): void {
+  consume(capability: string): void {
+    const concurrency = Math.max(1, this.pool.concurrencyFor(capability));
+    const running = this.byCapability.get(capability);
+    if (running) {
+      for (const worker of running) {
+        worker.concurrency = concurrency;
+        if (worker.isPaused()) void worker.resume().catch(() => undefined);
+      }
+      return;
+    }
+    const workers = this.shards.tags.map((tag) =>
+      this.start(tag, capability, concurrency, (job, token, abort) => this.processCapabilityJob(tag, job as Job<CapabilityJobData>, token, abort)),
+    );
+    this.byCapability.set(capability, workers);
+  }
+
+  /**
+   * Stops pulling the queues of capabilities no agent here takes any more (unregistered over
+   * REST, or a remote agent gone silent); their running tasks finish.
+   */
+  pauseUntaken(): void {
     for (const [capability, workers] of this.byCapability) {
-      if (this.pool.takes(capability)) continue;
+      // Paused already: said once.
+      if (this.pool.takes(capability) || workers.every((worker) => worker.isPaused())) continue;
       this.logger.warn({ capability }, 'no agent here takes this capability any more: its queue is no longer pulled');
       for (const worker of workers) void worker.pause(true).catch(() => undefined);
     }
