@@ -7,6 +7,8 @@ import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
+import { WorkerReadiness } from './worker/worker-readiness.service';
+import { WorkerHealthServer } from './worker/worker-health.server';
 import { WorkerHost } from './worker/worker-host.service';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
@@ -195,6 +197,8 @@ export class OrchestrationWorkerModule {
         },
         PlanningRunner,
         SessionFinalizer,
+        WorkerReadiness,
+        WorkerHealthServer,
         WorkerHost,
       ],
       exports: [WorkerHost, LocalAgentPool, MetricsRecorder, SessionLogWriter],

@@ -1,0 +1,127 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SWITCHYARD_CONFIG } from '../config/config.module';
+import { SwitchyardConfig } from '../config/switchyard-config';
+import { RedisConnections } from '../redis/redis-connections.service';
+import { ShardRouter } from '../redis/shards';
+import { AgentPresence } from '../registry/agent-presence.service';
+import { currentWorker } from '../runtime/worker-identity';
+import { CanaryResult, canaryQueueName, WorkerCanary } from './worker-canary';
+
+/** How often a canary job goes round, and how long one may take before the round fails. */
+export const CANARY_INTERVAL_MS = 2000;
+export const CANARY_TIMEOUT_MS = 3000;
+
+/** One check of a readiness report: `up`, or `down` with why. */
+export type CheckResult = { status: 'up' } & Record<string, unknown>;
+export type FailedCheck = { status: 'down'; message: string } & Record<string, unknown>;
+
+/** What `GET /health/ready` answers: ready only when every check is up. */
+export interface ReadinessReport {
+  readonly status: 'ready' | 'not_ready';
+  /** The names of the checks that are down. */
+  readonly failed: string[];
+  readonly checks: Record<'redis' | 'agents' | 'queues' | 'canary' | 'draining', CheckResult | FailedCheck>;
+}
+
+const up = (details: Record<string, unknown> = {}): CheckResult => ({ status: 'up', ...details });
+const down = (message: string, details: Record<string, unknown> = {}): FailedCheck => ({ status: 'down', message, ...details });
+
+/**
+ * Whether this worker process can take work (the readiness probe): Redis is connected, its
+ * agents are in the registry, its BullMQ workers consume their queues, a canary job sent through
+ * its own queue came back in the last round (see WorkerCanary), and it is not draining.
+ */
+@Injectable()
+export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WorkerReadiness.name);
+  private readonly canary: WorkerCanary;
+  private consuming = false;
+  private draining = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private lastRound?: { at: string; results: CanaryResult[] };
+  private wasReady = false;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    shards: ShardRouter,
+    private readonly presence: AgentPresence,
+    @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
+  ) {
+    const { host, pid } = currentWorker();
+    this.canary = new WorkerCanary(redis.client, canaryQueueName(host, pid), shards.tags);
+  }
+
+  onApplicationBootstrap(): void {
+    this.canary.start();
+    void this.loop();
+  }
+
+  /** WorkerHost calls this once its BullMQ workers are ready. */
+  markConsuming(): void {
+    this.consuming = true;
+  }
+
+  /** WorkerHost calls this when the process starts to drain (SIGTERM): not ready from now on. */
+  markDraining(): void {
+    this.draining = true;
+  }
+
+  report(now = Date.now()): ReadinessReport {
+    const registration = this.presence.registration(now);
+    const redisStatus = this.redis.client.status;
+    const checks: ReadinessReport['checks'] = {
+      redis: redisStatus === 'ready' ? up() : down(`the Redis connection is ${redisStatus}`),
+      agents: registration.registered ? up({ agents: registration.agents }) : down(registration.reason),
+      queues: this.consuming ? up() : down('the BullMQ workers have not started yet'),
+      canary: this.canaryCheck(),
+      draining: this.draining ? down('the worker is draining (it got SIGTERM): it takes no new tasks') : up(),
+    };
+    const failed = Object.entries(checks)
+      .filter(([, check]) => check.status === 'down')
+      .map(([name]) => name);
+    return { status: failed.length === 0 ? 'ready' : 'not_ready', failed, checks };
+  }
+
+  private canaryCheck(): CheckResult | FailedCheck {
+    if (!this.lastRound) return down('no canary round has finished yet');
+    const shards = this.lastRound.results.map(({ tag, ok, roundTripMs, error }) => ({ shard: tag, ok, ...(ok ? { roundTripMs } : { error }) }));
+    const failedShard = this.lastRound.results.find((r) => !r.ok);
+    return failedShard
+      ? down(`the canary job of shard ${failedShard.tag} did not come back: ${failedShard.error}`, { at: this.lastRound.at, shards })
+      : up({ at: this.lastRound.at, shards });
+  }
+
+  /** Canary rounds one after another, CANARY_INTERVAL_MS apart, each bounded by CANARY_TIMEOUT_MS. */
+  private async loop(): Promise<void> {
+    if (this.stopped) return;
+    const results = await this.canary.round(CANARY_TIMEOUT_MS);
+    this.lastRound = { at: new Date().toISOString(), results };
+    this.logChange();
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.loop(), CANARY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** One log line each time the worker turns ready or not ready, naming what failed. */
+  private logChange(): void {
+    const report = this.report();
+    const ready = report.status === 'ready';
+    if (ready === this.wasReady) return;
+    this.wasReady = ready;
+    if (ready) this.logger.log('worker health: ready');
+    else
+      this.logger.warn(
+        { failed: report.failed, checks: Object.fromEntries(report.failed.map((f) => [f, report.checks[f as keyof typeof report.checks]])) },
+        'worker health: not ready',
+      );
+  }
+
+  /** Draining: the canary stops, and its queues go while the Redis connection is still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.canary.stop(this.config.redisWaitMs);
+  }
+}
