@@ -14,6 +14,12 @@
  *   records, to send later on the shared connection as one MULTI (see `transaction` in the
  *   ioredis adapter).
  * - `createIORedisClient(redis)`: BullMQ's wrapper that gives an ioredis client `runCommand`.
+ * - The keys of a queue's waiting jobs and how their scores are made (`wait`, `prioritized`,
+ *   `delayed`, and a job's `timestamp`): {@link readQueueBacklog} reads them in one script, since
+ *   BullMQ's own counts cannot tell delayed jobs that are due from those that are not, nor find
+ *   the oldest waiting job without reading every one.
  */
 export { FlowTransaction, sendPromote } from './flow-transaction';
 export type { FlowEntry } from './flow-transaction';
+export { readQueueBacklog, BACKLOG_PRIORITY_LEVELS } from './queue-backlog';
+export type { QueueBacklogReading } from './queue-backlog';
