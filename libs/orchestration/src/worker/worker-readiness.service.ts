@@ -41,6 +41,8 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   private timer?: NodeJS.Timeout;
   private lastRound?: { at: string; results: CanaryResult[] };
   private wasReady = false;
+  /** Counts the Redis connection's losses; a round is kept only if none happened while it ran. */
+  private connection = 0;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -53,6 +55,12 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   onApplicationBootstrap(): void {
+    // A round that went through before the connection dropped proves nothing about it now: ready
+    // again only after a canary came back over the new connection.
+    this.redis.client.on('close', () => {
+      this.connection += 1;
+      this.lastRound = undefined;
+    });
     this.canary.start();
     void this.loop();
   }
@@ -84,7 +92,7 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private canaryCheck(): CheckResult | FailedCheck {
-    if (!this.lastRound) return down('no canary round has finished yet');
+    if (!this.lastRound) return down('no canary job has come back yet over the current Redis connection');
     const shards = this.lastRound.results.map(({ tag, ok, roundTripMs, error }) => ({ shard: tag, ok, ...(ok ? { roundTripMs } : { error }) }));
     const failedShard = this.lastRound.results.find((r) => !r.ok);
     return failedShard
@@ -95,8 +103,9 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   /** Canary rounds one after another, CANARY_INTERVAL_MS apart, each bounded by CANARY_TIMEOUT_MS. */
   private async loop(): Promise<void> {
     if (this.stopped) return;
+    const connection = this.connection;
     const results = await this.canary.round(CANARY_TIMEOUT_MS);
-    this.lastRound = { at: new Date().toISOString(), results };
+    if (connection === this.connection) this.lastRound = { at: new Date().toISOString(), results };
     this.logChange();
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.loop(), CANARY_INTERVAL_MS);
