@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Job, Queue } from 'bullmq';
-import { FlowEntry, FlowTransaction, readQueueBacklog, sendPromote } from '@switchyard/orchestration/adapters/bullmq';
+import { Job, Queue, Worker } from 'bullmq';
+import { expireQueueKeys, FlowEntry, FlowTransaction, QUEUE_KEY_SUFFIXES, readQueueBacklog, sendPromote } from '@switchyard/orchestration/adapters/bullmq';
 import { loadDefinedScripts, repliesOrThrow, transaction } from '@switchyard/orchestration/adapters/ioredis';
 import { OwnRedis } from './support/redis-server';
+import { until } from './support/until';
 
 /** The version the adapter is written for; package.json pins it exactly. */
 const BULLMQ = '6.7.0';
@@ -188,5 +189,31 @@ describe('the BullMQ adapter', () => {
 
     // An empty queue has no backlog and no candidates.
     expect(await readQueueBacklog(client, queue('empty').qualifiedName)).toEqual({ waiting: 0, prioritized: 0, due: 0, candidates: [] });
+  });
+
+  it('names every key a queue keeps once its jobs are removed as they complete, and gives them a time to live', async () => {
+    const own = queue('own');
+    const worker = new Worker('own', async () => 'done', { connection: client, prefix, concurrency: 1 });
+    worker.on('error', () => undefined);
+    try {
+      const done = new Promise((resolve) => worker.once('completed', resolve));
+      await own.add('x', {}, { removeOnComplete: true, removeOnFail: true, priority: 2 });
+      await own.add('y', {}, { removeOnComplete: true, removeOnFail: true });
+      await done;
+      await until('both jobs to complete', async () =>
+        (await own.getJobCounts('completed', 'wait', 'prioritized', 'active')).active === 0 && (await own.count()) === 0 ? true : undefined,
+      );
+    } finally {
+      await worker.close();
+    }
+    const left = (await client.keys(`${own.qualifiedName}:*`)).map((key) => key.slice(own.qualifiedName.length + 1));
+    // What stays is named (or is the stalled check, which expires by itself).
+    expect(left.filter((suffix) => !(QUEUE_KEY_SUFFIXES as readonly string[]).includes(suffix) && suffix !== 'stalled-check')).toEqual([]);
+    await expireQueueKeys(client, own.qualifiedName, 60);
+    for (const suffix of left.filter((s) => s !== 'stalled-check')) {
+      const ttl = await client.ttl(`${own.qualifiedName}:${suffix}`);
+      expect({ suffix, expires: ttl > 0 && ttl <= 60 }).toEqual({ suffix, expires: true });
+    }
+    expect(await client.pttl(`${own.qualifiedName}:stalled-check`)).not.toBe(-1);
   });
 });

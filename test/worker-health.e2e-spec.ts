@@ -85,6 +85,11 @@ describe("a worker's health probes", () => {
     const canaryKeys = await stack.redis.keys(`{${stack.prefix}-*}:sy.canary.*`);
     expect(canaryKeys.length).toBeGreaterThan(0);
     expect(canaryKeys.filter((key) => !/:(id|meta|events|stalled-check|marker)$/.test(key))).toEqual([]);
+    // A worker killed without its shutdown leaves them to expire.
+    for (const key of canaryKeys) {
+      const ttl = await stack.redis.ttl(key);
+      expect({ key, expires: ttl > 0 && ttl <= 60 }).toEqual({ key, expires: true });
+    }
   });
 
   it('turns not ready within a few seconds of Redis going away, stays live, and ready again once Redis is back', async () => {

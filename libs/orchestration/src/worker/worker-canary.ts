@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { expireQueueKeys } from '../adapters/bullmq';
 import { ShardTag } from '../redis/keys';
+
+/**
+ * How long a canary queue's keys outlive the last round that renewed them: a worker killed
+ * without its shutdown (SIGKILL, a lost node) leaves nothing behind for longer.
+ */
+export const CANARY_KEYS_TTL_S = 60;
 
 /** The canary queue of a worker process: its own, so that only this process takes its jobs. */
 export function canaryQueueName(host: string, pid: number): string {
@@ -26,7 +33,8 @@ export interface CanaryResult {
  *
  * The queue is no capability's: it is not in the catalog, so no session, task count, metric,
  * health report or Bull Board ever shows it; its jobs are removed as soon as they complete, its
- * event stream is kept to a few entries, and the queue is obliterated when the worker stops.
+ * event stream is kept to a few entries, and the queue is obliterated when the worker stops (a
+ * worker killed without stopping leaves its keys to expire, CANARY_KEYS_TTL_S after its last round).
  */
 export class WorkerCanary {
   private readonly queues = new Map<ShardTag, Queue>();
@@ -72,6 +80,7 @@ export class WorkerCanary {
       const added = queue.add('canary', {}, { jobId, removeOnComplete: true, removeOnFail: true });
       added.catch(() => undefined);
       await Promise.race([Promise.all([added, back]), expired]);
+      await Promise.race([expireQueueKeys(this.connection, queue.qualifiedName, CANARY_KEYS_TTL_S), expired]);
       return { tag, ok: true, roundTripMs: Math.round((performance.now() - started) * 10) / 10 };
     } catch (error) {
       return { tag, ok: false, error: (error as Error).message };
