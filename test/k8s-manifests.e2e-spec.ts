@@ -165,7 +165,9 @@ describe('the Kubernetes manifests (deploy/k8s)', () => {
         expect(object.spec.cooldownPeriod).toBeGreaterThanOrEqual(60);
         const triggers = object.spec.triggers as { type: string; metadata: { query: string; threshold: string } }[];
         expect(new Set(triggers.map((t) => t.type))).toEqual(new Set(['prometheus']));
-        const capabilities = triggers.flatMap((t) => /^sum\(switchyard_queue_backlog\{capability="([a-z_]+)"\}\)$/.exec(t.metadata.query)?.[1] ?? []);
+        const capabilities = triggers.flatMap(
+          (t) => /^sum\(max by \(shard\) \(switchyard_queue_backlog\{capability="([a-z_]+)"\}\)\)$/.exec(t.metadata.query)?.[1] ?? [],
+        );
         expect(capabilities.sort()).toEqual(builtinCapabilities());
         const age = triggers.filter((t) => t.metadata.query.startsWith('max(switchyard_queue_oldest_waiting_seconds{'));
         expect(age).toHaveLength(1);
