@@ -71,6 +71,12 @@ describe("a worker's health probes", () => {
     expect((await fetch(`http://127.0.0.1:${port}/nothing`)).status).toBe(404);
   });
 
+  it('does not start a second worker on a port that is taken, and names the variable', async () => {
+    const second = new AppProcess('worker', { REDIS_URL: server.url, SWITCHYARD_PREFIX: stack.prefix, SWITCHYARD_WORKER_HEALTH_PORT: String(port) });
+    expect(await second.waitForExit(30_000)).toBe(1);
+    expect(second.lines.join('\n')).toContain(`switchyard worker: cannot start: SWITCHYARD_WORKER_HEALTH_PORT: port ${port} is in use`);
+  }, 40_000);
+
   it('sends canaries that no session, task count, queue figure or metric shows as work', async () => {
     // Several rounds have gone by (one every 2 s) since the worker turned ready.
     await new Promise((resolve) => setTimeout(resolve, 4500));

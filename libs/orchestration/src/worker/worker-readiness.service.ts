@@ -26,6 +26,42 @@ export interface ReadinessReport {
 const up = (details: Record<string, unknown> = {}): CheckResult => ({ status: 'up', ...details });
 const down = (message: string, details: Record<string, unknown> = {}): FailedCheck => ({ status: 'down', message, ...details });
 
+/** What a readiness report is made of: the state of each check, as WorkerReadiness keeps it. */
+export interface ReadinessState {
+  /** The Redis connection's status as ioredis names it (`ready` when it takes commands). */
+  readonly redisStatus: string;
+  readonly registration: { registered: true; agents: number } | { registered: false; reason: string };
+  readonly consuming: boolean;
+  readonly draining: boolean;
+  /** The last canary round over the current connection, if one finished. */
+  readonly lastRound?: { readonly at: string; readonly results: readonly CanaryResult[] };
+}
+
+function canaryCheck(lastRound: ReadinessState['lastRound']): CheckResult | FailedCheck {
+  if (!lastRound) return down('no canary job has come back yet over the current Redis connection');
+  const shards = lastRound.results.map(({ tag, ok, roundTripMs, error }) => ({ shard: tag, ok, ...(ok ? { roundTripMs } : { error }) }));
+  const failedShard = lastRound.results.find((r) => !r.ok);
+  return failedShard
+    ? down(`the canary job of shard ${failedShard.tag} did not come back: ${failedShard.error}`, { at: lastRound.at, shards })
+    : up({ at: lastRound.at, shards });
+}
+
+/** The readiness report of a state: ready only when every check is up; `failed` names the others. */
+export function readinessReport(state: ReadinessState): ReadinessReport {
+  const { registration } = state;
+  const checks: ReadinessReport['checks'] = {
+    redis: state.redisStatus === 'ready' ? up() : down(`the Redis connection is ${state.redisStatus}`),
+    agents: registration.registered ? up({ agents: registration.agents }) : down(registration.reason),
+    queues: state.consuming ? up() : down('the BullMQ workers have not started yet'),
+    canary: canaryCheck(state.lastRound),
+    draining: state.draining ? down('the worker is draining (it got SIGTERM): it takes no new tasks') : up(),
+  };
+  const failed = Object.entries(checks)
+    .filter(([, check]) => check.status === 'down')
+    .map(([name]) => name);
+  return { status: failed.length === 0 ? 'ready' : 'not_ready', failed, checks };
+}
+
 /**
  * Whether this worker process can take work (the readiness probe): Redis is connected, its
  * agents are in the registry, its BullMQ workers consume their queues, a canary job sent through
@@ -76,28 +112,13 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   report(now = Date.now()): ReadinessReport {
-    const registration = this.presence.registration(now);
-    const redisStatus = this.redis.client.status;
-    const checks: ReadinessReport['checks'] = {
-      redis: redisStatus === 'ready' ? up() : down(`the Redis connection is ${redisStatus}`),
-      agents: registration.registered ? up({ agents: registration.agents }) : down(registration.reason),
-      queues: this.consuming ? up() : down('the BullMQ workers have not started yet'),
-      canary: this.canaryCheck(),
-      draining: this.draining ? down('the worker is draining (it got SIGTERM): it takes no new tasks') : up(),
-    };
-    const failed = Object.entries(checks)
-      .filter(([, check]) => check.status === 'down')
-      .map(([name]) => name);
-    return { status: failed.length === 0 ? 'ready' : 'not_ready', failed, checks };
-  }
-
-  private canaryCheck(): CheckResult | FailedCheck {
-    if (!this.lastRound) return down('no canary job has come back yet over the current Redis connection');
-    const shards = this.lastRound.results.map(({ tag, ok, roundTripMs, error }) => ({ shard: tag, ok, ...(ok ? { roundTripMs } : { error }) }));
-    const failedShard = this.lastRound.results.find((r) => !r.ok);
-    return failedShard
-      ? down(`the canary job of shard ${failedShard.tag} did not come back: ${failedShard.error}`, { at: this.lastRound.at, shards })
-      : up({ at: this.lastRound.at, shards });
+    return readinessReport({
+      redisStatus: this.redis.client.status,
+      registration: this.presence.registration(now),
+      consuming: this.consuming,
+      draining: this.draining,
+      lastRound: this.lastRound,
+    });
   }
 
   /** Canary rounds one after another, CANARY_INTERVAL_MS apart, each bounded by CANARY_TIMEOUT_MS. */
