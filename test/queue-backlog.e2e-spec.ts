@@ -60,12 +60,40 @@ describe('the queue backlog in /metrics', () => {
 
     await due.remove();
     await queue.close();
-    await stack.addWorker();
+    const worker = await stack.addWorker();
     expect((await stack.waitForSession(started.body.sessionId)).status).toBe('completed');
     const after = await until('the backlog to drain', async () => {
       const now = await scrape();
       return sample(now, 'switchyard_queue_backlog') === 0 ? now : undefined;
     });
     expect(sample(after, 'switchyard_queue_oldest_waiting_seconds')).toBe(0);
+    await worker.stop();
+  }, 60_000);
+
+  it('ages a task held for its dependency from when it became ready, not from when its session started', async () => {
+    const plan = {
+      tasks: [
+        { id: 'first', capabilities: ['data_analysis'] },
+        { id: 'then', capabilities: ['web_research'], dependsOn: ['first'] },
+      ],
+    };
+    const started = await stack.request('POST', `${API}/orchestrate`, { plan });
+    expect(started.status).toBe(202);
+    const shard = started.body.sessionId.split('-')[0];
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Only the data agent: `first` completes, `then` becomes ready and waits for a researcher.
+    const dataOnly = await stack.addWorker({ SWITCHYARD_AGENTS: 'data' });
+    const readyAt = await until('the dependent task to wait in its queue', async () => {
+      const session = (await stack.request('GET', `${API}/sessions/${started.body.sessionId}`)).body;
+      const then = session.tasks.find((t: { id: string }) => t.id === 'then');
+      return then.status === 'ready' ? Date.now() : undefined;
+    });
+    const text = await scrape();
+    expect(sample(text, 'switchyard_queue_backlog', { capability: 'web_research', shard })).toBe(1);
+    const age = sample(text, 'switchyard_queue_oldest_waiting_seconds', { capability: 'web_research', shard });
+    // Its job was added with the session, over 3 s ago; it has waited only since `first` finished.
+    expect(age).toBeLessThan(2);
+    expect(age).toBeLessThanOrEqual((Date.now() - readyAt) / 1000 + 1);
+    await dataOnly.stop();
   }, 60_000);
 });
