@@ -91,6 +91,8 @@ export class WorkerReadiness implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   onApplicationBootstrap(): void {
+    // No probes to answer (SWITCHYARD_WORKER_HEALTH_PORT=off): no canary either.
+    if (this.config.workerHealthPort === 'off') return;
     // A round that went through before the connection dropped proves nothing about it now: ready
     // again only after a canary came back over the new connection.
     this.redis.client.on('close', () => {
