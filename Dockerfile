@@ -14,5 +14,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The CLI: `docker compose exec api npx switchyard ...` (package.json `bin`).
 COPY --from=build /app/bin ./bin
-USER node
+# The image's `node` user, by number: Kubernetes can check runAsNonRoot only against a numeric
+# user (deploy/k8s runs the pods as 1000). Nothing is written outside /tmp (the tool agents'
+# workspace), so the root filesystem can be read-only.
+USER 1000:1000
+# The API's port; a worker's probes (SWITCHYARD_WORKER_HEALTH_PORT).
+EXPOSE 3000 3001
 CMD ["node", "dist/apps/api/main.js"]

@@ -56,6 +56,8 @@ mkdirSync('.tmp', { recursive: true });
 const demoKey = `sy_${randomBytes(32).toString('base64url')}`;
 const env = {
   SWITCHYARD_OFFLINE_LATENCY_MS: '300',
+  // The demo's worker probes on any free port: a worker already running here may hold 3001.
+  SWITCHYARD_WORKER_HEALTH_PORT: '0',
   ...process.env,
   REDIS_URL,
   PORT: String(port),

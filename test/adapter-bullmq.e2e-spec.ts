@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Job, Queue } from 'bullmq';
-import { FlowEntry, FlowTransaction } from '@switchyard/orchestration/adapters/bullmq';
+import { Job, Queue, Worker } from 'bullmq';
+import { expireQueueKeys, FlowEntry, FlowTransaction, QUEUE_KEY_SUFFIXES, readQueueBacklog } from '@switchyard/orchestration/adapters/bullmq';
 import { loadDefinedScripts, repliesOrThrow, transaction } from '@switchyard/orchestration/adapters/ioredis';
 import { OwnRedis } from './support/redis-server';
+import { until } from './support/until';
 
 /** The version the adapter is written for; package.json pins it exactly. */
 const BULLMQ = '6.7.0';
@@ -142,5 +143,64 @@ describe('the BullMQ adapter', () => {
     await loadDefinedScripts(client);
     expect(repliesOrThrow(await add('third'))).toEqual(['third']);
     expect(await work.getJobState('third')).toBe('waiting');
+  });
+
+  it("reads a queue's backlog where BullMQ keeps it: the wait list, the prioritized set and the delayed jobs that are due", async () => {
+    const work = queue('backlog');
+    await work.add('plain', {}, { jobId: 'plain-1' });
+    await work.add('plain', {}, { jobId: 'plain-2' });
+    // Two priority levels: the first job added to each is its oldest.
+    await work.add('p', {}, { jobId: 'p5-old', priority: 5 });
+    await work.add('p', {}, { jobId: 'p1-old', priority: 1 });
+    await work.add('p', {}, { jobId: 'p5-new', priority: 5 });
+    await work.add('p', {}, { jobId: 'p1-new', priority: 1 });
+    await work.add('d', {}, { jobId: 'due', delay: 1 });
+    await work.add('d', {}, { jobId: 'later', delay: 3_600_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const reading = await readQueueBacklog(client, work.qualifiedName);
+    const counts = await work.getJobCounts('wait', 'prioritized', 'delayed');
+    // BullMQ's own counts agree on what is waiting, but cannot tell the due delayed job from the later one.
+    expect({ waiting: reading.waiting, prioritized: reading.prioritized }).toEqual({ waiting: counts.wait, prioritized: counts.prioritized });
+    expect({ waiting: reading.waiting, prioritized: reading.prioritized, due: reading.due, delayed: counts.delayed }).toEqual({
+      waiting: 2,
+      prioritized: 4,
+      due: 1,
+      delayed: 2,
+    });
+    const due = await work.getJob('due');
+    expect(reading.firstDueAt).toBe(due!.timestamp + 1);
+    const byId = Object.fromEntries(reading.candidates.map((c) => [c.jobId, c.addedAt]));
+    expect(Object.keys(byId).sort()).toEqual(['p1-old', 'p5-old', 'plain-1']);
+    expect(byId['plain-1']).toBe((await work.getJob('plain-1'))!.timestamp);
+
+    // An empty queue has no backlog and no candidates.
+    expect(await readQueueBacklog(client, queue('empty').qualifiedName)).toEqual({ waiting: 0, prioritized: 0, due: 0, candidates: [] });
+  });
+
+  it('names every key a queue keeps once its jobs are removed as they complete, and gives them a time to live', async () => {
+    const own = queue('own');
+    const worker = new Worker('own', async () => 'done', { connection: client, prefix, concurrency: 1 });
+    worker.on('error', () => undefined);
+    try {
+      const done = new Promise((resolve) => worker.once('completed', resolve));
+      await own.add('x', {}, { removeOnComplete: true, removeOnFail: true, priority: 2 });
+      await own.add('y', {}, { removeOnComplete: true, removeOnFail: true });
+      await done;
+      await until('both jobs to complete', async () =>
+        (await own.getJobCounts('completed', 'wait', 'prioritized', 'active')).active === 0 && (await own.count()) === 0 ? true : undefined,
+      );
+    } finally {
+      await worker.close();
+    }
+    const left = (await client.keys(`${own.qualifiedName}:*`)).map((key) => key.slice(own.qualifiedName.length + 1));
+    // What stays is named (or is the stalled check, which expires by itself).
+    expect(left.filter((suffix) => !(QUEUE_KEY_SUFFIXES as readonly string[]).includes(suffix) && suffix !== 'stalled-check')).toEqual([]);
+    await expireQueueKeys(client, own.qualifiedName, 60);
+    for (const suffix of left.filter((s) => s !== 'stalled-check')) {
+      const ttl = await client.ttl(`${own.qualifiedName}:${suffix}`);
+      expect({ suffix, expires: ttl > 0 && ttl <= 60 }).toEqual({ suffix, expires: true });
+    }
+    expect(await client.pttl(`${own.qualifiedName}:stalled-check`)).not.toBe(-1);
   });
 });

@@ -288,8 +288,14 @@ describe('the README runs as written', () => {
     const paths = [...new Set([...README.matchAll(/`(?:GET )?(\/(?:api|health|metrics|docs)[^`\s]*)`/g)].map((m) => m[1]).filter((p) => !/[:<…{]/.test(p)))];
     expect(paths.length).toBeGreaterThan(3);
     const missing: string[] = [];
+    // A worker's probes are the worker's routes (on SWITCHYARD_WORKER_HEALTH_PORT), not the API's.
+    const workerProbes = ['/health/live', '/health/ready'];
+    const workerBase = `http://127.0.0.1:${await stack.workers[0].healthPort()}`;
     for (const path of paths) {
-      const answer = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${madeKeys[0].key}` }, signal: AbortSignal.timeout(10_000) });
+      const answer = await fetch(`${workerProbes.includes(path) ? workerBase : stack.baseUrl}${path}`, {
+        headers: { authorization: `Bearer ${madeKeys[0].key}` },
+        signal: AbortSignal.timeout(10_000),
+      });
       await answer.arrayBuffer();
       if (answer.status === 404) missing.push(path);
     }

@@ -53,6 +53,8 @@ process.env.SWITCHYARD_PREFIX = SY_PREFIX;
 process.env.REDIS_URL = REDIS_URL;
 process.env.SWITCHYARD_MAX_PLAN_TASKS = '20000';
 process.env.LOG_LEVEL = 'warn';
+// The in-process worker serves no probes and sends no canaries (nothing would read them).
+process.env.SWITCHYARD_WORKER_HEALTH_PORT = 'off';
 
 /** When the no-op agent / processor started each paced task (by its `seq`). */
 let startedAt = new Map<number, number>();

@@ -26,7 +26,9 @@ export class AppProcess {
     script = join(ROOT, ENTRIES[app]),
   ) {
     this.child = spawn(process.execPath, [script], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      // Workers serve their probes on any free port (logged, see healthPort) unless a test picks
+      // one: the default 3001 would make the many workers of the test runs clash.
+      env: { ...process.env, LOG_LEVEL: 'info', ...(app === 'api' ? {} : { SWITCHYARD_WORKER_HEALTH_PORT: '0' }), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -63,6 +65,12 @@ export class AppProcess {
         }
       });
     });
+  }
+
+  /** The port a worker serves its probes on, from its "worker health listening" line. */
+  async healthPort(timeoutMs?: number): Promise<number> {
+    const line = await this.waitForLog('worker health listening', timeoutMs);
+    return (JSON.parse(line) as { port: number }).port;
   }
 
   /** Waits for a JSON log line whose `msg` is `message`. */

@@ -125,8 +125,17 @@ export class Stack {
     throw new Error(`session ${sessionId} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
   }
 
-  /** Every Redis key of this stack's deployment: its shards' `{prefix-i}` and its registry's `{prefix}`. */
+  /**
+   * Every Redis key of this stack's deployment (its shards' `{prefix-i}` and its registry's
+   * `{prefix}`), less the workers' own canary queues: a readiness check sends a job through them
+   * every 2 s, so their keys come and go whatever a test does.
+   */
   async keys(): Promise<string[]> {
+    return (await this.allKeys()).filter((key) => !/^\{[^}]*\}:sy\.canary\./.test(key));
+  }
+
+  /** {@link keys} with the canary queues' keys. */
+  async allKeys(): Promise<string[]> {
     const found: string[] = [];
     let cursor = '0';
     do {
@@ -139,7 +148,7 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.api?.stop(), ...this.workers.map((w) => w.stop())]);
-    const leftovers = await this.keys();
+    const leftovers = await this.allKeys();
     if (leftovers.length > 0) await this.redis.del(...leftovers);
     await this.redis.quit();
   }

@@ -7,6 +7,8 @@ import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
+import { WorkerReadiness } from './worker/worker-readiness.service';
+import { WorkerHealthServer } from './worker/worker-health.server';
 import { WorkerHost } from './worker/worker-host.service';
 import { RemoteAgentSync } from './worker/remote-agent-sync.service';
 import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
@@ -249,6 +251,8 @@ export class OrchestrationWorkerModule {
         },
         PlanningRunner,
         SessionFinalizer,
+        WorkerReadiness,
+        WorkerHealthServer,
         WorkerHost,
         RemoteAgentSync,
       ],

@@ -15,6 +15,7 @@ describe('validateEnvironment', () => {
       maxPlanDepth: 16,
       redisWaitMs: 2000,
       shutdownTimeoutMs: 30_000,
+      workerHealthPort: 3001,
       retentionSeconds: 86_400,
       bodyLimitBytes: 1_048_576,
       bodyTimeoutMs: 10_000,
@@ -62,6 +63,14 @@ describe('validateEnvironment', () => {
   it('reads and converts given values', () => {
     const config = toSwitchyardConfig(validateEnvironment({ PORT: '8080', SWITCHYARD_PREFIX: 'prod-eu', SWITCHYARD_SHARDS: '4', UNRELATED: 'x' }));
     expect(config).toMatchObject({ port: 8080, prefix: 'prod-eu', shards: 4 });
+  });
+
+  it('takes a worker health port, 0 for any free one, or off; names the variable otherwise', () => {
+    const port = (value: string) => toSwitchyardConfig(validateEnvironment({ SWITCHYARD_WORKER_HEALTH_PORT: value })).workerHealthPort;
+    expect(port('8081')).toBe(8081);
+    expect(port('0')).toBe(0);
+    expect(port('off')).toBe('off');
+    for (const bad of ['on', '70000', '-1', '3001.5']) expect(() => port(bad)).toThrow(/SWITCHYARD_WORKER_HEALTH_PORT/);
   });
 
   it("gives a tenant four keys' worth of requests unless SWITCHYARD_TENANT_RATE_LIMIT says otherwise (0: no limit)", () => {

@@ -74,6 +74,11 @@ export const environmentSchema = z
     SWITCHYARD_MAX_PLAN_DEPTH: intFromEnv('SWITCHYARD_MAX_PLAN_DEPTH', 1, 64).default(16),
     SWITCHYARD_REDIS_WAIT_MS: intFromEnv('SWITCHYARD_REDIS_WAIT_MS', 100, 600_000).default(2000),
     SWITCHYARD_SHUTDOWN_TIMEOUT_MS: intFromEnv('SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000).default(30_000),
+    SWITCHYARD_WORKER_HEALTH_PORT: z
+      .union([z.literal('off'), intFromEnv('SWITCHYARD_WORKER_HEALTH_PORT', 0, 65535)], {
+        error: 'SWITCHYARD_WORKER_HEALTH_PORT must be a port (0 to 65535; 0 picks a free one) or "off"',
+      })
+      .default(3001),
     SWITCHYARD_LOCK_DURATION_MS: intFromEnv('SWITCHYARD_LOCK_DURATION_MS', 1000, 3_600_000).default(DEFAULT_LOCK_DURATION_MS),
     SWITCHYARD_REDIS_RETRY_S: intFromEnv('SWITCHYARD_REDIS_RETRY_S', 1, 7 * 24 * 3600).default(600),
     // At most 512: schema validation recurses per level, and must not come near the call stack's end.
@@ -164,6 +169,12 @@ export interface SwitchyardConfig {
   readonly redisWaitMs: number;
   /** How long a worker waits for running tasks on SIGTERM before giving them back. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Where a worker serves `GET /health/live` and `GET /health/ready`: a port (0: any free one,
+   * logged at start), or `off` for no health server.
+   * @defaultValue 3001
+   */
+  readonly workerHealthPort: number | 'off';
   /**
    * How long a worker's hold on a running job lasts without renewal: a worker that dies (SIGKILL,
    * lost pod) gives its jobs back to the queue within about twice this.
@@ -309,6 +320,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     maxPlanDepth: env.SWITCHYARD_MAX_PLAN_DEPTH,
     redisWaitMs: env.SWITCHYARD_REDIS_WAIT_MS,
     shutdownTimeoutMs: env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS,
+    workerHealthPort: env.SWITCHYARD_WORKER_HEALTH_PORT,
     retentionSeconds: env.SWITCHYARD_RETENTION_S,
     bodyLimitBytes: env.SWITCHYARD_BODY_LIMIT_BYTES,
     bodyTimeoutMs: env.SWITCHYARD_BODY_TIMEOUT_MS,

@@ -1,4 +1,6 @@
+import type { CapabilityCatalog } from '../agents/capability-catalog.service';
 import type { ClusterHealth } from '../health/cluster-health.service';
+import type { TaskQueues } from '../queues/task-queues.service';
 import type { RedisConnections } from '../redis/redis-connections.service';
 import type { ShardRouter } from '../redis/shards';
 import { ClusterMetrics, LiveAgentsSource, MetricsSnapshot } from './cluster-metrics.service';
@@ -41,12 +43,23 @@ function snapshot(): MetricsSnapshot {
     values,
     queues: [{ queue: 'data_analysis', workers: 1, waiting: 3, delayed: 0, active: 1 }],
     liveAgents: { data_analysis: 1, web_research: 1 },
+    backlog: [
+      { capability: 'data_analysis', shard: 0, backlog: 3, oldestWaitingSeconds: 12.5 },
+      { capability: 'data_analysis', shard: 1, backlog: 0, oldestWaitingSeconds: 0 },
+    ],
   };
 }
 
 function metricsUnderTest(): ClusterMetrics {
   const agents: LiveAgentsSource = { description: 'test agents', perCapability: () => Promise.reject(new Error('not read: the snapshot is given')) };
-  const metrics = new ClusterMetrics(fail('redis') as RedisConnections, fail('shards') as ShardRouter, fail('cluster') as ClusterHealth, agents);
+  const metrics = new ClusterMetrics(
+    fail('redis') as RedisConnections,
+    fail('shards') as ShardRouter,
+    fail('cluster') as ClusterHealth,
+    fail('catalog') as CapabilityCatalog,
+    fail('queues') as TaskQueues,
+    agents,
+  );
   jest.spyOn(metrics, 'snapshot').mockImplementation(() => Promise.resolve(snapshot()));
   return metrics;
 }
@@ -94,5 +107,13 @@ describe('ClusterMetrics per tenant', () => {
     const all = await metricsUnderTest().prometheus('deployment');
     expect(all).toContain('tenant="globex"');
     expect(all).toContain('switchyard_queue_jobs{queue="data_analysis",state="waiting"} 3');
+  });
+
+  it('exports the backlog and the oldest waiting age per capability and shard to the deployment only', async () => {
+    const all = await metricsUnderTest().prometheus('deployment');
+    expect(all).toContain('switchyard_queue_backlog{capability="data_analysis",shard="0"} 3');
+    expect(all).toContain('switchyard_queue_backlog{capability="data_analysis",shard="1"} 0');
+    expect(all).toContain('switchyard_queue_oldest_waiting_seconds{capability="data_analysis",shard="0"} 12.5');
+    expect(await metricsUnderTest().prometheus({ tenant: 'acme' })).not.toContain('switchyard_queue_backlog');
   });
 });

@@ -6,6 +6,9 @@ import { keys, SESSION_QUEUE, WAIT_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { inOneWrite } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
+import { CapabilityCatalog } from '../agents/capability-catalog.service';
+import { TaskQueues } from '../queues/task-queues.service';
+import { BacklogRow, readBacklog } from './queue-backlog';
 import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 import { counterSeries, CounterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
 
@@ -80,6 +83,8 @@ export interface MetricsSnapshot {
   readonly values: ReadonlyMap<string, number>;
   readonly queues: readonly QueueHealth[];
   readonly liveAgents: Readonly<Record<string, number>>;
+  /** Each capability queue's backlog in each shard (what KEDA scales workers on). */
+  readonly backlog: readonly BacklogRow[];
 }
 
 export interface HistogramSummary {
@@ -158,6 +163,8 @@ export class ClusterMetrics {
     private readonly redis: RedisConnections,
     private readonly shards: ShardRouter,
     private readonly cluster: ClusterHealth,
+    private readonly catalog: CapabilityCatalog,
+    private readonly queues: TaskQueues,
     @Optional() @Inject(LIVE_AGENTS) agents?: LiveAgentsSource,
   ) {
     this.agentsSource = agents ?? queueConsumers;
@@ -236,11 +243,20 @@ export class ClusterMetrics {
 
   private async load(): Promise<MetricsSnapshot> {
     const client = this.redis.client;
-    const [hashes, queues] = await Promise.all([
+    const [hashes, queues, backlog] = await Promise.all([
       Promise.all(inOneWrite(client, () => this.shards.tags.map((tag) => client.hgetall(keys.metrics(tag))))),
       this.cluster.queueHealth(),
+      readBacklog(client, this.backlogQueues()),
     ]);
-    return { at: new Date().toISOString(), values: sumHashes(hashes), queues, liveAgents: await this.agentsSource.perCapability(queues) };
+    return { at: new Date().toISOString(), values: sumHashes(hashes), queues, liveAgents: await this.agentsSource.perCapability(queues), backlog };
+  }
+
+  /** Every capability's queue in every shard, in the catalog's order. */
+  private backlogQueues() {
+    const capabilities = [...this.catalog.names()].sort();
+    return this.shards.tags.flatMap((tag, shard) =>
+      capabilities.map((capability) => ({ tag, shard, capability, qualifiedName: this.queues.queue(tag, capability).qualifiedName })),
+    );
   }
 
   /** The deployment's metrics, in {@link registry}. */
@@ -273,7 +289,37 @@ export class ClusterMetrics {
         for (const q of snap.queues) this.set({ queue: q.queue }, q.workers);
       },
     });
+    this.defineBacklog();
     this.defineLiveAgents(this.registry);
+  }
+
+  /**
+   * The backlog per capability and shard, the series KEDA scales workers on (see
+   * docs/kubernetes.md): every capability of the catalog in every shard, 0 when nothing waits.
+   */
+  private defineBacklog(): void {
+    const self = this;
+    const gauges = [
+      ['switchyard_queue_backlog', 'Jobs a worker of the capability could take now, per shard: waiting + prioritized + delayed and due', 'backlog'],
+      [
+        'switchyard_queue_oldest_waiting_seconds',
+        "How long the capability's job that has waited longest has waited, per shard, in seconds (0 when none waits)",
+        'oldestWaitingSeconds',
+      ],
+    ] as const;
+    for (const [name, help, field] of gauges) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['capability', 'shard'],
+        registers: [this.registry],
+        async collect() {
+          const snap = await self.snapshot();
+          this.reset();
+          for (const row of snap.backlog) this.set({ capability: row.capability, shard: String(row.shard) }, row[field]);
+        },
+      });
+    }
   }
 
   /** The task metrics (counted per capability and tenant), their series chosen by `keep`. */

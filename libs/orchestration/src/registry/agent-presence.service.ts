@@ -25,6 +25,8 @@ export class AgentPresence {
   private beating?: Promise<void>;
   private onChange: () => void = () => undefined;
   private beats = 0;
+  /** When a heartbeat last reached the registry (ms since the epoch); 0 before the first. */
+  private lastBeatAt = 0;
 
   constructor(
     private readonly registry: AgentRegistry,
@@ -59,6 +61,20 @@ export class AgentPresence {
         .finally(() => (this.beating = undefined));
     }, this.config.heartbeatMs);
     this.timer.unref();
+  }
+
+  /**
+   * Whether this worker's agents are in the registry now: a heartbeat reached it within the
+   * agents' time to live, and at least one of them is not offline. Why not, when they are not.
+   */
+  registration(now = Date.now()): { registered: true; agents: number } | { registered: false; reason: string } {
+    if (this.lastBeatAt === 0) return { registered: false, reason: 'no heartbeat has reached the registry yet' };
+    const age = now - this.lastBeatAt;
+    if (age > this.config.agentTtlMs)
+      return { registered: false, reason: `the last heartbeat reached the registry ${age} ms ago (agents expire after ${this.config.agentTtlMs} ms)` };
+    const agents = this.pool.snapshot().filter((s) => s.status !== 'offline').length;
+    if (agents === 0) return { registered: false, reason: 'every agent of this worker was unregistered' };
+    return { registered: true, agents };
   }
 
   /** Marks every agent draining, here and in the registry. */
@@ -100,6 +116,7 @@ export class AgentPresence {
         return { agent: stored, load, draining: this.draining };
       });
     const revoked = await this.registry.heartbeat(beats);
+    this.lastBeatAt = Date.now();
     let changed = false;
     for (const id of revoked) {
       if (this.pool.setStatus(id, 'offline')) {

@@ -17,6 +17,7 @@ import { SessionFinalizer } from '../sessions/session-finalizer.service';
 import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
+import { WorkerReadiness } from './worker-readiness.service';
 
 /** How many wait steps (of `wait` and `signal` tasks) one worker process takes at once. */
 const WAIT_CONCURRENCY = 8;
@@ -56,6 +57,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly metrics: MetricsRecorder,
     private readonly presence: AgentPresence,
     private readonly redisFaults: RedisFaultRetry,
+    private readonly readiness: WorkerReadiness,
   ) {}
 
   /** The queues this process consumes in each shard. */
@@ -74,6 +76,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     }
     await this.listenForCancellations();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.readiness.markConsuming();
     this.logger.log({ queues: this.queueNames, shards: this.shards.count, agents: this.pool.agents.map((a) => a.descriptor.id) }, 'worker ready');
   }
 
@@ -182,6 +185,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.readiness.markDraining();
     this.logger.log({ signal, running: this.running.size }, 'worker stopping: finishing running tasks');
     await this.presence.drain();
     let timer: NodeJS.Timeout | undefined;

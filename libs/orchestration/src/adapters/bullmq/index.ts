@@ -14,6 +14,15 @@
  *   `name` the script's name suffixed by BullMQ's version: that is what {@link FlowTransaction}
  *   records, to send later on the shared connection as one MULTI (see `transaction` in the
  *   ioredis adapter).
+ * - The keys of a queue's waiting jobs and how their scores are made (`wait`, `prioritized`,
+ *   `delayed`, and a job's `timestamp`): {@link readQueueBacklog} reads them in one script, since
+ *   BullMQ's own counts cannot tell delayed jobs that are due from those that are not, nor find
+ *   the oldest waiting job without reading every one.
+ * - The names of a queue's own keys ({@link QUEUE_KEY_SUFFIXES}): {@link expireQueueKeys} gives
+ *   them a time to live, for a worker's canary queue that must not outlive a killed worker.
  */
 export { FlowTransaction } from './flow-transaction';
 export type { FlowEntry } from './flow-transaction';
+export { readQueueBacklog, BACKLOG_PRIORITY_LEVELS } from './queue-backlog';
+export type { QueueBacklogReading } from './queue-backlog';
+export { expireQueueKeys, QUEUE_KEY_SUFFIXES } from './queue-keys';
