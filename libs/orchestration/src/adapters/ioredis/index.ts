@@ -14,6 +14,8 @@
  *   BoundedWaitRedis overrides it to type those failures.
  */
 export { BoundedWaitRedis } from './bounded-wait-redis';
+export { clusterConnection, isCluster, seedsName } from './cluster-connection';
+export type { ClusterConnectionOptions, ClusterSeed } from './cluster-connection';
 export type { BoundedWaitOptions } from './bounded-wait-redis';
 export { loadDefinedScripts } from './defined-scripts';
 export { hashReply, inOneWrite, oneWritePerTick, repliesOrThrow, transaction, writeNow } from './socket-writes';

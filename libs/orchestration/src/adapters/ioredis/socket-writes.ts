@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isCluster } from './cluster-connection';
 
 const corked = new WeakSet<object>();
 
@@ -59,6 +60,7 @@ export type TransactionReplies = [error: Error | null, reply: unknown][];
  * when Redis refused a command before EXEC (the transaction is then discarded whole).
  */
 export async function transaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  if (isCluster(client)) return clusterTransaction(client, send);
   let queued: Promise<unknown>[] = [];
   const exec = inOneWrite(client, () => {
     const multi = client.multi({ pipeline: false });
@@ -83,10 +85,26 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
 }
 
 /**
+ * {@link transaction} on a cluster connection: MULTI has no key, so sent on its own it would go to
+ * any master. An ioredis multi pipeline sends MULTI, the commands and EXEC together to the master
+ * of the commands' slot (every key of a transaction carries one hash tag). Its replies are
+ * transformed like plain ones (HGETALL answers an object; {@link hashReply} takes either).
+ */
+async function clusterTransaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  const multi = client.multi();
+  // The pipeline answers each command with itself (not a promise); its replies come from exec().
+  void send(multi as unknown as Redis);
+  const replies = await multi.exec();
+  return (replies ?? []) as TransactionReplies;
+}
+
+/**
  * A hash as Redis itself answers HGETALL, a flat list of fields and values: inside a transaction
  * (see {@link transaction}) or from a script, where ioredis does not make it an object.
  */
 export function hashReply(reply: unknown): Record<string, string> {
+  // A cluster transaction's HGETALL is already an object (see clusterTransaction).
+  if (reply !== null && typeof reply === 'object' && !Array.isArray(reply)) return reply as Record<string, string>;
   const flat = reply as string[];
   const hash: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
