@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,4 +132,24 @@ async function until(deadline: number, what: string, check: () => Promise<boolea
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Redis Cluster: no ${what} in time${last ? ` (${(last as Error).message})` : ''}`);
+}
+
+/**
+ * A key prefix of the form `t<hex>` whose `shards` shard tags `{<prefix>-<i>}` hash to slots on
+ * every master of `cluster`, so a test can see its sessions land on every master. Asks the
+ * cluster itself (CLUSTER KEYSLOT, CLUSTER SLOTS).
+ */
+export async function prefixCoveringMasters(cluster: OwnRedisCluster, shards: number): Promise<string> {
+  const redis = cluster.masters[0].redis;
+  const ranges = (await redis.cluster('SLOTS')).map(([first, last, [, port]]) => ({ first, last, port }));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const prefix = `t${randomBytes(5).toString('hex')}`;
+    const owners = new Set<number>();
+    for (let i = 0; i < shards; i++) {
+      const slot = Number(await redis.cluster('KEYSLOT', `{${prefix}-${i}}`));
+      owners.add(ranges.find((r) => r.first <= slot && slot <= r.last)!.port);
+    }
+    if (owners.size === cluster.ports.length) return prefix;
+  }
+  throw new Error(`no prefix found whose ${shards} shards cover ${cluster.ports.length} masters`);
 }

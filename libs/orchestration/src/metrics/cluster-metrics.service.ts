@@ -6,6 +6,7 @@ import { keys, SESSION_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { inOneWrite } from '../adapters/ioredis';
 import { ShardRouter } from '../redis/shards';
+import { ShardMap, ShardMapView } from '../redis/shard-map.service';
 import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 import { counterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
 
@@ -86,6 +87,8 @@ export interface ClusterStats {
   readonly queues?: readonly QueueHealth[];
   readonly liveAgents: { readonly source: string; readonly byCapability: Readonly<Record<string, number>> };
   readonly jobsStalled?: Record<string, number>;
+  /** Which master serves each shard (admin keys only). */
+  readonly shards?: ShardMapView;
   readonly locks?: {
     readonly waits: Record<string, { count: number; waitSeconds?: HistogramSummary }>;
     readonly failures: Record<string, Record<string, number>>;
@@ -119,6 +122,7 @@ export class ClusterMetrics {
     private readonly redis: RedisConnections,
     private readonly shards: ShardRouter,
     private readonly cluster: ClusterHealth,
+    private readonly shardMap: ShardMap,
     @Optional() @Inject(LIVE_AGENTS) agents?: LiveAgentsSource,
   ) {
     this.agentsSource = agents ?? queueConsumers;
@@ -191,7 +195,7 @@ export class ClusterMetrics {
     const failures: NonNullable<ClusterStats['locks']>['failures'] = {};
     for (const s of counter(METRICS.lockFailures)) (failures[s.labels.resource] ??= {})[s.labels.reason] = s.value;
 
-    return { at: snap.at, tasks, queues: snap.queues, liveAgents, jobsStalled, locks: { waits, failures } };
+    return { at: snap.at, tasks, queues: snap.queues, liveAgents, jobsStalled, shards: await this.shardMap.current(), locks: { waits, failures } };
   }
 
   private async load(): Promise<MetricsSnapshot> {

@@ -86,3 +86,31 @@ class BoundedWaitCluster extends Cluster {
     return super.sendCommand(command, stream, node);
   }
 }
+
+/** One range of slots and the master that serves it (CLUSTER SLOTS), the master as `host:port`. */
+export interface SlotRange {
+  first: number;
+  last: number;
+  master: string;
+}
+
+/** The cluster's slot ranges and their masters, as CLUSTER SLOTS answers now. */
+export async function slotRanges(client: Redis): Promise<SlotRange[]> {
+  const reply = await client.cluster('SLOTS');
+  return reply.map(([first, last, [host, port]]) => ({ first, last, master: `${host}:${port}` }));
+}
+
+/**
+ * Calls `changed` when the cluster's masters may have changed: ioredis learns a node joined or
+ * left (`+node`, `-node`, after a MOVED or its periodic CLUSTER SLOTS refresh). Answers a function
+ * that stops listening.
+ */
+export function onTopologyChange(client: Redis, changed: () => void): () => void {
+  const cluster = client as unknown as Cluster;
+  cluster.on('+node', changed);
+  cluster.on('-node', changed);
+  return () => {
+    cluster.off('+node', changed);
+    cluster.off('-node', changed);
+  };
+}

@@ -14,8 +14,8 @@
  *   BoundedWaitRedis overrides it to type those failures.
  */
 export { BoundedWaitRedis } from './bounded-wait-redis';
-export { clusterConnection, isCluster, seedsName } from './cluster-connection';
-export type { ClusterConnectionOptions, ClusterSeed } from './cluster-connection';
+export { clusterConnection, isCluster, onTopologyChange, seedsName, slotRanges } from './cluster-connection';
+export type { ClusterConnectionOptions, ClusterSeed, SlotRange } from './cluster-connection';
 export type { BoundedWaitOptions } from './bounded-wait-redis';
 export { loadDefinedScripts } from './defined-scripts';
 export { hashReply, inOneWrite, oneWritePerTick, repliesOrThrow, transaction, writeNow } from './socket-writes';
