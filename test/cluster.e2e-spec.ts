@@ -45,7 +45,9 @@ describe('on a 3-master Redis Cluster', () => {
       workers: 2,
       cluster,
       prefix,
-      env: { SWITCHYARD_SHARDS: '6', SWITCHYARD_RETENTION_S: String(RETENTION_S), SWITCHYARD_RATE_LIMIT: '0' },
+      // Bull Board asks each of its 6 × 22 queues for its workers with a CLIENT LIST of every
+      // master: on a busy 2-core machine one of those can wait longer than the default 2 s.
+      env: { SWITCHYARD_SHARDS: '6', SWITCHYARD_RETENTION_S: String(RETENTION_S), SWITCHYARD_RATE_LIMIT: '0', SWITCHYARD_REDIS_WAIT_MS: '10000' },
     });
   }, 60_000);
 
@@ -188,7 +190,7 @@ describe('on a 3-master Redis Cluster', () => {
 
   it("answers Bull Board with every shard's queues", async () => {
     const answer = await fetch(`${stack.baseUrl}/admin/queues/api/queues`, { headers: authHeader('admin'), signal: AbortSignal.timeout(10_000) });
-    expect(answer.status).toBe(200);
+    expect({ status: answer.status, body: answer.status === 200 ? '' : (await answer.clone().text()).slice(0, 500) }).toEqual({ status: 200, body: '' });
     const queues = ((await answer.json()) as any).queues as any[];
     // Each queue shows as `<capability> <shard tag>`, with its jobs counted from its own shard.
     for (let i = 0; i < 6; i++) {
@@ -196,6 +198,35 @@ describe('on a 3-master Redis Cluster', () => {
       expect(shard.map((q) => String(q.displayName).split(' ')[0])).toEqual(expect.arrayContaining(['web_research', 'sy.session']));
       expect(shard.reduce((n, q) => n + (q.counts?.completed ?? 0), 0)).toBeGreaterThan(0);
     }
+  });
+
+  it('runs the subtasks an agent returns under its task', async () => {
+    const sessionId = await orchestrate({
+      plan: {
+        tasks: [
+          { id: 'context', capabilities: ['web_research'] },
+          { id: 'breakdown', capabilities: ['task_decomposition'], dependsOn: ['context'], input: { goal: 'Implement a rate limiter API' } },
+          { id: 'wrap-up', capabilities: ['document_creation'], dependsOn: ['breakdown'] },
+        ],
+      },
+    });
+    const session = await stack.waitForSession(sessionId);
+    expect(session.status).toBe('completed');
+    const spawned = session.tasks.filter((t: any) => t.id.startsWith('breakdown.'));
+    expect(spawned.length).toBeGreaterThan(0);
+    const parent = session.tasks.find((t: any) => t.id === 'breakdown');
+    for (const sub of spawned) {
+      expect(sub).toMatchObject({ status: 'completed', parentId: 'breakdown' });
+      expect(Date.parse(parent.finishedAt)).toBeGreaterThanOrEqual(Date.parse(sub.finishedAt));
+    }
+    expect(Object.keys(parent.output)).toEqual(spawned.map((t: any) => t.id));
+  });
+
+  it("lists every shard's sessions, newest first", async () => {
+    const listed = await stack.request('GET', '/api/orchestrator/sessions?limit=100');
+    expect(listed.status).toBe(200);
+    const ids = listed.body.sessions.map((s: any) => s.sessionId);
+    expect([...ids].sort()).toEqual([...sessions].sort());
   });
 
   it("puts the deployment's keys on every master", async () => {
@@ -212,6 +243,18 @@ describe('on a 3-master Redis Cluster', () => {
       }),
     );
     for (const count of perMaster) expect(count).toBeGreaterThan(0);
+  });
+
+  it('made no master refuse a command for crossing slots, and redirected none in a loop (INFO errorstats)', async () => {
+    for (const { port, redis } of cluster.masters) {
+      const errors = String(await redis.info('errorstats'));
+      const count = (name: string) => Number(new RegExp(`errorstat_${name}:count=(\\d+)`).exec(errors)?.[1] ?? 0);
+      expect({ port, crossslot: count('CROSSSLOT') }).toEqual({ port, crossslot: 0 });
+      // A command sent before its connection knew the slots is redirected once (Bull Board's
+      // first listing creates the queues of every shard: one per queue at most); a loop would
+      // count thousands over the file's thousands of commands.
+      expect(count('MOVED')).toBeLessThan(50);
+    }
   });
 });
 
@@ -248,6 +291,27 @@ describe('on a 3-master Redis Cluster, a worker SIGKILLed mid-run', () => {
     expect(done.tasks[0]).toMatchObject({ status: 'completed', attempts: 2, worker: { pid: survivor.pid } });
     expect(done.tasks[1]).toMatchObject({ status: 'completed', attempts: 1, worker: { pid: survivor.pid } });
   }, 90_000);
+
+  it('pauses a failed task under `ask` and resumes it with what the operator provides', async () => {
+    const accepted = await stack.request('POST', ORCHESTRATE, {
+      plan: {
+        tasks: [
+          { id: 'asks', capabilities: ['web_research'], timeoutMs: 50, attempts: 1, onFailure: 'ask' },
+          { id: 'next', capabilities: ['web_research'], dependsOn: ['asks'] },
+        ],
+      },
+    });
+    const sessionId = accepted.body.sessionId;
+    await stack.waitForSession(sessionId, (s) => s.status === 'paused');
+    const answer = await stack.request('POST', `/api/orchestrator/sessions/${sessionId}/tasks/asks/resolve`, {
+      action: 'provide',
+      output: { text: 'by hand' },
+    });
+    expect(answer.status).toBe(200);
+    const done = await stack.waitForSession(sessionId);
+    expect(done.status).toBe('completed');
+    expect(done.tasks[1].output.text).toContain('From asks: by hand');
+  });
 
   it('cancels a running session: its running agent is aborted at once', async () => {
     const accepted = await stack.request('POST', ORCHESTRATE, {

@@ -14,6 +14,10 @@
  *   records, to send later on the shared connection as one MULTI (see `transaction` in the
  *   ioredis adapter).
  * - `createIORedisClient(redis)`: BullMQ's wrapper that gives an ioredis client `runCommand`.
+ * - The name BullMQ gives a Worker's connection (`<prefix>:<base64 of the queue>`, `:w:<name>`
+ *   after it for a named Worker), which `Queue.getWorkersCount()` matches in CLIENT LIST:
+ *   {@link workersPerQueue} counts every queue's Workers from one CLIENT LIST per master.
  */
 export { FlowTransaction, sendPromote } from './flow-transaction';
 export type { FlowEntry } from './flow-transaction';
+export { workersPerQueue } from './worker-connections';
