@@ -64,8 +64,6 @@ export const keys = {
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
   /** String: what an `Idempotency-Key` (by its digest) of `POST /orchestrate` started. */
   idempotency: (tag: ShardTag, digest: string) => `${ns(tag)}:idempotency:${digest}`,
-  /** String: one API client's request count in the current rate-limit window (and `:blocked`). */
-  rateLimit: (tag: ShardTag, client: string) => `${ns(tag)}:ratelimit:${client}`,
   /** Hash: the shared scope of the session's state (key → JSON value). */
   sharedState: (tag: ShardTag, sessionId: string) => `${ns(tag)}:session:${sessionId}:state:shared`,
   /**
@@ -105,6 +103,11 @@ export const accessKeys = {
    * the SHA-256 of the token; the token itself is stored nowhere.
    */
   streamToken: (prefix: string, sha256: string) => `{${prefix}}:_sy:stream-token:${sha256}`,
+  /**
+   * String: one API client's (key's, tenant's, address') request count in the current rate-limit
+   * window (and `:blocked`); deployment-wide, like every tenant counter.
+   */
+  rateLimit: (prefix: string, client: string) => `{${prefix}}:_sy:ratelimit:${client}`,
 } as const;
 
 /** The key of a BullMQ job's hash (`<tag>:<queue>:<id>`); BullMQ keeps more keys beside it, named `<key><suffix>`. */
