@@ -1,8 +1,8 @@
-import { Cluster, ClusterOptions as Options, Command, Redis, ReplyError } from 'ioredis';
+import { Cluster, ClusterOptions as Options, Command, Redis } from 'ioredis';
+import { typeFailures } from './bounded-wait-redis';
 
 /** Cluster options whose node connections answer as a plain Redis does (legacy reply mapping). */
 type ClusterOptions = Options & { redisOptions?: Options['redisOptions'] & { replyMapping?: 'legacy' } };
-import { RedisUnavailableError } from '../../errors/errors';
 
 /** A Redis Cluster's seed node (SWITCHYARD_REDIS_CLUSTER). */
 export interface ClusterSeed {
@@ -73,16 +73,7 @@ class BoundedWaitCluster extends Cluster {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: Parameters<Cluster['sendCommand']>[2]): unknown {
-    const reject = command.reject;
-    command.reject = (error: Error) =>
-      reject(
-        error instanceof ReplyError || error instanceof RedisUnavailableError
-          ? error
-          : new RedisUnavailableError(this.name, this.status === 'ready' ? `no answer within ${this.waitMs} ms` : 'the connection is down', {
-              cause: error,
-              retryAfterSeconds: this.retryAfterSeconds,
-            }),
-      );
+    typeFailures(command, { target: this.name, ready: () => this.status === 'ready', waitMs: this.waitMs, retryAfterSeconds: this.retryAfterSeconds });
     return super.sendCommand(command, stream, node);
   }
 }
