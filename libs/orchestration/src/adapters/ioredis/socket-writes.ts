@@ -3,6 +3,16 @@ import { isCluster } from './cluster-connection';
 
 const corked = new WeakSet<object>();
 
+type Socket = NonNullable<Redis['stream']>;
+
+/** The sockets `client` writes to when ready: its own, or on a cluster each master's. */
+function socketsOf(client: Redis): Socket[] {
+  if (client.status !== 'ready') return [];
+  if (!isCluster(client)) return client.stream ? [client.stream] : [];
+  const masters = (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master');
+  return masters.filter((node) => node.status === 'ready' && node.stream).map((node) => node.stream);
+}
+
 /**
  * Holds back what `client` writes to its socket until the current tick ends, so the commands that
  * concurrent callers send in one tick (say, every transaction whose previous reply came in the
@@ -11,14 +21,15 @@ const corked = new WeakSet<object>();
  * (its commands wait in ioredis' offline queue anyway).
  */
 export function oneWritePerTick(client: Redis): void {
-  const stream = client.stream;
-  if (client.status !== 'ready' || !stream || corked.has(stream)) return;
-  corked.add(stream);
-  stream.cork();
-  process.nextTick(() => {
-    corked.delete(stream);
-    stream.uncork();
-  });
+  for (const stream of socketsOf(client)) {
+    if (corked.has(stream)) continue;
+    corked.add(stream);
+    stream.cork();
+    process.nextTick(() => {
+      corked.delete(stream);
+      stream.uncork();
+    });
+  }
 }
 
 /**
@@ -26,10 +37,11 @@ export function oneWritePerTick(client: Redis): void {
  * {@link oneWritePerTick}); what it sends after this in the tick is held back again.
  */
 export function writeNow(client: Redis): void {
-  const stream = client.stream;
-  if (!stream || !corked.has(stream)) return;
-  stream.uncork();
-  stream.cork();
+  for (const stream of socketsOf(client)) {
+    if (!corked.has(stream)) continue;
+    stream.uncork();
+    stream.cork();
+  }
 }
 
 /**
@@ -39,12 +51,13 @@ export function writeNow(client: Redis): void {
  * costs more than the few commands a batch here carries.
  */
 export function inOneWrite<T>(client: Redis, send: () => T): T {
-  const stream = client.status === 'ready' ? client.stream : undefined;
-  stream?.cork();
+  // On a cluster connection, each master's socket: the commands for one master leave in one write.
+  const streams = socketsOf(client);
+  for (const stream of streams) stream.cork();
   try {
     return send();
   } finally {
-    stream?.uncork();
+    for (const stream of streams) stream.uncork();
   }
 }
 
