@@ -52,15 +52,23 @@ export class ShardMap implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const view = await this.read();
+    if (this.redis.cluster) {
+      this.stopListening = onTopologyChange(this.redis.client, () => void this.reread());
+      this.timer = setInterval(() => void this.reread(), REREAD_EVERY_MS);
+      this.timer.unref();
+    }
+    let view: ShardMapView;
+    try {
+      view = await this.read();
+    } catch (error) {
+      // Not worth failing the start for: it is read again within a minute.
+      this.logger.warn(`shard map not read: ${(error as Error).message}`);
+      return;
+    }
     this.logger.log({ shards: view.shards.map((s) => `${s.tag}=${s.node}`), idleMasters: view.idleMasters }, 'shard map');
     if (view.idleMasters.length > 0 && this.shards.count >= view.masters.length) {
       this.logger.warn(`no shard lives on ${view.idleMasters.join(', ')}: choose SWITCHYARD_SHARDS or SWITCHYARD_PREFIX so that every master gets one`);
     }
-    if (!this.redis.cluster) return;
-    this.stopListening = onTopologyChange(this.redis.client, () => void this.reread());
-    this.timer = setInterval(() => void this.reread(), REREAD_EVERY_MS);
-    this.timer.unref();
   }
 
   onApplicationShutdown(): void {
