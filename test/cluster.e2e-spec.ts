@@ -243,6 +243,12 @@ describe('on a 3-master Redis Cluster', () => {
       }),
     );
     for (const count of perMaster) expect(count).toBeGreaterThan(0);
+    // The registry lives under the deployment's global tag, each session's keys under its shard's.
+    const all = await stack.keys();
+    expect(all.filter((k) => k.startsWith(`{${stack.prefix}}:_sy:registry:`)).length).toBeGreaterThan(0);
+    for (const id of sessions) {
+      for (const key of all.filter((k) => k.includes(`:session:${id}`))) expect(key.startsWith(`{${stack.prefix}-${id.split('-')[0]}}:`)).toBe(true);
+    }
   });
 
   it('made no master refuse a command for crossing slots, and redirected none in a loop (INFO errorstats)', async () => {
