@@ -26,6 +26,8 @@ const NOT_RUN: Record<string, string> = {
     'needs an Ollama server, and a worker runs until it is stopped',
   'SWITCHYARD_MODEL_PROVIDER=openai SWITCHYARD_OPENAI_API_KEY=sk-… SWITCHYARD_MODEL=gpt-4o-mini npm run start:worker': 'needs an OpenAI key and the network',
   'docker compose up --build --scale worker=3': 'no Docker engine on the machines that run the tests',
+  'docker compose --profile cluster up --build --scale worker-cluster=2 api-cluster worker-cluster':
+    'no Docker engine on the machines that run the tests (test/cluster.e2e-spec.ts runs the apps on a cluster of its own)',
   'npm run pack': 'test/packages.e2e-spec.ts runs it',
   'npm install ../switchyard/.tmp/packages/switchyard-agents-0.1.0.tgz':
     'test/packages.e2e-spec.ts installs the tarball it packed into a project of its own in the temp directory, offline',

@@ -23,13 +23,15 @@ import {
 } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
 import { benchLlm, printLlm } from './llm-bench';
+import { clusterBench, clusterTarget } from './cluster-bench';
 import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, inRounds, percentile, ratioCells, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const CAPABILITY = 'data_analysis';
 const run = randomBytes(4).toString('hex');
 const BULL_PREFIX = `benchbull${run}`;
-const SY_PREFIX = `benchsy${run}`;
+// The cluster section's targets are given theirs (see cluster-bench.ts).
+const SY_PREFIX = process.env.BENCH_SY_PREFIX ?? `benchsy${run}`;
 const N_THROUGHPUT = Number(process.env.BENCH_TASKS ?? 20_000);
 const CONCURRENCY = 50;
 const PACE_PER_S = 500;
@@ -578,7 +580,10 @@ async function llmOnly(): Promise<void> {
   await redis.quit();
 }
 
-(process.env.BENCH_ONLY === 'state' ? stateOnly() : process.env.BENCH_ONLY === 'llm' ? llmOnly() : main()).then(
+/** The sections that run alone, without the BullMQ side's setup. */
+const alone: Record<string, () => Promise<void>> = { state: stateOnly, llm: llmOnly, cluster: clusterBench, 'cluster-target': clusterTarget };
+
+(alone[process.env.BENCH_ONLY ?? '']?.() ?? main()).then(
   () => process.exit(0),
   (error) => {
     console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { authHeader, TEST_API_KEYS_ENV } from './api-keys';
 import { freePort } from './ports';
 import { AppName, AppProcess } from './app-process';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** What a stack needs of a Redis Cluster of the test's own (an OwnRedisCluster). */
+export interface ClusterNodes {
+  /** `host:port,...`, for SWITCHYARD_REDIS_CLUSTER. */
+  seeds: string;
+  nodes: { host: string; port: number }[];
+}
 
 export interface HttpAnswer<T = any> {
   status: number;
@@ -18,24 +25,38 @@ export interface HttpAnswer<T = any> {
  * own, so tests never see each other's queues or sessions.
  */
 export class Stack {
-  readonly prefix = `t${randomBytes(5).toString('hex')}`;
+  readonly prefix: string;
+  /** A plain connection, or with `cluster` a Cluster (typed as Redis: same commands). */
   readonly redis: Redis;
   api!: AppProcess;
   workers: AppProcess[] = [];
   private port = 0;
   private env: Record<string, string> = {};
 
-  private constructor(private readonly redisUrl: string) {
-    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  private constructor(
+    private readonly redisUrl: string,
+    private readonly cluster?: ClusterNodes,
+    prefix?: string,
+  ) {
+    this.prefix = prefix ?? `t${randomBytes(5).toString('hex')}`;
+    this.redis = cluster
+      ? (new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 3 } }) as unknown as Redis)
+      : new Redis(redisUrl, { maxRetriesPerRequest: 3 });
     this.redis.on('error', () => undefined);
   }
 
-  /** API and workers on the shared Redis, or on `redisUrl` (a test's own server). */
-  static async start(options: { workers?: number; env?: Record<string, string>; redisUrl?: string } = {}): Promise<Stack> {
-    const stack = new Stack(options.redisUrl ?? REDIS_URL);
+  /**
+   * API and workers on the shared Redis, or on `redisUrl` (a test's own server), or on `cluster`
+   * (a test's own Redis Cluster, through SWITCHYARD_REDIS_CLUSTER).
+   */
+  static async start(
+    options: { workers?: number; env?: Record<string, string>; redisUrl?: string; cluster?: ClusterNodes; prefix?: string } = {},
+  ): Promise<Stack> {
+    const stack = new Stack(options.redisUrl ?? REDIS_URL, options.cluster, options.prefix);
     stack.port = await freePort();
     stack.env = {
       REDIS_URL: stack.redisUrl,
+      ...(options.cluster ? { SWITCHYARD_REDIS_CLUSTER: options.cluster.seeds } : {}),
       SWITCHYARD_PREFIX: stack.prefix,
       PORT: String(stack.port),
       SWITCHYARD_API_KEYS: TEST_API_KEYS_ENV,
@@ -137,19 +158,25 @@ export class Stack {
   /** {@link keys} with the canary queues' keys. */
   async allKeys(): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `{${this.prefix}*`, 'COUNT', 1000);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
+    // On a cluster, SCAN answers one node's keys: scan every master.
+    const nodes = this.cluster ? (this.redis as unknown as Cluster).nodes('master') : [this.redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `{${this.prefix}*`, 'COUNT', 1000);
+        found.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     return found;
   }
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.api?.stop(), ...this.workers.map((w) => w.stop())]);
     const leftovers = await this.allKeys();
-    if (leftovers.length > 0) await this.redis.del(...leftovers);
+    // One DEL per key: a cluster refuses a DEL whose keys hash to different slots.
+    if (this.cluster) await Promise.all(leftovers.map((key) => this.redis.del(key)));
+    else if (leftovers.length > 0) await this.redis.del(...leftovers);
     await this.redis.quit();
   }
 }

@@ -3,6 +3,8 @@ export * from './errors/errors';
 export { keys, shardTag, SESSION_QUEUE, ROOT_WAITER, ShardTag, jobIds } from './redis/keys';
 export { ShardRouter } from './redis/shards';
 export { RedisConnections } from './redis/redis-connections.service';
+export { ShardMap } from './redis/shard-map.service';
+export type { ShardMapView, ShardPlacement } from './redis/shard-map.service';
 export * from './agents/agent-contract';
 export { Decomposition, spawnSubtasks } from './plans/decomposition';
 export { PlanProposal } from './plans/plan-proposal';

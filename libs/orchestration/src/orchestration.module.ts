@@ -63,12 +63,14 @@ import { AgentPresence } from './registry/agent-presence.service';
 import { Admission } from './sessions/admission.service';
 import { AgentDirectory } from './registry/agent-directory.service';
 import { StreamTokens } from './auth/stream-tokens';
+import { ShardMap } from './redis/shard-map.service';
 
 /** What both the API and the worker processes are made of. */
 const core = {
   imports: [SwitchyardConfigModule],
   providers: [
     RedisConnections,
+    ShardMap,
     {
       provide: ShardRouter,
       inject: [SWITCHYARD_CONFIG],

@@ -77,8 +77,11 @@ export function mountBullBoard(app: INestApplication): void {
     return queues.map(
       ({ tag, name, queue }) =>
         new BullMQAdapter(queue, {
-          // With one shard the queue's name says it all; with more, say which shard.
+          // With one shard the queue's name says it all; with more, say which shard, and name each
+          // queue by its shard too (`{sy-1}:web_research`): the board keys queues by name, and one
+          // capability's queues in two shards would otherwise show as one.
           displayName: shards > 1 ? `${name} ${tag}` : name,
+          ...(shards > 1 ? { prefix: `${tag}:` } : {}),
           readOnlyMode,
           description:
             name === 'sy.session'

@@ -133,6 +133,23 @@ export class ClusterStatsDto extends createZodDto(
         .object({ ...usageFigures, byModel: z.record(z.string(), z.object(usageFigures)), byTenant: z.record(z.string(), z.object(usageFigures)) })
         .describe("Model calls' tokens and cost (SWITCHYARD_MODEL_PRICES), in all, by model and by tenant; a key below admin sees its tenant's"),
       jobsStalled: z.record(z.string(), z.number()).optional().describe('Admin keys only'),
+      shards: z
+        .object({
+          mode: z.enum(['cluster', 'single']).describe('`cluster` with SWITCHYARD_REDIS_CLUSTER'),
+          shards: z.array(
+            z.object({
+              shard: z.number(),
+              tag: z.string().describe('The hash tag of the shard: `{<prefix>-<n>}`'),
+              slot: z.number().nullable().describe("The tag's Redis Cluster slot; null on one Redis"),
+              node: z.string().describe('The master serving the slot (`host:port`), or the one Redis'),
+            }),
+          ),
+          masters: z.array(z.string()),
+          idleMasters: z.array(z.string()).describe('Masters no shard lives on (they hold none of the sessions)'),
+          readAt: z.string().describe('When the map was last read (at start, when a node joins or leaves, and once a minute)'),
+        })
+        .optional()
+        .describe('Admin keys only: which master serves each shard'),
       locks: z
         .object({
           waits: z.record(z.string(), z.object({ count: z.number(), waitSeconds: histogram.optional() })),

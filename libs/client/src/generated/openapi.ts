@@ -1610,6 +1610,28 @@ export interface components {
             jobsStalled?: {
                 [key: string]: number;
             };
+            /** @description Admin keys only: which master serves each shard */
+            shards?: {
+                /**
+                 * @description `cluster` with SWITCHYARD_REDIS_CLUSTER
+                 * @enum {string}
+                 */
+                mode: "cluster" | "single";
+                shards: {
+                    shard: number;
+                    /** @description The hash tag of the shard: `{<prefix>-<n>}` */
+                    tag: string;
+                    /** @description The tag's Redis Cluster slot; null on one Redis */
+                    slot: number | null;
+                    /** @description The master serving the slot (`host:port`), or the one Redis */
+                    node: string;
+                }[];
+                masters: string[];
+                /** @description Masters no shard lives on (they hold none of the sessions) */
+                idleMasters: string[];
+                /** @description When the map was last read (at start, when a node joins or leaves, and once a minute) */
+                readAt: string;
+            };
             /** @description Admin keys only */
             locks?: {
                 waits: {

@@ -6,6 +6,7 @@ describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
+      redisCluster: [],
       port: 3000,
       prefix: 'sy',
       shards: 1,
@@ -95,6 +96,17 @@ describe('validateEnvironment', () => {
     const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_LOCK_REDIS_URLS: 'redis://a:1, redis://b:2,redis://c:3' }));
     expect(config.state.lockRedisUrls).toEqual(['redis://a:1', 'redis://b:2', 'redis://c:3']);
     expect(() => validateEnvironment({ SWITCHYARD_LOCK_REDIS_URLS: 'redis://a:1,b:2' })).toThrow(/SWITCHYARD_LOCK_REDIS_URLS/);
+  });
+
+  it('reads the seed nodes of SWITCHYARD_REDIS_CLUSTER, and names it when one is not host:port', () => {
+    const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_REDIS_CLUSTER: '10.0.0.1:7000, redis-b:7001,redis-c:7002' }));
+    expect(config.redisCluster).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: 'redis-c', port: 7002 },
+    ]);
+    expect(() => validateEnvironment({ SWITCHYARD_REDIS_CLUSTER: 'redis://a:7000' })).toThrow(/SWITCHYARD_REDIS_CLUSTER/);
+    expect(() => validateEnvironment({ SWITCHYARD_REDIS_CLUSTER: 'a:7000,b' })).toThrow(/SWITCHYARD_REDIS_CLUSTER/);
   });
 
   it('names every bad variable at once', () => {

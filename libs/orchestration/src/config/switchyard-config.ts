@@ -62,6 +62,13 @@ export const environmentSchema = z
       .string()
       .default('redis://127.0.0.1:6379')
       .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'REDIS_URL must be a redis:// or rediss:// URL'),
+    SWITCHYARD_REDIS_CLUSTER: z
+      .string()
+      .optional()
+      .refine(
+        (v) => v === undefined || v.split(',').every((seed) => /^[^\s,:/]+:\d{1,5}$/.test(seed.trim())),
+        'SWITCHYARD_REDIS_CLUSTER must be a comma-separated list of host:port seed nodes',
+      ),
     PORT: intFromEnv('PORT', 0, 65535).default(3000),
     SWITCHYARD_PREFIX: z
       .string()
@@ -151,6 +158,11 @@ export type Environment = z.infer<typeof environmentSchema>;
 /** Typed configuration handed to every service; built from the validated environment. */
 export interface SwitchyardConfig {
   readonly redisUrl: string;
+  /**
+   * Seed nodes of a Redis Cluster (SWITCHYARD_REDIS_CLUSTER); when set, every connection is a
+   * cluster connection and {@link redisUrl} is ignored. Empty: one Redis at {@link redisUrl}.
+   */
+  readonly redisCluster: readonly { host: string; port: number }[];
   readonly port: number;
   /** Prefix of every Redis key and queue of this deployment. */
   readonly prefix: string;
@@ -311,6 +323,14 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
 export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
   return {
     redisUrl: env.REDIS_URL,
+    redisCluster: (env.SWITCHYARD_REDIS_CLUSTER ?? '')
+      .split(',')
+      .map((seed) => seed.trim())
+      .filter((seed) => seed.length > 0)
+      .map((seed) => {
+        const at = seed.lastIndexOf(':');
+        return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
+      }),
     port: env.PORT,
     prefix: env.SWITCHYARD_PREFIX,
     shards: env.SWITCHYARD_SHARDS,

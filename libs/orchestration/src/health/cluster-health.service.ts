@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { workersPerQueue } from '../adapters/bullmq';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { RedisConnections } from '../redis/redis-connections.service';
 import { SESSION_QUEUE } from '../redis/keys';
@@ -50,32 +51,29 @@ export class ClusterHealth {
   /** Every queue with at least one worker or one job, across all shards. */
   async queueHealth(timeoutMs = 2000): Promise<QueueHealth[]> {
     const names = [...this.catalog.names(), SESSION_QUEUE];
-    const perQueue = await withTimeout(
-      Promise.all(
-        names.map(async (queue) => {
-          const rows = await Promise.all(
-            this.shards.tags.map(async (tag) => {
-              const q = this.queues.queue(tag, queue);
-              const [workers, counts] = await Promise.all([q.getWorkersCount(), q.getJobCounts('wait', 'prioritized', 'delayed', 'active')]);
-              return { workers, waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0), delayed: counts.delayed ?? 0, active: counts.active ?? 0 };
-            }),
-          );
-          return rows.reduce(
-            (sum, r) => ({
-              queue,
-              workers: sum.workers + r.workers,
-              waiting: sum.waiting + r.waiting,
-              delayed: sum.delayed + r.delayed,
-              active: sum.active + r.active,
-            }),
-            { queue, workers: 0, waiting: 0, delayed: 0, active: 0 },
-          );
-        }),
-      ),
+    const all = names.flatMap((name) => this.shards.tags.map((tag) => ({ tag, prefix: tag as string, name })));
+    // Workers from one client list per master, not one per queue (see workersPerQueue).
+    const [workers, counts] = await withTimeout(
+      Promise.all([
+        workersPerQueue(this.redis.client, all),
+        Promise.all(all.map(({ tag, name }) => this.queues.queue(tag, name).getJobCounts('wait', 'prioritized', 'delayed', 'active'))),
+      ]),
       timeoutMs,
       'Redis',
     );
-    return perQueue.filter((q) => q.workers > 0 || q.waiting + q.delayed + q.active > 0);
+    const perQueue = new Map<string, QueueHealth>();
+    all.forEach(({ name }, i) => {
+      const sum = perQueue.get(name) ?? { queue: name, workers: 0, waiting: 0, delayed: 0, active: 0 };
+      const c = counts[i];
+      perQueue.set(name, {
+        queue: name,
+        workers: sum.workers + workers[i],
+        waiting: sum.waiting + (c.wait ?? 0) + (c.prioritized ?? 0),
+        delayed: sum.delayed + (c.delayed ?? 0),
+        active: sum.active + (c.active ?? 0),
+      });
+    });
+    return [...perQueue.values()].filter((q) => q.workers > 0 || q.waiting + q.delayed + q.active > 0);
   }
 
   /**

@@ -2,13 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { SwitchyardConfig } from '../config/switchyard-config';
 import type { RedisConnections } from '../redis/redis-connections.service';
-import { ShardRouter } from '../redis/shards';
 import { RATE_LIMIT_WAIT_MS, RedisThrottlerStorage } from './redis-throttler.storage';
 
 /** A storage over a client whose every command answers `reply()`. */
 function storageAnswering(reply: () => Promise<unknown>, redisWaitMs = 2000) {
   const client = { call: jest.fn(reply) } as unknown as Redis;
-  const storage = new RedisThrottlerStorage({ client } as RedisConnections, new ShardRouter('t', 1), { redisWaitMs } as SwitchyardConfig);
+  const storage = new RedisThrottlerStorage({ client } as RedisConnections, { redisWaitMs, prefix: 't' } as SwitchyardConfig);
   return { storage, client };
 }
 

@@ -2,9 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
-import { keys } from '../redis/keys';
+import { accessKeys } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { ShardRouter } from '../redis/shards';
 import { rateLimitHit, RateLimitHitReply } from './scripts/rate-limit-hit';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -41,21 +40,21 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private readonly waitMs: number;
+  private readonly prefix: string;
   /** Requests let through uncounted since the last warning. */
   private uncounted = 0;
   private lastWarning = -Infinity;
 
   constructor(
     private readonly redis: RedisConnections,
-    private readonly shards: ShardRouter,
     @Inject(SWITCHYARD_CONFIG) config: SwitchyardConfig,
   ) {
     this.waitMs = Math.min(RATE_LIMIT_WAIT_MS, config.redisWaitMs);
+    this.prefix = config.prefix;
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const tag = this.shards.tags[0];
-    const counter = keys.rateLimit(tag, `${throttlerName}:${key}`);
+    const counter = accessKeys.rateLimit(this.prefix, `${throttlerName}:${key}`);
     const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
     // One fixed window per client; past the limit, blocked for blockDuration (see rate-limit-hit.lua).
     let reply: RateLimitHitReply;

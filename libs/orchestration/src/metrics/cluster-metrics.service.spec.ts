@@ -2,6 +2,7 @@ import type { CapabilityCatalog } from '../agents/capability-catalog.service';
 import type { ClusterHealth } from '../health/cluster-health.service';
 import type { TaskQueues } from '../queues/task-queues.service';
 import type { RedisConnections } from '../redis/redis-connections.service';
+import type { ShardMap, ShardMapView } from '../redis/shard-map.service';
 import type { ShardRouter } from '../redis/shards';
 import { ClusterMetrics, LiveAgentsSource, MetricsSnapshot } from './cluster-metrics.service';
 import { counterField, histogramField, METRICS } from './metric-definitions';
@@ -50,14 +51,24 @@ function snapshot(): MetricsSnapshot {
   };
 }
 
+const shardMapView: ShardMapView = {
+  mode: 'cluster',
+  shards: [{ shard: 0, tag: '{sy-0}', slot: 6617, node: '10.0.0.2:7000' }],
+  masters: ['10.0.0.1:7000', '10.0.0.2:7000'],
+  idleMasters: ['10.0.0.1:7000'],
+  readAt: '2026-12-06T12:00:00.000Z',
+};
+
 function metricsUnderTest(): ClusterMetrics {
   const agents: LiveAgentsSource = { description: 'test agents', perCapability: () => Promise.reject(new Error('not read: the snapshot is given')) };
+  const shardMap = { current: () => Promise.resolve(shardMapView) } as ShardMap;
   const metrics = new ClusterMetrics(
     fail('redis') as RedisConnections,
     fail('shards') as ShardRouter,
     fail('cluster') as ClusterHealth,
     fail('catalog') as CapabilityCatalog,
     fail('queues') as TaskQueues,
+    shardMap,
     agents,
   );
   jest.spyOn(metrics, 'snapshot').mockImplementation(() => Promise.resolve(snapshot()));
@@ -94,6 +105,7 @@ describe('ClusterMetrics per tenant', () => {
     expect(stats.queues).toHaveLength(1);
     expect(stats.locks?.failures).toEqual({ 'session-state': { timeout: 1 } });
     expect(stats.usage).toMatchObject({ totalTokens: 138, byTenant: { acme: { totalTokens: 120 }, globex: { totalTokens: 18 } } });
+    expect(stats.shards).toEqual(shardMapView);
   });
 
   it("renders a tenant's Prometheus text with its own series only", async () => {

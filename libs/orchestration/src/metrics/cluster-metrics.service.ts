@@ -9,6 +9,7 @@ import { ShardRouter } from '../redis/shards';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { BacklogRow, readBacklog } from './queue-backlog';
+import { ShardMap, ShardMapView } from '../redis/shard-map.service';
 import { CounterDefinition, HistogramDefinition, Labels, METRICS } from './metric-definitions';
 import { counterSeries, CounterSeries, estimateQuantile, histogramSeries, HistogramSeries, mergeHistograms, sumHashes } from './metric-series';
 
@@ -130,6 +131,8 @@ export interface ClusterStats {
   /** Model calls' tokens and cost (for one tenant: its own). */
   readonly usage: UsageStats;
   readonly jobsStalled?: Record<string, number>;
+  /** Which master serves each shard (admin keys only). */
+  readonly shards?: ShardMapView;
   readonly locks?: {
     readonly waits: Record<string, { count: number; waitSeconds?: HistogramSummary }>;
     readonly failures: Record<string, Record<string, number>>;
@@ -165,6 +168,7 @@ export class ClusterMetrics {
     private readonly cluster: ClusterHealth,
     private readonly catalog: CapabilityCatalog,
     private readonly queues: TaskQueues,
+    private readonly shardMap: ShardMap,
     @Optional() @Inject(LIVE_AGENTS) agents?: LiveAgentsSource,
   ) {
     this.agentsSource = agents ?? queueConsumers;
@@ -238,7 +242,7 @@ export class ClusterMetrics {
     const failures: NonNullable<ClusterStats['locks']>['failures'] = {};
     for (const s of counter(METRICS.lockFailures)) (failures[s.labels.resource] ??= {})[s.labels.reason] = s.value;
 
-    return { at: snap.at, tasks, queues: snap.queues, liveAgents, usage, jobsStalled, locks: { waits, failures } };
+    return { at: snap.at, tasks, queues: snap.queues, liveAgents, usage, jobsStalled, shards: await this.shardMap.current(), locks: { waits, failures } };
   }
 
   private async load(): Promise<MetricsSnapshot> {

@@ -70,8 +70,6 @@ export const keys = {
   cancellations: (tag: ShardTag) => `${ns(tag)}:cancellations`,
   /** String: what an `Idempotency-Key` (by its digest) of `POST /orchestrate` started. */
   idempotency: (tag: ShardTag, digest: string) => `${ns(tag)}:idempotency:${digest}`,
-  /** String: one API client's request count in the current rate-limit window (and `:blocked`). */
-  rateLimit: (tag: ShardTag, client: string) => `${ns(tag)}:ratelimit:${client}`,
   /**
    * Hash: `<task id> <step name>` → JSON `{ "v": result }` of each finished durable step
    * (`context.step`) of the session's tasks; it expires with the session's other keys.
@@ -135,6 +133,11 @@ export const accessKeys = {
    * the SHA-256 of the token; the token itself is stored nowhere.
    */
   streamToken: (prefix: string, sha256: string) => `{${prefix}}:_sy:stream-token:${sha256}`,
+  /**
+   * String: one API client's (key's, tenant's, address') request count in the current rate-limit
+   * window (and `:blocked`); deployment-wide, like every tenant counter.
+   */
+  rateLimit: (prefix: string, client: string) => `{${prefix}}:_sy:ratelimit:${client}`,
 } as const;
 
 /**

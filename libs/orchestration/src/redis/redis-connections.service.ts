@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisUnavailableError } from '../errors/errors';
-import { BoundedWaitRedis } from '../adapters/ioredis';
+import { BoundedWaitRedis, clusterConnection, seedsName } from '../adapters/ioredis';
 
 /**
  * Provided by a process that answers clients (the API): its connections wait for Redis at most
@@ -18,6 +18,10 @@ export const BOUNDED_REDIS_WAIT = Symbol('BOUNDED_REDIS_WAIT');
  * Queue of the process (flows are added through them); BullMQ Workers duplicate it for their
  * blocking reads. With {@link BOUNDED_REDIS_WAIT} every connection is a BoundedWaitRedis (the
  * API has no blocking reads).
+ * With SWITCHYARD_REDIS_CLUSTER every connection is a cluster connection instead (an ioredis
+ * Cluster on the seed nodes, typed as the same Redis; see clusterConnection) and REDIS_URL is
+ * ignored: whoever takes a connection from here (queues, workers, flows, Redlock, the throttler,
+ * Bull Board) works on the cluster without knowing it.
  * Connections close after everything else has shut down.
  */
 @Injectable()
@@ -49,10 +53,20 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       await Promise.race([this.connected(this.client).then(() => this.client.ping()), expired]);
     } catch (error) {
       this.client.disconnect();
-      throw new RedisUnavailableError(this.config.redisUrl, (error as Error).message, { atBoot: true });
+      throw new RedisUnavailableError(this.target, (error as Error).message, { atBoot: true });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** What the connections reach, as errors name it: REDIS_URL or the cluster's seeds. */
+  get target(): string {
+    return this.config.redisCluster.length > 0 ? seedsName(this.config.redisCluster) : this.config.redisUrl;
+  }
+
+  /** Whether the connections are cluster connections (SWITCHYARD_REDIS_CLUSTER). */
+  get cluster(): boolean {
+    return this.config.redisCluster.length > 0;
   }
 
   /** Resolves once `connection` is ready for commands (a bounded one refuses them before). */
@@ -78,10 +92,15 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   private create(name: string): Redis {
     const common = { connectionName: `switchyard:${name}`, lazyConnect: false };
-    const connection = this.bounded
-      ? new BoundedWaitRedis(this.config.redisUrl, common, this.config.redisWaitMs)
-      : // Required by BullMQ: its blocking commands must never give up on their own.
-        new Redis(this.config.redisUrl, { ...common, maxRetriesPerRequest: null });
+    const connection = this.cluster
+      ? clusterConnection(this.config.redisCluster, {
+          connectionName: common.connectionName,
+          ...(this.bounded ? { boundedWaitMs: this.config.redisWaitMs } : {}),
+        })
+      : this.bounded
+        ? new BoundedWaitRedis(this.config.redisUrl, common, this.config.redisWaitMs)
+        : // Required by BullMQ: its blocking commands must never give up on their own.
+          new Redis(this.config.redisUrl, { ...common, maxRetriesPerRequest: null });
     connection.on('error', (error: Error) => this.logger.warn(`Redis (${name}): ${error.message}`));
     return connection;
   }

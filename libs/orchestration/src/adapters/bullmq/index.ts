@@ -20,9 +20,13 @@
  *   the oldest waiting job without reading every one.
  * - The names of a queue's own keys ({@link QUEUE_KEY_SUFFIXES}): {@link expireQueueKeys} gives
  *   them a time to live, for a worker's canary queue that must not outlive a killed worker.
+ * - The name BullMQ gives a Worker's connection (`<prefix>:<base64 of the queue>`, `:w:<name>`
+ *   after it for a named Worker), which `Queue.getWorkersCount()` matches in CLIENT LIST:
+ *   {@link workersPerQueue} counts every queue's Workers from one CLIENT LIST per master.
  */
 export { FlowTransaction } from './flow-transaction';
 export type { FlowEntry } from './flow-transaction';
 export { readQueueBacklog, BACKLOG_PRIORITY_LEVELS } from './queue-backlog';
 export type { QueueBacklogReading } from './queue-backlog';
 export { expireQueueKeys, QUEUE_KEY_SUFFIXES } from './queue-keys';
+export { workersPerQueue } from './worker-connections';

@@ -40,16 +40,24 @@ export class BoundedWaitRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    const reject = command.reject;
-    command.reject = (error: Error) =>
-      reject(
-        error instanceof ReplyError || error instanceof RedisUnavailableError
-          ? error
-          : new RedisUnavailableError(this.redisUrl, this.status === 'ready' ? `no answer within ${this.waitMs} ms` : 'the connection is down', {
-              cause: error,
-              retryAfterSeconds: this.retryAfterSeconds,
-            }),
-      );
+    typeFailures(command, { target: this.redisUrl, ready: () => this.status === 'ready', waitMs: this.waitMs, retryAfterSeconds: this.retryAfterSeconds });
     return super.sendCommand(command, stream);
   }
+}
+
+/**
+ * Makes `command` reject with {@link RedisUnavailableError} whatever fails it without a reply from
+ * Redis (offline, dropped, unanswered within `waitMs`); Redis' own refusals stay as they are.
+ */
+export function typeFailures(command: Command, how: { target: string; ready: () => boolean; waitMs: number; retryAfterSeconds: number }): void {
+  const reject = command.reject;
+  command.reject = (error: Error) =>
+    reject(
+      error instanceof ReplyError || error instanceof RedisUnavailableError
+        ? error
+        : new RedisUnavailableError(how.target, how.ready() ? `no answer within ${how.waitMs} ms` : 'the connection is down', {
+            cause: error,
+            retryAfterSeconds: how.retryAfterSeconds,
+          }),
+    );
 }

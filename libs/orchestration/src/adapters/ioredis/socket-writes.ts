@@ -1,6 +1,17 @@
 import type { Redis } from 'ioredis';
+import { isCluster } from './cluster-connection';
 
 const corked = new WeakSet<object>();
+
+type Socket = NonNullable<Redis['stream']>;
+
+/** The sockets `client` writes to when ready: its own, or on a cluster each master's. */
+function socketsOf(client: Redis): Socket[] {
+  if (client.status !== 'ready') return [];
+  if (!isCluster(client)) return client.stream ? [client.stream] : [];
+  const masters = (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master');
+  return masters.filter((node) => node.status === 'ready' && node.stream).map((node) => node.stream);
+}
 
 /**
  * Holds back what `client` writes to its socket until the current tick ends, so the commands that
@@ -10,14 +21,15 @@ const corked = new WeakSet<object>();
  * (its commands wait in ioredis' offline queue anyway).
  */
 export function oneWritePerTick(client: Redis): void {
-  const stream = client.stream;
-  if (client.status !== 'ready' || !stream || corked.has(stream)) return;
-  corked.add(stream);
-  stream.cork();
-  process.nextTick(() => {
-    corked.delete(stream);
-    stream.uncork();
-  });
+  for (const stream of socketsOf(client)) {
+    if (corked.has(stream)) continue;
+    corked.add(stream);
+    stream.cork();
+    process.nextTick(() => {
+      corked.delete(stream);
+      stream.uncork();
+    });
+  }
 }
 
 /**
@@ -25,10 +37,11 @@ export function oneWritePerTick(client: Redis): void {
  * {@link oneWritePerTick}); what it sends after this in the tick is held back again.
  */
 export function writeNow(client: Redis): void {
-  const stream = client.stream;
-  if (!stream || !corked.has(stream)) return;
-  stream.uncork();
-  stream.cork();
+  for (const stream of socketsOf(client)) {
+    if (!corked.has(stream)) continue;
+    stream.uncork();
+    stream.cork();
+  }
 }
 
 /**
@@ -38,12 +51,13 @@ export function writeNow(client: Redis): void {
  * costs more than the few commands a batch here carries.
  */
 export function inOneWrite<T>(client: Redis, send: () => T): T {
-  const stream = client.status === 'ready' ? client.stream : undefined;
-  stream?.cork();
+  // On a cluster connection, each master's socket: the commands for one master leave in one write.
+  const streams = socketsOf(client);
+  for (const stream of streams) stream.cork();
   try {
     return send();
   } finally {
-    stream?.uncork();
+    for (const stream of streams) stream.uncork();
   }
 }
 
@@ -59,6 +73,7 @@ export type TransactionReplies = [error: Error | null, reply: unknown][];
  * when Redis refused a command before EXEC (the transaction is then discarded whole).
  */
 export async function transaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  if (isCluster(client)) return clusterTransaction(client, send);
   let queued: Promise<unknown>[] = [];
   const exec = inOneWrite(client, () => {
     const multi = client.multi({ pipeline: false });
@@ -83,10 +98,26 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
 }
 
 /**
+ * {@link transaction} on a cluster connection: MULTI has no key, so sent on its own it would go to
+ * any master. An ioredis multi pipeline sends MULTI, the commands and EXEC together to the master
+ * of the commands' slot (every key of a transaction carries one hash tag). Its replies are
+ * transformed like plain ones (HGETALL answers an object; {@link hashReply} takes either).
+ */
+async function clusterTransaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  const multi = client.multi();
+  // The pipeline answers each command with itself (not a promise); its replies come from exec().
+  void send(multi as unknown as Redis);
+  const replies = await multi.exec();
+  return (replies ?? []) as TransactionReplies;
+}
+
+/**
  * A hash as Redis itself answers HGETALL, a flat list of fields and values: inside a transaction
  * (see {@link transaction}) or from a script, where ioredis does not make it an object.
  */
 export function hashReply(reply: unknown): Record<string, string> {
+  // A cluster transaction's HGETALL is already an object (see clusterTransaction).
+  if (reply !== null && typeof reply === 'object' && !Array.isArray(reply)) return reply as Record<string, string>;
   const flat = reply as string[];
   const hash: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
