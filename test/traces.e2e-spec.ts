@@ -81,8 +81,10 @@ describe('traces', () => {
     const modelCalls = mine.filter((s) => ['text_completion', 'chat'].includes(s.attributes['gen_ai.operation.name'] as string));
     const ofA = modelCalls.filter((s) => s.parentSpanId === spanOf('a')[0].spanId);
     expect(ofA).toHaveLength(1);
+    // The built-in agents talk to the model through chat (converse), the offline provider too.
+    expect(ofA[0].name).toBe('chat switchyard-offline-1');
     expect(ofA[0].attributes).toMatchObject({
-      'gen_ai.operation.name': 'text_completion',
+      'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'switchyard-offline',
       'gen_ai.request.model': 'switchyard-offline-1',
       'gen_ai.response.model': 'switchyard-offline-1',
