@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { ChatCall, OpenAiServer, Reply } from './support/openai-server';
 import { Stack } from './support/stack';
-
-const TOOL_WORKER = join(__dirname, 'support', 'tool-worker.js');
+import { LOOKUP_ANSWER, lookupLoop, TOOL_WORKER } from './support/tool-loop';
 
 const task = (session: any, id: string) => session.tasks.find((t: any) => t.id === id);
 const formatOf = (call: ChatCall) => call.body.response_format?.json_schema?.name;
@@ -112,19 +110,11 @@ describe('model-backed agents against an OpenAI-compatible server', () => {
 
   it('runs a tool loop: the model asks for tools, the handlers run (a failing one reports back), the final answer is the output', async () => {
     await stack.addWorker({}, 'worker', TOOL_WORKER);
-    server.enqueue(
-      {
-        toolCalls: [
-          { id: 'c1', name: 'lookup', arguments: { key: 'a' } },
-          { id: 'c2', name: 'lookup', arguments: { key: 'broken' } },
-        ],
-      },
-      { text: 'a is value of a; broken has no row' },
-    );
+    server.enqueue(...lookupLoop());
     const sessionId = await orchestrate({ plan: { tasks: [{ id: 'ask', capabilities: ['tool_loop'], input: { question: 'What are a and broken?' } }] } });
     const session = await stack.waitForSession(sessionId, undefined, 60_000);
     expect(session.status).toBe('completed');
-    expect(task(session, 'ask').output).toEqual({ answer: 'a is value of a; broken has no row', calls: 2, toolCalls: 2, model: 'default-model' });
+    expect(task(session, 'ask').output).toEqual({ answer: LOOKUP_ANSWER, calls: 2, toolCalls: 2, model: 'default-model' });
     expect(server.calls).toHaveLength(2);
     expect(server.calls[0].body.tools).toEqual([
       {

@@ -1,6 +1,7 @@
-import type { TaskContext } from '@switchyard/orchestration';
+import { markSpanFailed, type TaskContext } from '@switchyard/orchestration';
 import { ChatAnswer, ChatMessage, ModelProvider, ResponseFormat, ToolCall } from '../models/model-provider';
 import { ModelOutputError, ToolLoopError } from '../models/model-errors';
+import { traceToolCall } from '../tracing/traced-tool';
 import { AgentTool } from './tools';
 
 /** The tool-loop steps a model-backed agent takes unless it says otherwise. */
@@ -75,7 +76,10 @@ export async function converse<T = string>(model: ModelProvider, context: TaskCo
     messages.push({ role: 'assistant', content: answer.text, toolCalls: answer.toolCalls });
     for (const call of answer.toolCalls) {
       toolCalls++;
-      const result = await context.step(`${prefix}:tool:${n}:${call.id}`, () => runTool(tools, call, context));
+      // Each tool call in a child span `execute_tool <name>` (inside its step: a replayed call has none).
+      const result = await context.step(`${prefix}:tool:${n}:${call.id}`, () =>
+        traceToolCall(call.name, () => runTool(tools, call, context), { 'gen_ai.tool.call.id': call.id }),
+      );
       messages.push({ role: 'tool', toolCallId: call.id, content: result });
     }
   }
@@ -122,6 +126,8 @@ async function runTool(tools: readonly AgentTool<never>[], call: ToolCall, conte
     result = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   } catch (failure) {
     if (context.signal.aborted) throw failure;
+    // The model gets the error as the tool's result; the tool's span (the active one) says it failed.
+    markSpanFailed(failure);
     error = failure instanceof Error ? failure.message : String(failure);
     result = JSON.stringify({ error });
   }
