@@ -63,6 +63,20 @@ const ROUTES: { name: string; method: string; path: (id: string) => string; body
     body: { action: 'skip' },
     invalid: { path: (id) => `${API}/sessions/${id}/tasks/gate/resolve`, body: { action: 'shrug' } },
   },
+  {
+    name: 'POST fork',
+    method: 'POST',
+    path: (id) => `${API}/sessions/${id}/fork`,
+    body: { fromTask: 'gate' },
+    invalid: { path: (id) => `${API}/sessions/${id}/fork`, body: { fromTask: 5 } },
+  },
+  {
+    name: 'POST a signal',
+    method: 'POST',
+    path: (id) => `${API}/sessions/${id}/signals/go`,
+    body: { payload: { ok: true } },
+    invalid: { path: (id) => `${API}/sessions/${id}/signals/go?loud=1`, body: { payload: 1 } },
+  },
 ];
 
 describe('a session of another tenant is answered exactly as one that does not exist', () => {
@@ -138,7 +152,9 @@ describe('a session of another tenant is answered exactly as one that does not e
       .filter(([path]) => path.includes('/sessions/{id}'))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
-    const covered = ROUTES.map((route) => `${route.method} ${route.path('{id}').replace('/gate/', '/{taskId}/')}`).sort();
+    const covered = ROUTES.map(
+      (route) => `${route.method} ${route.path('{id}').replace('/gate/', '/{taskId}/').replace('/signals/go', '/signals/{name}')}`,
+    ).sort();
     expect(covered).toEqual(documented);
   });
 
