@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { FINAL_SESSION_STATUSES, JsonValue, OrchestrateRequest, Session, SwitchyardClient } from '@switchyard/client';
 import { EXIT, UsageError } from '../cli-failure';
 import { CliContext } from '../cli-context';
@@ -15,7 +15,27 @@ interface RunOptions {
   watch?: boolean;
   wait?: boolean;
   idempotencyKey?: string;
-  budgetTokens?: string;
+  budgetTokens?: number;
+  budgetCostUsd?: number;
+  budgetTasks?: number;
+  budgetWallMs?: number;
+}
+
+/** A budget option's value: a number above 0, whole unless `fraction`; anything else is a usage error naming the option (exit 2). */
+export const budgetNumber =
+  (fraction = false) =>
+  (text: string): number => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (!fraction && !Number.isInteger(n)))
+      throw new InvalidArgumentError(fraction ? 'a number above 0' : 'a whole number above 0');
+    return n;
+  };
+
+/** `budget` of the orchestrate body, from the `--budget-*` options; undefined without any. */
+function budgetOf(options: RunOptions): OrchestrateRequest['budget'] {
+  const budget = { tokens: options.budgetTokens, costUsd: options.budgetCostUsd, tasks: options.budgetTasks, wallMs: options.budgetWallMs };
+  const set = Object.entries(budget).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
 
 /** A JSON file's content, or a one-line refusal naming the file. */
@@ -59,7 +79,8 @@ export function requestOf(options: RunOptions): OrchestrateRequest {
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
     throw new UsageError(`the context file ${options.context} must hold a JSON object`);
   }
-  const body: OrchestrateRequest = context ? { context: context as OrchestrateRequest['context'] } : {};
+  const budget = budgetOf(options);
+  const body: OrchestrateRequest = { ...(context ? { context: context as OrchestrateRequest['context'] } : {}), ...(budget ? { budget } : {}) };
   if (options.goal !== undefined) return { ...body, goal: options.goal };
   if (options.template !== undefined) return { ...body, template: { name: options.template, params: options.param.reduce((all, p) => param(p, all), {}) } };
   const plan = readJson(options.plan!, 'plan') as { plan?: unknown };
@@ -70,9 +91,25 @@ export function requestOf(options: RunOptions): OrchestrateRequest {
 /** The exit code of a finished session. */
 const exitOf = (session: Session) => (session.status === 'completed' ? EXIT.ok : EXIT.runFailed);
 
+/** Model usage in a few words: tokens (prompt + completion), calls and cost. */
+export function usageLine(usage: NonNullable<Session['usage']>): string {
+  const calls = `${usage.calls} model call${usage.calls === 1 ? '' : 's'}`;
+  return `${usage.totalTokens} tokens (${usage.promptTokens} prompt + ${usage.completionTokens} completion), ${calls}, $${usage.costUsd}`;
+}
+
+/** The one line a session that reached its budget failed with: the limit, what was used and the budget; undefined for any other failure. */
+export function budgetLine(error: Session['error']): string | undefined {
+  if (error?.code !== 'budget_exceeded' || !error.limit) return undefined;
+  const limit = error.budget?.[error.limit];
+  return `Budget exceeded: ${error.limit} used ${error.used ?? '?'} of ${limit ?? '?'} (--budget-${BUDGET_FLAGS[error.limit]}).`;
+}
+
+const BUDGET_FLAGS = { tokens: 'tokens', costUsd: 'cost-usd', tasks: 'tasks', wallMs: 'wall-ms' } as const;
+
 function summary(session: Session): string[] {
   const lines = [`Session ${session.sessionId} ${session.status}.`];
-  if (session.error) lines.push(`Error: ${session.error.message}`);
+  if (session.error) lines.push(budgetLine(session.error) ?? `Error: ${session.error.message}`);
+  if (session.usage) lines.push(`Usage: ${usageLine(session.usage)}`);
   if (session.result !== undefined) lines.push(`Result: ${JSON.stringify(session.result)}`);
   return lines;
 }
@@ -101,9 +138,11 @@ export function runCommand({ client, output }: CliContext): Command {
     .option('--watch', 'show every transition live, with a progress bar, until the session ends')
     .option('--wait', 'block until the session ends; exit 0 if it completed, 1 if it failed or was cancelled')
     .option('--idempotency-key <key>', 'a retry with the same key answers the first run instead of starting another')
-    .addOption(new Option('--budget-tokens <n>', 'not supported yet').hideHelp())
+    .option('--budget-tokens <n>', 'fail the session once its model calls used this many tokens (prompt and completion)', budgetNumber())
+    .option('--budget-cost-usd <usd>', 'fail the session once its model calls cost this much (priced by SWITCHYARD_MODEL_PRICES)', budgetNumber(true))
+    .option('--budget-tasks <n>', 'start at most this many task runs (retries not counted)', budgetNumber())
+    .option('--budget-wall-ms <ms>', 'fail the session this many milliseconds after it was created', budgetNumber())
     .action(async (options: RunOptions, command: Command) => {
-      if (options.budgetTokens !== undefined) throw new UsageError('--budget-tokens is not supported yet by this version; leave it out');
       const out = output(command);
       const accepted = await client.orchestrate(requestOf(options), { idempotencyKey: options.idempotencyKey });
       if (!options.watch && !options.wait) {
