@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_KEYS } from './support/api-keys';
+import { readEvents } from './support/sse-client';
 import { Stack } from './support/stack';
+import { TcpProxy } from './support/tcp-proxy';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'switchyard.js');
@@ -94,6 +96,52 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     );
     expect(events.filter((e) => e.event === 'task' && e.data.status === 'completed').map((e) => e.data.taskId)).toEqual(['w1', 'w2']);
     expect(lines.at(-1)).toMatchObject({ status: 'completed', tasks: [{ id: 'w1' }, { id: 'w2' }] });
+  });
+
+  it('keeps watching through dropped connections: every event once, in order, deltas included (Last-Event-ID)', async () => {
+    const proxy = await TcpProxy.start(stack.baseUrl);
+    try {
+      const child = spawn(process.execPath, [BIN, 'run', '--plan', file('cut.json', plan(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])), '--watch', '--json'], {
+        env: { ...env(), SWITCHYARD_URL: proxy.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const lines = () => stdout.split('\n').filter(Boolean).length;
+      // Cut every connection through the proxy after the 3rd, 10th and 20th event, while the session runs.
+      const cutAt = [3, 10, 20];
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        while (cutAt.length > 0 && lines() >= cutAt[0] && !stdout.includes('"event":"session","data":{"status":"completed"')) {
+          cutAt.shift();
+          proxy.cut();
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect([code, stderr]).toEqual([0, '']);
+      expect(proxy.cuts).toBeGreaterThanOrEqual(2);
+      const printed = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const session = printed.at(-1);
+      expect(session).toMatchObject({ status: 'completed' });
+      // What one reader of the whole stream sees once the session ended: the same events, the same order.
+      const whole = await readEvents(`${stack.baseUrl}/api/orchestrator/sessions/${session.sessionId}/events`);
+      expect(printed.slice(0, -1).map((e) => `${e.id} ${e.event}`)).toEqual(whole.events.map((e) => `${e.id} ${e.event}`));
+      expect(whole.events.filter((e) => e.event === 'delta').length).toBeGreaterThanOrEqual(6);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('leaves the streamed text out of --watch with --no-deltas', async () => {
+    const ran = await cli(['run', '--plan', file('quiet.json', plan(['q1'])), '--watch', '--no-deltas']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    expect(ran.stdout).toMatch(/^ {2}task {6}q1\s+completed$/m);
+    expect(ran.stdout).not.toMatch(/^ {2}delta /m);
   });
 
   it('draws a progress bar under the transitions on a terminal', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { FINAL_SESSION_STATUSES, JsonValue, OrchestrateRequest, Session, SwitchyardClient } from '@switchyard/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionError, FINAL_SESSION_STATUSES, JsonValue, OrchestrateRequest, Session, SwitchyardClient } from '@switchyard/client';
 import { EXIT, UsageError } from '../cli-failure';
 import { CliContext } from '../cli-context';
 import { CliOutput } from '../cli-output';
@@ -13,6 +14,8 @@ interface RunOptions {
   param: string[];
   context?: string;
   watch?: boolean;
+  /** false with --no-deltas. */
+  deltas?: boolean;
   wait?: boolean;
   idempotencyKey?: string;
   budgetTokens?: number;
@@ -114,17 +117,33 @@ function summary(session: Session): string[] {
   return lines;
 }
 
-async function watch(client: SwitchyardClient, sessionId: string, out: CliOutput): Promise<Session> {
+/**
+ * The session once its events ended. Like the event stream, it rides out a dropped connection
+ * (a few tries, 250 ms apart and doubling) rather than end a watch that saw everything on exit 2.
+ */
+async function finalSession(client: SwitchyardClient, sessionId: string): Promise<Session> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await client.sessions.get(sessionId);
+    } catch (error) {
+      if (!(error instanceof ConnectionError) || attempt >= 3) throw error;
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
+/** Follows the session's events (the client resumes them with Last-Event-ID across dropped connections) to its end: shown live, or as JSON lines under `--json`. */
+async function watch(client: SwitchyardClient, sessionId: string, out: CliOutput, deltas: boolean): Promise<Session> {
   const display = out.json ? undefined : new WatchDisplay();
   try {
-    for await (const event of client.sessions.events(sessionId)) {
+    for await (const event of client.sessions.events(sessionId, { deltas })) {
       if (display) display.show(event);
       else out.data(event);
     }
   } finally {
     display?.stop();
   }
-  return client.sessions.get(sessionId);
+  return finalSession(client, sessionId);
 }
 
 export function runCommand({ client, output }: CliContext): Command {
@@ -135,7 +154,8 @@ export function runCommand({ client, output }: CliContext): Command {
     .option('--template <name>', 'a workflow template (switchyard templates list)')
     .option('--param <key=value>', "a template's param, repeatable (the value as JSON if it parses, else text)", (p: string, all: string[]) => [...all, p], [])
     .option('--context <file>', 'a JSON file with the shared context')
-    .option('--watch', 'show every transition live, with a progress bar, until the session ends')
+    .option('--watch', 'show every transition and the text the running tasks stream, live, with a progress bar, until the session ends')
+    .option('--no-deltas', 'with --watch: leave out the text the running tasks stream')
     .option('--wait', 'block until the session ends; exit 0 if it completed, 1 if it failed or was cancelled')
     .option('--idempotency-key <key>', 'a retry with the same key answers the first run instead of starting another')
     .option('--budget-tokens <n>', 'fail the session once its model calls used this many tokens (prompt and completion)', budgetNumber())
@@ -150,7 +170,7 @@ export function runCommand({ client, output }: CliContext): Command {
         return;
       }
       out.line(`Session ${accepted.sessionId} accepted (${accepted.status}).`);
-      const session = options.watch ? await watch(client, accepted.sessionId, out) : await client.sessions.wait(accepted.sessionId);
+      const session = options.watch ? await watch(client, accepted.sessionId, out, options.deltas !== false) : await client.sessions.wait(accepted.sessionId);
       if (!FINAL_SESSION_STATUSES.includes(session.status)) throw new UsageError(`session ${session.sessionId} is ${session.status}, not finished`);
       out.print(session, summary);
       process.exitCode = exitOf(session);
