@@ -1,6 +1,6 @@
 import type { DeltaEventData } from '@switchyard/client';
 
-/** Characters of a task's streamed text shown on one line before it is broken (so a long answer without newlines still shows as it comes). */
+/** Characters of a task's streamed text shown on one line before it is broken (so a long answer without newlines still shows as it comes), off a terminal. */
 export const DELTA_LINE_CHARS = 100;
 
 /** Control characters (ANSI escapes, carriage returns, ...) would move the cursor and garble the progress bar: they show as `\uXXXX`. */
@@ -10,13 +10,16 @@ const visible = (text: string) =>
 
 /**
  * The streamed text of running tasks as whole lines, each prefixed by its task: pieces are held
- * per task until a newline (or {@link DELTA_LINE_CHARS}) ends a line, so tasks streaming at the
+ * per task until a newline (or `lineChars` of them) ends a line, so tasks streaming at the
  * same time interleave by line, never inside one.
  */
 export class DeltaLines {
   private readonly pending = new Map<string, { attempt: number; text: string }>();
 
-  constructor(private readonly print: (taskId: string, text: string) => void) {}
+  constructor(
+    private readonly print: (taskId: string, text: string) => void,
+    private readonly lineChars = DELTA_LINE_CHARS,
+  ) {}
 
   /** A delta event: prints the lines it completes. */
   add(delta: DeltaEventData): void {
@@ -31,7 +34,7 @@ export class DeltaLines {
     let text = (this.pending.get(delta.taskId)?.text ?? '') + delta.text;
     for (;;) {
       const newline = text.indexOf('\n');
-      const end = newline >= 0 && newline <= DELTA_LINE_CHARS ? newline : text.length > DELTA_LINE_CHARS ? DELTA_LINE_CHARS : -1;
+      const end = newline >= 0 && newline <= this.lineChars ? newline : text.length > this.lineChars ? this.lineChars : -1;
       if (end < 0) break;
       this.print(delta.taskId, visible(text.slice(0, end)));
       text = text.slice(newline === end ? end + 1 : end);

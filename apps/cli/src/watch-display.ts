@@ -1,6 +1,6 @@
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import type { SessionEvent, TaskStatus } from '@switchyard/client';
-import { DeltaLines } from './delta-lines';
+import { DELTA_LINE_CHARS, DeltaLines } from './delta-lines';
 
 const DONE: TaskStatus[] = ['completed', 'failed', 'skipped', 'cancelled'];
 
@@ -15,9 +15,12 @@ export class WatchDisplay {
   private readonly tasks = new Map<string, TaskStatus>();
   private readonly bars?: MultiBar;
   private readonly bar?: SingleBar;
-  private readonly deltas = new DeltaLines((taskId, text) => this.write(`  delta     ${taskId.padEnd(16)} ${text}`));
+  private readonly deltas: DeltaLines;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    // On a terminal a line of streamed text fits its width after the 29 characters of the prefix.
+    const lineChars = stream.isTTY && stream.columns ? Math.max(20, stream.columns - 29) : DELTA_LINE_CHARS;
+    this.deltas = new DeltaLines((taskId, text) => this.write(`  delta     ${taskId.padEnd(16)} ${text}`), lineChars);
     if (!stream.isTTY) return;
     this.bars = new MultiBar(
       { stream, format: ' {bar} {value}/{total} tasks done | session {status}', hideCursor: true, clearOnComplete: false },
