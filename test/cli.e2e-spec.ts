@@ -310,6 +310,20 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     expect(templates.stdout).toContain('research-report');
   });
 
+  it('follows the log of a running session with logs --follow, to its end', async () => {
+    const { sessionId } = JSON.parse((await cli(['run', '--plan', file('followed.json', plan(['f1', 'f2', 'f3', 'f4', 'f5', 'f6'])), '--json'])).stdout);
+    const startedAt = Date.now();
+    const followed = await cli(['logs', sessionId, '--follow', '--level', 'info']);
+    expect([followed.code, followed.stderr]).toEqual([0, '']);
+    const lines = followed.stdout.trim().split('\n');
+    expect(lines.every((line) => /^\S+ {2}(info|warn|error|critical) /.test(line))).toBe(true);
+    // It ran while the session did and ended with it: the last task's entries are there.
+    expect(lines.some((line) => line.includes('[f6] '))).toBe(true);
+    const session = (await stack.request('GET', `/api/orchestrator/sessions/${sessionId}`)).body;
+    expect(session.status).toBe('completed');
+    expect(Date.parse(session.finishedAt)).toBeGreaterThan(startedAt);
+  });
+
   it('exits 2 with one line that names the culprit and says what to do', async () => {
     const invalid = await cli(['run', '--plan', file('bad.json', { tasks: [{ id: 'a', capabilities: ['no_such_capability'] }] })]);
     expect(invalid.code).toBe(2);
