@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_KEYS } from './support/api-keys';
+import { readEvents } from './support/sse-client';
 import { Stack } from './support/stack';
+import { TcpProxy } from './support/tcp-proxy';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'switchyard.js');
@@ -71,8 +73,13 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     expect(ran.stdout).toMatch(/^Session \S+ accepted \(pending\)\./);
     expect(ran.stdout).toMatch(/^ {2}session {3}planning$/m);
     expect(ran.stdout).toMatch(/^ {2}task {6}\S+\s+running {2}\S+@\S+ \(attempt 1\)$/m);
+    // The offline model streams its answers: each running task's text shows as lines prefixed by the task, before it completes.
+    const completedAt = (taskId: string) => ran.stdout.search(new RegExp(`^ {2}task {6}${taskId}\\s+completed$`, 'm'));
+    const deltas = [...ran.stdout.matchAll(/^ {2}delta {5}(\S+) +\S.*$/gm)].filter((m) => completedAt(m[1]) >= 0);
+    expect(deltas.length).toBeGreaterThan(0);
+    for (const delta of deltas) expect(delta.index).toBeLessThan(completedAt(delta[1]));
     expect(ran.stdout).toMatch(/^ {2}session {3}completed$/m);
-    expect(ran.stdout).toMatch(/^Session \S+ completed\.\nResult: \{/m);
+    expect(ran.stdout).toMatch(/^Session \S+ completed\.\nUsage: \d+ tokens \(\d+ prompt \+ \d+ completion\), \d+ model calls?, \$[\d.e-]+\nResult: \{/m);
   });
 
   it('prints the events as JSON lines with --watch --json, the final session last', async () => {
@@ -83,9 +90,58 @@ describe('the switchyard CLI, as a process against a real stack', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     const events = lines.slice(0, -1);
-    expect(events.every((e) => typeof e.id === 'string' && ['task', 'session'].includes(e.event))).toBe(true);
+    expect(events.every((e) => typeof e.id === 'string' && ['task', 'session', 'delta'].includes(e.event))).toBe(true);
+    expect(events.filter((e) => e.event === 'delta').map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ taskId: 'w1', attempt: 1, seq: 1, text: expect.any(String) }),
+    );
     expect(events.filter((e) => e.event === 'task' && e.data.status === 'completed').map((e) => e.data.taskId)).toEqual(['w1', 'w2']);
     expect(lines.at(-1)).toMatchObject({ status: 'completed', tasks: [{ id: 'w1' }, { id: 'w2' }] });
+  });
+
+  it('keeps watching through dropped connections: every event once, in order, deltas included (Last-Event-ID)', async () => {
+    const proxy = await TcpProxy.start(stack.baseUrl);
+    try {
+      const child = spawn(process.execPath, [BIN, 'run', '--plan', file('cut.json', plan(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])), '--watch', '--json'], {
+        env: { ...env(), SWITCHYARD_URL: proxy.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const lines = () => stdout.split('\n').filter(Boolean).length;
+      // Cut every connection through the proxy after the 3rd, 10th and 20th event, while the session runs.
+      const cutAt = [3, 10, 20];
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        while (cutAt.length > 0 && lines() >= cutAt[0] && !stdout.includes('"event":"session","data":{"status":"completed"')) {
+          cutAt.shift();
+          proxy.cut();
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect([code, stderr]).toEqual([0, '']);
+      expect(proxy.cuts).toBeGreaterThanOrEqual(2);
+      const printed = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const session = printed.at(-1);
+      expect(session).toMatchObject({ status: 'completed' });
+      // What one reader of the whole stream sees once the session ended: the same events, the same order.
+      const whole = await readEvents(`${stack.baseUrl}/api/orchestrator/sessions/${session.sessionId}/events`);
+      expect(printed.slice(0, -1).map((e) => `${e.id} ${e.event}`)).toEqual(whole.events.map((e) => `${e.id} ${e.event}`));
+      expect(whole.events.filter((e) => e.event === 'delta').length).toBeGreaterThanOrEqual(6);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('leaves the streamed text out of --watch with --no-deltas', async () => {
+    const ran = await cli(['run', '--plan', file('quiet.json', plan(['q1'])), '--watch', '--no-deltas']);
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    expect(ran.stdout).toMatch(/^ {2}task {6}q1\s+completed$/m);
+    expect(ran.stdout).not.toMatch(/^ {2}delta /m);
   });
 
   it('draws a progress bar under the transitions on a terminal', async () => {
@@ -99,6 +155,43 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     const screen = readFileSync(log, 'utf8');
     expect(screen).toMatch(/[█░]+ 3\/3 tasks done \| session completed/);
     expect(screen).toContain('session   completed');
+    // Each delta line is written whole above the bar: after the escape that clears the bar's line, with nothing of the bar in it.
+    const deltaLines = screen.split(/\r?\n/).filter((line) => line.includes('  delta     '));
+    expect(deltaLines.length).toBeGreaterThan(0);
+    for (const line of deltaLines.map((l) => l.split('\u001b[2K').at(-1)!)) {
+      expect(line).toMatch(/^ {2}delta {5}[abc] {16}\S/);
+      expect(line).not.toContain('\u001b');
+    }
+  });
+
+  it('stops a run at its tokens budget: nothing starts past it, one line names the limit and its usage, exit 1', async () => {
+    const chain = file('budget.json', plan(['b1', 'b2', 'b3']));
+    const ran = await cli(['run', '--plan', chain, '--budget-tokens', '1', '--wait']);
+    expect([ran.code, ran.stderr]).toEqual([1, '']);
+    expect(ran.stdout).toMatch(/^Session \S+ failed\.\nBudget exceeded: tokens used \d+ of 1 \(--budget-tokens\)\.\nUsage: \d+ tokens /m);
+    const sessionId = ran.stdout.split(' ')[1];
+    const shown = await cli(['sessions', 'show', sessionId]);
+    expect(shown.stdout).toMatch(/^Budget exceeded: tokens used \d+ of 1 \(--budget-tokens\)\.\nBudget: tokens 1\nUsage: \d+ tokens/m);
+    expect(shown.stdout).toMatch(/^b3\s+cancelled\s/m);
+
+    const json = await cli(['run', '--plan', chain, '--budget-tokens', '1', '--budget-tasks', '5', '--budget-wall-ms', '60000', '--wait', '--json']);
+    expect([json.code, json.stderr]).toEqual([1, '']);
+    const session = JSON.parse(json.stdout);
+    expect(session).toMatchObject({
+      status: 'failed',
+      budget: { tokens: 1, tasks: 5, wallMs: 60_000 },
+      error: { code: 'budget_exceeded', limit: 'tokens', budget: { tokens: 1, tasks: 5, wallMs: 60_000 } },
+    });
+    expect(session.tasks.slice(1).map((t: any) => t.attempts)).toEqual([0, 0]);
+  });
+
+  it('shows the usage of each task and of the session', async () => {
+    const finished = JSON.parse((await cli(['run', '--plan', file('usage.json', plan(['u1', 'u2'])), '--wait', '--json'])).stdout);
+    expect(finished.usage).toMatchObject({ totalTokens: expect.any(Number), calls: 2 });
+    const shown = await cli(['sessions', 'show', finished.sessionId]);
+    expect(shown.stdout).toContain(`Usage: ${finished.usage.totalTokens} tokens (`);
+    expect(shown.stdout).toMatch(/^TASK\s+STATUS\s+AGENT\s+ATTEMPTS\s+TOKENS\s+COST\s+NOTE$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^u1\\s+completed\\s+\\S+\\s+1\\s+${finished.tasks[0].usage.totalTokens}\\s+\\$0$`, 'm'));
   });
 
   it('runs a template with params', async () => {
@@ -197,9 +290,38 @@ describe('the switchyard CLI, as a process against a real stack', () => {
 
     const agents = JSON.parse((await cli(['agents', 'list', '--json'])).stdout);
     expect(agents.map((a: any) => a.type)).toContain('researcher');
+    // A remote agent (registered over REST, pulling its tasks over HTTP) shows with the hosted ones.
+    const remote = await stack.request('POST', '/api/orchestrator/agents', {
+      id: 'cli-remote-translator',
+      name: 'translator',
+      type: 'translator',
+      capabilities: ['cli_translation'],
+      kind: 'specialised',
+      permission: 'limited',
+      customCapabilities: [{ name: 'cli_translation', description: 'Translate text', category: 'communication' }],
+    });
+    expect(remote.status).toBe(201);
+    const table = await cli(['agents', 'list']);
+    expect(table.stdout).toMatch(/^AGENT\s+TYPE\s+STATUS\s+WHERE\s+LAST HEARTBEAT\s+CAPABILITIES$/m);
+    expect(table.stdout).toMatch(/^cli-remote-translator\s+translator\s+active\s+remote\s+\S+\s+cli_translation$/m);
+    expect(table.stdout).toMatch(/^researcher@\S+\s+researcher\s+active\s+\S+:\d+\s/m);
     const templates = await cli(['templates', 'list']);
     expect(templates.stdout).toMatch(/^TEMPLATE\s+DESCRIPTION$/m);
     expect(templates.stdout).toContain('research-report');
+  });
+
+  it('follows the log of a running session with logs --follow, to its end', async () => {
+    const { sessionId } = JSON.parse((await cli(['run', '--plan', file('followed.json', plan(['f1', 'f2', 'f3', 'f4', 'f5', 'f6'])), '--json'])).stdout);
+    const startedAt = Date.now();
+    const followed = await cli(['logs', sessionId, '--follow', '--level', 'info']);
+    expect([followed.code, followed.stderr]).toEqual([0, '']);
+    const lines = followed.stdout.trim().split('\n');
+    expect(lines.every((line) => /^\S+ {2}(info|warn|error|critical) /.test(line))).toBe(true);
+    // It ran while the session did and ended with it: the last task's entries are there.
+    expect(lines.some((line) => line.includes('[f6] '))).toBe(true);
+    const session = (await stack.request('GET', `/api/orchestrator/sessions/${sessionId}`)).body;
+    expect(session.status).toBe('completed');
+    expect(Date.parse(session.finishedAt)).toBeGreaterThan(startedAt);
   });
 
   it('exits 2 with one line that names the culprit and says what to do', async () => {
@@ -218,7 +340,9 @@ describe('the switchyard CLI, as a process against a real stack', () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/^switchyard: the API refused it \(404 .*sessions list.*\n$/)]);
     for (const args of [
       ['run', '--goal', 'x', '--plan', 'p.json'],
-      ['run', '--goal', 'x', '--budget-tokens', '100'],
+      ['run', '--goal', 'x', '--budget-tokens', '-5'],
+      ['run', '--goal', 'x', '--budget-tasks', '2.5'],
+      ['run', '--goal', 'x', '--budget-cost-usd', 'a lot'],
       ['sessions', 'fork', 'x'],
       ['nonsense'],
       ['resolve', 'a', 'b', 'dance'],

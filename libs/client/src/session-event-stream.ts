@@ -9,6 +9,8 @@ export interface EventStreamOptions {
   lastEventId?: string;
   /** Also stream the session's log entries at this level or above (`event: log`). */
   logLevel?: LogLevel;
+  /** `false` leaves the tasks' streamed `delta` events out (`?deltas=off`). @defaultValue true */
+  deltas?: boolean;
   /** Stops the stream: the iterator then ends without an error. */
   signal?: AbortSignal;
   /** Reconnections in a row without a new event before the iterator gives up with the last error. @defaultValue 10 */
@@ -46,7 +48,10 @@ export async function* sessionEvents(transport: HttpTransport, sessionId: string
     try {
       const response = await transport.stream(
         path,
-        { query: { logLevel: options.logLevel }, headers: lastEventId ? { 'last-event-id': lastEventId } : {} },
+        {
+          query: { logLevel: options.logLevel, deltas: options.deltas === false ? 'off' : undefined },
+          headers: lastEventId ? { 'last-event-id': lastEventId } : {},
+        },
         signal,
       );
       const reader = response.body!.getReader();

@@ -174,6 +174,22 @@ describe('SwitchyardClient against a loopback server', () => {
     ]);
   });
 
+  it('leaves deltas out with deltas: false (as wait does), keeping the log level', async () => {
+    server.handler = (request, _body, response) => {
+      if (request.url!.includes('/events'))
+        response.writeHead(200, { 'content-type': 'text/event-stream' }).end(sse(1, 'session', { status: 'completed', at: 't' }));
+      else json(response, 200, { sessionId: SESSION, status: 'running' });
+    };
+    for await (const event of client.sessions.events(SESSION, { logLevel: 'warn', deltas: false })) void event;
+    await client.sessions.wait(SESSION);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      `/api/orchestrator/sessions/${SESSION}/events?logLevel=warn&deltas=off`,
+      `/api/orchestrator/sessions/${SESSION}`,
+      `/api/orchestrator/sessions/${SESSION}/events?deltas=off`,
+      `/api/orchestrator/sessions/${SESSION}`,
+    ]);
+  });
+
   it('does not retry a stream the API refuses with a 4xx', async () => {
     server.handler = (_request, _body, response) => json(response, 404, { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no session 0-x' });
     const consume = async () => {

@@ -113,7 +113,7 @@ export class SessionsApi {
   async wait(sessionId: string, options: Pick<EventStreamOptions, 'signal'> = {}): Promise<Session> {
     const current = await this.get(sessionId);
     if (FINAL_SESSION_STATUSES.includes(current.status)) return current;
-    for await (const event of this.events(sessionId, options)) void event;
+    for await (const event of this.events(sessionId, { ...options, deltas: false })) void event;
     return this.get(sessionId);
   }
 }

@@ -21,8 +21,9 @@ export function logsCommand({ client, output }: CliContext): Command {
     .action(async (id: string, options: { level?: LogLevel; follow?: boolean }, command: Command) => {
       const out = output(command);
       if (options.follow) {
-        // The event stream replays the log from the start and then follows it, in order.
-        for await (const event of client.sessions.events(id, { logLevel: options.level ?? 'debug' })) if (event.event === 'log') print(out, event.data);
+        // The event stream replays the log from the start and then follows it, in order (its deltas left out).
+        for await (const event of client.sessions.events(id, { logLevel: options.level ?? 'debug', deltas: false }))
+          if (event.event === 'log') print(out, event.data);
         return;
       }
       let cursor: string | undefined;

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../cli-failure';
-import { requestOf } from './run.command';
+import { InvalidArgumentError } from 'commander';
+import { budgetLine, budgetNumber, requestOf, usageLine } from './run.command';
 
 describe('requestOf (the orchestrate body of run)', () => {
   let dir: string;
@@ -50,5 +51,33 @@ describe('requestOf (the orchestrate body of run)', () => {
     expect(refusal({ plan: join(dir, 'missing.json'), param: [] })).toBe(`cannot read the plan file ${join(dir, 'missing.json')}: ENOENT`);
     expect(refusal({ plan: file('broken.json', '{"tasks": ['), param: [] })).toMatch(/^the plan file \S+ is not JSON: /);
     expect(refusal({ goal: 'x', param: [], context: file('list.json', '[1]') })).toMatch(/^the context file \S+ must hold a JSON object$/);
+  });
+});
+
+describe('budgets of run', () => {
+  it('sends the --budget-* options as budget, and only those given', () => {
+    expect(requestOf({ goal: 'g', param: [], budgetTokens: 1000, budgetCostUsd: 0.5 })).toEqual({ goal: 'g', budget: { tokens: 1000, costUsd: 0.5 } });
+    expect(requestOf({ goal: 'g', param: [], budgetTasks: 3, budgetWallMs: 60_000 })).toEqual({ goal: 'g', budget: { tasks: 3, wallMs: 60_000 } });
+    expect(requestOf({ goal: 'g', param: [] })).toEqual({ goal: 'g' });
+  });
+
+  it('takes numbers above 0, whole ones except for a cost', () => {
+    expect(budgetNumber()('1000')).toBe(1000);
+    expect(budgetNumber(true)('0.25')).toBe(0.25);
+    for (const text of ['0', '-5', '2.5', 'many', '', 'Infinity']) expect(() => budgetNumber()(text)).toThrow(InvalidArgumentError);
+    expect(() => budgetNumber(true)('-0.1')).toThrow('a number above 0');
+  });
+
+  it('says in one line which limit a session reached, how much it used and what usage it had', () => {
+    expect(budgetLine({ message: 'budget', code: 'budget_exceeded', limit: 'tokens', used: 1200, budget: { tokens: 1000, tasks: 5 } })).toBe(
+      'Budget exceeded: tokens used 1200 of 1000 (--budget-tokens).',
+    );
+    expect(budgetLine({ message: 'budget', code: 'budget_exceeded', limit: 'wallMs', used: 1534, budget: { wallMs: 1500 } })).toBe(
+      'Budget exceeded: wallMs used 1534 of 1500 (--budget-wall-ms).',
+    );
+    expect(budgetLine({ message: 'boom' })).toBeUndefined();
+    expect(usageLine({ promptTokens: 90, completionTokens: 30, totalTokens: 120, calls: 1, costUsd: 0.0012 })).toBe(
+      '120 tokens (90 prompt + 30 completion), 1 model call, $0.0012',
+    );
   });
 });

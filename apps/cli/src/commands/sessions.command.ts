@@ -3,7 +3,7 @@ import { ForkRequest, JsonValue, Session, SessionStatus } from '@switchyard/clie
 import { UsageError } from '../cli-failure';
 import { CliContext } from '../cli-context';
 import { table } from '../cli-output';
-import { readJson } from './run.command';
+import { budgetLine, readJson, usageLine } from './run.command';
 
 /** A JSON option's value, or a one-line refusal naming the option. */
 export function jsonOption(text: string, flag: string): JsonValue {
@@ -21,6 +21,12 @@ function waitNote(waitingFor: Session['tasks'][number]['waitingFor']): string | 
   return `signal ${waitingFor.signal}${waitingFor.timeoutAt ? ` (until ${waitingFor.timeoutAt})` : ''}`;
 }
 
+/** A budget as `tokens 1000, tasks 3`. */
+const budgetText = (budget: NonNullable<Session['budget']>) =>
+  Object.entries(budget)
+    .map(([limit, value]) => `${limit} ${value}`)
+    .join(', ');
+
 const STATUSES: SessionStatus[] = ['pending', 'planning', 'running', 'paused', 'completed', 'failed', 'cancelled'];
 
 function statuses(text: string): SessionStatus[] {
@@ -36,24 +42,30 @@ function limit(text: string): number {
   return n;
 }
 
-function show(session: Session): string[] {
+/** What `sessions show` prints of a session. */
+export function show(session: Session): string[] {
   const head = [
     `Session ${session.sessionId}: ${session.status}`,
     ...(session.goal ? [`Goal: ${session.goal}`] : []),
     ...(session.template ? [`Template: ${session.template}`] : []),
     ...(session.forkedFrom ? [`Forked from ${session.forkedFrom.sessionId} at task ${session.forkedFrom.taskId}`] : []),
     `Created ${session.createdAt}, updated ${session.updatedAt}${session.finishedAt ? `, finished ${session.finishedAt}` : ''}`,
-    ...(session.error ? [`Error: ${session.error.message}`] : []),
+    ...(session.error ? [budgetLine(session.error) ?? `Error: ${session.error.message}`] : []),
+    ...(session.budget ? [`Budget: ${budgetText(session.budget)}`] : []),
+    ...(session.usage ? [`Usage: ${usageLine(session.usage)}`] : []),
     '',
   ];
+  // The usage columns only when a task used a model.
+  const usage = session.tasks.some((t) => t.usage);
   const rows = session.tasks.map((t) => [
     t.id,
     t.status,
     t.agentId ?? '',
     String(t.attempts),
+    ...(usage ? [t.usage ? String(t.usage.totalTokens) : '', t.usage ? `$${t.usage.costUsd}` : ''] : []),
     waitNote(t.waitingFor) ?? t.error?.message ?? (t.reusedFrom ? `reused from ${t.reusedFrom}` : ''),
   ]);
-  return [...head, ...table(['TASK', 'STATUS', 'AGENT', 'ATTEMPTS', 'NOTE'], rows)];
+  return [...head, ...table(['TASK', 'STATUS', 'AGENT', 'ATTEMPTS', ...(usage ? ['TOKENS', 'COST'] : []), 'NOTE'], rows)];
 }
 
 export function sessionsCommand({ client, output }: CliContext): Command {
