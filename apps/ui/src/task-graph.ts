@@ -11,6 +11,10 @@ export interface GraphTask {
   readonly title?: string;
   readonly capabilities: readonly string[];
   agentId?: string;
+  /** `wait` and `signal` tasks run no agent: the graph marks them with a clock or a bell. */
+  readonly kind?: string;
+  /** The session a fork's task kept its output from, without running. */
+  readonly reusedFrom?: string;
 }
 
 export interface VisibleNode {
