@@ -8,6 +8,15 @@ import { Stack } from './support/stack';
 const API = '/api/orchestrator';
 const SHOTS = join(__dirname, '..', '.tmp');
 
+/** The little of the page's DOM that functions run in the page read (this file's types have no DOM). */
+interface InPage {
+  document: {
+    querySelector(
+      selector: string,
+    ): { textContent: string | null; classList: { contains(name: string): boolean }; getAttribute(name: string): string | null } | null;
+  };
+}
+
 /** A plan that takes a few seconds (offline model calls of 600 ms) and ends in an approval. */
 const PLAN = {
   tasks: [
@@ -187,13 +196,13 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     await page.click('[data-task-id="talk"]');
     const deltas = page.locator('[data-deltas="talk"]');
     // The first text seen in the panel is part of the stream, seen while the task still runs.
-    // (String expressions: they run in the page, and this file's types have no DOM.)
     const first = await page.waitForFunction(
-      `(() => {
-        const box = document.querySelector('[data-deltas="talk"]');
+      () => {
+        const doc = (globalThis as unknown as InPage).document;
+        const box = doc.querySelector('[data-deltas="talk"]');
         if (!box || box.classList.contains('empty')) return undefined;
-        return { text: box.textContent, status: document.querySelector('[data-task-id="talk"]').getAttribute('data-status') };
-      })()`,
+        return { text: box.textContent, status: doc.querySelector('[data-task-id="talk"]')?.getAttribute('data-status') };
+      },
       undefined,
       { timeout: 20_000 },
     );
@@ -202,7 +211,13 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     expect(seen.text).toMatch(/^piece-0piece-1/);
     expect(seen.text).not.toContain('piece-99');
     // It grows in place to the whole stream, without a click or a reload.
-    await page.waitForFunction(`document.querySelector('[data-deltas="talk"]')?.textContent.endsWith('piece-99')`, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as InPage).document.querySelector('[data-deltas="talk"]')?.textContent?.endsWith('piece-99'),
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
     expect(await deltas.textContent()).toBe(Array.from({ length: 100 }, (_, i) => `piece-${i}`).join(''));
     await page.screenshot({ path: join(SHOTS, 'session-page-deltas.png') });
 
@@ -235,6 +250,9 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     expect(await page.getAttribute('[data-task-id="go-ahead"] [data-marker]', 'data-marker')).toBe('signal');
     expect(await page.getAttribute('[data-task-id="cool-down"] [data-marker]', 'data-marker')).toBe('wait');
     expect(await page.$('[data-task-id="ship"] [data-marker]')).toBeNull();
+    // Under their titles: the signal's name, the wait's length (they run no agent).
+    expect(await page.textContent('[data-task-id="go-ahead"] .node-detail')).toBe('signal “approved”');
+    expect(await page.textContent('[data-task-id="cool-down"] .node-detail')).toBe('wait 1.5 s');
     expect(await page.$$eval('[data-legend-marker]', (items) => items.map((i) => i.getAttribute('data-legend-marker')))).toEqual(['wait', 'signal', 'reused']);
 
     // Once `prepare` is done, the signal task waits for its signal: its details say so and offer to send it.

@@ -166,7 +166,7 @@ export class GraphView {
   private nodeGroup(node: VisibleNode, placed: ElkNode): SVGGElement {
     const { task } = node;
     const label = task.title ?? task.id;
-    const detail = node.collapsed ? `${node.descendants} tasks inside` : (task.agentId ?? task.capabilities.join(', '));
+    const detail = node.collapsed ? `${node.descendants} tasks inside` : (task.agentId ?? task.note ?? task.capabilities.join(', '));
     const group = svg(
       'g',
       {
@@ -183,7 +183,7 @@ export class GraphView {
       svg('text', { class: 'node-label', x: 20, y: 24 }, clip(label, node.descendants > 0 ? 18 : 21)),
       svg('text', { class: 'node-detail', x: 20, y: 44 }, clip(detail, 27)),
       node.collapsed ? hiddenBar(node) : null,
-      ...markers(task).map((marker, i) => markerTag(marker, i)),
+      ...markerTags(markers(task)),
     );
     group.addEventListener('click', () => this.events.select(task.id));
     group.addEventListener('keydown', (event) => event.key === 'Enter' && this.events.select(task.id));
@@ -260,7 +260,8 @@ function markers(task: GraphTask): Marker[] {
   return found;
 }
 
-const MARKER_WIDTH = 66;
+/** Each tag's width: its icon and its word. */
+const MARKER_WIDTH: Record<Marker, number> = { wait: 54, signal: 66, reused: 72 };
 
 /** The icon of a marker, drawn in a 12×12 box centred on 0,0 (shapes, so no font needs the glyph). */
 function markerIcon(marker: Marker): SVGGElement {
@@ -272,13 +273,23 @@ function markerIcon(marker: Marker): SVGGElement {
   return svg('g', { class: 'marker-icon' }, marker === 'wait' ? svg('circle', { r: 5.2 }) : null, ...paths[marker].map((d) => svg('path', { d })));
 }
 
-/** A tag on a node's top edge naming a marker (the n-th from the right). */
-function markerTag(marker: Marker, index: number): SVGGElement {
-  const x = NODE_WIDTH - 12 - (index + 1) * (MARKER_WIDTH + 6);
+/** The tags of a node's markers, side by side from its top-right corner leftwards. */
+function markerTags(list: readonly Marker[]): SVGGElement[] {
+  let right = NODE_WIDTH - 14;
+  return list.map((marker) => {
+    const tag = markerTag(marker, right);
+    right -= MARKER_WIDTH[marker] + 6;
+    return tag;
+  });
+}
+
+/** A tag on a node's top edge naming a marker, its right end at `right`. */
+function markerTag(marker: Marker, right: number): SVGGElement {
+  const x = right - MARKER_WIDTH[marker];
   return svg(
     'g',
     { class: `marker marker-${marker}`, 'data-marker': marker, transform: `translate(${x},-9)` },
-    svg('rect', { width: MARKER_WIDTH, height: 18, rx: 9 }),
+    svg('rect', { width: MARKER_WIDTH[marker], height: 18, rx: 9 }),
     svg('g', { transform: 'translate(12,9)' }, markerIcon(marker)),
     svg('text', { x: 23, y: 13 }, marker),
   );

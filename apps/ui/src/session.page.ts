@@ -1,8 +1,9 @@
-import { FINAL_SESSION_STATUSES, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
+import { FINAL_SESSION_STATUSES, Plan, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
 import { failureText } from './api-client';
 import { DeltaText } from './deltas';
 import { duration, h, sessionTitle, statusPill, tasksText } from './dom';
 import { GraphView } from './graph-view';
+import { kindNote, specsById } from './plan-specs';
 import { TaskDetails } from './task-details';
 import { defaultCollapsed, GraphTask, visibleGraph } from './task-graph';
 
@@ -57,6 +58,7 @@ export class SessionPage {
   /** Reads the session again (at start, and when an event names a task the page has not seen). */
   private async reload(first = false): Promise<void> {
     this.session = await this.client.sessions.get(this.sessionId);
+    const specs = specsById((this.session.plan as Plan | undefined)?.tasks);
     this.tasks = new Map(
       this.session.tasks.map((t) => [
         t.id,
@@ -70,6 +72,7 @@ export class SessionPage {
           agentId: t.agentId,
           kind: t.kind,
           reusedFrom: t.reusedFrom,
+          note: kindNote(specs.get(t.id)),
         },
       ]),
     );

@@ -109,8 +109,12 @@ export class TaskDetails {
   private fillDeltas(taskId: string): void {
     if (!this.deltaBox) return;
     const streamed = this.deltas.of(taskId);
-    this.deltaBox.classList.toggle('empty', !streamed);
-    this.deltaBox.textContent = streamed ? streamed.text : 'Nothing streamed (yet).';
+    // Follows the text as it grows, unless someone scrolled up to read.
+    const box = this.deltaBox;
+    const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    box.classList.toggle('empty', !streamed);
+    box.textContent = streamed ? streamed.text : 'Nothing streamed (yet).';
+    if (atEnd) box.scrollTop = box.scrollHeight;
     if (streamed) this.deltaBox.title = `attempt ${streamed.attempt}`;
   }
 

@@ -15,6 +15,8 @@ export interface GraphTask {
   readonly kind?: string;
   /** The session a fork's task kept its output from, without running. */
   readonly reusedFrom?: string;
+  /** What a node says under its title until an agent takes it, when not its capabilities (a wait's time, a signal's name). */
+  readonly note?: string;
 }
 
 export interface VisibleNode {
