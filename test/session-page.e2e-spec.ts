@@ -230,7 +230,7 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     await page.click('[data-task-id="spend"]');
     const panel = page.locator('[data-panel="task"]');
     await panel.locator('h2', { hasText: 'Spend some tokens' }).waitFor();
-    expect(await panel.innerText()).toMatch(/Usage\s+1500 tokens \(1200 prompt \+ 300 completion\) in 1 calls/);
+    expect(await panel.innerText()).toMatch(/Usage\s+1500 tokens \(1200 prompt \+ 300 completion\) in 1 call$/m);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 

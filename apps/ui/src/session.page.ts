@@ -38,6 +38,7 @@ export class SessionPage {
   private reloading: Promise<void> | undefined;
   /** A pending read of the session for its header (usage totals), at most one a second. */
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private headerReads = 0;
 
   constructor(
     private readonly client: SwitchyardClient,
@@ -132,17 +133,25 @@ export class SessionPage {
     } else this.renderHeader();
   }
 
+  /**
+   * Reads the session again for its header a second after a task ended, once for a burst of
+   * them; a task that ends while that read is on its way plans another, and an older read that
+   * answers late is dropped.
+   */
   private refreshSoon(): void {
-    this.refreshTimer ??= setTimeout(() => {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      const read = ++this.headerReads;
       this.client.sessions
         .get(this.sessionId)
         .then((session) => {
+          if (read !== this.headerReads) return;
           // The stream's status is as new as the read's, or newer.
           this.session = { ...session, status: this.session.status };
           this.renderHeader();
         })
-        .catch(() => undefined)
-        .finally(() => (this.refreshTimer = undefined));
+        .catch(() => undefined);
     }, 1000);
   }
 

@@ -31,8 +31,9 @@ function timings(task: TaskState): string {
 function usage(task: TaskState): string | undefined {
   const u = task.usage;
   if (!u) return undefined;
-  const cost = u.costUsd !== undefined ? `, $${u.costUsd.toFixed(4)}` : '';
-  return `${u.totalTokens ?? 0} tokens (${u.promptTokens ?? 0} prompt + ${u.completionTokens ?? 0} completion) in ${u.calls ?? 0} calls${cost}`;
+  const cost = u.costUsd ? `, $${u.costUsd.toFixed(4)}` : '';
+  const calls = u.calls ?? 0;
+  return `${u.totalTokens ?? 0} tokens (${u.promptTokens ?? 0} prompt + ${u.completionTokens ?? 0} completion) in ${calls} ${calls === 1 ? 'call' : 'calls'}${cost}`;
 }
 
 /** The panel beside the graph: everything about one task, and an operator's answers when it is paused. */
