@@ -1,11 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
+import { TEST_AGENTS_WORKER, testAgentsWorkerEnv } from './support/agents';
 import { TEST_KEYS } from './support/api-keys';
 import { Stack } from './support/stack';
 
 const API = '/api/orchestrator';
 const SHOTS = join(__dirname, '..', '.tmp');
+
+/** The little of the page's DOM that functions run in the page read (this file's types have no DOM). */
+interface InPage {
+  document: {
+    querySelector(
+      selector: string,
+    ): { textContent: string | null; classList: { contains(name: string): boolean }; getAttribute(name: string): string | null } | null;
+  };
+}
 
 /** A plan that takes a few seconds (offline model calls of 600 ms) and ends in an approval. */
 const PLAN = {
@@ -60,9 +70,11 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     [stack, browser] = await Promise.all([
-      Stack.start({ workers: 1, env: { SWITCHYARD_RATE_LIMIT: '0', SWITCHYARD_OFFLINE_LATENCY_MS: '600' } }),
+      Stack.start({ workers: 0, env: { SWITCHYARD_RATE_LIMIT: '0', SWITCHYARD_OFFLINE_LATENCY_MS: '600' } }),
       chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 30_000 }),
     ]);
+    // One worker: the built-in agents, and test agents that stream (`stream_text`) and report usage (`spend_tokens`).
+    await stack.addWorker(testAgentsWorkerEnv(), 'worker', TEST_AGENTS_WORKER);
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     page.setDefaultTimeout(20_000);
     // Every error the pages log, but the 401 that makes the page ask for its key.
@@ -79,6 +91,20 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
   const giveKey = async () => {
     await page.fill('input[name=apiKey]', TEST_KEYS.operator.key);
     await page.click('.key-form button[type=submit]');
+  };
+
+  /** Opens a session's page and waits for `taskId`'s node; gives the key if this tab has none yet. */
+  const openSession = async (sessionId: string, taskId: string) => {
+    await page.goto(`${stack.baseUrl}/ui/sessions/${sessionId}`);
+    await page.waitForSelector(`input[name=apiKey], [data-task-id="${taskId}"]`);
+    if (await page.$('input[name=apiKey]')) await giveKey();
+    await page.waitForSelector(`[data-task-id="${taskId}"]`);
+  };
+
+  const startPlan = async (plan: unknown): Promise<string> => {
+    const started = await stack.request('POST', `${API}/orchestrate`, { plan });
+    expect(started.status).toBe(202);
+    return started.body.sessionId;
   };
 
   it('draws a running session live: nodes change status without a reload, a click shows a task, an operator approves', async () => {
@@ -152,6 +178,138 @@ describe('the session pages, in a real browser (Debian chromium through playwrig
     expect(await page.$(`tr[data-session-id="${sessionId}"]`)).toBeNull();
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it("streams a running task's deltas into its details live, and shows usage per task and the session's totals in the header", async () => {
+    // `talk` streams 100 pieces, pausing 500 ms after every tenth: about 5 s of deltas.
+    const sessionId = await startPlan({
+      tasks: [
+        { id: 'talk', title: 'Talk at length', capabilities: ['stream_text'], input: { count: 100, pauseMs: 500 } },
+        {
+          id: 'spend',
+          title: 'Spend some tokens',
+          capabilities: ['spend_tokens'],
+          input: { calls: [{ model: 'm-1', promptTokens: 1200, completionTokens: 300 }] },
+        },
+      ],
+    });
+    await openSession(sessionId, 'talk');
+    await page.click('[data-task-id="talk"]');
+    const deltas = page.locator('[data-deltas="talk"]');
+    // The first text seen in the panel is part of the stream, seen while the task still runs.
+    const first = await page.waitForFunction(
+      () => {
+        const doc = (globalThis as unknown as InPage).document;
+        const box = doc.querySelector('[data-deltas="talk"]');
+        if (!box || box.classList.contains('empty')) return undefined;
+        return { text: box.textContent, status: doc.querySelector('[data-task-id="talk"]')?.getAttribute('data-status') };
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    const seen = (await first.jsonValue()) as { text: string; status: string };
+    expect(seen.status).toBe('running');
+    expect(seen.text).toMatch(/^piece-0piece-1/);
+    expect(seen.text).not.toContain('piece-99');
+    // It grows in place to the whole stream, without a click or a reload.
+    await page.waitForFunction(
+      () => (globalThis as unknown as InPage).document.querySelector('[data-deltas="talk"]')?.textContent?.endsWith('piece-99'),
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(await deltas.textContent()).toBe(Array.from({ length: 100 }, (_, i) => `piece-${i}`).join(''));
+    await page.screenshot({ path: join(SHOTS, 'session-page-deltas.png') });
+
+    // Usage: the task's own in its details, the session's totals in the header (read again live).
+    await page.waitForSelector('[data-session-status="completed"]', { timeout: 30_000 });
+    const session = await stack.waitForSession(sessionId);
+    expect(session.usage.totalTokens).toBe(1500);
+    await page.waitForSelector('.usage-totals[data-usage-tokens="1500"]', { timeout: 10_000 });
+    expect(await page.innerText('.usage-totals')).toMatch(/1,500\s+tokens · 1 call/i);
+    await page.click('[data-task-id="spend"]');
+    const panel = page.locator('[data-panel="task"]');
+    await panel.locator('h2', { hasText: 'Spend some tokens' }).waitFor();
+    expect(await panel.innerText()).toMatch(/Usage\s+1500 tokens \(1200 prompt \+ 300 completion\) in 1 call$/m);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  let signalled: string;
+
+  it('marks waits and signals on the graph, and an operator sends the signal from the page: the task completes live with its payload', async () => {
+    signalled = await startPlan({
+      tasks: [
+        { id: 'prepare', title: 'Prepare the release', capabilities: ['web_research'], input: { topic: 'release notes' } },
+        { id: 'go-ahead', title: 'Wait for the go-ahead', kind: 'signal', signal: 'approved', dependsOn: ['prepare'] },
+        { id: 'cool-down', title: 'Cool down', kind: 'wait', durationMs: 1500 },
+        { id: 'ship', title: 'Ship it', capabilities: ['document_creation'], dependsOn: ['go-ahead', 'cool-down'], input: { format: 'notes' } },
+      ],
+    });
+    await openSession(signalled, 'go-ahead');
+    // A bell on the signal task, a clock on the wait, nothing on the others; the legend names them.
+    expect(await page.getAttribute('[data-task-id="go-ahead"] [data-marker]', 'data-marker')).toBe('signal');
+    expect(await page.getAttribute('[data-task-id="cool-down"] [data-marker]', 'data-marker')).toBe('wait');
+    expect(await page.$('[data-task-id="ship"] [data-marker]')).toBeNull();
+    // Under their titles: the signal's name, the wait's length (they run no agent).
+    expect(await page.textContent('[data-task-id="go-ahead"] .node-detail')).toBe('signal “approved”');
+    expect(await page.textContent('[data-task-id="cool-down"] .node-detail')).toBe('wait 1.5 s');
+    expect(await page.$$eval('[data-legend-marker]', (items) => items.map((i) => i.getAttribute('data-legend-marker')))).toEqual(['wait', 'signal', 'reused']);
+
+    // Once `prepare` is done, the signal task waits for its signal: its details say so and offer to send it.
+    await page.click('[data-task-id="go-ahead"]');
+    const panel = page.locator('[data-panel="task"]');
+    await panel.locator('[data-action="signal"]').waitFor({ timeout: 20_000 });
+    const details = await panel.innerText();
+    expect(details).toMatch(/Kind\s+signal/);
+    expect(details).toMatch(/Waiting for\s+signal approved/);
+    expect(await page.getAttribute('[data-task-id="go-ahead"]', 'data-status')).toBe('waiting');
+    // Bad JSON is refused on the page, naming the field, and nothing is sent.
+    await panel.locator('textarea[name=payload]').fill('{oops');
+    await panel.locator('[data-action="signal"]').click();
+    expect(await panel.locator('.signal-form .form-message').textContent()).toMatch(/^The payload is not JSON/);
+    await page.screenshot({ path: join(SHOTS, 'session-page-signal.png') });
+    await panel.locator('textarea[name=payload]').fill('{"approvedBy": "ops"}');
+    await panel.locator('[data-action="signal"]').click();
+    await page.waitForSelector('[data-task-id="go-ahead"][data-status="completed"]', { timeout: 20_000 });
+    await page.waitForSelector('[data-session-status="completed"]', { timeout: 30_000 });
+    const session = await stack.waitForSession(signalled);
+    expect(session.tasks.find((t: any) => t.id === 'go-ahead').output).toEqual({ approvedBy: 'ops' });
+    expect(session.tasks.find((t: any) => t.id === 'cool-down').output).toEqual({ waitedMs: expect.any(Number) });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('forks a finished session from a task: the new page opens, links back, and marks the reused tasks', async () => {
+    await openSession(signalled, 'ship');
+    await page.click('[data-task-id="ship"]');
+    const panel = page.locator('[data-panel="task"]');
+    await panel.locator('h2', { hasText: 'Ship it' }).waitFor();
+    await panel.locator('textarea[name=forkInput]').fill('{"format": "slides"}');
+    await panel.locator('[data-action="fork"]').click();
+    // The page moves to the new session's.
+    await page.waitForURL((url) => url.pathname.startsWith('/ui/sessions/') && !url.pathname.endsWith(signalled), { timeout: 15_000 });
+    const forkId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    await page.waitForSelector('[data-task-id="ship"]');
+    expect(await page.getAttribute('[data-forked-from]', 'data-forked-from')).toBe(signalled);
+    expect(await page.getAttribute('[data-forked-from] a', 'href')).toBe(`/ui/sessions/${signalled}`);
+    expect(await page.innerText('[data-forked-from]')).toMatch(/at ship$/);
+    // The tasks before `ship` kept their output: marked reused; `ship` runs again.
+    const reused = await page.$$eval('[data-task-id]', (nodes) =>
+      nodes.filter((n) => n.querySelector('[data-marker="reused"]') && n.classList.contains('reused')).map((n) => n.getAttribute('data-task-id')),
+    );
+    expect(reused.sort()).toEqual(['cool-down', 'go-ahead', 'prepare']);
+    await page.waitForSelector('[data-task-id="ship"][data-status="completed"]', { timeout: 30_000 });
+    await page.click('[data-task-id="prepare"]');
+    const panel2 = page.locator('[data-panel="task"]');
+    await panel2.locator('h2', { hasText: 'Prepare the release' }).waitFor();
+    expect(await panel2.innerText()).toContain(`Reused from\n${signalled}`);
+    await page.screenshot({ path: join(SHOTS, 'session-page-fork.png') });
+
+    const fork = await stack.waitForSession(forkId);
+    expect(fork).toMatchObject({ status: 'completed', forkedFrom: { sessionId: signalled, taskId: 'ship' } });
+    expect(fork.tasks.find((t: any) => t.id === 'ship').reusedFrom).toBeUndefined();
+    expect(fork.plan.tasks.find((t: any) => t.id === 'ship').input).toEqual({ format: 'slides' });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 
   it("cancels a running session from its page's button, and the page shows it cancelled live", async () => {
     // A chain of 20 tasks of 600 ms each: still running when the button is clicked.

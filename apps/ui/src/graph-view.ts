@@ -1,7 +1,7 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { h, svg } from './dom';
-import { VisibleGraph, VisibleNode } from './task-graph';
+import { GraphTask, VisibleGraph, VisibleNode } from './task-graph';
 
 const NODE_WIDTH = 210;
 const NODE_HEIGHT = 58;
@@ -166,16 +166,24 @@ export class GraphView {
   private nodeGroup(node: VisibleNode, placed: ElkNode): SVGGElement {
     const { task } = node;
     const label = task.title ?? task.id;
-    const detail = node.collapsed ? `${node.descendants} tasks inside` : (task.agentId ?? task.capabilities.join(', '));
+    const detail = node.collapsed ? `${node.descendants} tasks inside` : (task.agentId ?? task.note ?? task.capabilities.join(', '));
     const group = svg(
       'g',
-      { class: 'node', 'data-task-id': task.id, 'data-status': task.status, transform: `translate(${placed.x},${placed.y})`, tabindex: 0, role: 'button' },
+      {
+        class: task.reusedFrom ? 'node reused' : 'node',
+        'data-task-id': task.id,
+        'data-status': task.status,
+        transform: `translate(${placed.x},${placed.y})`,
+        tabindex: 0,
+        role: 'button',
+      },
       svg('title', {}, `${task.id} (${task.status})`),
       svg('rect', { class: 'node-box', width: NODE_WIDTH, height: NODE_HEIGHT, rx: 10 }),
       svg('rect', { class: 'node-band', width: 8, height: NODE_HEIGHT, rx: 4 }),
       svg('text', { class: 'node-label', x: 20, y: 24 }, clip(label, node.descendants > 0 ? 18 : 21)),
       svg('text', { class: 'node-detail', x: 20, y: 44 }, clip(detail, 27)),
       node.collapsed ? hiddenBar(node) : null,
+      ...markerTags(markers(task)),
     );
     group.addEventListener('click', () => this.events.select(task.id));
     group.addEventListener('keydown', (event) => event.key === 'Enter' && this.events.select(task.id));
@@ -242,6 +250,51 @@ function clip(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
+type Marker = 'wait' | 'signal' | 'reused';
+
+/** The markers of a task: a durable wait's clock, a signal's bell, a fork's reused output. */
+function markers(task: GraphTask): Marker[] {
+  const found: Marker[] = [];
+  if (task.kind === 'wait' || task.kind === 'signal') found.push(task.kind);
+  if (task.reusedFrom) found.push('reused');
+  return found;
+}
+
+/** Each tag's width: its icon and its word. */
+const MARKER_WIDTH: Record<Marker, number> = { wait: 54, signal: 66, reused: 72 };
+
+/** The icon of a marker, drawn in a 12×12 box centred on 0,0 (shapes, so no font needs the glyph). */
+function markerIcon(marker: Marker): SVGGElement {
+  const paths: Record<Marker, string[]> = {
+    wait: ['M0,-3.5 L0,0 L2.5,1.8'],
+    signal: ['M-4.5,2.5 C-4,-1 -4,-5 0,-5 C4,-5 4,-1 4.5,2.5 Z', 'M-1.5,4.2 L1.5,4.2'],
+    reused: ['M4.5,-1 A4.8,4.8 0 1 0 3.2,3.6', 'M4.6,-4.6 L4.6,-0.6 L0.8,-0.8'],
+  };
+  return svg('g', { class: 'marker-icon' }, marker === 'wait' ? svg('circle', { r: 5.2 }) : null, ...paths[marker].map((d) => svg('path', { d })));
+}
+
+/** The tags of a node's markers, side by side from its top-right corner leftwards. */
+function markerTags(list: readonly Marker[]): SVGGElement[] {
+  let right = NODE_WIDTH - 14;
+  return list.map((marker) => {
+    const tag = markerTag(marker, right);
+    right -= MARKER_WIDTH[marker] + 6;
+    return tag;
+  });
+}
+
+/** A tag on a node's top edge naming a marker, its right end at `right`. */
+function markerTag(marker: Marker, right: number): SVGGElement {
+  const x = right - MARKER_WIDTH[marker];
+  return svg(
+    'g',
+    { class: `marker marker-${marker}`, 'data-marker': marker, transform: `translate(${x},-9)` },
+    svg('rect', { width: MARKER_WIDTH[marker], height: 18, rx: 9 }),
+    svg('g', { transform: 'translate(12,9)' }, markerIcon(marker)),
+    svg('text', { x: 23, y: 13 }, marker),
+  );
+}
+
 function arrowHead(): SVGMarkerElement {
   return svg(
     'marker',
@@ -264,8 +317,17 @@ function legend(): HTMLElement {
       {},
       h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample depends' }), 'waits for'),
       h('li', { class: 'legend-edge' }, h('i', { class: 'edge-sample contains' }), 'subtask of'),
+      ...(['wait', 'signal', 'reused'] as const).map((marker) =>
+        h('li', { class: `legend-marker marker-${marker}`, 'data-legend-marker': marker }, legendIcon(marker), LEGEND_MARKERS[marker]),
+      ),
     ),
   );
+}
+
+const LEGEND_MARKERS: Record<Marker, string> = { wait: 'durable wait', signal: 'waits for a signal', reused: 'reused by a fork' };
+
+function legendIcon(marker: Marker): SVGSVGElement {
+  return svg('svg', { class: 'legend-icon', width: 16, height: 16, viewBox: '-8 -8 16 16' }, markerIcon(marker));
 }
 
 /** A collapsed task's hidden subtree as a thin bar of its statuses. */

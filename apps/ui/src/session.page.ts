@@ -1,12 +1,15 @@
-import { FINAL_SESSION_STATUSES, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
+import { FINAL_SESSION_STATUSES, Plan, Session, SessionEvent, SessionEventData, SwitchyardClient, TaskEventData } from '@switchyard/client';
 import { failureText } from './api-client';
 import { DeltaText } from './deltas';
 import { duration, h, sessionTitle, statusPill, tasksText } from './dom';
 import { GraphView } from './graph-view';
+import { kindNote, specsById } from './plan-specs';
 import { TaskDetails } from './task-details';
 import { defaultCollapsed, GraphTask, visibleGraph } from './task-graph';
 
 const STATUS_ORDER = ['running', 'ready', 'waiting', 'paused', 'completed', 'failed', 'skipped', 'cancelled'];
+/** A session id short enough for a header: its first characters. */
+const shortId = (sessionId: string) => (sessionId.length > 14 ? `${sessionId.slice(0, 13)}…` : sessionId);
 const finished = (status: string) => (FINAL_SESSION_STATUSES as readonly string[]).includes(status);
 
 /** The data of a stream event of name E, as the client types it. */
@@ -33,6 +36,9 @@ export class SessionPage {
   private readonly live = h('span', { class: 'live', 'data-live': 'connecting' }, 'connecting');
   private stream: EventSource | undefined;
   private reloading: Promise<void> | undefined;
+  /** A pending read of the session for its header (usage totals), at most one a second. */
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private headerReads = 0;
 
   constructor(
     private readonly client: SwitchyardClient,
@@ -53,10 +59,22 @@ export class SessionPage {
   /** Reads the session again (at start, and when an event names a task the page has not seen). */
   private async reload(first = false): Promise<void> {
     this.session = await this.client.sessions.get(this.sessionId);
+    const specs = specsById((this.session.plan as Plan | undefined)?.tasks);
     this.tasks = new Map(
       this.session.tasks.map((t) => [
         t.id,
-        { id: t.id, parentId: t.parentId, dependsOn: t.dependsOn, status: t.status, title: t.title, capabilities: t.capabilities, agentId: t.agentId },
+        {
+          id: t.id,
+          parentId: t.parentId,
+          dependsOn: t.dependsOn,
+          status: t.status,
+          title: t.title,
+          capabilities: t.capabilities,
+          agentId: t.agentId,
+          kind: t.kind,
+          reusedFrom: t.reusedFrom,
+          note: kindNote(specs.get(t.id)),
+        },
       ]),
     );
     if (first) this.collapsed = defaultCollapsed([...this.tasks.values()]);
@@ -101,6 +119,8 @@ export class SessionPage {
     if (event.agentId) task.agentId = event.agentId;
     this.graph.setStatus(event.taskId, event.status, event.agentId);
     this.renderHeader();
+    // A task that ended added its usage to the session's totals: read them, once for a burst.
+    if (['completed', 'failed'].includes(event.status)) this.refreshSoon();
     if (this.details.shown === event.taskId) void this.details.show(event.taskId);
   }
 
@@ -111,6 +131,28 @@ export class SessionPage {
       this.setLive('ended');
       void this.reload();
     } else this.renderHeader();
+  }
+
+  /**
+   * Reads the session again for its header a second after a task ended, once for a burst of
+   * them; a task that ends while that read is on its way plans another, and an older read that
+   * answers late is dropped.
+   */
+  private refreshSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      const read = ++this.headerReads;
+      this.client.sessions
+        .get(this.sessionId)
+        .then((session) => {
+          if (read !== this.headerReads) return;
+          // The stream's status is as new as the read's, or newer.
+          this.session = { ...session, status: this.session.status };
+          this.renderHeader();
+        })
+        .catch(() => undefined);
+    }, 1000);
   }
 
   private async select(taskId: string): Promise<void> {
@@ -135,6 +177,36 @@ export class SessionPage {
     }
   }
 
+  /** Where a fork came from: a link to the old session's page, and the task it was forked at. */
+  private forkedFrom(): HTMLElement | null {
+    const from = this.session.forkedFrom;
+    if (!from) return null;
+    return h(
+      'span',
+      { class: 'forked-from', 'data-forked-from': from.sessionId },
+      'forked from ',
+      h('a', { href: `/ui/sessions/${encodeURIComponent(from.sessionId)}` }, shortId(from.sessionId)),
+      ' at ',
+      h('code', {}, from.taskId),
+    );
+  }
+
+  /** The session's model usage: tokens, calls and cost of all its tasks (and its planning). */
+  private usageTotals(): HTMLElement {
+    const u = this.session.usage;
+    const tokens = u?.totalTokens ?? 0;
+    return h(
+      'div',
+      {
+        class: 'usage-totals',
+        'data-usage-tokens': String(tokens),
+        title: u ? `${u.promptTokens} prompt + ${u.completionTokens} completion tokens` : 'No model call yet',
+      },
+      h('b', {}, tokens.toLocaleString('en-US')),
+      h('span', {}, `tokens · ${u?.calls ?? 0} ${u?.calls === 1 ? 'call' : 'calls'}${u && u.costUsd > 0 ? ` · $${u.costUsd.toFixed(4)}` : ''}`),
+    );
+  }
+
   private renderHeader(): void {
     const tasks = [...this.tasks.values()];
     const counts = new Map<string, number>();
@@ -149,7 +221,13 @@ export class SessionPage {
     cancel.addEventListener('click', () => void this.cancel(cancel));
     this.header.replaceChildren(
       h('a', { class: 'back', href: '/ui' }, '← Sessions'),
-      h('div', { class: 'title' }, h('h1', {}, sessionTitle(this.session, tasks.length)), h('code', { class: 'session-id' }, this.sessionId)),
+      h(
+        'div',
+        { class: 'title' },
+        h('h1', {}, sessionTitle(this.session, tasks.length)),
+        h('code', { class: 'session-id' }, this.sessionId),
+        this.forkedFrom(),
+      ),
       h('div', { class: 'session-status', 'data-session-status': this.session.status }, statusPill(this.session.status), this.live),
       h(
         'div',
@@ -162,6 +240,7 @@ export class SessionPage {
         { class: 'counts' },
         ...STATUS_ORDER.filter((s) => counts.has(s)).map((s) => h('li', { class: `count status-${s}`, 'data-count': s }, h('b', {}, String(counts.get(s))), s)),
       ),
+      this.usageTotals(),
       ...(finished(this.session.status) ? [] : [cancel]),
     );
   }

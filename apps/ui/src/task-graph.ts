@@ -11,6 +11,12 @@ export interface GraphTask {
   readonly title?: string;
   readonly capabilities: readonly string[];
   agentId?: string;
+  /** `wait` and `signal` tasks run no agent: the graph marks them with a clock or a bell. */
+  readonly kind?: string;
+  /** The session a fork's task kept its output from, without running. */
+  readonly reusedFrom?: string;
+  /** What a node says under its title until an agent takes it, when not its capabilities (a wait's time, a signal's name). */
+  readonly note?: string;
 }
 
 export interface VisibleNode {
