@@ -7,6 +7,7 @@ import { LocalAgentPool } from './agents/local-agent-pool';
 import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
+import { FairShare } from './queues/fair-share.service';
 import { WorkerHost } from './worker/worker-host.service';
 import { RemoteAgentSync } from './worker/remote-agent-sync.service';
 import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
@@ -76,6 +77,7 @@ const core = {
     SessionState,
     StateLocks,
     TaskQueues,
+    FairShare,
     CapabilityCatalog,
     AgentRegistry,
     PlanEnqueuer,
