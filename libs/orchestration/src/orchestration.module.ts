@@ -8,6 +8,7 @@ import { PlanEnqueuer } from './sessions/plan-enqueuer.service';
 import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { FairShare } from './queues/fair-share.service';
+import { TenantSlots } from './queues/tenant-slots.service';
 import { WorkerHost } from './worker/worker-host.service';
 import { RemoteAgentSync } from './worker/remote-agent-sync.service';
 import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
@@ -78,6 +79,7 @@ const core = {
     StateLocks,
     TaskQueues,
     FairShare,
+    TenantSlots,
     CapabilityCatalog,
     AgentRegistry,
     PlanEnqueuer,
