@@ -7,7 +7,7 @@
 
   ARGV[1] 'acquire', 'renew' or 'release'
   ARGV[2] the job (member)
-  ARGV[3] how long a hold lasts unless renewed (ms)
+  ARGV[3] with 'acquire' and 'renew': how long a hold lasts unless renewed (ms)
   ARGV[4] with 'acquire': most jobs holding a slot at once
 
   Reply: 1 when the job holds a slot ('acquire': it got one, or had one already; 'renew': it
@@ -18,12 +18,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local op = ARGV[1]
 local member = ARGV[2]
-local lapses = now + tonumber(ARGV[3])
 
 if op == 'release' then
   redis.call('ZREM', KEYS[1], member)
   return 1
 end
+
+local lapses = now + tonumber(ARGV[3])
 
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local held = redis.call('ZSCORE', KEYS[1], member)
