@@ -50,7 +50,7 @@ describe('the fair-share scripts, on the real Redis', () => {
     expect(await renewTenantSlot(redis, key, 'c', 60_000)).toBe(true);
     await releaseTenantSlot(redis, key, 'a');
     expect(await acquireTenantSlot(redis, key, 'd', 60_000, 2)).toBe(true);
-    expect(await redis.zrange(key, 0, -1)).toEqual(expect.arrayContaining(['c', 'd']));
+    expect(await redis.zrange(key, '0', '-1')).toEqual(expect.arrayContaining(['c', 'd']));
     expect(await redis.zcard(key)).toBe(2);
   });
 });
