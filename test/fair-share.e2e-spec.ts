@@ -10,6 +10,8 @@ interface TaskView {
   readonly status: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
+  readonly attempts: number;
+  readonly worker?: { readonly pid: number };
 }
 
 /** A plan of `count` independent web_research tasks. */
@@ -134,5 +136,30 @@ describe('fair share between tenants', () => {
       // Both ran side by side: the cap holds one tenant back, not the deployment.
       expect(mostAtOnce([...acmeTasks, ...globexTasks])).toBeGreaterThan(2);
     }, 90_000);
+  });
+
+  describe('a worker dies holding its tenant’s slots', () => {
+    let stack: Stack;
+
+    beforeAll(async () => {
+      stack = await Stack.start({ workers: 0, env: { SWITCHYARD_LOCK_DURATION_MS: '1000', SWITCHYARD_TENANT_MAX_RUNNING: '2' } });
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    it('its holds lapse: the tasks run again elsewhere and the tenant’s other tasks follow, still two at a time', async () => {
+      const doomed = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: '60000' });
+      const sessionId = await orchestrate(stack, 'operator', flood(6, 'a'));
+      await stack.waitForSession(sessionId, (s) => s.tasks.filter((t: TaskView) => t.status === 'running').length === 2, 15_000);
+      await doomed.stop('SIGKILL');
+      const survivor = await stack.addWorker({ SWITCHYARD_OFFLINE_LATENCY_MS: TASK_MS });
+      const tasks = await finishedTasks(stack, sessionId, 'operator', 30_000);
+      expect(tasks.map((t) => t.status)).toEqual(new Array(6).fill('completed'));
+      expect(tasks.filter((t) => t.attempts === 2)).toHaveLength(2);
+      expect(mostAtOnce(tasks)).toBeLessThanOrEqual(2);
+      expect(tasks.every((t) => t.worker?.pid === survivor.pid)).toBe(true);
+    }, 60_000);
   });
 });
