@@ -4,6 +4,7 @@ import { toSwitchyardConfig, validateEnvironment } from '@switchyard/orchestrati
 import { CapabilityCatalog } from '@switchyard/orchestration/agents/capability-catalog.service';
 import { PlanEnqueuer } from '@switchyard/orchestration/sessions/plan-enqueuer.service';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
+import { FairShare } from '@switchyard/orchestration/queues/fair-share.service';
 import { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import { keys } from '@switchyard/orchestration/redis/keys';
 import { ShardRouter } from '@switchyard/orchestration/redis/shards';
@@ -29,7 +30,7 @@ describe("a session's end", () => {
     redis = new RedisConnections(config);
     store = new SessionStore(redis);
     queues = new TaskQueues(redis);
-    enqueuer = new PlanEnqueuer(store, queues, new CapabilityCatalog(redis, config), config);
+    enqueuer = new PlanEnqueuer(store, queues, new FairShare(redis, config), new CapabilityCatalog(redis, config), config);
     shards = new ShardRouter(config.prefix, config.shards);
     probe = new Redis(REDIS_URL);
   });

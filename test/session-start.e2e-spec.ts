@@ -4,6 +4,7 @@ import { SessionLogWriter } from '@switchyard/orchestration/log/session-log.writ
 import { CapabilityCatalog } from '@switchyard/orchestration/agents/capability-catalog.service';
 import { PlanEnqueuer } from '@switchyard/orchestration/sessions/plan-enqueuer.service';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
+import { FairShare } from '@switchyard/orchestration/queues/fair-share.service';
 import { RedisConnections } from '@switchyard/orchestration/redis/redis-connections.service';
 import { keys } from '@switchyard/orchestration/redis/keys';
 import { ShardRouter } from '@switchyard/orchestration/redis/shards';
@@ -31,7 +32,7 @@ describe('starting a session with a plan', () => {
     redis = new RedisConnections(config);
     store = new SessionStore(redis);
     queues = new TaskQueues(redis);
-    enqueuer = new PlanEnqueuer(store, queues, new CapabilityCatalog(redis, config), config);
+    enqueuer = new PlanEnqueuer(store, queues, new FairShare(redis, config), new CapabilityCatalog(redis, config), config);
     shards = new ShardRouter(config.prefix, config.shards);
     log = new SessionLogWriter(new RedisWriteBatcher(redis, config), config);
     probe = new Redis(server.url);

@@ -24,6 +24,7 @@ import {
 import { benchState, printState } from './state-bench';
 import { benchLlm, printLlm } from './llm-bench';
 import { clusterBench, clusterTarget } from './cluster-bench';
+import { benchFair } from './fair-bench';
 import { commandsProcessed, Completions, countTo, cpuPer, deletePrefix, inRounds, percentile, ratioCells, sleep } from './harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -38,7 +39,7 @@ const PACE_PER_S = 500;
 const PACE_SECONDS = Number(process.env.BENCH_PACE_SECONDS ?? 10);
 /** Scenarios to run, e.g. `BENCH_ONLY=handoff,heap`; all of them by default. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'state' | 'llm';
+type Scenario = 'throughput' | 'processing' | 'flows' | 'chain' | 'dispatch' | 'handoff' | 'heap' | 'fair' | 'state' | 'llm';
 /** Sections run by default; `processing` only when asked for (BENCH_ONLY=processing). */
 const enabled = (scenario: Scenario) => (ONLY ? ONLY.includes(scenario) : scenario !== 'processing');
 /**
@@ -510,6 +511,25 @@ async function main(): Promise<void> {
     notes.push(
       `Submitting a 10,000-task plan (9,000 of them with a dependency) raised this process's heap by at most ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB above its ${(baseline / 1024 / 1024).toFixed(1)} MB baseline${global.gc ? '' : ' (run with --expose-gc for a clean baseline)'}.`,
     );
+  }
+
+  // 6b. Fair share between tenants: another tenant's single tasks under a flood (fair-bench.ts).
+  if (enabled('fair')) {
+    startedAt = new Map();
+    const fair = await benchFair({
+      addBull: (inputs) => queue.addBulk(inputs.map((data) => ({ name: 'noop', data }))),
+      bullDone: (count) => {
+        const counter = countTo(count);
+        onBullDone = counter.hit;
+        return counter.done.then(() => void (onBullDone = () => undefined));
+      },
+      startSession: async (tasks, tenant) => (await launcher.start({ plan: { tasks } } as never, { tenant })).sessionId,
+      sessionDone: (sessionId) => syEvents.expect(sessionId),
+      started: (seq) => startedAt.get(seq),
+      task,
+    });
+    rows.push(...fair.rows);
+    notes.push(...fair.notes);
   }
 
   // 7. Session state: transactions beside an unguarded Lua increment.

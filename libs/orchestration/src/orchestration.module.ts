@@ -9,6 +9,8 @@ import { TemplateCatalog } from './plans/templates/template-catalog.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { WorkerReadiness } from './worker/worker-readiness.service';
 import { WorkerHealthServer } from './worker/worker-health.server';
+import { FairShare } from './queues/fair-share.service';
+import { TenantSlots } from './queues/tenant-slots.service';
 import { WorkerHost } from './worker/worker-host.service';
 import { RemoteAgentSync } from './worker/remote-agent-sync.service';
 import { RemoteTaskBroker, remoteScripts } from './remote/remote-task-broker';
@@ -80,6 +82,8 @@ const core = {
     SessionState,
     StateLocks,
     TaskQueues,
+    FairShare,
+    TenantSlots,
     CapabilityCatalog,
     AgentRegistry,
     PlanEnqueuer,

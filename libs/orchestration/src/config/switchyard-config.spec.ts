@@ -2,6 +2,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, toSwitchyardConfig, validateEnvironment } from './switchyard-config';
 
+/** The message validateEnvironment throws for `env`, or undefined when it takes it. */
+function problem(env: Record<string, string>): string | undefined {
+  try {
+    validateEnvironment(env);
+    return undefined;
+  } catch (error) {
+    return (error as ConfigurationError).message;
+  }
+}
+
 describe('validateEnvironment', () => {
   it('gives every variable its default in an empty environment (and treats empty as unset)', () => {
     expect(toSwitchyardConfig(validateEnvironment({ PORT: '' }))).toEqual({
@@ -31,6 +41,7 @@ describe('validateEnvironment', () => {
       tenantRateLimit: 24_000,
       rateWindowMs: 60_000,
       corsOrigins: [],
+      fairShare: { weights: {}, maxRunning: 0, turnMs: 1000 },
       auth: 'on',
       apiKeys: [],
       bullBoard: 'readonly',
@@ -178,19 +189,20 @@ describe('validateEnvironment', () => {
     );
     expect(config.usage.prices).toEqual({ 'gpt-4o-mini': { prompt: 0.15, completion: 0.6 } });
     expect(config.usage.limits).toEqual({ '*': { rpm: 60 }, 'gpt-4o-mini': { rpm: 500, tpm: 200000 } });
-    const problem = (env: Record<string, string>) => {
-      try {
-        validateEnvironment(env);
-        return undefined;
-      } catch (error) {
-        return (error as ConfigurationError).message;
-      }
-    };
     expect(problem({ SWITCHYARD_MODEL_PRICES: 'gpt: 1' })).toContain('SWITCHYARD_MODEL_PRICES: SWITCHYARD_MODEL_PRICES must be a JSON object');
     expect(problem({ SWITCHYARD_MODEL_PRICES: '{"m":{"prompt":"cheap","completion":1}}' })).toContain('SWITCHYARD_MODEL_PRICES.m.prompt must be a number');
     expect(problem({ SWITCHYARD_MODEL_PRICES: '{"m":{"prompt":-1,"completion":1}}' })).toContain('SWITCHYARD_MODEL_PRICES.m.prompt must be 0 or more');
     expect(problem({ SWITCHYARD_MODEL_LIMITS: '{"m":{"rpm":0}}' })).toContain('SWITCHYARD_MODEL_LIMITS.m.rpm must be more than 0');
     expect(problem({ SWITCHYARD_MODEL_LIMITS: '{"m":{}}' })).toContain('SWITCHYARD_MODEL_LIMITS.m needs rpm, tpm or both');
     expect(problem({ SWITCHYARD_MODEL_LIMITS: '[1]' })).toContain('SWITCHYARD_MODEL_LIMITS must be a JSON object');
+  });
+
+  it('reads tenant weights and the running cap, and names what is wrong in them', () => {
+    const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":3,"globex":0.5}', SWITCHYARD_TENANT_MAX_RUNNING: '4' }));
+    expect(config.fairShare).toEqual({ weights: { acme: 3, globex: 0.5 }, maxRunning: 4, turnMs: 1000 });
+    expect(problem({ SWITCHYARD_TENANT_WEIGHTS: 'acme=3' })).toContain('SWITCHYARD_TENANT_WEIGHTS must be a JSON object');
+    expect(problem({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":0}' })).toContain('SWITCHYARD_TENANT_WEIGHTS.acme must be more than 0');
+    expect(problem({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":"high"}' })).toContain('SWITCHYARD_TENANT_WEIGHTS.acme must be a number');
+    expect(problem({ SWITCHYARD_TENANT_MAX_RUNNING: '-1' })).toContain('SWITCHYARD_TENANT_MAX_RUNNING must be at least 0');
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
 import { intFromEnv } from './env-fields';
 import { toUsageConfig, UsageConfig, usageEnvironmentShape } from './usage-environment';
+import { FairShareConfig, fairEnvironmentShape, toFairShareConfig } from './fair-environment';
 import { agentsEnvironmentShape, checkAgentsEnvironment, ModelConfig, toModelConfig, toToolsConfig, ToolsConfig } from './agents-environment';
 
 /** Log levels pino understands, in order of verbosity. */
@@ -150,6 +151,7 @@ export const environmentSchema = z
     SWITCHYARD_AGENT_CONCURRENCY: intFromEnv('SWITCHYARD_AGENT_CONCURRENCY', 0, 10_000).default(0),
     ...agentsEnvironmentShape,
     ...usageEnvironmentShape,
+    ...fairEnvironmentShape,
   })
   .superRefine(checkAgentsEnvironment);
 
@@ -247,6 +249,8 @@ export interface SwitchyardConfig {
   readonly tools: ToolsConfig;
   /** Deltas, model prices and shared model rate limits (see usage-environment.ts). */
   readonly usage: UsageConfig;
+  /** How tenants share the capability queues (see fair-environment.ts and docs/fair-share.md). */
+  readonly fairShare: FairShareConfig;
   /** Session state: its limits and how its transactions lock (see state/). */
   readonly state: StateSettings;
   /** Most entries a session's orchestration log keeps; the oldest go first. */
@@ -362,6 +366,7 @@ export function toSwitchyardConfig(env: Environment): SwitchyardConfig {
     models: toModelConfig(env),
     tools: toToolsConfig(env),
     usage: toUsageConfig(env),
+    fairShare: toFairShareConfig(env),
     state: {
       lockRedisUrls: (env.SWITCHYARD_LOCK_REDIS_URLS ?? '')
         .split(',')

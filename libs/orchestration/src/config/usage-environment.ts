@@ -29,7 +29,7 @@ const limit = z
  * A JSON object of the environment, `{ "<name>": <entry> }`, whose entries `entry` validates; every
  * message names the variable and the entry's path.
  */
-function jsonRecordFromEnv<T extends z.ZodType>(name: string, entry: T) {
+export function jsonRecordFromEnv<T extends z.ZodType>(name: string, entry: T) {
   return z
     .string()
     .optional()

@@ -12,6 +12,7 @@ import { FAILPOINTS, Failpoints } from '../runtime/failpoint';
 import { TaskJobData } from '../plans/task-job';
 import { ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
+import { FairShare } from '../queues/fair-share.service';
 import { SessionStore } from '../sessions/session.store';
 import { SessionLogWriter } from '../log/session-log.writer';
 
@@ -30,6 +31,7 @@ export class SubtaskSpawner {
   constructor(
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
+    private readonly fairShare: FairShare,
     private readonly catalog: CapabilityCatalog,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
     private readonly log: SessionLogWriter,
@@ -137,9 +139,16 @@ export class SubtaskSpawner {
     const { sessionId, taskId } = job.data;
     if (record) await this.store.attachPlan(tag, sessionId, graph, { parentId: taskId });
     this.failpoints.reach('subtasks-recorded');
-    await this.queues.addFlows(
-      buildSubtaskFlows(sessionId, tag, graph, { id: job.id!, queue: job.queueQualifiedName }, taskId, taskDefaultsFor(this.config.retentionSeconds)),
+    const flows = buildSubtaskFlows(
+      sessionId,
+      tag,
+      graph,
+      { id: job.id!, queue: job.queueQualifiedName },
+      taskId,
+      taskDefaultsFor(this.config.retentionSeconds),
     );
+    await this.fairShare.apply(job.data.tenant ?? (await this.store.tenant(tag, sessionId)) ?? '', flows);
+    await this.queues.addFlows(flows);
     this.failpoints.reach('subtasks-enqueued');
     return job.moveToWaitingChildren(token!);
   }

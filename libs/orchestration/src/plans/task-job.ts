@@ -66,6 +66,11 @@ export interface TaskJobData {
    * attempt spans are its children (see tracing/).
    */
   readonly trace?: TraceCarrier;
+  /**
+   * The session's tenant, set as the job is queued with its fair-share turn (see FairShare): a
+   * worker caps a tenant's running tasks before it fetches one. Absent on jobs queued before.
+   */
+  readonly tenant?: string;
 }
 
 /** Data of a session's root job (queue `sy.session`) and of its planning job. */

@@ -151,6 +151,18 @@ export const modelRateKeys = {
   backOff: (prefix: string, model: string) => `{${prefix}}:_sy:model-rate:${model}:backoff`,
 } as const;
 
+/**
+ * Fair share between tenants, global to the deployment under its hash tag `{<prefix>}`: every
+ * shard's queues take turns from the same clock, so a tenant whose sessions sit in several shards
+ * is one tenant (see docs/fair-share.md).
+ */
+export const fairKeys = {
+  /** Hash: the fair-share clock's `epoch` and each tenant's next turn, `t:<tenant>` (epoch ms). */
+  clock: (prefix: string) => `{${prefix}}:_sy:fair`,
+  /** Sorted set: one tenant's running task jobs (`<tag>/<job id>`), scored by when their hold lapses (epoch ms). */
+  running: (prefix: string, tenant: string) => `{${prefix}}:_sy:fair:running:${tenant}`,
+} as const;
+
 /** The key of a BullMQ job's hash (`<tag>:<queue>:<id>`); BullMQ keeps more keys beside it, named `<key><suffix>`. */
 export function bullJobKey(tag: ShardTag, queue: string, jobId: string): string {
   return `${tag}:${queue}:${jobId}`;

@@ -5,6 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { CapabilityCatalog } from '../agents/capability-catalog.service';
 import { jobIds, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { TaskQueues } from '../queues/task-queues.service';
+import { FairShare } from '../queues/fair-share.service';
 import { NewSession, SessionStore } from './session.store';
 import { buildSessionFlow, taskDefaultsFor } from '../plans/flow-builder';
 import { Plan } from '../plans/plan.schema';
@@ -17,6 +18,7 @@ export class PlanEnqueuer {
   constructor(
     private readonly store: SessionStore,
     private readonly queues: TaskQueues,
+    private readonly fairShare: FairShare,
     private readonly catalog: CapabilityCatalog,
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
   ) {}
@@ -57,7 +59,9 @@ export class PlanEnqueuer {
     log?: (client: Redis) => Promise<unknown>[],
     after?: (client: Redis) => Promise<unknown>[],
   ): Promise<void> {
-    await this.queues.addFlows(buildSessionFlow(session.id, tag, graph, this.taskDefaults()), (client) => [
+    const flows = buildSessionFlow(session.id, tag, graph, this.taskDefaults());
+    await this.fairShare.apply(session.tenant, flows);
+    await this.queues.addFlows(flows, (client) => [
       ...this.store.sendCreate(client, tag, session),
       ...(log?.(client) ?? []),
       ...this.store.sendAttach(client, tag, session.id, graph, { plan }, true),
@@ -80,7 +84,9 @@ export class PlanEnqueuer {
     try {
       // The bookkeeping goes out in batches: a failure can leave some of them written.
       await this.store.attachPlan(tag, sessionId, graph, { plan });
-      await this.queues.addFlows(buildSessionFlow(sessionId, tag, graph, this.taskDefaults()));
+      const flows = buildSessionFlow(sessionId, tag, graph, this.taskDefaults());
+      await this.fairShare.apply((await this.store.tenant(tag, sessionId)) ?? '', flows);
+      await this.queues.addFlows(flows);
     } catch (error) {
       await this.store.discardPlan(tag, sessionId, graph.tasks.keys());
       throw error;

@@ -18,6 +18,7 @@ import { AgentPresence } from '../registry/agent-presence.service';
 import { RunAbort } from '../runtime/run-abort';
 import { RedisFaultRetry } from '../queues/redis-fault-retry.service';
 import { WorkerReadiness } from './worker-readiness.service';
+import { TenantSlots } from '../queues/tenant-slots.service';
 
 /** How many wait steps (of `wait` and `signal` tasks) one worker process takes at once. */
 const WAIT_CONCURRENCY = 8;
@@ -58,6 +59,7 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly presence: AgentPresence,
     private readonly redisFaults: RedisFaultRetry,
     private readonly readiness: WorkerReadiness,
+    private readonly slots: TenantSlots,
   ) {}
 
   /** The queues this process consumes in each shard. */
@@ -126,7 +128,10 @@ export class WorkerHost implements OnApplicationBootstrap, BeforeApplicationShut
 
   private processCapabilityJob(tag: ShardTag, job: Job<CapabilityJobData>, token: string | undefined, abort: RunAbort) {
     const data = job.data;
-    return data.type === 'plan' ? this.planner.plan(tag, job as Job<typeof data>, abort) : this.engine.execute(tag, job as Job<typeof data>, token, abort);
+    if (data.type === 'plan') return this.planner.plan(tag, job as Job<typeof data>, abort);
+    // A task runs while it holds one of its tenant's slots (SWITCHYARD_TENANT_MAX_RUNNING).
+    const task = job as Job<typeof data>;
+    return this.slots.run(tag, task, token, () => this.engine.execute(tag, task, token, abort));
   }
 
   private start(

@@ -1,0 +1,38 @@
+import type { FlowJob } from 'bullmq';
+import { scriptClient } from '../testing/script-client';
+import { WAIT_QUEUE } from '../redis/keys';
+import { FairShare } from './fair-share.service';
+
+const config = { prefix: 'fair', fairShare: { weights: { acme: 2 }, maxRunning: 0, turnMs: 1000 } };
+const task = (id: string, queueName: string, priority: number, children?: FlowJob[]): FlowJob => ({
+  name: id,
+  queueName,
+  data: { type: 'task', taskId: id },
+  opts: { priority },
+  ...(children ? { children } : {}),
+});
+
+describe('FairShare', () => {
+  it('reserves one turn per capability task job of a submission and sets their priorities and tenant', async () => {
+    const { client, calls } = scriptClient(() => ['1004000', '1000000', '1004000']);
+    const root: FlowJob = { name: 'session', queueName: 'sy.session', data: { sessionId: 's' } };
+    const parent = task('a', 'web_research', 1001, [task('b', 'web_research', 991)]);
+    const wait = task('w', WAIT_QUEUE, 1001);
+    await new FairShare({ client }, config).apply('acme', [root, parent, wait]);
+    expect(calls).toEqual([expect.objectContaining({ keys: ['{fair}:_sy:fair'], args: ['acme', '2', '1000', '2', '2097151'] })]);
+    // Weight 2: two jobs per turn; the child's plan priority (991) puts it first.
+    expect(parent.children![0].opts!.priority).toBe(5);
+    expect(parent.opts!.priority).toBe(5);
+    expect(parent.data).toMatchObject({ tenant: 'acme' });
+    expect(wait.opts!.priority).toBe(1001);
+    expect(root.opts).toBeUndefined();
+  });
+
+  it('asks nothing of Redis when a submission has no capability task', async () => {
+    const { client, calls } = scriptClient(() => {
+      throw new Error('no call was arranged');
+    });
+    await new FairShare({ client }, config).apply('acme', [task('w', WAIT_QUEUE, 1001)]);
+    expect(calls).toEqual([]);
+  });
+});
