@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { soleDependants, toPromote, waiterJobId, waitersOf } from '../dag/waiters';
 import { SessionOutputsFullError } from '../errors/errors';
 import { ScriptedLogEntry, SessionLogWriter } from '../log/session-log.writer';
-import { queueOfTask, TaskJobData, TaskRef } from '../plans/task-job';
+import { queueOfTask, TaskJobData } from '../plans/task-job';
 import { TaskQueues } from '../queues/task-queues.service';
 import { jobIds, ROOT_WAITER, SESSION_QUEUE, ShardTag } from '../redis/keys';
 import { isoNow } from '../runtime/iso-now';
