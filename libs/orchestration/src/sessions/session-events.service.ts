@@ -52,6 +52,11 @@ const COMPOSITE_ID = /^(\d{1,20}-\d{1,20})_(\d{1,20}-\d{1,20})$/;
 /** Entries read from each stream per round. */
 const BATCH = 500;
 
+/** The millisecond part of a stream id (`<ms>-<seq>`). */
+function msOf(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
 /** Where a stream resumes: after these ids of the event stream and the log stream. */
 interface Position {
   events?: string;
@@ -128,15 +133,23 @@ export class SessionEvents {
     let lastEventAt = 0;
     let sawFinished = false;
     while (!sink.closed) {
-      const { events, log } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
+      const { events, log, nowMs } = await this.readBoth(tag, sessionId, position, minRank !== undefined);
       let consumed = 0;
+      let held = false;
       for (let i = 0, j = 0; !sink.closed; consumed++) {
         const event = events[i];
         const entry = log[j];
         // A stream that filled its batch may hold more before the other's next entry: stop there.
         if (!event && (!entry || events.length === BATCH)) break;
         if (!entry && event && log.length === BATCH) break;
-        if (event && (!entry || compareStreamIds(event.id, entry.id) <= 0)) {
+        const eventFirst = event !== undefined && (!entry || compareStreamIds(event.id, entry.id) <= 0);
+        // Merging two streams: the other one may still get an entry of the millisecond Redis is
+        // in, with an id before this one. Only a past millisecond is complete in both.
+        if (nowMs !== undefined && msOf(eventFirst ? event.id : entry!.id) >= nowMs) {
+          held = true;
+          break;
+        }
+        if (eventFirst) {
           i++;
           position.events = event.id;
           if (!withDeltas && event.type === 'delta') continue;
@@ -150,10 +163,9 @@ export class SessionEvents {
           }
         }
       }
-      if (consumed > 0) {
-        quietSince = lastEventAt = Date.now();
-        continue;
-      }
+      if (consumed > 0) quietSince = lastEventAt = Date.now();
+      if (held) await sleep(1);
+      if (consumed > 0 || held) continue;
       // Nothing new: the session may have finished before `lastEventId`, or expired.
       const status = (await this.redis.client.hget(keys.session(tag, sessionId), 'status')) as SessionStatus | null;
       if (status === null || (FINISHED_SESSION_STATUSES.includes(status) && sawFinished)) return;
@@ -171,18 +183,28 @@ export class SessionEvents {
     }
   }
 
-  /** The next events and (when asked) log entries after the position, read in one atomic step. */
-  private async readBoth(tag: ShardTag, sessionId: string, position: Position, withLog: boolean): Promise<{ events: SessionEvent[]; log: LogEntry[] }> {
+  /**
+   * The next events and (when asked) log entries after the position, read in one atomic step,
+   * with Redis's clock then (`nowMs`, in milliseconds) when the log is read too.
+   */
+  private async readBoth(
+    tag: ShardTag,
+    sessionId: string,
+    position: Position,
+    withLog: boolean,
+  ): Promise<{ events: SessionEvent[]; log: LogEntry[]; nowMs?: number }> {
     if (!withLog) return { events: await this.read(tag, sessionId, position.events), log: [] };
-    const [events, log] = repliesOrThrow(
+    const [events, log, time] = repliesOrThrow(
       await transaction(this.redis.client, (client) => [
         client.xrange(keys.events(tag, sessionId), position.events ? `(${position.events}` : '-', '+', 'COUNT', BATCH),
         client.xrange(keys.log(tag, sessionId), position.log ? `(${position.log}` : '-', '+', 'COUNT', BATCH),
+        client.time(),
       ]),
-    ) as [string, string[]][][];
+    ) as [[string, string[]][], [string, string[]][], [string, string]];
     return {
       events: events.map(([id, fields]) => toEvent(id, fields)),
       log: log.map(([id, fields]) => decodeLogEntry(sessionId, id, fields)),
+      nowMs: Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000),
     };
   }
 }
