@@ -307,6 +307,33 @@ describe('orchestration log, log events and metrics', () => {
     expect((await readEvents(`${stack.baseUrl}/api/orchestrator/sessions/${sessionId}/events?logLevel=loud`)).status).toBe(400);
   });
 
+  it('sends a log entry and an event of the same millisecond in one order, live and on a later read', async () => {
+    // A wait keeps the session open for 2 s while the test writes into its two streams.
+    const plan = { tasks: [{ id: 'w', kind: 'wait', durationMs: 2000 }] };
+    const sessionId = (await stack.request('POST', '/api/orchestrator/orchestrate', { plan })).body.sessionId;
+    const streamKey = async (suffix: string) => (await stack.keys()).find((key) => key.endsWith(`:session:${sessionId}:${suffix}`))!;
+    const [seconds, micros] = await stack.redis.time();
+    const tie = `${Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + 600}-0`;
+    // The log entry is written first; the event of the same id comes while a reader is live.
+    await stack.redis.xadd(await streamKey('log'), tie, 'time', new Date().toISOString(), 'level', 'info', 'source', 'system', 'message', 'tie');
+    const url = `${stack.baseUrl}/api/orchestrator/sessions/${sessionId}/events?logLevel=info`;
+    const live = readEvents(url, { timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stack.redis.xadd(
+      await streamKey('events'),
+      tie,
+      'type',
+      'task',
+      'data',
+      JSON.stringify({ taskId: 'w', status: 'running', at: new Date().toISOString() }),
+    );
+    const liveEvents = (await live).events;
+    const tied = liveEvents.filter((e) => e.id.split('_')[e.event === 'log' ? 1 : 0] === tie).map((e) => e.event);
+    // Ties go to the event, whenever the reader came.
+    expect(tied).toEqual(['task', 'log']);
+    expect((await readEvents(url)).events).toEqual(liveEvents);
+  });
+
   it('counts task runs in /metrics exactly, and /stats shows the same figures', async () => {
     const before = (await stack.request('GET', '/api/orchestrator/stats')).body.tasks.byCapability;
     const startedBefore = (cap: string) => before[cap]?.started ?? 0;
