@@ -118,6 +118,39 @@ describe('the BullMQ adapter', () => {
     expect(await client.smembers(`${parents.qualifiedName}:root:dependencies`)).toEqual([`${work.qualifiedName}:leaf`]);
   });
 
+  it("promotes a delayed job with BullMQ's own promote script in the caller's MULTI, waking a blocked Worker; a job not delayed answers a negative code", async () => {
+    const work = queue('work');
+    await work.waitUntilReady();
+    const held = await work.add('held', {}, { jobId: 'held', delay: 3_600_000 });
+    const seen: string[] = [];
+    const blocking = client.duplicate();
+    const worker = new Worker('work', async (job) => void seen.push(job.id!), { connection: blocking, prefix, drainDelay: 30 });
+    worker.on('error', () => undefined);
+    try {
+      await worker.waitUntilReady();
+      // The Worker now blocks on the queue's marker, for up to its drain delay (30 s).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const flow = new FlowTransaction();
+      const recorded: string[] = [];
+      const runCommand = flow.runCommand.bind(flow);
+      flow.runCommand = (command: string, args: unknown[]) => (recorded.push(command), runCommand(command, args));
+      flow.promote(work, 'held');
+      flow.promote(work, 'missing');
+      expect(recorded).toEqual([`promote:${BULLMQ}`, `promote:${BULLMQ}`]);
+      const replies = await transaction(client, (c) => [c.set(`${prefix}:own`, 'record'), ...flow.sendWith(c)]);
+      expect(replies.map(([error]) => error)).toEqual([null, null, null]);
+      expect(replies[1][1]).toBe(0);
+      expect(Number(replies[2][1])).toBeLessThan(0);
+      // Promoted as Job.promote does: the blocked Worker is woken by the marker and takes it at once.
+      await until('the worker took the promoted job', async () => (seen.length === 1 ? true : undefined), 5_000);
+      expect(seen).toEqual(['held']);
+      expect(await held.getState()).toBe('completed');
+    } finally {
+      await worker.close();
+      blocking.disconnect();
+    }
+  });
+
   it('releases a parent whose children are all done before the release (none pending): it waits in its list', async () => {
     const parents = queue('parents');
     await parents.waitUntilReady();

@@ -1,7 +1,9 @@
 import { buildPlanGraph, flattenPlan } from '@switchyard/orchestration/plans/plan-graph';
-import { keys } from '@switchyard/orchestration/redis/keys';
+import { jobIds, keys } from '@switchyard/orchestration/redis/keys';
 import { SessionOutputsFullError } from '@switchyard/orchestration';
 import { WriteBackStore } from '@switchyard/orchestration/engine/write-back.store';
+import { HandOff } from '@switchyard/orchestration/engine/hand-off';
+import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
 import { startTasks } from '@switchyard/orchestration/engine/scripts/start-task';
 import { StateHarness } from './support/state-harness';
 
@@ -131,12 +133,16 @@ describe("a session's stored outputs", () => {
     const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
     await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan(ids) as never)), { plan: plan(ids) as never });
     const store = bounded();
+    const queues = new TaskQueues(harness.redis);
+    const handOff = new HandOff(store, queues);
     const job = { queue: 'web_research', hasChildren: false, keepSeconds: 60 };
-    // Half sent ahead in one tick (one batch script), half each on its own.
+    // Half sent ahead by the hand-off in one tick (one transaction), half each on its own.
     const results = await Promise.allSettled(
       ids.map((id, i) =>
         i % 2 === 0
-          ? store.finishAhead(tag, sessionId, id, ofBytes(30), [waiter], job, new Date().toISOString())
+          ? handOff
+              .complete(tag, { sessionId, taskId: id, output: ofBytes(30), waiters: [waiter], promote: [], job, at: new Date().toISOString() })
+              .then((sent) => sent.ready)
           : store.finishTask(tag, sessionId, id, { status: 'completed', output: ofBytes(30) }, [waiter]),
       ),
     );
@@ -208,5 +214,68 @@ describe('the start script', () => {
       { kind: 'go', shared: { audience: 'ops' } },
       { kind: 'hold', status: 'running' },
     ]);
+  });
+});
+
+/**
+ * The hand-off's transaction (engine/hand-off.ts) against Redis and BullMQ: a completed task's
+ * write-back and the promotion of its held dependant go to Redis as one MULTI.
+ */
+describe('the hand-off of a completed task', () => {
+  const plan = {
+    tasks: [
+      { id: 'a', capabilities: ['web_research'] },
+      { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+    ],
+  };
+  const job = { queue: 'web_research', hasChildren: false, keepSeconds: 60 };
+  const b = { id: 'b', queue: 'web_research', sole: true as const };
+
+  it('writes back the task and promotes its held dependant in one transaction', async () => {
+    const { sessionId, tag } = await harness.newSession();
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+    const queues = new TaskQueues(harness.redis);
+    try {
+      const held = await queues.queue(tag, 'web_research').add('b', {}, { jobId: jobIds.task(sessionId, 'b'), delay: 3_600_000 });
+      const { ready, promotions } = await new HandOff(runs, queues).complete(tag, {
+        sessionId,
+        taskId: 'a',
+        output: { n: 1 },
+        waiters: [b],
+        promote: [b],
+        job,
+        at: new Date().toISOString(),
+      });
+      await expect(ready).resolves.toEqual([b]);
+      expect(promotions).toHaveLength(1);
+      await Promise.all(promotions);
+      expect(await held.getState()).toBe('waiting');
+      expect(await harness.redis.client.hget(keys.task(tag, sessionId, 'a'), 'status')).toBe('completed');
+    } finally {
+      await queues.onApplicationShutdown();
+    }
+  });
+
+  it('leaves a dependant that is not held (it is running, or gone) to the checked promotion, which lets it be', async () => {
+    const { sessionId, tag } = await harness.newSession();
+    await harness.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+    const queues = new TaskQueues(harness.redis);
+    try {
+      const waiting = await queues.queue(tag, 'web_research').add('b', {}, { jobId: jobIds.task(sessionId, 'b') });
+      const { ready, promotions } = await new HandOff(runs, queues).complete(tag, {
+        sessionId,
+        taskId: 'a',
+        output: 1,
+        waiters: [b],
+        promote: [b],
+        job,
+        at: new Date().toISOString(),
+      });
+      await expect(ready).resolves.toEqual([b]);
+      await expect(Promise.all(promotions)).resolves.toBeDefined();
+      expect(await waiting.getState()).toBe('waiting');
+    } finally {
+      await queues.onApplicationShutdown();
+    }
   });
 });

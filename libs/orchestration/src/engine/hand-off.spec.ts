@@ -13,8 +13,9 @@ const write = { sessionId: 's-1', taskId: 'a', output: 1, waiters: [b, c], promo
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * A recording fake of the hand-off's connection: each command is recorded when it is sent, and
- * Redis answers it only when the test says so (`answer`), in the order the test chooses.
+ * A recording fake of the hand-off's connection: each command (a transaction counts as one, named
+ * by what it holds) is recorded when it is sent, and Redis answers it only when the test says so
+ * (`answer`), in the order the test chooses.
  */
 function recording() {
   const wire: string[] = [];
@@ -24,43 +25,94 @@ function recording() {
     return new Promise<T>((resolve, reject) => pending.set(command, { resolve, reject }));
   };
   const writes = strict('writes', {
-    finishAhead: (_tag: ShardTag, _s: string, taskId: string) => sent<TaskRef[]>(`write-back ${taskId}`),
+    completedWrite: (_tag: ShardTag, _s: string, taskId: string) => ({
+      call: { taskId },
+      ready: (reply: { refused: boolean; ready: number[] }) => {
+        if (reply.refused) throw new Error('refused');
+        return reply.ready.map((i) => [b, c][i]);
+      },
+    }),
+    finishAndPromote: (calls: { taskId: string }[], promotions: { jobs: string[] }) =>
+      sent(`MULTI ${[...calls.map((call) => `write-back ${call.taskId}`), ...promotions.jobs.map((id) => `promote ${id}`)].join(', ')}`),
     finishTask: (_tag: ShardTag, _s: string, taskId: string) => sent<TaskRef[]>(`write-back ${taskId}`),
   });
-  const queues = strict('queues', { promote: (_tag: ShardTag, _queue: string, jobId: string) => sent<void>(`promote ${jobId}`) });
+  const queues = strict('queues', {
+    promotions: async (_tag: ShardTag, jobs: { jobId: string }[]) => ({ jobs: jobs.map((job) => job.jobId) }),
+    promote: (_tag: ShardTag, _queue: string, jobId: string) => sent<void>(`promote ${jobId}`),
+  });
   const answer = (command: string, value?: unknown) => pending.get(command)!.resolve(value as never);
   const refuse = (command: string) => pending.get(command)!.reject(new Error('refused'));
   return { handOff: new HandOff(writes as never, queues as never), wire, answer, refuse };
 }
 
+const jobB = jobIds.task('s-1', 'b');
+const jobC = jobIds.task('s-1', 'c');
+
 describe('HandOff', () => {
-  it("sends a completed task's promotions once its write-back is answered, and lets the job complete once they are", async () => {
+  it("sends a completed task's write-back and promotions as one transaction, and lets the job complete once it is answered", async () => {
+    const { handOff, wire, answer } = recording();
+    const completing = handOff.complete(tag, write).then(({ ready }) => ready.then((woken) => wire.push(`BullMQ completes the job (${woken.length} ready)`)));
+    await settle();
+    const multi = `MULTI write-back a, promote ${jobB}, promote ${jobC}`;
+    expect(wire).toEqual([multi]);
+    answer(multi, { finishes: [{ refused: false, ready: [0, 1] }], promoted: [true, true] });
+    await completing;
+    expect(wire).toEqual([multi, 'BullMQ completes the job (2 ready)']);
+  });
+
+  it('sends the tasks of one shard completing in one tick in one transaction', async () => {
+    const { handOff, wire, answer } = recording();
+    const other = { ...write, taskId: 'x', promote: [] };
+    const both = Promise.all([handOff.complete(tag, write), handOff.complete(tag, other)]);
+    await settle();
+    const multi = `MULTI write-back a, write-back x, promote ${jobB}, promote ${jobC}`;
+    expect(wire).toEqual([multi]);
+    answer(multi, {
+      finishes: [
+        { refused: false, ready: [0] },
+        { refused: false, ready: [] },
+      ],
+      promoted: [true, true],
+    });
+    const [first, second] = await both;
+    await expect(first.ready).resolves.toEqual([b]);
+    await expect(second.ready).resolves.toEqual([]);
+  });
+
+  it('promotes on its own, before the job completes, a dependant the transaction found not held yet', async () => {
     const { handOff, wire, answer } = recording();
     const completing = handOff.complete(tag, write).then(() => wire.push('BullMQ completes the job'));
     await settle();
-    expect(wire).toEqual(['write-back a']);
-    answer('write-back a', [b, c]);
+    const multi = `MULTI write-back a, promote ${jobB}, promote ${jobC}`;
+    answer(multi, { finishes: [{ refused: false, ready: [0, 1] }], promoted: [true, false] });
     await settle();
-    const promotions = [`promote ${jobIds.task('s-1', 'b')}`, `promote ${jobIds.task('s-1', 'c')}`];
-    expect(wire).toEqual(['write-back a', ...promotions]);
-    answer(promotions[1]);
-    await settle();
-    // The job completes only once every promotion is answered.
-    expect(wire).toHaveLength(3);
-    answer(promotions[0]);
+    expect(wire).toEqual([multi, `promote ${jobC}`]);
+    answer(`promote ${jobC}`);
     await completing;
-    expect(wire).toEqual(['write-back a', ...promotions, 'BullMQ completes the job']);
+    expect(wire).toEqual([multi, `promote ${jobC}`, 'BullMQ completes the job']);
   });
 
-  it('promotes nothing when the write-back is refused, and hands the refusal to the caller', async () => {
+  it('hands a refused write-back to the caller (its promotions went with it: a dependant that finds the task pending holds itself again)', async () => {
+    const { handOff, wire, answer } = recording();
+    const completing = handOff.complete(tag, write);
+    await settle();
+    const multi = `MULTI write-back a, promote ${jobB}, promote ${jobC}`;
+    answer(multi, { finishes: [{ refused: true, heldBytes: 10 }], promoted: [true, true] });
+    const { ready, promotions } = await completing;
+    await expect(ready).rejects.toThrow('refused');
+    expect(promotions).toHaveLength(2);
+    expect(wire).toEqual([multi]);
+  });
+
+  it('promotes nothing more when the transaction fails whole, and hands the failure to the caller', async () => {
     const { handOff, wire, refuse } = recording();
     const completing = handOff.complete(tag, write);
     await settle();
-    refuse('write-back a');
+    refuse(`MULTI write-back a, promote ${jobB}, promote ${jobC}`);
     const { ready, promotions } = await completing;
     await expect(ready).rejects.toThrow('refused');
     expect(promotions).toEqual([]);
-    expect(wire).toEqual(['write-back a']);
+    expect(wire).toHaveLength(1);
   });
 
   it("sends a finish's promotions once its write-back is answered, and answers once they are", async () => {
@@ -70,8 +122,8 @@ describe('HandOff', () => {
     expect(wire).toEqual(['write-back a']);
     answer('write-back a', [b]);
     await settle();
-    expect(wire).toEqual(['write-back a', `promote ${jobIds.task('s-1', 'b')}`]);
-    answer(`promote ${jobIds.task('s-1', 'b')}`);
+    expect(wire).toEqual(['write-back a', `promote ${jobB}`]);
+    answer(`promote ${jobB}`);
     await expect(finishing).resolves.toEqual([b]);
   });
 

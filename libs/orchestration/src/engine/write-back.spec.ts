@@ -19,13 +19,20 @@ describe("TaskWriteBack.completeAhead, refused for want of room in the session's
     const calls: string[] = [];
     const refusal = new SessionOutputsFullError('s-1', 'big', 600, 500, 1000);
     const runs = strict('runs', {
-      finishAhead: () => Promise.reject(refusal),
+      completedWrite: () => ({
+        call: {},
+        ready: () => {
+          throw refusal;
+        },
+      }),
+      finishAndPromote: async () => ({ finishes: [{ refused: true, heldBytes: 500 }], promoted: [true] }),
       finishTask: async (_tag: ShardTag, _s: string, taskId: string, outcome: { status: string }) => {
         calls.push(`finishTask ${taskId} ${outcome.status}`);
         return [dependant];
       },
     });
     const queues = strict('queues', {
+      promotions: async () => ({}),
       promote: async (_tag: ShardTag, _queue: string, jobId: string) => void calls.push(`promote ${jobId}`),
     });
     const store = strict('store', {

@@ -3,9 +3,10 @@ import type { ScriptedLogEntry } from '../log/session-log.writer';
 import { TaskRef } from '../plans/task-job';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { TickBatcher } from '../redis/tick-batcher';
 import { json } from '../sessions/json-fields';
-import { finishTask, FinishTaskCall, FinishTaskReply, finishTasks } from '../sessions/scripts/finish-task';
+import { FlowTransaction } from '../adapters/bullmq';
+import { transaction } from '../adapters/ioredis';
+import { decodeFinishTasks, finishTask, FinishTaskCall, FinishTaskReply, sendFinishTasks } from '../sessions/scripts/finish-task';
 import { isoNow } from '../runtime/iso-now';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
@@ -53,18 +54,26 @@ export interface FinishedJob {
 }
 
 /**
- * A task's write-back in Redis (sessions/scripts/finish-task.lua), with the write-backs sent ahead
- * of their jobs' completion gathered per tick and shard so that the tasks finishing together cost
- * one call.
+ * A completed task's write-back as the hand-off sends it ahead of its job's completion (see
+ * HandOff.complete): finish-task.lua's call, and how to read the reply.
  */
+export interface AheadWrite {
+  readonly call: FinishTaskCall;
+  /** The waiters the finish left ready; throws SessionOutputsFullError when it refused the output. */
+  ready(reply: FinishTaskReply): TaskRef[];
+}
+
+/** What a transaction of write-backs and promotions answered (see WriteBackStore.finishAndPromote). */
+export interface FinishedAndPromoted {
+  /** One per call, in order. */
+  readonly finishes: FinishTaskReply[];
+  /** One per promotion, in order: whether its job moved (false: it was not delayed, or Redis refused the command). */
+  readonly promoted: boolean[];
+}
+
+/** A task's write-back in Redis (sessions/scripts/finish-task.lua). */
 @Injectable()
 export class WriteBackStore {
-  /**
-   * The write-backs sent ahead of their jobs' completion (see {@link finishAhead}) in one tick go
-   * to Redis as one script call per shard.
-   */
-  private readonly aheadFinishes = new TickBatcher<ShardTag, FinishTaskCall, FinishTaskReply>((_tag, batch) => finishTasks(this.client, batch));
-
   constructor(
     @Inject(RedisConnections) private readonly redis: Pick<RedisConnections, 'client'>,
     @Inject(SWITCHYARD_CONFIG) private readonly config: Pick<SwitchyardConfig, 'maxSessionBytes'>,
@@ -97,12 +106,8 @@ export class WriteBackStore {
     return readyWaiters(reply, call, sessionId, waiters);
   }
 
-  /**
-   * {@link finishTask} for a completed task, gathered with the others that complete in this tick:
-   * their write-backs go out as one script call per shard. Answers finishTask's answer (or its
-   * refusal).
-   */
-  finishAhead(
+  /** {@link finishTask}'s write-back of a completed task, to be sent with {@link finishAndPromote}. */
+  completedWrite(
     tag: ShardTag,
     sessionId: string,
     taskId: string,
@@ -111,10 +116,22 @@ export class WriteBackStore {
     job: FinishedJob,
     at: string,
     log?: ScriptedLogEntry,
-  ): Promise<TaskRef[]> {
-    const limit = this.config.maxSessionBytes;
-    const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, limit, log);
-    const reply = this.aheadFinishes.add(tag, call);
-    return reply.then((ready) => readyWaiters(ready, call, sessionId, waiters));
+  ): AheadWrite {
+    const call = finishCall(tag, sessionId, taskId, { status: 'completed', output }, waiters, job, at, this.config.maxSessionBytes, log);
+    return { call, ready: (reply) => readyWaiters(reply, call, sessionId, waiters) };
+  }
+
+  /**
+   * Sends the write-backs of one shard (`calls`, in one finish-tasks.lua call) and then the
+   * recorded `promotions` as one MULTI: Redis runs them in that order and together, so a promoted
+   * job finds its dependency written back. Rejects when the transaction failed whole (nothing
+   * ran) or the write-backs failed (the promotions may have run: a dependant that finds its
+   * dependency pending holds itself again).
+   */
+  async finishAndPromote(calls: readonly FinishTaskCall[], promotions: FlowTransaction): Promise<FinishedAndPromoted> {
+    const replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    const [[error, reply], ...promoted] = replies;
+    if (error) throw error;
+    return { finishes: decodeFinishTasks(reply), promoted: promoted.map(([failed, code]) => !failed && Number(code) >= 0) };
   }
 }

@@ -163,6 +163,19 @@ export class TaskQueues implements OnApplicationShutdown {
   }
 
   /**
+   * BullMQ's promotions of held (delayed) jobs of shard `tag`, recorded to go into a caller's
+   * transaction (see FlowTransaction.promote). Each answers 0, or a negative code when its job
+   * was not delayed (see {@link promote}, which looks closer).
+   */
+  async promotions(tag: ShardTag, jobs: readonly { queue: string; jobId: string }[]): Promise<FlowTransaction> {
+    const recorded = new FlowTransaction();
+    if (jobs.length === 0) return recorded;
+    if (!this.scriptsDefined) await this.defineScripts(this.queue(tag, jobs[0].queue));
+    for (const { queue, jobId } of jobs) recorded.promote(this.queue(tag, queue), jobId);
+    return recorded;
+  }
+
+  /**
    * Moves a held (delayed) job to its queue's wait list. A job that is no longer delayed was
    * already moved by someone else, which is fine; anything else is an error.
    */

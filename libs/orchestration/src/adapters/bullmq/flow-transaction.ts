@@ -5,7 +5,7 @@ import type { Job, Queue } from 'bullmq';
 export type FlowEntry = ReturnType<Job['toFlowEntry']>;
 
 /**
- * Records the commands BullMQ's inserts would put in a MULTI, to be sent later with the rest of a
+ * Records the commands BullMQ's inserts and promotions would put in a MULTI, to be sent later with the rest of a
  * transaction. BullMQ calls `runCommand` on it only; an ioredis MULTI would instead copy every
  * script BullMQ defines on the connection (about 60) into itself before its first command.
  */
@@ -45,6 +45,17 @@ export class FlowTransaction {
       parent.id,
       now,
     ]);
+  }
+
+  /**
+   * Records BullMQ's promotion of a delayed job of `queue` (the `promote` script, with the keys
+   * and arguments `Job.promote` gives it): the job moves to its wait list (or its priority's
+   * place). Its reply is 0, or a negative code when the job is not delayed (then nothing moved).
+   */
+  promote(queue: Queue, jobId: string): void {
+    const { keys } = queue;
+    const scriptKeys = [keys.delayed, keys.wait, keys.paused, keys.meta, keys.prioritized, keys.active, keys.pc, keys.events, keys.marker];
+    void queue.backend.execCommand(this as never, 'promote', [...scriptKeys, queue.toKey(''), jobId]);
   }
 
   /** Sends every recorded command, in order, with `client` (on which BullMQ defined its scripts). */

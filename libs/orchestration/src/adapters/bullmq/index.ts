@@ -8,8 +8,9 @@
  *   session's own record and all its jobs go into one MULTI and a session starts all or nothing.
  * - `RedisQueueBackend.execCommand(client, name, args)`: runs one of BullMQ's Lua scripts by its
  *   base name. Used for `releaseParentIfNoPendingDependencies` (a flow's parent, once all its
- *   children are in), with its KEYS/ARGV layout. (A held job is promoted with the public
- *   `Job.promote`.)
+ *   children are in) and for `promote` (a held job, in the same MULTI as the write-back that
+ *   makes it ready: see engine/hand-off.ts), each with its KEYS/ARGV layout as BullMQ's own
+ *   callers build it. (Elsewhere a held job is promoted with the public `Job.promote`.)
  * - Both call nothing on the transaction they are given but `runCommand(name, args)`, with
  *   `name` the script's name suffixed by BullMQ's version: that is what {@link FlowTransaction}
  *   records, to send later on the shared connection as one MULTI (see `transaction` in the

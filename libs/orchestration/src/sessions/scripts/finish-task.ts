@@ -61,9 +61,8 @@ export async function finishTask(client: Redis, call: FinishTaskCall): Promise<F
   return decode((await ONE.run(client, [call.session], args(call))) as number[]);
 }
 
-/** Runs finish-tasks.lua: the finishes of several tasks of one shard in one call. Answers one reply per call, in order. */
-export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
-  if (calls.length === 1) return [await finishTask(client, calls[0])];
+/** finish-tasks.lua's keys and arguments for `calls`. */
+function batchArgs(calls: readonly FinishTaskCall[]): { keys: string[]; flat: (string | number)[] } {
   const keys: string[] = [];
   const flat: (string | number)[] = [];
   for (const call of calls) {
@@ -71,5 +70,26 @@ export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[
     keys.push(call.session);
     flat.push(1, own.length, ...own);
   }
-  return ((await BATCH.run(client, keys, flat)) as number[][]).map(decode);
+  return { keys, flat };
+}
+
+/** Runs finish-tasks.lua: the finishes of several tasks of one shard in one call. Answers one reply per call, in order. */
+export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
+  if (calls.length === 1) return [await finishTask(client, calls[0])];
+  const { keys, flat } = batchArgs(calls);
+  return decodeFinishTasks(await BATCH.run(client, keys, flat));
+}
+
+/**
+ * Sends finish-tasks.lua for `calls` inside a transaction (see `transaction` in the ioredis
+ * adapter), with its source: its reply comes with EXEC's, to be read with {@link decodeFinishTasks}.
+ */
+export function sendFinishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<unknown> {
+  const { keys, flat } = batchArgs(calls);
+  return BATCH.sendSource(client, keys, flat);
+}
+
+/** finish-tasks.lua's reply, one {@link FinishTaskReply} per call. */
+export function decodeFinishTasks(reply: unknown): FinishTaskReply[] {
+  return (reply as number[][]).map(decode);
 }
