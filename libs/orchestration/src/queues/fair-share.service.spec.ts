@@ -3,7 +3,7 @@ import { scriptClient } from '../testing/script-client';
 import { WAIT_QUEUE } from '../redis/keys';
 import { FairShare } from './fair-share.service';
 
-const config = { prefix: 'fair', fairShare: { weights: { acme: 2 }, maxRunning: 0, turnMs: 1000 } };
+const config = { prefix: 'fair', fairShare: { weights: { acme: 2 }, maxRunning: 0, turnMs: 1000, turns: true } };
 const task = (id: string, queueName: string, priority: number, children?: FlowJob[]): FlowJob => ({
   name: id,
   queueName,
