@@ -89,6 +89,32 @@ describe('fair share between tenants', () => {
       console.log(`fair share (${shards} shard(s)): globex waits ${waits.join(', ')} ms; acme's ${FLOOD} tasks drained in ${Date.now() - floodStart} ms`);
       expect(Math.max(...waits)).toBeLessThanOrEqual(1500);
     }, 90_000);
+
+    it("the flooding tenant's later urgent task starts within a couple of task durations, ahead of its flood, while another tenant still gets its turn", async () => {
+      const acme: string[] = [];
+      for (let i = 0; i < sessions; i++) acme.push(await orchestrate(stack, 'operator', flood(FLOOD / sessions, `u${i}a`)));
+      await stack.waitForSession(acme[0], (s) => s.status === 'running', 10_000);
+      // A later submission of the same tenant, more urgent than its flood (the plan's priority: higher first).
+      const submitted = Date.now();
+      const [urgentId, globexId] = await Promise.all([
+        orchestrate(stack, 'operator', { tasks: [{ id: 'u', capabilities: ['web_research'], priority: 10 }] }),
+        orchestrate(stack, 'otherOperator', { tasks: [{ id: 'g', capabilities: ['web_research'] }] }),
+      ]);
+      const [urgent] = await finishedTasks(stack, urgentId, 'operator', 15_000);
+      const [globex] = await finishedTasks(stack, globexId, 'otherOperator', 15_000);
+      const urgentStart = Date.parse(urgent.startedAt!);
+      const floodTasks: TaskView[] = [];
+      for (const id of acme) floodTasks.push(...(await finishedTasks(stack, id, 'operator')));
+      const behind = floodTasks.filter((t) => Date.parse(t.startedAt!) > urgentStart).length;
+      const waits = { urgent: urgentStart - submitted, globex: Date.parse(globex.startedAt!) - submitted };
+      console.log(
+        `fair share (${shards} shard(s)): acme's urgent task waited ${waits.urgent} ms, ahead of ${behind} of its ${FLOOD} flood tasks; globex's ${waits.globex} ms`,
+      );
+      // Not behind the flood: most of it started after the urgent task.
+      expect(behind).toBeGreaterThan(FLOOD / 2);
+      expect(waits.urgent).toBeLessThanOrEqual(250);
+      expect(waits.globex).toBeLessThanOrEqual(1500);
+    }, 90_000);
   });
 
   describe('weights and the running cap', () => {

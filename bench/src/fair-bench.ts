@@ -1,4 +1,4 @@
-import { percentile, sleep } from './harness';
+import { inRounds, percentile, sleep } from './harness';
 
 /** Tasks of the flood, and how long each works; the worker runs 50 at once. */
 const FLOOD = Number(process.env.BENCH_FAIR_TASKS ?? 3000);
@@ -15,6 +15,10 @@ export interface FairSides {
   /** Resolves once `count` BullMQ jobs completed after the call. */
   readonly bullDone: (count: number) => Promise<void>;
   readonly startSession: (tasks: unknown[], tenant: string) => Promise<string>;
+  /** The same, through an API whose fair share is off (SWITCHYARD_FAIR_SHARE=off), on the same Redis and worker. */
+  readonly startSessionWithoutTurns: (tasks: unknown[], tenant: string) => Promise<string>;
+  /** Rounds of the flood alone, fair share off then on in each (see main.ts's ROUNDS). */
+  readonly rounds: number;
   readonly sessionDone: (sessionId: string) => Promise<void>;
   readonly started: (seq: number) => number | undefined;
   readonly task: (id: string, extra?: Record<string, unknown>) => unknown;
@@ -53,17 +57,18 @@ async function side(
  * The fair-share section (BENCH_ONLY=fair): a tenant floods the queue with FLOOD tasks of WORK_MS,
  * then another submits OTHERS single tasks. Plain BullMQ serves one queue in order, so they wait
  * behind the flood; Switchyard gives them turns (docs/fair-share.md). Also each side's flood rate,
- * and Switchyard's flood rate alone, without the other tenant (after a warm-up flood).
+ * and Switchyard's flood rate alone, without the other tenant (after a warm-up flood), with fair
+ * share off and on in each round: what the turns cost the flooding tenant.
  */
 export async function benchFair(
   sides: FairSides,
-): Promise<{ rows: { scenario: string; unit: string; bull: number; sy: number; better: 'higher' | 'lower' }[]; notes: string[] }> {
+): Promise<{ rows: { scenario: string; unit: string; bull: number; sy: number; better: 'higher' | 'lower'; rounds?: number[] }[]; notes: string[] }> {
   const flood = Array.from({ length: FLOOD }, (_, i) => ({ seq: FLOOD_SEQ + i, workMs: WORK_MS }));
   const floodTasks = flood.map((input, i) => sides.task(`f${i}`, { input }));
   // A flood first, not measured: Switchyard's side warms up (JIT, connections), which the first measured run would pay for.
-  const floodAlone = async () => {
+  const floodAlone = async (start = sides.startSession) => {
     const begun = performance.now();
-    await sides.sessionDone(await sides.startSession(floodTasks, 'acme'));
+    await sides.sessionDone(await start(floodTasks, 'acme'));
     return (FLOOD / (performance.now() - begun)) * 1000;
   };
   await floodAlone();
@@ -81,12 +86,28 @@ export async function benchFair(
     async (seq) => sides.startSession([sides.task('g', { input: { seq, workMs: WORK_MS } })], 'globex'),
     sides.started,
   );
-  const alone = await floodAlone();
+  const turns = await inRounds(sides.rounds, async () => ({ off: await floodAlone(sides.startSessionWithoutTurns), on: await floodAlone() }));
+  const alone = percentile(
+    turns.map((t) => t.on),
+    50,
+  );
   const label = `${FLOOD} tasks of ${WORK_MS} ms by one tenant, then ${OTHERS} single tasks by another`;
   return {
     rows: [
       { scenario: `${label}: the other's start wait, p99`, unit: 'ms', bull: percentile(bull.waits, 99), sy: percentile(sy.waits, 99), better: 'lower' },
       { scenario: `${label}: the flood's rate`, unit: 'tasks/s', bull: bull.floodRate, sy: sy.floodRate, better: 'higher' },
+      {
+        // Both columns are Switchyard's: the BullMQ column holds the rate with fair share off.
+        scenario: `${FLOOD} tasks of ${WORK_MS} ms by one tenant alone: Switchyard's rate with SWITCHYARD_FAIR_SHARE=off (BullMQ column) and on`,
+        unit: 'tasks/s',
+        bull: percentile(
+          turns.map((t) => t.off),
+          50,
+        ),
+        sy: alone,
+        better: 'higher',
+        rounds: turns.map((t) => t.on / t.off),
+      },
     ],
     notes: [
       `Fair share: the flooding tenant's rate was ${sy.floodRate.toFixed(0)} tasks/s with the other tenant's tasks and ${alone.toFixed(0)} tasks/s alone (${((sy.floodRate / alone) * 100).toFixed(0)} %); the other's waits were ${sy.waits.map((w) => w.toFixed(0)).join(', ')} ms (BullMQ: ${bull.waits.map((w) => w.toFixed(0)).join(', ')} ms).`,

@@ -19,6 +19,8 @@ import {
   SessionState,
   ShardRouter,
   shardTag,
+  SWITCHYARD_CONFIG,
+  SwitchyardConfig,
   TaskRun,
 } from '@switchyard/orchestration';
 import { benchState, printState } from './state-bench';
@@ -516,6 +518,14 @@ async function main(): Promise<void> {
   // 6b. Fair share between tenants: another tenant's single tasks under a flood (fair-bench.ts).
   if (enabled('fair')) {
     startedAt = new Map();
+    // A second API, on the same Redis and worker, whose jobs take no turns: what fair share costs.
+    process.env.SWITCHYARD_FAIR_SHARE = 'off';
+    const apiWithoutTurns = await NestFactory.createApplicationContext(OrchestrationApiModule, { logger: ['error'] });
+    delete process.env.SWITCHYARD_FAIR_SHARE;
+    if (apiWithoutTurns.get<SwitchyardConfig>(SWITCHYARD_CONFIG).fairShare.turns || !api.get<SwitchyardConfig>(SWITCHYARD_CONFIG).fairShare.turns) {
+      throw new Error('the fair section needs one API with fair share on and one with it off');
+    }
+    const launcherWithoutTurns = apiWithoutTurns.get(SessionLauncher);
     const fair = await benchFair({
       addBull: (inputs) => queue.addBulk(inputs.map((data) => ({ name: 'noop', data }))),
       bullDone: (count) => {
@@ -524,12 +534,15 @@ async function main(): Promise<void> {
         return counter.done.then(() => void (onBullDone = () => undefined));
       },
       startSession: async (tasks, tenant) => (await launcher.start({ plan: { tasks } } as never, { tenant })).sessionId,
+      startSessionWithoutTurns: async (tasks, tenant) => (await launcherWithoutTurns.start({ plan: { tasks } } as never, { tenant })).sessionId,
+      rounds: ROUNDS,
       sessionDone: (sessionId) => syEvents.expect(sessionId),
       started: (seq) => startedAt.get(seq),
       task,
     });
     rows.push(...fair.rows);
     notes.push(...fair.notes);
+    await apiWithoutTurns.close();
   }
 
   // 7. Session state: transactions beside an unguarded Lua increment.

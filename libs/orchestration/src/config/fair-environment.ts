@@ -12,6 +12,7 @@ export const fairEnvironmentShape = {
   SWITCHYARD_TENANT_WEIGHTS: jsonRecordFromEnv('SWITCHYARD_TENANT_WEIGHTS', weight),
   SWITCHYARD_TENANT_MAX_RUNNING: intFromEnv('SWITCHYARD_TENANT_MAX_RUNNING', 0, 1_000_000).default(0),
   SWITCHYARD_FAIR_TURN_MS: intFromEnv('SWITCHYARD_FAIR_TURN_MS', 1, 3_600_000).default(1000),
+  SWITCHYARD_FAIR_SHARE: z.enum(['on', 'off'], { error: 'SWITCHYARD_FAIR_SHARE must be "on" or "off"' }).default('on'),
 };
 
 type FairEnvironment = z.infer<z.ZodObject<typeof fairEnvironmentShape>>;
@@ -27,8 +28,19 @@ export interface FairShareConfig {
    * tenant's next turn on. @defaultValue 1000
    */
   readonly turnMs: number;
+  /**
+   * Whether task jobs take turns on the clock (`SWITCHYARD_FAIR_SHARE`). Off: each job keeps its
+   * plan's priority and no clock call is made (the running cap, a separate setting, still
+   * applies). @defaultValue true
+   */
+  readonly turns: boolean;
 }
 
 export function toFairShareConfig(env: FairEnvironment): FairShareConfig {
-  return { weights: env.SWITCHYARD_TENANT_WEIGHTS, maxRunning: env.SWITCHYARD_TENANT_MAX_RUNNING, turnMs: env.SWITCHYARD_FAIR_TURN_MS };
+  return {
+    weights: env.SWITCHYARD_TENANT_WEIGHTS,
+    maxRunning: env.SWITCHYARD_TENANT_MAX_RUNNING,
+    turnMs: env.SWITCHYARD_FAIR_TURN_MS,
+    turns: env.SWITCHYARD_FAIR_SHARE === 'on',
+  };
 }

@@ -41,7 +41,7 @@ describe('validateEnvironment', () => {
       tenantRateLimit: 24_000,
       rateWindowMs: 60_000,
       corsOrigins: [],
-      fairShare: { weights: {}, maxRunning: 0, turnMs: 1000 },
+      fairShare: { weights: {}, maxRunning: 0, turnMs: 1000, turns: true },
       auth: 'on',
       apiKeys: [],
       bullBoard: 'readonly',
@@ -199,10 +199,18 @@ describe('validateEnvironment', () => {
 
   it('reads tenant weights and the running cap, and names what is wrong in them', () => {
     const config = toSwitchyardConfig(validateEnvironment({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":3,"globex":0.5}', SWITCHYARD_TENANT_MAX_RUNNING: '4' }));
-    expect(config.fairShare).toEqual({ weights: { acme: 3, globex: 0.5 }, maxRunning: 4, turnMs: 1000 });
+    expect(config.fairShare).toEqual({ weights: { acme: 3, globex: 0.5 }, maxRunning: 4, turnMs: 1000, turns: true });
     expect(problem({ SWITCHYARD_TENANT_WEIGHTS: 'acme=3' })).toContain('SWITCHYARD_TENANT_WEIGHTS must be a JSON object');
     expect(problem({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":0}' })).toContain('SWITCHYARD_TENANT_WEIGHTS.acme must be more than 0');
     expect(problem({ SWITCHYARD_TENANT_WEIGHTS: '{"acme":"high"}' })).toContain('SWITCHYARD_TENANT_WEIGHTS.acme must be a number');
     expect(problem({ SWITCHYARD_TENANT_MAX_RUNNING: '-1' })).toContain('SWITCHYARD_TENANT_MAX_RUNNING must be at least 0');
+  });
+
+  it('turns fair share on by default; SWITCHYARD_FAIR_SHARE=off turns the clock off and keeps the cap', () => {
+    const fair = (env: Record<string, string>) => toSwitchyardConfig(validateEnvironment(env)).fairShare;
+    expect(fair({}).turns).toBe(true);
+    expect(fair({ SWITCHYARD_FAIR_SHARE: 'on' }).turns).toBe(true);
+    expect(fair({ SWITCHYARD_FAIR_SHARE: 'off', SWITCHYARD_TENANT_MAX_RUNNING: '2' })).toMatchObject({ turns: false, maxRunning: 2 });
+    expect(problem({ SWITCHYARD_FAIR_SHARE: 'false' })).toContain('SWITCHYARD_FAIR_SHARE must be "on" or "off"');
   });
 });

@@ -3,7 +3,7 @@ import { scriptClient } from '../testing/script-client';
 import { WAIT_QUEUE } from '../redis/keys';
 import { FairShare } from './fair-share.service';
 
-const config = { prefix: 'fair', fairShare: { weights: { acme: 2 }, maxRunning: 0, turnMs: 1000 } };
+const config = { prefix: 'fair', fairShare: { weights: { acme: 2 }, maxRunning: 0, turnMs: 1000, turns: true } };
 const task = (id: string, queueName: string, priority: number, children?: FlowJob[]): FlowJob => ({
   name: id,
   queueName,
@@ -13,16 +13,16 @@ const task = (id: string, queueName: string, priority: number, children?: FlowJo
 });
 
 describe('FairShare', () => {
-  it('reserves one turn per capability task job of a submission and sets their priorities and tenant', async () => {
-    const { client, calls } = scriptClient(() => ['1004000', '1000000', '1004000']);
+  it('reserves turns for the capability task jobs of a submission, by class, and sets their priorities and tenant', async () => {
+    // Class 991 starts at 1 004 000 (turn 5); class 1001 one turn later than weight 2 allows for both.
+    const { client, calls } = scriptClient(() => ['1000000', '1004000', '1004000', '1005000']);
     const root: FlowJob = { name: 'session', queueName: 'sy.session', data: { sessionId: 's' } };
     const parent = task('a', 'web_research', 1001, [task('b', 'web_research', 991)]);
     const wait = task('w', WAIT_QUEUE, 1001);
     await new FairShare({ client }, config).apply('acme', [root, parent, wait]);
-    expect(calls).toEqual([expect.objectContaining({ keys: ['{fair}:_sy:fair'], args: ['acme', '2', '1000', '2', '2097151'] })]);
-    // Weight 2: two jobs per turn; the child's plan priority (991) puts it first.
+    expect(calls).toEqual([expect.objectContaining({ keys: ['{fair}:_sy:fair'], args: ['acme', '1000', '2', '2097151', '16', '991', '1', '1001', '1'] })]);
     expect(parent.children![0].opts!.priority).toBe(5);
-    expect(parent.opts!.priority).toBe(5);
+    expect(parent.opts!.priority).toBe(6);
     expect(parent.data).toMatchObject({ tenant: 'acme' });
     expect(wait.opts!.priority).toBe(1001);
     expect(root.opts).toBeUndefined();
@@ -34,5 +34,17 @@ describe('FairShare', () => {
     });
     await new FairShare({ client }, config).apply('acme', [task('w', WAIT_QUEUE, 1001)]);
     expect(calls).toEqual([]);
+  });
+
+  it('with SWITCHYARD_FAIR_SHARE=off, keeps the plan’s priorities and records the tenant, with no clock call', async () => {
+    const { client, calls } = scriptClient(() => {
+      throw new Error('no call was arranged');
+    });
+    const parent = task('a', 'web_research', 1001, [task('b', 'web_research', 991)]);
+    await new FairShare({ client }, { ...config, fairShare: { ...config.fairShare, turns: false } }).apply('acme', [parent]);
+    expect(calls).toEqual([]);
+    expect(parent.opts!.priority).toBe(1001);
+    expect(parent.children![0].opts!.priority).toBe(991);
+    expect(parent.children![0].data).toMatchObject({ tenant: 'acme' });
   });
 });

@@ -5,7 +5,7 @@ import { SwitchyardConfig } from '../config/switchyard-config';
 import { TaskJobData } from '../plans/task-job';
 import { fairKeys, WAIT_QUEUE } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
-import { fairPriorities, MAX_BULL_PRIORITY, weightOf } from './fair-share';
+import { classCounts, fairPriorities, MAX_BULL_PRIORITY, MAX_STORED_CLASSES, weightOf } from './fair-share';
 import { reserveFairTurns } from './scripts/fair-turns';
 
 /** A task job of a flow being built: its data and options may still be changed. */
@@ -15,6 +15,7 @@ type TaskNode = FlowJob & { data: TaskJobData };
  * Gives a tenant's new task jobs their fair-share turns before they are queued (see
  * fair-share.ts): one script call on the deployment's clock per submission (a session's plan, or
  * the subtasks one agent spawned), which sets each job's BullMQ priority and records its tenant.
+ * With SWITCHYARD_FAIR_SHARE=off it only records the tenant.
  */
 @Injectable()
 export class FairShare {
@@ -33,22 +34,28 @@ export class FairShare {
     };
     flows.forEach(collect);
     if (nodes.length === 0) return;
-    const { turnMs, weights } = this.config.fairShare;
-    const weight = weightOf(weights, tenant);
+    const { turnMs, weights, turns: on } = this.config.fairShare;
+    const planned = nodes.map((node) => node.opts?.priority ?? MAX_BULL_PRIORITY);
+    // Off: the plan's priorities stay, and no clock call; the tenant still goes in (for the cap).
+    const priorities = on ? await this.turns(tenant, planned, turnMs, weightOf(weights, tenant)) : undefined;
+    nodes.forEach((node, i) => {
+      if (priorities) node.opts = { ...node.opts, priority: priorities[i] };
+      node.data = { ...node.data, tenant };
+    });
+  }
+
+  /** One clock call for the submission's priority classes; each job's fair priority. */
+  private async turns(tenant: string, planned: readonly number[], turnMs: number, weight: number): Promise<number[]> {
+    const classes = classCounts(planned);
     const turns = await reserveFairTurns(this.redis.client, fairKeys.clock(this.config.prefix), {
       tenant,
-      count: nodes.length,
+      classes,
       turnMs,
       weight,
       maxPriority: MAX_BULL_PRIORITY,
+      maxClasses: MAX_STORED_CLASSES,
     });
-    const priorities = fairPriorities(
-      nodes.map((node) => node.opts?.priority ?? MAX_BULL_PRIORITY),
-      { start: turns.start, epoch: turns.epoch, turnMs, weight },
-    );
-    nodes.forEach((node, i) => {
-      node.opts = { ...node.opts, priority: priorities[i] };
-      node.data = { ...node.data, tenant };
-    });
+    const starts = new Map(classes.map((c, i) => [c.priority, turns.starts[i]]));
+    return fairPriorities(planned, { starts, epoch: turns.epoch, turnMs, weight });
   }
 }

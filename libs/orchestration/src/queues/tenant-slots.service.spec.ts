@@ -2,7 +2,7 @@ import { DelayedError } from 'bullmq';
 import { scriptClient } from '../testing/script-client';
 import { SLOT_RETRY_MS, SlotJob, TenantSlots } from './tenant-slots.service';
 
-const config = (maxRunning: number) => ({ prefix: 'fair', lockDurationMs: 30_000, fairShare: { weights: {}, maxRunning, turnMs: 1000 } });
+const config = (maxRunning: number) => ({ prefix: 'fair', lockDurationMs: 30_000, fairShare: { weights: {}, maxRunning, turnMs: 1000, turns: true } });
 const job = (tenant: string | undefined, moves: number[] = []): SlotJob =>
   ({
     id: 'j1',

@@ -157,7 +157,7 @@ export const modelRateKeys = {
  * is one tenant (see docs/fair-share.md).
  */
 export const fairKeys = {
-  /** Hash: the fair-share clock's `epoch` and each tenant's next turn, `t:<tenant>` (epoch ms). */
+  /** Hash: the fair-share clock's `epoch` and each tenant's next turns by priority class, `t:<tenant>` (see fair-turns.lua). */
   clock: (prefix: string) => `{${prefix}}:_sy:fair`,
   /** Sorted set: one tenant's running task jobs (`<tag>/<job id>`), scored by when their hold lapses (epoch ms). */
   running: (prefix: string, tenant: string) => `{${prefix}}:_sy:fair:running:${tenant}`,

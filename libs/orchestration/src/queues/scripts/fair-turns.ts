@@ -4,25 +4,35 @@ import source from './fair-turns.lua';
 
 const SCRIPT = RedisScript.fromLua(source);
 
-/** What one tenant asks of the fair-share clock: `count` turns of its new task jobs. */
+/** How many of a submission's jobs have one priority class (a BullMQ priority: lower is more urgent). */
+export interface ClassCount {
+  readonly priority: number;
+  readonly count: number;
+}
+
+/** What one tenant asks of the fair-share clock: turns for its new task jobs, by priority class. */
 export interface FairTurnsCall {
   readonly tenant: string;
-  readonly count: number;
+  /** The submission's classes, each once, most urgent (lowest) first. */
+  readonly classes: readonly ClassCount[];
   /** One turn of a tenant of weight 1 (ms). */
   readonly turnMs: number;
   readonly weight: number;
   readonly maxPriority: number;
+  /** The most finish times kept for one tenant (see fair-turns.lua). */
+  readonly maxClasses: number;
 }
 
-/** The turns reserved: the first one starts at `start`; priorities count turns from `epoch` (epoch ms). */
+/** The turns reserved: each class's first job starts at `starts[i]` (of `classes[i]`); priorities count turns from `epoch` (epoch ms). */
 export interface FairTurns {
-  readonly start: number;
+  readonly starts: readonly number[];
   readonly epoch: number;
   readonly now: number;
 }
 
 /** Runs fair-turns.lua on the deployment's fair-share hash (`key`, see fairKeys). */
 export async function reserveFairTurns(client: Redis, key: string, call: FairTurnsCall): Promise<FairTurns> {
-  const reply = (await SCRIPT.run(client, [key], [call.tenant, call.count, call.turnMs, call.weight, call.maxPriority])) as string[];
-  return { start: Number(reply[0]), epoch: Number(reply[1]), now: Number(reply[2]) };
+  const args = [call.tenant, call.turnMs, call.weight, call.maxPriority, call.maxClasses, ...call.classes.flatMap((c) => [c.priority, c.count])];
+  const reply = (await SCRIPT.run(client, [key], args)) as string[];
+  return { epoch: Number(reply[0]), now: Number(reply[1]), starts: reply.slice(2).map(Number) };
 }
