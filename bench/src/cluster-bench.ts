@@ -34,13 +34,26 @@ interface PhaseResult {
   tasks: number;
   cpuUs: number[];
   commands: number[];
+  /** Per Redis process, calls of each command (INFO commandstats) in the phase. */
+  byCommand: Record<string, number>[];
+  /** CPU time of the bench's own process (API and worker), user + system. */
+  clientCpuUs: number;
 }
 
-async function commandCalls(redis: Redis): Promise<number> {
-  let calls = 0;
-  for (const [, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(n);
+/** Calls of each command so far (INFO commandstats), by name. */
+async function commandCalls(redis: Redis): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  for (const [, name, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[name] = Number(n);
   return calls;
 }
+
+const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+const difference = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([name, n]) => [name, n - (before[name] ?? 0)])
+      .filter(([, n]) => Number(n) > 0),
+  );
 
 /** The child: runs one target's phases against the Redis its environment names, prints them as JSON. */
 export async function clusterTarget(): Promise<void> {
@@ -64,10 +77,13 @@ export async function clusterTarget(): Promise<void> {
   const phase = async (tasks: number, work: () => Promise<void>): Promise<PhaseResult> => {
     const [cpu0, cmd0] = [await Promise.all(nodes.map(redisCpuUs)), await Promise.all(nodes.map(commandCalls))];
     const started = performance.now();
+    const clientCpu = process.cpuUsage();
     await work();
     const ms = performance.now() - started;
+    const { user, system } = process.cpuUsage(clientCpu);
     const [cpu1, cmd1] = [await Promise.all(nodes.map(redisCpuUs)), await Promise.all(nodes.map(commandCalls))];
-    return { ms, tasks, cpuUs: cpu1.map((c, i) => c - cpu0[i]), commands: cmd1.map((c, i) => c - cmd0[i]) };
+    const byCommand = cmd1.map((c, i) => difference(c, cmd0[i]));
+    return { ms, tasks, cpuUs: cpu1.map((c, i) => c - cpu0[i]), commands: byCommand.map(total), byCommand, clientCpuUs: user + system };
   };
   const start = async (tasks: unknown[]) => (await launcher.start({ plan: { tasks } } as never)).sessionId;
 
@@ -193,6 +209,24 @@ async function globalTagMaster(ports: number[], prefix: string): Promise<number>
   }
 }
 
+/**
+ * BENCH_CLUSTER_COMMANDS=1: each command's calls per one-task session on each Redis of each target
+ * (those above 0.05 a task), to see which commands a cluster adds and which master they go to.
+ */
+function printCommandsPerTask(phases: [string, PhaseResult][]): void {
+  console.log('\n| target | CPU µs per task of the bench process (API and worker) |\n| --- | ---: |');
+  for (const [name, phase] of phases) console.log(`| ${name} | ${(phase.clientCpuUs / phase.tasks).toFixed(0)} |`);
+  console.log('\n| target | command | calls per task, each Redis |');
+  console.log('| --- | --- | --- |');
+  for (const [name, phase] of phases) {
+    const names = [...new Set(phase.byCommand.flatMap((calls) => Object.keys(calls)))].sort();
+    for (const command of names) {
+      const perTask = phase.byCommand.map((calls) => (calls[command] ?? 0) / phase.tasks);
+      if (Math.max(...perTask) >= 0.05) console.log(`| ${name} | ${command} | ${perTask.map((n) => n.toFixed(2)).join(' / ')} |`);
+    }
+  }
+}
+
 /** The parent: starts the servers, runs the three targets, prints the table. */
 export async function clusterBench(): Promise<void> {
   const servers = new BenchServers();
@@ -215,8 +249,10 @@ export async function clusterBench(): Promise<void> {
       '| target | sessions/s | DAG ms | CPU µs per task, each Redis (sessions) | CPU µs per task, each Redis (DAG) | commands per master (sessions) | spread from the mean |',
     );
     console.log('| --- | ---: | ---: | --- | --- | --- | ---: |');
+    const sessionPhases: [string, PhaseResult][] = [];
     for (const [name, env] of targets) {
       const { oneTask, bigDag } = await target(env);
+      sessionPhases.push([name, oneTask]);
       const perTask = (p: PhaseResult) => p.cpuUs.map((us) => (us / p.tasks).toFixed(0)).join(' / ');
       const mean = oneTask.commands.reduce((a, b) => a + b, 0) / oneTask.commands.length;
       const spread = Math.max(...oneTask.commands.map((c) => Math.abs(c - mean) / mean)) * 100;
@@ -224,6 +260,7 @@ export async function clusterBench(): Promise<void> {
         `| ${name} | ${((oneTask.tasks / oneTask.ms) * 1000).toFixed(0)} | ${bigDag.ms.toFixed(0)} | ${perTask(oneTask)} | ${perTask(bigDag)} | ${oneTask.commands.join(' / ')} | ±${spread.toFixed(0)}% |`,
       );
     }
+    if (process.env.BENCH_CLUSTER_COMMANDS) printCommandsPerTask(sessionPhases);
   } finally {
     servers.stop();
   }
