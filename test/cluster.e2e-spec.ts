@@ -1,5 +1,5 @@
 import { authHeader } from './support/api-keys';
-import { OwnRedisCluster, prefixCoveringMasters } from './support/redis-cluster';
+import { OwnRedisCluster, prefixWithUnevenPlainTags, redirects } from './support/redis-cluster';
 import { runOrderViolations } from './support/run-order';
 import { readEvents } from './support/sse-client';
 import { Stack } from './support/stack';
@@ -20,11 +20,48 @@ function bigPlan() {
   };
 }
 
+/** The shard → node map `GET /api/orchestrator/stats` reports. */
+async function shardMap(
+  stack: Stack,
+): Promise<{ mode: string; shards: { shard: number; tag: string; slot: number; node: string }[]; masters: string[]; idleMasters: string[] }> {
+  const stats = await stack.request('GET', '/api/orchestrator/stats');
+  expect(stats.status).toBe(200);
+  return stats.body.shards;
+}
+
+/** Shards per master, by `127.0.0.1:<port>`, from the map. */
+function shardsPerMaster(cluster: OwnRedisCluster, map: Awaited<ReturnType<typeof shardMap>>): number[] {
+  return cluster.ports.map((p) => map.shards.filter((s) => s.node === `127.0.0.1:${p}`).length);
+}
+
+/** Log lines of the API and the workers that tell of a redirected or refused command. */
+function redirectLines(stack: Stack): string[] {
+  return [stack.api, ...stack.workers].flatMap((app) => app.lines.filter((line) => /MOVED|CROSSSLOT/.test(line)));
+}
+
+/** The keys of each master (`{<prefix>…`), counted by a SCAN of each. */
+async function keysPerMaster(cluster: OwnRedisCluster, prefix: string): Promise<number[]> {
+  return Promise.all(
+    cluster.masters.map(async ({ redis }) => {
+      let count = 0;
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+        count += batch.length;
+        cursor = next;
+      } while (cursor !== '0');
+      return count;
+    }),
+  );
+}
+
 /**
  * The main flows on a real 3-master Redis Cluster of the file's own (SWITCHYARD_REDIS_CLUSTER),
- * API and workers as real processes, sessions spread over 6 shards whose slots cover every
- * master. A CROSSSLOT refusal or a MOVED loop fails the request or the task, so each flow
- * finishing as on one Redis is the check that no command crosses slots.
+ * API and workers as real processes, sessions spread over 6 shards whose tags Switchyard chose to
+ * cover every master evenly (the prefix's plain tags would not). A CROSSSLOT refusal or a
+ * MOVED loop fails the request or the task, so each flow finishing as on one Redis is the check
+ * that no command crosses slots; each master's INFO errorstats and the processes' logs are
+ * checked too.
  */
 describe('on a 3-master Redis Cluster', () => {
   let cluster: OwnRedisCluster;
@@ -40,7 +77,7 @@ describe('on a 3-master Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await OwnRedisCluster.start(3);
-    const prefix = await prefixCoveringMasters(cluster, 6);
+    const prefix = await prefixWithUnevenPlainTags(cluster, 6);
     stack = await Stack.start({
       workers: 2,
       cluster,
@@ -56,21 +93,24 @@ describe('on a 3-master Redis Cluster', () => {
     await cluster?.destroy();
   });
 
-  it('reports which master serves each shard, at start and in /stats', async () => {
-    const stats = await stack.request('GET', '/api/orchestrator/stats');
-    expect(stats.status).toBe(200);
-    const map = stats.body.shards;
+  it('chooses shard tags two a master, and reports which master serves each, at start and in /stats', async () => {
+    const map = await shardMap(stack);
     expect(map).toMatchObject({ mode: 'cluster', idleMasters: [] });
     expect([...map.masters].sort()).toEqual(cluster.ports.map((p) => `127.0.0.1:${p}`).sort());
     expect(map.shards).toHaveLength(6);
+    expect(shardsPerMaster(cluster, map)).toEqual([2, 2, 2]);
     for (const [i, shard] of map.shards.entries()) {
-      expect(shard).toMatchObject({ shard: i, tag: `{${stack.prefix}-${i}}` });
+      expect(shard.shard).toBe(i);
+      expect(shard.tag === `{${stack.prefix}-${i}}` || shard.tag.startsWith(`{${stack.prefix}-${i}.`)).toBe(true);
       expect(shard.slot).toBe(Number(await cluster.masters[0].redis.cluster('KEYSLOT', shard.tag)));
       const node = cluster.masters.find((m) => `127.0.0.1:${m.port}` === shard.node)!;
       // The master named serves the slot: it answers for a key there without a MOVED.
       expect(await node.redis.cluster('COUNTKEYSINSLOT', shard.slot)).toEqual(expect.any(Number));
     }
-    expect(await stack.api.waitForLog('shard map')).toContain(`{${stack.prefix}-0}=`);
+    // Recorded once for the deployment; the API and each worker logged the same map at start.
+    expect(await stack.redis.hgetall(`{${stack.prefix}}:_sy:shard-tags`)).toEqual(Object.fromEntries(map.shards.map((s) => [String(s.shard), s.tag])));
+    const logged = await Promise.all([stack.api, ...stack.workers].map(async (app) => JSON.parse(await app.waitForLog('shard map')).shards));
+    for (const shards of logged) expect(shards).toEqual(map.shards.map((s) => `${s.tag}=${s.node}`));
   });
 
   it('runs a diamond with children, on every shard, each to its result in dependency order', async () => {
@@ -193,8 +233,8 @@ describe('on a 3-master Redis Cluster', () => {
     expect({ status: answer.status, body: answer.status === 200 ? '' : (await answer.clone().text()).slice(0, 500) }).toEqual({ status: 200, body: '' });
     const queues = ((await answer.json()) as any).queues as any[];
     // Each queue shows as `<capability> <shard tag>`, with its jobs counted from its own shard.
-    for (let i = 0; i < 6; i++) {
-      const shard = queues.filter((q) => String(q.displayName).endsWith(` {${stack.prefix}-${i}}`));
+    for (const { tag } of (await shardMap(stack)).shards) {
+      const shard = queues.filter((q) => String(q.displayName).endsWith(` ${tag}`));
       expect(shard.map((q) => String(q.displayName).split(' ')[0])).toEqual(expect.arrayContaining(['web_research', 'sy.session']));
       expect(shard.reduce((n, q) => n + (q.counts?.completed ?? 0), 0)).toBeGreaterThan(0);
     }
@@ -230,37 +270,19 @@ describe('on a 3-master Redis Cluster', () => {
   });
 
   it("puts the deployment's keys on every master", async () => {
-    const perMaster = await Promise.all(
-      cluster.masters.map(async ({ redis }) => {
-        let count = 0;
-        let cursor = '0';
-        do {
-          const [next, batch] = await redis.scan(cursor, 'MATCH', `{${stack.prefix}*`, 'COUNT', 1000);
-          count += batch.length;
-          cursor = next;
-        } while (cursor !== '0');
-        return count;
-      }),
-    );
-    for (const count of perMaster) expect(count).toBeGreaterThan(0);
+    for (const count of await keysPerMaster(cluster, stack.prefix)) expect(count).toBeGreaterThan(0);
     // The registry lives under the deployment's global tag, each session's keys under its shard's.
+    const tags = (await shardMap(stack)).shards.map((s) => s.tag);
     const all = await stack.keys();
     expect(all.filter((k) => k.startsWith(`{${stack.prefix}}:_sy:registry:`)).length).toBeGreaterThan(0);
     for (const id of sessions) {
-      for (const key of all.filter((k) => k.includes(`:session:${id}`))) expect(key.startsWith(`{${stack.prefix}-${id.split('-')[0]}}:`)).toBe(true);
+      for (const key of all.filter((k) => k.includes(`:session:${id}`))) expect(key.startsWith(`${tags[Number(id.split('-')[0])]}:`)).toBe(true);
     }
   });
 
-  it('made no master refuse a command for crossing slots, and redirected none in a loop (INFO errorstats)', async () => {
-    for (const { port, redis } of cluster.masters) {
-      const errors = String(await redis.info('errorstats'));
-      const count = (name: string) => Number(new RegExp(`errorstat_${name}:count=(\\d+)`).exec(errors)?.[1] ?? 0);
-      expect({ port, crossslot: count('CROSSSLOT') }).toEqual({ port, crossslot: 0 });
-      // A command sent before its connection knew the slots is redirected once (Bull Board's
-      // first listing creates the queues of every shard: one per queue at most); a loop would
-      // count thousands over the file's thousands of commands.
-      expect(count('MOVED')).toBeLessThan(50);
-    }
+  it('made no master refuse or redirect a command (INFO errorstats), and no process log one', async () => {
+    for (const counts of await redirects(cluster)) expect(counts).toEqual({ port: counts.port, crossslot: 0, moved: 0 });
+    expect(redirectLines(stack)).toEqual([]);
   });
 });
 
@@ -270,7 +292,8 @@ describe('on a 3-master Redis Cluster, a worker SIGKILLed mid-run', () => {
 
   beforeAll(async () => {
     cluster = await OwnRedisCluster.start(3);
-    stack = await Stack.start({ workers: 0, cluster, env: { SWITCHYARD_SHARDS: '3', SWITCHYARD_LOCK_DURATION_MS: '2000' } });
+    const prefix = await prefixWithUnevenPlainTags(cluster, 3);
+    stack = await Stack.start({ workers: 0, cluster, prefix, env: { SWITCHYARD_SHARDS: '3', SWITCHYARD_LOCK_DURATION_MS: '2000' } });
   }, 60_000);
 
   afterAll(async () => {
@@ -337,5 +360,14 @@ describe('on a 3-master Redis Cluster, a worker SIGKILLed mid-run', () => {
     expect(session.tasks[0]).toMatchObject({ error: { name: 'SessionCancelledError' } });
     // The agent's 1.5 s model call was cut short by its AbortSignal.
     expect(Date.now() - cancelledAt).toBeLessThan(1400);
+  });
+
+  it("chose one shard a master, though the prefix's plain tags leave one idle, and put the sessions' keys on every master", async () => {
+    const map = await shardMap(stack);
+    expect(map.idleMasters).toEqual([]);
+    expect(shardsPerMaster(cluster, map)).toEqual([1, 1, 1]);
+    // The three sessions above went to shards 0, 1 and 2 in turn.
+    for (const count of await keysPerMaster(cluster, stack.prefix)) expect(count).toBeGreaterThan(0);
+    expect(redirectLines(stack)).toEqual([]);
   });
 });

@@ -34,13 +34,26 @@ interface PhaseResult {
   tasks: number;
   cpuUs: number[];
   commands: number[];
+  /** Per Redis process, calls of each command (INFO commandstats) in the phase. */
+  byCommand: Record<string, number>[];
+  /** CPU time of the bench's own process (API and worker), user + system. */
+  clientCpuUs: number;
 }
 
-async function commandCalls(redis: Redis): Promise<number> {
-  let calls = 0;
-  for (const [, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(n);
+/** Calls of each command so far (INFO commandstats), by name. */
+async function commandCalls(redis: Redis): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  for (const [, name, n] of String(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[name] = Number(n);
   return calls;
 }
+
+const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+const difference = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([name, n]) => [name, n - (before[name] ?? 0)])
+      .filter(([, n]) => Number(n) > 0),
+  );
 
 /** The child: runs one target's phases against the Redis its environment names, prints them as JSON. */
 export async function clusterTarget(): Promise<void> {
@@ -64,10 +77,13 @@ export async function clusterTarget(): Promise<void> {
   const phase = async (tasks: number, work: () => Promise<void>): Promise<PhaseResult> => {
     const [cpu0, cmd0] = [await Promise.all(nodes.map(redisCpuUs)), await Promise.all(nodes.map(commandCalls))];
     const started = performance.now();
+    const clientCpu = process.cpuUsage();
     await work();
     const ms = performance.now() - started;
+    const { user, system } = process.cpuUsage(clientCpu);
     const [cpu1, cmd1] = [await Promise.all(nodes.map(redisCpuUs)), await Promise.all(nodes.map(commandCalls))];
-    return { ms, tasks, cpuUs: cpu1.map((c, i) => c - cpu0[i]), commands: cmd1.map((c, i) => c - cmd0[i]) };
+    const byCommand = cmd1.map((c, i) => difference(c, cmd0[i]));
+    return { ms, tasks, cpuUs: cpu1.map((c, i) => c - cpu0[i]), commands: byCommand.map(total), byCommand, clientCpuUs: user + system };
   };
   const start = async (tasks: unknown[]) => (await launcher.start({ plan: { tasks } } as never)).sessionId;
 
@@ -181,27 +197,33 @@ function target(env: Record<string, string>): Promise<{ oneTask: PhaseResult; bi
   });
 }
 
-/**
- * A prefix whose `shards` shard tags spread evenly over the masters (as an operator would choose
- * them, see docs/redis-cluster.md), and the master of its global tag `{<prefix>}`, by their index.
- */
-async function evenPrefix(ports: number[], shards: number): Promise<{ prefix: string; globalOn: number }> {
+/** The index of the master that serves the deployment-wide records of `prefix` (its global tag `{<prefix>}`). */
+async function globalTagMaster(ports: number[], prefix: string): Promise<number> {
   const redis = new Redis({ port: ports[0] });
   try {
     const ranges = (await redis.cluster('SLOTS')).map(([first, last, [, port]]) => ({ first, last, port }));
-    const masterOf = async (tag: string) => {
-      const slot = Number(await redis.cluster('KEYSLOT', tag));
-      return ports.indexOf(ranges.find((r) => r.first <= slot && slot <= r.last)!.port);
-    };
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const prefix = `benchcl${randomBytes(3).toString('hex')}`;
-      const per = ports.map(() => 0);
-      for (let i = 0; i < shards; i++) per[await masterOf(`{${prefix}-${i}}`)]++;
-      if (per.every((n) => n === shards / ports.length)) return { prefix, globalOn: await masterOf(`{${prefix}}`) };
-    }
-    throw new Error(`no prefix spreads ${shards} shards evenly over ${ports.length} masters`);
+    const slot = Number(await redis.cluster('KEYSLOT', `{${prefix}}`));
+    return ports.indexOf(ranges.find((r) => r.first <= slot && slot <= r.last)!.port);
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * BENCH_CLUSTER_COMMANDS=1: each command's calls per one-task session on each Redis of each target
+ * (those above 0.05 a task), to see which commands a cluster adds and which master they go to.
+ */
+function printCommandsPerTask(phases: [string, PhaseResult][]): void {
+  console.log('\n| target | CPU µs per task of the bench process (API and worker) |\n| --- | ---: |');
+  for (const [name, phase] of phases) console.log(`| ${name} | ${(phase.clientCpuUs / phase.tasks).toFixed(0)} |`);
+  console.log('\n| target | command | calls per task, each Redis |');
+  console.log('| --- | --- | --- |');
+  for (const [name, phase] of phases) {
+    const names = [...new Set(phase.byCommand.flatMap((calls) => Object.keys(calls)))].sort();
+    for (const command of names) {
+      const perTask = phase.byCommand.map((calls) => (calls[command] ?? 0) / phase.tasks);
+      if (Math.max(...perTask) >= 0.05) console.log(`| ${name} | ${command} | ${perTask.map((n) => n.toFixed(2)).join(' / ')} |`);
+    }
   }
 }
 
@@ -211,22 +233,26 @@ export async function clusterBench(): Promise<void> {
   try {
     await servers.start();
     const seeds = servers.cluster.map((p) => `127.0.0.1:${p}`).join(',');
-    const even = await evenPrefix(servers.cluster, 6);
     const fresh = () => `benchcl${randomBytes(3).toString('hex')}`;
+    // Six shards: Switchyard chooses their tags two a master (see docs/redis-cluster.md).
+    const sixShards = fresh();
+    const globalOn = await globalTagMaster(servers.cluster, sixShards);
     const targets: [string, Record<string, string>][] = [
       ['one Redis', { REDIS_URL: `redis://127.0.0.1:${servers.single}`, SWITCHYARD_SHARDS: '1', BENCH_SY_PREFIX: fresh() }],
       ['cluster, 1 shard', { SWITCHYARD_REDIS_CLUSTER: seeds, SWITCHYARD_SHARDS: '1', BENCH_SY_PREFIX: fresh() }],
-      ['cluster, 6 shards (2 a master)', { SWITCHYARD_REDIS_CLUSTER: seeds, SWITCHYARD_SHARDS: '6', BENCH_SY_PREFIX: even.prefix }],
+      ['cluster, 6 shards (2 a master)', { SWITCHYARD_REDIS_CLUSTER: seeds, SWITCHYARD_SHARDS: '6', BENCH_SY_PREFIX: sixShards }],
     ];
     console.log(`\nSwitchyard on one Redis and on a 3-master Redis Cluster — Node ${process.version}, ${new Date().toISOString()}`);
     console.log(`${SESSIONS} one-task sessions (${IN_FLIGHT} starting at a time), then one ${DAG_TASKS}-task DAG`);
-    console.log(`With 6 shards the deployment-wide records (registry, agent loads) live on master ${even.globalOn + 1} of 3\n`);
+    console.log(`With 6 shards the deployment-wide records (registry, agent loads) live on master ${globalOn + 1} of 3\n`);
     console.log(
       '| target | sessions/s | DAG ms | CPU µs per task, each Redis (sessions) | CPU µs per task, each Redis (DAG) | commands per master (sessions) | spread from the mean |',
     );
     console.log('| --- | ---: | ---: | --- | --- | --- | ---: |');
+    const sessionPhases: [string, PhaseResult][] = [];
     for (const [name, env] of targets) {
       const { oneTask, bigDag } = await target(env);
+      sessionPhases.push([name, oneTask]);
       const perTask = (p: PhaseResult) => p.cpuUs.map((us) => (us / p.tasks).toFixed(0)).join(' / ');
       const mean = oneTask.commands.reduce((a, b) => a + b, 0) / oneTask.commands.length;
       const spread = Math.max(...oneTask.commands.map((c) => Math.abs(c - mean) / mean)) * 100;
@@ -234,6 +260,7 @@ export async function clusterBench(): Promise<void> {
         `| ${name} | ${((oneTask.tasks / oneTask.ms) * 1000).toFixed(0)} | ${bigDag.ms.toFixed(0)} | ${perTask(oneTask)} | ${perTask(bigDag)} | ${oneTask.commands.join(' / ')} | ±${spread.toFixed(0)}% |`,
       );
     }
+    if (process.env.BENCH_CLUSTER_COMMANDS) printCommandsPerTask(sessionPhases);
   } finally {
     servers.stop();
   }

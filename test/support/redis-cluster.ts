@@ -135,21 +135,34 @@ async function until(deadline: number, what: string, check: () => Promise<boolea
 }
 
 /**
- * A key prefix of the form `t<hex>` whose `shards` shard tags `{<prefix>-<i>}` hash to slots on
- * every master of `cluster`, so a test can see its sessions land on every master. Asks the
+ * A key prefix of the form `t<hex>` whose plain shard tags `{<prefix>-0}` … `{<prefix>-<shards-1>}`
+ * do not spread evenly over the masters of `cluster` (with as many shards as masters: they leave
+ * one idle): a deployment on it shows that Switchyard chooses other tags to spread them. Asks the
  * cluster itself (CLUSTER KEYSLOT, CLUSTER SLOTS).
  */
-export async function prefixCoveringMasters(cluster: OwnRedisCluster, shards: number): Promise<string> {
+export async function prefixWithUnevenPlainTags(cluster: OwnRedisCluster, shards: number): Promise<string> {
   const redis = cluster.masters[0].redis;
   const ranges = (await redis.cluster('SLOTS')).map(([first, last, [, port]]) => ({ first, last, port }));
   for (let attempt = 0; attempt < 200; attempt++) {
     const prefix = `t${randomBytes(5).toString('hex')}`;
-    const owners = new Set<number>();
+    const perMaster = new Map(cluster.ports.map((port) => [port, 0]));
     for (let i = 0; i < shards; i++) {
       const slot = Number(await redis.cluster('KEYSLOT', `{${prefix}-${i}}`));
-      owners.add(ranges.find((r) => r.first <= slot && slot <= r.last)!.port);
+      const port = ranges.find((r) => r.first <= slot && slot <= r.last)!.port;
+      perMaster.set(port, perMaster.get(port)! + 1);
     }
-    if (owners.size === cluster.ports.length) return prefix;
+    if (new Set(perMaster.values()).size > 1) return prefix;
   }
-  throw new Error(`no prefix found whose ${shards} shards cover ${cluster.ports.length} masters`);
+  throw new Error(`no prefix found whose ${shards} plain shard tags spread unevenly over ${cluster.ports.length} masters`);
+}
+
+/** How often each master of `cluster` refused a command for crossing slots or redirected one (INFO errorstats), by port. */
+export async function redirects(cluster: OwnRedisCluster): Promise<{ port: number; crossslot: number; moved: number }[]> {
+  return Promise.all(
+    cluster.masters.map(async ({ port, redis }) => {
+      const errors = String(await redis.info('errorstats'));
+      const count = (name: string) => Number(new RegExp(`errorstat_${name}:count=(\\d+)`).exec(errors)?.[1] ?? 0);
+      return { port, crossslot: count('CROSSSLOT'), moved: count('MOVED') };
+    }),
+  );
 }

@@ -19,6 +19,7 @@ import { REMOTE_KEEP_MS, REMOTE_POLL_MS } from './remote/remote-timing';
 import { RedisFaultRetry } from './queues/redis-fault-retry.service';
 import { BOUNDED_REDIS_WAIT, RedisConnections } from './redis/redis-connections.service';
 import { ShardRouter } from './redis/shards';
+import { loadShardTags } from './redis/shard-tags';
 import { SessionFinalizer } from './sessions/session-finalizer.service';
 import { SessionLauncher } from './sessions/session-launcher.service';
 import { SessionForker } from './sessions/session-forker.service';
@@ -74,9 +75,15 @@ const core = {
     RedisConnections,
     ShardMap,
     {
+      // On a cluster the shard tags are the deployment's recorded ones (see shard-tags.ts): read
+      // before anything that consumes or creates a session is built.
       provide: ShardRouter,
-      inject: [SWITCHYARD_CONFIG],
-      useFactory: (config: SwitchyardConfig) => new ShardRouter(config.prefix, config.shards),
+      inject: [SWITCHYARD_CONFIG, RedisConnections],
+      useFactory: async (config: SwitchyardConfig, redis: RedisConnections) => {
+        if (!redis.cluster) return new ShardRouter(config.prefix, config.shards);
+        await redis.ready();
+        return new ShardRouter(config.prefix, await loadShardTags(redis.client, config.prefix, config.shards));
+      },
     },
     SessionStore,
     SessionState,

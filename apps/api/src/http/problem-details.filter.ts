@@ -9,6 +9,7 @@ import {
   AgentNotFoundError,
   AgentUnavailableError,
   DeploymentMismatchError,
+  ShardTagSlotError,
   IdempotencyKeyInUseError,
   IdempotencyKeyReusedError,
   InvalidAgentOutputError,
@@ -125,6 +126,8 @@ export const ERROR_STATUS: ReadonlyMap<ErrorClass, ErrorMapping> = new Map<Error
   [SessionOutputsFullError, WORKER_ONLY],
   [TaskJobFailedError, WORKER_ONLY],
   [AgentDefinitionError, WORKER_ONLY],
+  // Thrown at boot, before the API answers anything.
+  [ShardTagSlotError, WORKER_ONLY],
   [StateTransactionClosedError, WORKER_ONLY],
   // Answered before the table is read (see describe), with a Retry-After.
   [RedisUnavailableError, { status: 503, title: 'Service unavailable' }],

@@ -383,6 +383,19 @@ export class DeploymentMismatchError extends SwitchyardError {
   }
 }
 
+/** Redis Cluster puts a shard tag in another slot than Switchyard computed: the shards would not land where the map says. */
+export class ShardTagSlotError extends SwitchyardError {
+  override readonly name = 'ShardTagSlotError';
+  readonly code = 'shard_tag_slot';
+  constructor(
+    readonly tag: string,
+    readonly clusterSlot: number,
+    readonly computedSlot: number,
+  ) {
+    super(`CLUSTER KEYSLOT puts the shard tag ${tag} in slot ${clusterSlot}, but Switchyard computed ${computedSlot}: report this as a bug`);
+  }
+}
+
 /**
  * A task's BullMQ job failed for good while its task still showed unfinished: its failure was
  * never recorded (Redis refused it, or the job stalled too often). The session's root job finds

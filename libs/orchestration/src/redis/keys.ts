@@ -103,6 +103,11 @@ export const registryKeys = {
   revoked: (prefix: string) => `${registryNs(prefix)}:revoked`,
   /** Hash: custom capability name → JSON `{ category, description, privileged }`. */
   capabilities: (prefix: string) => `${registryNs(prefix)}:capabilities`,
+  /**
+   * Hash: shard index → the shard's hash tag, on a Redis Cluster, as the first process chose it
+   * from the slot layout (see shard-tags.ts); on one Redis the tags are `{<prefix>-<i>}` and this is unused.
+   */
+  shardTags: (prefix: string) => `{${prefix}}:_sy:shard-tags`,
   /** Hash: the deployment as `POST /initialize` first recorded it (prefix, shards, version, when). */
   deployment: (prefix: string) => `{${prefix}}:_sy:deployment`,
 } as const;

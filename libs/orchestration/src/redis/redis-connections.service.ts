@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
 import { RedisUnavailableError } from '../errors/errors';
-import { BoundedWaitRedis, clusterConnection, seedsName } from '../adapters/ioredis';
+import { BoundedWaitRedis, clusterConnection, connectMasters, seedsName } from '../adapters/ioredis';
 
 /**
  * Provided by a process that answers clients (the API): its connections wait for Redis at most
@@ -30,6 +30,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
   private readonly extra: Redis[] = [];
   private readonly drains: (() => Promise<void>)[] = [];
+  private readying?: Promise<void>;
 
   constructor(
     @Inject(SWITCHYARD_CONFIG) private readonly config: SwitchyardConfig,
@@ -44,13 +45,32 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   /** Fails the boot with one clear message when Redis does not answer within a few seconds. */
   async onModuleInit(): Promise<void> {
+    await this.ready();
+  }
+
+  /**
+   * Resolves once `client` answers (on a cluster: once it knows the slots and has a connection
+   * open to every master), or fails with a RedisUnavailableError after a few seconds. Asked by
+   * whatever needs Redis while the process is being built (the shard tags); the same wait for all.
+   */
+  ready(): Promise<void> {
+    this.readying ??= this.waitReady();
+    return this.readying;
+  }
+
+  private async waitReady(): Promise<void> {
     const timeoutMs = 5000;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
+    const answers = async () => {
+      await this.connected(this.client);
+      await this.client.ping();
+      if (this.cluster) await connectMasters(this.client);
+    };
     try {
-      await Promise.race([this.connected(this.client).then(() => this.client.ping()), expired]);
+      await Promise.race([answers(), expired]);
     } catch (error) {
       this.client.disconnect();
       throw new RedisUnavailableError(this.target, (error as Error).message, { atBoot: true });

@@ -21,8 +21,9 @@ export interface ShardMapView {
   /** Every master (on one Redis, that Redis). */
   readonly masters: readonly string[];
   /**
-   * Masters no shard lives on: they hold none of the sessions' work. Empty when the shards cover
-   * every master (choose SWITCHYARD_SHARDS, or the prefix, so that they do; see docs/redis-cluster.md).
+   * Masters no shard lives on: they hold none of the sessions' work. Empty when there are at least
+   * as many shards as masters, unless masters joined after the tags were chosen (see
+   * docs/redis-cluster.md).
    */
   readonly idleMasters: readonly string[];
   readonly readAt: string;
@@ -32,10 +33,11 @@ export interface ShardMapView {
 const REREAD_EVERY_MS = 60_000;
 
 /**
- * Knows which master serves each shard. A shard's tag never changes (it is in its sessions' ids),
- * but the master serving its slot does when slots move (resharding, a failover): the map is read
- * again when ioredis sees a node join or leave (it refreshes CLUSTER SLOTS after a MOVED and every
- * few seconds), and once a minute in any case.
+ * Knows which master serves each shard. A shard's tag never changes once chosen (its sessions'
+ * keys carry it; see shard-tags.ts), but the master serving its slot does when slots move
+ * (resharding, a failover, masters added): the map is read again when ioredis sees a node join or
+ * leave (it refreshes CLUSTER SLOTS after a MOVED and every few seconds), and once a minute in any
+ * case.
  */
 @Injectable()
 export class ShardMap implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -66,9 +68,15 @@ export class ShardMap implements OnApplicationBootstrap, OnApplicationShutdown {
       return;
     }
     this.logger.log({ shards: view.shards.map((s) => `${s.tag}=${s.node}`), idleMasters: view.idleMasters }, 'shard map');
-    if (view.idleMasters.length > 0 && this.shards.count >= view.masters.length) {
-      this.logger.warn(`no shard lives on ${view.idleMasters.join(', ')}: choose SWITCHYARD_SHARDS or SWITCHYARD_PREFIX so that every master gets one`);
-    }
+    this.warnIdle(view);
+  }
+
+  /** Warns when a master serves no shard although there are enough shards for every master. */
+  private warnIdle(view: ShardMapView): void {
+    if (view.idleMasters.length === 0 || this.shards.count < view.masters.length) return;
+    this.logger.warn(
+      `no shard lives on ${view.idleMasters.join(', ')} (a master added after the shard tags were chosen): raise SWITCHYARD_SHARDS, new shards go to the masters with the fewest, or move a shard's slot there`,
+    );
   }
 
   onApplicationShutdown(): void {
@@ -86,7 +94,11 @@ export class ShardMap implements OnApplicationBootstrap, OnApplicationShutdown {
     try {
       const after = await this.read();
       const moved = after.shards.filter((s, i) => before?.shards[i]?.node !== s.node);
-      if (before && moved.length > 0) this.logger.log({ moved: moved.map((s) => `${s.tag}=${s.node}`) }, 'shard map changed');
+      const mastersChanged = before?.masters.join() !== after.masters.join();
+      if (before && (moved.length > 0 || mastersChanged)) {
+        this.logger.log({ moved: moved.map((s) => `${s.tag}=${s.node}`), masters: after.masters }, 'shard map changed');
+        this.warnIdle(after);
+      }
     } catch (error) {
       this.logger.warn(`shard map not read again: ${(error as Error).message}`);
     }

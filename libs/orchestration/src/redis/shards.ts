@@ -6,19 +6,25 @@ const SESSION_ID = /^(\d{1,4})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 /**
  * Chooses a shard for a new session and finds the shard of an existing one.
  * The shard index is written into the session id (`<shard>-<uuid>`), so adding shards later
- * never moves a running session.
+ * never moves a running session. Shard i's tag is `{<prefix>-i}` on one Redis; on a Redis Cluster
+ * it is the one recorded for the deployment (see shard-tags.ts), handed in as `chosen`.
  */
 export class ShardRouter {
   private next = 0;
+  private readonly all: readonly ShardTag[];
 
-  constructor(
-    private readonly prefix: string,
-    readonly count: number,
-  ) {}
+  constructor(prefix: string, chosen: number | readonly ShardTag[]) {
+    this.all = typeof chosen === 'number' ? Array.from({ length: chosen }, (_, i) => shardTag(prefix, i)) : [...chosen];
+  }
 
-  /** All shard tags of the deployment; workers consume their queues in every one. */
+  /** How many shards the deployment has (SWITCHYARD_SHARDS). */
+  get count(): number {
+    return this.all.length;
+  }
+
+  /** All shard tags of the deployment, by shard index; workers consume their queues in every one. */
   get tags(): ShardTag[] {
-    return Array.from({ length: this.count }, (_, i) => shardTag(this.prefix, i));
+    return [...this.all];
   }
 
   /** A fresh session id on shard `index`, or on the next shard (round robin). */
@@ -35,6 +41,6 @@ export class ShardRouter {
     const match = SESSION_ID.exec(sessionId);
     if (!match) return undefined;
     const index = Number(match[1]);
-    return index < this.count ? shardTag(this.prefix, index) : undefined;
+    return this.all[index];
   }
 }

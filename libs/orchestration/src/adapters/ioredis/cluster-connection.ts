@@ -54,7 +54,26 @@ export function clusterConnection(seeds: readonly ClusterSeed[], options: Cluste
   const cluster = bounded
     ? new BoundedWaitCluster(seeds, clusterOptions, options.boundedWaitMs as number)
     : new Cluster(seeds as ClusterSeed[], clusterOptions);
+  // Without an offline queue, a command for a master whose connection is still opening is sent to
+  // a random node instead, which answers MOVED: open each master's connection as it is learnt.
+  if (bounded) cluster.on('+node', (node: Redis) => void open(node).catch(() => undefined));
   return cluster as unknown as Redis;
+}
+
+/** Opens `node`'s connection (a Cluster opens its nodes' on their first command) and resolves once it is ready. */
+function open(node: Redis): Promise<void> {
+  if (node.status === 'ready') return Promise.resolve();
+  if (node.status === 'wait') return node.connect();
+  return new Promise((resolve) => node.once('ready', () => resolve()));
+}
+
+/**
+ * Resolves once the connection to every master of the cluster `client` is open. Until then a
+ * bounded cluster connection (no offline queue) sends a command for a master whose connection is
+ * still opening to a random node, which answers MOVED: the process must not use it before.
+ */
+export async function connectMasters(client: Redis): Promise<void> {
+  await Promise.all((client as unknown as Cluster).nodes('master').map(open));
 }
 
 /** The Cluster counterpart of BoundedWaitRedis: a failure without a reply from Redis is a RedisUnavailableError. */

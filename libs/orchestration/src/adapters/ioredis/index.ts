@@ -12,14 +12,15 @@
  *   On a cluster connection, each master's socket (`cluster.nodes('master')`, each `.stream`).
  * - A `Cluster` (cluster-connection.ts): handed around typed as a Redis (the same command API);
  *   its MULTI goes as a `multi()` pipeline to the slot's master (socket-writes.ts `transaction`);
- *   `CLUSTER SLOTS` and the `+node`/`-node` events tell where shards live. test/cluster.e2e-spec.ts
+ *   `CLUSTER SLOTS` and the `+node`/`-node` events tell where shards live; `nodes('master')`, each
+ *   node's connection opened before a bounded (no offline queue) connection is used. test/cluster.e2e-spec.ts
  *   runs the apps on a real cluster.
  * - `sendCommand(command)` (bounded-wait-redis.ts), which every command passes through (plain,
  *   scripted or in a MULTI) and which settles through the command's `reject` whatever fails it:
  *   BoundedWaitRedis overrides it to type those failures.
  */
 export { BoundedWaitRedis } from './bounded-wait-redis';
-export { clusterConnection, isCluster, onTopologyChange, seedsName, slotRanges } from './cluster-connection';
+export { clusterConnection, connectMasters, isCluster, onTopologyChange, seedsName, slotRanges } from './cluster-connection';
 export type { ClusterConnectionOptions, ClusterSeed, SlotRange } from './cluster-connection';
 export type { BoundedWaitOptions } from './bounded-wait-redis';
 export { loadDefinedScripts } from './defined-scripts';
