@@ -6,6 +6,7 @@ import { HandOff } from '@switchyard/orchestration/engine/hand-off';
 import { TaskQueues } from '@switchyard/orchestration/queues/task-queues.service';
 import { startTasks } from '@switchyard/orchestration/engine/scripts/start-task';
 import { StateHarness } from './support/state-harness';
+import { OwnRedis } from './support/redis-server';
 
 // One harness (a prefix of its own on the shared Redis) for both groups; each test opens its own session.
 let harness: StateHarness;
@@ -274,6 +275,53 @@ describe('the hand-off of a completed task', () => {
       await expect(ready).resolves.toEqual([b]);
       await expect(Promise.all(promotions)).resolves.toBeDefined();
       expect(await waiting.getState()).toBe('waiting');
+    } finally {
+      await queues.onApplicationShutdown();
+    }
+  });
+});
+
+/** The hand-off's transaction once Redis lost its scripts, on a redis-server of its own (SCRIPT FLUSH would touch the others' tests). */
+describe('the hand-off after Redis lost its scripts', () => {
+  let server: OwnRedis;
+  let own: StateHarness;
+
+  beforeAll(async () => {
+    server = await OwnRedis.start();
+    own = new StateHarness({ REDIS_URL: server.url });
+  });
+  afterAll(async () => {
+    await own?.close();
+    await server?.destroy();
+  });
+
+  it('loads the write-back script again and sends the transaction again: the task is written back and its dependant promoted', async () => {
+    const plan = {
+      tasks: [
+        { id: 'a', capabilities: ['web_research'] },
+        { id: 'b', capabilities: ['web_research'], dependsOn: ['a'] },
+      ],
+    };
+    const b = { id: 'b', queue: 'web_research', sole: true as const };
+    const job = { queue: 'web_research', hasChildren: false, keepSeconds: 60 };
+    const queues = new TaskQueues(own.redis);
+    const handOff = new HandOff(new WriteBackStore(own.redis, own.config), queues);
+    try {
+      const complete = async (sessionId: string, tag: Parameters<HandOff['complete']>[0]) => {
+        await own.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+        const held = await queues.queue(tag, 'web_research').add('b', {}, { jobId: jobIds.task(sessionId, 'b'), delay: 3_600_000 });
+        const sent = await handOff.complete(tag, { sessionId, taskId: 'a', output: 1, waiters: [b], promote: [b], job, at: new Date().toISOString() });
+        await expect(sent.ready).resolves.toEqual([b]);
+        await Promise.all(sent.promotions);
+        return held;
+      };
+      // Once with the scripts loaded, then again after Redis lost them.
+      const first = await own.newSession();
+      expect(await (await complete(first.sessionId, first.tag)).getState()).toBe('waiting');
+      await own.redis.client.script('FLUSH');
+      const second = await own.newSession();
+      expect(await (await complete(second.sessionId, second.tag)).getState()).toBe('waiting');
+      expect(await own.redis.client.hget(keys.task(second.tag, second.sessionId, 'a'), 'status')).toBe('completed');
     } finally {
       await queues.onApplicationShutdown();
     }

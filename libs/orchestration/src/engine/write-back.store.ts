@@ -6,7 +6,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { json } from '../sessions/json-fields';
 import { FlowTransaction } from '../adapters/bullmq';
 import { transaction } from '../adapters/ioredis';
-import { decodeFinishTasks, finishTask, FinishTaskCall, FinishTaskReply, sendFinishTasks } from '../sessions/scripts/finish-task';
+import { decodeFinishTasks, finishTask, FinishTaskCall, FinishTaskReply, loadFinishTasks, sendFinishTasks } from '../sessions/scripts/finish-task';
 import { isoNow } from '../runtime/iso-now';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
@@ -129,9 +129,18 @@ export class WriteBackStore {
    * dependency pending holds itself again).
    */
   async finishAndPromote(calls: readonly FinishTaskCall[], promotions: FlowTransaction): Promise<FinishedAndPromoted> {
-    const replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    let replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    if (isNoScript(replies[0][0])) {
+      // Redis lost its scripts (a restart, SCRIPT FLUSH): the promotions ran, the write-backs did
+      // not. Both again, once the script is back; a job promoted already answers that it is not
+      // delayed, which the caller's checked promotion lets be.
+      await loadFinishTasks(this.client);
+      replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    }
     const [[error, reply], ...promoted] = replies;
     if (error) throw error;
     return { finishes: decodeFinishTasks(reply), promoted: promoted.map(([failed, code]) => !failed && Number(code) >= 0) };
   }
 }
+
+const isNoScript = (error: Error | null): boolean => error?.message.startsWith('NOSCRIPT') ?? false;

@@ -24,6 +24,20 @@ export class RedisScript {
     return client.call('eval', this.source, keys.length, ...keys, ...args);
   }
 
+  /**
+   * Sends the script by its SHA alone, for a MULTI whose caller meets a NOSCRIPT reply (in
+   * EXEC's answer) with {@link load} and a second try: what {@link sendSource} does without
+   * sending the source every time.
+   */
+  sendSha(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return client.call('evalsha', this.sha, keys.length, ...keys, ...args);
+  }
+
+  /** Loads the script into Redis' script cache (after a restart or SCRIPT FLUSH emptied it). */
+  async load(client: Redis): Promise<void> {
+    await client.call('script', 'load', this.source);
+  }
+
   /** Runs the script by its SHA, and with its source should Redis lack it (first use, a restart, SCRIPT FLUSH). */
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {

@@ -82,11 +82,17 @@ export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[
 
 /**
  * Sends finish-tasks.lua for `calls` inside a transaction (see `transaction` in the ioredis
- * adapter), with its source: its reply comes with EXEC's, to be read with {@link decodeFinishTasks}.
+ * adapter), by its SHA: its reply comes with EXEC's, to be read with {@link decodeFinishTasks}. A
+ * NOSCRIPT reply (Redis lost its scripts) is met with {@link loadFinishTasks} and a second try.
  */
 export function sendFinishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<unknown> {
   const { keys, flat } = batchArgs(calls);
-  return BATCH.sendSource(client, keys, flat);
+  return BATCH.sendSha(client, keys, flat);
+}
+
+/** Loads finish-tasks.lua into Redis, for {@link sendFinishTasks} once Redis answered NOSCRIPT. */
+export function loadFinishTasks(client: Redis): Promise<void> {
+  return BATCH.load(client);
 }
 
 /** finish-tasks.lua's reply, one {@link FinishTaskReply} per call. */
