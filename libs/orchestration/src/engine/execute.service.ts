@@ -194,9 +194,9 @@ export class TaskExecute {
       message: 'task completed',
       context: { durationMs: Math.round(durationMs) },
     };
-    // Without dependants, or with dependants that wait for it alone, nothing waits for the
-    // write-back's answer: it shares a round trip with the dependants' promotion and BullMQ's
-    // completion of the job (and writes the entry). Dependants that wait for others too are
+    // Without dependants, or with dependants that wait for it alone, the write-back (with the
+    // entry) and the dependants' promotion go to Redis in one transaction, and BullMQ completes
+    // the job once it is answered (see HandOff). Dependants that wait for others too are
     // woken once the write-back says they are ready, before the job completes, so that a worker
     // dying in between leaves a job that runs again and wakes them.
     if (task.dependants.every((dependant) => dependant.sole)) {
