@@ -38,9 +38,12 @@ export class FairShare {
     const planned = nodes.map((node) => node.opts?.priority ?? MAX_BULL_PRIORITY);
     // Off: the plan's priorities stay, and no clock call; the tenant still goes in (for the cap).
     const priorities = on ? await this.turns(tenant, planned, turnMs, weightOf(weights, tenant)) : undefined;
+    // The nodes were built for this submission alone (see plans/flow-builder.ts): set in place,
+    // rather than copy every job's data and options, which for a 10,000-task plan held both
+    // copies until the next collection.
     nodes.forEach((node, i) => {
-      if (priorities) node.opts = { ...node.opts, priority: priorities[i] };
-      node.data = { ...node.data, tenant };
+      if (priorities) (node.opts ??= {}).priority = priorities[i];
+      (node.data as { tenant?: string }).tenant = tenant;
     });
   }
 
