@@ -129,13 +129,14 @@ export class WriteBackStore {
    * dependency pending holds itself again).
    */
   async finishAndPromote(calls: readonly FinishTaskCall[], promotions: FlowTransaction): Promise<FinishedAndPromoted> {
-    let replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    const send = () => transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+    let replies = await send();
     if (isNoScript(replies[0][0])) {
       // Redis lost its scripts (a restart, SCRIPT FLUSH): the promotions ran, the write-backs did
       // not. Both again, once the script is back; a job promoted already answers that it is not
       // delayed, which the caller's checked promotion lets be.
       await loadFinishTasks(this.client);
-      replies = await transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
+      replies = await send();
     }
     const [[error, reply], ...promoted] = replies;
     if (error) throw error;

@@ -1,5 +1,5 @@
 import { scriptClient } from '../../testing/script-client';
-import { FinishTaskCall, finishTask, finishTasks } from './finish-task';
+import { decodeFinishTasks, FinishTaskCall, finishTask, sendFinishTasks } from './finish-task';
 
 const call: FinishTaskCall = {
   session: '{p-0}:session:s-1',
@@ -52,16 +52,15 @@ describe('finishTask', () => {
   });
 });
 
-describe('finishTasks', () => {
-  it("puts each task's keys in KEYS and its counts and arguments in ARGV, and answers one reply per task", async () => {
+describe('sendFinishTasks', () => {
+  it("puts each task's keys in KEYS and its counts and arguments in ARGV, by the script's SHA; its reply reads as one per task", async () => {
     const { client, calls } = scriptClient(() => [[2], [0, 10]]);
-    const replies = await finishTasks(client, [call, { ...call, taskId: 'e', waiters: ['f'] }]);
-    // By its SHA (RedisScript.run), which the fake knows.
+    const reply = await sendFinishTasks(client, [call, { ...call, taskId: 'e', waiters: ['f'] }]);
     expect(calls.map((c) => c.command)).toEqual(['evalsha']);
     expect(calls[0].keys).toEqual(['{p-0}:session:s-1', '{p-0}:session:s-1']);
     expect(calls[0].args.slice(0, 3)).toEqual(['1', '13', 'a']);
     expect(calls[0].args.slice(15, 18)).toEqual(['1', '11', 'e']);
-    expect(replies).toEqual([
+    expect(decodeFinishTasks(reply)).toEqual([
       { refused: false, ready: [1] },
       { refused: true, heldBytes: 10 },
     ]);

@@ -73,13 +73,6 @@ function batchArgs(calls: readonly FinishTaskCall[]): { keys: string[]; flat: (s
   return { keys, flat };
 }
 
-/** Runs finish-tasks.lua: the finishes of several tasks of one shard in one call. Answers one reply per call, in order. */
-export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
-  if (calls.length === 1) return [await finishTask(client, calls[0])];
-  const { keys, flat } = batchArgs(calls);
-  return decodeFinishTasks(await BATCH.run(client, keys, flat));
-}
-
 /**
  * Sends finish-tasks.lua for `calls` inside a transaction (see `transaction` in the ioredis
  * adapter), by its SHA: its reply comes with EXEC's, to be read with {@link decodeFinishTasks}. A
