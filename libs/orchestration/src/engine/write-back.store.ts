@@ -3,6 +3,7 @@ import type { ScriptedLogEntry } from '../log/session-log.writer';
 import { TaskRef } from '../plans/task-job';
 import { bullJobKey, jobIds, keys, ShardTag } from '../redis/keys';
 import { RedisConnections } from '../redis/redis-connections.service';
+import { isNoScript } from '../redis/redis-script';
 import { json } from '../sessions/json-fields';
 import { FlowTransaction } from '../adapters/bullmq';
 import { transaction } from '../adapters/ioredis';
@@ -143,5 +144,3 @@ export class WriteBackStore {
     return { finishes: decodeFinishTasks(reply), promoted: promoted.map(([failed, code]) => !failed && Number(code) >= 0) };
   }
 }
-
-const isNoScript = (error: Error | null): boolean => error?.message.startsWith('NOSCRIPT') ?? false;

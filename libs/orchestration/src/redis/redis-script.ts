@@ -43,8 +43,13 @@ export class RedisScript {
     try {
       return await client.call('evalsha', this.sha, keys.length, ...keys, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
       return client.call('eval', this.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** Whether Redis answered `error` for a script it does not have (after a restart or SCRIPT FLUSH). */
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
