@@ -76,3 +76,40 @@ describe('SessionIndex: paging merged over shards', () => {
     for (const s of gone) expect(await redis.zscore(keys.sessionIndex(shardTag(prefix, Number(s.id[0]))), s.id)).toBeNull();
   });
 });
+
+/** SessionIndex.trim on the real Redis: one script call per index (sweep-session-index.lua). */
+describe('SessionIndex: trimming expired entries as sessions start', () => {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const shards = new ShardRouter(prefix, 1);
+  const tag = shards.tags[0];
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const index = new SessionIndex({ client: redis } as unknown as RedisConnections, shards);
+  const entry = (i: number) => `0-${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+  const indexed = async (key: string) => redis.zrange(key, '0', '-1');
+
+  afterAll(async () => {
+    const found = await redis.keys(`${tag}*`);
+    if (found.length > 0) await redis.del(...found);
+    await redis.quit();
+  });
+
+  it("drops the tenant's oldest expired entries from both indexes, another tenant's only from the shard's, and keeps live ones", async () => {
+    // Oldest first: acme's 0 (expired), globex's 1 (expired), acme's 2 (live), acme's 3 (expired),
+    // then acme's 4..9 (expired, but past the four oldest each start checks).
+    for (let i = 0; i < 10; i++) {
+      const tenant = i === 1 ? 'globex' : 'acme';
+      await redis.zadd(keys.sessionIndex(tag), 1000 + i, entry(i));
+      await redis.zadd(keys.tenantSessionIndex(tag, tenant), 1000 + i, entry(i));
+      if (i === 2) await redis.hset(keys.session(tag, entry(i)), { id: entry(i), tenant, status: 'running' });
+    }
+    await index.trim(tag, 'acme');
+    expect(await indexed(keys.tenantSessionIndex(tag, 'acme'))).toEqual([2, 5, 6, 7, 8, 9].map(entry));
+    expect(await indexed(keys.tenantSessionIndex(tag, 'globex'))).toEqual([entry(1)]);
+    // The shard's own four oldest after that (1, 2, 5, 6): any tenant's expired ones leave it.
+    expect(await indexed(keys.sessionIndex(tag))).toEqual([2, 7, 8, 9].map(entry));
+    // The next start checks the next four; the live one stays however often it is checked.
+    await index.trim(tag, 'acme');
+    expect(await indexed(keys.tenantSessionIndex(tag, 'acme'))).toEqual([2, 8, 9].map(entry));
+    expect(await indexed(keys.sessionIndex(tag))).toEqual([entry(2)]);
+  });
+});

@@ -3,6 +3,7 @@ import { RedisConnections } from '../redis/redis-connections.service';
 import { keys, ShardTag } from '../redis/keys';
 import { ShardRouter } from '../redis/shards';
 import { SessionStatus } from './session.types';
+import { sweepSessionIndex } from './scripts/sweep-session-index';
 
 /**
  * A place in the session list, newest first: sessions are ordered by creation time (epoch ms),
@@ -192,14 +193,15 @@ export class SessionIndex {
     await Promise.all([this.sweep(tag, { tenant }, TRIM), this.sweep(tag, 'all', TRIM)]);
   }
 
-  /** Removes the index's oldest entries whose sessions have expired (see the class). */
+  /**
+   * Removes the index's oldest entries whose sessions have expired (see the class), in one script
+   * call: a tenant's expired entries leave the shard's index too.
+   */
   private async sweep(tag: ShardTag, scope: ListScope, count = SWEEP): Promise<void> {
-    const client = this.redis.client;
-    const index = this.indexOf(tag, scope);
-    const oldest = await client.zrange(index, '0', String(count - 1));
-    if (oldest.length === 0) return;
-    const exists = await Promise.all(oldest.map((id) => client.exists(keys.session(tag, id))));
-    const gone = oldest.filter((_, i) => exists[i] === 0);
-    if (gone.length > 0) await Promise.all([client.zrem(index, ...gone), client.zrem(keys.sessionIndex(tag), ...gone)]);
+    await sweepSessionIndex(this.redis.client, {
+      keys: { index: this.indexOf(tag, scope), alsoFrom: scope === 'all' ? undefined : keys.sessionIndex(tag) },
+      sessionKeyPrefix: keys.session(tag, ''),
+      count,
+    });
   }
 }
