@@ -162,5 +162,8 @@ describe('@switchyard/client against a real stack', () => {
     expect(first.nextCursor).not.toBeNull();
     const second = await client.sessions.list({ status: ['completed'], limit: 2, cursor: first.nextCursor! });
     expect(second.sessions.map((s) => s.sessionId)).not.toContain(first.sessions[0].sessionId);
+    // No status chosen (an empty list) filters nothing, as the route reads a missing filter.
+    const unfiltered = await client.sessions.list({ status: [], limit: 1 });
+    expect(unfiltered.sessions.map((s) => s.sessionId)).toEqual([started[2]]);
   });
 });

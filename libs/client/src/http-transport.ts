@@ -12,7 +12,7 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-/** One request: its query (undefined values left out, arrays comma-joined), body and headers. */
+/** One request: its query (undefined values and empty lists left out, lists comma-joined), body and headers. */
 export interface RequestSpec {
   query?: Record<string, string | number | boolean | string[] | undefined>;
   body?: unknown;
@@ -40,7 +40,8 @@ export class HttpTransport {
   url(path: string, query: RequestSpec['query'] = {}): string {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (value === undefined) continue;
+      // An empty list filters nothing, as a filter not given: `status=` would be refused (400).
+      if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
       search.set(name, Array.isArray(value) ? value.join(',') : String(value));
     }
     const encoded = search.toString();

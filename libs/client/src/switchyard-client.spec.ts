@@ -85,13 +85,15 @@ describe('SwitchyardClient against a loopback server', () => {
     expect(JSON.parse(sent.body)).toEqual({ plan: { tasks: [{ id: 'fetch', capabilities: ['web_research'] }] } });
   });
 
-  it('puts filters in the query, a list comma-joined, leaving out those not given', async () => {
+  it('puts filters in the query, a list comma-joined, leaving out those not given and empty lists', async () => {
     server.handler = (_request, _body, response) => json(response, 200, { sessions: [], nextCursor: null });
     await client.sessions.list({ status: ['running', 'paused'], limit: 5 });
+    await client.sessions.list({ status: [], limit: 5 });
     server.handler = (_request, _body, response) => json(response, 200, { entries: [], nextCursor: null });
     await client.sessions.logs(SESSION, { minLevel: 'warn', q: 'a b' });
     expect(server.requests.map((r) => r.url)).toEqual([
       '/api/orchestrator/sessions?status=running%2Cpaused&limit=5',
+      '/api/orchestrator/sessions?limit=5',
       `/api/orchestrator/sessions/${SESSION}/logs?minLevel=warn&q=a+b`,
     ]);
   });
