@@ -73,7 +73,7 @@ export async function clusterTarget(): Promise<void> {
   // one on, a few at a time, and stops at the first still running, so that watching them costs
   // the process under test about one read a session.
   const finished = async (ids: string[]) => {
-    for (let next = 0; next < ids.length; ) {
+    for (let next = 0; next < ids.length;) {
       const batch = ids.slice(next, next + 50);
       const statuses = await Promise.all(batch.map((id) => client.hget(keys.session(shards.tagOf(id)!, id), 'status')));
       const running = statuses.findIndex((status) => !['completed', 'failed', 'cancelled'].includes(status ?? ''));
@@ -250,7 +250,9 @@ export async function clusterBench(): Promise<void> {
       ['cluster, 6 shards (2 a master)', { SWITCHYARD_REDIS_CLUSTER: seeds, SWITCHYARD_SHARDS: '6', BENCH_SY_PREFIX: sixShards }],
     ];
     console.log(`\nSwitchyard on one Redis and on a 3-master Redis Cluster — Node ${process.version}, ${new Date().toISOString()}`);
-    console.log(`${SESSIONS} one-task sessions (${IN_FLIGHT} starting at a time), then one ${DAG_TASKS}-task DAG; ${ROUNDS} rounds, the targets taking turns, medians shown`);
+    console.log(
+      `${SESSIONS} one-task sessions (${IN_FLIGHT} starting at a time), then one ${DAG_TASKS}-task DAG; ${ROUNDS} rounds, the targets taking turns, medians shown`,
+    );
     console.log(`With 6 shards the deployment-wide records (registry, agent loads) live on master ${globalOn + 1} of 3\n`);
     console.log(
       '| target | sessions/s | sessions/s against one Redis, each round | DAG ms | CPU µs per task, each Redis (sessions) | CPU µs per task, each Redis (DAG) | commands per master (sessions) | spread from the mean |',
