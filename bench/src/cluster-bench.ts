@@ -16,15 +16,13 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { AgentsModule, defineAgent } from '@switchyard/agents';
 import { keys, OrchestrationApiModule, OrchestrationWorkerModule, RedisConnections, SessionLauncher, ShardRouter } from '@switchyard/orchestration';
-import { redisCpuUs, sleep } from './harness';
+import { percentile, redisCpuUs, sleep } from './harness';
 
 const CAPABILITY = 'data_analysis';
 const SESSIONS = Number(process.env.BENCH_CLUSTER_SESSIONS ?? 1000);
 const DAG_TASKS = Number(process.env.BENCH_CLUSTER_DAG ?? 2000);
 const IN_FLIGHT = 50;
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 3);
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const noop = defineAgent({ id: 'noop', type: 'noop', capabilities: [CAPABILITY], concurrency: 50 }, () => Promise.resolve(null));
 
@@ -269,7 +267,10 @@ export async function clusterBench(): Promise<void> {
       // The round whose sessions/s is the median stands for the target; each round's rate follows.
       const byRate = [...runs[i]].sort((a, b) => rate(a.oneTask) - rate(b.oneTask));
       const { oneTask } = byRate[Math.floor(byRate.length / 2)];
-      const dagMs = median(runs[i].map((r) => r.bigDag.ms));
+      const dagMs = percentile(
+        runs[i].map((r) => r.bigDag.ms),
+        50,
+      );
       const { bigDag } = runs[i].find((r) => r.bigDag.ms === dagMs)!;
       sessionPhases.push([name, oneTask]);
       const perTask = (p: PhaseResult) => p.cpuUs.map((us) => (us / p.tasks).toFixed(0)).join(' / ');
