@@ -11,7 +11,11 @@
  *   ioredis writes each command to that socket as it is sent, in order.
  *   On a cluster connection, each master's socket (`cluster.nodes('master')`, each `.stream`).
  * - A `Cluster` (cluster-connection.ts): handed around typed as a Redis (the same command API);
- *   its MULTI goes as a `multi()` pipeline to the slot's master (socket-writes.ts `transaction`);
+ *   its MULTI is gathered through an `Object.create(cluster)` whose `sendCommand` keeps each
+ *   `Command`, then sent with `cluster.sendCommand(command, undefined, { slot })` (the node
+ *   argument a pipeline uses: the slot's master, no redirection per command), and sent again as
+ *   a `multi()` pipeline when Redis redirected it (socket-writes.ts `transaction`,
+ *   test/cluster-transaction.e2e-spec.ts);
  *   `CLUSTER SLOTS` and the `+node`/`-node` events tell where shards live; `nodes('master')`, each
  *   node's connection opened before a bounded (no offline queue) connection is used. test/cluster.e2e-spec.ts
  *   runs the apps on a real cluster.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Command, Redis } from 'ioredis';
 import { isCluster } from './cluster-connection';
 
 const corked = new WeakSet<object>();
@@ -98,13 +98,55 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
 }
 
 /**
- * {@link transaction} on a cluster connection: MULTI has no key, so sent on its own it would go to
- * any master. An ioredis multi pipeline sends MULTI, the commands and EXEC together to the master
- * of the commands' slot (every key of a transaction carries one hash tag). Its replies are
- * transformed like plain ones (HGETALL answers an object; {@link hashReply} takes either).
+ * {@link transaction} on a cluster connection. MULTI has no key, so sent on its own it would go to
+ * any master: the commands are gathered first, then MULTI, they and EXEC go to the master of the
+ * first key's slot (every key of a transaction carries one hash tag), on its connection in one
+ * write, as on one Redis. That is what an ioredis `multi()` pipeline does, without its
+ * constructor, which copies every script defined on the connection (BullMQ's ~60) into itself.
+ *
+ * When that master no longer serves the slot (it moved: MOVED, ASK) or the cluster cannot answer
+ * for it now (TRYAGAIN, CLUSTERDOWN), Redis refused the transaction whole, and it is sent again as
+ * an ioredis multi pipeline, which follows the redirection (and has ioredis re-read the slots).
+ * `send` is then called a second time.
  */
-async function clusterTransaction(client: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
-  const multi = client.multi();
+async function clusterTransaction(cluster: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  // A client that keeps what is sent with it; what it gathers but never sends (below) never settles.
+  const gathered: Command[] = [];
+  const gatherer: Redis = Object.create(cluster, { sendCommand: { value: (command: Command) => (gathered.push(command), command.promise) } });
+  const multi = gatherer.multi({ pipeline: false }) as unknown as Promise<unknown>;
+  const queued = send(gatherer);
+  const exec = gatherer.exec();
+  const keyed = gathered.find((command) => command.getKeys().length > 0);
+  if (cluster.status !== 'ready' || !keyed) return pipelineTransaction(cluster, send);
+  // One destination for every command, set by the first one sent: none is redirected on its own.
+  const destination = { slot: keyed.getSlot() };
+  const sendTo = cluster.sendCommand as (command: Command, stream: undefined, node: { slot: number }) => unknown;
+  inOneWrite(cluster, () => {
+    for (const command of gathered) sendTo.call(cluster, command, undefined, destination);
+  });
+  const settled = Promise.allSettled([multi, ...queued]);
+  try {
+    return ((await exec) ?? []) as TransactionReplies;
+  } catch (error) {
+    const refused = (await settled).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const reason: unknown = refused?.reason ?? error;
+    if (!isRedirection(reason)) throw reason;
+    return pipelineTransaction(cluster, send);
+  }
+}
+
+/** Whether Redis refused a command because its slot is served elsewhere or not at all now: nothing of the transaction ran. */
+function isRedirection(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(error.message);
+}
+
+/**
+ * {@link transaction} as an ioredis multi pipeline on cluster connection `cluster`: sent to the
+ * slot's master once the cluster is ready, following redirections. Its replies are transformed like
+ * plain ones (HGETALL answers an object; {@link hashReply} takes either).
+ */
+async function pipelineTransaction(cluster: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  const multi = cluster.multi();
   // The pipeline answers each command with itself (not a promise); its replies come from exec().
   void send(multi as unknown as Redis);
   const replies = await multi.exec();
@@ -116,7 +158,7 @@ async function clusterTransaction(client: Redis, send: (client: Redis) => Promis
  * (see {@link transaction}) or from a script, where ioredis does not make it an object.
  */
 export function hashReply(reply: unknown): Record<string, string> {
-  // A cluster transaction's HGETALL is already an object (see clusterTransaction).
+  // A cluster transaction sent again as an ioredis pipeline answers HGETALL as an object (see pipelineTransaction).
   if (reply !== null && typeof reply === 'object' && !Array.isArray(reply)) return reply as Record<string, string>;
   const flat = reply as string[];
   const hash: Record<string, string> = {};
