@@ -112,7 +112,8 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
 async function clusterTransaction(cluster: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
   // A client that keeps what is sent with it; what it gathers but never sends (below) never settles.
   const gathered: Command[] = [];
-  const gatherer: Redis = Object.create(cluster, { sendCommand: { value: (command: Command) => (gathered.push(command), command.promise) } });
+  const gatherer: Redis = Object.create(cluster);
+  gatherer.sendCommand = (command: Command) => (gathered.push(command), command.promise);
   const multi = gatherer.multi({ pipeline: false }) as unknown as Promise<unknown>;
   const queued = send(gatherer);
   const exec = gatherer.exec();
