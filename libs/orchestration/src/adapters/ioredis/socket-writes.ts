@@ -87,14 +87,21 @@ export async function transaction(client: Redis, send: (client: Redis) => Promis
     }
     return client.exec();
   });
-  // Each command is answered QUEUED, or with the error that makes EXEC fail: EXEC says why.
   const settled = Promise.allSettled(queued);
   try {
     return ((await exec) ?? []) as TransactionReplies;
   } catch (error) {
-    const refused = (await settled).find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    throw refused?.reason ?? error;
+    throw await refusal(settled, error);
   }
+}
+
+/**
+ * Why Redis did not run a transaction whose EXEC failed with `error`: each command was answered
+ * QUEUED or with the error that made EXEC fail (EXECABORT), and that one says why.
+ */
+async function refusal(settled: Promise<PromiseSettledResult<unknown>[]>, error: unknown): Promise<unknown> {
+  const refused = (await settled).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  return refused?.reason ?? error;
 }
 
 /**
@@ -129,8 +136,7 @@ async function clusterTransaction(cluster: Redis, send: (client: Redis) => Promi
   try {
     return ((await exec) ?? []) as TransactionReplies;
   } catch (error) {
-    const refused = (await settled).find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    const reason: unknown = refused?.reason ?? error;
+    const reason = await refusal(settled, error);
     if (!isRedirection(reason)) throw reason;
     return pipelineTransaction(cluster, send);
   }
