@@ -117,6 +117,8 @@ async function refusal(settled: Promise<PromiseSettledResult<unknown>[]>, error:
  * `send` is then called a second time.
  */
 async function clusterTransaction(cluster: Redis, send: (client: Redis) => Promise<unknown>[]): Promise<TransactionReplies> {
+  // Not ready, the slots are unknown: the pipeline waits for them.
+  if (cluster.status !== 'ready') return pipelineTransaction(cluster, send);
   // A client that keeps what is sent with it; what it gathers but never sends (below) never settles.
   const gathered: Command[] = [];
   const gatherer: Redis = Object.create(cluster);
@@ -125,7 +127,8 @@ async function clusterTransaction(cluster: Redis, send: (client: Redis) => Promi
   const queued = send(gatherer);
   const exec = gatherer.exec();
   const keyed = gathered.find((command) => command.getKeys().length > 0);
-  if (cluster.status !== 'ready' || !keyed) return pipelineTransaction(cluster, send);
+  // No key, no slot: a pipeline sends it to any master.
+  if (!keyed) return pipelineTransaction(cluster, send);
   // One destination for every command, set by the first one sent: none is redirected on its own.
   const destination = { slot: keyed.getSlot() };
   const sendTo = cluster.sendCommand as (command: Command, stream: undefined, node: { slot: number }) => unknown;
