@@ -159,6 +159,13 @@ describe('agent registry and routing', () => {
     const deadline = Date.now() + 5000;
     while (!(await board()).includes('translation') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await board()).toContain('translation');
+    // A worker's stand-in takes the task for the agent to pull, and counts it in the agent's load.
+    // Wait for that count (heartbeating, so the agent stays alive), so that the load the agent
+    // reports below is not raised again by that count arriving after it.
+    await until("the parked task to count in the remote agent's load", async () => {
+      const alive = (await stack.request('POST', '/api/orchestrator/agents/translator-1/heartbeat', {})).body;
+      return alive.currentLoad === 1 ? alive : undefined;
+    });
 
     // A live agent keeps its id; heartbeats report its load.
     const again = await stack.request('POST', '/api/orchestrator/agents', {
