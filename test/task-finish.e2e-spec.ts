@@ -326,4 +326,23 @@ describe('the hand-off after Redis lost its scripts', () => {
       await queues.onApplicationShutdown();
     }
   });
+
+  it('writes back a task with nothing to promote (its script goes alone, without a transaction) after Redis lost its scripts', async () => {
+    const plan = { tasks: [{ id: 'a', capabilities: ['web_research'] }] };
+    const job = { queue: 'web_research', hasChildren: false, keepSeconds: 60 };
+    const queues = new TaskQueues(own.redis);
+    const handOff = new HandOff(new WriteBackStore(own.redis, own.config), queues);
+    try {
+      for (const flush of [false, true]) {
+        if (flush) await own.redis.client.script('FLUSH');
+        const { sessionId, tag } = await own.newSession();
+        await own.sessions.attachPlan(tag, sessionId, buildPlanGraph(flattenPlan(plan as never)), { plan: plan as never });
+        const sent = await handOff.complete(tag, { sessionId, taskId: 'a', output: 2, waiters: [], promote: [], job, at: new Date().toISOString() });
+        await expect(sent.ready).resolves.toEqual([]);
+        expect(await own.redis.client.hget(keys.task(tag, sessionId, 'a'), 'status')).toBe('completed');
+      }
+    } finally {
+      await queues.onApplicationShutdown();
+    }
+  });
 });

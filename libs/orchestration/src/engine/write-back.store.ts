@@ -7,7 +7,7 @@ import { isNoScript } from '../redis/redis-script';
 import { json } from '../sessions/json-fields';
 import { FlowTransaction } from '../adapters/bullmq';
 import { transaction } from '../adapters/ioredis';
-import { decodeFinishTasks, finishTask, FinishTaskCall, FinishTaskReply, loadFinishTasks, sendFinishTasks } from '../sessions/scripts/finish-task';
+import { decodeFinishTasks, finishTask, FinishTaskCall, FinishTaskReply, finishTasks, loadFinishTasks, sendFinishTasks } from '../sessions/scripts/finish-task';
 import { isoNow } from '../runtime/iso-now';
 import { SWITCHYARD_CONFIG } from '../config/config.module';
 import { SwitchyardConfig } from '../config/switchyard-config';
@@ -127,9 +127,11 @@ export class WriteBackStore {
    * recorded `promotions` as one MULTI: Redis runs them in that order and together, so a promoted
    * job finds its dependency written back. Rejects when the transaction failed whole (nothing
    * ran) or the write-backs failed (the promotions may have run: a dependant that finds its
-   * dependency pending holds itself again).
+   * dependency pending holds itself again). With no promotions, the script call goes alone: one
+   * command needs no transaction.
    */
   async finishAndPromote(calls: readonly FinishTaskCall[], promotions: FlowTransaction): Promise<FinishedAndPromoted> {
+    if (promotions.size === 0) return { finishes: await finishTasks(this.client, calls), promoted: [] };
     const send = () => transaction(this.client, (client) => [sendFinishTasks(client, calls), ...promotions.sendWith(client)]);
     let replies = await send();
     if (isNoScript(replies[0][0])) {

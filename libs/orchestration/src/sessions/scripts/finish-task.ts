@@ -83,6 +83,12 @@ export function sendFinishTasks(client: Redis, calls: readonly FinishTaskCall[])
   return BATCH.sendSha(client, keys, flat);
 }
 
+/** Runs finish-tasks.lua for `calls` on its own (no transaction): one {@link FinishTaskReply} per call. */
+export async function finishTasks(client: Redis, calls: readonly FinishTaskCall[]): Promise<FinishTaskReply[]> {
+  const { keys, flat } = batchArgs(calls);
+  return decodeFinishTasks(await BATCH.run(client, keys, flat));
+}
+
 /** Loads finish-tasks.lua into Redis, for {@link sendFinishTasks} once Redis answered NOSCRIPT. */
 export function loadFinishTasks(client: Redis): Promise<void> {
   return BATCH.load(client);
