@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { loadDefinedScripts } from '@switchyard/orchestration/adapters/ioredis';
+import { loadDefinedScripts, sendFlat } from '@switchyard/orchestration/adapters/ioredis';
 import { OwnRedis } from './support/redis-server';
 import incr from './fixtures/incr.lua';
 import incrByTwo from './fixtures/incr-by-two.lua';
@@ -34,6 +34,17 @@ describe('the ioredis adapter', () => {
     expect(installed.version).toBe(IOREDIS);
     const pinned = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(pinned.dependencies.ioredis).toBe(IOREDIS);
+  });
+
+  it('sends a command whose arguments are set after the Command is made (sendFlat): numbers as strings, replies as utf8, in a MULTI too', async () => {
+    const flat = `${key}:flat`;
+    await expect(sendFlat(client, 'rpush', [flat, 'a', 2, 'c'])).resolves.toBe(3);
+    await expect(sendFlat(client, 'lrange', [flat, 0, -1])).resolves.toEqual(['a', '2', 'c']);
+    await expect(sendFlat(client, 'eval', ['return {KEYS[1], ARGV[1], ARGV[2]}', 1, flat, 7, 'x'])).resolves.toEqual([flat, '7', 'x']);
+    const multi = client.multi({ pipeline: false });
+    const queued = sendFlat(client, 'llen', [flat]);
+    await expect(Promise.all([multi, queued, client.exec()])).resolves.toEqual(['OK', 'QUEUED', [[null, 3]]]);
+    await expect(sendFlat(client, 'hset', [flat, 'f', 1])).rejects.toThrow('WRONGTYPE');
   });
 
   it("keeps each script defined with defineCommand in scriptsSet, by the command's name, with its source", () => {

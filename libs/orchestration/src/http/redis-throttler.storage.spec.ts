@@ -2,11 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { SwitchyardConfig } from '../config/switchyard-config';
 import type { RedisConnections } from '../redis/redis-connections.service';
+import { RedisScript } from '../redis/redis-script';
 import { RATE_LIMIT_WAIT_MS, RedisThrottlerStorage } from './redis-throttler.storage';
 
-/** A storage over a client whose every command answers `reply()`. */
+/** A storage whose counting script (rate-limit-hit.lua, run by RedisScript) answers `reply()`. */
 function storageAnswering(reply: () => Promise<unknown>, redisWaitMs = 2000) {
-  const client = { call: jest.fn(reply) } as unknown as Redis;
+  const client = {} as Redis;
+  jest.spyOn(RedisScript.prototype, 'run').mockImplementation(reply);
   const storage = new RedisThrottlerStorage({ client } as RedisConnections, { redisWaitMs, prefix: 't' } as SwitchyardConfig);
   return { storage, client };
 }
@@ -19,6 +21,7 @@ describe('RedisThrottlerStorage', () => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => {
+    jest.restoreAllMocks();
     warn.mockRestore();
     jest.useRealTimers();
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { sendFlat } from '../adapters/ioredis';
 import { withIncludes } from './lua-source';
 
 /** A Lua script run by SHA, loaded on first use (and again after a Redis restart). */
@@ -21,7 +22,7 @@ export class RedisScript {
    * script by the source's SHA, so this costs the bytes and the hashing, not a compilation.
    */
   sendSource(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return client.call('eval', this.source, keys.length, ...keys, ...args);
+    return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
   }
 
   /**
@@ -30,7 +31,7 @@ export class RedisScript {
    * sending the source every time.
    */
   sendSha(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return client.call('evalsha', this.sha, keys.length, ...keys, ...args);
+    return sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
   }
 
   /** Loads the script into Redis' script cache (after a restart or SCRIPT FLUSH emptied it). */
@@ -41,10 +42,10 @@ export class RedisScript {
   /** Runs the script by its SHA, and with its source should Redis lack it (first use, a restart, SCRIPT FLUSH). */
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await client.call('evalsha', this.sha, keys.length, ...keys, ...args);
+      return await sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return client.call('eval', this.source, keys.length, ...keys, ...args);
+      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
     }
   }
 }

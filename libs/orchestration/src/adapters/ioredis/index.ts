@@ -19,6 +19,9 @@
  *   `CLUSTER SLOTS` and the `+node`/`-node` events tell where shards live; `nodes('master')`, each
  *   node's connection opened before a bounded (no offline queue) connection is used. test/cluster.e2e-spec.ts
  *   runs the apps on a real cluster.
+ * - `new Command(name, [], { replyEncoding })` with its `args` set after it (flat-command.ts):
+ *   a script call whose many arguments are flat already skips ioredis' `Array.prototype.flat`,
+ *   slow on Node 20.
  * - `sendCommand(command)` (bounded-wait-redis.ts), which every command passes through (plain,
  *   scripted or in a MULTI) and which settles through the command's `reject` whatever fails it:
  *   BoundedWaitRedis overrides it to type those failures.
@@ -28,5 +31,6 @@ export { clusterConnection, connectMasters, isCluster, onTopologyChange, seedsNa
 export type { ClusterConnectionOptions, ClusterSeed, SlotRange } from './cluster-connection';
 export type { BoundedWaitOptions } from './bounded-wait-redis';
 export { loadDefinedScripts } from './defined-scripts';
+export { sendFlat } from './flat-command';
 export { hashReply, inOneWrite, oneWritePerTick, repliesOrThrow, transaction, writeNow } from './socket-writes';
 export type { TransactionReplies } from './socket-writes';
