@@ -58,4 +58,14 @@ describe('the task graph', () => {
     expect(findCycle(graphOf([{ id: 'p', children: [{ id: 'c', dependsOn: ['p'] }] }]).tasks)).toEqual(['c', 'p', 'c']);
     expect(findCycle(graphOf([{ id: 'a' }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['a', 'b'] }]).tasks)).toBeNull();
   });
+
+  it("reads each task's edges once: a parent is not read again for each of its children", () => {
+    const { tasks } = graphOf([{ id: 'p', children: Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, dependsOn: i > 0 ? [`c${i - 1}`] : [] })) }]);
+    const reads: string[] = [];
+    const counted = new Map(tasks);
+    counted.get = (id: string) => (reads.push(id), tasks.get(id));
+    expect(findCycle(counted)).toBeNull();
+    expect(reads).toHaveLength(tasks.size);
+    expect(new Set(reads).size).toBe(tasks.size);
+  });
 });

@@ -114,11 +114,13 @@ export function findCycle(tasks: ReadonlyMap<string, Pick<PlannedTask<never>, 'w
   const colour = new Map<string, number>();
   for (const start of tasks.keys()) {
     if ((colour.get(start) ?? WHITE) !== WHITE) continue;
-    const stack: { id: string; next: number }[] = [{ id: start, next: 0 }];
+    // Each frame reads its task's edges once: a parent of n children is back on top n times.
+    const frameOf = (id: string) => ({ id, next: 0, edges: prerequisites(tasks.get(id)!).filter((edge) => tasks.has(edge)) });
+    const stack = [frameOf(start)];
     colour.set(start, GREY);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1];
-      const edges = prerequisites(tasks.get(frame.id)!).filter((id) => tasks.has(id));
+      const edges = frame.edges;
       if (frame.next >= edges.length) {
         colour.set(frame.id, BLACK);
         stack.pop();
@@ -137,7 +139,7 @@ export function findCycle(tasks: ReadonlyMap<string, Pick<PlannedTask<never>, 'w
       }
       if (c === WHITE) {
         colour.set(nextId, GREY);
-        stack.push({ id: nextId, next: 0 });
+        stack.push(frameOf(nextId));
       }
     }
   }
