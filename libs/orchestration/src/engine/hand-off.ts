@@ -58,13 +58,13 @@ interface AheadAnswer {
  *
  * How it holds: a completed task's write-back and its promotions go to Redis as one MULTI (with
  * those of the other tasks of its shard completing in the same tick; without promotions, the
- * write-backs' one script call goes alone), which Redis runs in order and whole; a failed task's promotions are sent once Redis has answered its write-back. The
- * order thus never rests on commands keeping their order on one socket, which a Redis Cluster
- * connection (a redirection, a reconnection) or a connection split would not keep. The
- * connection is the hand-off's own (made by {@link HandOff.connect}, used by nothing else), so no
- * other command waits behind a hand-off's and the hand-off waits behind no one's. BullMQ's
- * completion goes out on the worker's connection after the promise resolves, so it too comes
- * after the answers.
+ * write-backs' one script call goes alone), which Redis runs in order and whole; a failed task's
+ * promotions are sent once Redis has answered its write-back. The order thus never rests on
+ * commands keeping their order on one socket, which a Redis Cluster connection (a redirection, a
+ * reconnection) or a connection split would not keep. The connection is the hand-off's own
+ * (made by {@link HandOff.connect}, used by nothing else), so no other command waits behind a
+ * hand-off's and the hand-off waits behind no one's. BullMQ's completion goes out on the worker's
+ * connection after the promise resolves, so it too comes after the answers.
  */
 export class HandOff implements OnApplicationShutdown {
   /** The write-backs sent ahead of their jobs' completion in one tick: one transaction per shard. */
