@@ -112,10 +112,10 @@ export function findCycle(tasks: ReadonlyMap<string, Pick<PlannedTask<never>, 'w
   const GREY = 1;
   const BLACK = 2;
   const colour = new Map<string, number>();
+  // Each frame reads its task's edges once: a parent of n children is back on top n times.
+  const frameOf = (id: string) => ({ id, next: 0, edges: prerequisites(tasks.get(id)!).filter((edge) => tasks.has(edge)) });
   for (const start of tasks.keys()) {
     if ((colour.get(start) ?? WHITE) !== WHITE) continue;
-    // Each frame reads its task's edges once: a parent of n children is back on top n times.
-    const frameOf = (id: string) => ({ id, next: 0, edges: prerequisites(tasks.get(id)!).filter((edge) => tasks.has(edge)) });
     const stack = [frameOf(start)];
     colour.set(start, GREY);
     while (stack.length > 0) {

@@ -7,10 +7,9 @@ import { RATE_LIMIT_WAIT_MS, RedisThrottlerStorage } from './redis-throttler.sto
 
 /** A storage whose counting script (rate-limit-hit.lua, run by RedisScript) answers `reply()`. */
 function storageAnswering(reply: () => Promise<unknown>, redisWaitMs = 2000) {
-  const client = {} as Redis;
   jest.spyOn(RedisScript.prototype, 'run').mockImplementation(reply);
-  const storage = new RedisThrottlerStorage({ client } as RedisConnections, { redisWaitMs, prefix: 't' } as SwitchyardConfig);
-  return { storage, client };
+  const storage = new RedisThrottlerStorage({ client: {} as Redis } as RedisConnections, { redisWaitMs, prefix: 't' } as SwitchyardConfig);
+  return { storage };
 }
 
 const UNCOUNTED = { totalHits: 0, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 };
@@ -21,8 +20,8 @@ describe('RedisThrottlerStorage', () => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => {
+    // The logger's spy and the script's.
     jest.restoreAllMocks();
-    warn.mockRestore();
     jest.useRealTimers();
   });
 
