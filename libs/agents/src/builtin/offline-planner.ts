@@ -25,100 +25,115 @@ const COMPARISON = /\bcompar\w*\s+(.+?)\s+(?:with|and|to|against|vs\.?|versus)\s
  * final product closes the plan. Every plan has at least three steps with dependencies.
  */
 export function draftPlan(goal: string): Plan {
-  const text = goal.trim();
-  const wants = new Set(INTENTS.filter((i) => i.words.test(text)).map((i) => i.key));
-  const tasks: TaskSpec[] = [];
-  const add = (task: TaskSpec) => {
-    tasks.push(task);
-    return task.id;
-  };
-  const instruction = (what: string) => ({ goal: text, instruction: what });
+  const draft = new Draft(goal.trim());
+  const research = researchSteps(draft);
+  const products = productSteps(draft, research);
+  draft.add({
+    id: 'review',
+    title: 'Review the result',
+    capabilities: ['code_review'],
+    dependsOn: products,
+    input: draft.instruction('Check the result against the goal'),
+  });
+  return { tasks: draft.tasks };
+}
 
-  let research: string[];
-  const comparison = COMPARISON.exec(text);
-  if (comparison) {
-    const subjects = [comparison[1], comparison[2]].map((s) => s.trim());
-    research = subjects.map((subject, i) =>
-      add({
-        id: `research-${i + 1}`,
-        title: `Research ${subject}`,
-        capabilities: ['web_research'],
-        input: { ...instruction(`Research ${subject}`), topic: subject },
-      }),
-    );
-    research = [
-      add({
-        id: 'compare',
-        title: 'Compare the findings',
-        capabilities: ['data_synthesis'],
-        dependsOn: research,
-        input: instruction('Set the findings side by side'),
-      }),
-    ];
-  } else {
-    research = [
-      add({ id: 'research', title: 'Research the goal', capabilities: ['web_research'], input: { ...instruction('Find what is known'), topic: text } }),
-    ];
+/** A plan being drafted for a goal: its tasks so far, and what the goal asks for. */
+class Draft {
+  readonly tasks: TaskSpec[] = [];
+  readonly wants: ReadonlySet<Intent['key']>;
+
+  constructor(readonly goal: string) {
+    this.wants = new Set(INTENTS.filter((i) => i.words.test(goal)).map((i) => i.key));
   }
 
+  /** Adds a task; answers its id. */
+  add(task: TaskSpec): string {
+    this.tasks.push(task);
+    return task.id;
+  }
+
+  /** A task's input: the goal, and what the task is to do with it. */
+  instruction(what: string): { goal: string; instruction: string } {
+    return { goal: this.goal, instruction: what };
+  }
+}
+
+/** The research: one task, or one per subject of a comparison and a task that sets them side by side. Answers the tasks to build on. */
+function researchSteps(draft: Draft): string[] {
+  const comparison = COMPARISON.exec(draft.goal);
+  if (!comparison) {
+    const input = { ...draft.instruction('Find what is known'), topic: draft.goal };
+    return [draft.add({ id: 'research', title: 'Research the goal', capabilities: ['web_research'], input })];
+  }
+  const subjects = [comparison[1], comparison[2]].map((s) => s.trim());
+  const research = subjects.map((subject, i) =>
+    draft.add({
+      id: `research-${i + 1}`,
+      title: `Research ${subject}`,
+      capabilities: ['web_research'],
+      input: { ...draft.instruction(`Research ${subject}`), topic: subject },
+    }),
+  );
+  return [
+    draft.add({
+      id: 'compare',
+      title: 'Compare the findings',
+      capabilities: ['data_synthesis'],
+      dependsOn: research,
+      input: draft.instruction('Set the findings side by side'),
+    }),
+  ];
+}
+
+/** What the goal asks to produce from the research: tested code, an analysis, a document or slides. Answers the final products. */
+function productSteps(draft: Draft, research: string[]): string[] {
+  const { wants } = draft;
   const products: string[] = [];
   if (wants.has('code')) {
-    const implement = add({
+    const implement = draft.add({
       id: 'implement',
       title: 'Write the code',
       capabilities: ['code_generation'],
       dependsOn: research,
-      input: instruction('Implement what the goal asks for'),
+      input: draft.instruction('Implement what the goal asks for'),
     });
     products.push(
-      add({
+      draft.add({
         id: 'test',
         title: 'Test the code',
         capabilities: ['testing'],
         dependsOn: [implement],
-        input: instruction('Write and run tests for the implementation'),
+        input: draft.instruction('Write and run tests for the implementation'),
       }),
     );
   }
   const analysis = wants.has('data')
     ? [
-        add({
+        draft.add({
           id: 'analyse',
           title: 'Analyse the data',
           capabilities: ['data_analysis'],
           dependsOn: research,
-          input: instruction('Compute what the goal asks to measure'),
+          input: draft.instruction('Compute what the goal asks to measure'),
         }),
       ]
     : [];
-  if (wants.has('document') || wants.has('slides') || products.length === 0) {
-    const draft = add({
-      id: 'draft',
-      title: 'Write it up',
-      capabilities: ['document_creation'],
-      dependsOn: [...research, ...analysis, ...(wants.has('code') ? ['implement'] : [])],
-      input: instruction('Write the document the goal asks for'),
-    });
-    products.push(
-      wants.has('slides')
-        ? add({
-            id: 'slides',
-            title: 'Prepare the slides',
-            capabilities: ['presentation'],
-            dependsOn: [draft],
-            input: instruction('Turn the document into slides'),
-          })
-        : draft,
-    );
-  } else {
-    products.push(...analysis);
-  }
-  add({
-    id: 'review',
-    title: 'Review the result',
-    capabilities: ['code_review'],
-    dependsOn: products,
-    input: instruction('Check the result against the goal'),
+  if (!(wants.has('document') || wants.has('slides') || products.length === 0)) return [...products, ...analysis];
+  const document = draft.add({
+    id: 'draft',
+    title: 'Write it up',
+    capabilities: ['document_creation'],
+    dependsOn: [...research, ...analysis, ...(wants.has('code') ? ['implement'] : [])],
+    input: draft.instruction('Write the document the goal asks for'),
   });
-  return { tasks };
+  if (!wants.has('slides')) return [...products, document];
+  const slides = draft.add({
+    id: 'slides',
+    title: 'Prepare the slides',
+    capabilities: ['presentation'],
+    dependsOn: [document],
+    input: draft.instruction('Turn the document into slides'),
+  });
+  return [...products, slides];
 }

@@ -46,27 +46,14 @@ export function validatePlan(
   session?: SessionContext,
 ): PlanValidation {
   const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((issue) => ({
-        path: [basePath, ...issue.path].reduce<string>(
-          (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-          '',
-        ),
-        message: issue.message,
-      })),
-    };
-  }
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: issuePath(basePath, issue.path), message: issue.message })) };
   const plan = parsed.data;
-  const issues: PlanIssue[] = [];
   const flat = flattenPlan(plan, basePath);
-
   if (flat.length > limits.maxTasks) {
-    issues.push({ path: `${basePath}.tasks`, message: `the plan has ${flat.length} tasks; the limit is ${limits.maxTasks}` });
-    return { ok: false, issues };
+    return { ok: false, issues: [{ path: `${basePath}.tasks`, message: `the plan has ${flat.length} tasks; the limit is ${limits.maxTasks}` }] };
   }
 
+  const issues: PlanIssue[] = [];
   const firstSeen = new Map<string, FlatTask>();
   const signals = new Map<string, FlatTask>();
   for (const task of flat) {
@@ -81,23 +68,7 @@ export function validatePlan(
     if (task.depth > limits.maxDepth) {
       issues.push({ path: task.path, message: `task "${task.id}" is nested ${task.depth} deep; the limit is ${limits.maxDepth}` });
     }
-    issues.push(...kindIssues(task, signals));
-    const capabilities = task.spec.capabilities ?? [];
-    for (const { index, name } of repeatedCapabilities(capabilities)) {
-      issues.push({ path: `${task.path}.capabilities[${index}]`, message: `task "${task.id}" lists capability "${name}" twice` });
-    }
-    if (capabilities.length > MAX_TASK_CAPABILITIES) {
-      issues.push({
-        path: `${task.path}.capabilities`,
-        message: `task "${task.id}" lists ${capabilities.length} capabilities; a task takes at most ${MAX_TASK_CAPABILITIES}`,
-      });
-    } else {
-      capabilities.forEach((capability, i) => {
-        if (!knownCapabilities.has(capability)) {
-          issues.push({ path: `${task.path}.capabilities[${i}]`, message: `unknown capability "${capability}"` });
-        }
-      });
-    }
+    issues.push(...kindIssues(task, signals), ...capabilityIssues(task, knownCapabilities));
     if (task.spec.input !== undefined) {
       const bytes = Buffer.byteLength(JSON.stringify(task.spec.input));
       if (bytes > limits.maxInputBytes) {
@@ -105,35 +76,66 @@ export function validatePlan(
       }
     }
   }
-  for (const task of flat) {
-    (task.spec.dependsOn ?? []).forEach((dep, i) => {
-      if (dep === task.id) {
-        issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on itself` });
-      } else if (firstSeen.has(dep) || session?.finishedIds.has(dep)) {
-        // a task of this plan, or a finished task of the session
-      } else if (session?.existingIds.has(dep)) {
-        issues.push({
-          path: `${task.path}.dependsOn[${i}]`,
-          message: `task "${task.id}" depends on "${dep}", which has not finished; new tasks may depend only on each other and on finished tasks`,
-        });
-      } else {
-        issues.push({ path: `${task.path}.dependsOn[${i}]`, message: `task "${task.id}" depends on unknown task "${dep}"` });
-      }
-    });
-  }
+  for (const task of flat) issues.push(...dependencyIssues(task, firstSeen, session));
   if (issues.length > 0) return { ok: false, issues };
 
   const graph = buildPlanGraph(flat, session?.inherited);
   const cycle = findCycle(graph.tasks);
   if (cycle) {
     const culprit = graph.tasks.get(cycle[0])!;
-    issues.push({
-      path: culprit.path,
-      message: `these tasks wait for each other and can never run: ${cycle.join(' → ')}${cycleNotes(graph.tasks, cycle)}`,
-    });
-    return { ok: false, issues };
+    const message = `these tasks wait for each other and can never run: ${cycle.join(' → ')}${cycleNotes(graph.tasks, cycle)}`;
+    return { ok: false, issues: [{ path: culprit.path, message }] };
   }
   return { ok: true, plan, graph };
+}
+
+/** A path into the request, as zod gives it (`['tasks', 0, 'id']`), written as `plan.tasks[0].id`. */
+function issuePath(basePath: string, path: readonly PropertyKey[]): string {
+  return [basePath, ...path].reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+}
+
+/** What is wrong with a task's capabilities: one listed twice, too many, or one no agent offers. */
+function capabilityIssues(task: FlatTask, knownCapabilities: ReadonlySet<string>): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  const capabilities = task.spec.capabilities ?? [];
+  for (const { index, name } of repeatedCapabilities(capabilities)) {
+    issues.push({ path: `${task.path}.capabilities[${index}]`, message: `task "${task.id}" lists capability "${name}" twice` });
+  }
+  if (capabilities.length > MAX_TASK_CAPABILITIES) {
+    issues.push({
+      path: `${task.path}.capabilities`,
+      message: `task "${task.id}" lists ${capabilities.length} capabilities; a task takes at most ${MAX_TASK_CAPABILITIES}`,
+    });
+    return issues;
+  }
+  capabilities.forEach((capability, i) => {
+    if (!knownCapabilities.has(capability)) issues.push({ path: `${task.path}.capabilities[${i}]`, message: `unknown capability "${capability}"` });
+  });
+  return issues;
+}
+
+/**
+ * What is wrong with a task's `dependsOn`: itself, an unknown task, or (for a fragment spawned at
+ * run time) a task of the session that has not finished. `planIds` holds the plan's own tasks.
+ */
+function dependencyIssues(task: FlatTask, planIds: ReadonlyMap<string, FlatTask>, session?: SessionContext): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  (task.spec.dependsOn ?? []).forEach((dep, i) => {
+    const path = `${task.path}.dependsOn[${i}]`;
+    if (dep === task.id) {
+      issues.push({ path, message: `task "${task.id}" depends on itself` });
+    } else if (planIds.has(dep) || session?.finishedIds.has(dep)) {
+      // a task of this plan, or a finished task of the session
+    } else if (session?.existingIds.has(dep)) {
+      issues.push({
+        path,
+        message: `task "${task.id}" depends on "${dep}", which has not finished; new tasks may depend only on each other and on finished tasks`,
+      });
+    } else {
+      issues.push({ path, message: `task "${task.id}" depends on unknown task "${dep}"` });
+    }
+  });
+  return issues;
 }
 
 /**
