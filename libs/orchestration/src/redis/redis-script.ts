@@ -42,10 +42,10 @@ export class RedisScript {
   /** Runs the script by its SHA, and with its source should Redis lack it (first use, a restart, SCRIPT FLUSH). */
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await sendFlat(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
+      return await this.sendSha(client, keys, args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return sendFlat(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+      return this.sendSource(client, keys, args);
     }
   }
 }
